@@ -1,0 +1,51 @@
+/* adapters/adapter.h - turn one tool's output into a qb_run (adapters never touch the store).
+ *
+ * Ownership: on success *out is a new qb_run owned by the caller (free with qb_run_free());
+ * on failure *out is NULL and err holds a one-line message naming the file, the field and the
+ * position. Every adapter normalises units (time to ns, rates to per second, bytes to B),
+ * sets run->format, and fills run->content_hash with the sha256 of the content it read. */
+#ifndef QB_ADAPTERS_ADAPTER_H
+#define QB_ADAPTERS_ADAPTER_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+#include "schema/model.h"
+
+typedef enum qb_format {
+  QB_FMT_AUTO = 0,
+  QB_FMT_PYTEST,         /* pytest-benchmark JSON (2.x, 3.x, 4.x/5.x) */
+  QB_FMT_CRITERION,      /* a target/criterion directory tree */
+  QB_FMT_CRITERION_TEXT, /* cargo bench stdout (default or bencher output format) */
+  QB_FMT_NATIVE          /* qbdb's own JSON Lines format (docs/formats/native.md) */
+} qb_format;
+
+/* Largest input file an adapter reads (bounds untrusted uploads). */
+#define QB_ADAPTER_MAX_FILE ((size_t)1 << 30)
+
+/* "auto", "pytest", "criterion", "criterion-text", "native". */
+const char *qb_format_name(qb_format f);
+/* Parse a format name; returns 0 or QB_EUSAGE. */
+int qb_format_parse(const char *name, qb_format *out);
+
+/* Guess the format of file content (path is only used to look at the name). Returns 0 and sets
+ * *out, or QB_EFORMAT with a message when nothing matches. */
+int qb_adapter_detect(const char *path, const char *data, size_t len, qb_format *out, qb_err *err);
+
+/* Read path (a file, or a directory for criterion), detect the format when fmt is QB_FMT_AUTO,
+ * and parse it. */
+int qb_adapter_load(const char *path, qb_format fmt, qb_run **out, qb_err *err);
+
+/* The per-format parsers. data is NUL-terminated at data[len]; path names the input in errors. */
+int qb_pytest_parse(const char *path, const char *data, size_t len, qb_run **out, qb_err *err);
+int qb_criterion_text_parse(const char *path, const char *data, size_t len, qb_run **out,
+                            qb_err *err);
+int qb_native_parse(const char *path, const char *data, size_t len, qb_run **out, qb_err *err);
+/* dir is a target/criterion directory, a directory that contains target/criterion or
+ * criterion/, or a single benchmark's directory. */
+int qb_criterion_dir_parse(const char *dir, qb_run **out, qb_err *err);
+
+/* 1 when dir looks like (or contains) criterion output, else 0. */
+int qb_criterion_dir_probe(const char *dir);
+
+#endif

@@ -1,0 +1,108 @@
+/* adapters/json.c - jansson helpers with positioned, field-naming errors. */
+#include "adapters/json.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+int qb_json_parse(const char *path, const char *data, size_t len, json_t **out, qb_err *err) {
+  json_error_t je;
+  *out = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+  if (!*out)
+    return qb_err_set(err, QB_EFORMAT, "%s: invalid JSON at line %d, column %d (byte %d): %s",
+                      path, je.line, je.column, je.position, je.text);
+  return QB_OK;
+}
+
+const char *qb_json_type_name(const json_t *v) {
+  if (!v) return "nothing";
+  switch (json_typeof(v)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER: return "integer";
+    case JSON_REAL: return "number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "boolean";
+    case JSON_NULL: return "null";
+  }
+  return "unknown";
+}
+
+static int lookup(const char *path, const char *where, json_t *obj, const char *key, int required,
+                  json_t **v, qb_err *err) {
+  *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+  if (*v && !json_is_null(*v)) return QB_OK;
+  if (!required) return QB_ENOTFOUND;
+  return qb_err_set(err, QB_EFORMAT, "%s: %s%s%s: required field is %s", path, where,
+                    *where ? "." : "", key, *v ? "null" : "missing");
+}
+
+static int wrong(const char *path, const char *where, const char *key, const char *want,
+                 const json_t *v, qb_err *err) {
+  return qb_err_set(err, QB_EFORMAT, "%s: %s%s%s: expected %s, got %s", path, where,
+                    *where ? "." : "", key, want, qb_json_type_name(v));
+}
+
+int qb_json_num(const char *path, const char *where, json_t *obj, const char *key, int required,
+                double *out, qb_err *err) {
+  json_t *v;
+  int rc = lookup(path, where, obj, key, required, &v, err);
+  if (rc) return rc;
+  if (!json_is_number(v)) return wrong(path, where, key, "a number", v, err);
+  *out = json_number_value(v);
+  return QB_OK;
+}
+
+int qb_json_int(const char *path, const char *where, json_t *obj, const char *key, int required,
+                long long *out, qb_err *err) {
+  json_t *v;
+  int rc = lookup(path, where, obj, key, required, &v, err);
+  if (rc) return rc;
+  if (json_is_integer(v)) {
+    *out = json_integer_value(v);
+    return QB_OK;
+  }
+  if (json_is_real(v)) {
+    double d = json_real_value(v);
+    if (d == floor(d) && fabs(d) < 9.0e18) {
+      *out = (long long)d;
+      return QB_OK;
+    }
+  }
+  return wrong(path, where, key, "an integer", v, err);
+}
+
+int qb_json_str(const char *path, const char *where, json_t *obj, const char *key, int required,
+                const char **out, qb_err *err) {
+  json_t *v;
+  int rc = lookup(path, where, obj, key, required, &v, err);
+  if (rc) return rc;
+  if (!json_is_string(v)) return wrong(path, where, key, "a string", v, err);
+  *out = json_string_value(v);
+  return QB_OK;
+}
+
+int qb_json_obj(const char *path, const char *where, json_t *obj, const char *key, int required,
+                json_t **out, qb_err *err) {
+  json_t *v;
+  int rc = lookup(path, where, obj, key, required, &v, err);
+  if (rc) return rc;
+  if (!json_is_object(v)) return wrong(path, where, key, "an object", v, err);
+  *out = v;
+  return QB_OK;
+}
+
+int qb_json_arr(const char *path, const char *where, json_t *obj, const char *key, int required,
+                json_t **out, qb_err *err) {
+  json_t *v;
+  int rc = lookup(path, where, obj, key, required, &v, err);
+  if (rc) return rc;
+  if (!json_is_array(v)) return wrong(path, where, key, "an array", v, err);
+  *out = v;
+  return QB_OK;
+}
+
+char *qb_json_dump(const json_t *v) {
+  if (!v || json_is_null(v)) return NULL;
+  return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+}

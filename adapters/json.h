@@ -1,0 +1,42 @@
+/* adapters/json.h - jansson helpers shared by the JSON adapters: parsing with positioned errors
+ * and typed field access whose errors name the file and the field path.
+ *
+ * Ownership: qb_json_parse gives a new reference (json_decref it); getters return borrowed
+ * references or copy scalars; qb_json_dump returns a malloc'd string the caller frees.
+ * `where` is the JSON path of the object being read, e.g. "benchmarks[3].stats" ("" = root). */
+#ifndef QB_ADAPTERS_JSON_H
+#define QB_ADAPTERS_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+/* Parse data (len bytes) as one JSON value. Errors: "PATH: invalid JSON at line L, column C
+ * (byte B): TEXT" with QB_EFORMAT. Duplicate object keys are refused. */
+int qb_json_parse(const char *path, const char *data, size_t len, json_t **out, qb_err *err);
+
+/* Fetch obj[key] as a number (integer or real). Missing or null: QB_ENOTFOUND when !required
+ * (out untouched, no message), QB_EFORMAT when required. Wrong type: QB_EFORMAT naming
+ * "PATH: WHERE.KEY: expected a number, got TYPE". */
+int qb_json_num(const char *path, const char *where, json_t *obj, const char *key, int required,
+                double *out, qb_err *err);
+/* Same for an integer (a real with an integral value is accepted). */
+int qb_json_int(const char *path, const char *where, json_t *obj, const char *key, int required,
+                long long *out, qb_err *err);
+/* Same for a string; *out is borrowed from obj. */
+int qb_json_str(const char *path, const char *where, json_t *obj, const char *key, int required,
+                const char **out, qb_err *err);
+/* Same for an object or an array (borrowed). */
+int qb_json_obj(const char *path, const char *where, json_t *obj, const char *key, int required,
+                json_t **out, qb_err *err);
+int qb_json_arr(const char *path, const char *where, json_t *obj, const char *key, int required,
+                json_t **out, qb_err *err);
+
+/* Compact JSON text with sorted keys; NULL for NULL/json null or out of memory. Caller frees. */
+char *qb_json_dump(const json_t *v);
+
+/* jansson's type name of v ("object", "string", "null"...). */
+const char *qb_json_type_name(const json_t *v);
+
+#endif

@@ -1,0 +1,20 @@
+/* schema/migrate.h - the embedded, numbered, forward-only schema migrations.
+ *
+ * migrations/NNNN_description.sql are compiled into qb_migrations[] (in version order) by
+ * cmake/embed_migrations.cmake. The schema version of a database is PRAGMA user_version; qbdb
+ * files carry PRAGMA application_id = QB_APPLICATION_ID. */
+#ifndef QB_SCHEMA_MIGRATE_H
+#define QB_SCHEMA_MIGRATE_H
+
+#define QB_APPLICATION_ID 0x71626462 /* "qbdb" */
+
+typedef struct qb_migration {
+  int version;      /* the user_version the database has after this file ran */
+  const char *name; /* file name, e.g. "0001_initial.sql" */
+  const char *sql;  /* its text */
+} qb_migration;
+
+extern const qb_migration qb_migrations[];
+extern const int qb_migrations_count; /* == the newest schema version this binary knows */
+
+#endif
