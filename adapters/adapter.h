@@ -36,6 +36,11 @@ int qb_adapter_detect(const char *path, const char *data, size_t len, qb_format 
  * and parse it. */
 int qb_adapter_load(const char *path, qb_format fmt, qb_run **out, qb_err *err);
 
+/* Parse content already in memory (an upload): detect when fmt is QB_FMT_AUTO, dispatch, and
+ * hash. name is used in messages; QB_FMT_CRITERION (a directory) is refused with QB_EUSAGE. */
+int qb_adapter_parse_bytes(const char *name, qb_format fmt, const char *data, size_t len,
+                           qb_run **out, qb_err *err);
+
 /* The per-format parsers. data is NUL-terminated at data[len]; path names the input in errors. */
 int qb_pytest_parse(const char *path, const char *data, size_t len, qb_run **out, qb_err *err);
 int qb_criterion_text_parse(const char *path, const char *data, size_t len, qb_run **out,

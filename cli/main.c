@@ -1,1 +1,132 @@
-int main(void){return 0;}
+/* cli/main.c - `qbdb`: global options, the command table, and the one map from error codes to
+ * exit codes (docs/cli/README.md). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+const qb_cli_cmd qb_cli_cmds[] = {
+    {"help", cmd_help, "show help for qbdb or one command", cmd_help_help},
+    {"ingest", cmd_ingest, "store benchmark results (pytest, criterion, native)", cmd_ingest_help},
+    {"runs", cmd_runs, "list stored runs, newest first", cmd_runs_help},
+    {"show", cmd_show, "show one run's results per benchmark and metric", cmd_show_help},
+    {"version", cmd_version, "print the qbdb version", cmd_version_help},
+};
+const size_t qb_cli_n_cmds = sizeof qb_cli_cmds / sizeof qb_cli_cmds[0];
+
+const qb_cli_cmd *qb_cli_find(const char *name) {
+  for (size_t i = 0; i < qb_cli_n_cmds; i++)
+    if (!strcmp(qb_cli_cmds[i].name, name)) return &qb_cli_cmds[i];
+  return NULL;
+}
+
+/* Exit codes, one per error code (documented in docs/cli/README.md). */
+static int exit_code(int rc) {
+  switch (rc) {
+    case QB_OK: return 0;
+    case QB_EUSAGE: return 2;
+    case QB_EFORMAT: return 3;
+    case QB_ENOTFOUND: return 4;
+    case QB_EDB: return 5;
+    case QB_EIO: return 6;
+    default: return 1; /* QB_ENOMEM, QB_EINTERNAL, anything unexpected */
+  }
+}
+
+static void print_usage(FILE *f) {
+  fprintf(f, "usage: qbdb [--db PATH] COMMAND [ARGS...]\n\ncommands:\n");
+  for (size_t i = 0; i < qb_cli_n_cmds; i++)
+    fprintf(f, "  %-9s %s\n", qb_cli_cmds[i].name, qb_cli_cmds[i].summary);
+  fprintf(f, "\nThe database is --db PATH, else $QBDB_DB, else ./%s.\n"
+             "`qbdb help COMMAND` shows a command's options. Exit codes: 0 ok, 1 internal error,\n"
+             "2 usage error, 3 bad input data, 4 not found, 5 database refused, 6 i/o error.\n",
+          QB_DEFAULT_DB);
+}
+
+const char cmd_help_help[] = "usage: qbdb help [COMMAND]\n\n"
+                             "Without COMMAND, list the commands; with it, show its options.\n";
+
+int cmd_help(qb_cli *cli, int argc, char **argv, qb_err *err) {
+  if (argc < 2) {
+    print_usage(cli->out);
+    return QB_OK;
+  }
+  if (argc > 2) return qb_cli_bad_arg("help", argv[2], err);
+  const qb_cli_cmd *c = qb_cli_find(argv[1]);
+  if (!c) return qb_err_set(err, QB_EUSAGE, "help: unknown command '%s'", argv[1]);
+  fputs(c->help, cli->out);
+  return QB_OK;
+}
+
+const char cmd_version_help[] = "usage: qbdb version   (also: qbdb --version)\n\n"
+                                "Print the qbdb version.\n";
+
+int cmd_version(qb_cli *cli, int argc, char **argv, qb_err *err) {
+  if (argc > 1) return qb_cli_bad_arg("version", argv[1], err);
+  fprintf(cli->out, "qbdb %s\n", QB_VERSION);
+  return QB_OK;
+}
+
+int main(int argc, char **argv) {
+  qb_cli cli = {NULL, stdout, stderr};
+  qb_err err = QB_ERR_INIT;
+  int rc = QB_OK;
+  /* Global options before the command. */
+  int i = 1;
+  while (i < argc && argv[i][0] == '-') {
+    int m = 0;
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      print_usage(stdout);
+      return 0;
+    }
+    if (!strcmp(argv[i], "--version")) {
+      printf("qbdb %s\n", QB_VERSION);
+      return 0;
+    }
+    if ((m = qb_cli_opt(argc, argv, &i, "--db", &cli.db, &err)) < 0) goto fail;
+    if (!m) {
+      rc = qb_err_set(&err, QB_EUSAGE, "unknown option '%s' (see: qbdb --help)", argv[i]);
+      goto fail;
+    }
+  }
+  if (i >= argc) {
+    print_usage(stderr);
+    return exit_code(QB_EUSAGE);
+  }
+  const qb_cli_cmd *cmd = qb_cli_find(argv[i]);
+  if (!cmd) {
+    rc = qb_err_set(&err, QB_EUSAGE, "unknown command '%s' (see: qbdb --help)", argv[i]);
+    goto fail;
+  }
+  /* --db may also follow the command; -h/--help anywhere shows the command's help. */
+  int n = 0;
+  char **args = malloc((size_t)(argc - i + 1) * sizeof *args);
+  if (!args) return exit_code(QB_ENOMEM);
+  for (int k = i; k < argc;) {
+    if (k > i && (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h"))) {
+      fputs(cmd->help, stdout);
+      free(args);
+      return 0;
+    }
+    if (!strcmp(argv[k], "--")) {
+      while (k < argc) args[n++] = argv[k++];
+      break;
+    }
+    int m = k > i ? qb_cli_opt(argc, argv, &k, "--db", &cli.db, &err) : 0;
+    if (m < 0) {
+      free(args);
+      rc = m;
+      goto fail;
+    }
+    if (!m) args[n++] = argv[k++];
+  }
+  args[n] = NULL;
+  if (!cli.db) cli.db = getenv("QBDB_DB");
+  if (!cli.db || !*cli.db) cli.db = QB_DEFAULT_DB;
+  rc = cmd->run(&cli, n, args, &err);
+  free(args);
+  if (rc == QB_OK) return 0;
+fail:
+  fprintf(stderr, "qbdb: error: %s\n", err.msg[0] ? err.msg : qb_rc_name(rc));
+  return exit_code(rc);
+}

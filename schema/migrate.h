@@ -17,4 +17,12 @@ typedef struct qb_migration {
 extern const qb_migration qb_migrations[];
 extern const int qb_migrations_count; /* == the newest schema version this binary knows */
 
+struct sqlite3;
+struct qb_err;
+
+/* Check that db (opened from path) is a qbdb database or empty, refuse it (QB_EDB) when it is
+ * another application's file or newer than this binary, and apply the missing migrations, each
+ * in its own transaction that also sets user_version (and application_id on a new file). */
+int qb_migrate_sqlite(struct sqlite3 *db, const char *path, struct qb_err *err);
+
 #endif

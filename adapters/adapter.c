@@ -1,0 +1,113 @@
+/* adapters/adapter.c - format names, detection and the load-one-path entry point. */
+#include "adapters/adapter.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/buf.h"
+#include "core/sha256.h"
+
+static const char *const NAMES[] = {"auto", "pytest", "criterion", "criterion-text", "native"};
+
+const char *qb_format_name(qb_format f) {
+  return (unsigned)f < sizeof NAMES / sizeof NAMES[0] ? NAMES[f] : "unknown";
+}
+
+int qb_format_parse(const char *name, qb_format *out) {
+  for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)
+    if (!strcmp(name, NAMES[i])) {
+      *out = (qb_format)i;
+      return QB_OK;
+    }
+  return QB_EUSAGE;
+}
+
+/* First n bytes of s contain needle? (s need not be NUL-terminated within n.) */
+static int contains(const char *s, size_t n, const char *needle) {
+  size_t k = strlen(needle);
+  if (k > n) return 0;
+  for (size_t i = 0; i + k <= n; i++)
+    if (s[i] == needle[0] && !memcmp(s + i, needle, k)) return 1;
+  return 0;
+}
+
+int qb_adapter_detect(const char *path, const char *data, size_t len, qb_format *out,
+                      qb_err *err) {
+  size_t i = 0;
+  while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n')) i++;
+  if (i == len) return qb_err_set(err, QB_EFORMAT, "%s: empty file", path);
+  if (data[i] == '{') {
+    const char *nl = memchr(data + i, '\n', len - i);
+    size_t first = nl ? (size_t)(nl - (data + i)) : len - i;
+    if (contains(data + i, first, "\"qbdb-native\"")) {
+      *out = QB_FMT_NATIVE;
+      return QB_OK;
+    }
+    if (contains(data, len, "\"benchmarks\"")) {
+      *out = QB_FMT_PYTEST;
+      return QB_OK;
+    }
+    return qb_err_set(err, QB_EFORMAT,
+                      "%s: unrecognised JSON (no \"benchmarks\" array and no qbdb-native header); "
+                      "pass --format",
+                      path);
+  }
+  if (contains(data, len, "time:") || contains(data, len, " ns/iter ")) {
+    *out = QB_FMT_CRITERION_TEXT;
+    return QB_OK;
+  }
+  return qb_err_set(err, QB_EFORMAT,
+                    "%s: unrecognised content (not pytest-benchmark JSON, qbdb native JSON Lines or "
+                    "cargo bench output); pass --format",
+                    path);
+}
+
+int qb_adapter_parse_bytes(const char *name, qb_format fmt, const char *data, size_t len,
+                           qb_run **out, qb_err *err) {
+  *out = NULL;
+  int rc;
+  if (fmt == QB_FMT_AUTO && (rc = qb_adapter_detect(name, data, len, &fmt, err))) return rc;
+  switch (fmt) {
+    case QB_FMT_PYTEST: rc = qb_pytest_parse(name, data, len, out, err); break;
+    case QB_FMT_CRITERION_TEXT: rc = qb_criterion_text_parse(name, data, len, out, err); break;
+    case QB_FMT_NATIVE: rc = qb_native_parse(name, data, len, out, err); break;
+    default:
+      return qb_err_set(err, QB_EUSAGE, "%s: format %s cannot be read from a single file", name,
+                        qb_format_name(fmt));
+  }
+  if (rc) return rc;
+  qb_sha256 h;
+  qb_sha256_init(&h);
+  qb_sha256_update(&h, data, len);
+  qb_sha256_hex(&h, (*out)->content_hash);
+  return QB_OK;
+}
+
+int qb_adapter_load(const char *path, qb_format fmt, qb_run **out, qb_err *err) {
+  *out = NULL;
+  char *data = NULL;
+  size_t len = 0;
+  int rc;
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return qb_err_set(err, errno == ENOENT ? QB_ENOTFOUND : QB_EIO, "%s: %s", path,
+                      strerror(errno));
+  if (S_ISDIR(st.st_mode)) {
+    if (fmt != QB_FMT_AUTO && fmt != QB_FMT_CRITERION)
+      return qb_err_set(err, QB_EFORMAT, "%s: is a directory, but format %s reads a file", path,
+                        qb_format_name(fmt));
+    return qb_criterion_dir_parse(path, out, err);
+  }
+  if (fmt == QB_FMT_CRITERION)
+    return qb_err_set(err, QB_EFORMAT,
+                      "%s: format criterion reads a target/criterion directory, not a file "
+                      "(use criterion-text for cargo bench output)",
+                      path);
+  if ((rc = qb_file_read(path, QB_ADAPTER_MAX_FILE, &data, &len, err))) goto done;
+  rc = qb_adapter_parse_bytes(path, fmt, data, len, out, err);
+done:
+  free(data);
+  return rc;
+}

@@ -1,0 +1,118 @@
+/* api/view.c - JSON views of runs. */
+#include "api/view.h"
+
+#include <math.h>
+
+#include "core/time.h"
+
+/* Set obj[key] to a string, or null for NULL. */
+static void set_str(json_t *obj, const char *key, const char *v) {
+  json_object_set_new(obj, key, v ? json_string(v) : json_null());
+}
+
+static void set_time(json_t *obj, const char *key, int64_t us) {
+  char buf[40];
+  json_object_set_new(obj, key, us == QB_TIME_NONE ? json_null() : json_string(qb_time_format(us, buf, sizeof buf)));
+}
+
+static void set_num(json_t *obj, const char *key, double v) {
+  json_object_set_new(obj, key, isnan(v) ? json_null() : json_real(v));
+}
+
+static void set_count(json_t *obj, const char *key, int64_t v) {
+  json_object_set_new(obj, key, v < 0 ? json_null() : json_integer(v));
+}
+
+/* Parse stored JSON text back into a value (null for NULL or unparsable text). */
+static json_t *raw(const char *text) {
+  if (!text) return json_null();
+  json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+  return v ? v : json_null();
+}
+
+json_t *qb_view_run_info(const qb_run_info *info) {
+  json_t *o = json_object(), *tags = json_object();
+  if (!o || !tags) {
+    json_decref(o);
+    json_decref(tags);
+    return NULL;
+  }
+  json_object_set_new(o, "id", json_integer(info->id));
+  set_str(o, "project", info->project);
+  set_str(o, "branch", info->branch);
+  set_str(o, "machine", info->machine);
+  set_str(o, "commit", info->commit_sha);
+  set_time(o, "commit_time", info->commit_time);
+  set_time(o, "started_at", info->started_at);
+  set_time(o, "ingested_at", info->ingested_at);
+  set_str(o, "format", info->format);
+  set_str(o, "tool_version", info->tool_version);
+  set_str(o, "content_hash", info->content_hash);
+  for (size_t i = 0; i < info->n_tags; i++)
+    json_object_set_new(tags, info->tags[i].key, json_string(info->tags[i].value));
+  json_object_set_new(o, "tags", tags);
+  json_object_set_new(o, "n_benchmarks", json_integer(info->n_benches));
+  json_object_set_new(o, "n_results", json_integer(info->n_results));
+  json_object_set_new(o, "n_samples", json_integer(info->n_samples));
+  return o;
+}
+
+static json_t *view_result(const qb_result *r, int with_samples) {
+  json_t *o = json_object();
+  if (!o) return NULL;
+  const qb_stats *x = &r->stats;
+  set_str(o, "metric", r->metric);
+  set_str(o, "unit", r->unit);
+  set_str(o, "direction", r->direction == QB_HIGHER_IS_BETTER ? "higher" : "lower");
+  set_count(o, "n", x->n);
+  set_num(o, "min", x->min);
+  set_num(o, "median", x->median);
+  set_num(o, "mean", x->mean);
+  set_num(o, "stddev", x->stddev);
+  set_num(o, "max", x->max);
+  set_num(o, "p95", x->p95);
+  set_num(o, "p99", x->p99);
+  set_num(o, "q1", x->q1);
+  set_num(o, "q3", x->q3);
+  set_count(o, "outliers", x->outliers);
+  set_num(o, "estimate", x->estimate);
+  set_num(o, "ci_lo", x->ci_lo);
+  set_num(o, "ci_hi", x->ci_hi);
+  json_object_set_new(o, "extra", raw(r->extra));
+  if (with_samples && r->n_samples) {
+    json_t *s = json_object(), *v = json_array(), *it = json_array();
+    for (size_t i = 0; i < r->n_samples; i++) {
+      json_array_append_new(v, json_real(r->samples[i]));
+      json_array_append_new(it, json_integer(r->iters ? (json_int_t)r->iters[i] : 1));
+    }
+    json_object_set_new(s, "values", v);
+    json_object_set_new(s, "iters", it);
+    json_object_set_new(o, "samples", s);
+  }
+  return o;
+}
+
+json_t *qb_view_run(const qb_run_info *info, const qb_run *run, int with_samples) {
+  json_t *o = qb_view_run_info(info), *benches = json_array();
+  if (!o || !benches) {
+    json_decref(o);
+    json_decref(benches);
+    return NULL;
+  }
+  json_object_set_new(o, "machine_info", raw(info->machine_info));
+  json_object_set_new(o, "extra", raw(info->extra));
+  for (size_t i = 0; run && i < run->n_benches; i++) {
+    const qb_bench *b = &run->benches[i];
+    json_t *bo = json_object(), *results = json_array();
+    set_str(bo, "name", b->name);
+    set_str(bo, "group", b->group);
+    json_object_set_new(bo, "params", raw(b->params));
+    json_object_set_new(bo, "extra", raw(b->extra));
+    for (size_t k = 0; k < b->n_results; k++)
+      json_array_append_new(results, view_result(&b->results[k], with_samples));
+    json_object_set_new(bo, "results", results);
+    json_array_append_new(benches, bo);
+  }
+  json_object_set_new(o, "benchmarks", benches);
+  return o;
+}

@@ -1,0 +1,24 @@
+/* api/view.h - JSON views of stored data, shared by the CLI (--format json) and the HTTP API.
+ *
+ * Ownership: each function returns a new jansson reference (json_decref it), or NULL when out
+ * of memory. Values are in base units with a "unit" field; times are ISO 8601 strings. */
+#ifndef QB_API_VIEW_H
+#define QB_API_VIEW_H
+
+#include <jansson.h>
+
+#include "schema/model.h"
+#include "schema/store.h"
+
+/* {"id", "project", "branch", "machine", "commit", "commit_time", "started_at", "ingested_at",
+ *  "format", "tool_version", "content_hash", "tags": {...}, "n_benchmarks", "n_results",
+ *  "n_samples"} */
+json_t *qb_view_run_info(const qb_run_info *info);
+
+/* The run info plus "machine_info", "extra" and "benchmarks": [{"name", "group", "params",
+ * "extra", "results": [{"metric", "unit", "direction", "n", "min", "median", "mean", "stddev",
+ * "max", "p95", "p99", "q1", "q3", "outliers", "estimate", "ci_lo", "ci_hi", "extra",
+ * "samples" (only when with_samples and present: {"values": [...], "iters": [...]})}]}]. */
+json_t *qb_view_run(const qb_run_info *info, const qb_run *run, int with_samples);
+
+#endif

@@ -1,0 +1,123 @@
+/* cli/cmd_show.c - `qbdb show RUN`: one run's results per benchmark and metric. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api/view.h"
+#include "cli/cli.h"
+#include "core/time.h"
+#include "core/units.h"
+#include "schema/store.h"
+
+const char cmd_show_help[] =
+    "usage: qbdb show [--db PATH] [--project P] [--format text|json] [--samples] RUN\n"
+    "\n"
+    "Show one run: its metadata and, per benchmark and metric, n, min, median, mean,\n"
+    "stddev, max, p95 and p99. Text shows human units (1.23 ms, 45.6 MiB/s); json gives\n"
+    "base units (ns, B, B/s, 1/s) with a \"unit\" field.\n"
+    "\n"
+    "RUN is a run id (42), BRANCH@latest (the newest run on that branch), or a unique\n"
+    "prefix of a commit sha (at least 4 hex digits; the newest run of that commit).\n"
+    "\n"
+    "  --project P    resolve RUN within project P\n"
+    "  --format F     text (default) or json\n"
+    "  --samples      json only: include the raw samples and their iteration counts\n"
+    "\n"
+    "Exit codes: 0 ok, 2 usage or ambiguous RUN, 4 no such run or database, 5 database refused.\n";
+
+static void print_header(qb_cli *cli, const qb_run_info *in) {
+  char t[40];
+  fprintf(cli->out, "run %lld (%s%s%s)\n", (long long)in->id, in->format,
+          in->tool_version ? ", " : "", in->tool_version ? in->tool_version : "");
+  fprintf(cli->out, "  project  %s\n  branch   %s\n", in->project, in->branch);
+  if (in->commit_sha) {
+    fprintf(cli->out, "  commit   %s", in->commit_sha);
+    if (in->commit_time != QB_TIME_NONE)
+      fprintf(cli->out, " (%s)", qb_time_format(in->commit_time, t, sizeof t));
+    fputc('\n', cli->out);
+  }
+  fprintf(cli->out, "  machine  %s\n", in->machine);
+  fprintf(cli->out, "  started  %s\n", qb_time_format(in->started_at, t, sizeof t));
+  if (in->n_tags) {
+    fprintf(cli->out, "  tags     ");
+    for (size_t i = 0; i < in->n_tags; i++)
+      fprintf(cli->out, "%s%s=%s", i ? ", " : "", in->tags[i].key, in->tags[i].value);
+    fputc('\n', cli->out);
+  }
+  fprintf(cli->out, "  %lld benchmarks, %lld results, %lld raw samples\n\n",
+          (long long)in->n_benches, (long long)in->n_results, (long long)in->n_samples);
+}
+
+/* One table row per result. */
+static int print_results(qb_cli *cli, const qb_run *run, qb_err *err) {
+  static const char *const head[] = {"benchmark", "metric", "n",   "min", "median",
+                                     "mean",      "stddev", "max", "p95", "p99"};
+  qb_table t;
+  int rc = qb_table_init(&t, 10, head, 0x3fcu, err);
+  if (rc) return rc;
+  for (size_t i = 0; i < run->n_benches; i++) {
+    const qb_bench *b = &run->benches[i];
+    for (size_t k = 0; k < b->n_results; k++) {
+      const qb_result *r = &b->results[k];
+      const qb_stats *x = &r->stats;
+      char n[24], v[7][32];
+      const double vals[7] = {x->min, x->median, x->mean, x->stddev, x->max, x->p95, x->p99};
+      if (x->n >= 0)
+        snprintf(n, sizeof n, "%lld", (long long)x->n);
+      else
+        snprintf(n, sizeof n, "-");
+      for (int j = 0; j < 7; j++) qb_unit_format(vals[j], r->unit, v[j], sizeof v[j]);
+      const char *row[] = {b->name, r->metric, n, v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+      if ((rc = qb_table_add(&t, row, err))) goto done;
+    }
+  }
+  qb_table_print(&t, cli->out);
+done:
+  qb_table_dispose(&t);
+  return rc;
+}
+
+int cmd_show(qb_cli *cli, int argc, char **argv, qb_err *err) {
+  const char *ref = NULL, *project = NULL;
+  int json = 0, samples = 0, m, rc;
+  for (int i = 1; i < argc;) {
+    const char *v = NULL;
+    if ((m = qb_cli_opt(argc, argv, &i, "--project", &project, err))) {
+      if (m < 0) return m;
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--format", &v, err))) {
+      if (m < 0) return m;
+      if ((json = qb_cli_output_format("show", v, err)) < 0) return json;
+    } else if (!strcmp(argv[i], "--samples")) {
+      samples = 1;
+      i++;
+    } else if (argv[i][0] != '-' && !ref) {
+      ref = argv[i++];
+    } else {
+      return qb_cli_bad_arg("show", argv[i], err);
+    }
+  }
+  if (!ref) return qb_err_set(err, QB_EUSAGE, "show: no RUN given (see: qbdb help show)");
+  qb_store *store = NULL;
+  qb_run_info info = {0};
+  qb_run *run = NULL;
+  int64_t id;
+  if ((rc = qb_store_open(&store, cli->db, 0, err)) ||
+      (rc = qb_store_resolve_run(store, project, ref, &id, err)) ||
+      (rc = qb_store_load_run(store, id, json && samples, &info, &run, err)))
+    goto done;
+  if (json) {
+    json_t *o = qb_view_run(&info, run, samples);
+    json_dumpf(o, cli->out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    fputc('\n', cli->out);
+    json_decref(o);
+  } else {
+    print_header(cli, &info);
+    rc = print_results(cli, run, err);
+  }
+done:
+  qb_run_free(run);
+  qb_run_info_dispose(&info);
+  qb_store_close(store);
+  return rc;
+}

@@ -1,0 +1,193 @@
+/* ingest/ingest.c - validation, defaults, derived statistics, and the store call. */
+#include "ingest/ingest.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/describe.h"
+#include "core/time.h"
+
+/* Check one value of result r; what names it ("mean", "samples[3]"). */
+static int check_value(const char *name, const qb_bench *b, size_t bi, const qb_result *r,
+                       const char *what, double v, qb_err *err) {
+  if (isnan(v) || isinf(v))
+    return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s' (#%zu): %s %s: not a finite number",
+                      name, b->name, bi + 1, r->metric, what);
+  if (strcmp(r->unit, "1") != 0 && v < 0)
+    return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s' (#%zu): %s %s: negative value %g %s",
+                      name, b->name, bi + 1, r->metric, what, v, r->unit);
+  if (!strcmp(r->unit, "ns") && v > QB_MAX_DURATION_NS)
+    return qb_err_set(err, QB_EFORMAT,
+                      "%s: benchmark '%s' (#%zu): %s %s: absurd duration %g ns (over a week)",
+                      name, b->name, bi + 1, r->metric, what, v);
+  return QB_OK;
+}
+
+/* Validate every value of result r and fill unknown statistics from its samples. */
+static int finish_result(const char *name, const qb_bench *b, size_t bi, qb_result *r,
+                         qb_err *err) {
+  qb_stats *x = &r->stats;
+  const struct {
+    const char *what;
+    double *v;
+  } fields[] = {{"min", &x->min},       {"max", &x->max},     {"mean", &x->mean},
+                {"median", &x->median}, {"stddev", &x->stddev}, {"p95", &x->p95},
+                {"p99", &x->p99},       {"q1", &x->q1},       {"q3", &x->q3},
+                {"estimate", &x->estimate}, {"ci_lo", &x->ci_lo}, {"ci_hi", &x->ci_hi}};
+  int rc, known = 0;
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    if (isnan(*fields[i].v)) continue;
+    known = 1;
+    if ((rc = check_value(name, b, bi, r, fields[i].what, *fields[i].v, err))) return rc;
+  }
+  if (!strcmp(r->unit, "ns") && !isnan(x->stddev) && x->stddev < 0)
+    return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s': negative stddev", name, b->name);
+  for (size_t i = 0; i < r->n_samples; i++) {
+    char what[48];
+    snprintf(what, sizeof what, "samples[%zu]", i);
+    if ((rc = check_value(name, b, bi, r, what, r->samples[i], err))) return rc;
+    if (r->iters && r->iters[i] == 0)
+      return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s' (#%zu): %s iters[%zu]: zero iterations",
+                        name, b->name, bi + 1, r->metric, i);
+  }
+  if (!known && !r->n_samples)
+    return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s' (#%zu): %s: no values", name, b->name,
+                      bi + 1, r->metric);
+  if (!r->n_samples) return QB_OK;
+  qb_summary s;
+  if ((rc = qb_describe(r->samples, r->n_samples, &s, err))) return rc;
+  if (x->n < 0) x->n = (int64_t)s.n;
+  if (isnan(x->min)) x->min = s.min;
+  if (isnan(x->max)) x->max = s.max;
+  if (isnan(x->mean)) x->mean = s.mean;
+  if (isnan(x->median)) x->median = s.median;
+  if (isnan(x->stddev)) x->stddev = s.stddev;
+  if (isnan(x->q1)) x->q1 = s.q1;
+  if (isnan(x->q3)) x->q3 = s.q3;
+  if (isnan(x->p95)) x->p95 = s.p95;
+  if (isnan(x->p99)) x->p99 = s.p99;
+  if (x->outliers < 0) x->outliers = (int64_t)s.outliers;
+  return QB_OK;
+}
+
+/* Index of names for the duplicate check: sorted pointers into the run's benchmarks. */
+typedef struct name_ref {
+  const char *name;
+  size_t index;
+} name_ref;
+
+static int cmp_name_ref(const void *a, const void *b) {
+  const name_ref *x = a, *y = b;
+  int c = strcmp(x->name, y->name);
+  return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static int check_unique_names(const char *name, const qb_run *run, qb_err *err) {
+  if (run->n_benches < 2) return QB_OK;
+  name_ref *refs = malloc(run->n_benches * sizeof *refs);
+  if (!refs) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  for (size_t i = 0; i < run->n_benches; i++) refs[i] = (name_ref){run->benches[i].name, i};
+  qsort(refs, run->n_benches, sizeof *refs, cmp_name_ref);
+  int rc = QB_OK;
+  for (size_t i = 1; i < run->n_benches && !rc; i++)
+    if (!strcmp(refs[i - 1].name, refs[i].name))
+      rc = qb_err_set(err, QB_EFORMAT, "%s: duplicate benchmark name '%s' (entries #%zu and #%zu)",
+                      name, refs[i].name, refs[i - 1].index + 1, refs[i].index + 1);
+  free(refs);
+  return rc;
+}
+
+static int is_commit_like(const char *s) {
+  size_t n = strlen(s);
+  if (n < 4 || n > 64) return 0;
+  for (; *s; s++)
+    if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
+      return 0;
+  return 1;
+}
+
+int qb_ingest_finish(const char *name, qb_run *run, const qb_ingest_opts *opts, qb_err *err) {
+  int rc;
+  qb_ingest_opts none = QB_INGEST_OPTS_INIT;
+  if (!opts) opts = &none;
+  if (opts->commit && !is_commit_like(opts->commit))
+    return qb_err_set(err, QB_EUSAGE, "--commit '%s': expected 4 to 64 hex digits", opts->commit);
+  if ((opts->project && (rc = qb_run_set_str(&run->project, opts->project, err))) ||
+      (opts->branch && (rc = qb_run_set_str(&run->branch, opts->branch, err))) ||
+      (opts->commit && (rc = qb_run_set_str(&run->commit_sha, opts->commit, err))) ||
+      (opts->machine && (rc = qb_run_set_str(&run->machine, opts->machine, err))))
+    return rc;
+  if ((!run->project && (rc = qb_run_set_str(&run->project, QB_DEFAULT_PROJECT, err))) ||
+      (!run->branch && (rc = qb_run_set_str(&run->branch, QB_DEFAULT_BRANCH, err))) ||
+      (!run->machine && (rc = qb_run_set_str(&run->machine, QB_DEFAULT_MACHINE, err))))
+    return rc;
+  if (!*run->project || !*run->branch || !*run->machine)
+    return qb_err_set(err, QB_EUSAGE, "%s: project, branch and machine must not be empty", name);
+  for (size_t i = 0; i < opts->n_tags; i++)
+    if ((rc = qb_run_add_tag(run, opts->tags[i].key, opts->tags[i].value, err))) return rc;
+  if (run->started_at == QB_TIME_NONE) run->started_at = qb_time_now();
+  if (!run->n_benches) return qb_err_set(err, QB_EFORMAT, "%s: no benchmarks", name);
+  if ((rc = check_unique_names(name, run, err))) return rc;
+  for (size_t i = 0; i < run->n_benches; i++) {
+    qb_bench *b = &run->benches[i];
+    if (!*b->name)
+      return qb_err_set(err, QB_EFORMAT, "%s: benchmark #%zu: empty name", name, i + 1);
+    if (!b->n_results)
+      return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s' (#%zu): no results", name, b->name,
+                        i + 1);
+    for (size_t k = 0; k < b->n_results; k++) {
+      for (size_t j = 0; j < k; j++)
+        if (!strcmp(b->results[j].metric, b->results[k].metric))
+          return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s' (#%zu): metric '%s' given twice",
+                            name, b->name, i + 1, b->results[k].metric);
+      if ((rc = finish_result(name, b, i, &b->results[k], err))) return rc;
+    }
+  }
+  return QB_OK;
+}
+
+int qb_ingest_prepare(const char *path, const qb_ingest_opts *opts, qb_run **out, qb_err *err) {
+  *out = NULL;
+  qb_run *run = NULL;
+  int rc = qb_adapter_load(path, opts ? opts->format : QB_FMT_AUTO, &run, err);
+  if (rc) return rc;
+  if ((rc = qb_ingest_finish(path, run, opts, err))) {
+    qb_run_free(run);
+    return rc;
+  }
+  *out = run;
+  return QB_OK;
+}
+
+int qb_ingest_prepare_bytes(const char *name, const char *data, size_t len,
+                            const qb_ingest_opts *opts, qb_run **out, qb_err *err) {
+  *out = NULL;
+  qb_run *run = NULL;
+  int rc = qb_adapter_parse_bytes(name, opts ? opts->format : QB_FMT_AUTO, data, len, &run, err);
+  if (rc) return rc;
+  if ((rc = qb_ingest_finish(name, run, opts, err))) {
+    qb_run_free(run);
+    return rc;
+  }
+  *out = run;
+  return QB_OK;
+}
+
+int qb_ingest_store(qb_store *s, const qb_run *run, qb_ingest_result *res, qb_err *err) {
+  memset(res, 0, sizeof *res);
+  int rc = qb_store_insert_run(s, run, &res->run_id, err);
+  if (rc == QB_EEXISTS) {
+    res->existed = 1;
+    rc = QB_OK;
+  }
+  if (rc) return rc;
+  res->n_benches = run->n_benches;
+  for (size_t i = 0; i < run->n_benches; i++) {
+    res->n_results += run->benches[i].n_results;
+    for (size_t k = 0; k < run->benches[i].n_results; k++)
+      res->n_samples += run->benches[i].results[k].n_samples;
+  }
+  return QB_OK;
+}

@@ -1,0 +1,71 @@
+/* schema/store.c - backend selection and dispatch for the store interface. */
+#include "schema/store_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int qb_store_open(qb_store **out, const char *location, int flags, qb_err *err) {
+  *out = NULL;
+  if (!location || !*location) return qb_err_set(err, QB_EUSAGE, "empty database location");
+  if (!strncmp(location, "postgres://", 11) || !strncmp(location, "postgresql://", 13))
+    return qb_err_set(err, QB_EUSAGE, "%s: the postgresql backend is not available yet",
+                      location);
+  if (!strncmp(location, "sqlite:", 7)) location += 7;
+  return qb_store_sqlite_open(out, location, flags, err);
+}
+
+void qb_store_close(qb_store *s) {
+  if (s) s->ops->close(s);
+}
+
+int qb_store_schema_version(qb_store *s) {
+  return s->ops->schema_version(s);
+}
+
+int qb_store_insert_run(qb_store *s, const qb_run *run, int64_t *out_id, qb_err *err) {
+  return s->ops->insert_run(s, run, out_id, err);
+}
+
+int qb_store_list_runs(qb_store *s, const qb_run_filter *filter, qb_run_info **out,
+                       size_t *n_out, qb_err *err) {
+  qb_run_filter none = QB_RUN_FILTER_INIT;
+  return s->ops->list_runs(s, filter ? filter : &none, out, n_out, err);
+}
+
+int qb_store_resolve_run(qb_store *s, const char *project, const char *ref, int64_t *out_id,
+                         qb_err *err) {
+  return s->ops->resolve_run(s, project, ref, out_id, err);
+}
+
+int qb_store_load_run(qb_store *s, int64_t id, int with_samples, qb_run_info *info,
+                      qb_run **out, qb_err *err) {
+  return s->ops->load_run(s, id, with_samples, info, out, err);
+}
+
+int qb_store_counts_get(qb_store *s, qb_store_counts *out, qb_err *err) {
+  return s->ops->counts(s, out, err);
+}
+
+void qb_run_info_dispose(qb_run_info *info) {
+  if (!info) return;
+  free(info->project);
+  free(info->branch);
+  free(info->machine);
+  free(info->commit_sha);
+  free(info->format);
+  free(info->tool_version);
+  free(info->content_hash);
+  free(info->machine_info);
+  free(info->extra);
+  for (size_t i = 0; i < info->n_tags; i++) {
+    free(info->tags[i].key);
+    free(info->tags[i].value);
+  }
+  free(info->tags);
+  memset(info, 0, sizeof *info);
+}
+
+void qb_run_infos_free(qb_run_info *infos, size_t n) {
+  for (size_t i = 0; i < n; i++) qb_run_info_dispose(&infos[i]);
+  free(infos);
+}

@@ -1,0 +1,29 @@
+/* schema/store_impl.h - what a storage backend provides (private to schema/). */
+#ifndef QB_SCHEMA_STORE_IMPL_H
+#define QB_SCHEMA_STORE_IMPL_H
+
+#include "schema/store.h"
+
+typedef struct qb_store_ops {
+  const char *name;
+  void (*close)(qb_store *s);
+  int (*schema_version)(qb_store *s);
+  int (*insert_run)(qb_store *s, const qb_run *run, int64_t *out_id, qb_err *err);
+  int (*list_runs)(qb_store *s, const qb_run_filter *f, qb_run_info **out, size_t *n,
+                   qb_err *err);
+  int (*resolve_run)(qb_store *s, const char *project, const char *ref, int64_t *out_id,
+                     qb_err *err);
+  int (*load_run)(qb_store *s, int64_t id, int with_samples, qb_run_info *info, qb_run **out,
+                  qb_err *err);
+  int (*counts)(qb_store *s, qb_store_counts *out, qb_err *err);
+} qb_store_ops;
+
+/* Every backend's store struct starts with this. */
+struct qb_store {
+  const qb_store_ops *ops;
+};
+
+/* The SQLite backend: path is a file name. */
+int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *err);
+
+#endif

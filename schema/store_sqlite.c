@@ -1,0 +1,720 @@
+/* schema/store_sqlite.c - the SQLite backend of the store: every SQL statement of qbdb.
+ *
+ * Statements are prepared once per connection (named :params, cached in the store) and reset
+ * after each use; user text only ever reaches SQLite as bound parameters. */
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/buf.h"
+#include "core/time.h"
+#include "schema/migrate.h"
+#include "schema/samples.h"
+#include "schema/store_impl.h"
+
+/* The statement table: one enum entry per SQL text. */
+enum {
+  S_PROJECT_GET,
+  S_PROJECT_ADD,
+  S_BRANCH_GET,
+  S_BRANCH_ADD,
+  S_MACHINE_GET,
+  S_MACHINE_ADD,
+  S_MACHINE_INFO,
+  S_RUN_BY_HASH,
+  S_RUN_ADD,
+  S_TAG_ADD,
+  S_BENCH_UPSERT,
+  S_RUN_BENCH_ADD,
+  S_METRIC_GET,
+  S_METRIC_ADD,
+  S_SERIES_GET,
+  S_SERIES_ADD,
+  S_RESULT_ADD,
+  S_SAMPLES_ADD,
+  S_RUN_INFO,
+  S_RUN_TAGS,
+  S_RUN_RESULTS,
+  S_SAMPLES_GET,
+  S_RUN_EXISTS,
+  S_RUN_LATEST_ON_BRANCH,
+  S_BRANCH_PROJECTS,
+  S_RUN_BY_SHA_PREFIX,
+  S_COUNTS,
+  S_COUNT_
+};
+
+/* Columns of S_RUN_INFO and the list query, in this order. */
+#define RUN_INFO_COLUMNS                                                                          \
+  "r.id, p.name, b.name, m.name, r.commit_sha, r.commit_time, r.started_at, r.ingested_at, "     \
+  "r.format, r.tool_version, r.content_hash, r.machine_info, r.extra, "                           \
+  "(SELECT count(DISTINCT x.benchmark_id) FROM result x WHERE x.run_id = r.id), "                \
+  "(SELECT count(*) FROM result x WHERE x.run_id = r.id), "                                      \
+  "(SELECT coalesce(sum(ss.n), 0) FROM result x JOIN sample_set ss ON ss.result_id = x.id "      \
+  "WHERE x.run_id = r.id) "                                                                       \
+  "FROM run r JOIN project p ON p.id = r.project_id JOIN branch b ON b.id = r.branch_id "        \
+  "JOIN machine m ON m.id = r.machine_id "
+
+static const char *const SQL[S_COUNT_] = {
+    [S_PROJECT_GET] = "SELECT id FROM project WHERE name = :name",
+    [S_PROJECT_ADD] = "INSERT INTO project(name) VALUES (:name)",
+    [S_BRANCH_GET] = "SELECT id FROM branch WHERE project_id = :project AND name = :name",
+    [S_BRANCH_ADD] = "INSERT INTO branch(project_id, name) VALUES (:project, :name)",
+    [S_MACHINE_GET] = "SELECT id FROM machine WHERE name = :name",
+    [S_MACHINE_ADD] = "INSERT INTO machine(name, info) VALUES (:name, :info)",
+    [S_MACHINE_INFO] = "UPDATE machine SET info = :info WHERE id = :id AND :info IS NOT NULL",
+    [S_RUN_BY_HASH] = "SELECT id FROM run WHERE project_id = :project AND content_hash = :hash",
+    [S_RUN_ADD] =
+        "INSERT INTO run(project_id, branch_id, machine_id, commit_sha, commit_time, started_at, "
+        "ingested_at, format, tool_version, machine_info, extra, content_hash) VALUES (:project, "
+        ":branch, :machine, :sha, :ctime, :started, :ingested, :format, :tool, :minfo, :extra, "
+        ":hash)",
+    [S_TAG_ADD] = "INSERT INTO run_tag(run_id, key, value) VALUES (:run, :key, :value)",
+    [S_BENCH_UPSERT] =
+        "INSERT INTO benchmark(project_id, name, grp, params) VALUES (:project, :name, :grp, "
+        ":params) ON CONFLICT (project_id, name) DO UPDATE SET grp = excluded.grp, "
+        "params = excluded.params RETURNING id",
+    [S_RUN_BENCH_ADD] =
+        "INSERT INTO run_benchmark(run_id, benchmark_id, extra) VALUES (:run, :bench, :extra)",
+    [S_METRIC_GET] =
+        "SELECT id FROM metric WHERE name = :name AND unit = :unit AND direction = :dir",
+    [S_METRIC_ADD] = "INSERT INTO metric(name, unit, direction) VALUES (:name, :unit, :dir)",
+    [S_SERIES_GET] = "SELECT id FROM series WHERE branch_id = :branch AND machine_id = :machine "
+                     "AND benchmark_id = :bench AND metric_id = :metric",
+    [S_SERIES_ADD] = "INSERT INTO series(branch_id, machine_id, benchmark_id, metric_id) VALUES "
+                     "(:branch, :machine, :bench, :metric)",
+    [S_RESULT_ADD] =
+        "INSERT INTO result(run_id, benchmark_id, metric_id, series_id, n, min, max, mean, "
+        "median, stddev, p95, p99, q1, q3, outliers, estimate, ci_lo, ci_hi, extra) VALUES "
+        "(:run, :bench, :metric, :series, :n, :min, :max, :mean, :median, :stddev, :p95, :p99, "
+        ":q1, :q3, :outliers, :estimate, :ci_lo, :ci_hi, :extra)",
+    [S_SAMPLES_ADD] = "INSERT INTO sample_set(result_id, n, data) VALUES (:result, :n, :data)",
+    [S_RUN_INFO] = "SELECT " RUN_INFO_COLUMNS "WHERE r.id = :id",
+    [S_RUN_TAGS] = "SELECT key, value FROM run_tag WHERE run_id = :run ORDER BY key",
+    [S_RUN_RESULTS] =
+        "SELECT b.name, b.grp, b.params, rb.extra, m.name, m.unit, m.direction, x.n, x.min, "
+        "x.max, x.mean, x.median, x.stddev, x.p95, x.p99, x.q1, x.q3, x.outliers, x.estimate, "
+        "x.ci_lo, x.ci_hi, x.extra, x.id FROM result x JOIN benchmark b ON b.id = x.benchmark_id "
+        "JOIN metric m ON m.id = x.metric_id LEFT JOIN run_benchmark rb ON rb.run_id = x.run_id "
+        "AND rb.benchmark_id = x.benchmark_id WHERE x.run_id = :run ORDER BY x.id",
+    [S_SAMPLES_GET] = "SELECT data FROM sample_set WHERE result_id = :result",
+    [S_RUN_EXISTS] = "SELECT r.id FROM run r JOIN project p ON p.id = r.project_id "
+                     "WHERE r.id = :id AND (:project IS NULL OR p.name = :project)",
+    [S_RUN_LATEST_ON_BRANCH] =
+        "SELECT r.id FROM run r JOIN project p ON p.id = r.project_id JOIN branch b ON b.id = "
+        "r.branch_id WHERE b.name = :branch AND (:project IS NULL OR p.name = :project) "
+        "ORDER BY r.started_at DESC, r.id DESC LIMIT 1",
+    [S_BRANCH_PROJECTS] =
+        "SELECT count(DISTINCT b.project_id) FROM branch b JOIN project p ON p.id = b.project_id "
+        "WHERE b.name = :branch AND (:project IS NULL OR p.name = :project)",
+    [S_RUN_BY_SHA_PREFIX] =
+        "SELECT r.id, r.commit_sha FROM run r JOIN project p ON p.id = r.project_id "
+        "WHERE substr(r.commit_sha, 1, length(:prefix)) = :prefix "
+        "AND (:project IS NULL OR p.name = :project) ORDER BY r.started_at DESC, r.id DESC",
+    [S_COUNTS] = "SELECT (SELECT count(*) FROM project), (SELECT count(*) FROM branch), "
+                 "(SELECT count(*) FROM machine), (SELECT count(*) FROM run), "
+                 "(SELECT count(*) FROM benchmark), (SELECT count(*) FROM metric), "
+                 "(SELECT count(*) FROM result), (SELECT coalesce(sum(n), 0) FROM sample_set)",
+};
+
+typedef struct sq_store {
+  qb_store base;
+  sqlite3 *db;
+  char *path;
+  int version;
+  sqlite3_stmt *st[S_COUNT_];
+} sq_store;
+
+static sq_store *SQ(qb_store *s) {
+  return (sq_store *)s;
+}
+
+/* Record the connection's last error in err with code (QB_EINTERNAL unless told). */
+static int sq_fail(sq_store *s, int code, const char *what, qb_err *err) {
+  return qb_err_set(err, code, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+/* The cached statement id, prepared on first use and reset with bindings cleared. */
+static int stmt(sq_store *s, int id, sqlite3_stmt **out, qb_err *err) {
+  if (!s->st[id]) {
+    if (sqlite3_prepare_v3(s->db, SQL[id], -1, SQLITE_PREPARE_PERSISTENT, &s->st[id], NULL) !=
+        SQLITE_OK)
+      return sq_fail(s, QB_EINTERNAL, "prepare", err);
+  } else {
+    sqlite3_reset(s->st[id]);
+    sqlite3_clear_bindings(s->st[id]);
+  }
+  *out = s->st[id];
+  return QB_OK;
+}
+
+/* Binding helpers by parameter name; a missing name is a programming error. */
+static int pidx(sqlite3_stmt *st, const char *name) {
+  int i = sqlite3_bind_parameter_index(st, name);
+  return i;
+}
+static void b_text(sqlite3_stmt *st, const char *name, const char *v) {
+  if (v)
+    sqlite3_bind_text(st, pidx(st, name), v, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, pidx(st, name));
+}
+static void b_int(sqlite3_stmt *st, const char *name, int64_t v) {
+  sqlite3_bind_int64(st, pidx(st, name), v);
+}
+/* An int64 where QB_TIME_NONE or a negative count means NULL. */
+static void b_opt_int(sqlite3_stmt *st, const char *name, int64_t v, int64_t none_below) {
+  if (v < none_below || v == QB_TIME_NONE)
+    sqlite3_bind_null(st, pidx(st, name));
+  else
+    sqlite3_bind_int64(st, pidx(st, name), v);
+}
+/* A double where NAN means NULL. */
+static void b_real(sqlite3_stmt *st, const char *name, double v) {
+  if (isnan(v))
+    sqlite3_bind_null(st, pidx(st, name));
+  else
+    sqlite3_bind_double(st, pidx(st, name), v);
+}
+
+/* Step a statement that returns at most one integer row; *found tells whether it did. */
+static int step_id(sq_store *s, sqlite3_stmt *st, int64_t *out, int *found, qb_err *err) {
+  int rc = sqlite3_step(st);
+  *found = rc == SQLITE_ROW;
+  if (rc == SQLITE_ROW) {
+    *out = sqlite3_column_int64(st, 0);
+    return QB_OK;
+  }
+  if (rc == SQLITE_DONE) return QB_OK;
+  return sq_fail(s, QB_EINTERNAL, "query", err);
+}
+
+/* Step an INSERT; *out_id gets the new rowid. */
+static int step_insert(sq_store *s, sqlite3_stmt *st, int64_t *out_id, qb_err *err) {
+  if (sqlite3_step(st) != SQLITE_DONE) return sq_fail(s, QB_EINTERNAL, "insert", err);
+  if (out_id) *out_id = sqlite3_last_insert_rowid(s->db);
+  return QB_OK;
+}
+
+/* Find the id of a row by name (select statement sel) or insert it (statement add). Both take
+ * :name, and :project when project > 0. */
+static int get_or_add(sq_store *s, int sel, int add, int64_t project, const char *name,
+                      int64_t *out, qb_err *err) {
+  sqlite3_stmt *st;
+  int found, rc;
+  if ((rc = stmt(s, sel, &st, err))) return rc;
+  if (project > 0) b_int(st, ":project", project);
+  b_text(st, ":name", name);
+  if ((rc = step_id(s, st, out, &found, err)) || found) return rc;
+  if ((rc = stmt(s, add, &st, err))) return rc;
+  if (project > 0) b_int(st, ":project", project);
+  b_text(st, ":name", name);
+  return step_insert(s, st, out, err);
+}
+
+static void sq_close(qb_store *base) {
+  sq_store *s = SQ(base);
+  for (int i = 0; i < S_COUNT_; i++) sqlite3_finalize(s->st[i]);
+  sqlite3_close(s->db);
+  free(s->path);
+  free(s);
+}
+
+static int sq_schema_version(qb_store *base) {
+  return SQ(base)->version;
+}
+
+static int exec(sq_store *s, const char *sql, qb_err *err) {
+  if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return sq_fail(s, QB_EINTERNAL, sql, err);
+  return QB_OK;
+}
+
+/* Insert one result of bench (benchmark row bench_id) with its series and samples. */
+static int insert_result(sq_store *s, const qb_run *run, int64_t run_id, int64_t branch_id,
+                         int64_t machine_id, int64_t bench_id, const qb_result *r, qb_buf *blob,
+                         qb_err *err) {
+  sqlite3_stmt *st;
+  int64_t metric_id, series_id, result_id;
+  int found, rc;
+  (void)run;
+  if ((rc = stmt(s, S_METRIC_GET, &st, err))) return rc;
+  b_text(st, ":name", r->metric);
+  b_text(st, ":unit", r->unit);
+  b_int(st, ":dir", r->direction);
+  if ((rc = step_id(s, st, &metric_id, &found, err))) return rc;
+  if (!found) {
+    if ((rc = stmt(s, S_METRIC_ADD, &st, err))) return rc;
+    b_text(st, ":name", r->metric);
+    b_text(st, ":unit", r->unit);
+    b_int(st, ":dir", r->direction);
+    if ((rc = step_insert(s, st, &metric_id, err))) return rc;
+  }
+  for (int pass = 0; pass < 2; pass++) {
+    if ((rc = stmt(s, pass ? S_SERIES_ADD : S_SERIES_GET, &st, err))) return rc;
+    b_int(st, ":branch", branch_id);
+    b_int(st, ":machine", machine_id);
+    b_int(st, ":bench", bench_id);
+    b_int(st, ":metric", metric_id);
+    if (pass) {
+      if ((rc = step_insert(s, st, &series_id, err))) return rc;
+    } else {
+      if ((rc = step_id(s, st, &series_id, &found, err)) || found) break;
+    }
+  }
+  if (rc) return rc;
+  const qb_stats *x = &r->stats;
+  if ((rc = stmt(s, S_RESULT_ADD, &st, err))) return rc;
+  b_int(st, ":run", run_id);
+  b_int(st, ":bench", bench_id);
+  b_int(st, ":metric", metric_id);
+  b_int(st, ":series", series_id);
+  b_opt_int(st, ":n", x->n, 0);
+  b_real(st, ":min", x->min);
+  b_real(st, ":max", x->max);
+  b_real(st, ":mean", x->mean);
+  b_real(st, ":median", x->median);
+  b_real(st, ":stddev", x->stddev);
+  b_real(st, ":p95", x->p95);
+  b_real(st, ":p99", x->p99);
+  b_real(st, ":q1", x->q1);
+  b_real(st, ":q3", x->q3);
+  b_opt_int(st, ":outliers", x->outliers, 0);
+  b_real(st, ":estimate", x->estimate);
+  b_real(st, ":ci_lo", x->ci_lo);
+  b_real(st, ":ci_hi", x->ci_hi);
+  b_text(st, ":extra", r->extra);
+  if ((rc = step_insert(s, st, &result_id, err))) return rc;
+  if (!r->n_samples) return QB_OK;
+  blob->len = 0;
+  if ((rc = qb_samples_encode(r->samples, r->iters, r->n_samples, blob, err))) return rc;
+  if ((rc = stmt(s, S_SAMPLES_ADD, &st, err))) return rc;
+  b_int(st, ":result", result_id);
+  b_int(st, ":n", (int64_t)r->n_samples);
+  sqlite3_bind_blob64(st, pidx(st, ":data"), blob->data, blob->len, SQLITE_STATIC);
+  return step_insert(s, st, NULL, err);
+}
+
+static int sq_insert_run(qb_store *base, const qb_run *run, int64_t *out_id, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st;
+  int64_t project_id, branch_id, machine_id, run_id, existing;
+  int found, rc;
+  qb_buf blob;
+  qb_buf_init(&blob, (size_t)1 << 31);
+  if (!run->project || !run->branch || !run->machine || run->started_at == QB_TIME_NONE)
+    return qb_err_set(err, QB_EINTERNAL, "run is missing project, branch, machine or start");
+  if ((rc = exec(s, "BEGIN IMMEDIATE", err))) return rc;
+  if ((rc = get_or_add(s, S_PROJECT_GET, S_PROJECT_ADD, 0, run->project, &project_id, err)))
+    goto done;
+  if ((rc = stmt(s, S_RUN_BY_HASH, &st, err))) goto done;
+  b_int(st, ":project", project_id);
+  b_text(st, ":hash", run->content_hash);
+  if ((rc = step_id(s, st, &existing, &found, err))) goto done;
+  if (found) {
+    *out_id = existing;
+    rc = QB_EEXISTS;
+    goto done;
+  }
+  if ((rc = get_or_add(s, S_BRANCH_GET, S_BRANCH_ADD, project_id, run->branch, &branch_id, err)) ||
+      (rc = get_or_add(s, S_MACHINE_GET, S_MACHINE_ADD, 0, run->machine, &machine_id, err)))
+    goto done;
+  if ((rc = stmt(s, S_MACHINE_INFO, &st, err))) goto done;
+  b_text(st, ":info", run->machine_info);
+  b_int(st, ":id", machine_id);
+  if ((rc = step_insert(s, st, NULL, err))) goto done;
+  if ((rc = stmt(s, S_RUN_ADD, &st, err))) goto done;
+  b_int(st, ":project", project_id);
+  b_int(st, ":branch", branch_id);
+  b_int(st, ":machine", machine_id);
+  b_text(st, ":sha", run->commit_sha);
+  b_opt_int(st, ":ctime", run->commit_time, INT64_MIN);
+  b_int(st, ":started", run->started_at);
+  b_int(st, ":ingested", qb_time_now());
+  b_text(st, ":format", run->format ? run->format : "unknown");
+  b_text(st, ":tool", run->tool_version);
+  b_text(st, ":minfo", run->machine_info);
+  b_text(st, ":extra", run->extra);
+  b_text(st, ":hash", run->content_hash);
+  if ((rc = step_insert(s, st, &run_id, err))) goto done;
+  for (size_t i = 0; i < run->n_tags; i++) {
+    if ((rc = stmt(s, S_TAG_ADD, &st, err))) goto done;
+    b_int(st, ":run", run_id);
+    b_text(st, ":key", run->tags[i].key);
+    b_text(st, ":value", run->tags[i].value);
+    if ((rc = step_insert(s, st, NULL, err))) goto done;
+  }
+  for (size_t i = 0; i < run->n_benches; i++) {
+    const qb_bench *b = &run->benches[i];
+    int64_t bench_id;
+    if ((rc = stmt(s, S_BENCH_UPSERT, &st, err))) goto done;
+    b_int(st, ":project", project_id);
+    b_text(st, ":name", b->name);
+    b_text(st, ":grp", b->group);
+    b_text(st, ":params", b->params);
+    if ((rc = step_id(s, st, &bench_id, &found, err))) goto done;
+    sqlite3_reset(st); /* finish the RETURNING statement */
+    if (b->extra) {
+      if ((rc = stmt(s, S_RUN_BENCH_ADD, &st, err))) goto done;
+      b_int(st, ":run", run_id);
+      b_int(st, ":bench", bench_id);
+      b_text(st, ":extra", b->extra);
+      if ((rc = step_insert(s, st, NULL, err))) goto done;
+    }
+    for (size_t k = 0; k < b->n_results; k++)
+      if ((rc = insert_result(s, run, run_id, branch_id, machine_id, bench_id, &b->results[k],
+                              &blob, err)))
+        goto done;
+  }
+  if ((rc = exec(s, "COMMIT", err))) goto done;
+  *out_id = run_id;
+done:
+  if (rc) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  qb_buf_dispose(&blob);
+  return rc;
+}
+
+/* Copy a text column (NULL stays NULL). */
+static char *col_text(sqlite3_stmt *st, int i) {
+  const unsigned char *t = sqlite3_column_text(st, i);
+  return t ? strdup((const char *)t) : NULL;
+}
+static int64_t col_opt_int(sqlite3_stmt *st, int i, int64_t none) {
+  return sqlite3_column_type(st, i) == SQLITE_NULL ? none : sqlite3_column_int64(st, i);
+}
+static double col_real(sqlite3_stmt *st, int i) {
+  return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+/* Fill info from a row of RUN_INFO_COLUMNS and load its tags. */
+static int read_info(sq_store *s, sqlite3_stmt *row, qb_run_info *info, qb_err *err) {
+  memset(info, 0, sizeof *info);
+  info->id = sqlite3_column_int64(row, 0);
+  info->project = col_text(row, 1);
+  info->branch = col_text(row, 2);
+  info->machine = col_text(row, 3);
+  info->commit_sha = col_text(row, 4);
+  info->commit_time = col_opt_int(row, 5, QB_TIME_NONE);
+  info->started_at = col_opt_int(row, 6, QB_TIME_NONE);
+  info->ingested_at = col_opt_int(row, 7, QB_TIME_NONE);
+  info->format = col_text(row, 8);
+  info->tool_version = col_text(row, 9);
+  info->content_hash = col_text(row, 10);
+  info->machine_info = col_text(row, 11);
+  info->extra = col_text(row, 12);
+  info->n_benches = sqlite3_column_int64(row, 13);
+  info->n_results = sqlite3_column_int64(row, 14);
+  info->n_samples = sqlite3_column_int64(row, 15);
+  sqlite3_stmt *st;
+  int rc;
+  if ((rc = stmt(s, S_RUN_TAGS, &st, err))) return rc;
+  b_int(st, ":run", info->id);
+  size_t cap = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (info->n_tags == cap) {
+      size_t nc = cap ? cap * 2 : 4;
+      qb_tag *t = realloc(info->tags, nc * sizeof *t);
+      if (!t) return qb_err_set(err, QB_ENOMEM, "out of memory");
+      info->tags = t;
+      cap = nc;
+    }
+    info->tags[info->n_tags].key = col_text(st, 0);
+    info->tags[info->n_tags].value = col_text(st, 1);
+    info->n_tags++;
+  }
+  if (rc != SQLITE_DONE) return sq_fail(s, QB_EINTERNAL, "tags", err);
+  return QB_OK;
+}
+
+static int sq_list_runs(qb_store *base, const qb_run_filter *f, qb_run_info **out, size_t *n_out,
+                        qb_err *err) {
+  sq_store *s = SQ(base);
+  *out = NULL;
+  *n_out = 0;
+  /* Built per call: the list query is not on a hot path and its filters vary. */
+  sqlite3_stmt *st = NULL;
+  qb_run_info *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = QB_OK, step;
+  const char *sql = "SELECT " RUN_INFO_COLUMNS
+                    "WHERE (:project IS NULL OR p.name = :project) AND (:branch IS NULL OR "
+                    "b.name = :branch) AND (:machine IS NULL OR m.name = :machine) "
+                    "ORDER BY r.started_at DESC, r.id DESC LIMIT :limit";
+  if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    return sq_fail(s, QB_EINTERNAL, "prepare", err);
+  b_text(st, ":project", f->project);
+  b_text(st, ":branch", f->branch);
+  b_text(st, ":machine", f->machine);
+  b_int(st, ":limit", f->limit > 0 ? f->limit : -1);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      size_t nc = cap ? cap * 2 : 16;
+      qb_run_info *p = realloc(arr, nc * sizeof *p);
+      if (!p) {
+        rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+        goto done;
+      }
+      arr = p;
+      cap = nc;
+    }
+    rc = read_info(s, st, &arr[n], err);
+    n++;
+    if (rc) goto done;
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "list runs", err);
+done:
+  sqlite3_finalize(st);
+  if (rc) {
+    qb_run_infos_free(arr, n);
+    return rc;
+  }
+  *out = arr;
+  *n_out = n;
+  return QB_OK;
+}
+
+static int is_digits(const char *s) {
+  if (!*s) return 0;
+  for (; *s; s++)
+    if (*s < '0' || *s > '9') return 0;
+  return 1;
+}
+
+static int is_hex(const char *s) {
+  if (!*s) return 0;
+  for (; *s; s++)
+    if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
+      return 0;
+  return 1;
+}
+
+static int sq_resolve_run(qb_store *base, const char *project, const char *ref, int64_t *out_id,
+                          qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st;
+  int found, rc;
+  if (is_digits(ref) && strlen(ref) < 19) {
+    if ((rc = stmt(s, S_RUN_EXISTS, &st, err))) return rc;
+    b_int(st, ":id", strtoll(ref, NULL, 10));
+    b_text(st, ":project", project);
+    if ((rc = step_id(s, st, out_id, &found, err)) || found) return rc;
+  }
+  const char *at = strchr(ref, '@');
+  if (at) {
+    if (strcmp(at, "@latest") != 0)
+      return qb_err_set(err, QB_EUSAGE, "run reference '%s': expected BRANCH@latest", ref);
+    char *branch = qb_strndup(ref, (size_t)(at - ref));
+    if (!branch) return qb_err_set(err, QB_ENOMEM, "out of memory");
+    int64_t nproj = 0;
+    if ((rc = stmt(s, S_BRANCH_PROJECTS, &st, err))) goto branch_done;
+    b_text(st, ":branch", branch);
+    b_text(st, ":project", project);
+    if ((rc = step_id(s, st, &nproj, &found, err))) goto branch_done;
+    if (nproj > 1) {
+      rc = qb_err_set(err, QB_EUSAGE,
+                      "run reference '%s': branch '%s' exists in %lld projects; pass --project",
+                      ref, branch, (long long)nproj);
+      goto branch_done;
+    }
+    if ((rc = stmt(s, S_RUN_LATEST_ON_BRANCH, &st, err))) goto branch_done;
+    b_text(st, ":branch", branch);
+    b_text(st, ":project", project);
+    if ((rc = step_id(s, st, out_id, &found, err))) goto branch_done;
+    if (!found) rc = qb_err_set(err, QB_ENOTFOUND, "run reference '%s': no runs on branch '%s'",
+                                ref, branch);
+  branch_done:
+    free(branch);
+    return rc;
+  }
+  if (is_hex(ref) && strlen(ref) >= 4) {
+    if ((rc = stmt(s, S_RUN_BY_SHA_PREFIX, &st, err))) return rc;
+    b_text(st, ":prefix", ref);
+    b_text(st, ":project", project);
+    char first[64] = "";
+    int step, n = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+      const char *sha = (const char *)sqlite3_column_text(st, 1);
+      if (n == 0) {
+        *out_id = sqlite3_column_int64(st, 0);
+        snprintf(first, sizeof first, "%s", sha);
+        n = 1;
+      } else if (strcmp(first, sha) != 0) {
+        rc = qb_err_set(err, QB_EUSAGE,
+                        "run reference '%s': ambiguous commit prefix (%s, %s, ...); give more "
+                        "digits",
+                        ref, first, sha);
+        sqlite3_reset(st);
+        return rc;
+      }
+    }
+    if (step != SQLITE_DONE) return sq_fail(s, QB_EINTERNAL, "resolve", err);
+    if (n) return QB_OK;
+  }
+  return qb_err_set(err, QB_ENOTFOUND,
+                    "run reference '%s': no run with that id, commit prefix or BRANCH@latest", ref);
+}
+
+/* Append the result rows of run id to run (benchmarks in insertion order). */
+static int load_results(sq_store *s, int64_t id, int with_samples, qb_run *run, qb_err *err) {
+  sqlite3_stmt *st, *ss;
+  int rc = stmt(s, S_RUN_RESULTS, &st, err), step;
+  if (rc) return rc;
+  b_int(st, ":run", id);
+  qb_bench *b = NULL;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *bname = (const char *)sqlite3_column_text(st, 0);
+    if (!b || strcmp(b->name, bname) != 0) {
+      if ((rc = qb_run_add_bench(run, bname, (const char *)sqlite3_column_text(st, 1), &b, err)))
+        return rc;
+      b->params = col_text(st, 2);
+      b->extra = col_text(st, 3);
+    }
+    qb_result *r;
+    if ((rc = qb_bench_add_result(b, (const char *)sqlite3_column_text(st, 4),
+                                  (const char *)sqlite3_column_text(st, 5),
+                                  (qb_direction)sqlite3_column_int(st, 6), &r, err)))
+      return rc;
+    qb_stats *x = &r->stats;
+    x->n = col_opt_int(st, 7, -1);
+    x->min = col_real(st, 8);
+    x->max = col_real(st, 9);
+    x->mean = col_real(st, 10);
+    x->median = col_real(st, 11);
+    x->stddev = col_real(st, 12);
+    x->p95 = col_real(st, 13);
+    x->p99 = col_real(st, 14);
+    x->q1 = col_real(st, 15);
+    x->q3 = col_real(st, 16);
+    x->outliers = col_opt_int(st, 17, -1);
+    x->estimate = col_real(st, 18);
+    x->ci_lo = col_real(st, 19);
+    x->ci_hi = col_real(st, 20);
+    r->extra = col_text(st, 21);
+    if (!with_samples) continue;
+    if ((rc = stmt(s, S_SAMPLES_GET, &ss, err))) return rc;
+    b_int(ss, ":result", sqlite3_column_int64(st, 22));
+    int sr = sqlite3_step(ss);
+    if (sr == SQLITE_ROW) {
+      double *v;
+      uint64_t *it;
+      size_t n;
+      if ((rc = qb_samples_decode(sqlite3_column_blob(ss, 0), (size_t)sqlite3_column_bytes(ss, 0),
+                                  &v, &it, &n, err)))
+        return rc;
+      qb_result_take_samples(r, v, it, n);
+    } else if (sr != SQLITE_DONE) {
+      return sq_fail(s, QB_EINTERNAL, "samples", err);
+    }
+    sqlite3_reset(ss);
+  }
+  if (step != SQLITE_DONE) return sq_fail(s, QB_EINTERNAL, "results", err);
+  return QB_OK;
+}
+
+static int sq_load_run(qb_store *base, int64_t id, int with_samples, qb_run_info *info,
+                       qb_run **out, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st;
+  qb_run *run = NULL;
+  memset(info, 0, sizeof *info);
+  if (out) *out = NULL;
+  int rc = stmt(s, S_RUN_INFO, &st, err), step;
+  if (rc) return rc;
+  b_int(st, ":id", id);
+  step = sqlite3_step(st);
+  if (step == SQLITE_DONE) return qb_err_set(err, QB_ENOTFOUND, "no run with id %lld", (long long)id);
+  if (step != SQLITE_ROW) return sq_fail(s, QB_EINTERNAL, "load run", err);
+  if ((rc = read_info(s, st, info, err))) goto done;
+  sqlite3_reset(st);
+  if (!out) goto done;
+  if (!(run = qb_run_new())) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  run->project = qb_strdup(info->project);
+  run->branch = qb_strdup(info->branch);
+  run->machine = qb_strdup(info->machine);
+  run->commit_sha = qb_strdup(info->commit_sha);
+  run->machine_info = qb_strdup(info->machine_info);
+  run->format = qb_strdup(info->format);
+  run->tool_version = qb_strdup(info->tool_version);
+  run->extra = qb_strdup(info->extra);
+  run->commit_time = info->commit_time;
+  run->started_at = info->started_at;
+  snprintf(run->content_hash, sizeof run->content_hash, "%s",
+           info->content_hash ? info->content_hash : "");
+  for (size_t i = 0; i < info->n_tags && !rc; i++)
+    rc = qb_run_add_tag(run, info->tags[i].key, info->tags[i].value, err);
+  if (rc || (rc = load_results(s, id, with_samples, run, err))) goto done;
+  *out = run;
+  run = NULL;
+done:
+  qb_run_free(run);
+  if (rc) qb_run_info_dispose(info);
+  return rc;
+}
+
+static int sq_counts(qb_store *base, qb_store_counts *out, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st;
+  int rc = stmt(s, S_COUNTS, &st, err);
+  if (rc) return rc;
+  if (sqlite3_step(st) != SQLITE_ROW) return sq_fail(s, QB_EINTERNAL, "counts", err);
+  int64_t *f[] = {&out->projects, &out->branches,   &out->machines, &out->runs,
+                  &out->benchmarks, &out->metrics, &out->results,  &out->samples};
+  for (int i = 0; i < 8; i++) *f[i] = sqlite3_column_int64(st, i);
+  sqlite3_reset(st);
+  return QB_OK;
+}
+
+static const qb_store_ops SQLITE_OPS = {
+    "sqlite",       sq_close,       sq_schema_version, sq_insert_run, sq_list_runs,
+    sq_resolve_run, sq_load_run,    sq_counts,
+};
+
+int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *err) {
+  *out = NULL;
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    if (errno != ENOENT || !(flags & QB_STORE_CREATE))
+      return qb_err_set(err, errno == ENOENT ? QB_ENOTFOUND : QB_EIO,
+                        "%s: no database here (%s); ingest a run first or pass --db", path,
+                        strerror(errno));
+  } else if (S_ISDIR(st.st_mode)) {
+    return qb_err_set(err, QB_EDB, "%s: is a directory, not a database file", path);
+  }
+  sq_store *s = calloc(1, sizeof *s);
+  if (!s || !(s->path = strdup(path))) {
+    free(s);
+    return qb_err_set(err, QB_ENOMEM, "out of memory");
+  }
+  s->base.ops = &SQLITE_OPS;
+  int rc = QB_OK;
+  int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+               ((flags & QB_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+  if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+    rc = qb_err_set(err, QB_EDB, "%s: cannot open: %s", path,
+                    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    goto done;
+  }
+  sqlite3_busy_timeout(s->db, 5000);
+  sqlite3_extended_result_codes(s->db, 0);
+  if ((rc = qb_migrate_sqlite(s->db, path, err))) goto done;
+  s->version = qb_migrations_count;
+  /* After the file is known to be ours: WAL, enforced foreign keys, durable-enough syncs. */
+  if ((rc = exec(s, "PRAGMA journal_mode = WAL", err)) ||
+      (rc = exec(s, "PRAGMA foreign_keys = ON", err)) ||
+      (rc = exec(s, "PRAGMA synchronous = NORMAL", err)))
+    goto done;
+done:
+  if (rc) {
+    sq_close(&s->base);
+    return rc;
+  }
+  *out = &s->base;
+  return QB_OK;
+}
