@@ -33,8 +33,7 @@ static int contains(const char *s, size_t n, const char *needle) {
   return 0;
 }
 
-int qb_adapter_detect(const char *path, const char *data, size_t len, qb_format *out,
-                      qb_err *err) {
+int qb_adapter_detect(const char *path, const char *data, size_t len, qb_format *out, qb_err *err) {
   size_t i = 0;
   while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n')) i++;
   if (i == len) return qb_err_set(err, QB_EFORMAT, "%s: empty file", path);
@@ -58,10 +57,11 @@ int qb_adapter_detect(const char *path, const char *data, size_t len, qb_format 
     *out = QB_FMT_CRITERION_TEXT;
     return QB_OK;
   }
-  return qb_err_set(err, QB_EFORMAT,
-                    "%s: unrecognised content (not pytest-benchmark JSON, qbdb native JSON Lines or "
-                    "cargo bench output); pass --format",
-                    path);
+  return qb_err_set(
+      err, QB_EFORMAT,
+      "%s: unrecognised content (not pytest-benchmark JSON, qbdb native JSON Lines or "
+      "cargo bench output); pass --format",
+      path);
 }
 
 int qb_adapter_parse_bytes(const char *name, qb_format fmt, const char *data, size_t len,
@@ -70,9 +70,15 @@ int qb_adapter_parse_bytes(const char *name, qb_format fmt, const char *data, si
   int rc;
   if (fmt == QB_FMT_AUTO && (rc = qb_adapter_detect(name, data, len, &fmt, err))) return rc;
   switch (fmt) {
-    case QB_FMT_PYTEST: rc = qb_pytest_parse(name, data, len, out, err); break;
-    case QB_FMT_CRITERION_TEXT: rc = qb_criterion_text_parse(name, data, len, out, err); break;
-    case QB_FMT_NATIVE: rc = qb_native_parse(name, data, len, out, err); break;
+    case QB_FMT_PYTEST:
+      rc = qb_pytest_parse(name, data, len, out, err);
+      break;
+    case QB_FMT_CRITERION_TEXT:
+      rc = qb_criterion_text_parse(name, data, len, out, err);
+      break;
+    case QB_FMT_NATIVE:
+      rc = qb_native_parse(name, data, len, out, err);
+      break;
     default:
       return qb_err_set(err, QB_EUSAGE, "%s: format %s cannot be read from a single file", name,
                         qb_format_name(fmt));

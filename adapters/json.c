@@ -8,22 +8,29 @@ int qb_json_parse(const char *path, const char *data, size_t len, json_t **out, 
   json_error_t je;
   *out = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
   if (!*out)
-    return qb_err_set(err, QB_EFORMAT, "%s: invalid JSON at line %d, column %d (byte %d): %s",
-                      path, je.line, je.column, je.position, je.text);
+    return qb_err_set(err, QB_EFORMAT, "%s: invalid JSON at line %d, column %d (byte %d): %s", path,
+                      je.line, je.column, je.position, je.text);
   return QB_OK;
 }
 
 const char *qb_json_type_name(const json_t *v) {
   if (!v) return "nothing";
   switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: return "integer";
-    case JSON_REAL: return "number";
+    case JSON_OBJECT:
+      return "object";
+    case JSON_ARRAY:
+      return "array";
+    case JSON_STRING:
+      return "string";
+    case JSON_INTEGER:
+      return "integer";
+    case JSON_REAL:
+      return "number";
     case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
-    case JSON_NULL: return "null";
+    case JSON_FALSE:
+      return "boolean";
+    case JSON_NULL:
+      return "null";
   }
   return "unknown";
 }

@@ -10,10 +10,10 @@
 typedef struct qb_summary {
   size_t n;
   double min, max, mean, median;
-  double stddev; /* sample standard deviation (divisor n - 1); NAN when n < 2 */
+  double stddev;           /* sample standard deviation (divisor n - 1); NAN when n < 2 */
   double q1, q3, p95, p99; /* quantiles by linear interpolation (Hyndman-Fan type 7, numpy's
                               default): position (n - 1) * p in the sorted sample */
-  size_t outliers; /* values outside [q1 - 1.5 IQR, q3 + 1.5 IQR] (Tukey) */
+  size_t outliers;         /* values outside [q1 - 1.5 IQR, q3 + 1.5 IQR] (Tukey) */
 } qb_summary;
 
 /* Summarise x[0..n). n must be >= 1. Returns QB_ENOMEM if the scratch copy cannot be made. */

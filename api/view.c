@@ -12,7 +12,9 @@ static void set_str(json_t *obj, const char *key, const char *v) {
 
 static void set_time(json_t *obj, const char *key, int64_t us) {
   char buf[40];
-  json_object_set_new(obj, key, us == QB_TIME_NONE ? json_null() : json_string(qb_time_format(us, buf, sizeof buf)));
+  json_object_set_new(obj, key,
+                      us == QB_TIME_NONE ? json_null()
+                                         : json_string(qb_time_format(us, buf, sizeof buf)));
 }
 
 static void set_num(json_t *obj, const char *key, double v) {

@@ -85,8 +85,7 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
     } else if ((m = qb_cli_opt(argc, argv, &i, "--tag", &v, err))) {
       const char *eq = m > 0 ? strchr(v, '=') : NULL;
       if (m < 0 || !eq || eq == v) {
-        rc = m < 0 ? m
-                   : qb_err_set(err, QB_EUSAGE, "ingest: --tag '%s': expected KEY=VALUE", v);
+        rc = m < 0 ? m : qb_err_set(err, QB_EUSAGE, "ingest: --tag '%s': expected KEY=VALUE", v);
         goto done;
       }
       /* key points into a copy owned by tags[]; value follows its NUL */
@@ -127,12 +126,12 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
     }
     if (json) {
       json_array_append_new(
-          jout, json_pack("{s:s, s:I, s:b, s:s, s:s, s:s, s:s?, s:s, s:I, s:I, s:I}", "path",
-                          paths[k], "run_id", (json_int_t)res.run_id, "existed", res.existed,
-                          "project", r->project, "branch", r->branch, "machine", r->machine,
-                          "commit", r->commit_sha, "format", r->format, "benchmarks",
-                          (json_int_t)res.n_benches, "results", (json_int_t)res.n_results,
-                          "samples", (json_int_t)res.n_samples));
+          jout,
+          json_pack("{s:s, s:I, s:b, s:s, s:s, s:s, s:s?, s:s, s:I, s:I, s:I}", "path", paths[k],
+                    "run_id", (json_int_t)res.run_id, "existed", res.existed, "project", r->project,
+                    "branch", r->branch, "machine", r->machine, "commit", r->commit_sha, "format",
+                    r->format, "benchmarks", (json_int_t)res.n_benches, "results",
+                    (json_int_t)res.n_results, "samples", (json_int_t)res.n_samples));
       continue;
     }
     fprintf(cli->out,

@@ -66,8 +66,8 @@ int cmd_runs(qb_cli *cli, int argc, char **argv, qb_err *err) {
     fprintf(cli->out, "no runs%s\n", f.project || f.branch || f.machine ? " match" : " yet");
     goto done;
   }
-  static const char *const head[] = {"id",      "started",  "project", "branch",  "commit",
-                                     "machine", "format",   "benchmarks", "samples"};
+  static const char *const head[] = {"id",      "started", "project",    "branch", "commit",
+                                     "machine", "format",  "benchmarks", "samples"};
   if ((rc = qb_table_init(&t, 9, head, 1u | 1u << 7 | 1u << 8, err))) goto done;
   for (size_t i = 0; i < n; i++) {
     char id[24], started[40], nb[24], ns[24], sha[13];
@@ -78,8 +78,8 @@ int cmd_runs(qb_cli *cli, int argc, char **argv, qb_err *err) {
     snprintf(nb, sizeof nb, "%lld", (long long)runs[i].n_benches);
     snprintf(ns, sizeof ns, "%lld", (long long)runs[i].n_samples);
     snprintf(sha, sizeof sha, "%s", runs[i].commit_sha ? runs[i].commit_sha : "-");
-    const char *row[] = {id,     started,         runs[i].project, runs[i].branch, sha,
-                         runs[i].machine, runs[i].format, nb,           ns};
+    const char *row[] = {
+        id, started, runs[i].project, runs[i].branch, sha, runs[i].machine, runs[i].format, nb, ns};
     if ((rc = qb_table_add(&t, row, err))) goto done;
   }
   qb_table_print(&t, cli->out);

@@ -23,13 +23,20 @@ const qb_cli_cmd *qb_cli_find(const char *name) {
 /* Exit codes, one per error code (documented in docs/cli/README.md). */
 static int exit_code(int rc) {
   switch (rc) {
-    case QB_OK: return 0;
-    case QB_EUSAGE: return 2;
-    case QB_EFORMAT: return 3;
-    case QB_ENOTFOUND: return 4;
-    case QB_EDB: return 5;
-    case QB_EIO: return 6;
-    default: return 1; /* QB_ENOMEM, QB_EINTERNAL, anything unexpected */
+    case QB_OK:
+      return 0;
+    case QB_EUSAGE:
+      return 2;
+    case QB_EFORMAT:
+      return 3;
+    case QB_ENOTFOUND:
+      return 4;
+    case QB_EDB:
+      return 5;
+    case QB_EIO:
+      return 6;
+    default:
+      return 1; /* QB_ENOMEM, QB_EINTERNAL, anything unexpected */
   }
 }
 
@@ -37,9 +44,10 @@ static void print_usage(FILE *f) {
   fprintf(f, "usage: qbdb [--db PATH] COMMAND [ARGS...]\n\ncommands:\n");
   for (size_t i = 0; i < qb_cli_n_cmds; i++)
     fprintf(f, "  %-9s %s\n", qb_cli_cmds[i].name, qb_cli_cmds[i].summary);
-  fprintf(f, "\nThe database is --db PATH, else $QBDB_DB, else ./%s.\n"
-             "`qbdb help COMMAND` shows a command's options. Exit codes: 0 ok, 1 internal error,\n"
-             "2 usage error, 3 bad input data, 4 not found, 5 database refused, 6 i/o error.\n",
+  fprintf(f,
+          "\nThe database is --db PATH, else $QBDB_DB, else ./%s.\n"
+          "`qbdb help COMMAND` shows a command's options. Exit codes: 0 ok, 1 internal error,\n"
+          "2 usage error, 3 bad input data, 4 not found, 5 database refused, 6 i/o error.\n",
           QB_DEFAULT_DB);
 }
 

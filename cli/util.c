@@ -5,8 +5,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 
-int qb_cli_opt(int argc, char **argv, int *i, const char *name, const char **value,
-               qb_err *err) {
+int qb_cli_opt(int argc, char **argv, int *i, const char *name, const char **value, qb_err *err) {
   const char *a = argv[*i];
   size_t n = strlen(name);
   if (strncmp(a, name, n) != 0) return 0;
@@ -24,8 +23,7 @@ int qb_cli_opt(int argc, char **argv, int *i, const char *name, const char **val
 
 int qb_cli_bad_arg(const char *cmd, const char *arg, qb_err *err) {
   if (arg[0] == '-')
-    return qb_err_set(err, QB_EUSAGE, "%s: unknown option '%s' (see: qbdb help %s)", cmd, arg,
-                      cmd);
+    return qb_err_set(err, QB_EUSAGE, "%s: unknown option '%s' (see: qbdb help %s)", cmd, arg, cmd);
   return qb_err_set(err, QB_EUSAGE, "%s: unexpected argument '%s' (see: qbdb help %s)", cmd, arg,
                     cmd);
 }
@@ -36,8 +34,7 @@ int qb_cli_output_format(const char *cmd, const char *value, qb_err *err) {
   return qb_err_set(err, QB_EUSAGE, "%s: --format '%s': expected text or json", cmd, value);
 }
 
-int qb_table_init(qb_table *t, size_t ncols, const char *const *head, unsigned right,
-                  qb_err *err) {
+int qb_table_init(qb_table *t, size_t ncols, const char *const *head, unsigned right, qb_err *err) {
   memset(t, 0, sizeof *t);
   t->ncols = ncols;
   t->right = right;

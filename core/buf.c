@@ -97,7 +97,8 @@ int qb_file_read(const char *path, size_t max, char **out, size_t *out_len, qb_e
   size_t n;
   while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
     if ((rc = qb_buf_add(&b, chunk, n, err))) {
-      if (rc == QB_EFORMAT) qb_err_set(err, QB_EFORMAT, "%s: file larger than %zu bytes", path, max);
+      if (rc == QB_EFORMAT)
+        qb_err_set(err, QB_EFORMAT, "%s: file larger than %zu bytes", path, max);
       goto done;
     }
   }

@@ -28,7 +28,8 @@ int qb_buf_add(qb_buf *b, const void *p, size_t n, qb_err *err);
 /* Append a NUL-terminated string. */
 int qb_buf_adds(qb_buf *b, const char *s, qb_err *err);
 /* Append printf-style text. */
-int qb_buf_printf(qb_buf *b, qb_err *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int qb_buf_printf(qb_buf *b, qb_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Append an unsigned LEB128 varint. */
 int qb_buf_add_varint(qb_buf *b, uint64_t v, qb_err *err);
 /* Hand over the data (NUL-terminated, never NULL: an empty buffer gives ""), optionally its

@@ -49,15 +49,25 @@ void qb_err_clear(qb_err *err) {
 
 const char *qb_rc_name(int code) {
   switch (code) {
-    case QB_OK: return "ok";
-    case QB_EUSAGE: return "usage";
-    case QB_EFORMAT: return "format";
-    case QB_ENOTFOUND: return "not_found";
-    case QB_EDB: return "database";
-    case QB_EIO: return "io";
-    case QB_ENOMEM: return "no_memory";
-    case QB_EINTERNAL: return "internal";
-    case QB_EEXISTS: return "exists";
-    default: return "unknown";
+    case QB_OK:
+      return "ok";
+    case QB_EUSAGE:
+      return "usage";
+    case QB_EFORMAT:
+      return "format";
+    case QB_ENOTFOUND:
+      return "not_found";
+    case QB_EDB:
+      return "database";
+    case QB_EIO:
+      return "io";
+    case QB_ENOMEM:
+      return "no_memory";
+    case QB_EINTERNAL:
+      return "internal";
+    case QB_EEXISTS:
+      return "exists";
+    default:
+      return "unknown";
   }
 }

@@ -27,7 +27,12 @@ typedef struct qb_err {
   char msg[QB_ERR_MSG_MAX]; /* one line, lower case, names file, field and position */
 } qb_err;
 
-#define QB_ERR_INIT {QB_OK, {0}}
+#define QB_ERR_INIT                                                                                \
+  {                                                                                                \
+    QB_OK, {                                                                                       \
+      0                                                                                            \
+    }                                                                                              \
+  }
 
 /* Record code and a printf-style message in err (which may be NULL); returns code so callers
  * can write `return qb_err_set(err, QB_EFORMAT, "...")`. Newlines in the message become spaces. */

@@ -91,10 +91,12 @@ typedef struct scale {
   const char *name;
 } scale;
 
-static const scale TIME_SCALES[] = {{1e9, "s"}, {1e6, "ms"}, {1e3, "\xc2\xb5s"}, {1.0, "ns"},
-                                    {1e-3, "ps"}};
-static const scale BYTE_SCALES[] = {{1099511627776.0, "TiB"}, {1073741824.0, "GiB"},
-                                    {1048576.0, "MiB"},       {1024.0, "KiB"},
+static const scale TIME_SCALES[] = {
+    {1e9, "s"}, {1e6, "ms"}, {1e3, "\xc2\xb5s"}, {1.0, "ns"}, {1e-3, "ps"}};
+static const scale BYTE_SCALES[] = {{1099511627776.0, "TiB"},
+                                    {1073741824.0, "GiB"},
+                                    {1048576.0, "MiB"},
+                                    {1024.0, "KiB"},
                                     {1.0, "B"}};
 static const scale RATE_SCALES[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "K"}, {1.0, ""}};
 

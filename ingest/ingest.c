@@ -20,8 +20,8 @@ static int check_value(const char *name, const qb_bench *b, size_t bi, const qb_
                       name, b->name, bi + 1, r->metric, what, v, r->unit);
   if (!strcmp(r->unit, "ns") && v > QB_MAX_DURATION_NS)
     return qb_err_set(err, QB_EFORMAT,
-                      "%s: benchmark '%s' (#%zu): %s %s: absurd duration %g ns (over a week)",
-                      name, b->name, bi + 1, r->metric, what, v);
+                      "%s: benchmark '%s' (#%zu): %s %s: absurd duration %g ns (over a week)", name,
+                      b->name, bi + 1, r->metric, what, v);
   return QB_OK;
 }
 
@@ -32,10 +32,10 @@ static int finish_result(const char *name, const qb_bench *b, size_t bi, qb_resu
   const struct {
     const char *what;
     double *v;
-  } fields[] = {{"min", &x->min},       {"max", &x->max},     {"mean", &x->mean},
-                {"median", &x->median}, {"stddev", &x->stddev}, {"p95", &x->p95},
-                {"p99", &x->p99},       {"q1", &x->q1},       {"q3", &x->q3},
-                {"estimate", &x->estimate}, {"ci_lo", &x->ci_lo}, {"ci_hi", &x->ci_hi}};
+  } fields[] = {{"min", &x->min},           {"max", &x->max},       {"mean", &x->mean},
+                {"median", &x->median},     {"stddev", &x->stddev}, {"p95", &x->p95},
+                {"p99", &x->p99},           {"q1", &x->q1},         {"q3", &x->q3},
+                {"estimate", &x->estimate}, {"ci_lo", &x->ci_lo},   {"ci_hi", &x->ci_hi}};
   int rc, known = 0;
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
     if (isnan(*fields[i].v)) continue;
@@ -49,8 +49,9 @@ static int finish_result(const char *name, const qb_bench *b, size_t bi, qb_resu
     snprintf(what, sizeof what, "samples[%zu]", i);
     if ((rc = check_value(name, b, bi, r, what, r->samples[i], err))) return rc;
     if (r->iters && r->iters[i] == 0)
-      return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s' (#%zu): %s iters[%zu]: zero iterations",
-                        name, b->name, bi + 1, r->metric, i);
+      return qb_err_set(err, QB_EFORMAT,
+                        "%s: benchmark '%s' (#%zu): %s iters[%zu]: zero iterations", name, b->name,
+                        bi + 1, r->metric, i);
   }
   if (!known && !r->n_samples)
     return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s' (#%zu): %s: no values", name, b->name,

@@ -15,7 +15,7 @@
 #include "schema/store.h"
 
 #define QB_DEFAULT_PROJECT "default"
-#define QB_DEFAULT_BRANCH "main"
+#define QB_DEFAULT_BRANCH  "main"
 #define QB_DEFAULT_MACHINE "localhost"
 
 /* Largest per-iteration duration accepted (one week, in ns); more is treated as corrupt. */
@@ -31,7 +31,8 @@ typedef struct qb_ingest_opts {
   size_t n_tags;
 } qb_ingest_opts;
 
-#define QB_INGEST_OPTS_INIT {QB_FMT_AUTO, NULL, NULL, NULL, NULL, NULL, 0}
+#define QB_INGEST_OPTS_INIT                                                                        \
+  { QB_FMT_AUTO, NULL, NULL, NULL, NULL, NULL, 0 }
 
 typedef struct qb_ingest_result {
   int64_t run_id;

@@ -29,8 +29,8 @@ int qb_migrate_sqlite(sqlite3 *db, const char *path, qb_err *err) {
   if (rc == SQLITE_OK) rc = pragma_int(db, "PRAGMA user_version", &ver);
   if (rc == SQLITE_OK) rc = pragma_int(db, "SELECT count(*) FROM sqlite_schema", &objects);
   if (rc != SQLITE_OK)
-    return qb_err_set(err, rc == SQLITE_NOTADB ? QB_EDB : QB_EINTERNAL, "%s: cannot read: %s",
-                      path, sqlite3_errmsg(db));
+    return qb_err_set(err, rc == SQLITE_NOTADB ? QB_EDB : QB_EINTERNAL, "%s: cannot read: %s", path,
+                      sqlite3_errmsg(db));
   if (app != QB_APPLICATION_ID && !(app == 0 && ver == 0 && objects == 0))
     return qb_err_set(err, QB_EDB,
                       "%s: not a qbdb database (application_id 0x%08llx, %lld schema objects)",

@@ -22,7 +22,7 @@ typedef struct qb_tag {
 
 /* Summary statistics of one result. NAN = unknown, -1 = unknown count. */
 typedef struct qb_stats {
-  int64_t n;        /* samples (rounds) the statistics summarise */
+  int64_t n; /* samples (rounds) the statistics summarise */
   double min, max, mean, median, stddev;
   double p95, p99, q1, q3;
   int64_t outliers; /* Tukey (1.5 IQR) outliers among the samples */
@@ -37,11 +37,11 @@ typedef struct qb_result {
   char *unit;             /* base unit: "ns", "1/s", "B", "B/s" or "1" */
   qb_direction direction; /* which way is better */
   qb_stats stats;
-  double *samples;   /* raw samples, per-iteration values in unit; NULL when none */
-  uint64_t *iters;   /* iterations behind each sample; NULL means 1 each */
+  double *samples; /* raw samples, per-iteration values in unit; NULL when none */
+  uint64_t *iters; /* iterations behind each sample; NULL means 1 each */
   size_t n_samples;
-  char *extra;       /* JSON object text of tool-specific values (criterion change
-                        estimates, pytest ops/total...), or NULL */
+  char *extra; /* JSON object text of tool-specific values (criterion change
+                  estimates, pytest ops/total...), or NULL */
 } qb_result;
 
 typedef struct qb_bench {
@@ -56,16 +56,16 @@ typedef struct qb_bench {
 } qb_bench;
 
 typedef struct qb_run {
-  char *project;       /* NULL: not given (ingest fills the default) */
-  char *branch;        /* NULL: not given */
-  char *commit_sha;    /* NULL: not given */
-  int64_t commit_time; /* us since epoch, or QB_TIME_NONE */
-  char *machine;       /* testbed name, NULL: not given */
-  char *machine_info;  /* JSON object text (cpu, cores, memory, os...) or NULL */
-  int64_t started_at;  /* us since epoch, or QB_TIME_NONE */
-  char *format;        /* adapter name: "pytest", "criterion", "criterion-text", "native" */
-  char *tool_version;  /* e.g. "pytest-benchmark 3.2.2", or NULL */
-  char *extra;         /* JSON object text of run-level tool fields (commit dirty...) or NULL */
+  char *project;         /* NULL: not given (ingest fills the default) */
+  char *branch;          /* NULL: not given */
+  char *commit_sha;      /* NULL: not given */
+  int64_t commit_time;   /* us since epoch, or QB_TIME_NONE */
+  char *machine;         /* testbed name, NULL: not given */
+  char *machine_info;    /* JSON object text (cpu, cores, memory, os...) or NULL */
+  int64_t started_at;    /* us since epoch, or QB_TIME_NONE */
+  char *format;          /* adapter name: "pytest", "criterion", "criterion-text", "native" */
+  char *tool_version;    /* e.g. "pytest-benchmark 3.2.2", or NULL */
+  char *extra;           /* JSON object text of run-level tool fields (commit dirty...) or NULL */
   char content_hash[65]; /* sha256 hex of the input content ("" until computed) */
   qb_tag *tags;
   size_t n_tags;
@@ -88,8 +88,7 @@ int qb_run_add_tag(qb_run *run, const char *key, const char *value, qb_err *err)
 
 /* Append a benchmark named name (copied; group may be NULL) and return it in *out. The pointer
  * is valid until the next qb_run_add_bench on the same run. */
-int qb_run_add_bench(qb_run *run, const char *name, const char *group, qb_bench **out,
-                     qb_err *err);
+int qb_run_add_bench(qb_run *run, const char *name, const char *group, qb_bench **out, qb_err *err);
 
 /* Append a result for metric (copied) in base unit (copied) to bench; its stats start unknown
  * (qb_stats_init). The pointer is valid until the next qb_bench_add_result on bench. */

@@ -88,8 +88,7 @@ int qb_samples_decode(const void *blob, size_t len, double **values, uint64_t **
   if (!v || (mode != MODE_ONES && !it)) {
     free(v);
     free(it);
-    return qb_err_set(err, QB_ENOMEM, "out of memory decoding %llu samples",
-                      (unsigned long long)n);
+    return qb_err_set(err, QB_ENOMEM, "out of memory decoding %llu samples", (unsigned long long)n);
   }
   for (uint64_t i = 0; i < n && it; i++) {
     if (mode == MODE_CONST) it[i] = a;

@@ -8,8 +8,7 @@ int qb_store_open(qb_store **out, const char *location, int flags, qb_err *err) 
   *out = NULL;
   if (!location || !*location) return qb_err_set(err, QB_EUSAGE, "empty database location");
   if (!strncmp(location, "postgres://", 11) || !strncmp(location, "postgresql://", 13))
-    return qb_err_set(err, QB_EUSAGE, "%s: the postgresql backend is not available yet",
-                      location);
+    return qb_err_set(err, QB_EUSAGE, "%s: the postgresql backend is not available yet", location);
   if (!strncmp(location, "sqlite:", 7)) location += 7;
   return qb_store_sqlite_open(out, location, flags, err);
 }
@@ -26,8 +25,8 @@ int qb_store_insert_run(qb_store *s, const qb_run *run, int64_t *out_id, qb_err 
   return s->ops->insert_run(s, run, out_id, err);
 }
 
-int qb_store_list_runs(qb_store *s, const qb_run_filter *filter, qb_run_info **out,
-                       size_t *n_out, qb_err *err) {
+int qb_store_list_runs(qb_store *s, const qb_run_filter *filter, qb_run_info **out, size_t *n_out,
+                       qb_err *err) {
   qb_run_filter none = QB_RUN_FILTER_INIT;
   return s->ops->list_runs(s, filter ? filter : &none, out, n_out, err);
 }
@@ -37,8 +36,8 @@ int qb_store_resolve_run(qb_store *s, const char *project, const char *ref, int6
   return s->ops->resolve_run(s, project, ref, out_id, err);
 }
 
-int qb_store_load_run(qb_store *s, int64_t id, int with_samples, qb_run_info *info,
-                      qb_run **out, qb_err *err) {
+int qb_store_load_run(qb_store *s, int64_t id, int with_samples, qb_run_info *info, qb_run **out,
+                      qb_err *err) {
   return s->ops->load_run(s, id, with_samples, info, out, err);
 }
 

@@ -39,8 +39,8 @@ int qb_store_insert_run(qb_store *s, const qb_run *run, int64_t *out_id, qb_err 
 typedef struct qb_run_info {
   int64_t id;
   char *project, *branch, *machine, *commit_sha, *format, *tool_version, *content_hash;
-  char *machine_info; /* JSON or NULL */
-  char *extra;        /* JSON or NULL */
+  char *machine_info;                           /* JSON or NULL */
+  char *extra;                                  /* JSON or NULL */
   int64_t commit_time, started_at, ingested_at; /* QB_TIME_NONE when unknown */
   int64_t n_benches, n_results, n_samples;
   qb_tag *tags;
@@ -59,12 +59,13 @@ typedef struct qb_run_filter {
   int64_t limit;       /* <= 0: no limit */
 } qb_run_filter;
 
-#define QB_RUN_FILTER_INIT {NULL, NULL, NULL, 0}
+#define QB_RUN_FILTER_INIT                                                                         \
+  { NULL, NULL, NULL, 0 }
 
 /* Runs matching filter, newest first (started_at, then id). *out is a new array of *n_out infos
  * (NULL when none); free with qb_run_infos_free(). */
-int qb_store_list_runs(qb_store *s, const qb_run_filter *filter, qb_run_info **out,
-                       size_t *n_out, qb_err *err);
+int qb_store_list_runs(qb_store *s, const qb_run_filter *filter, qb_run_info **out, size_t *n_out,
+                       qb_err *err);
 
 /* Resolve a run reference: a run id ("42"), "BRANCH@latest" (newest run of that branch), or a
  * unique prefix (>= 4 hex digits) of a commit sha. project narrows the search (NULL: any).
@@ -75,8 +76,8 @@ int qb_store_resolve_run(qb_store *s, const char *project, const char *ref, int6
 
 /* Load run id: its info (into *info, dispose with qb_run_info_dispose) and, when out is not
  * NULL, the full model with benchmarks and results, and the raw samples when with_samples. */
-int qb_store_load_run(qb_store *s, int64_t id, int with_samples, qb_run_info *info,
-                      qb_run **out, qb_err *err);
+int qb_store_load_run(qb_store *s, int64_t id, int with_samples, qb_run_info *info, qb_run **out,
+                      qb_err *err);
 
 /* Count rows of the main tables (for tests and `qbdb info`). */
 typedef struct qb_store_counts {

@@ -9,8 +9,7 @@ typedef struct qb_store_ops {
   void (*close)(qb_store *s);
   int (*schema_version)(qb_store *s);
   int (*insert_run)(qb_store *s, const qb_run *run, int64_t *out_id, qb_err *err);
-  int (*list_runs)(qb_store *s, const qb_run_filter *f, qb_run_info **out, size_t *n,
-                   qb_err *err);
+  int (*list_runs)(qb_store *s, const qb_run_filter *f, qb_run_info **out, size_t *n, qb_err *err);
   int (*resolve_run)(qb_store *s, const char *project, const char *ref, int64_t *out_id,
                      qb_err *err);
   int (*load_run)(qb_store *s, int64_t id, int with_samples, qb_run_info *info, qb_run **out,

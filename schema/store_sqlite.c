@@ -49,14 +49,14 @@ enum {
 };
 
 /* Columns of S_RUN_INFO and the list query, in this order. */
-#define RUN_INFO_COLUMNS                                                                          \
-  "r.id, p.name, b.name, m.name, r.commit_sha, r.commit_time, r.started_at, r.ingested_at, "     \
-  "r.format, r.tool_version, r.content_hash, r.machine_info, r.extra, "                           \
-  "(SELECT count(DISTINCT x.benchmark_id) FROM result x WHERE x.run_id = r.id), "                \
-  "(SELECT count(*) FROM result x WHERE x.run_id = r.id), "                                      \
-  "(SELECT coalesce(sum(ss.n), 0) FROM result x JOIN sample_set ss ON ss.result_id = x.id "      \
-  "WHERE x.run_id = r.id) "                                                                       \
-  "FROM run r JOIN project p ON p.id = r.project_id JOIN branch b ON b.id = r.branch_id "        \
+#define RUN_INFO_COLUMNS                                                                           \
+  "r.id, p.name, b.name, m.name, r.commit_sha, r.commit_time, r.started_at, r.ingested_at, "       \
+  "r.format, r.tool_version, r.content_hash, r.machine_info, r.extra, "                            \
+  "(SELECT count(DISTINCT x.benchmark_id) FROM result x WHERE x.run_id = r.id), "                  \
+  "(SELECT count(*) FROM result x WHERE x.run_id = r.id), "                                        \
+  "(SELECT coalesce(sum(ss.n), 0) FROM result x JOIN sample_set ss ON ss.result_id = x.id "        \
+  "WHERE x.run_id = r.id) "                                                                        \
+  "FROM run r JOIN project p ON p.id = r.project_id JOIN branch b ON b.id = r.branch_id "          \
   "JOIN machine m ON m.id = r.machine_id "
 
 static const char *const SQL[S_COUNT_] = {
@@ -524,8 +524,8 @@ static int sq_resolve_run(qb_store *base, const char *project, const char *ref, 
     b_text(st, ":branch", branch);
     b_text(st, ":project", project);
     if ((rc = step_id(s, st, out_id, &found, err))) goto branch_done;
-    if (!found) rc = qb_err_set(err, QB_ENOTFOUND, "run reference '%s': no runs on branch '%s'",
-                                ref, branch);
+    if (!found)
+      rc = qb_err_set(err, QB_ENOTFOUND, "run reference '%s': no runs on branch '%s'", ref, branch);
   branch_done:
     free(branch);
     return rc;
@@ -626,7 +626,8 @@ static int sq_load_run(qb_store *base, int64_t id, int with_samples, qb_run_info
   if (rc) return rc;
   b_int(st, ":id", id);
   step = sqlite3_step(st);
-  if (step == SQLITE_DONE) return qb_err_set(err, QB_ENOTFOUND, "no run with id %lld", (long long)id);
+  if (step == SQLITE_DONE)
+    return qb_err_set(err, QB_ENOTFOUND, "no run with id %lld", (long long)id);
   if (step != SQLITE_ROW) return sq_fail(s, QB_EINTERNAL, "load run", err);
   if ((rc = read_info(s, st, info, err))) goto done;
   sqlite3_reset(st);
@@ -664,16 +665,16 @@ static int sq_counts(qb_store *base, qb_store_counts *out, qb_err *err) {
   int rc = stmt(s, S_COUNTS, &st, err);
   if (rc) return rc;
   if (sqlite3_step(st) != SQLITE_ROW) return sq_fail(s, QB_EINTERNAL, "counts", err);
-  int64_t *f[] = {&out->projects, &out->branches,   &out->machines, &out->runs,
-                  &out->benchmarks, &out->metrics, &out->results,  &out->samples};
+  int64_t *f[] = {&out->projects,   &out->branches, &out->machines, &out->runs,
+                  &out->benchmarks, &out->metrics,  &out->results,  &out->samples};
   for (int i = 0; i < 8; i++) *f[i] = sqlite3_column_int64(st, i);
   sqlite3_reset(st);
   return QB_OK;
 }
 
 static const qb_store_ops SQLITE_OPS = {
-    "sqlite",       sq_close,       sq_schema_version, sq_insert_run, sq_list_runs,
-    sq_resolve_run, sq_load_run,    sq_counts,
+    "sqlite",     sq_close,       sq_schema_version, sq_insert_run,
+    sq_list_runs, sq_resolve_run, sq_load_run,       sq_counts,
 };
 
 int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *err) {

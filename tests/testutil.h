@@ -24,14 +24,14 @@ static inline int qbt_close(double a, double b, double rel) {
   return fabs(a - b) <= rel * scale;
 }
 
-#define assert_close(a, b, rel)                                                                \
-  do {                                                                                         \
-    double qbt_a_ = (a), qbt_b_ = (b);                                                         \
-    if (!qbt_close(qbt_a_, qbt_b_, (rel))) {                                                   \
-      fprintf(stderr, "%s:%d: %s = %.17g, expected %.17g (rel %g)\n", __FILE__, __LINE__, #a, \
-              qbt_a_, qbt_b_, (double)(rel));                                                  \
-      fail();                                                                                  \
-    }                                                                                          \
+#define assert_close(a, b, rel)                                                                    \
+  do {                                                                                             \
+    double qbt_a_ = (a), qbt_b_ = (b);                                                             \
+    if (!qbt_close(qbt_a_, qbt_b_, (rel))) {                                                       \
+      fprintf(stderr, "%s:%d: %s = %.17g, expected %.17g (rel %g)\n", __FILE__, __LINE__, #a,      \
+              qbt_a_, qbt_b_, (double)(rel));                                                      \
+      fail();                                                                                      \
+    }                                                                                              \
   } while (0)
 
 /* 1 when path exists. */

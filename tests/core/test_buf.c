@@ -1,0 +1,95 @@
+/* tests/core/test_buf.c - the capped buffer, varints and whole-file reads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+
+static void test_buf__grows_and_takes(void **state) {
+  (void)state;
+  qb_buf b;
+  qb_err err = QB_ERR_INIT;
+  qb_buf_init(&b, 1 << 20);
+  for (int i = 0; i < 1000; i++) assert_int_equal(qb_buf_printf(&b, &err, "%d,", i), QB_OK);
+  assert_int_equal(b.len, strlen(b.data));
+  assert_memory_equal(b.data, "0,1,2,", 6);
+  size_t len;
+  char *s = qb_buf_take(&b, &len);
+  assert_int_equal(len, 3890);
+  assert_null(b.data);
+  assert_int_equal(b.len, 0);
+  free(s);
+  s = qb_buf_take(&b, NULL); /* empty buffer gives "" */
+  assert_string_equal(s, "");
+  free(s);
+}
+
+static void test_buf__cap_is_enforced(void **state) {
+  (void)state;
+  qb_buf b;
+  qb_err err = QB_ERR_INIT;
+  qb_buf_init(&b, 8);
+  assert_int_equal(qb_buf_adds(&b, "12345678", &err), QB_OK);
+  assert_int_equal(qb_buf_adds(&b, "9", &err), QB_EFORMAT);
+  assert_int_equal(b.len, 8);
+  assert_string_equal(b.data, "12345678");
+  qb_buf_dispose(&b);
+}
+
+static void test_buf__varint_encoding(void **state) {
+  (void)state;
+  qb_buf b;
+  qb_err err = QB_ERR_INIT;
+  qb_buf_init(&b, 64);
+  assert_int_equal(qb_buf_add_varint(&b, 0, &err), QB_OK);
+  assert_int_equal(qb_buf_add_varint(&b, 127, &err), QB_OK);
+  assert_int_equal(qb_buf_add_varint(&b, 300, &err), QB_OK);
+  const unsigned char want[] = {0x00, 0x7f, 0xac, 0x02}; /* LEB128 of 0, 127, 300 */
+  assert_int_equal(b.len, sizeof want);
+  assert_memory_equal(b.data, want, sizeof want);
+  qb_buf_dispose(&b);
+}
+
+static void test_buf__file_read_errors(void **state) {
+  (void)state;
+  char *data;
+  size_t len;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_file_read("/nonexistent/qbdb-x.json", 100, &data, &len, &err), QB_EIO);
+  assert_non_null(strstr(err.msg, "/nonexistent/qbdb-x.json"));
+  assert_null(data);
+  assert_int_equal(qb_file_read(QB_TEST_DATA "/analysis/describe_ref.json", 10, &data, &len, &err),
+                   QB_EFORMAT);
+  assert_non_null(strstr(err.msg, "larger than 10 bytes"));
+  assert_int_equal(
+      qb_file_read(QB_TEST_DATA "/analysis/describe_ref.json", 1 << 24, &data, &len, &err), QB_OK);
+  assert_true(len > 100);
+  assert_int_equal(data[0], '{');
+  free(data);
+}
+
+static void test_buf__err_prefix_keeps_one_line(void **state) {
+  (void)state;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_err_set(&err, QB_EFORMAT, "line one\nline two"), QB_EFORMAT);
+  assert_string_equal(err.msg, "line one line two");
+  assert_int_equal(qb_err_prefix(&err, "file.json"), QB_EFORMAT);
+  assert_string_equal(err.msg, "file.json: line one line two");
+  assert_string_equal(qb_rc_name(QB_ENOTFOUND), "not_found");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_buf__grows_and_takes),
+      cmocka_unit_test(test_buf__cap_is_enforced),
+      cmocka_unit_test(test_buf__varint_encoding),
+      cmocka_unit_test(test_buf__file_read_errors),
+      cmocka_unit_test(test_buf__err_prefix_keeps_one_line),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

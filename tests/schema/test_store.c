@@ -1,0 +1,350 @@
+/* tests/schema/test_store.c - the SQLite store: migrations and refusal of foreign or newer
+ * files, exact round trips of runs, idempotent re-insert, run references, compact samples. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "core/buf.h"
+#include "core/time.h"
+#include "schema/migrate.h"
+#include "schema/store.h"
+#include "tests/testutil.h"
+
+#define TMP QB_TEST_TMP "/schema_store"
+
+static char *db_path(const char *name) {
+  static char buf[512];
+  snprintf(buf, sizeof buf, "%s/%s", TMP, name);
+  unlink(buf);
+  char side[600];
+  snprintf(side, sizeof side, "%s-wal", buf);
+  unlink(side);
+  snprintf(side, sizeof side, "%s-shm", buf);
+  unlink(side);
+  return buf;
+}
+
+static int setup(void **state) {
+  (void)state;
+  return system("mkdir -p '" TMP "'");
+}
+
+/* A run with n_bench benchmarks of n_samples latency samples each (+ a throughput result on the
+ * first), content hash derived from hash_seed. */
+static qb_run *make_run(const char *project, const char *branch, const char *sha, int64_t started,
+                        int hash_seed, size_t n_bench, size_t n_samples) {
+  qb_err err = QB_ERR_INIT;
+  qb_run *r = qb_run_new();
+  assert_non_null(r);
+  assert_int_equal(qb_run_set_str(&r->project, project, &err), 0);
+  assert_int_equal(qb_run_set_str(&r->branch, branch, &err), 0);
+  assert_int_equal(qb_run_set_str(&r->machine, "ci-1", &err), 0);
+  assert_int_equal(qb_run_set_str(&r->commit_sha, sha, &err), 0);
+  assert_int_equal(qb_run_set_str(&r->format, "native", &err), 0);
+  assert_int_equal(qb_run_set_str(&r->tool_version, "qbr 0.1", &err), 0);
+  assert_int_equal(qb_run_set_str(&r->machine_info, "{\"cores\":2}", &err), 0);
+  r->started_at = started;
+  r->commit_time = started - 1000000;
+  snprintf(r->content_hash, sizeof r->content_hash, "%064d", hash_seed);
+  assert_int_equal(qb_run_add_tag(r, "net", "lan", &err), 0);
+  assert_int_equal(qb_run_add_tag(r, "nodes", "3", &err), 0);
+  for (size_t i = 0; i < n_bench; i++) {
+    char name[64];
+    snprintf(name, sizeof name, "bench/%zu", i);
+    qb_bench *b;
+    assert_int_equal(qb_run_add_bench(r, name, i % 2 ? "odd" : NULL, &b, &err), 0);
+    b->params = strdup("{\"n\":1000}");
+    b->extra = i == 0 ? strdup("{\"fullname\":\"x.py::bench\"}") : NULL;
+    qb_result *res;
+    assert_int_equal(qb_bench_add_result(b, "latency", "ns", QB_LOWER_IS_BETTER, &res, &err), 0);
+    double *v = malloc(n_samples * sizeof *v);
+    uint64_t *it = malloc(n_samples * sizeof *it);
+    for (size_t k = 0; k < n_samples; k++) {
+      v[k] = 1000.0 + (double)((k * 7919 + i * 104729) % 1000) / 7.0;
+      it[k] = 100;
+    }
+    qb_result_take_samples(res, v, it, n_samples);
+    res->stats.n = (int64_t)n_samples;
+    res->stats.mean = 1071.3;
+    res->stats.median = 1071.0;
+    res->stats.p99 = 1140.5;
+    res->stats.outliers = 3;
+    res->extra = strdup("{\"ops\":933.4}");
+    if (i == 0) {
+      assert_int_equal(qb_bench_add_result(b, "throughput", "B/s", QB_HIGHER_IS_BETTER, &res, &err),
+                       0);
+      res->stats.estimate = 9.1e8;
+      res->stats.ci_lo = 9.0e8;
+      res->stats.ci_hi = 9.2e8;
+    }
+  }
+  return r;
+}
+
+static void assert_runs_equal(const qb_run *a, const qb_run *b) {
+  assert_string_equal(a->project, b->project);
+  assert_string_equal(a->branch, b->branch);
+  assert_string_equal(a->machine, b->machine);
+  assert_string_equal(a->commit_sha, b->commit_sha);
+  assert_string_equal(a->machine_info, b->machine_info);
+  assert_string_equal(a->format, b->format);
+  assert_string_equal(a->tool_version, b->tool_version);
+  assert_string_equal(a->content_hash, b->content_hash);
+  assert_int_equal(a->started_at, b->started_at);
+  assert_int_equal(a->commit_time, b->commit_time);
+  assert_int_equal(a->n_tags, b->n_tags);
+  for (size_t i = 0; i < a->n_tags; i++) {
+    assert_string_equal(a->tags[i].key, b->tags[i].key);
+    assert_string_equal(a->tags[i].value, b->tags[i].value);
+  }
+  assert_int_equal(a->n_benches, b->n_benches);
+  for (size_t i = 0; i < a->n_benches; i++) {
+    const qb_bench *x = &a->benches[i], *y = &b->benches[i];
+    assert_string_equal(x->name, y->name);
+    if (x->group || y->group) assert_string_equal(x->group, y->group);
+    assert_string_equal(x->params, y->params);
+    if (x->extra || y->extra) assert_string_equal(x->extra, y->extra);
+    assert_int_equal(x->n_results, y->n_results);
+    for (size_t k = 0; k < x->n_results; k++) {
+      const qb_result *p = &x->results[k], *q = &y->results[k];
+      assert_string_equal(p->metric, q->metric);
+      assert_string_equal(p->unit, q->unit);
+      assert_int_equal(p->direction, q->direction);
+      assert_memory_equal(&p->stats.min, &q->stats.min, 9 * sizeof(double)); /* NaN-exact */
+      assert_int_equal(p->stats.n, q->stats.n);
+      assert_int_equal(p->stats.outliers, q->stats.outliers);
+      assert_close(p->stats.estimate, q->stats.estimate, 0);
+      assert_close(p->stats.ci_lo, q->stats.ci_lo, 0);
+      assert_close(p->stats.ci_hi, q->stats.ci_hi, 0);
+      if (p->extra || q->extra) assert_string_equal(p->extra, q->extra);
+      assert_int_equal(p->n_samples, q->n_samples);
+      if (p->n_samples) {
+        assert_memory_equal(p->samples, q->samples, p->n_samples * sizeof(double));
+        assert_memory_equal(p->iters, q->iters, p->n_samples * sizeof(uint64_t));
+      }
+    }
+  }
+}
+
+static void test_store__new_file_is_migrated_and_marked(void **state) {
+  (void)state;
+  char *path = db_path("new.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, 0, &err), QB_ENOTFOUND);
+  assert_non_null(strstr(err.msg, path));
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  assert_int_equal(qb_store_schema_version(s), qb_migrations_count);
+  qb_store_close(s);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_prepare_v2(db,
+                                      "SELECT (SELECT application_id FROM pragma_application_id),"
+                                      " (SELECT user_version FROM pragma_user_version),"
+                                      " (SELECT journal_mode FROM pragma_journal_mode)",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int(st, 0), QB_APPLICATION_ID);
+  assert_int_equal(sqlite3_column_int(st, 1), qb_migrations_count);
+  assert_string_equal((const char *)sqlite3_column_text(st, 2), "wal");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+/* Build a SQLite file with raw SQL and check the store refuses it, leaving it unchanged. */
+static void refuse(const char *name, const char *sql, const char *want) {
+  char *path = db_path(name);
+  if (sql) {
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+  } else {
+    FILE *f = fopen(path, "wb");
+    fputs("this is not a database, just text that is long enough to have a header..........", f);
+    fclose(f);
+  }
+  char *before, *after;
+  size_t nb, na;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_file_read(path, 1 << 20, &before, &nb, &err), QB_OK);
+  qb_store *s = NULL;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_EDB);
+  assert_null(s);
+  assert_non_null(strstr(err.msg, path));
+  assert_non_null(strstr(err.msg, want));
+  assert_int_equal(qb_file_read(path, 1 << 20, &after, &na, &err), QB_OK);
+  assert_int_equal(na, nb);
+  assert_memory_equal(before, after, nb);
+  free(before);
+  free(after);
+}
+
+static void test_store__foreign_files_are_refused(void **state) {
+  (void)state;
+  refuse("other.db", "CREATE TABLE t(x); INSERT INTO t VALUES (1);", "not a qbdb database");
+  refuse("otherapp.db", "PRAGMA application_id = 1234; CREATE TABLE t(x);", "not a qbdb database");
+  refuse("text.db", NULL, "not a qbdb database");
+  char sql[128];
+  snprintf(sql, sizeof sql, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
+           QB_APPLICATION_ID, qb_migrations_count + 1);
+  refuse("newer.db", sql, "newer than this qbdb");
+}
+
+static void test_store__run_round_trip_is_exact(void **state) {
+  (void)state;
+  char *path = db_path("roundtrip.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  qb_run *run = make_run("p", "main", "0123abcd", 1795624627014106LL, 1, 5, 50);
+  run->benches[2].results[0].stats.min = NAN; /* unknown stays unknown */
+  int64_t id = 0;
+  assert_int_equal(qb_store_insert_run(s, run, &id, &err), QB_OK);
+  assert_true(id > 0);
+  qb_run_info info;
+  qb_run *back = NULL;
+  assert_int_equal(qb_store_load_run(s, id, 1, &info, &back, &err), QB_OK);
+  assert_runs_equal(run, back);
+  assert_int_equal(info.n_benches, 5);
+  assert_int_equal(info.n_results, 6);
+  assert_int_equal(info.n_samples, 250);
+  assert_true(info.ingested_at != QB_TIME_NONE);
+  qb_run_info_dispose(&info);
+  qb_run_free(back);
+  /* without samples: the same stats, no sample arrays */
+  assert_int_equal(qb_store_load_run(s, id, 0, &info, &back, &err), QB_OK);
+  assert_int_equal(back->benches[0].results[0].n_samples, 0);
+  assert_close(back->benches[0].results[0].stats.p99, 1140.5, 0);
+  qb_run_info_dispose(&info);
+  qb_run_free(back);
+  assert_int_equal(qb_store_load_run(s, id + 100, 0, &info, &back, &err), QB_ENOTFOUND);
+  qb_run_free(run);
+  qb_store_close(s);
+}
+
+static void test_store__same_content_is_idempotent(void **state) {
+  (void)state;
+  char *path = db_path("idem.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  qb_run *run = make_run("p", "main", "0123abcd", 1000000, 7, 3, 10);
+  int64_t id1 = 0, id2 = 0, id3 = 0;
+  assert_int_equal(qb_store_insert_run(s, run, &id1, &err), QB_OK);
+  qb_store_counts c1, c2;
+  assert_int_equal(qb_store_counts_get(s, &c1, &err), QB_OK);
+  assert_int_equal(qb_store_insert_run(s, run, &id2, &err), QB_EEXISTS);
+  assert_int_equal(id2, id1);
+  assert_int_equal(qb_store_counts_get(s, &c2, &err), QB_OK);
+  assert_memory_equal(&c1, &c2, sizeof c1);
+  assert_int_equal(c1.runs, 1);
+  assert_int_equal(c1.results, 4);
+  assert_int_equal(c1.samples, 30);
+  /* the same content in another project is another run */
+  free(run->project);
+  run->project = strdup("q");
+  assert_int_equal(qb_store_insert_run(s, run, &id3, &err), QB_OK);
+  assert_true(id3 != id1);
+  qb_run_free(run);
+  qb_store_close(s);
+}
+
+static void test_store__run_references_resolve(void **state) {
+  (void)state;
+  char *path = db_path("refs.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  const struct {
+    const char *branch, *sha;
+    int64_t t;
+  } rows[] = {{"main", "aaaa1111", 100},
+              {"main", "aaaa2222", 300},
+              {"dev", "bbbb3333", 200},
+              {"main", "cccc4444", 250}};
+  int64_t ids[4];
+  for (int i = 0; i < 4; i++) {
+    qb_run *r = make_run("p", rows[i].branch, rows[i].sha, rows[i].t, 100 + i, 1, 3);
+    assert_int_equal(qb_store_insert_run(s, r, &ids[i], &err), QB_OK);
+    qb_run_free(r);
+  }
+  int64_t id;
+  char ref[32];
+  snprintf(ref, sizeof ref, "%lld", (long long)ids[2]);
+  assert_int_equal(qb_store_resolve_run(s, NULL, ref, &id, &err), QB_OK);
+  assert_int_equal(id, ids[2]);
+  assert_int_equal(qb_store_resolve_run(s, NULL, "main@latest", &id, &err), QB_OK);
+  assert_int_equal(id, ids[1]); /* newest by started_at, not by insertion */
+  assert_int_equal(qb_store_resolve_run(s, "p", "dev@latest", &id, &err), QB_OK);
+  assert_int_equal(id, ids[2]);
+  assert_int_equal(qb_store_resolve_run(s, NULL, "cccc", &id, &err), QB_OK);
+  assert_int_equal(id, ids[3]);
+  assert_int_equal(qb_store_resolve_run(s, NULL, "aaaa2", &id, &err), QB_OK);
+  assert_int_equal(id, ids[1]);
+  assert_int_equal(qb_store_resolve_run(s, NULL, "aaaa", &id, &err), QB_EUSAGE);
+  assert_non_null(strstr(err.msg, "ambiguous"));
+  assert_int_equal(qb_store_resolve_run(s, NULL, "nope@latest", &id, &err), QB_ENOTFOUND);
+  assert_int_equal(qb_store_resolve_run(s, NULL, "main@first", &id, &err), QB_EUSAGE);
+  assert_int_equal(qb_store_resolve_run(s, NULL, "dddd", &id, &err), QB_ENOTFOUND);
+  assert_int_equal(qb_store_resolve_run(s, "other", "main@latest", &id, &err), QB_ENOTFOUND);
+  /* listing: newest first, filters, limit */
+  qb_run_filter f = QB_RUN_FILTER_INIT;
+  qb_run_info *list;
+  size_t n;
+  assert_int_equal(qb_store_list_runs(s, &f, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 4);
+  assert_int_equal(list[0].id, ids[1]);
+  assert_int_equal(list[1].id, ids[3]);
+  assert_int_equal(list[2].id, ids[2]);
+  assert_int_equal(list[3].id, ids[0]);
+  assert_int_equal(list[0].n_tags, 2);
+  assert_string_equal(list[0].tags[0].key, "net");
+  qb_run_infos_free(list, n);
+  f.branch = "main";
+  f.limit = 2;
+  assert_int_equal(qb_store_list_runs(s, &f, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 2);
+  assert_string_equal(list[1].commit_sha, "cccc4444");
+  qb_run_infos_free(list, n);
+  qb_store_close(s);
+}
+
+static void test_store__samples_cost_under_10_bytes_each(void **state) {
+  (void)state;
+  char *path = db_path("size.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  qb_run *run = make_run("p", "main", "0123abcd", 1, 1, 200, 1000);
+  int64_t id;
+  assert_int_equal(qb_store_insert_run(s, run, &id, &err), QB_OK);
+  qb_run_free(run);
+  qb_store_close(s); /* checkpoints the WAL into the file */
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  double per_sample = (double)st.st_size / (200.0 * 1000.0);
+  fprintf(stderr, "database bytes per raw sample: %.2f\n", per_sample);
+  assert_true(per_sample <= 10.0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_store__new_file_is_migrated_and_marked),
+      cmocka_unit_test(test_store__foreign_files_are_refused),
+      cmocka_unit_test(test_store__run_round_trip_is_exact),
+      cmocka_unit_test(test_store__same_content_is_idempotent),
+      cmocka_unit_test(test_store__run_references_resolve),
+      cmocka_unit_test(test_store__samples_cost_under_10_bytes_each),
+  };
+  return cmocka_run_group_tests(tests, setup, NULL);
+}
