@@ -1,0 +1,150 @@
+/* bench/bench_ingest.c - how fast is `qbdb ingest` compared with parsing the same JSON alone,
+ * and how big is the database per raw sample?
+ *
+ * Generates a pytest-benchmark JSON file with 1000 benchmarks x 1000 raw samples (fixed seed),
+ * then times, best of REPS: (a) reading the file and parsing it with jansson alone, and
+ * (b) the whole ingest (read, parse, convert, validate, describe, hash, one SQLite transaction
+ * into a fresh database). Targets (issue 2): ingest <= 2x parse, <= 10 database bytes/sample.
+ * Usage: bench_ingest [N_BENCH [N_SAMPLES [REPS]]]   (defaults 1000 1000 5) */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "ingest/ingest.h"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A deterministic xorshift generator so every run measures the same file. */
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+static double uniform(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static void generate(const char *path, int n_bench, int n_samples) {
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    perror(path);
+    exit(1);
+  }
+  fprintf(f, "{\"machine_info\": {\"node\": \"bench\", \"machine\": \"x86_64\", \"system\": "
+             "\"Linux\", \"cpu\": {\"brand\": \"bench\"}}, \"commit_info\": {\"id\": "
+             "\"0123456789abcdef0123456789abcdef01234567\", \"time\": \"2026-11-25T10:00:00+00:00\", "
+             "\"dirty\": false, \"project\": \"bench\", \"branch\": \"main\"}, \"benchmarks\": [\n");
+  for (int b = 0; b < n_bench; b++) {
+    double base = 1e-6 * (1 + b % 97);
+    fprintf(f, "{\"group\": null, \"name\": \"test_gen[%d]\", \"fullname\": "
+               "\"test_gen.py::test_gen[%d]\", \"params\": {\"i\": %d}, \"param\": \"%d\", "
+               "\"extra_info\": {}, \"options\": {\"disable_gc\": false, \"timer\": "
+               "\"perf_counter\", \"min_rounds\": 5, \"max_time\": 1.0, \"min_time\": 5e-06, "
+               "\"warmup\": false}, \"stats\": {",
+            b, b, b, b);
+    double sum = 0, mn = 1e9, mx = 0;
+    double *x = malloc((size_t)n_samples * sizeof *x);
+    for (int i = 0; i < n_samples; i++) {
+      x[i] = base * (1 + 0.1 * uniform());
+      sum += x[i];
+      mn = x[i] < mn ? x[i] : mn;
+      mx = x[i] > mx ? x[i] : mx;
+    }
+    double mean = sum / n_samples;
+    fprintf(f, "\"min\": %.17g, \"max\": %.17g, \"mean\": %.17g, \"stddev\": %.17g, \"rounds\": "
+               "%d, \"median\": %.17g, \"iqr\": %.17g, \"q1\": %.17g, \"q3\": %.17g, "
+               "\"iqr_outliers\": 0, \"stddev_outliers\": 0, \"outliers\": \"0;0\", "
+               "\"ld15iqr\": %.17g, \"hd15iqr\": %.17g, \"ops\": %.17g, \"total\": %.17g, "
+               "\"data\": [",
+            mn, mx, mean, base * 0.029, n_samples, mean, base * 0.05, mean - base * 0.025,
+            mean + base * 0.025, mn, mx, 1 / mean, sum);
+    for (int i = 0; i < n_samples; i++) fprintf(f, "%s%.17g", i ? ", " : "", x[i]);
+    fprintf(f, "], \"iterations\": 1}}%s\n", b + 1 < n_bench ? "," : "");
+    free(x);
+  }
+  fprintf(f, "], \"datetime\": \"2026-11-25T10:00:01.000000\", \"version\": \"3.2.2\"}\n");
+  fclose(f);
+}
+
+int main(int argc, char **argv) {
+  int n_bench = argc > 1 ? atoi(argv[1]) : 1000;
+  int n_samples = argc > 2 ? atoi(argv[2]) : 1000;
+  int reps = argc > 3 ? atoi(argv[3]) : 5;
+  const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  char json[512], db[512], side[600];
+  snprintf(json, sizeof json, "%s/qbdb-bench-%d.json", dir, (int)getpid());
+  snprintf(db, sizeof db, "%s/qbdb-bench-%d.db", dir, (int)getpid());
+  generate(json, n_bench, n_samples);
+  struct stat st;
+  stat(json, &st);
+  printf("input: %s, %d benchmarks x %d samples, %.1f MB\n", json, n_bench, n_samples,
+         (double)st.st_size / 1e6);
+
+  double best_parse = 1e30, best_ingest = 1e30, best_prepare = 1e30;
+  long long db_bytes = 0;
+  for (int r = 0; r < reps; r++) {
+    /* (a) read + parse alone */
+    double t0 = now_s();
+    char *data;
+    size_t len;
+    qb_err err = QB_ERR_INIT;
+    if (qb_file_read(json, (size_t)1 << 31, &data, &len, &err)) {
+      fprintf(stderr, "%s\n", err.msg);
+      return 1;
+    }
+    json_error_t je;
+    json_t *root = json_loadb(data, len, 0, &je);
+    double t1 = now_s();
+    if (!root) {
+      fprintf(stderr, "parse: %s\n", je.text);
+      return 1;
+    }
+    json_decref(root);
+    free(data);
+    if (t1 - t0 < best_parse) best_parse = t1 - t0;
+
+    /* (b) the whole ingest into a fresh database */
+    unlink(db);
+    snprintf(side, sizeof side, "%s-wal", db);
+    unlink(side);
+    double t2 = now_s();
+    qb_run *run = NULL;
+    qb_store *store = NULL;
+    qb_ingest_result res;
+    qb_ingest_opts opts = QB_INGEST_OPTS_INIT;
+    if (qb_ingest_prepare(json, &opts, &run, &err)) {
+      fprintf(stderr, "ingest: %s\n", err.msg);
+      return 1;
+    }
+    double t3 = now_s();
+    if (qb_store_open(&store, db, QB_STORE_CREATE, &err) ||
+        qb_ingest_store(store, run, &res, &err)) {
+      fprintf(stderr, "store: %s\n", err.msg);
+      return 1;
+    }
+    qb_store_close(store);
+    double t4 = now_s();
+    qb_run_free(run);
+    if (t4 - t2 < best_ingest) best_ingest = t4 - t2;
+    if (t3 - t2 < best_prepare) best_prepare = t3 - t2;
+    stat(db, &st);
+    db_bytes = (long long)st.st_size;
+  }
+  double samples = (double)n_bench * n_samples;
+  printf("parse only (read + jansson):   %8.1f ms (best of %d)\n", best_parse * 1e3, reps);
+  printf("qbdb ingest (total):           %8.1f ms (best of %d)\n", best_ingest * 1e3, reps);
+  printf("  of which parse+validate:     %8.1f ms\n", best_prepare * 1e3);
+  printf("ingest / parse:                %8.2f x   (target <= 2.00)\n", best_ingest / best_parse);
+  printf("database size:                 %8.2f MB = %.2f bytes per raw sample (target <= 10)\n",
+         (double)db_bytes / 1e6, (double)db_bytes / samples);
+  unlink(json);
+  unlink(db);
+  return 0;
+}
