@@ -1,4 +1,5 @@
 /* cli/cmd_show.c - `qbdb show RUN`: one run's results per benchmark and metric. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,8 @@ const char cmd_show_help[] =
     "usage: qbdb show [--db PATH] [--project P] [--format text|json] [--samples] RUN\n"
     "\n"
     "Show one run: its metadata and, per benchmark and metric, n, min, median, mean,\n"
-    "stddev, max, p95 and p99. Text shows human units (1.23 ms, 45.6 MiB/s); json gives\n"
+    "stddev, max, p95 and p99 (and the tool's own estimate with its confidence interval when\n"
+    "it gave one, e.g. criterion's slope). Text shows human units (1.23 ms, 45.6 MiB/s); json gives\n"
     "base units (ns, B, B/s, 1/s) with a \"unit\" field.\n"
     "\n"
     "RUN is a run id (42), BRANCH@latest (the newest run on that branch), or a unique\n"
@@ -49,26 +51,36 @@ static void print_header(qb_cli *cli, const qb_run_info *in) {
           (long long)in->n_benches, (long long)in->n_results, (long long)in->n_samples);
 }
 
-/* One table row per result. */
+/* One table row per result; an "estimate [ci]" column is added when some result has the tool's
+ * own point estimate (criterion). */
 static int print_results(qb_cli *cli, const qb_run *run, qb_err *err) {
-  static const char *const head[] = {"benchmark", "metric", "n",   "min", "median",
-                                     "mean",      "stddev", "max", "p95", "p99"};
+  static const char *const head[] = {"benchmark", "metric", "n",   "min", "median", "mean",
+                                     "stddev",    "max",    "p95", "p99", "estimate [ci]"};
+  int with_est = 0;
+  for (size_t i = 0; i < run->n_benches; i++)
+    for (size_t k = 0; k < run->benches[i].n_results; k++)
+      with_est |= !isnan(run->benches[i].results[k].stats.estimate);
   qb_table t;
-  int rc = qb_table_init(&t, 10, head, 0x3fcu, err);
+  int rc = qb_table_init(&t, with_est ? 11 : 10, head, 0x7fcu, err);
   if (rc) return rc;
   for (size_t i = 0; i < run->n_benches; i++) {
     const qb_bench *b = &run->benches[i];
     for (size_t k = 0; k < b->n_results; k++) {
       const qb_result *r = &b->results[k];
       const qb_stats *x = &r->stats;
-      char n[24], v[7][32];
-      const double vals[7] = {x->min, x->median, x->mean, x->stddev, x->max, x->p95, x->p99};
+      char n[24], v[10][32], est[112] = "-";
+      const double vals[10] = {x->min, x->median, x->mean,     x->stddev, x->max,
+                               x->p95, x->p99,    x->estimate, x->ci_lo,  x->ci_hi};
       if (x->n >= 0)
         snprintf(n, sizeof n, "%lld", (long long)x->n);
       else
         snprintf(n, sizeof n, "-");
-      for (int j = 0; j < 7; j++) qb_unit_format(vals[j], r->unit, v[j], sizeof v[j]);
-      const char *row[] = {b->name, r->metric, n, v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+      for (int j = 0; j < 10; j++) qb_unit_format(vals[j], r->unit, v[j], sizeof v[j]);
+      if (!isnan(x->estimate) && !isnan(x->ci_lo))
+        snprintf(est, sizeof est, "%s [%s, %s]", v[7], v[8], v[9]);
+      else if (!isnan(x->estimate))
+        snprintf(est, sizeof est, "%s", v[7]);
+      const char *row[] = {b->name, r->metric, n, v[0], v[1], v[2], v[3], v[4], v[5], v[6], est};
       if ((rc = qb_table_add(&t, row, err))) goto done;
     }
   }

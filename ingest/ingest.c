@@ -9,20 +9,24 @@
 #include "analysis/describe.h"
 #include "core/time.h"
 
-/* Check one value of result r; what names it ("mean", "samples[3]"). */
+/* Check one value of result r: finite, not negative (but for dimensionless values), and for
+ * durations not absurd. what names the value ("mean", or "samples" with index >= 0); the message
+ * is only formatted on failure, so this is cheap on the per-sample path. */
 static int check_value(const char *name, const qb_bench *b, size_t bi, const qb_result *r,
-                       const char *what, double v, qb_err *err) {
+                       const char *what, long long index, double v, qb_err *err) {
+  const char *why;
   if (isnan(v) || isinf(v))
-    return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s' (#%zu): %s %s: not a finite number",
-                      name, b->name, bi + 1, r->metric, what);
-  if (strcmp(r->unit, "1") != 0 && v < 0)
-    return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s' (#%zu): %s %s: negative value %g %s",
-                      name, b->name, bi + 1, r->metric, what, v, r->unit);
-  if (!strcmp(r->unit, "ns") && v > QB_MAX_DURATION_NS)
-    return qb_err_set(err, QB_EFORMAT,
-                      "%s: benchmark '%s' (#%zu): %s %s: absurd duration %g ns (over a week)", name,
-                      b->name, bi + 1, r->metric, what, v);
-  return QB_OK;
+    why = "not a finite number";
+  else if (v < 0 && strcmp(r->unit, "1") != 0)
+    why = "negative value";
+  else if (v > QB_MAX_DURATION_NS && !strcmp(r->unit, "ns"))
+    why = "absurd duration (over a week)";
+  else
+    return QB_OK;
+  char idx[32] = "";
+  if (index >= 0) snprintf(idx, sizeof idx, "[%lld]", index);
+  return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s' (#%zu): %s %s%s: %s: %g %s", name,
+                    b->name, bi + 1, r->metric, what, idx, why, v, r->unit);
 }
 
 /* Validate every value of result r and fill unknown statistics from its samples. */
@@ -40,14 +44,10 @@ static int finish_result(const char *name, const qb_bench *b, size_t bi, qb_resu
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
     if (isnan(*fields[i].v)) continue;
     known = 1;
-    if ((rc = check_value(name, b, bi, r, fields[i].what, *fields[i].v, err))) return rc;
+    if ((rc = check_value(name, b, bi, r, fields[i].what, -1, *fields[i].v, err))) return rc;
   }
-  if (!strcmp(r->unit, "ns") && !isnan(x->stddev) && x->stddev < 0)
-    return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s': negative stddev", name, b->name);
   for (size_t i = 0; i < r->n_samples; i++) {
-    char what[48];
-    snprintf(what, sizeof what, "samples[%zu]", i);
-    if ((rc = check_value(name, b, bi, r, what, r->samples[i], err))) return rc;
+    if ((rc = check_value(name, b, bi, r, "samples", (long long)i, r->samples[i], err))) return rc;
     if (r->iters && r->iters[i] == 0)
       return qb_err_set(err, QB_EFORMAT,
                         "%s: benchmark '%s' (#%zu): %s iters[%zu]: zero iterations", name, b->name,

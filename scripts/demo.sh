@@ -27,7 +27,7 @@ echo "-- stored runs"
 "$qbdb" runs
 echo
 echo "-- the newest run of the C project, ready to compare with its predecessor"
-"$qbdb" show --project demo-c main@latest
+"$qbdb" show --project minikv main@latest
 echo
 echo "-- the modified pytest run"
 "$qbdb" show --project demo-py 9d3b
