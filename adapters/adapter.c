@@ -34,7 +34,7 @@ static int contains(const char *s, size_t n, const char *needle) {
 }
 
 int qb_adapter_detect(const char *path, const char *data, size_t len, qb_format *out, qb_err *err) {
-  size_t i = 0;
+  size_t i = len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3) ? 3 : 0; /* UTF-8 byte order mark */
   while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n')) i++;
   if (i == len) return qb_err_set(err, QB_EFORMAT, "%s: empty file", path);
   if (data[i] == '{') {

@@ -2,8 +2,10 @@
  *
  * Ownership: on success *out is a new qb_run owned by the caller (free with qb_run_free());
  * on failure *out is NULL and err holds a one-line message naming the file, the field and the
- * position. Every adapter normalises units (time to ns, rates to per second, bytes to B),
- * sets run->format, and fills run->content_hash with the sha256 of the content it read. */
+ * position. Every adapter normalises units (time to ns, rates to per second, bytes to B) and
+ * sets run->format. run->content_hash (sha256 of the content read) is filled by
+ * qb_adapter_parse_bytes for single files and by qb_criterion_dir_parse for trees; the
+ * per-format parsers for files leave it empty. */
 #ifndef QB_ADAPTERS_ADAPTER_H
 #define QB_ADAPTERS_ADAPTER_H
 

@@ -109,6 +109,67 @@ int qb_json_arr(const char *path, const char *where, json_t *obj, const char *ke
   return QB_OK;
 }
 
+int qb_json_opt_str(const char *path, const char *where, json_t *obj, const char *key,
+                    const char **out, qb_err *err) {
+  *out = NULL;
+  int rc = qb_json_str(path, where, obj, key, 0, out, err);
+  return rc == QB_ENOTFOUND ? QB_OK : rc;
+}
+
+int qb_json_opt_obj(const char *path, const char *where, json_t *obj, const char *key, json_t **out,
+                    qb_err *err) {
+  *out = NULL;
+  int rc = qb_json_obj(path, where, obj, key, 0, out, err);
+  return rc == QB_ENOTFOUND ? QB_OK : rc;
+}
+
+int qb_json_opt_arr(const char *path, const char *where, json_t *obj, const char *key, json_t **out,
+                    qb_err *err) {
+  *out = NULL;
+  int rc = qb_json_arr(path, where, obj, key, 0, out, err);
+  return rc == QB_ENOTFOUND ? QB_OK : rc;
+}
+
+int qb_json_opt_num(const char *path, const char *where, json_t *obj, const char *key, double *out,
+                    int *have, qb_err *err) {
+  int rc = qb_json_num(path, where, obj, key, 0, out, err);
+  *have = rc == QB_OK;
+  return rc == QB_ENOTFOUND ? QB_OK : rc;
+}
+
+int qb_json_opt_int(const char *path, const char *where, json_t *obj, const char *key,
+                    long long *out, int *have, qb_err *err) {
+  int rc = qb_json_int(path, where, obj, key, 0, out, err);
+  *have = rc == QB_OK;
+  return rc == QB_ENOTFOUND ? QB_OK : rc;
+}
+
+int qb_json_parse_line(const char *path, size_t lineno, const char *s, size_t n, json_t **out,
+                       qb_err *err) {
+  json_error_t je;
+  *out = json_loadb(s, n, JSON_REJECT_DUPLICATES, &je);
+  if (!*out)
+    return qb_err_set(err, QB_EFORMAT, "%s:%zu: invalid JSON at column %d: %s", path, lineno,
+                      je.column, je.text);
+  if (!json_is_object(*out)) {
+    int rc = qb_err_set(err, QB_EFORMAT, "%s:%zu: expected a JSON object, got %s", path, lineno,
+                        qb_json_type_name(*out));
+    json_decref(*out);
+    *out = NULL;
+    return rc;
+  }
+  return QB_OK;
+}
+
+int qb_json_set_text(char **field, const json_t *v, qb_err *err) {
+  char *text = NULL;
+  if (v && !json_is_null(v) && !(text = qb_json_dump(v)))
+    return qb_err_set(err, QB_ENOMEM, "out of memory");
+  free(*field);
+  *field = text;
+  return QB_OK;
+}
+
 char *qb_json_dump(const json_t *v) {
   if (!v || json_is_null(v)) return NULL;
   return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));

@@ -33,6 +33,28 @@ int qb_json_obj(const char *path, const char *where, json_t *obj, const char *ke
 int qb_json_arr(const char *path, const char *where, json_t *obj, const char *key, int required,
                 json_t **out, qb_err *err);
 
+/* Optional variants: absent or null is not an error (returns 0; pointers become NULL, *have
+ * becomes 0 and *out is left untouched for numbers); a wrong type is QB_EFORMAT as above. */
+int qb_json_opt_str(const char *path, const char *where, json_t *obj, const char *key,
+                    const char **out, qb_err *err);
+int qb_json_opt_obj(const char *path, const char *where, json_t *obj, const char *key, json_t **out,
+                    qb_err *err);
+int qb_json_opt_arr(const char *path, const char *where, json_t *obj, const char *key, json_t **out,
+                    qb_err *err);
+int qb_json_opt_num(const char *path, const char *where, json_t *obj, const char *key, double *out,
+                    int *have, qb_err *err);
+int qb_json_opt_int(const char *path, const char *where, json_t *obj, const char *key,
+                    long long *out, int *have, qb_err *err);
+
+/* Parse one line of a JSON Lines file (n bytes, no newline) as an object. Errors:
+ * "PATH:LINE: invalid JSON at column C: TEXT" or "PATH:LINE: expected a JSON object, got T". */
+int qb_json_parse_line(const char *path, size_t lineno, const char *s, size_t n, json_t **out,
+                       qb_err *err);
+
+/* Replace *field (a malloc'd string owned by a model struct) with qb_json_dump(v); NULL or json
+ * null clears it. */
+int qb_json_set_text(char **field, const json_t *v, qb_err *err);
+
 /* Compact JSON text with sorted keys; NULL for NULL/json null or out of memory. Caller frees. */
 char *qb_json_dump(const json_t *v);
 

@@ -1,0 +1,279 @@
+/* adapters/pytest.c - pytest-benchmark JSON (2.5, 3.x, 4.x/5.x) into a qb_run.
+ *
+ * The input is one JSON object: "machine_info", "commit_info", "benchmarks" [...], "datetime" and
+ * "version". Each benchmark has "name" and "stats" (seconds per iteration; "data" holds one value
+ * per round, already divided by "iterations", when the run was saved with --benchmark-save-data),
+ * and depending on the version "fullname", "group", "params", "param", "extra_info", "options".
+ * The whole mapping is written down in docs/formats/pytest-benchmark.md.
+ *
+ * Ownership: qb_pytest_parse() hands the caller a new qb_run (free with qb_run_free()); every
+ * other allocation made here is either moved into that run or freed before returning. Only types
+ * and structure are checked here: ranges (negative, NaN, absurd values) are ingest's business. */
+#include "adapters/adapter.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/json.h"
+#include "core/time.h"
+
+#define NS_PER_S 1e9
+
+/* "benchmarks[N].stats" with N up to 20 digits fits easily. */
+#define WHERE_MAX 64
+
+/* Fill the run-level fields from commit_info, machine_info, datetime and version (see the file
+ * header). Strings are copied into run; nothing else outlives the call. */
+static int parse_run_meta(const char *path, json_t *root, qb_run *run, qb_err *err) {
+  json_t *ci = NULL, *mi = NULL, *wrap = NULL;
+  const char *s;
+  int rc;
+
+  if ((rc = qb_json_opt_obj(path, "", root, "commit_info", &ci, err))) goto done;
+  if (ci) {
+    if ((rc = qb_json_opt_str(path, "commit_info", ci, "project", &s, err))) goto done;
+    if (s && *s && (rc = qb_run_set_str(&run->project, s, err))) goto done;
+    if ((rc = qb_json_opt_str(path, "commit_info", ci, "branch", &s, err))) goto done;
+    if (s && *s && strcmp(s, "(unknown)") != 0 && (rc = qb_run_set_str(&run->branch, s, err)))
+      goto done;
+    if ((rc = qb_json_opt_str(path, "commit_info", ci, "id", &s, err))) goto done;
+    if (s && *s && strcmp(s, "unversioned") != 0 && (rc = qb_run_set_str(&run->commit_sha, s, err)))
+      goto done;
+    /* The commit time comes from the VCS in its own format (git: strict ISO 8601, mercurial:
+     * "2015-08-15 03:04 +0300"); one we cannot read stays unknown: the raw text is kept in
+     * extra.commit_info anyway. */
+    static const char *const TIME_KEYS[] = {"time", "author_time"};
+    for (size_t k = 0; k < 2 && run->commit_time == QB_TIME_NONE; k++) {
+      if ((rc = qb_json_opt_str(path, "commit_info", ci, TIME_KEYS[k], &s, err))) goto done;
+      int64_t t;
+      if (s && qb_time_parse(s, &t) == QB_OK) run->commit_time = t;
+    }
+    if (!(wrap = json_pack("{s:O}", "commit_info", ci))) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+    if ((rc = qb_json_set_text(&run->extra, wrap, err))) goto done;
+  }
+
+  if ((rc = qb_json_opt_obj(path, "", root, "machine_info", &mi, err))) goto done;
+  if (mi) {
+    if ((rc = qb_json_opt_str(path, "machine_info", mi, "node", &s, err))) goto done;
+    if (s && *s && (rc = qb_run_set_str(&run->machine, s, err))) goto done;
+    if ((rc = qb_json_set_text(&run->machine_info, mi, err))) goto done;
+  }
+
+  if ((rc = qb_json_opt_str(path, "", root, "datetime", &s, err))) goto done;
+  if (s && qb_time_parse(s, &run->started_at) != QB_OK) {
+    rc = qb_err_set(err, QB_EFORMAT, "%s: datetime: not an ISO 8601 timestamp: \"%s\"", path, s);
+    goto done;
+  }
+
+  if ((rc = qb_json_opt_str(path, "", root, "version", &s, err))) goto done;
+  if (s) {
+    size_t n = sizeof "pytest-benchmark " + strlen(s);
+    char *text = malloc(n);
+    if (!text) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+    snprintf(text, n, "pytest-benchmark %s", s);
+    free(run->tool_version);
+    run->tool_version = text;
+  }
+
+done:
+  json_decref(wrap);
+  return rc;
+}
+
+/* 1 when another entry of benches has the same "name" as entry i but a different "fullname", so
+ * that entry i must be known by its fullname. Reads only; allocates nothing. */
+static int name_is_ambiguous(json_t *benches, size_t i, const char *name, const char *fullname) {
+  size_t n = json_array_size(benches);
+  for (size_t j = 0; j < n; j++) {
+    if (j == i) continue;
+    json_t *o = json_array_get(benches, j);
+    const char *nj = json_string_value(json_object_get(o, "name"));
+    if (!nj || strcmp(nj, name) != 0) continue;
+    const char *fj = json_string_value(json_object_get(o, "fullname"));
+    if (!fj || strcmp(fj, fullname) != 0) return 1;
+  }
+  return 0;
+}
+
+/* Add the single latency result of one benchmark from its "stats" object (at JSON path swhere):
+ * times are scaled from seconds to ns, stats.data becomes the samples (each with `iterations`
+ * iterations), and every other stat goes, as written, into the result's extra. The samples and
+ * extra text are allocated here and owned by bench afterwards. */
+static int parse_stats(const char *path, const char *swhere, json_t *stats, qb_bench *bench,
+                       qb_err *err) {
+  static const char *const MAPPED[] = {"min", "max", "mean", "median", "stddev", "q1", "q3"};
+  const size_t n_mapped = sizeof MAPPED / sizeof MAPPED[0];
+  qb_result *res;
+  double *samples = NULL;
+  uint64_t *iters = NULL;
+  json_t *data = NULL, *rest = NULL;
+  long long rounds = 0, iterations = 0, outliers = 0;
+  int have_rounds, have_iterations, have_outliers;
+  int rc;
+
+  if ((rc = qb_bench_add_result(bench, "latency", "ns", QB_LOWER_IS_BETTER, &res, err))) goto done;
+  double *dst[] = {&res->stats.min,    &res->stats.max, &res->stats.mean, &res->stats.median,
+                   &res->stats.stddev, &res->stats.q1,  &res->stats.q3};
+  for (size_t k = 0; k < n_mapped; k++) {
+    double v;
+    int have = 1;
+    if (!strcmp(MAPPED[k], "mean")) /* the one statistic every version writes */
+      rc = qb_json_num(path, swhere, stats, MAPPED[k], 1, &v, err);
+    else
+      rc = qb_json_opt_num(path, swhere, stats, MAPPED[k], &v, &have, err);
+    if (rc) goto done;
+    if (have) *dst[k] = v * NS_PER_S;
+  }
+  if ((rc = qb_json_opt_int(path, swhere, stats, "rounds", &rounds, &have_rounds, err))) goto done;
+  if (have_rounds) res->stats.n = rounds;
+  if ((rc = qb_json_opt_int(path, swhere, stats, "iqr_outliers", &outliers, &have_outliers, err)))
+    goto done;
+  if (have_outliers) res->stats.outliers = outliers;
+  if ((rc = qb_json_opt_int(path, swhere, stats, "iterations", &iterations, &have_iterations, err)))
+    goto done;
+  if (have_iterations && iterations < 1) {
+    rc = qb_err_set(err, QB_EFORMAT, "%s: %s.iterations: expected a positive integer, got %lld",
+                    path, swhere, iterations);
+    goto done;
+  }
+
+  if ((rc = qb_json_opt_arr(path, swhere, stats, "data", &data, err))) goto done;
+  size_t n = data ? json_array_size(data) : 0;
+  if (n) {
+    samples = malloc(n * sizeof *samples);
+    if (have_iterations) iters = malloc(n * sizeof *iters);
+    if (!samples || (have_iterations && !iters)) {
+      rc =
+          qb_err_set(err, QB_ENOMEM, "%s: %s.data: out of memory for %zu samples", path, swhere, n);
+      goto done;
+    }
+    for (size_t k = 0; k < n; k++) {
+      json_t *v = json_array_get(data, k);
+      if (!json_is_number(v)) {
+        rc = qb_err_set(err, QB_EFORMAT, "%s: %s.data[%zu]: expected a number, got %s", path,
+                        swhere, k, qb_json_type_name(v));
+        goto done;
+      }
+      samples[k] = json_number_value(v) * NS_PER_S;
+      if (iters) iters[k] = (uint64_t)iterations;
+    }
+    qb_result_take_samples(res, samples, iters, n);
+    samples = NULL;
+    iters = NULL;
+  }
+
+  if (!(rest = json_object())) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  const char *key;
+  json_t *v;
+  json_object_foreach(stats, key, v) {
+    int mapped = !strcmp(key, "data");
+    for (size_t k = 0; k < n_mapped && !mapped; k++) mapped = !strcmp(key, MAPPED[k]);
+    if (!mapped && json_object_set(rest, key, v)) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+  }
+  if (json_object_size(rest) && (rc = qb_json_set_text(&res->extra, rest, err))) goto done;
+
+done:
+  free(samples);
+  free(iters);
+  json_decref(rest);
+  return rc;
+}
+
+/* Add entry i of the "benchmarks" array to run: the benchmark (name, group, params, extra) and
+ * its latency result. Everything allocated is owned by run afterwards. */
+static int parse_bench(const char *path, json_t *benches, size_t i, qb_run *run, qb_err *err) {
+  static const char *const EXTRA_KEYS[] = {"fullname", "param", "extra_info", "options"};
+  char where[WHERE_MAX], swhere[WHERE_MAX];
+  json_t *b = json_array_get(benches, i), *params = NULL, *stats = NULL, *extra = NULL;
+  const char *name, *fullname, *group;
+  qb_bench *bench;
+  int rc;
+
+  snprintf(where, sizeof where, "benchmarks[%zu]", i);
+  snprintf(swhere, sizeof swhere, "benchmarks[%zu].stats", i);
+  if (!json_is_object(b)) {
+    rc = qb_err_set(err, QB_EFORMAT, "%s: %s: expected an object, got %s", path, where,
+                    qb_json_type_name(b));
+    goto done;
+  }
+  if ((rc = qb_json_str(path, where, b, "name", 1, &name, err))) goto done;
+  if ((rc = qb_json_opt_str(path, where, b, "fullname", &fullname, err))) goto done;
+  if ((rc = qb_json_opt_str(path, where, b, "group", &group, err))) goto done;
+  if ((rc = qb_json_opt_obj(path, where, b, "params", &params, err))) goto done;
+  if ((rc = qb_json_obj(path, where, b, "stats", 1, &stats, err))) goto done;
+
+  if (fullname && name_is_ambiguous(benches, i, name, fullname)) name = fullname;
+  if ((rc = qb_run_add_bench(run, name, group, &bench, err))) goto done;
+  if ((rc = qb_json_set_text(&bench->params, params, err))) goto done;
+
+  if (!(extra = json_object())) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t k = 0; k < sizeof EXTRA_KEYS / sizeof EXTRA_KEYS[0]; k++) {
+    json_t *v = json_object_get(b, EXTRA_KEYS[k]);
+    if (v && !json_is_null(v) && json_object_set(extra, EXTRA_KEYS[k], v)) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+  }
+  if (json_object_size(extra) && (rc = qb_json_set_text(&bench->extra, extra, err))) goto done;
+
+  rc = parse_stats(path, swhere, stats, bench, err);
+
+done:
+  json_decref(extra);
+  return rc;
+}
+
+/* Parse pytest-benchmark JSON (see adapters/adapter.h for the contract). Allocates the run handed
+ * back in *out (the caller frees it with qb_run_free()); on failure *out is NULL and nothing is
+ * left allocated. */
+int qb_pytest_parse(const char *path, const char *data, size_t len, qb_run **out, qb_err *err) {
+  json_t *root = NULL, *benches = NULL;
+  qb_run *run = NULL;
+  int rc;
+  *out = NULL;
+
+  if ((rc = qb_json_parse(path, data, len, &root, err))) goto done;
+  if (!json_is_object(root)) {
+    rc = qb_err_set(err, QB_EFORMAT, "%s: top level: expected an object, got %s", path,
+                    qb_json_type_name(root));
+    goto done;
+  }
+  if (!(run = qb_run_new())) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  if ((rc = qb_run_set_str(&run->format, "pytest", err))) goto done;
+  if ((rc = qb_json_arr(path, "", root, "benchmarks", 1, &benches, err))) goto done;
+  if (json_array_size(benches) == 0) {
+    rc = qb_err_set(err, QB_EFORMAT, "%s: benchmarks: no benchmarks (the array is empty)", path);
+    goto done;
+  }
+  if ((rc = parse_run_meta(path, root, run, err))) goto done;
+  for (size_t i = 0; i < json_array_size(benches); i++)
+    if ((rc = parse_bench(path, benches, i, run, err))) goto done;
+
+  *out = run;
+  run = NULL;
+
+done:
+  qb_run_free(run);
+  json_decref(root);
+  return rc;
+}

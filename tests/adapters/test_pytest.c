@@ -1,0 +1,616 @@
+/* tests/adapters/test_pytest.c - qb_pytest_parse against the pytest-benchmark 3.2.2 suite_a runs
+ * (tests/data/pytest, checked benchmark by benchmark against its manifest.json), a 4.x-layout
+ * file, the 2.5.0 real-world files in the shared fixtures, and malformed input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <string.h>
+
+#include "adapters/adapter.h"
+#include "core/buf.h"
+#include "core/time.h"
+#include "tests/testutil.h"
+
+#define PYDATA QB_TEST_DATA "/pytest"
+#define REL    1e-9
+
+/* Read and parse a file with qb_pytest_parse, failing the test on any error. Caller frees. */
+static qb_run *parse_file(const char *path) {
+  char *data = NULL;
+  size_t len = 0;
+  qb_err err = QB_ERR_INIT;
+  qb_run *run = NULL;
+  if (qb_file_read(path, QB_ADAPTER_MAX_FILE, &data, &len, &err)) fail_msg("%s", err.msg);
+  int rc = qb_pytest_parse(path, data, len, &run, &err);
+  free(data);
+  if (rc) fail_msg("%s", err.msg);
+  assert_non_null(run);
+  return run;
+}
+
+/* Parse a JSON text that the caller owns (e.g. an "extra" field); the caller decrefs. */
+static json_t *load_text(const char *text) {
+  assert_non_null(text);
+  json_error_t je;
+  json_t *v = json_loads(text, 0, &je);
+  if (!v) fail_msg("bad JSON %s: %s", text, je.text);
+  return v;
+}
+
+/* The raw JSON entry named name in a pytest file's benchmarks array, or NULL. */
+static json_t *raw_bench(json_t *raw, const char *name) {
+  size_t i;
+  json_t *b;
+  json_array_foreach(json_object_get(raw, "benchmarks"), i, b) {
+    if (!strcmp(json_string_value(json_object_get(b, "name")), name)) return b;
+  }
+  return NULL;
+}
+
+/* Check one parsed suite_a file against the manifest run `run_id` and the file's own JSON. */
+static void check_suite_file(const char *rel, const char *run_id) {
+  char path[1024];
+  snprintf(path, sizeof path, PYDATA "/%s", rel);
+  json_t *manifest = qbt_load_json(PYDATA "/manifest.json");
+  json_t *raw = qbt_load_json(path);
+  assert_non_null(manifest);
+  assert_non_null(raw);
+  json_t *mrun = NULL, *r;
+  size_t i;
+  json_array_foreach(json_object_get(manifest, "runs"), i, r) {
+    if (!strcmp(json_string_value(json_object_get(r, "id")), run_id)) mrun = r;
+  }
+  assert_non_null(mrun);
+  qb_run *run = parse_file(path);
+
+  /* Run fields. */
+  assert_string_equal(run->format, "pytest");
+  assert_string_equal(run->machine, "vm");
+  assert_string_equal(run->tool_version, "pytest-benchmark 3.2.2");
+  assert_string_equal(run->project, "A");
+  assert_null(run->branch);     /* "(unknown)" */
+  assert_null(run->commit_sha); /* "unversioned" */
+  assert_true(run->commit_time == QB_TIME_NONE);
+  assert_string_equal(run->content_hash, "");
+  int64_t want_start;
+  assert_int_equal(qb_time_parse(json_string_value(json_object_get(raw, "datetime")), &want_start),
+                   0);
+  assert_true(run->started_at == want_start);
+  char ts[64], want_ts[64];
+  snprintf(want_ts, sizeof want_ts, "%sZ", json_string_value(json_object_get(raw, "datetime")));
+  assert_string_equal(qb_time_format(run->started_at, ts, sizeof ts), want_ts);
+  json_t *mi = load_text(run->machine_info);
+  assert_true(json_equal(mi, json_object_get(raw, "machine_info")));
+  json_decref(mi);
+  json_t *rx = load_text(run->extra);
+  assert_true(json_equal(json_object_get(rx, "commit_info"), json_object_get(raw, "commit_info")));
+  assert_int_equal(json_object_size(rx), 1);
+  json_decref(rx);
+  assert_int_equal(run->n_tags, 0);
+
+  /* Every benchmark of the manifest. */
+  json_t *mbenches = json_object_get(mrun, "benchmarks");
+  assert_int_equal(run->n_benches, json_array_size(mbenches));
+  assert_int_equal(run->n_benches, json_integer_value(json_object_get(mrun, "benchmark_count")));
+  json_t *mb;
+  json_array_foreach(mbenches, i, mb) {
+    const char *name = json_string_value(json_object_get(mb, "name"));
+    qb_bench *b = qb_run_find_bench(run, name);
+    if (!b) fail_msg("%s: benchmark %s missing", rel, name);
+    /* The parsed benchmarks keep the file's order. */
+    assert_ptr_equal(b, &run->benches[i]);
+    json_t *g = json_object_get(mb, "group");
+    if (json_is_null(g))
+      assert_null(b->group);
+    else
+      assert_string_equal(b->group, json_string_value(g));
+    json_t *mp = json_object_get(mb, "params");
+    if (json_is_null(mp)) {
+      assert_null(b->params);
+    } else {
+      json_t *p = load_text(b->params);
+      assert_true(json_equal(p, mp));
+      json_decref(p);
+    }
+    json_t *bx = load_text(b->extra);
+    assert_string_equal(json_string_value(json_object_get(bx, "fullname")),
+                        json_string_value(json_object_get(mb, "fullname")));
+    assert_true(json_equal(json_object_get(bx, "extra_info"), json_object_get(mb, "extra_info")));
+    json_t *mparam = json_object_get(mb, "param");
+    if (json_is_null(mparam))
+      assert_null(json_object_get(bx, "param"));
+    else
+      assert_true(json_equal(json_object_get(bx, "param"), mparam));
+    assert_non_null(json_object_get(bx, "options"));
+    json_decref(bx);
+
+    assert_int_equal(b->n_results, 1);
+    qb_result *res = &b->results[0];
+    assert_string_equal(res->metric, "latency");
+    assert_string_equal(res->unit, "ns");
+    assert_int_equal(res->direction, QB_LOWER_IS_BETTER);
+    json_t *ms = json_object_get(mb, "stats");
+    assert_int_equal(res->stats.n, json_integer_value(json_object_get(mb, "rounds")));
+    assert_close(res->stats.min, json_real_value(json_object_get(ms, "min")) * 1e9, REL);
+    assert_close(res->stats.max, json_real_value(json_object_get(ms, "max")) * 1e9, REL);
+    assert_close(res->stats.mean, json_real_value(json_object_get(ms, "mean")) * 1e9, REL);
+    assert_close(res->stats.median, json_real_value(json_object_get(ms, "median")) * 1e9, REL);
+    assert_close(res->stats.stddev, json_real_value(json_object_get(ms, "stddev")) * 1e9, REL);
+    assert_close(res->stats.q1, json_real_value(json_object_get(ms, "q1")) * 1e9, REL);
+    assert_close(res->stats.q3, json_real_value(json_object_get(ms, "q3")) * 1e9, REL);
+    assert_int_equal(res->stats.outliers, json_integer_value(json_object_get(ms, "iqr_outliers")));
+    /* Not given by the tool: left for ingest. */
+    assert_true(isnan(res->stats.p95) && isnan(res->stats.p99) && isnan(res->stats.estimate));
+
+    /* Samples: stats.data x 1e9, every one with `iterations` iterations. */
+    size_t n_samples = (size_t)json_integer_value(json_object_get(mb, "samples"));
+    assert_int_equal(res->n_samples, n_samples);
+    assert_non_null(res->iters);
+    uint64_t iterations = (uint64_t)json_integer_value(json_object_get(mb, "iterations"));
+    json_t *data = json_object_get(json_object_get(raw_bench(raw, name), "stats"), "data");
+    assert_int_equal(json_array_size(data), n_samples);
+    double sum = 0;
+    for (size_t k = 0; k < n_samples; k++) {
+      assert_true(res->samples[k] == json_real_value(json_array_get(data, k)) * 1e9);
+      assert_true(res->iters[k] == iterations);
+      sum += res->samples[k];
+    }
+    assert_close(sum / (double)n_samples, res->stats.mean, REL);
+
+    /* The other stats as written. */
+    json_t *ex = load_text(res->extra);
+    assert_true(json_real_value(json_object_get(ex, "ops")) ==
+                json_real_value(json_object_get(ms, "ops")));
+    assert_true(json_real_value(json_object_get(ex, "total")) ==
+                json_real_value(json_object_get(ms, "total")));
+    assert_string_equal(json_string_value(json_object_get(ex, "outliers")),
+                        json_string_value(json_object_get(ms, "outliers")));
+    assert_true(json_equal(json_object_get(ex, "iqr"), json_object_get(ms, "iqr")));
+    assert_true(json_equal(json_object_get(ex, "ld15iqr"), json_object_get(ms, "ld15iqr")));
+    assert_true(json_equal(json_object_get(ex, "hd15iqr"), json_object_get(ms, "hd15iqr")));
+    assert_true(
+        json_equal(json_object_get(ex, "stddev_outliers"), json_object_get(ms, "stddev_outliers")));
+    assert_int_equal(json_integer_value(json_object_get(ex, "iterations")), iterations);
+    assert_int_equal(json_integer_value(json_object_get(ex, "rounds")), res->stats.n);
+    assert_null(json_object_get(ex, "data"));
+    assert_null(json_object_get(ex, "mean"));
+    json_decref(ex);
+  }
+  qb_run_free(run);
+  json_decref(raw);
+  json_decref(manifest);
+}
+
+static void test_pytest__run1_json(void **state) {
+  (void)state;
+  check_suite_file("run1/benchmark.json", "run1");
+}
+
+static void test_pytest__run2_json(void **state) {
+  (void)state;
+  check_suite_file("run2/benchmark.json", "run2");
+}
+
+static void test_pytest__storage_baseline(void **state) {
+  (void)state;
+  check_suite_file("storage/Linux-CPython-3.11-64bit/0001_baseline.json", "run1");
+}
+
+static void test_pytest__storage_modified(void **state) {
+  (void)state;
+  check_suite_file("storage/Linux-CPython-3.11-64bit/0002_modified.json", "run2");
+}
+
+/* The 4.x/5.x layout: big cpu object, real commit info, optional data, same name twice. */
+static void test_pytest__v4_layout(void **state) {
+  (void)state;
+  qb_run *run = parse_file(PYDATA "/v4/benchmark.json");
+  assert_string_equal(run->format, "pytest");
+  assert_string_equal(run->tool_version, "pytest-benchmark 4.0.0");
+  assert_string_equal(run->project, "widgets");
+  assert_string_equal(run->branch, "main");
+  assert_string_equal(run->commit_sha, "4f2a9c1e0b7d3a5968e1c2b4d6f8a0e1c3b5d7f9");
+  char ts[64];
+  assert_string_equal(qb_time_format(run->commit_time, ts, sizeof ts), "2024-03-05T09:15:42Z");
+  assert_string_equal(qb_time_format(run->started_at, ts, sizeof ts),
+                      "2024-03-05T09:16:03.512345Z");
+  assert_string_equal(run->machine, "build-42");
+  json_t *mi = load_text(run->machine_info);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(mi, "cpu"), "brand_raw")),
+                      "Intel(R) Core(TM) i7-10700 CPU @ 2.90GHz");
+  json_decref(mi);
+  json_t *rx = load_text(run->extra);
+  assert_true(json_is_true(json_object_get(json_object_get(rx, "commit_info"), "dirty")));
+  json_decref(rx);
+
+  assert_int_equal(run->n_benches, 3);
+  /* Same name, different fullname: both are named by fullname. */
+  assert_string_equal(run->benches[0].name, "tests/test_a.py::test_parse");
+  assert_string_equal(run->benches[1].name, "tests/test_b.py::test_parse");
+  assert_string_equal(run->benches[2].name, "test_encode[64]");
+  assert_string_equal(run->benches[0].group, "parse");
+  assert_null(run->benches[2].group);
+  assert_null(run->benches[0].params);
+  assert_string_equal(run->benches[2].params, "{\"size\":64}");
+
+  /* No stats.data: no samples, but the statistics are there. */
+  qb_result *r0 = &run->benches[0].results[0];
+  assert_int_equal(r0->n_samples, 0);
+  assert_null(r0->samples);
+  assert_null(r0->iters);
+  assert_int_equal(r0->stats.n, 7);
+  assert_close(r0->stats.min, 12200.0, REL);
+  json_t *bx = load_text(run->benches[0].extra);
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(bx, "extra_info"), "input")), "small.json");
+  assert_null(json_object_get(bx, "param")); /* null in the file */
+  json_decref(bx);
+
+  qb_result *r2 = &run->benches[2].results[0];
+  assert_int_equal(r2->n_samples, 6);
+  assert_close(r2->samples[0], 410.0, REL);
+  assert_close(r2->samples[3], 460.0, REL);
+  for (size_t k = 0; k < r2->n_samples; k++) assert_true(r2->iters[k] == 1000);
+  bx = load_text(run->benches[2].extra);
+  assert_string_equal(json_string_value(json_object_get(bx, "param")), "64");
+  json_decref(bx);
+  qb_run_free(run);
+}
+
+/* Parse text that must succeed; the caller frees the run. */
+static qb_run *parse_text(const char *path, const char *text) {
+  qb_err err = QB_ERR_INIT;
+  qb_run *run = NULL;
+  int rc = qb_pytest_parse(path, text, strlen(text), &run, &err);
+  if (rc) fail_msg("%s", err.msg);
+  return run;
+}
+
+/* An exact duplicate (same name and fullname) is kept twice, for ingest to refuse; entries with
+ * a unique name keep it even when they have a fullname. */
+static void test_pytest__exact_duplicate_kept(void **state) {
+  (void)state;
+  qb_run *run =
+      parse_text("dup.json", "{\"benchmarks\":["
+                             "{\"name\":\"t\",\"fullname\":\"a.py::t\",\"stats\":{\"mean\":1}},"
+                             "{\"name\":\"t\",\"fullname\":\"a.py::t\",\"stats\":{\"mean\":2}},"
+                             "{\"name\":\"u\",\"fullname\":\"a.py::u\",\"stats\":{\"mean\":3}}]}");
+  assert_int_equal(run->n_benches, 3);
+  assert_string_equal(run->benches[0].name, "t");
+  assert_string_equal(run->benches[1].name, "t");
+  assert_string_equal(run->benches[2].name, "u");
+  assert_close(run->benches[1].results[0].stats.mean, 2e9, REL);
+  /* Minimal input: everything else unknown. */
+  assert_null(run->project);
+  assert_null(run->machine);
+  assert_null(run->machine_info);
+  assert_null(run->tool_version);
+  assert_null(run->extra);
+  assert_true(run->started_at == QB_TIME_NONE);
+  assert_int_equal(run->benches[0].results[0].stats.n, -1);
+  assert_true(isnan(run->benches[0].results[0].stats.min));
+  assert_null(run->benches[0].results[0].extra);
+  qb_run_free(run);
+}
+
+/* commit_info.time null falls back to author_time; an unreadable VCS time stays unknown. */
+static void test_pytest__commit_time(void **state) {
+  (void)state;
+  qb_run *run = parse_text("ct.json", "{\"commit_info\":{\"id\":\"abc\",\"time\":null,"
+                                      "\"author_time\":\"2020-01-02T03:04:05Z\",\"branch\":\"\"},"
+                                      "\"benchmarks\":[{\"name\":\"t\",\"stats\":{\"mean\":1}}]}");
+  char ts[64];
+  assert_string_equal(qb_time_format(run->commit_time, ts, sizeof ts), "2020-01-02T03:04:05Z");
+  assert_string_equal(run->commit_sha, "abc");
+  assert_null(run->branch);
+  qb_run_free(run);
+  run =
+      parse_text("hg.json", "{\"commit_info\":{\"id\":\"abc\",\"time\":\"2015-08-15 03:04 +0300\"},"
+                            "\"benchmarks\":[{\"name\":\"t\",\"stats\":{\"mean\":1}}]}");
+  assert_true(run->commit_time == QB_TIME_NONE);
+  assert_non_null(strstr(run->extra, "2015-08-15 03:04 +0300"));
+  qb_run_free(run);
+}
+
+/* The 2.5.0 files from pytest-benchmark's own repository, checked against SOURCE.json. */
+static void test_pytest__realworld(void **state) {
+  (void)state;
+  const char *dir = QB_SHARED_FIXTURES "/pytest-benchmark/realworld";
+  if (!qbt_exists(dir)) {
+    printf("test_pytest__realworld: did not run: %s does not exist (no shared fixtures here)\n",
+           dir);
+    return;
+  }
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  struct dirent *de;
+  int n_files = 0;
+  while ((de = readdir(d))) {
+    if (de->d_name[0] == '.') continue;
+    char src[1024];
+    snprintf(src, sizeof src, "%s/%s/SOURCE.json", dir, de->d_name);
+    if (!qbt_exists(src)) continue;
+    json_t *source = qbt_load_json(src);
+    assert_non_null(source);
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(source, "files"), i, f) {
+      char path[2048];
+      snprintf(path, sizeof path, "%s/%s/%s", dir, de->d_name,
+               json_string_value(json_object_get(f, "file")));
+      qb_run *run = parse_file(path);
+      n_files++;
+      char want_tool[64];
+      snprintf(want_tool, sizeof want_tool, "pytest-benchmark %s",
+               json_string_value(json_object_get(f, "json_version")));
+      assert_string_equal(run->tool_version, want_tool);
+      assert_non_null(run->commit_sha);
+      assert_int_equal(strlen(run->commit_sha), 40);
+      assert_non_null(run->machine);
+      assert_true(run->started_at != QB_TIME_NONE);
+      json_t *sb = json_object_get(f, "benchmarks");
+      assert_int_equal(run->n_benches, json_array_size(sb));
+      size_t k;
+      json_t *b;
+      json_array_foreach(sb, k, b) {
+        qb_bench *qb = qb_run_find_bench(run, json_string_value(json_object_get(b, "name")));
+        assert_non_null(qb);
+        json_t *bx = load_text(qb->extra);
+        assert_string_equal(json_string_value(json_object_get(bx, "fullname")),
+                            json_string_value(json_object_get(b, "fullname")));
+        json_decref(bx);
+        assert_null(qb->params);
+        qb_result *res = &qb->results[0];
+        assert_int_equal(res->stats.n, json_integer_value(json_object_get(b, "rounds")));
+        assert_close(res->stats.mean, json_real_value(json_object_get(b, "mean")) * 1e9, REL);
+        assert_close(res->stats.median, json_real_value(json_object_get(b, "median")) * 1e9, REL);
+        assert_int_equal(res->n_samples, 0); /* 2.5 files have no stats.data */
+        json_t *ex = load_text(res->extra);
+        assert_int_equal(json_integer_value(json_object_get(ex, "iterations")),
+                         json_integer_value(json_object_get(b, "iterations")));
+        assert_null(json_object_get(ex, "ops"));
+        json_decref(ex);
+      }
+      qb_run_free(run);
+    }
+    json_decref(source);
+  }
+  closedir(d);
+  assert_true(n_files >= 3);
+}
+
+/* Parse text that must fail with QB_EFORMAT, leaving *out NULL, with a message that names path
+ * and contains every needle (a NULL-terminated list). */
+static void expect_bad(const char *path, const char *text, size_t len, ...) {
+  qb_err err = QB_ERR_INIT;
+  qb_run *run = (qb_run *)&err; /* must be overwritten with NULL */
+  int rc = qb_pytest_parse(path, text, len, &run, &err);
+  assert_int_equal(rc, QB_EFORMAT);
+  assert_int_equal(err.code, QB_EFORMAT);
+  assert_null(run);
+  if (!strstr(err.msg, path)) fail_msg("message lacks the file name: %s", err.msg);
+  va_list ap;
+  va_start(ap, len);
+  const char *needle;
+  while ((needle = va_arg(ap, const char *)))
+    if (!strstr(err.msg, needle)) fail_msg("message lacks \"%s\": %s", needle, err.msg);
+  va_end(ap);
+  assert_null(strchr(err.msg, '\n'));
+}
+
+#define BAD(path, text, ...) expect_bad(path, text, strlen(text), __VA_ARGS__, (const char *)NULL)
+
+/* run1/benchmark.json with one change made by mutate, serialised again; caller frees. */
+static char *mutated_run1(void (*mutate)(json_t *root)) {
+  json_t *root = qbt_load_json(PYDATA "/run1/benchmark.json");
+  assert_non_null(root);
+  mutate(root);
+  char *text = json_dumps(root, JSON_INDENT(4) | JSON_REAL_PRECISION(17));
+  json_decref(root);
+  assert_non_null(text);
+  return text;
+}
+
+static json_t *bench_stats(json_t *root, size_t i) {
+  return json_object_get(json_array_get(json_object_get(root, "benchmarks"), i), "stats");
+}
+
+static void test_pytest__bad_not_json(void **state) {
+  (void)state;
+  BAD("notjson.json", "this is not json", "invalid JSON", "line 1, column ");
+}
+
+static void test_pytest__bad_truncated(void **state) {
+  (void)state;
+  char *data = NULL;
+  size_t len = 0;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(
+      qb_file_read(PYDATA "/run1/benchmark.json", QB_ADAPTER_MAX_FILE, &data, &len, &err), 0);
+  /* Cut in the middle of the file: the error gives the line and column of the end. */
+  expect_bad("run1/benchmark.json", data, len / 2, "invalid JSON", "line ", "column ",
+             (const char *)NULL);
+  free(data);
+}
+
+static void test_pytest__bad_top_level(void **state) {
+  (void)state;
+  BAD("array.json", "[{\"name\":\"t\"}]", "top level", "expected an object, got array");
+}
+
+static void test_pytest__bad_no_benchmarks_field(void **state) {
+  (void)state;
+  BAD("nobench.json", "{\"version\":\"3.2.2\"}", "benchmarks: required field is missing");
+}
+
+static void test_pytest__bad_benchmarks_not_array(void **state) {
+  (void)state;
+  BAD("obj.json", "{\"benchmarks\":{\"t\":1}}", "benchmarks: expected an array, got object");
+}
+
+static void test_pytest__bad_empty_benchmarks(void **state) {
+  (void)state;
+  BAD("empty.json", "{\"benchmarks\":[],\"version\":\"3.2.2\"}", "benchmarks", "no benchmarks");
+}
+
+static void test_pytest__bad_bench_not_object(void **state) {
+  (void)state;
+  BAD("scalar.json", "{\"benchmarks\":[{\"name\":\"a\",\"stats\":{\"mean\":1}},7]}",
+      "benchmarks[1]: expected an object, got integer");
+}
+
+static void test_pytest__bad_no_name(void **state) {
+  (void)state;
+  BAD("noname.json", "{\"benchmarks\":[{\"group\":null,\"stats\":{\"mean\":1}}]}",
+      "benchmarks[0].name: required field is missing");
+}
+
+static void drop_stats_1(json_t *root) {
+  json_object_del(json_array_get(json_object_get(root, "benchmarks"), 1), "stats");
+}
+
+static void test_pytest__bad_no_stats(void **state) {
+  (void)state;
+  char *text = mutated_run1(drop_stats_1);
+  BAD("run1.json", text, "benchmarks[1].stats: required field is missing");
+  free(text);
+}
+
+static void mean_string_2(json_t *root) {
+  json_object_set_new(bench_stats(root, 2), "mean", json_string("fast"));
+}
+
+static void test_pytest__bad_stat_type(void **state) {
+  (void)state;
+  char *text = mutated_run1(mean_string_2);
+  BAD("run1.json", text, "run1.json: benchmarks[2].stats.mean: expected a number, got string");
+  free(text);
+}
+
+static void rounds_string_4(json_t *root) {
+  json_object_set_new(bench_stats(root, 4), "rounds", json_string("many"));
+}
+
+static void test_pytest__bad_rounds_type(void **state) {
+  (void)state;
+  char *text = mutated_run1(rounds_string_4);
+  BAD("run1.json", text, "benchmarks[4].stats.rounds: expected an integer, got string");
+  free(text);
+}
+
+static void data_17_string(json_t *root) {
+  json_array_set_new(json_object_get(bench_stats(root, 0), "data"), 17, json_string("0.1"));
+}
+
+static void test_pytest__bad_data_element(void **state) {
+  (void)state;
+  char *text = mutated_run1(data_17_string);
+  BAD("run1.json", text, "benchmarks[0].stats.data[17]: expected a number, got string");
+  free(text);
+}
+
+static void data_not_array(json_t *root) {
+  json_object_set_new(bench_stats(root, 3), "data", json_real(0.5));
+}
+
+static void test_pytest__bad_data_not_array(void **state) {
+  (void)state;
+  char *text = mutated_run1(data_not_array);
+  BAD("run1.json", text, "benchmarks[3].stats.data: expected an array, got number");
+  free(text);
+}
+
+static void group_number(json_t *root) {
+  json_object_set_new(json_array_get(json_object_get(root, "benchmarks"), 5), "group",
+                      json_integer(3));
+}
+
+static void test_pytest__bad_group_type(void **state) {
+  (void)state;
+  char *text = mutated_run1(group_number);
+  BAD("run1.json", text, "benchmarks[5].group: expected a string, got integer");
+  free(text);
+}
+
+static void test_pytest__bad_no_mean(void **state) {
+  (void)state;
+  BAD("nomean.json", "{\"benchmarks\":[{\"name\":\"t\",\"stats\":{\"min\":1,\"max\":2}}]}",
+      "benchmarks[0].stats.mean: required field is missing");
+}
+
+static void test_pytest__bad_iterations(void **state) {
+  (void)state;
+  BAD("iter.json", "{\"benchmarks\":[{\"name\":\"t\",\"stats\":{\"mean\":1,\"iterations\":0}}]}",
+      "benchmarks[0].stats.iterations: expected a positive integer, got 0");
+}
+
+static void test_pytest__bad_datetime(void **state) {
+  (void)state;
+  BAD("dt.json",
+      "{\"datetime\":\"yesterday\",\"benchmarks\":[{\"name\":\"t\",\"stats\":{\"mean\":1}}]}",
+      "datetime: not an ISO 8601 timestamp");
+}
+
+/* Truncation at every byte of a valid file fails cleanly (no leak, no crash: run this binary
+ * under ASan) with *out NULL, unless only trailing white space was cut. */
+static void test_pytest__every_prefix(void **state) {
+  (void)state;
+  char *data = NULL;
+  size_t len = 0;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(
+      qb_file_read(PYDATA "/v4/benchmark.json", QB_ADAPTER_MAX_FILE, &data, &len, &err), 0);
+  for (size_t n = 0; n <= len; n++) {
+    qb_run *run = (qb_run *)&err;
+    int rc = qb_pytest_parse("v4.json", data, n, &run, &err);
+    int only_space_cut = 1; /* only trailing white space was cut */
+    for (size_t k = n; k < len; k++)
+      if (!strchr(" \t\r\n", data[k])) only_space_cut = 0;
+    if (!only_space_cut) {
+      assert_int_equal(rc, QB_EFORMAT);
+      assert_null(run);
+      assert_non_null(strstr(err.msg, "v4.json: "));
+    } else {
+      assert_int_equal(rc, QB_OK);
+      qb_run_free(run);
+    }
+  }
+  free(data);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_pytest__run1_json),
+      cmocka_unit_test(test_pytest__run2_json),
+      cmocka_unit_test(test_pytest__storage_baseline),
+      cmocka_unit_test(test_pytest__storage_modified),
+      cmocka_unit_test(test_pytest__v4_layout),
+      cmocka_unit_test(test_pytest__exact_duplicate_kept),
+      cmocka_unit_test(test_pytest__commit_time),
+      cmocka_unit_test(test_pytest__realworld),
+      cmocka_unit_test(test_pytest__every_prefix),
+      cmocka_unit_test(test_pytest__bad_not_json),
+      cmocka_unit_test(test_pytest__bad_truncated),
+      cmocka_unit_test(test_pytest__bad_top_level),
+      cmocka_unit_test(test_pytest__bad_no_benchmarks_field),
+      cmocka_unit_test(test_pytest__bad_benchmarks_not_array),
+      cmocka_unit_test(test_pytest__bad_empty_benchmarks),
+      cmocka_unit_test(test_pytest__bad_bench_not_object),
+      cmocka_unit_test(test_pytest__bad_no_name),
+      cmocka_unit_test(test_pytest__bad_no_stats),
+      cmocka_unit_test(test_pytest__bad_stat_type),
+      cmocka_unit_test(test_pytest__bad_rounds_type),
+      cmocka_unit_test(test_pytest__bad_data_element),
+      cmocka_unit_test(test_pytest__bad_data_not_array),
+      cmocka_unit_test(test_pytest__bad_group_type),
+      cmocka_unit_test(test_pytest__bad_no_mean),
+      cmocka_unit_test(test_pytest__bad_iterations),
+      cmocka_unit_test(test_pytest__bad_datetime),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
