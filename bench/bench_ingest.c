@@ -37,17 +37,19 @@ static void generate(const char *path, int n_bench, int n_samples) {
     perror(path);
     exit(1);
   }
-  fprintf(f, "{\"machine_info\": {\"node\": \"bench\", \"machine\": \"x86_64\", \"system\": "
-             "\"Linux\", \"cpu\": {\"brand\": \"bench\"}}, \"commit_info\": {\"id\": "
-             "\"0123456789abcdef0123456789abcdef01234567\", \"time\": \"2026-11-25T10:00:00+00:00\", "
-             "\"dirty\": false, \"project\": \"bench\", \"branch\": \"main\"}, \"benchmarks\": [\n");
+  fprintf(f,
+          "{\"machine_info\": {\"node\": \"bench\", \"machine\": \"x86_64\", \"system\": "
+          "\"Linux\", \"cpu\": {\"brand\": \"bench\"}}, \"commit_info\": {\"id\": "
+          "\"0123456789abcdef0123456789abcdef01234567\", \"time\": \"2026-11-25T10:00:00+00:00\", "
+          "\"dirty\": false, \"project\": \"bench\", \"branch\": \"main\"}, \"benchmarks\": [\n");
   for (int b = 0; b < n_bench; b++) {
     double base = 1e-6 * (1 + b % 97);
-    fprintf(f, "{\"group\": null, \"name\": \"test_gen[%d]\", \"fullname\": "
-               "\"test_gen.py::test_gen[%d]\", \"params\": {\"i\": %d}, \"param\": \"%d\", "
-               "\"extra_info\": {}, \"options\": {\"disable_gc\": false, \"timer\": "
-               "\"perf_counter\", \"min_rounds\": 5, \"max_time\": 1.0, \"min_time\": 5e-06, "
-               "\"warmup\": false}, \"stats\": {",
+    fprintf(f,
+            "{\"group\": null, \"name\": \"test_gen[%d]\", \"fullname\": "
+            "\"test_gen.py::test_gen[%d]\", \"params\": {\"i\": %d}, \"param\": \"%d\", "
+            "\"extra_info\": {}, \"options\": {\"disable_gc\": false, \"timer\": "
+            "\"perf_counter\", \"min_rounds\": 5, \"max_time\": 1.0, \"min_time\": 5e-06, "
+            "\"warmup\": false}, \"stats\": {",
             b, b, b, b);
     double sum = 0, mn = 1e9, mx = 0;
     double *x = malloc((size_t)n_samples * sizeof *x);
@@ -58,11 +60,12 @@ static void generate(const char *path, int n_bench, int n_samples) {
       mx = x[i] > mx ? x[i] : mx;
     }
     double mean = sum / n_samples;
-    fprintf(f, "\"min\": %.17g, \"max\": %.17g, \"mean\": %.17g, \"stddev\": %.17g, \"rounds\": "
-               "%d, \"median\": %.17g, \"iqr\": %.17g, \"q1\": %.17g, \"q3\": %.17g, "
-               "\"iqr_outliers\": 0, \"stddev_outliers\": 0, \"outliers\": \"0;0\", "
-               "\"ld15iqr\": %.17g, \"hd15iqr\": %.17g, \"ops\": %.17g, \"total\": %.17g, "
-               "\"data\": [",
+    fprintf(f,
+            "\"min\": %.17g, \"max\": %.17g, \"mean\": %.17g, \"stddev\": %.17g, \"rounds\": "
+            "%d, \"median\": %.17g, \"iqr\": %.17g, \"q1\": %.17g, \"q3\": %.17g, "
+            "\"iqr_outliers\": 0, \"stddev_outliers\": 0, \"outliers\": \"0;0\", "
+            "\"ld15iqr\": %.17g, \"hd15iqr\": %.17g, \"ops\": %.17g, \"total\": %.17g, "
+            "\"data\": [",
             mn, mx, mean, base * 0.029, n_samples, mean, base * 0.05, mean - base * 0.025,
             mean + base * 0.025, mn, mx, 1 / mean, sum);
     for (int i = 0; i < n_samples; i++) fprintf(f, "%s%.17g", i ? ", " : "", x[i]);

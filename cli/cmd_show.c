@@ -16,7 +16,8 @@ const char cmd_show_help[] =
     "\n"
     "Show one run: its metadata and, per benchmark and metric, n, min, median, mean,\n"
     "stddev, max, p95 and p99 (and the tool's own estimate with its confidence interval when\n"
-    "it gave one, e.g. criterion's slope). Text shows human units (1.23 ms, 45.6 MiB/s); json gives\n"
+    "it gave one, e.g. criterion's slope). Text shows human units (1.23 ms, 45.6 MiB/s); json "
+    "gives\n"
     "base units (ns, B, B/s, 1/s) with a \"unit\" field.\n"
     "\n"
     "RUN is a run id (42), BRANCH@latest (the newest run on that branch), or a unique\n"
@@ -54,7 +55,7 @@ static void print_header(qb_cli *cli, const qb_run_info *in) {
 /* One table row per result; an "estimate [ci]" column is added when some result has the tool's
  * own point estimate (criterion). */
 static int print_results(qb_cli *cli, const qb_run *run, qb_err *err) {
-  static const char *const head[] = {"benchmark", "metric", "n",   "min", "median", "mean",
+  static const char *const head[] = {"benchmark", "metric", "n",   "min", "median",       "mean",
                                      "stddev",    "max",    "p95", "p99", "estimate [ci]"};
   int with_est = 0;
   for (size_t i = 0; i < run->n_benches; i++)

@@ -25,8 +25,8 @@ static int check_value(const char *name, const qb_bench *b, size_t bi, const qb_
     return QB_OK;
   char idx[32] = "";
   if (index >= 0) snprintf(idx, sizeof idx, "[%lld]", index);
-  return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s' (#%zu): %s %s%s: %s: %g %s", name,
-                    b->name, bi + 1, r->metric, what, idx, why, v, r->unit);
+  return qb_err_set(err, QB_EFORMAT, "%s: benchmark '%s' (#%zu): %s %s%s: %s: %g %s", name, b->name,
+                    bi + 1, r->metric, what, idx, why, v, r->unit);
 }
 
 /* Validate every value of result r and fill unknown statistics from its samples. */
