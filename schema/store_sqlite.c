@@ -204,7 +204,7 @@ static int step_insert(sq_store *s, sqlite3_stmt *st, int64_t *out_id, qb_err *e
  * :name, and :project when project > 0. */
 static int get_or_add(sq_store *s, int sel, int add, int64_t project, const char *name,
                       int64_t *out, qb_err *err) {
-  sqlite3_stmt *st;
+  sqlite3_stmt *st = NULL;
   int found, rc;
   if ((rc = stmt(s, sel, &st, err))) return rc;
   if (project > 0) b_int(st, ":project", project);
@@ -238,8 +238,8 @@ static int exec(sq_store *s, const char *sql, qb_err *err) {
 static int insert_result(sq_store *s, const qb_run *run, int64_t run_id, int64_t branch_id,
                          int64_t machine_id, int64_t bench_id, const qb_result *r, qb_buf *blob,
                          qb_err *err) {
-  sqlite3_stmt *st;
-  int64_t metric_id, series_id, result_id;
+  sqlite3_stmt *st = NULL;
+  int64_t metric_id = 0, series_id = 0, result_id = 0;
   int found, rc;
   (void)run;
   if ((rc = stmt(s, S_METRIC_GET, &st, err))) return rc;
@@ -301,8 +301,8 @@ static int insert_result(sq_store *s, const qb_run *run, int64_t run_id, int64_t
 
 static int sq_insert_run(qb_store *base, const qb_run *run, int64_t *out_id, qb_err *err) {
   sq_store *s = SQ(base);
-  sqlite3_stmt *st;
-  int64_t project_id, branch_id, machine_id, run_id, existing;
+  sqlite3_stmt *st = NULL;
+  int64_t project_id = 0, branch_id = 0, machine_id = 0, run_id = 0, existing = 0;
   int found, rc;
   qb_buf blob;
   qb_buf_init(&blob, (size_t)1 << 31);
@@ -350,7 +350,7 @@ static int sq_insert_run(qb_store *base, const qb_run *run, int64_t *out_id, qb_
   }
   for (size_t i = 0; i < run->n_benches; i++) {
     const qb_bench *b = &run->benches[i];
-    int64_t bench_id;
+    int64_t bench_id = 0;
     if ((rc = stmt(s, S_BENCH_UPSERT, &st, err))) goto done;
     b_int(st, ":project", project_id);
     b_text(st, ":name", b->name);
@@ -409,7 +409,7 @@ static int read_info(sq_store *s, sqlite3_stmt *row, qb_run_info *info, qb_err *
   info->n_benches = sqlite3_column_int64(row, 13);
   info->n_results = sqlite3_column_int64(row, 14);
   info->n_samples = sqlite3_column_int64(row, 15);
-  sqlite3_stmt *st;
+  sqlite3_stmt *st = NULL;
   int rc;
   if ((rc = stmt(s, S_RUN_TAGS, &st, err))) return rc;
   b_int(st, ":run", info->id);
@@ -495,7 +495,7 @@ static int is_hex(const char *s) {
 static int sq_resolve_run(qb_store *base, const char *project, const char *ref, int64_t *out_id,
                           qb_err *err) {
   sq_store *s = SQ(base);
-  sqlite3_stmt *st;
+  sqlite3_stmt *st = NULL;
   int found, rc;
   if (is_digits(ref) && strlen(ref) < 19) {
     if ((rc = stmt(s, S_RUN_EXISTS, &st, err))) return rc;
@@ -560,7 +560,7 @@ static int sq_resolve_run(qb_store *base, const char *project, const char *ref, 
 
 /* Append the result rows of run id to run (benchmarks in insertion order). */
 static int load_results(sq_store *s, int64_t id, int with_samples, qb_run *run, qb_err *err) {
-  sqlite3_stmt *st, *ss;
+  sqlite3_stmt *st = NULL, *ss = NULL;
   int rc = stmt(s, S_RUN_RESULTS, &st, err), step;
   if (rc) return rc;
   b_int(st, ":run", id);
@@ -618,7 +618,7 @@ static int load_results(sq_store *s, int64_t id, int with_samples, qb_run *run, 
 static int sq_load_run(qb_store *base, int64_t id, int with_samples, qb_run_info *info,
                        qb_run **out, qb_err *err) {
   sq_store *s = SQ(base);
-  sqlite3_stmt *st;
+  sqlite3_stmt *st = NULL;
   qb_run *run = NULL;
   memset(info, 0, sizeof *info);
   if (out) *out = NULL;
@@ -661,7 +661,7 @@ done:
 
 static int sq_counts(qb_store *base, qb_store_counts *out, qb_err *err) {
   sq_store *s = SQ(base);
-  sqlite3_stmt *st;
+  sqlite3_stmt *st = NULL;
   int rc = stmt(s, S_COUNTS, &st, err);
   if (rc) return rc;
   if (sqlite3_step(st) != SQLITE_ROW) return sq_fail(s, QB_EINTERNAL, "counts", err);
