@@ -1,4 +1,5 @@
-/* tests/testutil.h - small helpers shared by the cmocka tests (header-only, test code only). */
+/* tests/testutil.h - small helpers shared by the cmocka tests (header-only, test code only).
+ * Include it after <cmocka.h>. */
 #ifndef QB_TESTS_TESTUTIL_H
 #define QB_TESTS_TESTUTIL_H
 
@@ -6,7 +7,12 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+
+#include "adapters/adapter.h"
+#include "core/buf.h"
+#include "core/units.h"
 
 /* Load a JSON file or fail the test. The caller json_decref()s the result. */
 static inline json_t *qbt_load_json(const char *path) {
@@ -33,6 +39,58 @@ static inline int qbt_close(double a, double b, double rel) {
       fail();                                                                                      \
     }                                                                                              \
   } while (0)
+
+/* Fail unless got is within tol (relative) of want; what names the value in the message. */
+static inline void qbt_check_rel(double got, double want, double tol, const char *what) {
+  if (!(fabs(got - want) <= tol * fabs(want))) {
+    print_error("%s: got %.17g, want %.17g (relative tolerance %g)\n", what, got, want, tol);
+    fail();
+  }
+}
+
+/* A value as a tool printed it, e.g. "15.633 µs" or "871.03 MiB/s", in base units. */
+static inline double qbt_printed_value(const char *s) {
+  char *end;
+  double v = strtod(s, &end);
+  assert_true(end != s && *end == ' ');
+  qb_unit u;
+  assert_int_equal(qb_unit_parse(end + 1, &u), 0);
+  return v * u.factor;
+}
+
+/* A printed percentage such as "+5.4080%" as a fraction. */
+static inline double qbt_printed_pct(const char *s) {
+  char *end;
+  double v = strtod(s, &end);
+  assert_true(end != s && !strcmp(end, "%"));
+  return v / 100.0;
+}
+
+typedef int (*qbt_parser)(const char *path, const char *data, size_t len, qb_run **out,
+                          qb_err *err);
+
+/* Read path and parse it with parse, failing the test on any error. Caller frees the run. */
+static inline qb_run *qbt_parse_file(qbt_parser parse, const char *path) {
+  char *data = NULL;
+  size_t len = 0;
+  qb_err err = QB_ERR_INIT;
+  qb_run *run = NULL;
+  if (qb_file_read(path, QB_ADAPTER_MAX_FILE, &data, &len, &err)) fail_msg("%s", err.msg);
+  int rc = parse(path, data, len, &run, &err);
+  free(data);
+  if (rc) fail_msg("%s", err.msg);
+  assert_non_null(run);
+  return run;
+}
+
+/* Parse JSON text the caller owns (e.g. an "extra" field); the caller decrefs. */
+static inline json_t *qbt_load_text(const char *text) {
+  assert_non_null(text);
+  json_error_t je;
+  json_t *v = json_loads(text, 0, &je);
+  if (!v) fail_msg("bad JSON %s: %s", text, je.text);
+  return v;
+}
 
 /* 1 when path exists. */
 static inline int qbt_exists(const char *path) {

@@ -24,6 +24,7 @@
 #include "core/buf.h"
 #include "core/sha256.h"
 #include "core/units.h"
+#include "tests/testutil.h"
 
 #define DATA      QB_TEST_DATA "/criterion"
 #define REALWORLD QB_SHARED_FIXTURES "/criterion/realworld"
@@ -60,32 +61,6 @@ static const struct {
     {"run2b_compare_baseline", "sort/10000", 0},
     {"run2b_compare_baseline", "checksum/fnv1a/65536", 3},
 };
-
-/* Fail unless got is within tol (relative) of want; what names the value in the message. */
-static void check_rel(double got, double want, double tol, const char *what) {
-  if (!(fabs(got - want) <= tol * fabs(want))) {
-    print_error("%s: got %.17g, want %.17g (relative tolerance %g)\n", what, got, want, tol);
-    fail();
-  }
-}
-
-/* A printed criterion value such as "15.633 µs" or "871.03 MiB/s" in base units. */
-static double printed_value(const char *s) {
-  char *end;
-  double v = strtod(s, &end);
-  assert_true(end != s && *end == ' ');
-  qb_unit u;
-  assert_int_equal(qb_unit_parse(end + 1, &u), 0);
-  return v * u.factor;
-}
-
-/* A printed percentage such as "+5.4080%" as a fraction. */
-static double printed_pct(const char *s) {
-  char *end;
-  double v = strtod(s, &end);
-  assert_true(end != s && !strcmp(end, "%"));
-  return v / 100.0;
-}
 
 /* The manifest copy in tests/data/criterion (new reference). */
 static json_t *load_manifest(void) {
@@ -200,7 +175,7 @@ static void check_suite_run(const char *id) {
     } else {
       json_t *p = parse_obj(b->params), *v = json_object_get(p, "value");
       assert_true(json_is_number(v)); /* suite_a's values are all numbers */
-      check_rel(json_number_value(v), strtod(json_string_value(vs), NULL), 0, "params.value");
+      qbt_check_rel(json_number_value(v), strtod(json_string_value(vs), NULL), 0, "params.value");
       json_decref(p);
     }
     json_t *bx = parse_obj(b->extra);
@@ -218,12 +193,12 @@ static void check_suite_run(const char *id) {
     assert_non_null(r);
     assert_string_equal(r->unit, "ns");
     assert_int_equal(r->direction, QB_LOWER_IS_BETTER);
-    check_rel(r->stats.mean, num_at(est, "mean", NULL), 1e-9, "mean");
-    check_rel(r->stats.median, num_at(est, "median", NULL), 1e-9, "median");
-    check_rel(r->stats.stddev, num_at(est, "std_dev", NULL), 1e-9, "std_dev");
-    check_rel(r->stats.estimate, num_at(est, "slope", NULL), 1e-9, "slope");
-    check_rel(r->stats.ci_lo, json_number_value(json_array_get(ci, 0)), 1e-9, "slope ci lo");
-    check_rel(r->stats.ci_hi, json_number_value(json_array_get(ci, 1)), 1e-9, "slope ci hi");
+    qbt_check_rel(r->stats.mean, num_at(est, "mean", NULL), 1e-9, "mean");
+    qbt_check_rel(r->stats.median, num_at(est, "median", NULL), 1e-9, "median");
+    qbt_check_rel(r->stats.stddev, num_at(est, "std_dev", NULL), 1e-9, "std_dev");
+    qbt_check_rel(r->stats.estimate, num_at(est, "slope", NULL), 1e-9, "slope");
+    qbt_check_rel(r->stats.ci_lo, json_number_value(json_array_get(ci, 0)), 1e-9, "slope ci lo");
+    qbt_check_rel(r->stats.ci_hi, json_number_value(json_array_get(ci, 1)), 1e-9, "slope ci hi");
     assert_true(isnan(r->stats.min) && isnan(r->stats.p95)); /* left to ingest */
     size_t n = (size_t)json_integer_value(json_object_get(mb, "samples"));
     assert_int_equal(r->n_samples, n);
@@ -231,22 +206,22 @@ static void check_suite_run(const char *id) {
     assert_non_null(r->iters);
     uint64_t total = 0;
     for (size_t k = 0; k < n; k++) total += r->iters[k];
-    check_rel((double)total, json_number_value(json_object_get(mb, "total_iterations")), 0,
-              "total iterations");
+    qbt_check_rel((double)total, json_number_value(json_object_get(mb, "total_iterations")), 0,
+                  "total iterations");
     assert_int_equal(r->stats.outliers, expected_outliers(id, full_id));
 
     json_t *x = parse_obj(r->extra);
     assert_string_equal(json_string_value(json_object_get(x, "sampling_mode")),
                         json_string_value(json_object_get(mb, "sampling_mode")));
-    check_rel(num_at(json_object_get(x, "estimates"), "median_abs_dev", "point_estimate"),
-              num_at(est, "median_abs_dev", NULL), 1e-9, "extra estimates.median_abs_dev");
+    qbt_check_rel(num_at(json_object_get(x, "estimates"), "median_abs_dev", "point_estimate"),
+                  num_at(est, "median_abs_dev", NULL), 1e-9, "extra estimates.median_abs_dev");
     assert_int_equal(json_array_size(json_object_get(x, "tukey")), 4);
     json_t *ce = json_object_get(mb, "change_estimates");
     if (ce) {
-      check_rel(num_at(json_object_get(x, "change"), "mean", "point_estimate"),
-                num_at(ce, "mean", NULL), 1e-9, "change mean");
-      check_rel(num_at(json_object_get(x, "change"), "median", "point_estimate"),
-                num_at(ce, "median", NULL), 1e-9, "change median");
+      qbt_check_rel(num_at(json_object_get(x, "change"), "mean", "point_estimate"),
+                    num_at(ce, "mean", NULL), 1e-9, "change mean");
+      qbt_check_rel(num_at(json_object_get(x, "change"), "median", "point_estimate"),
+                    num_at(ce, "median", NULL), 1e-9, "change median");
     } else {
       assert_null(json_object_get(x, "change"));
     }
@@ -264,16 +239,16 @@ static void check_suite_run(const char *id) {
     assert_non_null(t);
     assert_string_equal(t->unit, "B/s");
     assert_int_equal(t->direction, QB_HIGHER_IS_BETTER);
-    check_rel(t->stats.ci_lo, printed_value(json_string_value(json_array_get(pr, 0))), PRINTED_TOL,
-              "thrpt lo");
-    check_rel(t->stats.estimate, printed_value(json_string_value(json_array_get(pr, 1))),
-              PRINTED_TOL, "thrpt est");
-    check_rel(t->stats.ci_hi, printed_value(json_string_value(json_array_get(pr, 2))), PRINTED_TOL,
-              "thrpt hi");
+    qbt_check_rel(t->stats.ci_lo, qbt_printed_value(json_string_value(json_array_get(pr, 0))),
+                  PRINTED_TOL, "thrpt lo");
+    qbt_check_rel(t->stats.estimate, qbt_printed_value(json_string_value(json_array_get(pr, 1))),
+                  PRINTED_TOL, "thrpt est");
+    qbt_check_rel(t->stats.ci_hi, qbt_printed_value(json_string_value(json_array_get(pr, 2))),
+                  PRINTED_TOL, "thrpt hi");
     assert_true(isnan(t->stats.mean) && isnan(t->stats.median));
     assert_int_equal(t->n_samples, n);
     for (size_t k = 0; k < n; k++) {
-      check_rel(t->samples[k], bytes * 1e9 / r->samples[k], 1e-12, "thrpt sample");
+      qbt_check_rel(t->samples[k], bytes * 1e9 / r->samples[k], 1e-12, "thrpt sample");
       assert_int_equal(t->iters[k], r->iters[k]);
     }
   }
@@ -309,7 +284,7 @@ static void test_criterion__samples_per_iteration(void **state) {
   for (size_t i = 0; i < r->n_samples; i++) {
     double it = json_number_value(json_array_get(iters, i));
     assert_int_equal(r->iters[i], (uint64_t)it);
-    check_rel(r->samples[i], json_number_value(json_array_get(times, i)) / it, 1e-15, "sample");
+    qbt_check_rel(r->samples[i], json_number_value(json_array_get(times, i)) / it, 1e-15, "sample");
   }
   qb_run_free(run);
   json_decref(s);
@@ -476,11 +451,11 @@ static void test_criterion__synthetic(void **state) {
   assert_non_null(r);
   assert_non_null(t);
   /* Flat: the headline estimate and its CI are the mean's. */
-  check_rel(r->stats.estimate, 1100.0, 0, "flat estimate");
-  check_rel(r->stats.ci_lo, 950.0, 0, "flat ci lo");
-  check_rel(r->stats.ci_hi, 1300.0, 0, "flat ci hi");
+  qbt_check_rel(r->stats.estimate, 1100.0, 0, "flat estimate");
+  qbt_check_rel(r->stats.ci_lo, 950.0, 0, "flat ci lo");
+  qbt_check_rel(r->stats.ci_hi, 1300.0, 0, "flat ci hi");
   assert_int_equal(r->n_samples, 5);
-  check_rel(r->samples[4], 2000.0, 0, "sample 4");
+  qbt_check_rel(r->samples[4], 2000.0, 0, "sample 4");
   assert_int_equal(r->stats.outliers, 1); /* 2000 > high severe fence 1300 */
   json_t *x = parse_obj(r->extra);
   assert_string_equal(json_string_value(json_object_get(x, "sampling_mode")), "Flat");
@@ -491,10 +466,10 @@ static void test_criterion__synthetic(void **state) {
   /* Elements(1000): rate in 1/s = 1000 * 1e9 / ns; the CI bounds swap. */
   assert_string_equal(t->unit, "1/s");
   assert_int_equal(t->direction, QB_HIGHER_IS_BETTER);
-  check_rel(t->stats.estimate, 1e12 / 1100.0, 1e-15, "elements estimate");
-  check_rel(t->stats.ci_lo, 1e12 / 1300.0, 1e-15, "elements ci lo");
-  check_rel(t->stats.ci_hi, 1e12 / 950.0, 1e-15, "elements ci hi");
-  check_rel(t->samples[1], 1e12 / 1050.0, 1e-15, "elements sample");
+  qbt_check_rel(t->stats.estimate, 1e12 / 1100.0, 1e-15, "elements estimate");
+  qbt_check_rel(t->stats.ci_lo, 1e12 / 1300.0, 1e-15, "elements ci lo");
+  qbt_check_rel(t->stats.ci_hi, 1e12 / 950.0, 1e-15, "elements ci hi");
+  qbt_check_rel(t->samples[1], 1e12 / 1050.0, 1e-15, "elements sample");
   assert_int_equal(t->iters[1], 2);
   assert_int_equal(t->stats.outliers, -1);
 
@@ -524,10 +499,10 @@ static void test_criterion__legacy_layout(void **state) {
   qb_result *r = &b->results[0];
   assert_int_equal(r->n_samples, 3);
   assert_int_equal(r->iters[2], 30);
-  check_rel(r->samples[1], 102.5, 0, "legacy sample");
-  check_rel(r->stats.estimate, 99.0, 0, "legacy slope");
-  check_rel(r->stats.mean, 100.0, 0, "legacy mean");
-  check_rel(r->stats.stddev, 2.0, 0, "legacy std dev");
+  qbt_check_rel(r->samples[1], 102.5, 0, "legacy sample");
+  qbt_check_rel(r->stats.estimate, 99.0, 0, "legacy slope");
+  qbt_check_rel(r->stats.mean, 100.0, 0, "legacy mean");
+  qbt_check_rel(r->stats.stddev, 2.0, 0, "legacy std dev");
   assert_int_equal(r->stats.outliers, 0);
   json_t *x = parse_obj(r->extra);
   assert_null(json_object_get(x, "sampling_mode"));
@@ -551,9 +526,9 @@ static void cross_check_run(const char *id) {
       qb_result *tr = &tb->results[k], *dr = result_of(db, tr->metric);
       assert_non_null(dr);
       assert_string_equal(tr->unit, dr->unit);
-      check_rel(tr->stats.estimate, dr->stats.estimate, PRINTED_TOL, "text vs dir estimate");
-      check_rel(tr->stats.ci_lo, dr->stats.ci_lo, PRINTED_TOL, "text vs dir ci lo");
-      check_rel(tr->stats.ci_hi, dr->stats.ci_hi, PRINTED_TOL, "text vs dir ci hi");
+      qbt_check_rel(tr->stats.estimate, dr->stats.estimate, PRINTED_TOL, "text vs dir estimate");
+      qbt_check_rel(tr->stats.ci_lo, dr->stats.ci_lo, PRINTED_TOL, "text vs dir ci lo");
+      qbt_check_rel(tr->stats.ci_hi, dr->stats.ci_hi, PRINTED_TOL, "text vs dir ci hi");
     }
     qb_result *tr = &tb->results[0], *dr = result_of(db, "latency");
     assert_int_equal(tr->stats.n, dr->stats.n);
@@ -600,17 +575,17 @@ static void test_criterion__printed_matches_estimate(void **state) {
       qb_bench *b = qb_run_find_bench(run, json_string_value(json_object_get(mb, "full_id")));
       json_t *pt = json_object_get(json_object_get(mb, "printed"), "time");
       qb_result *r = result_of(b, "latency");
-      check_rel(r->stats.ci_lo, printed_value(json_string_value(json_array_get(pt, 0))),
-                PRINTED_TOL, "printed lo");
-      check_rel(r->stats.estimate, printed_value(json_string_value(json_array_get(pt, 1))),
-                PRINTED_TOL, "printed estimate");
-      check_rel(r->stats.ci_hi, printed_value(json_string_value(json_array_get(pt, 2))),
-                PRINTED_TOL, "printed hi");
+      qbt_check_rel(r->stats.ci_lo, qbt_printed_value(json_string_value(json_array_get(pt, 0))),
+                    PRINTED_TOL, "printed lo");
+      qbt_check_rel(r->stats.estimate, qbt_printed_value(json_string_value(json_array_get(pt, 1))),
+                    PRINTED_TOL, "printed estimate");
+      qbt_check_rel(r->stats.ci_hi, qbt_printed_value(json_string_value(json_array_get(pt, 2))),
+                    PRINTED_TOL, "printed hi");
       json_t *pc = json_object_get(json_object_get(mb, "printed"), "change_time");
       if (pc) {
         json_t *x = parse_obj(r->extra);
         double c = num_at(json_object_get(x, "change"), "mean", "point_estimate");
-        double want = printed_pct(json_string_value(json_array_get(pc, 1)));
+        double want = qbt_printed_pct(json_string_value(json_array_get(pc, 1)));
         if (!(fabs(c - want) <= 5.01e-7 * fmax(1.0, fabs(want * 100.0))))
           fail_msg("change %.9g vs printed %.9g", c, want);
         json_decref(x);
@@ -660,23 +635,23 @@ static void test_criterion__realworld(void **state) {
       assert_int_equal(r->n_samples, json_integer_value(json_object_get(sb, "samples")));
       assert_int_equal(r->stats.n, json_integer_value(json_object_get(sb, "samples")));
       double mean = num_at(sb, "mean", NULL);
-      check_rel(r->stats.mean, mean, 1e-9, "realworld mean");
-      check_rel(r->stats.median, num_at(sb, "median", NULL), 1e-9, "realworld median");
+      qbt_check_rel(r->stats.mean, mean, 1e-9, "realworld mean");
+      qbt_check_rel(r->stats.median, num_at(sb, "median", NULL), 1e-9, "realworld median");
       json_t *slope = json_object_get(sb, "slope");
       json_t *xslope = json_object_get(json_object_get(x, "estimates"), "slope");
       if (json_is_null(slope)) {
         assert_true(json_is_null(xslope));
-        check_rel(r->stats.estimate, mean, 1e-9, "flat estimate is the mean");
+        qbt_check_rel(r->stats.estimate, mean, 1e-9, "flat estimate is the mean");
       } else {
-        check_rel(r->stats.estimate, json_number_value(slope), 1e-9, "realworld slope");
-        check_rel(num_at(xslope, "point_estimate", NULL), json_number_value(slope), 1e-9,
-                  "extra slope");
+        qbt_check_rel(r->stats.estimate, json_number_value(slope), 1e-9, "realworld slope");
+        qbt_check_rel(num_at(xslope, "point_estimate", NULL), json_number_value(slope), 1e-9,
+                      "extra slope");
       }
       json_t *ch = json_object_get(x, "change");
-      check_rel(num_at(ch, "mean", "point_estimate"), num_at(sb, "change_mean", NULL), 1e-9,
-                "realworld change mean");
-      check_rel(num_at(ch, "median", "point_estimate"), num_at(sb, "change_median", NULL), 1e-9,
-                "realworld change median");
+      qbt_check_rel(num_at(ch, "mean", "point_estimate"), num_at(sb, "change_mean", NULL), 1e-9,
+                    "realworld change mean");
+      qbt_check_rel(num_at(ch, "median", "point_estimate"), num_at(sb, "change_median", NULL), 1e-9,
+                    "realworld change median");
       json_decref(x);
     }
     qb_run_free(run);

@@ -21,6 +21,7 @@
 #include "adapters/adapter.h"
 #include "core/buf.h"
 #include "core/units.h"
+#include "tests/testutil.h"
 
 #define DATA QB_TEST_DATA "/criterion"
 
@@ -53,32 +54,6 @@ static const struct {
     {"run2b_compare_baseline", "sort/10000", -1, 0, 0, 0, 0},
     {"run2b_compare_baseline", "checksum/fnv1a/65536", 3, 0, 0, 2, 1},
 };
-
-/* Fail unless got is within tol (relative) of want; what names the value in the message. */
-static void check_rel(double got, double want, double tol, const char *what) {
-  if (!(fabs(got - want) <= tol * fabs(want))) {
-    print_error("%s: got %.17g, want %.17g (relative tolerance %g)\n", what, got, want, tol);
-    fail();
-  }
-}
-
-/* A printed criterion value such as "15.633 µs" or "871.03 MiB/s" in base units. */
-static double printed_value(const char *s) {
-  char *end;
-  double v = strtod(s, &end);
-  assert_true(end != s && *end == ' ');
-  qb_unit u;
-  assert_int_equal(qb_unit_parse(end + 1, &u), 0);
-  return v * u.factor;
-}
-
-/* A printed percentage such as "+5.4080%" as a fraction. */
-static double printed_pct(const char *s) {
-  char *end;
-  double v = strtod(s, &end);
-  assert_true(end != s && !strcmp(end, "%"));
-  return v / 100.0;
-}
 
 /* Parse data (a string) with the text adapter, failing the test on error. */
 static qb_run *parse_ok(const char *path, const char *data) {
@@ -156,12 +131,12 @@ static double num_at(json_t *obj, const char *k1, const char *k2) {
 /* Check a change object {"lo","est","hi"} against a printed triple of percentages. */
 static void check_change(json_t *change, json_t *printed) {
   assert_non_null(change);
-  check_rel(num_at(change, "lo", NULL), printed_pct(json_string_value(json_array_get(printed, 0))),
-            1e-9, "change lo");
-  check_rel(num_at(change, "est", NULL), printed_pct(json_string_value(json_array_get(printed, 1))),
-            1e-9, "change est");
-  check_rel(num_at(change, "hi", NULL), printed_pct(json_string_value(json_array_get(printed, 2))),
-            1e-9, "change hi");
+  qbt_check_rel(num_at(change, "lo", NULL),
+                qbt_printed_pct(json_string_value(json_array_get(printed, 0))), 1e-9, "change lo");
+  qbt_check_rel(num_at(change, "est", NULL),
+                qbt_printed_pct(json_string_value(json_array_get(printed, 1))), 1e-9, "change est");
+  qbt_check_rel(num_at(change, "hi", NULL),
+                qbt_printed_pct(json_string_value(json_array_get(printed, 2))), 1e-9, "change hi");
 }
 
 /* The verdict name a printed verdict sentence maps to. */
@@ -204,12 +179,12 @@ static void check_run(const char *id) {
     assert_int_equal(lat->direction, QB_LOWER_IS_BETTER);
     assert_int_equal(lat->n_samples, 0);
     json_t *pt = json_object_get(pr, "time");
-    check_rel(lat->stats.ci_lo, printed_value(json_string_value(json_array_get(pt, 0))), 1e-9,
-              "time lo");
-    check_rel(lat->stats.estimate, printed_value(json_string_value(json_array_get(pt, 1))), 1e-9,
-              "time est");
-    check_rel(lat->stats.ci_hi, printed_value(json_string_value(json_array_get(pt, 2))), 1e-9,
-              "time hi");
+    qbt_check_rel(lat->stats.ci_lo, qbt_printed_value(json_string_value(json_array_get(pt, 0))),
+                  1e-9, "time lo");
+    qbt_check_rel(lat->stats.estimate, qbt_printed_value(json_string_value(json_array_get(pt, 1))),
+                  1e-9, "time est");
+    qbt_check_rel(lat->stats.ci_hi, qbt_printed_value(json_string_value(json_array_get(pt, 2))),
+                  1e-9, "time hi");
     assert_true(isnan(lat->stats.mean) && isnan(lat->stats.median));
     /* n: from "Found N outliers among 20 measurements" or "Collecting 20 samples". */
     assert_int_equal(lat->stats.n, 20);
@@ -239,12 +214,13 @@ static void check_run(const char *id) {
       assert_int_equal(thr->stats.n, 20);
       assert_int_equal(thr->stats.outliers, -1);
       assert_int_equal(thr->direction, QB_HIGHER_IS_BETTER);
-      check_rel(thr->stats.ci_lo, printed_value(json_string_value(json_array_get(ptp, 0))), 1e-9,
-                "thrpt lo");
-      check_rel(thr->stats.estimate, printed_value(json_string_value(json_array_get(ptp, 1))), 1e-9,
-                "thrpt est");
-      check_rel(thr->stats.ci_hi, printed_value(json_string_value(json_array_get(ptp, 2))), 1e-9,
-                "thrpt hi");
+      qbt_check_rel(thr->stats.ci_lo, qbt_printed_value(json_string_value(json_array_get(ptp, 0))),
+                    1e-9, "thrpt lo");
+      qbt_check_rel(thr->stats.estimate,
+                    qbt_printed_value(json_string_value(json_array_get(ptp, 1))), 1e-9,
+                    "thrpt est");
+      qbt_check_rel(thr->stats.ci_hi, qbt_printed_value(json_string_value(json_array_get(ptp, 2))),
+                    1e-9, "thrpt hi");
       tx = extra_of(thr);
     } else {
       assert_null(thr);
@@ -262,15 +238,15 @@ static void check_run(const char *id) {
       assert_int_equal(
           sscanf(json_string_value(json_object_get(pr, "p_value")), "%lf %c %lf", &p, &cmp, &sig),
           3);
-      check_rel(num_at(change, "p", NULL), p, 1e-12, "p");
-      check_rel(num_at(change, "significance", NULL), sig, 1e-12, "significance");
+      qbt_check_rel(num_at(change, "p", NULL), p, 1e-12, "p");
+      qbt_check_rel(num_at(change, "significance", NULL), sig, 1e-12, "significance");
       const char *verdict = verdict_name(json_string_value(json_object_get(pr, "verdict")));
       assert_string_equal(json_string_value(json_object_get(change, "verdict")), verdict);
       json_t *pct = json_object_get(pr, "change_thrpt");
       if (pct) {
         json_t *tc = json_object_get(tx, "change");
         check_change(tc, pct);
-        check_rel(num_at(tc, "p", NULL), p, 1e-12, "thrpt p");
+        qbt_check_rel(num_at(tc, "p", NULL), p, 1e-12, "thrpt p");
         assert_string_equal(json_string_value(json_object_get(tc, "verdict")), verdict);
       }
     }
@@ -313,11 +289,12 @@ static void test_criterion_text__run3_bencher(void **state) {
     assert_int_equal(b->n_results, 1);
     qb_result *lat = &b->results[0];
     assert_string_equal(lat->metric, "latency");
-    check_rel(lat->stats.median,
-              strtod(json_string_value(json_object_get(mb, "ns_per_iter")), NULL), 0,
-              "bencher median");
-    check_rel(lat->stats.stddev, strtod(json_string_value(json_object_get(mb, "plus_minus")), NULL),
-              0, "bencher std_dev");
+    qbt_check_rel(lat->stats.median,
+                  strtod(json_string_value(json_object_get(mb, "ns_per_iter")), NULL), 0,
+                  "bencher median");
+    qbt_check_rel(lat->stats.stddev,
+                  strtod(json_string_value(json_object_get(mb, "plus_minus")), NULL), 0,
+                  "bencher std_dev");
     assert_true(isnan(lat->stats.estimate));
     assert_string_equal(lat->extra, "{\"bencher\":true}");
   }
@@ -343,20 +320,20 @@ static void test_criterion_text__long_name(void **state) {
   qb_bench *b = &run->benches[0];
   assert_string_equal(b->name, "a rather long benchmark name/with params");
   qb_result *r = &b->results[0];
-  check_rel(r->stats.ci_lo, 999.87, 1e-12, "ns");
-  check_rel(r->stats.estimate, 1000.1, 1e-12, "µs");
-  check_rel(r->stats.ci_hi, 1002.3, 1e-12, "us");
+  qbt_check_rel(r->stats.ci_lo, 999.87, 1e-12, "ns");
+  qbt_check_rel(r->stats.estimate, 1000.1, 1e-12, "µs");
+  qbt_check_rel(r->stats.ci_hi, 1002.3, 1e-12, "us");
   assert_int_equal(r->stats.n, 100);
   assert_int_equal(r->stats.outliers, -1);
   r = &b->results[1];
   assert_string_equal(r->metric, "throughput");
   assert_string_equal(r->unit, "1/s");
-  check_rel(r->stats.ci_lo, 977650.0, 1e-12, "Kelem/s");
-  check_rel(r->stats.ci_hi, 1000100.0, 1e-12, "Melem/s");
+  qbt_check_rel(r->stats.ci_lo, 977650.0, 1e-12, "Kelem/s");
+  qbt_check_rel(r->stats.ci_hi, 1000100.0, 1e-12, "Melem/s");
   r = &run->benches[1].results[0];
   assert_string_equal(run->benches[1].name, "short");
-  check_rel(r->stats.ci_lo, 1.5e-3, 1e-12, "ps");
-  check_rel(r->stats.ci_hi, 1.5e6, 1e-12, "ms");
+  qbt_check_rel(r->stats.ci_lo, 1.5e-3, 1e-12, "ps");
+  qbt_check_rel(r->stats.ci_hi, 1.5e6, 1e-12, "ms");
   assert_int_equal(r->stats.n, -1);
   qb_run_free(run);
 }
@@ -374,13 +351,13 @@ static void test_criterion_text__terminal_output(void **state) {
   assert_int_equal(run->n_benches, 1);
   assert_string_equal(run->benches[0].name, "fib 20");
   qb_result *r = &run->benches[0].results[0];
-  check_rel(r->stats.estimate, 15736.0, 1e-12, "estimate");
+  qbt_check_rel(r->stats.estimate, 15736.0, 1e-12, "estimate");
   json_t *x = extra_of(r), *c = json_object_get(x, "change");
-  check_rel(num_at(c, "lo", NULL), 0.011226, 1e-12, "lo");
-  check_rel(num_at(c, "est", NULL), 0.054080, 1e-12, "est");
-  check_rel(num_at(c, "hi", NULL), 0.11306, 1e-12, "hi");
-  check_rel(num_at(c, "p", NULL), 0.03, 1e-12, "p");
-  check_rel(num_at(c, "significance", NULL), 0.05, 1e-12, "significance");
+  qbt_check_rel(num_at(c, "lo", NULL), 0.011226, 1e-12, "lo");
+  qbt_check_rel(num_at(c, "est", NULL), 0.054080, 1e-12, "est");
+  qbt_check_rel(num_at(c, "hi", NULL), 0.11306, 1e-12, "hi");
+  qbt_check_rel(num_at(c, "p", NULL), 0.03, 1e-12, "p");
+  qbt_check_rel(num_at(c, "significance", NULL), 0.05, 1e-12, "significance");
   assert_string_equal(json_string_value(json_object_get(c, "verdict")), "regressed");
   json_decref(x);
   qb_run_free(run);
@@ -397,9 +374,9 @@ static void test_criterion_text__bencher_variants(void **state) {
                               "\n"
                               "test result: ok. 0 passed; 0 failed; 1 ignored\n");
   assert_int_equal(run->n_benches, 2);
-  check_rel(run->benches[0].results[0].stats.median, 1234567.0, 0, "commas");
-  check_rel(run->benches[0].results[0].stats.stddev, 8901.0, 0, "commas");
-  check_rel(run->benches[1].results[0].stats.median, 12.5, 0, "decimals");
+  qbt_check_rel(run->benches[0].results[0].stats.median, 1234567.0, 0, "commas");
+  qbt_check_rel(run->benches[0].results[0].stats.stddev, 8901.0, 0, "commas");
+  qbt_check_rel(run->benches[1].results[0].stats.median, 12.5, 0, "decimals");
   qb_run_free(run);
 }
 

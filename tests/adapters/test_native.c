@@ -19,20 +19,6 @@
 #define EXAMPLES QB_TEST_DATA "/../../examples/native"
 #define REL      1e-12
 
-/* Read and parse a file with qb_native_parse, failing the test on any error. Caller frees. */
-static qb_run *parse_file(const char *path) {
-  char *data = NULL;
-  size_t len = 0;
-  qb_err err = QB_ERR_INIT;
-  qb_run *run = NULL;
-  if (qb_file_read(path, QB_ADAPTER_MAX_FILE, &data, &len, &err)) fail_msg("%s", err.msg);
-  int rc = qb_native_parse(path, data, len, &run, &err);
-  free(data);
-  if (rc) fail_msg("%s", err.msg);
-  assert_non_null(run);
-  return run;
-}
-
 /* The result of benchmark name for metric, failing the test when absent. */
 static qb_result *find_result(qb_run *run, const char *name, const char *metric) {
   qb_bench *b = qb_run_find_bench(run, name);
@@ -61,7 +47,7 @@ static char *fmt_time(int64_t t, char *buf, size_t n) {
 static void test_native__full(void **state) {
   (void)state;
   char ts[64];
-  qb_run *run = parse_file(NATDATA "/full.jsonl");
+  qb_run *run = qbt_parse_file(qb_native_parse, NATDATA "/full.jsonl");
   assert_string_equal(run->format, "native");
   assert_string_equal(run->content_hash, "");
   assert_string_equal(run->project, "demo");
@@ -171,7 +157,7 @@ static void test_native__full(void **state) {
 /* Only the required fields: everything else unknown or defaulted. */
 static void test_native__minimal(void **state) {
   (void)state;
-  qb_run *run = parse_file(NATDATA "/minimal.jsonl");
+  qb_run *run = qbt_parse_file(qb_native_parse, NATDATA "/minimal.jsonl");
   assert_string_equal(run->format, "native");
   assert_null(run->project);
   assert_null(run->branch);
@@ -194,7 +180,7 @@ static void test_native__minimal(void **state) {
 /* A byte order mark, CRLF line ends, blank lines and no final newline are all fine. */
 static void test_native__bom_crlf(void **state) {
   (void)state;
-  qb_run *run = parse_file(NATDATA "/bom_crlf.jsonl");
+  qb_run *run = qbt_parse_file(qb_native_parse, NATDATA "/bom_crlf.jsonl");
   assert_int_equal(run->n_tags, 1);
   assert_string_equal(run->tags[0].value, "windows");
   assert_samples(find_result(run, "win", "latency"), (double[]){1e6, 2e6}, 2);
@@ -293,8 +279,8 @@ static double median_of(const qb_result *r) {
 /* The demo pair used by the project's demo: realistic shape, one regression, one improvement. */
 static void test_native__demo_runs(void **state) {
   (void)state;
-  qb_run *r1 = parse_file(EXAMPLES "/demo_run1.jsonl");
-  qb_run *r2 = parse_file(EXAMPLES "/demo_run2.jsonl");
+  qb_run *r1 = qbt_parse_file(qb_native_parse, EXAMPLES "/demo_run1.jsonl");
+  qb_run *r2 = qbt_parse_file(qb_native_parse, EXAMPLES "/demo_run2.jsonl");
   check_demo(EXAMPLES "/demo_run1.jsonl", r1);
   check_demo(EXAMPLES "/demo_run2.jsonl", r2);
   qb_run *runs[] = {r1, r2};

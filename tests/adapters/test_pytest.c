@@ -19,29 +19,6 @@
 #define PYDATA QB_TEST_DATA "/pytest"
 #define REL    1e-9
 
-/* Read and parse a file with qb_pytest_parse, failing the test on any error. Caller frees. */
-static qb_run *parse_file(const char *path) {
-  char *data = NULL;
-  size_t len = 0;
-  qb_err err = QB_ERR_INIT;
-  qb_run *run = NULL;
-  if (qb_file_read(path, QB_ADAPTER_MAX_FILE, &data, &len, &err)) fail_msg("%s", err.msg);
-  int rc = qb_pytest_parse(path, data, len, &run, &err);
-  free(data);
-  if (rc) fail_msg("%s", err.msg);
-  assert_non_null(run);
-  return run;
-}
-
-/* Parse a JSON text that the caller owns (e.g. an "extra" field); the caller decrefs. */
-static json_t *load_text(const char *text) {
-  assert_non_null(text);
-  json_error_t je;
-  json_t *v = json_loads(text, 0, &je);
-  if (!v) fail_msg("bad JSON %s: %s", text, je.text);
-  return v;
-}
-
 /* The raw JSON entry named name in a pytest file's benchmarks array, or NULL. */
 static json_t *raw_bench(json_t *raw, const char *name) {
   size_t i;
@@ -66,7 +43,7 @@ static void check_suite_file(const char *rel, const char *run_id) {
     if (!strcmp(json_string_value(json_object_get(r, "id")), run_id)) mrun = r;
   }
   assert_non_null(mrun);
-  qb_run *run = parse_file(path);
+  qb_run *run = qbt_parse_file(qb_pytest_parse, path);
 
   /* Run fields. */
   assert_string_equal(run->format, "pytest");
@@ -84,10 +61,10 @@ static void check_suite_file(const char *rel, const char *run_id) {
   char ts[64], want_ts[64];
   snprintf(want_ts, sizeof want_ts, "%sZ", json_string_value(json_object_get(raw, "datetime")));
   assert_string_equal(qb_time_format(run->started_at, ts, sizeof ts), want_ts);
-  json_t *mi = load_text(run->machine_info);
+  json_t *mi = qbt_load_text(run->machine_info);
   assert_true(json_equal(mi, json_object_get(raw, "machine_info")));
   json_decref(mi);
-  json_t *rx = load_text(run->extra);
+  json_t *rx = qbt_load_text(run->extra);
   assert_true(json_equal(json_object_get(rx, "commit_info"), json_object_get(raw, "commit_info")));
   assert_int_equal(json_object_size(rx), 1);
   json_decref(rx);
@@ -113,11 +90,11 @@ static void check_suite_file(const char *rel, const char *run_id) {
     if (json_is_null(mp)) {
       assert_null(b->params);
     } else {
-      json_t *p = load_text(b->params);
+      json_t *p = qbt_load_text(b->params);
       assert_true(json_equal(p, mp));
       json_decref(p);
     }
-    json_t *bx = load_text(b->extra);
+    json_t *bx = qbt_load_text(b->extra);
     assert_string_equal(json_string_value(json_object_get(bx, "fullname")),
                         json_string_value(json_object_get(mb, "fullname")));
     assert_true(json_equal(json_object_get(bx, "extra_info"), json_object_get(mb, "extra_info")));
@@ -163,7 +140,7 @@ static void check_suite_file(const char *rel, const char *run_id) {
     assert_close(sum / (double)n_samples, res->stats.mean, REL);
 
     /* The other stats as written. */
-    json_t *ex = load_text(res->extra);
+    json_t *ex = qbt_load_text(res->extra);
     assert_true(json_real_value(json_object_get(ex, "ops")) ==
                 json_real_value(json_object_get(ms, "ops")));
     assert_true(json_real_value(json_object_get(ex, "total")) ==
@@ -209,7 +186,7 @@ static void test_pytest__storage_modified(void **state) {
 /* The 4.x/5.x layout: big cpu object, real commit info, optional data, same name twice. */
 static void test_pytest__v4_layout(void **state) {
   (void)state;
-  qb_run *run = parse_file(PYDATA "/v4/benchmark.json");
+  qb_run *run = qbt_parse_file(qb_pytest_parse, PYDATA "/v4/benchmark.json");
   assert_string_equal(run->format, "pytest");
   assert_string_equal(run->tool_version, "pytest-benchmark 4.0.0");
   assert_string_equal(run->project, "widgets");
@@ -220,11 +197,11 @@ static void test_pytest__v4_layout(void **state) {
   assert_string_equal(qb_time_format(run->started_at, ts, sizeof ts),
                       "2024-03-05T09:16:03.512345Z");
   assert_string_equal(run->machine, "build-42");
-  json_t *mi = load_text(run->machine_info);
+  json_t *mi = qbt_load_text(run->machine_info);
   assert_string_equal(json_string_value(json_object_get(json_object_get(mi, "cpu"), "brand_raw")),
                       "Intel(R) Core(TM) i7-10700 CPU @ 2.90GHz");
   json_decref(mi);
-  json_t *rx = load_text(run->extra);
+  json_t *rx = qbt_load_text(run->extra);
   assert_true(json_is_true(json_object_get(json_object_get(rx, "commit_info"), "dirty")));
   json_decref(rx);
 
@@ -245,7 +222,7 @@ static void test_pytest__v4_layout(void **state) {
   assert_null(r0->iters);
   assert_int_equal(r0->stats.n, 7);
   assert_close(r0->stats.min, 12200.0, REL);
-  json_t *bx = load_text(run->benches[0].extra);
+  json_t *bx = qbt_load_text(run->benches[0].extra);
   assert_string_equal(
       json_string_value(json_object_get(json_object_get(bx, "extra_info"), "input")), "small.json");
   assert_null(json_object_get(bx, "param")); /* null in the file */
@@ -256,7 +233,7 @@ static void test_pytest__v4_layout(void **state) {
   assert_close(r2->samples[0], 410.0, REL);
   assert_close(r2->samples[3], 460.0, REL);
   for (size_t k = 0; k < r2->n_samples; k++) assert_true(r2->iters[k] == 1000);
-  bx = load_text(run->benches[2].extra);
+  bx = qbt_load_text(run->benches[2].extra);
   assert_string_equal(json_string_value(json_object_get(bx, "param")), "64");
   json_decref(bx);
   qb_run_free(run);
@@ -343,7 +320,7 @@ static void test_pytest__realworld(void **state) {
       char path[2048];
       snprintf(path, sizeof path, "%s/%s/%s", dir, de->d_name,
                json_string_value(json_object_get(f, "file")));
-      qb_run *run = parse_file(path);
+      qb_run *run = qbt_parse_file(qb_pytest_parse, path);
       n_files++;
       char want_tool[64];
       snprintf(want_tool, sizeof want_tool, "pytest-benchmark %s",
@@ -360,7 +337,7 @@ static void test_pytest__realworld(void **state) {
       json_array_foreach(sb, k, b) {
         qb_bench *qb = qb_run_find_bench(run, json_string_value(json_object_get(b, "name")));
         assert_non_null(qb);
-        json_t *bx = load_text(qb->extra);
+        json_t *bx = qbt_load_text(qb->extra);
         assert_string_equal(json_string_value(json_object_get(bx, "fullname")),
                             json_string_value(json_object_get(b, "fullname")));
         json_decref(bx);
@@ -370,7 +347,7 @@ static void test_pytest__realworld(void **state) {
         assert_close(res->stats.mean, json_real_value(json_object_get(b, "mean")) * 1e9, REL);
         assert_close(res->stats.median, json_real_value(json_object_get(b, "median")) * 1e9, REL);
         assert_int_equal(res->n_samples, 0); /* 2.5 files have no stats.data */
-        json_t *ex = load_text(res->extra);
+        json_t *ex = qbt_load_text(res->extra);
         assert_int_equal(json_integer_value(json_object_get(ex, "iterations")),
                          json_integer_value(json_object_get(b, "iterations")));
         assert_null(json_object_get(ex, "ops"));
