@@ -37,7 +37,7 @@ test-asan: build-asan
 
 # qbdb's benchmarks of itself (not part of the tests).
 bench: build
-	@$(BUILD)/bench_ingest
+	@QBDB_BIN=$(BUILD)/qbdb $(BUILD)/bench_ingest
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i --style=file

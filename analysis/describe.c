@@ -1,11 +1,51 @@
 /* analysis/describe.c - descriptive statistics on top of GSL. */
 #include "analysis/describe.h"
 
-#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Insertion sort of x[0..n), for the small partitions of qb_sort_doubles. */
+static void insertion_sort(double *x, size_t n) {
+  for (size_t i = 1; i < n; i++) {
+    double v = x[i];
+    size_t j = i;
+    for (; j > 0 && x[j - 1] > v; j--) x[j] = x[j - 1];
+    x[j] = v;
+  }
+}
+
+void qb_sort_doubles(double *x, size_t n) {
+  /* Quicksort with a median-of-three pivot, recursing into the smaller side (so the stack stays
+   * O(log n)), insertion sort below 24 elements. Several times faster than gsl_sort (heapsort)
+   * on the sample sizes ingest sees. */
+  while (n > 24) {
+    double a = x[0], b = x[n / 2], c = x[n - 1];
+    double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+    size_t i = 0, j = n - 1;
+    for (;;) {
+      while (x[i] < pivot) i++;
+      while (x[j] > pivot) j--;
+      if (i >= j) break;
+      double t = x[i];
+      x[i] = x[j];
+      x[j] = t;
+      i++;
+      j--;
+    }
+    size_t left = j + 1; /* x[0..left) <= pivot <= x[left..n) */
+    if (left < n - left) {
+      qb_sort_doubles(x, left);
+      x += left;
+      n -= left;
+    } else {
+      qb_sort_doubles(x + left, n - left);
+      n = left;
+    }
+  }
+  insertion_sort(x, n);
+}
 
 double qb_quantile_sorted(const double *sorted, size_t n, double p) {
   return gsl_stats_quantile_from_sorted_data(sorted, 1, n, p);
@@ -16,7 +56,7 @@ int qb_describe(const double *x, size_t n, qb_summary *out, qb_err *err) {
   double *s = malloc(n * sizeof *s);
   if (!s) return qb_err_set(err, QB_ENOMEM, "out of memory for %zu samples", n);
   memcpy(s, x, n * sizeof *s);
-  gsl_sort(s, 1, n);
+  qb_sort_doubles(s, n);
   out->n = n;
   out->min = s[0];
   out->max = s[n - 1];

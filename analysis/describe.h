@@ -19,6 +19,9 @@ typedef struct qb_summary {
 /* Summarise x[0..n). n must be >= 1. Returns QB_ENOMEM if the scratch copy cannot be made. */
 int qb_describe(const double *x, size_t n, qb_summary *out, qb_err *err);
 
+/* Sort x[0..n) ascending in place (no NaNs allowed). */
+void qb_sort_doubles(double *x, size_t n);
+
 /* Type-7 quantile p in [0, 1] of an ascending sorted array of n >= 1 values. */
 double qb_quantile_sorted(const double *sorted, size_t n, double p);
 

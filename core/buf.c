@@ -93,6 +93,22 @@ int qb_file_read(const char *path, size_t max, char **out, size_t *out_len, qb_e
   int rc = QB_OK;
   qb_buf b;
   qb_buf_init(&b, max);
+  /* A regular file is read in one piece into a buffer of its size; pipes grow as they go. */
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    if ((size_t)st.st_size > max) {
+      rc = qb_err_set(err, QB_EFORMAT, "%s: file larger than %zu bytes", path, max);
+      goto done;
+    }
+    if (!(b.data = malloc((size_t)st.st_size + 1))) {
+      rc = qb_err_set(err, QB_ENOMEM, "%s: out of memory for %lld bytes", path,
+                      (long long)st.st_size);
+      goto done;
+    }
+    b.alloc = (size_t)st.st_size + 1;
+    b.len = fread(b.data, 1, (size_t)st.st_size, f);
+    b.data[b.len] = '\0';
+  }
   char chunk[65536];
   size_t n;
   while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {

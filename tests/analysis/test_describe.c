@@ -46,6 +46,54 @@ static void test_describe__matches_scipy(void **state) {
   json_decref(ref);
 }
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* qb_sort_doubles agrees with libc qsort on shapes that break naive quicksorts. */
+static void test_describe__sort_matches_qsort(void **state) {
+  (void)state;
+  enum { N = 5000 };
+  static double a[N], b[N];
+  uint64_t seed = 12345;
+  for (int shape = 0; shape < 7; shape++) {
+    for (size_t n = 0; n <= N; n = n ? n * 3 + 1 : 1) {
+      for (size_t i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        double r = (double)(seed >> 11) / 9007199254740992.0;
+        switch (shape) {
+          case 0:
+            a[i] = r;
+            break; /* random */
+          case 1:
+            a[i] = (double)i;
+            break; /* sorted */
+          case 2:
+            a[i] = (double)(n - i);
+            break; /* reversed */
+          case 3:
+            a[i] = 7.0;
+            break; /* all equal */
+          case 4:
+            a[i] = (double)((int)(r * 3));
+            break; /* few distinct */
+          case 5:
+            a[i] = i % 2 ? (double)i : -(double)i;
+            break; /* organ pipe-ish */
+          default:
+            a[i] = i < n / 2 ? (double)i : (double)(n - i);
+            break;
+        }
+        b[i] = a[i];
+      }
+      qb_sort_doubles(a, n);
+      qsort(b, n, sizeof *b, cmp_double);
+      assert_memory_equal(a, b, n * sizeof *a);
+    }
+  }
+}
+
 static void test_describe__empty_is_refused(void **state) {
   (void)state;
   qb_summary s;
@@ -57,6 +105,7 @@ static void test_describe__empty_is_refused(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_describe__matches_scipy),
+      cmocka_unit_test(test_describe__sort_matches_qsort),
       cmocka_unit_test(test_describe__empty_is_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
