@@ -118,3 +118,20 @@ json_t *qb_view_run(const qb_run_info *info, const qb_run *run, int with_samples
   json_object_set_new(o, "benchmarks", benches);
   return o;
 }
+
+json_t *qb_view_ingest(const char *path, const qb_run *run, const qb_ingest_result *res) {
+  json_t *o = json_object();
+  if (!o) return NULL;
+  set_str(o, "path", path);
+  json_object_set_new(o, "run_id", json_integer(res->run_id));
+  json_object_set_new(o, "existed", json_boolean(res->existed));
+  set_str(o, "project", run->project);
+  set_str(o, "branch", run->branch);
+  set_str(o, "machine", run->machine);
+  set_str(o, "commit", run->commit_sha);
+  set_str(o, "format", run->format);
+  json_object_set_new(o, "benchmarks", json_integer((json_int_t)res->n_benches));
+  json_object_set_new(o, "results", json_integer((json_int_t)res->n_results));
+  json_object_set_new(o, "samples", json_integer((json_int_t)res->n_samples));
+  return o;
+}

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "ingest/ingest.h"
 #include "schema/model.h"
 #include "schema/store.h"
 
@@ -20,5 +21,9 @@ json_t *qb_view_run_info(const qb_run_info *info);
  * "max", "p95", "p99", "q1", "q3", "outliers", "estimate", "ci_lo", "ci_hi", "extra",
  * "samples" (only when with_samples and present: {"values": [...], "iters": [...]})}]}]. */
 json_t *qb_view_run(const qb_run_info *info, const qb_run *run, int with_samples);
+
+/* What an ingest stored: {"path", "run_id", "existed", "project", "branch", "machine", "commit",
+ * "format", "benchmarks", "results", "samples"}. path may be NULL (an HTTP upload). */
+json_t *qb_view_ingest(const char *path, const qb_run *run, const qb_ingest_result *res);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "api/view.h"
 #include "cli/cli.h"
 #include "ingest/ingest.h"
 
@@ -125,13 +126,7 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
       goto done;
     }
     if (json) {
-      json_array_append_new(
-          jout,
-          json_pack("{s:s, s:I, s:b, s:s, s:s, s:s, s:s?, s:s, s:I, s:I, s:I}", "path", paths[k],
-                    "run_id", (json_int_t)res.run_id, "existed", res.existed, "project", r->project,
-                    "branch", r->branch, "machine", r->machine, "commit", r->commit_sha, "format",
-                    r->format, "benchmarks", (json_int_t)res.n_benches, "results",
-                    (json_int_t)res.n_results, "samples", (json_int_t)res.n_samples));
+      json_array_append_new(jout, qb_view_ingest(paths[k], r, &res));
       continue;
     }
     fprintf(cli->out,

@@ -18,6 +18,9 @@ run 0 "$QBDB" ingest --project py --commit 5e1f0a7c "$DATA/pytest/run1/benchmark
 contains "$OUT" "already stored as run 1" "re-ingest"
 after=$(sqlite3 "$QBDB_DB" 'SELECT count(*) FROM run; SELECT count(*) FROM result; SELECT sum(n) FROM sample_set')
 equals "$after" "$before" "re-ingest changes nothing"
+run 0 "$QBDB" ingest --project py --output json "$DATA/pytest/run1/benchmark.json"
+equals "$(jq -c '.[0] | [.run_id, .existed, .benchmarks, .results, .samples]' <<<"$OUT")" \
+  "[1,true,9,9,4066]" "re-ingest as json"
 
 # the same content in another project is a new run
 run 0 "$QBDB" ingest --project other --branch dev --machine box "$DATA/pytest/run1/benchmark.json"
