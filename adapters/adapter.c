@@ -120,6 +120,11 @@ int qb_adapter_load(const char *path, qb_format fmt, qb_run **out, qb_err *err) 
   size_t len = 0;
   int rc;
   struct stat st;
+  if (!strcmp(path, "-")) { /* standard input: `curl ... | qbdb ingest -` */
+    if ((rc = qb_file_read("/dev/stdin", QB_ADAPTER_MAX_FILE, &data, &len, err))) goto done;
+    rc = qb_adapter_parse_bytes("<stdin>", fmt, data, len, out, err);
+    goto done;
+  }
   if (stat(path, &st) != 0)
     return qb_err_set(err, errno == ENOENT ? QB_ENOTFOUND : QB_EIO, "%s: %s", path,
                       strerror(errno));

@@ -34,8 +34,8 @@ int qb_format_parse(const char *name, qb_format *out);
  * *out, or QB_EFORMAT with a message when nothing matches. */
 int qb_adapter_detect(const char *path, const char *data, size_t len, qb_format *out, qb_err *err);
 
-/* Read path (a file, or a directory for criterion), detect the format when fmt is QB_FMT_AUTO,
- * and parse it. */
+/* Read path (a file, a directory for criterion, or "-" for standard input, named "<stdin>" in
+ * messages), detect the format when fmt is QB_FMT_AUTO, and parse it. */
 int qb_adapter_load(const char *path, qb_format fmt, qb_run **out, qb_err *err);
 
 /* Parse content already in memory (an upload): detect when fmt is QB_FMT_AUTO, dispatch, and

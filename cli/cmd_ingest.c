@@ -15,7 +15,7 @@ const char cmd_ingest_help[] =
     "\n"
     "Store each PATH as one run: a pytest-benchmark JSON file, a criterion directory\n"
     "(target/criterion or a folder holding it), cargo bench output, or a qbdb native\n"
-    "JSON Lines file. The format is detected from the content unless --format is given.\n"
+    "JSON Lines file; - reads standard input. The format is detected from the content unless --format is given.\n"
     "Every PATH is parsed and validated before anything is stored; a bad file stores\n"
     "nothing. Each run is written in one transaction. Flags override what the file says;\n"
     "the defaults are project 'default', branch 'main', machine 'localhost'.\n"

@@ -91,7 +91,10 @@ int main(int argc, char **argv) {
       printf("qbdb %s\n", QB_VERSION);
       return 0;
     }
-    if ((m = qb_cli_opt(argc, argv, &i, "--db", &cli.db, &err)) < 0) goto fail;
+    if ((m = qb_cli_opt(argc, argv, &i, "--db", &cli.db, &err)) < 0) {
+      rc = m;
+      goto fail;
+    }
     if (!m) {
       rc = qb_err_set(&err, QB_EUSAGE, "unknown option '%s' (see: qbdb --help)", argv[i]);
       goto fail;

@@ -92,6 +92,14 @@ contains "$OUT" "stored run 1:" "--db before the command"
 run 0 "$QBDB" runs --db "$TMP/second.db" --format json
 equals "$(jq length <<<"$OUT")" 1 "--db after the command"
 
+# standard input
+set +e
+"$QBDB" --db "$TMP/stdin.db" ingest --project s - <"$DATA/pytest/run2/benchmark.json" >"$TMP/o" 2>&1
+got=$?
+set -e
+equals "$got" 0 "ingest from stdin"
+contains "$(cat "$TMP/o")" "9 benchmarks, 9 results, 3890 samples" "stdin counts"
+
 # help and version
 run 0 "$QBDB" --help
 contains "$OUT" "ingest" "help lists commands"
@@ -101,6 +109,8 @@ run 0 "$QBDB" --version
 contains "$OUT" "qbdb " "version"
 run 2 "$QBDB" frobnicate
 contains "$ERR" "unknown command 'frobnicate'" "unknown command"
+run 2 "$QBDB" --db
+contains "$ERR" "--db needs a value" "missing --db value"
 run 2 "$QBDB" ingest --bogus x
 one_line "$ERR" "usage error"
 run 2 "$QBDB" ingest --tag novalue "$DATA/pytest/run1/benchmark.json"
