@@ -16,6 +16,22 @@ typedef struct qb_summary {
   size_t outliers;         /* values outside [q1 - 1.5 IQR, q3 + 1.5 IQR] (Tukey) */
 } qb_summary;
 
+/* Median absolute deviation of x[0..n) around its median, unscaled (multiply by 1.4826 for a
+ * normal-consistent sigma). Allocates scratch; QB_ENOMEM when it cannot. */
+int qb_mad(const double *x, size_t n, double *out, qb_err *err);
+
+/* Distribution-free confidence interval of the median of a sorted sample from order statistics
+ * (binomial(n, 1/2) ranks, as benchstat does): the narrowest symmetric pair of order statistics
+ * covering at least conf. *lo and *hi are NAN when n is too small for conf. */
+void qb_median_ci(const double *sorted, size_t n, double conf, double *lo, double *hi);
+
+/* Percentile bootstrap confidence interval of statistic(sample) with `resamples` resamples, a
+ * fixed-seed generator (same seed, same interval on every machine). statistic receives a
+ * scratch array it may reorder. */
+typedef double (*qb_statistic_fn)(double *x, size_t n);
+int qb_bootstrap_ci(const double *x, size_t n, qb_statistic_fn statistic, size_t resamples,
+                    double conf, unsigned long long seed, double *lo, double *hi, qb_err *err);
+
 /* Summarise x[0..n). n must be >= 1. Returns QB_ENOMEM if the scratch copy cannot be made. */
 int qb_describe(const double *x, size_t n, qb_summary *out, qb_err *err);
 

@@ -1,7 +1,8 @@
-# Turns the migration files (FILES, sorted) into a C array in OUT.
+# Turns the migration files (FILES: sorted paths separated by "|") into a C array in OUT.
 # Each file must be named NNNN_description.sql; NNNN is the schema version it produces.
 set(body "/* generated from the migrations folder by cmake/embed_migrations.cmake; do not edit */\n")
 string(APPEND body "#include \"schema/migrate.h\"\n\nconst qb_migration qb_migrations[] = {\n")
+string(REPLACE "|" ";" FILES "${FILES}")
 set(count 0)
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME)

@@ -45,6 +45,42 @@ int qb_store_counts_get(qb_store *s, qb_store_counts *out, qb_err *err) {
   return s->ops->counts(s, out, err);
 }
 
+int qb_store_history(qb_store *s, int64_t head_id, int64_t exclude_id, int per_series,
+                     qb_history_point **out, size_t *n, qb_err *err) {
+  return s->ops->history(s, head_id, exclude_id, per_series, out, n, err);
+}
+
+void qb_history_free(qb_history_point *points, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(points[i].bench);
+    free(points[i].metric);
+  }
+  free(points);
+}
+
+int qb_store_settings(qb_store *s, const char *project, qb_setting **out, size_t *n, qb_err *err) {
+  return s->ops->settings(s, project, out, n, err);
+}
+
+int qb_store_setting_set(qb_store *s, const char *project, const char *glob, const char *key,
+                         double value, qb_err *err) {
+  return s->ops->setting_set(s, project, glob, key, value, err);
+}
+
+int qb_store_setting_unset(qb_store *s, const char *project, const char *glob, const char *key,
+                           qb_err *err) {
+  return s->ops->setting_unset(s, project, glob, key, err);
+}
+
+void qb_settings_free(qb_setting *settings, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(settings[i].project);
+    free(settings[i].bench_glob);
+    free(settings[i].key);
+  }
+  free(settings);
+}
+
 void qb_run_info_dispose(qb_run_info *info) {
   if (!info) return;
   free(info->project);

@@ -67,7 +67,8 @@ typedef struct qb_run_filter {
 int qb_store_list_runs(qb_store *s, const qb_run_filter *filter, qb_run_info **out, size_t *n_out,
                        qb_err *err);
 
-/* Resolve a run reference: a run id ("42"), "BRANCH@latest" (newest run of that branch), or a
+/* Resolve a run reference: a run id ("42"), "BRANCH@latest" (newest run of that branch),
+ * "BRANCH~N" (the run N before the newest on that branch; BRANCH~0 = BRANCH@latest), or a
  * unique prefix (>= 4 hex digits) of a commit sha. project narrows the search (NULL: any).
  * QB_ENOTFOUND when nothing matches; QB_EUSAGE when a sha prefix is ambiguous (the message
  * lists the candidates). */
@@ -78,6 +79,41 @@ int qb_store_resolve_run(qb_store *s, const char *project, const char *ref, int6
  * NULL, the full model with benchmarks and results, and the raw samples when with_samples. */
 int qb_store_load_run(qb_store *s, int64_t id, int with_samples, qb_run_info *info, qb_run **out,
                       qb_err *err);
+
+/* One earlier result of a series (for run-to-run noise estimates). */
+typedef struct qb_history_point {
+  char *bench;  /* benchmark name */
+  char *metric; /* metric name */
+  int64_t run_id, started_at;
+  double median, mean, estimate; /* NAN when unknown */
+} qb_history_point;
+
+/* For every result of run head_id: the at most per_series most recent earlier results of the
+ * same series (same branch, machine, benchmark and metric, started before the head run),
+ * leaving out run exclude_id (0: none). Sorted by benchmark name, metric, then newest first.
+ * *out is a new array of *n points (NULL when none); free with qb_history_free(). */
+int qb_store_history(qb_store *s, int64_t head_id, int64_t exclude_id, int per_series,
+                     qb_history_point **out, size_t *n, qb_err *err);
+void qb_history_free(qb_history_point *points, size_t n);
+
+/* A comparison setting (docs/cli/config.md). */
+typedef struct qb_setting {
+  char *project;    /* "" = every project */
+  char *bench_glob; /* "" = every benchmark */
+  char *key;
+  double value;
+} qb_setting;
+
+/* The settings that apply to project (rows for it and for every project), or all settings when
+ * project is NULL; sorted by project, glob, key. Free with qb_settings_free(). */
+int qb_store_settings(qb_store *s, const char *project, qb_setting **out, size_t *n, qb_err *err);
+/* Insert or replace one setting (project and glob may be "" for all). */
+int qb_store_setting_set(qb_store *s, const char *project, const char *glob, const char *key,
+                         double value, qb_err *err);
+/* Remove one setting; QB_ENOTFOUND when there is none. */
+int qb_store_setting_unset(qb_store *s, const char *project, const char *glob, const char *key,
+                           qb_err *err);
+void qb_settings_free(qb_setting *settings, size_t n);
 
 /* Count rows of the main tables (for tests and `qbdb info`). */
 typedef struct qb_store_counts {

@@ -15,6 +15,13 @@ typedef struct qb_store_ops {
   int (*load_run)(qb_store *s, int64_t id, int with_samples, qb_run_info *info, qb_run **out,
                   qb_err *err);
   int (*counts)(qb_store *s, qb_store_counts *out, qb_err *err);
+  int (*history)(qb_store *s, int64_t head_id, int64_t exclude_id, int per_series,
+                 qb_history_point **out, size_t *n, qb_err *err);
+  int (*settings)(qb_store *s, const char *project, qb_setting **out, size_t *n, qb_err *err);
+  int (*setting_set)(qb_store *s, const char *project, const char *glob, const char *key,
+                     double value, qb_err *err);
+  int (*setting_unset)(qb_store *s, const char *project, const char *glob, const char *key,
+                       qb_err *err);
 } qb_store_ops;
 
 /* Every backend's store struct starts with this. */

@@ -41,10 +41,14 @@ enum {
   S_RUN_RESULTS,
   S_SAMPLES_GET,
   S_RUN_EXISTS,
-  S_RUN_LATEST_ON_BRANCH,
+  S_RUN_NTH_ON_BRANCH,
   S_BRANCH_PROJECTS,
   S_RUN_BY_SHA_PREFIX,
   S_COUNTS,
+  S_HISTORY,
+  S_SETTINGS,
+  S_SETTING_SET,
+  S_SETTING_UNSET,
   S_COUNT_
 };
 
@@ -104,10 +108,10 @@ static const char *const SQL[S_COUNT_] = {
     [S_SAMPLES_GET] = "SELECT data FROM sample_set WHERE result_id = :result",
     [S_RUN_EXISTS] = "SELECT r.id FROM run r JOIN project p ON p.id = r.project_id "
                      "WHERE r.id = :id AND (:project IS NULL OR p.name = :project)",
-    [S_RUN_LATEST_ON_BRANCH] =
+    [S_RUN_NTH_ON_BRANCH] =
         "SELECT r.id FROM run r JOIN project p ON p.id = r.project_id JOIN branch b ON b.id = "
         "r.branch_id WHERE b.name = :branch AND (:project IS NULL OR p.name = :project) "
-        "ORDER BY r.started_at DESC, r.id DESC LIMIT 1",
+        "ORDER BY r.started_at DESC, r.id DESC LIMIT 1 OFFSET :n",
     [S_BRANCH_PROJECTS] =
         "SELECT count(DISTINCT b.project_id) FROM branch b JOIN project p ON p.id = b.project_id "
         "WHERE b.name = :branch AND (:project IS NULL OR p.name = :project)",
@@ -119,6 +123,23 @@ static const char *const SQL[S_COUNT_] = {
                  "(SELECT count(*) FROM machine), (SELECT count(*) FROM run), "
                  "(SELECT count(*) FROM benchmark), (SELECT count(*) FROM metric), "
                  "(SELECT count(*) FROM result), (SELECT coalesce(sum(n), 0) FROM sample_set)",
+    [S_HISTORY] =
+        "SELECT b.name, m.name, w.run_id, w.started_at, w.median, w.mean, w.estimate FROM ("
+        "SELECT h.benchmark_id AS bid, h.metric_id AS mid, x.run_id AS run_id, r.started_at AS "
+        "started_at, x.median AS median, x.mean AS mean, x.estimate AS estimate, row_number() "
+        "OVER (PARTITION BY x.series_id ORDER BY r.started_at DESC, x.run_id DESC) AS k "
+        "FROM result h JOIN result x ON x.series_id = h.series_id JOIN run r ON r.id = x.run_id "
+        "WHERE h.run_id = :head AND x.run_id <> :head AND x.run_id <> :exclude AND r.started_at "
+        "< (SELECT started_at FROM run WHERE id = :head)) w JOIN benchmark b ON b.id = w.bid "
+        "JOIN metric m ON m.id = w.mid WHERE w.k <= :limit "
+        "ORDER BY b.name, m.name, w.started_at DESC, w.run_id DESC",
+    [S_SETTINGS] = "SELECT project, bench_glob, key, value FROM setting WHERE :project IS NULL "
+                   "OR project = '' OR project = :project ORDER BY project, bench_glob, key",
+    [S_SETTING_SET] = "INSERT INTO setting(project, bench_glob, key, value) VALUES (:project, "
+                      ":glob, :key, :value) ON CONFLICT (project, bench_glob, key) DO UPDATE "
+                      "SET value = excluded.value",
+    [S_SETTING_UNSET] =
+        "DELETE FROM setting WHERE project = :project AND bench_glob = :glob AND key = :key",
 };
 
 typedef struct sq_store {
@@ -503,9 +524,17 @@ static int sq_resolve_run(qb_store *base, const char *project, const char *ref, 
     b_text(st, ":project", project);
     if ((rc = step_id(s, st, out_id, &found, err)) || found) return rc;
   }
-  const char *at = strchr(ref, '@');
+  const char *at = strchr(ref, '@'), *tilde = strrchr(ref, '~');
+  long long nth = 0;
+  if (!at && tilde) {
+    char *end;
+    nth = strtoll(tilde + 1, &end, 10);
+    if (tilde == ref || !tilde[1] || *end || nth < 0)
+      return qb_err_set(err, QB_EUSAGE, "run reference '%s': expected BRANCH~N (N >= 0)", ref);
+    at = tilde;
+  }
   if (at) {
-    if (strcmp(at, "@latest") != 0)
+    if (at != tilde && strcmp(at, "@latest") != 0)
       return qb_err_set(err, QB_EUSAGE, "run reference '%s': expected BRANCH@latest", ref);
     char *branch = qb_strndup(ref, (size_t)(at - ref));
     if (!branch) return qb_err_set(err, QB_ENOMEM, "out of memory");
@@ -520,11 +549,15 @@ static int sq_resolve_run(qb_store *base, const char *project, const char *ref, 
                       ref, branch, (long long)nproj);
       goto branch_done;
     }
-    if ((rc = stmt(s, S_RUN_LATEST_ON_BRANCH, &st, err))) goto branch_done;
+    if ((rc = stmt(s, S_RUN_NTH_ON_BRANCH, &st, err))) goto branch_done;
     b_text(st, ":branch", branch);
     b_text(st, ":project", project);
+    b_int(st, ":n", nth);
     if ((rc = step_id(s, st, out_id, &found, err))) goto branch_done;
-    if (!found)
+    if (!found && nth)
+      rc = qb_err_set(err, QB_ENOTFOUND, "run reference '%s': branch '%s' has fewer than %lld runs",
+                      ref, branch, nth + 1);
+    else if (!found)
       rc = qb_err_set(err, QB_ENOTFOUND, "run reference '%s': no runs on branch '%s'", ref, branch);
   branch_done:
     free(branch);
@@ -672,9 +705,130 @@ static int sq_counts(qb_store *base, qb_store_counts *out, qb_err *err) {
   return QB_OK;
 }
 
+static int sq_history(qb_store *base, int64_t head_id, int64_t exclude_id, int per_series,
+                      qb_history_point **out, size_t *n_out, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  qb_history_point *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = stmt(s, S_HISTORY, &st, err), step;
+  *out = NULL;
+  *n_out = 0;
+  if (rc) return rc;
+  b_int(st, ":head", head_id);
+  b_int(st, ":exclude", exclude_id);
+  b_int(st, ":limit", per_series);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      size_t nc = cap ? cap * 2 : 64;
+      qb_history_point *p = realloc(arr, nc * sizeof *p);
+      if (!p) {
+        rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+        goto done;
+      }
+      arr = p;
+      cap = nc;
+    }
+    qb_history_point *h = &arr[n++];
+    h->bench = col_text(st, 0);
+    h->metric = col_text(st, 1);
+    h->run_id = sqlite3_column_int64(st, 2);
+    h->started_at = sqlite3_column_int64(st, 3);
+    h->median = col_real(st, 4);
+    h->mean = col_real(st, 5);
+    h->estimate = col_real(st, 6);
+    if (!h->bench || !h->metric) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "history", err);
+done:
+  sqlite3_reset(st);
+  if (rc) {
+    qb_history_free(arr, n);
+    return rc;
+  }
+  *out = arr;
+  *n_out = n;
+  return QB_OK;
+}
+
+static int sq_settings(qb_store *base, const char *project, qb_setting **out, size_t *n_out,
+                       qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  qb_setting *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = stmt(s, S_SETTINGS, &st, err), step;
+  *out = NULL;
+  *n_out = 0;
+  if (rc) return rc;
+  b_text(st, ":project", project);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      size_t nc = cap ? cap * 2 : 16;
+      qb_setting *p = realloc(arr, nc * sizeof *p);
+      if (!p) {
+        rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+        goto done;
+      }
+      arr = p;
+      cap = nc;
+    }
+    qb_setting *x = &arr[n++];
+    x->project = col_text(st, 0);
+    x->bench_glob = col_text(st, 1);
+    x->key = col_text(st, 2);
+    x->value = sqlite3_column_double(st, 3);
+    if (!x->project || !x->bench_glob || !x->key) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "settings", err);
+done:
+  sqlite3_reset(st);
+  if (rc) {
+    qb_settings_free(arr, n);
+    return rc;
+  }
+  *out = arr;
+  *n_out = n;
+  return QB_OK;
+}
+
+/* Run S_SETTING_SET or S_SETTING_UNSET; unsetting nothing is QB_ENOTFOUND. */
+static int sq_setting_write(qb_store *base, int id, const char *project, const char *glob,
+                            const char *key, double value, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, id, &st, err);
+  if (rc) return rc;
+  b_text(st, ":project", project ? project : "");
+  b_text(st, ":glob", glob ? glob : "");
+  b_text(st, ":key", key);
+  if (id == S_SETTING_SET) sqlite3_bind_double(st, pidx(st, ":value"), value);
+  if ((rc = step_insert(s, st, NULL, err))) return rc;
+  if (id == S_SETTING_UNSET && sqlite3_changes(s->db) == 0)
+    return qb_err_set(err, QB_ENOTFOUND, "no setting %s for project '%s' and benchmarks '%s'", key,
+                      project && *project ? project : "*", glob && *glob ? glob : "*");
+  return QB_OK;
+}
+
+static int sq_setting_set(qb_store *base, const char *project, const char *glob, const char *key,
+                          double value, qb_err *err) {
+  return sq_setting_write(base, S_SETTING_SET, project, glob, key, value, err);
+}
+
+static int sq_setting_unset(qb_store *base, const char *project, const char *glob, const char *key,
+                            qb_err *err) {
+  return sq_setting_write(base, S_SETTING_UNSET, project, glob, key, 0, err);
+}
+
 static const qb_store_ops SQLITE_OPS = {
-    "sqlite",     sq_close,       sq_schema_version, sq_insert_run,
-    sq_list_runs, sq_resolve_run, sq_load_run,       sq_counts,
+    "sqlite",    sq_close,  sq_schema_version, sq_insert_run, sq_list_runs,   sq_resolve_run,
+    sq_load_run, sq_counts, sq_history,        sq_settings,   sq_setting_set, sq_setting_unset,
 };
 
 int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *err) {

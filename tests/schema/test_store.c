@@ -160,6 +160,34 @@ static void test_store__new_file_is_migrated_and_marked(void **state) {
   sqlite3_close(db);
 }
 
+/* A database left at schema version 1 by an older qbdb is migrated forward on open, its data
+ * kept. */
+static void test_store__older_schema_is_migrated(void **state) {
+  (void)state;
+  char *path = db_path("old.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  qb_run *r = make_run("p", "main", "abcd0000", 1, 1, 1, 2);
+  int64_t id;
+  assert_int_equal(qb_store_insert_run(s, r, &id, &err), QB_OK);
+  qb_run_free(r);
+  qb_store_close(s);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(
+      sqlite3_exec(db, "DROP TABLE setting; PRAGMA user_version = 1;", NULL, NULL, NULL),
+      SQLITE_OK);
+  sqlite3_close(db);
+  assert_int_equal(qb_store_open(&s, path, 0, &err), QB_OK);
+  assert_int_equal(qb_store_schema_version(s), qb_migrations_count);
+  assert_int_equal(qb_store_setting_set(s, "", "", "alpha", 0.1, &err), QB_OK);
+  qb_store_counts c;
+  assert_int_equal(qb_store_counts_get(s, &c, &err), QB_OK);
+  assert_int_equal(c.runs, 1);
+  qb_store_close(s);
+}
+
 /* Build a SQLite file with raw SQL and check the store refuses it, leaving it unchanged. */
 static void refuse(const char *name, const char *sql, const char *want) {
   char *path = db_path(name);
@@ -319,6 +347,92 @@ static void test_store__run_references_resolve(void **state) {
   qb_store_close(s);
 }
 
+static void test_store__branch_tilde_n(void **state) {
+  (void)state;
+  char *path = db_path("tilde.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  int64_t ids[3];
+  for (int i = 0; i < 3; i++) {
+    qb_run *r = make_run("p", "main", "abcd0000", 100 + i, 300 + i, 1, 2);
+    assert_int_equal(qb_store_insert_run(s, r, &ids[i], &err), QB_OK);
+    qb_run_free(r);
+  }
+  int64_t id;
+  assert_int_equal(qb_store_resolve_run(s, NULL, "main~0", &id, &err), QB_OK);
+  assert_int_equal(id, ids[2]);
+  assert_int_equal(qb_store_resolve_run(s, NULL, "main~2", &id, &err), QB_OK);
+  assert_int_equal(id, ids[0]);
+  assert_int_equal(qb_store_resolve_run(s, NULL, "main~3", &id, &err), QB_ENOTFOUND);
+  assert_non_null(strstr(err.msg, "fewer than 4 runs"));
+  assert_int_equal(qb_store_resolve_run(s, NULL, "main~x", &id, &err), QB_EUSAGE);
+  assert_int_equal(qb_store_resolve_run(s, NULL, "~1", &id, &err), QB_EUSAGE);
+  qb_store_close(s);
+}
+
+/* History: the earlier runs of each series of the head run, newest first, limited, without the
+ * excluded run and without runs of other branches. */
+static void test_store__series_history(void **state) {
+  (void)state;
+  char *path = db_path("history.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  int64_t ids[8];
+  for (int i = 0; i < 8; i++) {
+    qb_run *r = make_run("p", i == 3 ? "dev" : "main", "abcd0000", 1000 + i, 500 + i, 2, 3);
+    r->benches[0].results[0].stats.median = 100.0 + i;
+    assert_int_equal(qb_store_insert_run(s, r, &ids[i], &err), QB_OK);
+    qb_run_free(r);
+  }
+  qb_history_point *h;
+  size_t n;
+  /* head = run 7, exclude run 6, at most 4 per series: runs 5, 4, 2, 1 (3 is on dev) */
+  assert_int_equal(qb_store_history(s, ids[7], ids[6], 4, &h, &n, &err), QB_OK);
+  /* bench/0 has latency + throughput, bench/1 latency: 3 series x 4 points */
+  assert_int_equal(n, 12);
+  assert_string_equal(h[0].bench, "bench/0");
+  assert_string_equal(h[0].metric, "latency");
+  const int64_t want[4] = {ids[5], ids[4], ids[2], ids[1]};
+  for (int k = 0; k < 4; k++) assert_int_equal(h[k].run_id, want[k]);
+  assert_close(h[0].median, 105.0, 0);
+  assert_close(h[3].median, 101.0, 0);
+  assert_string_equal(h[4].metric, "throughput");
+  assert_string_equal(h[8].bench, "bench/1");
+  qb_history_free(h, n);
+  assert_int_equal(qb_store_history(s, ids[0], 0, 4, &h, &n, &err), QB_OK);
+  assert_int_equal(n, 0); /* nothing before the first run */
+  qb_store_close(s);
+}
+
+static void test_store__settings(void **state) {
+  (void)state;
+  char *path = db_path("settings.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  assert_int_equal(qb_store_setting_set(s, "", "", "alpha", 0.01, &err), QB_OK);
+  assert_int_equal(qb_store_setting_set(s, "p", "sort/*", "threshold", 3, &err), QB_OK);
+  assert_int_equal(qb_store_setting_set(s, "q", "", "threshold", 9, &err), QB_OK);
+  assert_int_equal(qb_store_setting_set(s, "p", "sort/*", "threshold", 4, &err), QB_OK);
+  qb_setting *x;
+  size_t n;
+  assert_int_equal(qb_store_settings(s, "p", &x, &n, &err), QB_OK);
+  assert_int_equal(n, 2);
+  assert_string_equal(x[0].project, "");
+  assert_string_equal(x[0].key, "alpha");
+  assert_string_equal(x[1].bench_glob, "sort/*");
+  assert_close(x[1].value, 4, 0); /* replaced, not added */
+  qb_settings_free(x, n);
+  assert_int_equal(qb_store_settings(s, NULL, &x, &n, &err), QB_OK);
+  assert_int_equal(n, 3);
+  qb_settings_free(x, n);
+  assert_int_equal(qb_store_setting_unset(s, "q", "", "threshold", &err), QB_OK);
+  assert_int_equal(qb_store_setting_unset(s, "q", "", "threshold", &err), QB_ENOTFOUND);
+  qb_store_close(s);
+}
+
 static void test_store__samples_cost_under_10_bytes_each(void **state) {
   (void)state;
   char *path = db_path("size.db");
@@ -340,10 +454,14 @@ static void test_store__samples_cost_under_10_bytes_each(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_store__new_file_is_migrated_and_marked),
+      cmocka_unit_test(test_store__older_schema_is_migrated),
       cmocka_unit_test(test_store__foreign_files_are_refused),
       cmocka_unit_test(test_store__run_round_trip_is_exact),
       cmocka_unit_test(test_store__same_content_is_idempotent),
       cmocka_unit_test(test_store__run_references_resolve),
+      cmocka_unit_test(test_store__branch_tilde_n),
+      cmocka_unit_test(test_store__series_history),
+      cmocka_unit_test(test_store__settings),
       cmocka_unit_test(test_store__samples_cost_under_10_bytes_each),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
