@@ -38,6 +38,7 @@ test-asan: build-asan
 # qbdb's benchmarks of itself (not part of the tests).
 bench: build
 	@QBDB_BIN=$(BUILD)/qbdb $(BUILD)/bench_ingest
+	@QBDB_BIN=$(BUILD)/qbdb $(BUILD)/bench_compare
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i --style=file

@@ -17,7 +17,8 @@ typedef struct qb_summary {
 } qb_summary;
 
 /* Median absolute deviation of x[0..n) around its median, unscaled (multiply by 1.4826 for a
- * normal-consistent sigma). Allocates scratch; QB_ENOMEM when it cannot. */
+ * normal-consistent sigma). Allocates scratch; QB_ENOMEM when it cannot, QB_EUSAGE for n = 0
+ * or a NaN value. */
 int qb_mad(const double *x, size_t n, double *out, qb_err *err);
 
 /* Distribution-free confidence interval of the median of a sorted sample from order statistics
@@ -27,7 +28,8 @@ void qb_median_ci(const double *sorted, size_t n, double conf, double *lo, doubl
 
 /* Percentile bootstrap confidence interval of statistic(sample) with `resamples` resamples, a
  * fixed-seed generator (same seed, same interval on every machine). statistic receives a
- * scratch array it may reorder. */
+ * scratch array it may reorder. QB_EUSAGE for n = 0, resamples = 0, no statistic, conf outside
+ * (0, 1) or a NaN statistic (then lo and hi are NAN); QB_ENOMEM when scratch fails. */
 typedef double (*qb_statistic_fn)(double *x, size_t n);
 int qb_bootstrap_ci(const double *x, size_t n, qb_statistic_fn statistic, size_t resamples,
                     double conf, unsigned long long seed, double *lo, double *hi, qb_err *err);

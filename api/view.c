@@ -135,3 +135,75 @@ json_t *qb_view_ingest(const char *path, const qb_run *run, const qb_ingest_resu
   json_object_set_new(o, "samples", json_integer((json_int_t)res->n_samples));
   return o;
 }
+
+/* One side of a compare row. */
+static json_t *view_side(const qb_compare_side *x) {
+  if (!x->present) return json_null();
+  json_t *o = json_object();
+  set_count(o, "n", x->n);
+  json_object_set_new(o, "samples", json_integer((json_int_t)x->n_samples));
+  set_num(o, "median", x->median);
+  set_num(o, "mean", x->mean);
+  set_num(o, "stddev", x->stddev);
+  set_num(o, "centre", x->centre);
+  set_str(o, "centre_kind", x->centre_kind);
+  set_num(o, "ci_low", x->ci_lo);
+  set_num(o, "ci_high", x->ci_hi);
+  return o;
+}
+
+json_t *qb_view_compare(const qb_compare *c, int only_changed) {
+  json_t *o = json_object(), *rows = json_array(), *sum = json_object();
+  if (!o || !rows || !sum) {
+    json_decref(o);
+    json_decref(rows);
+    json_decref(sum);
+    return NULL;
+  }
+  json_object_set_new(o, "base", qb_view_run_info(&c->base));
+  json_object_set_new(o, "head", qb_view_run_info(&c->head));
+  set_num(o, "alpha", c->alpha);
+  set_num(o, "threshold_pct", c->threshold);
+  set_str(o, "correction", c->correction);
+  for (size_t i = 0; i < c->n_rows; i++) {
+    const qb_compare_row *r = &c->rows[i];
+    if (only_changed && r->verdict == QB_VERDICT_UNCHANGED) continue;
+    json_t *ro = json_object(), *sh = json_object();
+    set_str(ro, "benchmark", r->benchmark);
+    set_str(ro, "metric", r->metric);
+    set_str(ro, "unit", r->unit);
+    set_str(ro, "direction", r->higher_is_better ? "higher" : "lower");
+    json_object_set_new(ro, "base", view_side(&r->base));
+    json_object_set_new(ro, "head", view_side(&r->head));
+    set_num(ro, "change_pct", r->change_pct);
+    set_num(ro, "p_value", r->p_value);
+    set_num(ro, "p_adjusted", r->p_adjusted);
+    set_str(ro, "test", r->test);
+    json_object_set_new(ro, "exact", json_boolean(r->exact));
+    set_num(sh, "estimate", r->shift);
+    set_num(sh, "ci_low", r->shift_lo);
+    set_num(sh, "ci_high", r->shift_hi);
+    json_object_set_new(ro, "shift", sh);
+    set_num(ro, "noise_pct", r->noise_pct);
+    json_object_set_new(ro, "history_runs", json_integer(r->history_runs));
+    set_num(ro, "threshold_pct", r->threshold_pct);
+    set_num(ro, "alpha", r->alpha);
+    json_object_set_new(ro, "significant", json_boolean(r->significant));
+    set_str(ro, "severity", qb_severity_name(r->severity));
+    set_str(ro, "verdict", qb_verdict_name(r->verdict));
+    set_str(ro, "note", r->note);
+    json_array_append_new(rows, ro);
+  }
+  json_object_set_new(o, "rows", rows);
+  set_num(sum, "geomean_change_pct", c->geomean_change_pct);
+  set_str(sum, "geomean_metric", c->geomean_metric);
+  json_object_set_new(sum, "regressions", json_integer((json_int_t)c->regressions));
+  json_object_set_new(sum, "improvements", json_integer((json_int_t)c->improvements));
+  json_object_set_new(sum, "unchanged", json_integer((json_int_t)c->unchanged));
+  json_object_set_new(sum, "added", json_integer((json_int_t)c->added));
+  json_object_set_new(sum, "removed", json_integer((json_int_t)c->removed));
+  json_object_set_new(sum, "tests", json_integer((json_int_t)c->n_tests));
+  set_str(sum, "worst_regression", c->regressions ? qb_severity_name(c->worst_regression) : NULL);
+  json_object_set_new(o, "summary", sum);
+  return o;
+}

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "api/compare.h"
 #include "ingest/ingest.h"
 #include "schema/model.h"
 #include "schema/store.h"
@@ -25,5 +26,10 @@ json_t *qb_view_run(const qb_run_info *info, const qb_run *run, int with_samples
 /* What an ingest stored: {"path", "run_id", "existed", "project", "branch", "machine", "commit",
  * "format", "benchmarks", "results", "samples"}. path may be NULL (an HTTP upload). */
 json_t *qb_view_ingest(const char *path, const qb_run *run, const qb_ingest_result *res);
+
+/* A comparison (the documented contract, docs/cli/compare.md): {"base": run, "head": run,
+ * "alpha", "threshold_pct", "correction", "rows": [...], "summary": {...}}. only_changed
+ * drops rows whose verdict is "unchanged". */
+json_t *qb_view_compare(const qb_compare *c, int only_changed);
 
 #endif

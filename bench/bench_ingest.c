@@ -17,67 +17,8 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "bench/bench_util.h"
 #include "ingest/ingest.h"
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* A deterministic xorshift generator so every run measures the same file. */
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-static double uniform(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (double)(rng >> 11) / 9007199254740992.0;
-}
-
-static void generate(const char *path, int n_bench, int n_samples) {
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    perror(path);
-    exit(1);
-  }
-  fprintf(f,
-          "{\"machine_info\": {\"node\": \"bench\", \"machine\": \"x86_64\", \"system\": "
-          "\"Linux\", \"cpu\": {\"brand\": \"bench\"}}, \"commit_info\": {\"id\": "
-          "\"0123456789abcdef0123456789abcdef01234567\", \"time\": \"2026-11-25T10:00:00+00:00\", "
-          "\"dirty\": false, \"project\": \"bench\", \"branch\": \"main\"}, \"benchmarks\": [\n");
-  for (int b = 0; b < n_bench; b++) {
-    double base = 1e-6 * (1 + b % 97);
-    fprintf(f,
-            "{\"group\": null, \"name\": \"test_gen[%d]\", \"fullname\": "
-            "\"test_gen.py::test_gen[%d]\", \"params\": {\"i\": %d}, \"param\": \"%d\", "
-            "\"extra_info\": {}, \"options\": {\"disable_gc\": false, \"timer\": "
-            "\"perf_counter\", \"min_rounds\": 5, \"max_time\": 1.0, \"min_time\": 5e-06, "
-            "\"warmup\": false}, \"stats\": {",
-            b, b, b, b);
-    double sum = 0, mn = 1e9, mx = 0;
-    double *x = malloc((size_t)n_samples * sizeof *x);
-    for (int i = 0; i < n_samples; i++) {
-      x[i] = base * (1 + 0.1 * uniform());
-      sum += x[i];
-      mn = x[i] < mn ? x[i] : mn;
-      mx = x[i] > mx ? x[i] : mx;
-    }
-    double mean = sum / n_samples;
-    fprintf(f,
-            "\"min\": %.17g, \"max\": %.17g, \"mean\": %.17g, \"stddev\": %.17g, \"rounds\": "
-            "%d, \"median\": %.17g, \"iqr\": %.17g, \"q1\": %.17g, \"q3\": %.17g, "
-            "\"iqr_outliers\": 0, \"stddev_outliers\": 0, \"outliers\": \"0;0\", "
-            "\"ld15iqr\": %.17g, \"hd15iqr\": %.17g, \"ops\": %.17g, \"total\": %.17g, "
-            "\"data\": [",
-            mn, mx, mean, base * 0.029, n_samples, mean, base * 0.05, mean - base * 0.025,
-            mean + base * 0.025, mn, mx, 1 / mean, sum);
-    for (int i = 0; i < n_samples; i++) fprintf(f, "%s%.17g", i ? ", " : "", x[i]);
-    fprintf(f, "], \"iterations\": 1}}%s\n", b + 1 < n_bench ? "," : "");
-    free(x);
-  }
-  fprintf(f, "], \"datetime\": \"2026-11-25T10:00:01.000000\", \"version\": \"3.2.2\"}\n");
-  fclose(f);
-}
 
 int main(int argc, char **argv) {
   int n_bench = argc > 1 ? atoi(argv[1]) : 1000;
@@ -87,7 +28,7 @@ int main(int argc, char **argv) {
   char json[512], db[512], side[600];
   snprintf(json, sizeof json, "%s/qbdb-bench-%d.json", dir, (int)getpid());
   snprintf(db, sizeof db, "%s/qbdb-bench-%d.db", dir, (int)getpid());
-  generate(json, n_bench, n_samples);
+  generate_pytest(json, n_bench, n_samples, NULL, "0123456789abcdef0123456789abcdef01234567");
   struct stat st;
   stat(json, &st);
   printf("input: %s, %d benchmarks x %d samples, %.1f MB\n", json, n_bench, n_samples,

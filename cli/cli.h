@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "core/err.h"
+#include "core/table.h"
 
 #define QB_DEFAULT_DB "qbdb.db"
 
@@ -27,14 +28,16 @@ extern const qb_cli_cmd qb_cli_cmds[];
 extern const size_t qb_cli_n_cmds;
 const qb_cli_cmd *qb_cli_find(const char *name);
 
+int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err);
+int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_help(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_runs(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_show(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_version(qb_cli *cli, int argc, char **argv, qb_err *err);
 
-extern const char cmd_help_help[], cmd_ingest_help[], cmd_runs_help[], cmd_show_help[],
-    cmd_version_help[];
+extern const char cmd_compare_help[], cmd_config_help[], cmd_help_help[], cmd_ingest_help[],
+    cmd_runs_help[], cmd_show_help[], cmd_version_help[];
 
 /* If argv[*i] is option name ("--name VALUE" or "--name=VALUE"): set *value, advance *i past
  * it and return 1. A missing value returns QB_EUSAGE with err set. Otherwise returns 0. */
@@ -45,21 +48,5 @@ int qb_cli_bad_arg(const char *cmd, const char *arg, qb_err *err);
 
 /* Parse "text" or "json" for --format; returns 1 for json, 0 for text, QB_EUSAGE otherwise. */
 int qb_cli_output_format(const char *cmd, const char *value, qb_err *err);
-
-/* A text table printed with columns padded to their widest cell (UTF-8 aware). */
-typedef struct qb_table {
-  size_t ncols;
-  unsigned right; /* bit i set: column i is right-aligned */
-  char **cells;   /* row-major, (nrows + 1) * ncols, row 0 is the header */
-  size_t nrows, cap;
-} qb_table;
-
-/* Start a table with ncols headers (copied). */
-int qb_table_init(qb_table *t, size_t ncols, const char *const *head, unsigned right, qb_err *err);
-/* Append a row of ncols cells (copied; NULL prints as "-"). */
-int qb_table_add(qb_table *t, const char *const *cells, qb_err *err);
-/* Print header and rows, two spaces between columns, no trailing spaces. */
-void qb_table_print(const qb_table *t, FILE *f);
-void qb_table_dispose(qb_table *t);
 
 #endif

@@ -6,6 +6,9 @@
 #include "cli/cli.h"
 
 const qb_cli_cmd qb_cli_cmds[] = {
+    {"compare", cmd_compare, "compare two runs: what changed, how much, how sure",
+     cmd_compare_help},
+    {"config", cmd_config, "set, unset and list comparison settings", cmd_config_help},
     {"help", cmd_help, "show help for qbdb or one command", cmd_help_help},
     {"ingest", cmd_ingest, "store benchmark results (pytest, criterion, native)", cmd_ingest_help},
     {"runs", cmd_runs, "list stored runs, newest first", cmd_runs_help},
@@ -46,8 +49,9 @@ static void print_usage(FILE *f) {
     fprintf(f, "  %-9s %s\n", qb_cli_cmds[i].name, qb_cli_cmds[i].summary);
   fprintf(f,
           "\nThe database is --db PATH, else $QBDB_DB, else ./%s.\n"
-          "`qbdb help COMMAND` shows a command's options. Exit codes: 0 ok, 1 internal error,\n"
-          "2 usage error, 3 bad input data, 4 not found, 5 database refused, 6 i/o error.\n",
+          "`qbdb help COMMAND` shows a command's options. Exit codes: 0 ok, 1 regression\n"
+          "found (compare --fail-on), 2 usage error, 3 bad input data, 4 not found,\n"
+          "5 database refused, 6 i/o error, 7 internal error.\n",
           QB_DEFAULT_DB);
 }
 

@@ -1,5 +1,8 @@
 /* tests/analysis/test_describe.c - qb_describe against numpy/scipy reference values
- * (tests/data/analysis/describe_ref.json, made by gen_describe_ref.py next to it). */
+ * (tests/data/analysis/describe_ref.json, made by gen_describe_ref.py next to it); qb_mad,
+ * qb_median_ci and qb_bootstrap_ci against tests/data/analysis/median_ci_ref.json (made by
+ * gen_compare_ref.py: scipy's median_abs_deviation and binomial distribution, and a Python
+ * re-implementation of the seeded bootstrap). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -102,11 +105,137 @@ static void test_describe__empty_is_refused(void **state) {
   assert_int_equal(qb_describe(&x, 0, &s, &err), QB_EINTERNAL);
 }
 
+/* A number of a reference case; null stands for NaN. */
+static double num(json_t *c, const char *key) {
+  json_t *v = json_object_get(c, key);
+  return json_is_null(v) || !v ? NAN : json_number_value(v);
+}
+
+/* The numbers of a JSON array into a malloc'd array the caller frees. */
+static double *load_array(json_t *a, size_t *n) {
+  *n = json_array_size(a);
+  double *x = malloc((*n ? *n : 1) * sizeof *x);
+  for (size_t i = 0; i < *n; i++) x[i] = json_number_value(json_array_get(a, i));
+  return x;
+}
+
+static void test_describe__mad_matches_scipy(void **state) {
+  (void)state;
+  json_t *ref = qbt_load_json(QB_TEST_DATA "/analysis/median_ci_ref.json");
+  assert_non_null(ref);
+  json_t *cases = json_object_get(ref, "mad"), *c;
+  assert_true(json_array_size(cases) >= 5);
+  size_t i;
+  json_array_foreach(cases, i, c) {
+    size_t n;
+    double *x = load_array(json_object_get(c, "x"), &n), mad;
+    qb_err err = QB_ERR_INIT;
+    assert_int_equal(qb_mad(x, n, &mad, &err), QB_OK);
+    assert_close(mad, num(c, "mad"), 1e-12);
+    free(x);
+  }
+  double mad, bad[2] = {1, NAN};
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_mad(bad, 0, &mad, &err), QB_EUSAGE);
+  assert_int_equal(qb_mad(bad, 2, &mad, &err), QB_EUSAGE);
+  json_decref(ref);
+}
+
+/* The order statistics chosen from binomial(n, 1/2), on x_i = 10 + 0.5 i. */
+static void test_describe__median_ci_matches_binomial(void **state) {
+  (void)state;
+  json_t *ref = qbt_load_json(QB_TEST_DATA "/analysis/median_ci_ref.json");
+  assert_non_null(ref);
+  json_t *cases = json_object_get(ref, "median_ci"), *c;
+  assert_true(json_array_size(cases) >= 50);
+  size_t i;
+  json_array_foreach(cases, i, c) {
+    size_t n = (size_t)json_integer_value(json_object_get(c, "n"));
+    double *x = malloc(n * sizeof *x), lo, hi;
+    for (size_t k = 0; k < n; k++) x[k] = 10.0 + 0.5 * (double)k;
+    qb_median_ci(x, n, num(c, "conf"), &lo, &hi);
+    double want_lo = num(c, "lo"), want_hi = num(c, "hi");
+    if (!((lo == want_lo && hi == want_hi) || (isnan(lo) && isnan(want_lo) && isnan(hi))))
+      fail_msg("n %zu conf %g: [%g, %g], want [%g, %g]", n, num(c, "conf"), lo, hi, want_lo,
+               want_hi);
+    free(x);
+  }
+  double lo, hi, x[3] = {1, 2, 3};
+  qb_median_ci(x, 0, 0.95, &lo, &hi);
+  assert_true(isnan(lo) && isnan(hi));
+  qb_median_ci(x, 3, 1.0, &lo, &hi);
+  assert_true(isnan(lo) && isnan(hi));
+  json_decref(ref);
+}
+
+/* Statistics for the bootstrap tests: the type-7 median (reorders x) and the mean. */
+static double stat_median(double *x, size_t n) {
+  qb_sort_doubles(x, n);
+  return qb_quantile_sorted(x, n, 0.5);
+}
+
+static double stat_mean(double *x, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += x[i];
+  return s / (double)n;
+}
+
+/* The same intervals as the Python re-implementation of the generator and the resampling. */
+static void test_describe__bootstrap_matches_python(void **state) {
+  (void)state;
+  json_t *ref = qbt_load_json(QB_TEST_DATA "/analysis/median_ci_ref.json");
+  assert_non_null(ref);
+  json_t *cases = json_object_get(ref, "bootstrap"), *c;
+  assert_true(json_array_size(cases) >= 4);
+  size_t i;
+  json_array_foreach(cases, i, c) {
+    size_t n;
+    double *x = load_array(json_object_get(c, "x"), &n), lo, hi;
+    const char *stat = json_string_value(json_object_get(c, "statistic"));
+    qb_err err = QB_ERR_INIT;
+    assert_int_equal(
+        qb_bootstrap_ci(x, n, !strcmp(stat, "median") ? stat_median : stat_mean,
+                        (size_t)json_integer_value(json_object_get(c, "resamples")), num(c, "conf"),
+                        (unsigned long long)json_integer_value(json_object_get(c, "seed")), &lo,
+                        &hi, &err),
+        QB_OK);
+    assert_close(lo, num(c, "lo"), 1e-12);
+    assert_close(hi, num(c, "hi"), 1e-12);
+    free(x);
+  }
+  json_decref(ref);
+}
+
+/* Same seed, same interval (bit for bit); another seed, another interval; the caller's data is
+ * left alone; bad arguments are refused. */
+static void test_describe__bootstrap_seeded(void **state) {
+  (void)state;
+  double x[25], copy[25], a_lo, a_hi, b_lo, b_hi, c_lo, c_hi;
+  for (int i = 0; i < 25; i++) x[i] = copy[i] = (double)((i * 7919) % 101) / 10.0;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_bootstrap_ci(x, 25, stat_median, 500, 0.95, 1, &a_lo, &a_hi, &err), QB_OK);
+  assert_int_equal(qb_bootstrap_ci(x, 25, stat_median, 500, 0.95, 1, &b_lo, &b_hi, &err), QB_OK);
+  assert_int_equal(qb_bootstrap_ci(x, 25, stat_mean, 500, 0.95, 2, &c_lo, &c_hi, &err), QB_OK);
+  assert_true(a_lo == b_lo && a_hi == b_hi);
+  assert_int_equal(qb_bootstrap_ci(x, 25, stat_mean, 500, 0.95, 1, &b_lo, &b_hi, &err), QB_OK);
+  assert_true(b_lo != c_lo || b_hi != c_hi);
+  assert_true(a_lo <= a_hi && b_lo <= b_hi);
+  assert_memory_equal(x, copy, sizeof x);
+  assert_int_equal(qb_bootstrap_ci(x, 0, stat_mean, 500, 0.95, 1, &a_lo, &a_hi, &err), QB_EUSAGE);
+  assert_int_equal(qb_bootstrap_ci(x, 25, stat_mean, 0, 0.95, 1, &a_lo, &a_hi, &err), QB_EUSAGE);
+  assert_int_equal(qb_bootstrap_ci(x, 25, NULL, 10, 0.95, 1, &a_lo, &a_hi, &err), QB_EUSAGE);
+  assert_int_equal(qb_bootstrap_ci(x, 25, stat_mean, 10, 1.0, 1, &a_lo, &a_hi, &err), QB_EUSAGE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_describe__matches_scipy),
       cmocka_unit_test(test_describe__sort_matches_qsort),
       cmocka_unit_test(test_describe__empty_is_refused),
+      cmocka_unit_test(test_describe__mad_matches_scipy),
+      cmocka_unit_test(test_describe__median_ci_matches_binomial),
+      cmocka_unit_test(test_describe__bootstrap_matches_python),
+      cmocka_unit_test(test_describe__bootstrap_seeded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,586 @@
+/* api/compare.c - comparing two runs: matching, tests, FDR, noise, severity, verdicts. */
+#include "api/compare.h"
+
+#include <fnmatch.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis/describe.h"
+#include "analysis/fdr.h"
+#include "analysis/mwu.h"
+#include "analysis/shift.h"
+#include "analysis/ttest.h"
+
+#define CONF 0.95 /* confidence of every interval shown */
+
+static const char *const SEVERITY[] = {"none", "minor", "moderate", "major", "critical"};
+static const char *const VERDICT[] = {"unchanged", "regression", "improvement", "added", "removed"};
+
+const char *qb_severity_name(qb_severity s) {
+  return (unsigned)s < 5 ? SEVERITY[s] : "unknown";
+}
+
+int qb_severity_parse(const char *name, qb_severity *out) {
+  for (int i = 0; i < 5; i++)
+    if (!strcmp(name, SEVERITY[i])) {
+      *out = (qb_severity)i;
+      return QB_OK;
+    }
+  return QB_EUSAGE;
+}
+
+const char *qb_verdict_name(qb_verdict v) {
+  return (unsigned)v < 5 ? VERDICT[v] : "unknown";
+}
+
+/* ---- settings ---------------------------------------------------------------------------- */
+
+void qb_compare_settings_default(qb_compare_settings *out) {
+  out->alpha = 0.05;
+  out->threshold = 1.0;
+  out->moderate = 5.0;
+  out->major = 10.0;
+  out->critical = 25.0;
+  out->noise_runs = 5;
+}
+
+/* The field of s a setting key names, or NULL. */
+static double *setting_field(qb_compare_settings *s, const char *key) {
+  if (!strcmp(key, "alpha")) return &s->alpha;
+  if (!strcmp(key, "threshold")) return &s->threshold;
+  if (!strcmp(key, "moderate")) return &s->moderate;
+  if (!strcmp(key, "major")) return &s->major;
+  if (!strcmp(key, "critical")) return &s->critical;
+  if (!strcmp(key, "noise_runs")) return &s->noise_runs;
+  return NULL;
+}
+
+int qb_compare_setting_check(const char *key, double value, qb_err *err) {
+  qb_compare_settings s;
+  if (!setting_field(&s, key))
+    return qb_err_set(err, QB_EUSAGE,
+                      "unknown setting '%s' (alpha, threshold, moderate, major, critical, "
+                      "noise_runs)",
+                      key);
+  if (isnan(value) || isinf(value))
+    return qb_err_set(err, QB_EUSAGE, "setting %s: not a finite number", key);
+  if (!strcmp(key, "alpha") && !(value > 0 && value < 1))
+    return qb_err_set(err, QB_EUSAGE, "setting alpha: %g is not in (0, 1)", value);
+  if (!strcmp(key, "noise_runs") && !(value >= 2 && value == floor(value)))
+    return qb_err_set(err, QB_EUSAGE, "setting noise_runs: %g is not a whole number >= 2", value);
+  if (value < 0) return qb_err_set(err, QB_EUSAGE, "setting %s: %g is negative", key, value);
+  return QB_OK;
+}
+
+void qb_compare_settings_for(const qb_setting *rows, size_t n, const char *project,
+                             const char *bench, qb_compare_settings *out) {
+  qb_compare_settings_default(out);
+  static const char *const KEYS[] = {"alpha", "threshold", "moderate",
+                                     "major", "critical",  "noise_runs"};
+  /* For every key, the matching row with the highest score wins: a project's own rows beat
+   * every-project rows, and within those a longer glob beats a shorter one (no glob = 0). */
+  for (size_t k = 0; k < sizeof KEYS / sizeof KEYS[0]; k++) {
+    long best = -1;
+    double value = 0;
+    for (size_t i = 0; i < n; i++) {
+      const qb_setting *r = &rows[i];
+      if (strcmp(r->key, KEYS[k]) != 0) continue;
+      int mine = *r->project != '\0';
+      if (mine && (!project || strcmp(r->project, project) != 0)) continue;
+      size_t len = strlen(r->bench_glob);
+      if (len && (!bench || fnmatch(r->bench_glob, bench, 0) != 0)) continue;
+      long score = (mine ? 1L << 20 : 0) + (long)len;
+      if (score >= best) {
+        best = score;
+        value = r->value;
+      }
+    }
+    if (best >= 0) *setting_field(out, KEYS[k]) = value;
+  }
+}
+
+/* ---- building rows ----------------------------------------------------------------------- */
+
+/* A result of a loaded run with its benchmark name, for matching base against head. */
+typedef struct result_ref {
+  const qb_bench *bench;
+  const qb_result *res;
+  int used; /* matched by a head result */
+} result_ref;
+
+static int cmp_ref(const void *a, const void *b) {
+  const result_ref *x = a, *y = b;
+  int c = strcmp(x->bench->name, y->bench->name);
+  return c ? c : strcmp(x->res->metric, y->res->metric);
+}
+
+/* Every result of run that passes the filters, in run order (*out malloc'd, caller frees). */
+static int collect(const qb_run *run, const qb_compare_opts *o, result_ref **out, size_t *n,
+                   qb_err *err) {
+  size_t total = 0, k = 0;
+  for (size_t i = 0; i < run->n_benches; i++) total += run->benches[i].n_results;
+  *out = calloc(total ? total : 1, sizeof **out);
+  if (!*out) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  for (size_t i = 0; i < run->n_benches; i++) {
+    const qb_bench *b = &run->benches[i];
+    if (o->bench_glob && fnmatch(o->bench_glob, b->name, 0) != 0) continue;
+    for (size_t j = 0; j < b->n_results; j++) {
+      if (o->metric && strcmp(o->metric, b->results[j].metric) != 0) continue;
+      (*out)[k++] = (result_ref){b, &b->results[j], 0};
+    }
+  }
+  *n = k;
+  return QB_OK;
+}
+
+/* The metric names of run, comma separated, for "not in run" messages. */
+static void metric_names(const qb_run *run, char *buf, size_t n) {
+  size_t at = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < run->n_benches; i++)
+    for (size_t j = 0; j < run->benches[i].n_results; j++) {
+      const char *m = run->benches[i].results[j].metric;
+      if (strstr(buf, m)) continue;
+      int w = snprintf(buf + at, n - at, "%s%s", at ? ", " : "", m);
+      if (w < 0 || (size_t)w >= n - at) return;
+      at += (size_t)w;
+    }
+}
+
+static int run_has_metric(const qb_run *run, const char *metric) {
+  for (size_t i = 0; i < run->n_benches; i++)
+    for (size_t j = 0; j < run->benches[i].n_results; j++)
+      if (!strcmp(run->benches[i].results[j].metric, metric)) return 1;
+  return 0;
+}
+
+/* Fill one side from a stored result; sorted gets a sorted copy of the samples (or NULL). */
+static int fill_side(const qb_result *r, qb_compare_side *side, double **sorted, qb_err *err) {
+  const qb_stats *x = &r->stats;
+  side->present = 1;
+  side->n = x->n >= 0 ? x->n : (int64_t)r->n_samples;
+  side->n_samples = r->n_samples;
+  side->median = x->median;
+  side->mean = x->mean;
+  side->stddev = x->stddev;
+  side->ci_lo = side->ci_hi = NAN;
+  *sorted = NULL;
+  if (!isnan(x->median)) {
+    side->centre = x->median;
+    side->centre_kind = "median";
+  } else if (!isnan(x->mean)) {
+    side->centre = x->mean;
+    side->centre_kind = "mean";
+  } else {
+    side->centre = x->estimate;
+    side->centre_kind = "estimate";
+    side->ci_lo = x->ci_lo;
+    side->ci_hi = x->ci_hi;
+  }
+  if (r->n_samples) {
+    double *s = malloc(r->n_samples * sizeof *s);
+    if (!s) return qb_err_set(err, QB_ENOMEM, "out of memory");
+    memcpy(s, r->samples, r->n_samples * sizeof *s);
+    qb_sort_doubles(s, r->n_samples);
+    if (!strcmp(side->centre_kind, "median"))
+      qb_median_ci(s, r->n_samples, CONF, &side->ci_lo, &side->ci_hi);
+    *sorted = s;
+  }
+  return QB_OK;
+}
+
+/* log10 of the number of ways to choose k of n. */
+static double log10_choose(double n, double k) {
+  return (lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)) / log(10.0);
+}
+
+/* Run the test that the two sides allow and fill p, shift and the test name; bs and hs are the
+ * sorted raw samples of base and head, or NULL. */
+static int test_row(qb_compare_row *row, const qb_result *b, const qb_result *h, const double *bs,
+                    const double *hs, qb_err *err) {
+  int rc;
+  row->p_value = row->p_adjusted = NAN;
+  row->shift = row->shift_lo = row->shift_hi = NAN;
+  row->test = "none";
+  if (bs && hs) {
+    qb_mwu_result m;
+    qb_shift sh;
+    if ((rc = qb_mwu_sorted(bs, b->n_samples, hs, h->n_samples, &m, err)) ||
+        (rc = qb_hodges_lehmann_sorted(bs, b->n_samples, hs, h->n_samples, CONF, &sh, err)))
+      return rc;
+    row->test = "mann-whitney-u";
+    row->p_value = m.p;
+    row->exact = m.exact;
+    row->shift = sh.estimate;
+    row->shift_lo = sh.lo;
+    row->shift_hi = sh.hi;
+    /* the smallest two-sided p any arrangement can give: 2 / C(n1 + n2, n1) */
+    double n1 = (double)b->n_samples, n2 = (double)h->n_samples;
+    double lmin = log10(2.0) - log10_choose(n1 + n2, n1);
+    if (lmin > log10(row->alpha))
+      row->note = "too few samples: this test cannot reach significance at this alpha";
+    return QB_OK;
+  }
+  const qb_stats *x = &b->stats, *y = &h->stats;
+  if (x->n >= 2 && y->n >= 2 && !isnan(x->mean) && !isnan(y->mean) && !isnan(x->stddev) &&
+      !isnan(y->stddev)) {
+    qb_welch_result w;
+    if ((rc =
+             qb_welch((double)x->n, x->mean, x->stddev, (double)y->n, y->mean, y->stddev, &w, err)))
+      return rc;
+    row->test = "welch-t";
+    row->p_value = w.p;
+    row->shift = y->mean - x->mean;
+    return QB_OK;
+  }
+  row->note = "no test possible: the runs give neither raw samples nor n, mean and stddev";
+  return QB_OK;
+}
+
+/* The centre of a history point: median, else mean, else estimate. */
+static double point_centre(const qb_history_point *p) {
+  return !isnan(p->median) ? p->median : !isnan(p->mean) ? p->mean : p->estimate;
+}
+
+/* Run-to-run noise band in percent from the centres of earlier runs: with sigma = 1.4826 *
+ * MAD(log centres), the band is exp(2 * sqrt(2) * sigma) - 1 (a difference of two runs from the
+ * same distribution stays inside it about 95% of the time). NAN when fewer than need runs. */
+static double noise_band(const qb_history_point *pts, size_t n, double need, int *used) {
+  double logs[64];
+  size_t k = 0;
+  for (size_t i = 0; i < n && k < 64; i++) {
+    double c = point_centre(&pts[i]);
+    if (c > 0 && isfinite(c)) logs[k++] = log(c);
+  }
+  *used = (int)k;
+  if ((double)k < need || k < 2) return NAN;
+  double mad;
+  if (qb_mad(logs, k, &mad, NULL)) return NAN;
+  double sigma = 1.4826 * mad;
+  return (exp(2.0 * sqrt(2.0) * sigma) - 1.0) * 100.0;
+}
+
+/* Severity of a significant change of |pct| percent. */
+static qb_severity severity_of(double pct, const qb_compare_settings *s) {
+  double a = fabs(pct);
+  if (a >= s->critical) return QB_SEV_CRITICAL;
+  if (a >= s->major) return QB_SEV_MAJOR;
+  if (a >= s->moderate) return QB_SEV_MODERATE;
+  return QB_SEV_MINOR;
+}
+
+static int row_strings(qb_compare_row *row, const qb_bench *b, const qb_result *r, qb_err *err) {
+  row->benchmark = strdup(b->name);
+  row->metric = strdup(r->metric);
+  row->unit = strdup(r->unit);
+  row->higher_is_better = r->direction == QB_HIGHER_IS_BETTER;
+  if (!row->benchmark || !row->metric || !row->unit)
+    return qb_err_set(err, QB_ENOMEM, "out of memory");
+  return QB_OK;
+}
+
+/* History points of (bench, metric) inside the sorted array h[0..n): *first and *count. */
+static void history_range(const qb_history_point *h, size_t n, const char *bench,
+                          const char *metric, size_t *first, size_t *count) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(h[mid].bench, bench);
+    if (!c) c = strcmp(h[mid].metric, metric);
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  size_t end = lo;
+  while (end < n && !strcmp(h[end].bench, bench) && !strcmp(h[end].metric, metric)) end++;
+  *first = lo;
+  *count = end - lo;
+}
+
+/* The work of one row that can run on any thread: both sides, the test, the change. */
+typedef struct row_job {
+  qb_compare_row *row;
+  const qb_result *bres, *hres; /* NULL for an added / removed row */
+  qb_compare_settings st;
+  int rc;
+  qb_err err;
+} row_job;
+
+static void do_job(row_job *job) {
+  qb_compare_row *row = job->row;
+  double *bs = NULL, *hs = NULL;
+  if (job->bres && (job->rc = fill_side(job->bres, &row->base, &bs, &job->err))) goto done;
+  if (job->hres && (job->rc = fill_side(job->hres, &row->head, &hs, &job->err))) goto done;
+  if (!job->bres || !job->hres) goto done;
+  if ((job->rc = test_row(row, job->bres, job->hres, bs, hs, &job->err))) goto done;
+  if (row->base.centre != 0 && isfinite(row->base.centre) && isfinite(row->head.centre))
+    row->change_pct = (row->head.centre / row->base.centre - 1.0) * 100.0;
+done:
+  free(bs);
+  free(hs);
+}
+
+typedef struct job_queue {
+  row_job *jobs;
+  size_t n;
+  atomic_size_t next;
+} job_queue;
+
+static void *job_worker(void *arg) {
+  job_queue *q = arg;
+  size_t i;
+  while ((i = atomic_fetch_add(&q->next, 1)) < q->n) do_job(&q->jobs[i]);
+  return NULL;
+}
+
+/* Run every job, on up to one thread per online CPU (at most 8); the first failing job's error
+ * is returned. */
+static int run_jobs(row_job *jobs, size_t n, qb_err *err) {
+  job_queue q = {jobs, n, 0};
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t n_threads = cpus > 1 ? (size_t)(cpus < 8 ? cpus : 8) : 1;
+  if (n_threads > n / 16 + 1) n_threads = n / 16 + 1; /* small compares stay on this thread */
+  pthread_t tids[8];
+  size_t started = 0;
+  for (; started + 1 < n_threads; started++)
+    if (pthread_create(&tids[started], NULL, job_worker, &q) != 0) break;
+  job_worker(&q);
+  for (size_t t = 0; t < started; t++) pthread_join(tids[t], NULL);
+  for (size_t i = 0; i < n; i++)
+    if (jobs[i].rc) {
+      if (err) *err = jobs[i].err;
+      return jobs[i].rc;
+    }
+  return QB_OK;
+}
+
+void qb_compare_free(qb_compare *c) {
+  if (!c) return;
+  for (size_t i = 0; i < c->n_rows; i++) {
+    free(c->rows[i].benchmark);
+    free(c->rows[i].metric);
+    free(c->rows[i].unit);
+  }
+  free(c->rows);
+  qb_run_info_dispose(&c->base);
+  qb_run_info_dispose(&c->head);
+  free(c);
+}
+
+int qb_compare_runs(qb_store *s, const char *base_ref, const char *head_ref,
+                    const qb_compare_opts *opts, qb_compare **out, qb_err *err) {
+  qb_compare_opts none = QB_COMPARE_OPTS_INIT;
+  const qb_compare_opts *o = opts ? opts : &none;
+  qb_compare *c = calloc(1, sizeof *c);
+  qb_run *base = NULL, *head = NULL;
+  result_ref *br = NULL, *hr = NULL;
+  qb_history_point *hist = NULL;
+  qb_setting *settings = NULL;
+  double *pv = NULL, *ratios = NULL;
+  row_job *jobs = NULL;
+  size_t nb = 0, nh = 0, n_hist = 0, n_settings = 0;
+  int64_t base_id, head_id;
+  int rc;
+  *out = NULL;
+  if (!c) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  c->correction = "benjamini-hochberg";
+  if ((rc = qb_store_resolve_run(s, o->project, base_ref, &base_id, err)) ||
+      (rc = qb_store_resolve_run(s, o->project, head_ref, &head_id, err)) ||
+      (rc = qb_store_load_run(s, base_id, 1, &c->base, &base, err)) ||
+      (rc = qb_store_load_run(s, head_id, 1, &c->head, &head, err)))
+    goto done;
+  if (strcmp(c->base.project, c->head.project) != 0) {
+    rc = qb_err_set(err, QB_EUSAGE,
+                    "cannot compare runs of different projects: run %lld is in '%s', run %lld in "
+                    "'%s'",
+                    (long long)base_id, c->base.project, (long long)head_id, c->head.project);
+    goto done;
+  }
+  if (o->metric) {
+    char names[256];
+    const qb_run *miss = !run_has_metric(base, o->metric)   ? base
+                         : !run_has_metric(head, o->metric) ? head
+                                                            : NULL;
+    if (miss) {
+      metric_names(miss, names, sizeof names);
+      rc = qb_err_set(err, QB_ENOTFOUND, "metric '%s' is not in run %lld (it has: %s)", o->metric,
+                      (long long)(miss == base ? base_id : head_id), names);
+      goto done;
+    }
+  }
+  if ((rc = qb_store_settings(s, c->head.project, &settings, &n_settings, err)) ||
+      (rc = qb_store_history(s, head_id, base_id, o->history > 0 ? o->history : 20, &hist, &n_hist,
+                             err)) ||
+      (rc = collect(base, o, &br, &nb, err)) || (rc = collect(head, o, &hr, &nh, err)))
+    goto done;
+  qsort(br, nb, sizeof *br, cmp_ref);
+  qb_compare_settings defaults;
+  qb_compare_settings_for(settings, n_settings, c->head.project, NULL, &defaults);
+  c->alpha = isnan(o->alpha) ? defaults.alpha : o->alpha;
+  c->threshold = isnan(o->threshold) ? defaults.threshold : o->threshold;
+  if (!(c->rows = calloc(nb + nh + 1, sizeof *c->rows)) ||
+      !(pv = calloc(nb + nh + 1, sizeof *pv))) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  if (!(jobs = calloc(nb + nh + 1, sizeof *jobs))) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  /* 1. the rows, in head order (matched and added), then removed; their settings */
+  for (size_t i = 0; i < nh + nb; i++) {
+    const qb_bench *bench;
+    const qb_result *hres = NULL, *bres = NULL;
+    if (i < nh) {
+      bench = hr[i].bench;
+      hres = hr[i].res;
+      result_ref *m = bsearch(&hr[i], br, nb, sizeof *br, cmp_ref);
+      if (m) {
+        m->used = 1;
+        bres = m->res;
+      }
+    } else {
+      if (br[i - nh].used) continue;
+      bench = br[i - nh].bench;
+      bres = br[i - nh].res;
+    }
+    row_job *job = &jobs[c->n_rows];
+    qb_compare_row *row = &c->rows[c->n_rows++];
+    memset(job, 0, sizeof *job);
+    job->row = row;
+    job->bres = bres;
+    job->hres = hres;
+    if ((rc = row_strings(row, bench, hres ? hres : bres, err))) goto done;
+    qb_compare_settings_for(settings, n_settings, c->head.project, bench->name, &job->st);
+    row->alpha = isnan(o->alpha) ? job->st.alpha : o->alpha;
+    row->threshold_pct = isnan(o->threshold) ? job->st.threshold : o->threshold;
+    row->change_pct = row->p_value = row->p_adjusted = row->noise_pct = NAN;
+    row->shift = row->shift_lo = row->shift_hi = NAN;
+    row->test = "none";
+    if (!bres || !hres) row->verdict = bres ? QB_VERDICT_REMOVED : QB_VERDICT_ADDED;
+  }
+  /* 2. the statistics of every row, spread over the machine's cores */
+  if ((rc = run_jobs(jobs, c->n_rows, err))) goto done;
+  /* 3. noise bands from the history, and the size of each change */
+  for (size_t i = 0; i < c->n_rows; i++) {
+    qb_compare_row *row = &c->rows[i];
+    if (!jobs[i].bres || !jobs[i].hres) continue;
+    size_t first, count;
+    history_range(hist, n_hist, row->benchmark, row->metric, &first, &count);
+    row->noise_pct = noise_band(hist + first, count, jobs[i].st.noise_runs, &row->history_runs);
+    if (!isnan(row->noise_pct) && row->noise_pct > row->threshold_pct)
+      row->threshold_pct = row->noise_pct;
+    /* kept only if the FDR step below finds the change significant */
+    row->severity = severity_of(isnan(row->change_pct) ? 0 : row->change_pct, &jobs[i].st);
+  }
+  /* Benjamini-Hochberg across the rows that have a p-value */
+  for (size_t i = 0; i < c->n_rows; i++) pv[i] = c->rows[i].p_value;
+  if ((rc = qb_fdr_bh(pv, c->n_rows, pv, err))) goto done;
+  if (!(ratios = calloc(c->n_rows + 1, sizeof *ratios))) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  size_t n_ratios = 0;
+  for (size_t i = 0; i < c->n_rows; i++) {
+    qb_compare_row *row = &c->rows[i];
+    if (row->verdict == QB_VERDICT_ADDED) {
+      c->added++;
+      continue;
+    }
+    if (row->verdict == QB_VERDICT_REMOVED) {
+      c->removed++;
+      continue;
+    }
+    if (!c->geomean_metric) c->geomean_metric = row->metric; /* the first metric compared */
+    if (!strcmp(c->geomean_metric, row->metric) && row->base.centre > 0 && row->head.centre > 0)
+      ratios[n_ratios++] = row->head.centre / row->base.centre;
+    row->p_adjusted = pv[i];
+    if (!isnan(row->p_value)) c->n_tests++;
+    row->significant = !isnan(pv[i]) && pv[i] <= row->alpha;
+    if (row->significant && !isnan(row->change_pct) && fabs(row->change_pct) > row->threshold_pct) {
+      int worse = row->higher_is_better ? row->change_pct < 0 : row->change_pct > 0;
+      row->verdict = worse ? QB_VERDICT_REGRESSION : QB_VERDICT_IMPROVEMENT;
+    } else {
+      row->verdict = QB_VERDICT_UNCHANGED;
+      row->severity = QB_SEV_NONE;
+      if (row->significant && !row->note) row->note = "significant but within the noise threshold";
+    }
+    if (row->verdict == QB_VERDICT_REGRESSION) {
+      c->regressions++;
+      if (row->severity > c->worst_regression) c->worst_regression = row->severity;
+    } else if (row->verdict == QB_VERDICT_IMPROVEMENT) {
+      c->improvements++;
+    } else {
+      c->unchanged++;
+    }
+  }
+  double g = qb_geomean(ratios, n_ratios);
+  c->geomean_change_pct = isnan(g) ? NAN : (g - 1.0) * 100.0;
+  *out = c;
+  c = NULL;
+done:
+  qb_compare_free(c);
+  qb_run_free(base);
+  qb_run_free(head);
+  free(br);
+  free(hr);
+  free(pv);
+  free(ratios);
+  free(jobs);
+  qb_history_free(hist, n_hist);
+  qb_settings_free(settings, n_settings);
+  return rc;
+}
+
+/* ---- ordering ---------------------------------------------------------------------------- */
+
+/* By benchmark name, then metric (so that every order below is total and reproducible). */
+static int cmp_name(const void *a, const void *b) {
+  const qb_compare_row *x = a, *y = b;
+  int c = strcmp(x->benchmark, y->benchmark);
+  return c ? c : strcmp(x->metric, y->metric);
+}
+
+/* Largest |change| first; rows without a change last. */
+static int cmp_change(const void *a, const void *b) {
+  const qb_compare_row *x = a, *y = b;
+  double ax = isnan(x->change_pct) ? -1 : fabs(x->change_pct);
+  double ay = isnan(y->change_pct) ? -1 : fabs(y->change_pct);
+  int c = (ax < ay) - (ax > ay);
+  return c ? c : cmp_name(a, b);
+}
+
+/* Regressions first, then improvements, then the rest; worst severity, then largest change. */
+static int cmp_severity(const void *a, const void *b) {
+  const qb_compare_row *x = a, *y = b;
+  static const int rank[] = {[QB_VERDICT_REGRESSION] = 0,
+                             [QB_VERDICT_IMPROVEMENT] = 1,
+                             [QB_VERDICT_REMOVED] = 2,
+                             [QB_VERDICT_ADDED] = 3,
+                             [QB_VERDICT_UNCHANGED] = 4};
+  if (rank[x->verdict] != rank[y->verdict]) return rank[x->verdict] - rank[y->verdict];
+  if (x->severity != y->severity) return (int)y->severity - (int)x->severity;
+  return cmp_change(a, b);
+}
+
+int qb_compare_sort(qb_compare *c, const char *key, qb_err *err) {
+  if (!strcmp(key, "name")) {
+    qsort(c->rows, c->n_rows, sizeof *c->rows, cmp_name);
+    return QB_OK;
+  }
+  if (!strcmp(key, "change")) {
+    qsort(c->rows, c->n_rows, sizeof *c->rows, cmp_change);
+    return QB_OK;
+  }
+  if (!strcmp(key, "severity")) {
+    qsort(c->rows, c->n_rows, sizeof *c->rows, cmp_severity);
+    return QB_OK;
+  }
+  return qb_err_set(err, QB_EUSAGE, "--sort '%s': expected name, change or severity", key);
+}

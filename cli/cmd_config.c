@@ -1,0 +1,108 @@
+/* cli/cmd_config.c - `qbdb config`: the comparison settings stored in the database. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/compare.h"
+#include "cli/cli.h"
+
+const char cmd_config_help[] =
+    "usage: qbdb config set   [--db PATH] [--project P] [--benchmark GLOB] KEY VALUE\n"
+    "       qbdb config unset [--db PATH] [--project P] [--benchmark GLOB] KEY\n"
+    "       qbdb config list  [--db PATH] [--project P]\n"
+    "       qbdb config get   [--db PATH] [--project P] [--benchmark NAME]\n"
+    "\n"
+    "Settings of `qbdb compare`, stored in the database, for every project (no --project) or\n"
+    "one, and for every benchmark (no --benchmark) or those matching a glob. For each key the\n"
+    "most specific matching setting wins: a project's own beats every project's, and a longer\n"
+    "glob beats a shorter one. Flags of `qbdb compare` beat all settings.\n"
+    "\n"
+    "keys (defaults):\n"
+    "  alpha 0.05       significance level for Benjamini-Hochberg adjusted p-values\n"
+    "  threshold 1      smallest change that counts, in percent\n"
+    "  moderate 5       severity boundaries in percent: minor below moderate,\n"
+    "  major 10         moderate below major, major below critical,\n"
+    "  critical 25      critical from here up\n"
+    "  noise_runs 5     earlier runs needed before the run-to-run noise band is used\n"
+    "\n"
+    "`get` prints the effective values for a benchmark name (or for the project).\n"
+    "Exit codes: 0 ok, 2 usage (unknown key, value out of range), 4 unset of a missing setting\n"
+    "or no database, 5 database refused.\n";
+
+int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
+  const char *project = NULL, *glob = NULL, *pos[3] = {NULL, NULL, NULL};
+  int n_pos = 0, m, rc;
+  for (int i = 1; i < argc;) {
+    if ((m = qb_cli_opt(argc, argv, &i, "--project", &project, err)) ||
+        (m = qb_cli_opt(argc, argv, &i, "--benchmark", &glob, err))) {
+      if (m < 0) return m;
+    } else if (argv[i][0] != '-' && n_pos < 3) {
+      pos[n_pos++] = argv[i++];
+    } else {
+      return qb_cli_bad_arg("config", argv[i], err);
+    }
+  }
+  const char *verb = pos[0];
+  int want = !verb                                           ? -1
+             : !strcmp(verb, "set")                          ? 3
+             : !strcmp(verb, "unset")                        ? 2
+             : !strcmp(verb, "list") || !strcmp(verb, "get") ? 1
+                                                             : -1;
+  if (want < 0)
+    return qb_err_set(err, QB_EUSAGE,
+                      "config: expected set, unset, list or get (see: qbdb help "
+                      "config)");
+  if (n_pos != want)
+    return qb_err_set(err, QB_EUSAGE,
+                      "config %s: wrong number of arguments (see: qbdb help "
+                      "config)",
+                      verb);
+  double value = 0;
+  if (want == 3) {
+    char *end;
+    value = strtod(pos[2], &end);
+    if (!*pos[2] || *end)
+      return qb_err_set(err, QB_EUSAGE, "config set %s: '%s' is not a number", pos[1], pos[2]);
+  }
+  if ((want == 3 && (rc = qb_compare_setting_check(pos[1], value, err))) ||
+      (want == 2 && (rc = qb_compare_setting_check(pos[1], 0.5, err))))
+    return rc;
+  qb_store *store = NULL;
+  qb_setting *rows = NULL;
+  size_t n = 0;
+  qb_table t = {0};
+  rc = qb_store_open(&store, cli->db, want == 3 ? QB_STORE_CREATE : 0, err);
+  if (rc) goto done;
+  if (want == 3) {
+    rc = qb_store_setting_set(store, project ? project : "", glob ? glob : "", pos[1], value, err);
+  } else if (want == 2) {
+    rc = qb_store_setting_unset(store, project ? project : "", glob ? glob : "", pos[1], err);
+  } else if (!strcmp(verb, "list")) {
+    if ((rc = qb_store_settings(store, project, &rows, &n, err))) goto done;
+    static const char *const head[] = {"project", "benchmarks", "key", "value"};
+    if ((rc = qb_table_init(&t, 4, head, 1u << 3, err))) goto done;
+    for (size_t i = 0; i < n && !rc; i++) {
+      char v[32];
+      snprintf(v, sizeof v, "%g", rows[i].value);
+      const char *row[] = {*rows[i].project ? rows[i].project : "*",
+                           *rows[i].bench_glob ? rows[i].bench_glob : "*", rows[i].key, v};
+      rc = qb_table_add(&t, row, err);
+    }
+    if (!rc) {
+      if (n)
+        qb_table_print(&t, cli->out);
+      else
+        fprintf(cli->out, "no settings: the defaults apply (see: qbdb help config)\n");
+    }
+  } else { /* get */
+    if ((rc = qb_store_settings(store, project, &rows, &n, err))) goto done;
+    qb_compare_settings s;
+    qb_compare_settings_for(rows, n, project, glob, &s);
+    fprintf(cli->out, "alpha %g\nthreshold %g\nmoderate %g\nmajor %g\ncritical %g\nnoise_runs %g\n",
+            s.alpha, s.threshold, s.moderate, s.major, s.critical, s.noise_runs);
+  }
+done:
+  qb_table_dispose(&t);
+  qb_settings_free(rows, n);
+  qb_store_close(store);
+  return rc;
+}
