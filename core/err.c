@@ -67,6 +67,8 @@ const char *qb_rc_name(int code) {
       return "internal";
     case QB_EEXISTS:
       return "exists";
+    case QB_EREGRESSION:
+      return "regression";
     default:
       return "unknown";
   }
