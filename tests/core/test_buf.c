@@ -81,6 +81,7 @@ static void test_buf__err_prefix_keeps_one_line(void **state) {
   assert_int_equal(qb_err_prefix(&err, "file.json"), QB_EFORMAT);
   assert_string_equal(err.msg, "file.json: line one line two");
   assert_string_equal(qb_rc_name(QB_ENOTFOUND), "not_found");
+  assert_string_equal(qb_rc_name(QB_EREGRESSION), "regression");
 }
 
 int main(void) {
