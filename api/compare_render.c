@@ -105,6 +105,25 @@ static void tests_used(const qb_compare *c, char *buf, size_t n) {
            (mwu || welch) && none ? "; " : "", none ? "no test where only estimates exist" : "");
 }
 
+/* "note: NAME (METRIC): NOTE" lines for rows with a caveat (at most 10, then a count). */
+static int render_notes(const qb_compare *c, int only_changed, const char *prefix, qb_buf *out,
+                        qb_err *err) {
+  size_t shown = 0, more = 0;
+  int rc = QB_OK;
+  for (size_t i = 0; i < c->n_rows && !rc; i++) {
+    const qb_compare_row *r = &c->rows[i];
+    if (!r->note || (only_changed && r->verdict == QB_VERDICT_UNCHANGED)) continue;
+    if (shown++ < 10)
+      rc = qb_buf_printf(out, err, "%snote: %s (%s): %s\n", prefix, r->benchmark, r->metric,
+                         r->note);
+    else
+      more++;
+  }
+  if (!rc && more)
+    rc = qb_buf_printf(out, err, "%s(%zu more notes in --format json)\n", prefix, more);
+  return rc;
+}
+
 static int render_text(const qb_compare *c, int only_changed, int color, qb_buf *out, qb_err *err) {
   char bl[160], hl[160];
   run_label(&c->base, bl, sizeof bl);
@@ -184,9 +203,11 @@ static int render_text(const qb_compare *c, int only_changed, int color, qb_buf 
   if (rc) return rc;
   char tests[256];
   tests_used(c, tests, sizeof tests);
+  if ((rc = qb_buf_adds(out, "\n", err)) || (rc = render_notes(c, only_changed, "", out, err)))
+    return rc;
   return qb_buf_printf(
       out, err,
-      "\ntest: %s; Hodges-Lehmann shift with 95%% CI\n"
+      "test: %s; Hodges-Lehmann shift with 95%% CI\n"
       "significant: Benjamini-Hochberg adjusted p <= alpha %.3g over %zu comparisons, and |change| "
       "> max(threshold %.3g%%, the series' run-to-run noise band)\n"
       "%zu regression%s, %zu improvement%s, %zu unchanged, %zu added, %zu removed\n",
@@ -239,9 +260,11 @@ static int render_markdown(const qb_compare *c, int only_changed, qb_buf *out, q
   }
   char tests[256];
   tests_used(c, tests, sizeof tests);
+  if (!rc) rc = qb_buf_adds(out, "\n", err);
+  if (!rc) rc = render_notes(c, only_changed, "> ", out, err);
   if (!rc)
     rc = qb_buf_printf(out, err,
-                       "\n<sub>%s; Benjamini-Hochberg adjusted p ≤ %.3g; changes under max(%.3g%%, "
+                       "<sub>%s; Benjamini-Hochberg adjusted p ≤ %.3g; changes under max(%.3g%%, "
                        "run-to-run noise) count as unchanged.</sub>\n",
                        *tests ? tests : "no test", c->alpha, c->threshold);
   return rc;

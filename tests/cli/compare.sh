@@ -80,6 +80,20 @@ contains "$ERR" "alpha" "bad alpha"
 run 2 "$QBDB" config set speed 3
 contains "$ERR" "unknown setting 'speed'" "bad key"
 
+# too few samples: said plainly in every format
+printf '%s\n' '{"format":"qbdb-native","version":1,"project":"tiny","commit":"eeee0001","started_at":"2026-01-01T00:00:00Z"}' \
+  '{"name":"t","unit":"ns","samples":[100,101]}' >"$TMP/t1.jsonl"
+printf '%s\n' '{"format":"qbdb-native","version":1,"project":"tiny","commit":"eeee0002","started_at":"2026-01-02T00:00:00Z"}' \
+  '{"name":"t","unit":"ns","samples":[200,201]}' >"$TMP/t2.jsonl"
+run 0 "$QBDB" ingest "$TMP/t1.jsonl" "$TMP/t2.jsonl"
+run 0 "$QBDB" compare eeee0001 eeee0002
+contains "$OUT" "note: t (latency): too few samples" "text note"
+run 0 "$QBDB" compare --format json eeee0001 eeee0002
+close "$(jq '.rows[0].p_value' <<<"$OUT")" 0.3333333333333333 1e-12 "exact p of 2 vs 2"
+contains "$(jq -r '.rows[0].note' <<<"$OUT")" "too few samples" "json note"
+run 0 "$QBDB" compare --format markdown eeee0001 eeee0002
+contains "$OUT" "> note: t (latency): too few samples" "markdown note"
+
 # errors: different projects, unknown run, missing metric, bad options
 run 2 "$QBDB" compare aaaa cccc
 contains "$ERR" "different projects" "projects differ"
