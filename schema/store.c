@@ -81,6 +81,102 @@ void qb_settings_free(qb_setting *settings, size_t n) {
   free(settings);
 }
 
+int qb_store_begin(qb_store *s, qb_err *err) {
+  return s->ops->begin(s, err);
+}
+
+int qb_store_commit(qb_store *s, qb_err *err) {
+  return s->ops->commit(s, err);
+}
+
+void qb_store_rollback(qb_store *s) {
+  s->ops->rollback(s);
+}
+
+int qb_store_series_list(qb_store *s, const qb_series_filter *f, qb_series_info **out, size_t *n,
+                         qb_err *err) {
+  qb_series_filter none = QB_SERIES_FILTER_INIT;
+  return s->ops->series_list(s, f ? f : &none, out, n, err);
+}
+
+static void series_info_dispose(qb_series_info *x) {
+  free(x->project);
+  free(x->branch);
+  free(x->machine);
+  free(x->bench);
+  free(x->metric);
+  free(x->unit);
+}
+
+void qb_series_infos_free(qb_series_info *series, size_t n) {
+  for (size_t i = 0; i < n; i++) series_info_dispose(&series[i]);
+  free(series);
+}
+
+int qb_store_series_points(qb_store *s, int64_t series_id, qb_series_point **out, size_t *n,
+                           qb_err *err) {
+  return s->ops->series_points(s, series_id, out, n, err);
+}
+
+void qb_series_points_free(qb_series_point *points, size_t n) {
+  for (size_t i = 0; i < n; i++) free(points[i].commit_sha);
+  free(points);
+}
+
+int qb_store_regressions_replace(qb_store *s, int64_t series_id, const qb_regression *recs,
+                                 size_t n, qb_err *err) {
+  return s->ops->regressions_replace(s, series_id, recs, n, err);
+}
+
+int qb_store_regressions_list(qb_store *s, const qb_regression_filter *f, qb_regression **out,
+                              size_t *n, qb_err *err) {
+  qb_regression_filter none = QB_REGRESSION_FILTER_INIT;
+  return s->ops->regressions_list(s, f ? f : &none, out, n, err);
+}
+
+void qb_regressions_free(qb_regression *regs, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    qb_regression *r = &regs[i];
+    free(r->kind);
+    free(r->severity);
+    free(r->status);
+    free(r->note);
+    free(r->triaged_by);
+    free(r->commit_sha);
+    free(r->prev_commit_sha);
+    series_info_dispose(&r->series);
+  }
+  free(regs);
+}
+
+int qb_store_regression_triage(qb_store *s, int64_t id, const char *status, const char *note,
+                               const char *who, qb_err *err) {
+  return s->ops->regression_triage(s, id, status, note, who, err);
+}
+
+int qb_store_target_set(qb_store *s, const qb_target *t, int64_t *out_id, qb_err *err) {
+  return s->ops->target_set(s, t, out_id, err);
+}
+
+int qb_store_targets(qb_store *s, const char *project, qb_target **out, size_t *n, qb_err *err) {
+  return s->ops->targets(s, project, out, n, err);
+}
+
+int qb_store_target_rm(qb_store *s, int64_t id, qb_err *err) {
+  return s->ops->target_rm(s, id, err);
+}
+
+void qb_targets_free(qb_target *targets, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(targets[i].project);
+    free(targets[i].bench_glob);
+    free(targets[i].metric);
+    free(targets[i].op);
+    free(targets[i].unit);
+  }
+  free(targets);
+}
+
 void qb_run_info_dispose(qb_run_info *info) {
   if (!info) return;
   free(info->project);

@@ -115,6 +115,113 @@ int qb_store_setting_unset(qb_store *s, const char *project, const char *glob, c
                            qb_err *err);
 void qb_settings_free(qb_setting *settings, size_t n);
 
+/* Transactions around several calls (e.g. one detect over many series). Without them each
+ * write stands alone. */
+int qb_store_begin(qb_store *s, qb_err *err);
+int qb_store_commit(qb_store *s, qb_err *err);
+void qb_store_rollback(qb_store *s);
+
+/* A series (project x branch x machine x benchmark x metric) and what names it. */
+typedef struct qb_series_info {
+  int64_t id;
+  char *project, *branch, *machine, *bench, *metric, *unit;
+  int higher_is_better;
+} qb_series_info;
+
+typedef struct qb_series_filter {
+  const char *project, *branch, *machine, *metric; /* NULL: any */
+  const char *bench_glob;                          /* fnmatch(3) glob, NULL: any */
+  int64_t run_id; /* only series with a result in this run (0: any) */
+} qb_series_filter;
+
+#define QB_SERIES_FILTER_INIT                                                                      \
+  { NULL, NULL, NULL, NULL, NULL, 0 }
+
+/* Series matching f, ordered by project, branch, machine, benchmark, metric. Free with
+ * qb_series_infos_free(). */
+int qb_store_series_list(qb_store *s, const qb_series_filter *f, qb_series_info **out, size_t *n,
+                         qb_err *err);
+void qb_series_infos_free(qb_series_info *series, size_t n);
+
+/* One run's value in a series. */
+typedef struct qb_series_point {
+  int64_t run_id;
+  char *commit_sha;    /* NULL when unknown */
+  int64_t time;        /* commit time when known, else when the run started */
+  double value;        /* the result's median, else its mean, else the tool's estimate */
+  double ci_lo, ci_hi; /* the tool's interval of its estimate, NAN when none */
+  int64_t n;           /* samples behind the value (-1 unknown) */
+} qb_series_point;
+
+/* The points of series_id in time order (commit time, else start time; then start, id). Free
+ * with qb_series_points_free(). */
+int qb_store_series_points(qb_store *s, int64_t series_id, qb_series_point **out, size_t *n,
+                           qb_err *err);
+void qb_series_points_free(qb_series_point *points, size_t n);
+
+/* A change detected in a series, with its triage. */
+typedef struct qb_regression {
+  int64_t id, series_id, run_id, prev_run_id; /* prev_run_id 0: none */
+  char *kind;                                 /* "regression" or "improvement" */
+  char *severity;                             /* "none" .. "critical" */
+  char *status;                               /* "open", "acknowledged", "invalid", "fixed" */
+  char *note, *triaged_by;
+  double before, after, change_pct, p_value;
+  int64_t triaged_at, detected_at; /* QB_TIME_NONE when not triaged */
+  /* filled by qb_store_regressions_list, for display */
+  qb_series_info series;
+  char *commit_sha, *prev_commit_sha;
+  int64_t time;
+} qb_regression;
+
+/* Make the stored changes of series_id equal to recs[0..n) (their kind, severity, levels and p
+ * are written; id, status and triage fields of recs are ignored): a record at the same run
+ * keeps its status and triage; an open record no longer detected is deleted; a triaged one is
+ * kept. Call between qb_store_begin/commit to make a batch atomic. */
+int qb_store_regressions_replace(qb_store *s, int64_t series_id, const qb_regression *recs,
+                                 size_t n, qb_err *err);
+
+typedef struct qb_regression_filter {
+  const char *project; /* NULL: any */
+  const char *status;  /* NULL: any */
+  const char *kind;    /* NULL: any */
+  int min_severity;    /* 0 none .. 4 critical */
+  int64_t series_id;   /* 0: any */
+  int64_t limit;       /* <= 0: all */
+} qb_regression_filter;
+
+#define QB_REGRESSION_FILTER_INIT                                                                  \
+  { NULL, NULL, NULL, 0, 0, 0 }
+
+/* Stored changes, newest first (by the time of their run), worst severity first within a run.
+ * Free with qb_regressions_free(). */
+int qb_store_regressions_list(qb_store *s, const qb_regression_filter *f, qb_regression **out,
+                              size_t *n, qb_err *err);
+void qb_regressions_free(qb_regression *regs, size_t n);
+
+/* Set the status (and note, who, now) of change id; QB_ENOTFOUND when there is none. */
+int qb_store_regression_triage(qb_store *s, int64_t id, const char *status, const char *note,
+                               const char *who, qb_err *err);
+
+/* A performance budget. */
+typedef struct qb_target {
+  int64_t id;
+  char *project;    /* "" = every project */
+  char *bench_glob; /* fnmatch(3) glob */
+  char *metric;
+  char *op;     /* "<", "<=", ">", ">=" */
+  double value; /* in unit */
+  char *unit;   /* base unit */
+} qb_target;
+
+/* Insert or replace the target with the same project, glob, metric and op; *out_id its id. */
+int qb_store_target_set(qb_store *s, const qb_target *t, int64_t *out_id, qb_err *err);
+/* Targets for project (its own and every project's; NULL: all). Free with qb_targets_free(). */
+int qb_store_targets(qb_store *s, const char *project, qb_target **out, size_t *n, qb_err *err);
+/* Remove target id; QB_ENOTFOUND when there is none. */
+int qb_store_target_rm(qb_store *s, int64_t id, qb_err *err);
+void qb_targets_free(qb_target *targets, size_t n);
+
 /* Count rows of the main tables (for tests and `qbdb info`). */
 typedef struct qb_store_counts {
   int64_t projects, branches, machines, runs, benchmarks, metrics, results, samples;

@@ -22,6 +22,22 @@ typedef struct qb_store_ops {
                      double value, qb_err *err);
   int (*setting_unset)(qb_store *s, const char *project, const char *glob, const char *key,
                        qb_err *err);
+  int (*begin)(qb_store *s, qb_err *err);
+  int (*commit)(qb_store *s, qb_err *err);
+  void (*rollback)(qb_store *s);
+  int (*series_list)(qb_store *s, const qb_series_filter *f, qb_series_info **out, size_t *n,
+                     qb_err *err);
+  int (*series_points)(qb_store *s, int64_t series_id, qb_series_point **out, size_t *n,
+                       qb_err *err);
+  int (*regressions_replace)(qb_store *s, int64_t series_id, const qb_regression *recs, size_t n,
+                             qb_err *err);
+  int (*regressions_list)(qb_store *s, const qb_regression_filter *f, qb_regression **out,
+                          size_t *n, qb_err *err);
+  int (*regression_triage)(qb_store *s, int64_t id, const char *status, const char *note,
+                           const char *who, qb_err *err);
+  int (*target_set)(qb_store *s, const qb_target *t, int64_t *out_id, qb_err *err);
+  int (*targets)(qb_store *s, const char *project, qb_target **out, size_t *n, qb_err *err);
+  int (*target_rm)(qb_store *s, int64_t id, qb_err *err);
 } qb_store_ops;
 
 /* Every backend's store struct starts with this. */

@@ -49,6 +49,16 @@ enum {
   S_SETTINGS,
   S_SETTING_SET,
   S_SETTING_UNSET,
+  S_SERIES_LIST,
+  S_SERIES_POINTS,
+  S_REG_OF_SERIES,
+  S_REG_UPSERT,
+  S_REG_DELETE,
+  S_REG_LIST,
+  S_REG_TRIAGE,
+  S_TARGET_SET,
+  S_TARGETS,
+  S_TARGET_RM,
   S_COUNT_
 };
 
@@ -138,6 +148,53 @@ static const char *const SQL[S_COUNT_] = {
     [S_SETTING_SET] = "INSERT INTO setting(project, bench_glob, key, value) VALUES (:project, "
                       ":glob, :key, :value) ON CONFLICT (project, bench_glob, key) DO UPDATE "
                       "SET value = excluded.value",
+    [S_SERIES_LIST] =
+        "SELECT s.id, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction FROM series "
+        "s "
+        "JOIN branch b ON b.id = s.branch_id JOIN project p ON p.id = b.project_id JOIN machine m "
+        "ON m.id = s.machine_id JOIN benchmark bm ON bm.id = s.benchmark_id JOIN metric mt ON "
+        "mt.id = s.metric_id WHERE (:project IS NULL OR p.name = :project) AND (:branch IS NULL "
+        "OR b.name = :branch) AND (:machine IS NULL OR m.name = :machine) AND (:metric IS NULL OR "
+        "mt.name = :metric) AND (:glob IS NULL OR bm.name GLOB :glob) AND (:run = 0 OR EXISTS "
+        "(SELECT 1 FROM result x WHERE x.series_id = s.id AND x.run_id = :run)) "
+        "ORDER BY p.name, b.name, m.name, bm.name, mt.name",
+    [S_SERIES_POINTS] =
+        "SELECT r.id, r.commit_sha, coalesce(r.commit_time, r.started_at), coalesce(x.median, "
+        "x.mean, x.estimate), x.ci_lo, x.ci_hi, x.n FROM result x JOIN run r ON r.id = x.run_id "
+        "WHERE x.series_id = :series ORDER BY coalesce(r.commit_time, r.started_at), "
+        "r.started_at, r.id",
+    [S_REG_OF_SERIES] = "SELECT id, run_id, status FROM regression WHERE series_id = :series",
+    [S_REG_UPSERT] =
+        "INSERT INTO regression(series_id, run_id, prev_run_id, kind, before, after, change_pct, "
+        "p_value, severity, detected_at) VALUES (:series, :run, :prev, :kind, :before, :after, "
+        ":change, :p, :severity, :now) ON CONFLICT (series_id, run_id) DO UPDATE SET prev_run_id "
+        "= excluded.prev_run_id, kind = excluded.kind, before = excluded.before, after = "
+        "excluded.after, change_pct = excluded.change_pct, p_value = excluded.p_value, severity "
+        "= excluded.severity",
+    [S_REG_DELETE] = "DELETE FROM regression WHERE id = :id",
+    [S_REG_LIST] =
+        "SELECT g.id, g.series_id, g.run_id, coalesce(g.prev_run_id, 0), g.kind, g.severity, "
+        "g.status, g.note, g.triaged_by, g.before, g.after, g.change_pct, g.p_value, g.triaged_at, "
+        "g.detected_at, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "
+        "r.commit_sha, pr.commit_sha, coalesce(r.commit_time, r.started_at) AS t, CASE g.severity "
+        "WHEN 'none' THEN 0 WHEN 'minor' THEN 1 WHEN 'moderate' THEN 2 WHEN 'major' THEN 3 ELSE 4 "
+        "END AS sev FROM regression g JOIN series s ON s.id = g.series_id JOIN branch b ON b.id = "
+        "s.branch_id JOIN project p ON p.id = b.project_id JOIN machine m ON m.id = s.machine_id "
+        "JOIN benchmark bm ON bm.id = s.benchmark_id JOIN metric mt ON mt.id = s.metric_id JOIN "
+        "run r ON r.id = g.run_id LEFT JOIN run pr ON pr.id = g.prev_run_id WHERE (:project IS "
+        "NULL OR p.name = :project) AND (:status IS NULL OR g.status = :status) AND (:kind IS "
+        "NULL OR g.kind = :kind) AND (:series = 0 OR g.series_id = :series) AND sev >= :minsev "
+        "ORDER BY t DESC, g.run_id DESC, sev DESC, bm.name, mt.name LIMIT :limit",
+    [S_REG_TRIAGE] = "UPDATE regression SET status = :status, note = :note, triaged_by = :who, "
+                     "triaged_at = :now WHERE id = :id",
+    [S_TARGET_SET] =
+        "INSERT INTO target(project, bench_glob, metric, op, value, unit, created_at) VALUES "
+        "(:project, :glob, :metric, :op, :value, :unit, :now) ON CONFLICT (project, bench_glob, "
+        "metric, op) DO UPDATE SET value = excluded.value, unit = excluded.unit RETURNING id",
+    [S_TARGETS] = "SELECT id, project, bench_glob, metric, op, value, unit FROM target WHERE "
+                  ":project IS NULL OR project = '' OR project = :project ORDER BY project, "
+                  "bench_glob, metric, op",
+    [S_TARGET_RM] = "DELETE FROM target WHERE id = :id",
     [S_SETTING_UNSET] =
         "DELETE FROM setting WHERE project = :project AND bench_glob = :glob AND key = :key",
 };
@@ -826,9 +883,334 @@ static int sq_setting_unset(qb_store *base, const char *project, const char *glo
   return sq_setting_write(base, S_SETTING_UNSET, project, glob, key, 0, err);
 }
 
+/* Make room for one more element of elem bytes in *arr (n used, *cap allocated). */
+static int grow(void **arr, size_t *cap, size_t n, size_t elem, qb_err *err) {
+  if (n < *cap) return QB_OK;
+  size_t nc = *cap ? *cap * 2 : 16;
+  void *p = realloc(*arr, nc * elem);
+  if (!p) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  *arr = p;
+  *cap = nc;
+  return QB_OK;
+}
+
+static int sq_begin(qb_store *base, qb_err *err) {
+  return exec(SQ(base), "BEGIN IMMEDIATE", err);
+}
+
+static int sq_commit(qb_store *base, qb_err *err) {
+  return exec(SQ(base), "COMMIT", err);
+}
+
+static void sq_rollback(qb_store *base) {
+  sqlite3_exec(SQ(base)->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Fill a series info from columns first.. of a row (id, project, branch, machine, bench,
+ * metric, unit, direction). 0, or QB_ENOMEM. */
+static int read_series(sqlite3_stmt *st, int first, qb_series_info *x, qb_err *err) {
+  x->id = sqlite3_column_int64(st, first);
+  x->project = col_text(st, first + 1);
+  x->branch = col_text(st, first + 2);
+  x->machine = col_text(st, first + 3);
+  x->bench = col_text(st, first + 4);
+  x->metric = col_text(st, first + 5);
+  x->unit = col_text(st, first + 6);
+  x->higher_is_better = sqlite3_column_int(st, first + 7) == QB_HIGHER_IS_BETTER;
+  if (!x->project || !x->branch || !x->machine || !x->bench || !x->metric || !x->unit)
+    return qb_err_set(err, QB_ENOMEM, "out of memory");
+  return QB_OK;
+}
+
+static int sq_series_list(qb_store *base, const qb_series_filter *f, qb_series_info **out,
+                          size_t *n_out, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  qb_series_info *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = stmt(s, S_SERIES_LIST, &st, err), step;
+  *out = NULL;
+  *n_out = 0;
+  if (rc) return rc;
+  b_text(st, ":project", f->project);
+  b_text(st, ":branch", f->branch);
+  b_text(st, ":machine", f->machine);
+  b_text(st, ":metric", f->metric);
+  b_text(st, ":glob", f->bench_glob);
+  b_int(st, ":run", f->run_id);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
+    memset(&arr[n], 0, sizeof *arr);
+    if ((rc = read_series(st, 0, &arr[n++], err))) goto done;
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "series", err);
+done:
+  sqlite3_reset(st);
+  if (rc) {
+    qb_series_infos_free(arr, n);
+    return rc;
+  }
+  *out = arr;
+  *n_out = n;
+  return QB_OK;
+}
+
+static int sq_series_points(qb_store *base, int64_t series_id, qb_series_point **out, size_t *n_out,
+                            qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  qb_series_point *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = stmt(s, S_SERIES_POINTS, &st, err), step;
+  *out = NULL;
+  *n_out = 0;
+  if (rc) return rc;
+  b_int(st, ":series", series_id);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
+    qb_series_point *p = &arr[n++];
+    p->run_id = sqlite3_column_int64(st, 0);
+    p->commit_sha = col_text(st, 1);
+    p->time = sqlite3_column_int64(st, 2);
+    p->value = col_real(st, 3);
+    p->ci_lo = col_real(st, 4);
+    p->ci_hi = col_real(st, 5);
+    p->n = col_opt_int(st, 6, -1);
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "series points", err);
+done:
+  sqlite3_reset(st);
+  if (rc) {
+    qb_series_points_free(arr, n);
+    return rc;
+  }
+  *out = arr;
+  *n_out = n;
+  return QB_OK;
+}
+
+static int sq_regressions_replace(qb_store *base, int64_t series_id, const qb_regression *recs,
+                                  size_t n, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  int64_t *stale = NULL;
+  size_t n_stale = 0, cap = 0;
+  int rc = stmt(s, S_REG_OF_SERIES, &st, err), step;
+  if (rc) return rc;
+  /* open records whose run is no longer a change point go */
+  b_int(st, ":series", series_id);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t run = sqlite3_column_int64(st, 1);
+    const char *status = (const char *)sqlite3_column_text(st, 2);
+    int found = 0;
+    for (size_t i = 0; i < n && !found; i++) found = recs[i].run_id == run;
+    if (found || !status || strcmp(status, "open") != 0) continue;
+    if ((rc = grow((void **)&stale, &cap, n_stale, sizeof *stale, err))) goto done;
+    stale[n_stale++] = sqlite3_column_int64(st, 0);
+  }
+  sqlite3_reset(st);
+  if (step != SQLITE_DONE) {
+    rc = sq_fail(s, QB_EINTERNAL, "regressions", err);
+    goto done;
+  }
+  for (size_t i = 0; i < n_stale; i++) {
+    if ((rc = stmt(s, S_REG_DELETE, &st, err))) goto done;
+    b_int(st, ":id", stale[i]);
+    if ((rc = step_insert(s, st, NULL, err))) goto done;
+  }
+  int64_t now = qb_time_now();
+  for (size_t i = 0; i < n; i++) {
+    const qb_regression *r = &recs[i];
+    if ((rc = stmt(s, S_REG_UPSERT, &st, err))) goto done;
+    b_int(st, ":series", series_id);
+    b_int(st, ":run", r->run_id);
+    b_opt_int(st, ":prev", r->prev_run_id, 1);
+    b_text(st, ":kind", r->kind);
+    b_real(st, ":before", r->before);
+    b_real(st, ":after", r->after);
+    b_real(st, ":change", r->change_pct);
+    b_real(st, ":p", r->p_value);
+    b_text(st, ":severity", r->severity);
+    b_int(st, ":now", now);
+    if ((rc = step_insert(s, st, NULL, err))) goto done;
+  }
+done:
+  free(stale);
+  return rc;
+}
+
+static int sq_regressions_list(qb_store *base, const qb_regression_filter *f, qb_regression **out,
+                               size_t *n_out, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  qb_regression *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = stmt(s, S_REG_LIST, &st, err), step;
+  *out = NULL;
+  *n_out = 0;
+  if (rc) return rc;
+  b_text(st, ":project", f->project);
+  b_text(st, ":status", f->status);
+  b_text(st, ":kind", f->kind);
+  b_int(st, ":series", f->series_id);
+  b_int(st, ":minsev", f->min_severity);
+  b_int(st, ":limit", f->limit > 0 ? f->limit : -1);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
+    qb_regression *r = &arr[n++];
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    r->series_id = sqlite3_column_int64(st, 1);
+    r->run_id = sqlite3_column_int64(st, 2);
+    r->prev_run_id = sqlite3_column_int64(st, 3);
+    r->kind = col_text(st, 4);
+    r->severity = col_text(st, 5);
+    r->status = col_text(st, 6);
+    r->note = col_text(st, 7);
+    r->triaged_by = col_text(st, 8);
+    r->before = col_real(st, 9);
+    r->after = col_real(st, 10);
+    r->change_pct = col_real(st, 11);
+    r->p_value = col_real(st, 12);
+    r->triaged_at = col_opt_int(st, 13, QB_TIME_NONE);
+    r->detected_at = col_opt_int(st, 14, QB_TIME_NONE);
+    /* the series it belongs to, for display */
+    r->series.id = r->series_id;
+    r->series.project = col_text(st, 15);
+    r->series.branch = col_text(st, 16);
+    r->series.machine = col_text(st, 17);
+    r->series.bench = col_text(st, 18);
+    r->series.metric = col_text(st, 19);
+    r->series.unit = col_text(st, 20);
+    r->series.higher_is_better = sqlite3_column_int(st, 21) == QB_HIGHER_IS_BETTER;
+    r->commit_sha = col_text(st, 22);
+    r->prev_commit_sha = col_text(st, 23);
+    r->time = sqlite3_column_int64(st, 24);
+    if (!r->kind || !r->severity || !r->status || !r->series.bench) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "regressions", err);
+done:
+  sqlite3_reset(st);
+  if (rc) {
+    qb_regressions_free(arr, n);
+    return rc;
+  }
+  *out = arr;
+  *n_out = n;
+  return QB_OK;
+}
+
+static int sq_regression_triage(qb_store *base, int64_t id, const char *status, const char *note,
+                                const char *who, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, S_REG_TRIAGE, &st, err);
+  if (rc) return rc;
+  b_text(st, ":status", status);
+  b_text(st, ":note", note);
+  b_text(st, ":who", who);
+  b_int(st, ":now", qb_time_now());
+  b_int(st, ":id", id);
+  if ((rc = step_insert(s, st, NULL, err))) return rc;
+  if (sqlite3_changes(s->db) == 0)
+    return qb_err_set(err, QB_ENOTFOUND, "no regression with id %lld", (long long)id);
+  return QB_OK;
+}
+
+static int sq_target_set(qb_store *base, const qb_target *t, int64_t *out_id, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  int found, rc = stmt(s, S_TARGET_SET, &st, err);
+  if (rc) return rc;
+  b_text(st, ":project", t->project ? t->project : "");
+  b_text(st, ":glob", t->bench_glob);
+  b_text(st, ":metric", t->metric);
+  b_text(st, ":op", t->op);
+  sqlite3_bind_double(st, pidx(st, ":value"), t->value);
+  b_text(st, ":unit", t->unit);
+  b_int(st, ":now", qb_time_now());
+  rc = step_id(s, st, out_id, &found, err);
+  sqlite3_reset(st);
+  return rc;
+}
+
+static int sq_targets(qb_store *base, const char *project, qb_target **out, size_t *n_out,
+                      qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  qb_target *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = stmt(s, S_TARGETS, &st, err), step;
+  *out = NULL;
+  *n_out = 0;
+  if (rc) return rc;
+  b_text(st, ":project", project);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
+    qb_target *t = &arr[n++];
+    t->id = sqlite3_column_int64(st, 0);
+    t->project = col_text(st, 1);
+    t->bench_glob = col_text(st, 2);
+    t->metric = col_text(st, 3);
+    t->op = col_text(st, 4);
+    t->value = sqlite3_column_double(st, 5);
+    t->unit = col_text(st, 6);
+    if (!t->project || !t->bench_glob || !t->metric || !t->op || !t->unit) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "targets", err);
+done:
+  sqlite3_reset(st);
+  if (rc) {
+    qb_targets_free(arr, n);
+    return rc;
+  }
+  *out = arr;
+  *n_out = n;
+  return QB_OK;
+}
+
+static int sq_target_rm(qb_store *base, int64_t id, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, S_TARGET_RM, &st, err);
+  if (rc) return rc;
+  b_int(st, ":id", id);
+  if ((rc = step_insert(s, st, NULL, err))) return rc;
+  if (sqlite3_changes(s->db) == 0)
+    return qb_err_set(err, QB_ENOTFOUND, "no target with id %lld", (long long)id);
+  return QB_OK;
+}
+
 static const qb_store_ops SQLITE_OPS = {
-    "sqlite",    sq_close,  sq_schema_version, sq_insert_run, sq_list_runs,   sq_resolve_run,
-    sq_load_run, sq_counts, sq_history,        sq_settings,   sq_setting_set, sq_setting_unset,
+    .name = "sqlite",
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .insert_run = sq_insert_run,
+    .list_runs = sq_list_runs,
+    .resolve_run = sq_resolve_run,
+    .load_run = sq_load_run,
+    .counts = sq_counts,
+    .history = sq_history,
+    .settings = sq_settings,
+    .setting_set = sq_setting_set,
+    .setting_unset = sq_setting_unset,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .series_list = sq_series_list,
+    .series_points = sq_series_points,
+    .regressions_replace = sq_regressions_replace,
+    .regressions_list = sq_regressions_list,
+    .regression_triage = sq_regression_triage,
+    .target_set = sq_target_set,
+    .targets = sq_targets,
+    .target_rm = sq_target_rm,
 };
 
 int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *err) {
