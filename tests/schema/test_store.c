@@ -175,9 +175,11 @@ static void test_store__older_schema_is_migrated(void **state) {
   qb_store_close(s);
   sqlite3 *db;
   assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-  assert_int_equal(
-      sqlite3_exec(db, "DROP TABLE setting; PRAGMA user_version = 1;", NULL, NULL, NULL),
-      SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db,
+                                "DROP TABLE setting; DROP TABLE regression; DROP TABLE target; "
+                                "PRAGMA user_version = 1;",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
   sqlite3_close(db);
   assert_int_equal(qb_store_open(&s, path, 0, &err), QB_OK);
   assert_int_equal(qb_store_schema_version(s), qb_migrations_count);
