@@ -265,8 +265,7 @@ static double noise_band(const qb_history_point *pts, size_t n, double need, int
   return (exp(2.0 * sqrt(2.0) * sigma) - 1.0) * 100.0;
 }
 
-/* Severity of a significant change of |pct| percent. */
-static qb_severity severity_of(double pct, const qb_compare_settings *s) {
+qb_severity qb_severity_of(double pct, const qb_compare_settings *s) {
   double a = fabs(pct);
   if (a >= s->critical) return QB_SEV_CRITICAL;
   if (a >= s->major) return QB_SEV_MAJOR;
@@ -360,6 +359,28 @@ static int run_jobs(row_job *jobs, size_t n, qb_err *err) {
   return QB_OK;
 }
 
+/* The first target matching the row's benchmark, metric and unit, checked against the head's
+ * centre (a row without a head value has none). */
+static void apply_targets(qb_compare_row *row, const qb_target *t, size_t n) {
+  if (!row->head.present || isnan(row->head.centre)) return;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(t[i].metric, row->metric) || strcmp(t[i].unit, row->unit) ||
+        fnmatch(t[i].bench_glob, row->benchmark, 0) != 0)
+      continue;
+    double v = row->head.centre, lim = t[i].value;
+    const char *op = t[i].op;
+    int met = !strcmp(op, "<")    ? v < lim
+              : !strcmp(op, "<=") ? v <= lim
+              : !strcmp(op, ">")  ? v > lim
+                                  : v >= lim;
+    row->has_target = 1;
+    snprintf(row->target_op, sizeof row->target_op, "%s", op);
+    row->target_value = lim;
+    row->target_met = met;
+    if (!met) return; /* a broken one wins over any met one */
+  }
+}
+
 void qb_compare_free(qb_compare *c) {
   if (!c) return;
   for (size_t i = 0; i < c->n_rows; i++) {
@@ -384,7 +405,8 @@ int qb_compare_runs(qb_store *s, const char *base_ref, const char *head_ref,
   qb_setting *settings = NULL;
   double *pv = NULL, *ratios = NULL;
   row_job *jobs = NULL;
-  size_t nb = 0, nh = 0, n_hist = 0, n_settings = 0;
+  qb_target *targets = NULL;
+  size_t nb = 0, nh = 0, n_hist = 0, n_settings = 0, n_targets = 0;
   int64_t base_id, head_id;
   int rc;
   *out = NULL;
@@ -477,8 +499,11 @@ int qb_compare_runs(qb_store *s, const char *base_ref, const char *head_ref,
     if (!isnan(row->noise_pct) && row->noise_pct > row->threshold_pct)
       row->threshold_pct = row->noise_pct;
     /* kept only if the FDR step below finds the change significant */
-    row->severity = severity_of(isnan(row->change_pct) ? 0 : row->change_pct, &jobs[i].st);
+    row->severity = qb_severity_of(isnan(row->change_pct) ? 0 : row->change_pct, &jobs[i].st);
   }
+  /* targets: a broken one makes the row a regression of at least major severity (below) */
+  if ((rc = qb_store_targets(s, c->head.project, &targets, &n_targets, err))) goto done;
+  for (size_t i = 0; i < c->n_rows; i++) apply_targets(&c->rows[i], targets, n_targets);
   /* Benjamini-Hochberg across the rows that have a p-value */
   for (size_t i = 0; i < c->n_rows; i++) pv[i] = c->rows[i].p_value;
   if ((rc = qb_fdr_bh(pv, c->n_rows, pv, err))) goto done;
@@ -511,6 +536,11 @@ int qb_compare_runs(qb_store *s, const char *base_ref, const char *head_ref,
       row->severity = QB_SEV_NONE;
       if (row->significant && !row->note) row->note = "significant but within the noise threshold";
     }
+    if (row->has_target && !row->target_met) {
+      row->verdict = QB_VERDICT_REGRESSION;
+      if (row->severity < QB_SEV_MAJOR) row->severity = QB_SEV_MAJOR;
+      row->note = "breaks its target";
+    }
     if (row->verdict == QB_VERDICT_REGRESSION) {
       c->regressions++;
       if (row->severity > c->worst_regression) c->worst_regression = row->severity;
@@ -535,6 +565,7 @@ done:
   free(jobs);
   qb_history_free(hist, n_hist);
   qb_settings_free(settings, n_settings);
+  qb_targets_free(targets, n_targets);
   return rc;
 }
 

@@ -55,6 +55,10 @@ int qb_compare_setting_check(const char *key, double value, qb_err *err);
 void qb_compare_settings_for(const qb_setting *rows, size_t n, const char *project,
                              const char *bench, qb_compare_settings *out);
 
+/* The severity band of a change of |pct| percent that counts (minor .. critical; the caller has
+ * decided it is significant and above the threshold). */
+qb_severity qb_severity_of(double pct, const qb_compare_settings *s);
+
 typedef struct qb_compare_opts {
   const char *project;    /* resolve run references within this project (NULL: any) */
   const char *metric;     /* only this metric (NULL: every metric in either run) */
@@ -95,7 +99,12 @@ typedef struct qb_compare_row {
   int significant; /* p_adjusted <= alpha */
   qb_severity severity;
   qb_verdict verdict;
-  const char *note; /* a plain-words caveat (static), or NULL */
+  const char *note;    /* a plain-words caveat (static), or NULL */
+  int has_target;      /* a target (budget) applies to the head value */
+  char target_op[3];   /* its operator: "<", "<=", ">", ">=" */
+  double target_value; /* its value in unit */
+  int target_met;      /* the head value keeps it; a broken target makes the row a regression
+                          of at least major severity */
 } qb_compare_row;
 
 typedef struct qb_compare {

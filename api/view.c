@@ -192,6 +192,15 @@ json_t *qb_view_compare(const qb_compare *c, int only_changed) {
     set_str(ro, "severity", qb_severity_name(r->severity));
     set_str(ro, "verdict", qb_verdict_name(r->verdict));
     set_str(ro, "note", r->note);
+    if (r->has_target) {
+      json_t *t = json_object();
+      set_str(t, "op", r->target_op);
+      set_num(t, "value", r->target_value);
+      json_object_set_new(t, "met", json_boolean(r->target_met));
+      json_object_set_new(ro, "target", t);
+    } else {
+      json_object_set_new(ro, "target", json_null());
+    }
     json_array_append_new(rows, ro);
   }
   json_object_set_new(o, "rows", rows);
@@ -205,5 +214,140 @@ json_t *qb_view_compare(const qb_compare *c, int only_changed) {
   json_object_set_new(sum, "tests", json_integer((json_int_t)c->n_tests));
   set_str(sum, "worst_regression", c->regressions ? qb_severity_name(c->worst_regression) : NULL);
   json_object_set_new(o, "summary", sum);
+  return o;
+}
+
+json_t *qb_view_regressions(const qb_regression *regs, size_t n) {
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < n; i++) {
+    const qb_regression *r = &regs[i];
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(r->id));
+    set_str(o, "kind", r->kind);
+    set_str(o, "severity", r->severity);
+    set_str(o, "status", r->status);
+    set_str(o, "project", r->series.project);
+    set_str(o, "branch", r->series.branch);
+    set_str(o, "machine", r->series.machine);
+    set_str(o, "benchmark", r->series.bench);
+    set_str(o, "metric", r->series.metric);
+    set_str(o, "unit", r->series.unit);
+    json_object_set_new(o, "run_id", json_integer(r->run_id));
+    set_str(o, "commit", r->commit_sha);
+    json_object_set_new(o, "prev_run_id",
+                        r->prev_run_id ? json_integer(r->prev_run_id) : json_null());
+    set_str(o, "prev_commit", r->prev_commit_sha);
+    set_time(o, "time", r->time);
+    set_num(o, "before", r->before);
+    set_num(o, "after", r->after);
+    set_num(o, "change_pct", r->change_pct);
+    set_num(o, "p_value", r->p_value);
+    json_object_set_new(o, "active", json_boolean(r->active));
+    set_str(o, "note", r->note);
+    set_str(o, "triaged_by", r->triaged_by);
+    set_time(o, "triaged_at", r->triaged_at);
+    json_array_append_new(arr, o);
+  }
+  return arr;
+}
+
+json_t *qb_view_trend(const qb_trend_report *r) {
+  json_t *o = json_object(), *pts = json_array(), *cps = json_array(), *t = json_object();
+  set_str(o, "project", r->series.project);
+  set_str(o, "branch", r->series.branch);
+  set_str(o, "machine", r->series.machine);
+  set_str(o, "benchmark", r->series.bench);
+  set_str(o, "metric", r->series.metric);
+  set_str(o, "unit", r->series.unit);
+  set_str(o, "direction", r->series.higher_is_better ? "higher" : "lower");
+  for (size_t i = 0; i < r->n_points; i++) {
+    const qb_series_point *p = &r->points[i];
+    json_t *po = json_object();
+    json_object_set_new(po, "run_id", json_integer(p->run_id));
+    set_str(po, "commit", p->commit_sha);
+    set_time(po, "time", p->time);
+    set_num(po, "value", p->value);
+    set_num(po, "ci_low", p->ci_lo);
+    set_num(po, "ci_high", p->ci_hi);
+    set_count(po, "n", p->n);
+    json_array_append_new(pts, po);
+  }
+  for (size_t i = 0; i < r->n_changes; i++) {
+    const qb_changepoint *c = &r->changes[i];
+    json_t *co = json_object();
+    json_object_set_new(co, "index", json_integer((json_int_t)c->index));
+    json_object_set_new(co, "run_id", json_integer(r->points[c->index].run_id));
+    set_num(co, "before", c->before);
+    set_num(co, "after", c->after);
+    set_num(co, "change_pct", c->change * 100.0);
+    set_num(co, "p_value", c->p);
+    json_array_append_new(cps, co);
+  }
+  set_str(t, "direction", qb_trend_name(r->trend.direction));
+  set_num(t, "strength", r->trend.strength);
+  set_num(t, "slope_pct_per_run", r->trend.slope_pct_per_run);
+  set_num(t, "noise_pct", r->trend.noise_pct);
+  json_object_set_new(t, "from_run_id",
+                      r->n_points ? json_integer(r->points[r->trend.from].run_id) : json_null());
+  json_object_set_new(t, "n", json_integer((json_int_t)r->trend.n));
+  json_object_set_new(o, "points", pts);
+  json_object_set_new(o, "change_points", cps);
+  json_object_set_new(o, "trend", t);
+  return o;
+}
+
+json_t *qb_view_grade(const qb_grade_report *g) {
+  json_t *o = json_object(), *comp = json_object(), *in = json_object(), *regs = json_object();
+  json_object_set_new(o, "run", qb_view_run_info(&g->run));
+  json_object_set_new(o, "baseline_id",
+                      g->baseline_id ? json_integer(g->baseline_id) : json_null());
+  set_num(o, "score", g->grade.score);
+  set_str(o, "letter", g->grade.letter);
+  set_num(comp, "regressions", g->grade.regressions_score);
+  set_num(comp, "targets", g->grade.targets_score);
+  set_num(comp, "stability", g->grade.stability_score);
+  set_num(comp, "coverage", g->grade.coverage_score);
+  json_object_set_new(o, "components", comp);
+  json_object_set_new(in, "benchmarks", json_integer((json_int_t)g->input.benchmarks));
+  json_object_set_new(in, "baseline_benchmarks",
+                      json_integer((json_int_t)g->input.baseline_benchmarks));
+  json_object_set_new(in, "compared", json_integer((json_int_t)g->input.compared));
+  for (int s = 1; s <= 4; s++)
+    json_object_set_new(regs, qb_severity_name((qb_severity)s),
+                        json_integer((json_int_t)g->input.regressions[s]));
+  json_object_set_new(in, "regressions", regs);
+  json_object_set_new(in, "improvements", json_integer((json_int_t)g->input.improvements));
+  json_object_set_new(in, "targets", json_integer((json_int_t)g->input.targets));
+  json_object_set_new(in, "targets_met", json_integer((json_int_t)g->input.targets_met));
+  set_num(in, "noise_pct", g->input.noise_pct);
+  json_object_set_new(o, "input", in);
+  return o;
+}
+
+json_t *qb_view_scaling(const qb_scaling_report *r) {
+  json_t *o = json_object(), *pts = json_array(), *fits = json_array();
+  json_object_set_new(o, "run", qb_view_run_info(&r->run));
+  set_str(o, "family", r->family);
+  set_str(o, "parameter", r->param_name);
+  set_str(o, "metric", r->metric);
+  set_str(o, "unit", r->unit);
+  for (size_t i = 0; i < r->n_points; i++) {
+    json_t *p = json_object();
+    set_str(p, "benchmark", r->points[i].bench);
+    set_num(p, "param", r->points[i].param);
+    set_num(p, "value", r->points[i].value);
+    set_num(p, "efficiency", r->points[i].efficiency);
+    json_array_append_new(pts, p);
+  }
+  for (int m = 0; m < QB_N_COMPLEXITIES; m++) {
+    json_t *f = json_object();
+    set_str(f, "model", qb_complexity_name((qb_complexity)m));
+    set_num(f, "coef", r->fit.coef[m]);
+    set_num(f, "rms", r->fit.rms[m]);
+    json_array_append_new(fits, f);
+  }
+  json_object_set_new(o, "points", pts);
+  set_str(o, "best", qb_complexity_name(r->fit.best));
+  json_object_set_new(o, "fits", fits);
   return o;
 }

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "api/compare.h"
+#include "api/history.h"
 #include "ingest/ingest.h"
 #include "schema/model.h"
 #include "schema/store.h"
@@ -31,5 +32,23 @@ json_t *qb_view_ingest(const char *path, const qb_run *run, const qb_ingest_resu
  * "alpha", "threshold_pct", "correction", "rows": [...], "summary": {...}}. only_changed
  * drops rows whose verdict is "unchanged". */
 json_t *qb_view_compare(const qb_compare *c, int only_changed);
+
+/* Stored changes: [{"id", "kind", "severity", "status", "project", "branch", "machine",
+ * "benchmark", "metric", "unit", "run_id", "commit", "prev_run_id", "prev_commit", "time",
+ * "before", "after", "change_pct", "p_value", "active", "note", "triaged_by", "triaged_at"}]. */
+json_t *qb_view_regressions(const qb_regression *regs, size_t n);
+
+/* A trend: {"project", "branch", "machine", "benchmark", "metric", "unit", "direction",
+ * "points": [{"run_id", "commit", "time", "value", "ci_low", "ci_high", "n"}],
+ * "change_points": [{"index", "run_id", "before", "after", "change_pct", "p_value"}],
+ * "trend": {"direction", "strength", "slope_pct_per_run", "noise_pct", "from_run_id", "n"}}. */
+json_t *qb_view_trend(const qb_trend_report *r);
+
+/* A grade: {"run": run, "baseline_id", "score", "letter", "components": {...}, "input": {...}}. */
+json_t *qb_view_grade(const qb_grade_report *g);
+
+/* A scaling fit: {"run": run, "family", "parameter", "metric", "unit", "points": [{"benchmark",
+ * "param", "value", "efficiency"}], "best", "fits": [{"model", "coef", "rms"}]}. */
+json_t *qb_view_scaling(const qb_scaling_report *r);
 
 #endif

@@ -30,21 +30,39 @@ const qb_cli_cmd *qb_cli_find(const char *name);
 
 int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err);
+int cmd_detect(qb_cli *cli, int argc, char **argv, qb_err *err);
+int cmd_grade(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_help(qb_cli *cli, int argc, char **argv, qb_err *err);
+int cmd_regressions(qb_cli *cli, int argc, char **argv, qb_err *err);
+int cmd_scaling(qb_cli *cli, int argc, char **argv, qb_err *err);
+int cmd_target(qb_cli *cli, int argc, char **argv, qb_err *err);
+int cmd_trend(qb_cli *cli, int argc, char **argv, qb_err *err);
+int cmd_triage(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_runs(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_show(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_version(qb_cli *cli, int argc, char **argv, qb_err *err);
 
-extern const char cmd_compare_help[], cmd_config_help[], cmd_help_help[], cmd_ingest_help[],
-    cmd_runs_help[], cmd_show_help[], cmd_version_help[];
+extern const char cmd_compare_help[], cmd_config_help[], cmd_detect_help[], cmd_grade_help[],
+    cmd_regressions_help[], cmd_scaling_help[], cmd_target_help[], cmd_trend_help[],
+    cmd_triage_help[], cmd_help_help[], cmd_ingest_help[], cmd_runs_help[], cmd_show_help[],
+    cmd_version_help[];
 
 /* If argv[*i] is option name ("--name VALUE" or "--name=VALUE"): set *value, advance *i past
  * it and return 1. A missing value returns QB_EUSAGE with err set. Otherwise returns 0. */
 int qb_cli_opt(int argc, char **argv, int *i, const char *name, const char **value, qb_err *err);
 
+/* Parse the value v of option opt of command cmd as a number in [lo, hi] (QB_EUSAGE). */
+int qb_cli_number(const char *cmd, const char *opt, const char *v, double lo, double hi,
+                  double *out, qb_err *err);
+
 /* Usage error for an unexpected argument of command cmd. */
 int qb_cli_bad_arg(const char *cmd, const char *arg, qb_err *err);
+
+/* Print v (indented, 17 significant digits) and a newline to f, then json_decref it. A NULL
+ * v (out of memory) is QB_ENOMEM. */
+struct json_t;
+int qb_cli_print_json(FILE *f, struct json_t *v, qb_err *err);
 
 /* Parse "text" or "json" for --format; returns 1 for json, 0 for text, QB_EUSAGE otherwise. */
 int qb_cli_output_format(const char *cmd, const char *value, qb_err *err);

@@ -38,17 +38,6 @@ const char cmd_compare_help[] =
     "Exit codes: 0 ok, 1 a regression at or above --fail-on, 2 usage (bad option, runs of\n"
     "different projects, ambiguous reference), 4 no such run or metric, 5 database refused.\n";
 
-/* Parse a number option value. */
-static int number(const char *opt, const char *v, double lo, double hi, double *out, qb_err *err) {
-  char *end;
-  double d = strtod(v, &end);
-  if (!*v || *end || !(d >= lo && d <= hi))
-    return qb_err_set(err, QB_EUSAGE, "compare: %s '%s': expected a number in [%g, %g]", opt, v, lo,
-                      hi);
-  *out = d;
-  return QB_OK;
-}
-
 int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_compare_opts o = QB_COMPARE_OPTS_INIT;
   const char *refs[2] = {NULL, NULL}, *sort = NULL, *v;
@@ -62,10 +51,10 @@ int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err) {
         (m = qb_cli_opt(argc, argv, &i, "--sort", &sort, err))) {
       if (m < 0) return m;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--alpha", &v, err))) {
-      if (m < 0 || (rc = number("--alpha", v, 1e-300, 0.999999, &o.alpha, err)))
+      if (m < 0 || (rc = qb_cli_number("compare", "--alpha", v, 1e-300, 0.999999, &o.alpha, err)))
         return m < 0 ? m : rc;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--threshold", &v, err))) {
-      if (m < 0 || (rc = number("--threshold", v, 0, 1e9, &o.threshold, err)))
+      if (m < 0 || (rc = qb_cli_number("compare", "--threshold", v, 0, 1e9, &o.threshold, err)))
         return m < 0 ? m : rc;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--fail-on", &v, err))) {
       if (m < 0) return m;

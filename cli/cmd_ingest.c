@@ -4,8 +4,10 @@
 
 #include <jansson.h>
 
+#include "api/history.h"
 #include "api/view.h"
 #include "cli/cli.h"
+#include "core/units.h"
 #include "ingest/ingest.h"
 
 const char cmd_ingest_help[] =
@@ -126,8 +128,19 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
       qb_err_prefix(err, "%s", paths[k]);
       goto done;
     }
+    qb_after_ingest after = {0};
+    if (!res.existed && (rc = qb_after_ingest_run(store, res.run_id, &after, err))) {
+      qb_err_prefix(err, "%s: stored as run %lld, then", paths[k], (long long)res.run_id);
+      goto done;
+    }
     if (json) {
-      json_array_append_new(jout, qb_view_ingest(paths[k], r, &res));
+      json_t *o = qb_view_ingest(paths[k], r, &res);
+      json_object_set_new(o, "changes", json_integer((json_int_t)after.detect.changes));
+      json_object_set_new(o, "regressions", json_integer((json_int_t)after.detect.regressions));
+      json_object_set_new(o, "targets", json_integer((json_int_t)after.n_checks));
+      json_object_set_new(o, "targets_broken", json_integer((json_int_t)after.broken));
+      json_array_append_new(jout, o);
+      qb_after_ingest_dispose(&after);
       continue;
     }
     fprintf(cli->out,
@@ -136,6 +149,22 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
             res.existed ? "already stored as" : "stored", (long long)res.run_id, paths[k],
             r->format, r->project, r->branch, r->machine, r->commit_sha ? ", commit " : "",
             r->commit_sha ? r->commit_sha : "", res.n_benches, res.n_results, res.n_samples);
+    if (after.detect.changes)
+      fprintf(cli->out,
+              "  history: %zu change point%s in its series (%zu regressions, %zu "
+              "improvements; see qbdb regressions)\n",
+              after.detect.changes, after.detect.changes == 1 ? "" : "s", after.detect.regressions,
+              after.detect.improvements);
+    for (size_t t = 0; t < after.n_checks; t++)
+      if (!after.checks[t].met) {
+        char v[32], tv[32];
+        fprintf(cli->out, "  target broken: %s %s %s, must be %s %s\n", after.checks[t].bench,
+                after.checks[t].metric,
+                qb_unit_format(after.checks[t].value, after.checks[t].unit, v, sizeof v),
+                after.checks[t].op,
+                qb_unit_format(after.checks[t].target, after.checks[t].unit, tv, sizeof tv));
+      }
+    qb_after_ingest_dispose(&after);
   }
   if (json) {
     json_dumpf(jout, cli->out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));

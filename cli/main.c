@@ -9,10 +9,19 @@ const qb_cli_cmd qb_cli_cmds[] = {
     {"compare", cmd_compare, "compare two runs: what changed, how much, how sure",
      cmd_compare_help},
     {"config", cmd_config, "set, unset and list comparison settings", cmd_config_help},
+    {"detect", cmd_detect, "find change points in series and record them as regressions",
+     cmd_detect_help},
+    {"grade", cmd_grade, "grade a run: score 0-100 and a letter A+..D", cmd_grade_help},
     {"help", cmd_help, "show help for qbdb or one command", cmd_help_help},
     {"ingest", cmd_ingest, "store benchmark results (pytest, criterion, native)", cmd_ingest_help},
+    {"regressions", cmd_regressions, "list detected regressions and improvements",
+     cmd_regressions_help},
     {"runs", cmd_runs, "list stored runs, newest first", cmd_runs_help},
+    {"scaling", cmd_scaling, "fit the complexity of a benchmark family", cmd_scaling_help},
     {"show", cmd_show, "show one run's results per benchmark and metric", cmd_show_help},
+    {"target", cmd_target, "set, list and remove performance budgets", cmd_target_help},
+    {"trend", cmd_trend, "a benchmark's history, change points and direction", cmd_trend_help},
+    {"triage", cmd_triage, "mark a regression acknowledged, invalid or fixed", cmd_triage_help},
     {"version", cmd_version, "print the qbdb version", cmd_version_help},
 };
 const size_t qb_cli_n_cmds = sizeof qb_cli_cmds / sizeof qb_cli_cmds[0];
@@ -46,7 +55,7 @@ static int exit_code(int rc) {
 static void print_usage(FILE *f) {
   fprintf(f, "usage: qbdb [--db PATH] COMMAND [ARGS...]\n\ncommands:\n");
   for (size_t i = 0; i < qb_cli_n_cmds; i++)
-    fprintf(f, "  %-9s %s\n", qb_cli_cmds[i].name, qb_cli_cmds[i].summary);
+    fprintf(f, "  %-12s %s\n", qb_cli_cmds[i].name, qb_cli_cmds[i].summary);
   fprintf(f,
           "\nThe database is --db PATH, else $QBDB_DB, else ./%s.\n"
           "`qbdb help COMMAND` shows a command's options. Exit codes: 0 ok, 1 regression\n"

@@ -5,6 +5,8 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 
+#include <jansson.h>
+
 int qb_cli_opt(int argc, char **argv, int *i, const char *name, const char **value, qb_err *err) {
   const char *a = argv[*i];
   size_t n = strlen(name);
@@ -32,4 +34,23 @@ int qb_cli_output_format(const char *cmd, const char *value, qb_err *err) {
   if (!strcmp(value, "text")) return 0;
   if (!strcmp(value, "json")) return 1;
   return qb_err_set(err, QB_EUSAGE, "%s: --format '%s': expected text or json", cmd, value);
+}
+
+int qb_cli_print_json(FILE *f, json_t *v, qb_err *err) {
+  if (!v) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  json_dumpf(v, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+  fputc('\n', f);
+  json_decref(v);
+  return QB_OK;
+}
+
+int qb_cli_number(const char *cmd, const char *opt, const char *v, double lo, double hi,
+                  double *out, qb_err *err) {
+  char *end;
+  double d = strtod(v, &end);
+  if (!*v || *end || !(d >= lo && d <= hi))
+    return qb_err_set(err, QB_EUSAGE, "%s: %s '%s': expected a number in [%g, %g]", cmd, opt, v, lo,
+                      hi);
+  *out = d;
+  return QB_OK;
 }

@@ -19,6 +19,7 @@ CREATE TABLE regression (
   triaged_by  TEXT,            -- who triaged (login name)
   triaged_at  INTEGER,         -- when (us since epoch)
   detected_at INTEGER NOT NULL,
+  active      INTEGER NOT NULL DEFAULT 1, -- 0: no longer detected, kept for its triage
   UNIQUE (series_id, run_id)
 );
 CREATE INDEX regression_by_status ON regression (status, severity);

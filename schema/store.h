@@ -168,6 +168,7 @@ typedef struct qb_regression {
   char *note, *triaged_by;
   double before, after, change_pct, p_value;
   int64_t triaged_at, detected_at; /* QB_TIME_NONE when not triaged */
+  int active;                      /* 0: no longer detected (kept because it was triaged) */
   /* filled by qb_store_regressions_list, for display */
   qb_series_info series;
   char *commit_sha, *prev_commit_sha;
@@ -177,7 +178,7 @@ typedef struct qb_regression {
 /* Make the stored changes of series_id equal to recs[0..n) (their kind, severity, levels and p
  * are written; id, status and triage fields of recs are ignored): a record at the same run
  * keeps its status and triage; an open record no longer detected is deleted; a triaged one is
- * kept. Call between qb_store_begin/commit to make a batch atomic. */
+ * kept, inactive. Call between qb_store_begin/commit to make a batch atomic. */
 int qb_store_regressions_replace(qb_store *s, int64_t series_id, const qb_regression *recs,
                                  size_t n, qb_err *err);
 
@@ -187,11 +188,12 @@ typedef struct qb_regression_filter {
   const char *kind;    /* NULL: any */
   int min_severity;    /* 0 none .. 4 critical */
   int64_t series_id;   /* 0: any */
+  int active_only;     /* 1: leave out records no longer detected */
   int64_t limit;       /* <= 0: all */
 } qb_regression_filter;
 
 #define QB_REGRESSION_FILTER_INIT                                                                  \
-  { NULL, NULL, NULL, 0, 0, 0 }
+  { NULL, NULL, NULL, 0, 0, 0, 0 }
 
 /* Stored changes, newest first (by the time of their run), worst severity first within a run.
  * Free with qb_regressions_free(). */

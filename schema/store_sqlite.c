@@ -54,6 +54,7 @@ enum {
   S_REG_OF_SERIES,
   S_REG_UPSERT,
   S_REG_DELETE,
+  S_REG_DEACTIVATE,
   S_REG_LIST,
   S_REG_TRIAGE,
   S_TARGET_SET,
@@ -164,10 +165,12 @@ static const char *const SQL[S_COUNT_] = {
         "WHERE x.series_id = :series ORDER BY coalesce(r.commit_time, r.started_at), "
         "r.started_at, r.id",
     [S_REG_OF_SERIES] = "SELECT id, run_id, status FROM regression WHERE series_id = :series",
+    [S_REG_DEACTIVATE] = "UPDATE regression SET active = 0 WHERE id = :id",
     [S_REG_UPSERT] =
         "INSERT INTO regression(series_id, run_id, prev_run_id, kind, before, after, change_pct, "
         "p_value, severity, detected_at) VALUES (:series, :run, :prev, :kind, :before, :after, "
-        ":change, :p, :severity, :now) ON CONFLICT (series_id, run_id) DO UPDATE SET prev_run_id "
+        ":change, :p, :severity, :now) ON CONFLICT (series_id, run_id) DO UPDATE SET active = 1, "
+        "prev_run_id "
         "= excluded.prev_run_id, kind = excluded.kind, before = excluded.before, after = "
         "excluded.after, change_pct = excluded.change_pct, p_value = excluded.p_value, severity "
         "= excluded.severity",
@@ -175,7 +178,7 @@ static const char *const SQL[S_COUNT_] = {
     [S_REG_LIST] =
         "SELECT g.id, g.series_id, g.run_id, coalesce(g.prev_run_id, 0), g.kind, g.severity, "
         "g.status, g.note, g.triaged_by, g.before, g.after, g.change_pct, g.p_value, g.triaged_at, "
-        "g.detected_at, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "
+        "g.detected_at, g.active, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "
         "r.commit_sha, pr.commit_sha, coalesce(r.commit_time, r.started_at) AS t, CASE g.severity "
         "WHEN 'none' THEN 0 WHEN 'minor' THEN 1 WHEN 'moderate' THEN 2 WHEN 'major' THEN 3 ELSE 4 "
         "END AS sev FROM regression g JOIN series s ON s.id = g.series_id JOIN branch b ON b.id = "
@@ -184,6 +187,7 @@ static const char *const SQL[S_COUNT_] = {
         "run r ON r.id = g.run_id LEFT JOIN run pr ON pr.id = g.prev_run_id WHERE (:project IS "
         "NULL OR p.name = :project) AND (:status IS NULL OR g.status = :status) AND (:kind IS "
         "NULL OR g.kind = :kind) AND (:series = 0 OR g.series_id = :series) AND sev >= :minsev "
+        "AND (:active = 0 OR g.active = 1) "
         "ORDER BY t DESC, g.run_id DESC, sev DESC, bm.name, mt.name LIMIT :limit",
     [S_REG_TRIAGE] = "UPDATE regression SET status = :status, note = :note, triaged_by = :who, "
                      "triaged_at = :now WHERE id = :id",
@@ -997,16 +1001,19 @@ static int sq_regressions_replace(qb_store *base, int64_t series_id, const qb_re
   size_t n_stale = 0, cap = 0;
   int rc = stmt(s, S_REG_OF_SERIES, &st, err), step;
   if (rc) return rc;
-  /* open records whose run is no longer a change point go */
+  /* records whose run is no longer a change point: open ones go, triaged ones are kept
+   * inactive */
   b_int(st, ":series", series_id);
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t run = sqlite3_column_int64(st, 1);
     const char *status = (const char *)sqlite3_column_text(st, 2);
     int found = 0;
     for (size_t i = 0; i < n && !found; i++) found = recs[i].run_id == run;
-    if (found || !status || strcmp(status, "open") != 0) continue;
+    if (found) continue;
+    /* open ones are deleted; triaged ones stay, marked inactive (negative id) */
+    int64_t id = sqlite3_column_int64(st, 0);
     if ((rc = grow((void **)&stale, &cap, n_stale, sizeof *stale, err))) goto done;
-    stale[n_stale++] = sqlite3_column_int64(st, 0);
+    stale[n_stale++] = status && !strcmp(status, "open") ? id : -id;
   }
   sqlite3_reset(st);
   if (step != SQLITE_DONE) {
@@ -1014,8 +1021,8 @@ static int sq_regressions_replace(qb_store *base, int64_t series_id, const qb_re
     goto done;
   }
   for (size_t i = 0; i < n_stale; i++) {
-    if ((rc = stmt(s, S_REG_DELETE, &st, err))) goto done;
-    b_int(st, ":id", stale[i]);
+    if ((rc = stmt(s, stale[i] > 0 ? S_REG_DELETE : S_REG_DEACTIVATE, &st, err))) goto done;
+    b_int(st, ":id", stale[i] > 0 ? stale[i] : -stale[i]);
     if ((rc = step_insert(s, st, NULL, err))) goto done;
   }
   int64_t now = qb_time_now();
@@ -1054,6 +1061,7 @@ static int sq_regressions_list(qb_store *base, const qb_regression_filter *f, qb
   b_text(st, ":kind", f->kind);
   b_int(st, ":series", f->series_id);
   b_int(st, ":minsev", f->min_severity);
+  b_int(st, ":active", f->active_only);
   b_int(st, ":limit", f->limit > 0 ? f->limit : -1);
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
     if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
@@ -1074,18 +1082,19 @@ static int sq_regressions_list(qb_store *base, const qb_regression_filter *f, qb
     r->p_value = col_real(st, 12);
     r->triaged_at = col_opt_int(st, 13, QB_TIME_NONE);
     r->detected_at = col_opt_int(st, 14, QB_TIME_NONE);
+    r->active = sqlite3_column_int(st, 15);
     /* the series it belongs to, for display */
     r->series.id = r->series_id;
-    r->series.project = col_text(st, 15);
-    r->series.branch = col_text(st, 16);
-    r->series.machine = col_text(st, 17);
-    r->series.bench = col_text(st, 18);
-    r->series.metric = col_text(st, 19);
-    r->series.unit = col_text(st, 20);
-    r->series.higher_is_better = sqlite3_column_int(st, 21) == QB_HIGHER_IS_BETTER;
-    r->commit_sha = col_text(st, 22);
-    r->prev_commit_sha = col_text(st, 23);
-    r->time = sqlite3_column_int64(st, 24);
+    r->series.project = col_text(st, 16);
+    r->series.branch = col_text(st, 17);
+    r->series.machine = col_text(st, 18);
+    r->series.bench = col_text(st, 19);
+    r->series.metric = col_text(st, 20);
+    r->series.unit = col_text(st, 21);
+    r->series.higher_is_better = sqlite3_column_int(st, 22) == QB_HIGHER_IS_BETTER;
+    r->commit_sha = col_text(st, 23);
+    r->prev_commit_sha = col_text(st, 24);
+    r->time = sqlite3_column_int64(st, 25);
     if (!r->kind || !r->severity || !r->status || !r->series.bench) {
       rc = qb_err_set(err, QB_ENOMEM, "out of memory");
       goto done;

@@ -1,0 +1,41 @@
+/* analysis/changepoint.h - change-point detection in a series of per-run values: E-Divisive
+ * means with a Student's t-test significance check (the deterministic variant of Apache Otava /
+ * Hunter), and its incremental form. Pure functions on arrays; results are caller-owned arrays
+ * freed with free(). See docs/statistics.md for the algorithm and where it differs from Otava,
+ * asv and Perfherder. */
+#ifndef QB_ANALYSIS_CHANGEPOINT_H
+#define QB_ANALYSIS_CHANGEPOINT_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+
+typedef struct qb_cp_opts {
+  double max_p;         /* a split is kept only when its t-test p-value is <= this (0.001) */
+  double min_magnitude; /* and |after / before - 1| >= this (relative; 0 = any) */
+  size_t window;        /* points on each side considered around a candidate (e.g. 30) */
+} qb_cp_opts;
+
+#define QB_CP_OPTS_INIT {0.001, 0.0, 30}
+
+typedef struct qb_changepoint {
+  size_t index;   /* first point of the new segment (1 <= index < n) */
+  double p;       /* the t-test p-value of the split */
+  double before;  /* mean of the segment (within the window) before index */
+  double after;   /* mean of the segment (within the window) from index on */
+  double change;  /* after / before - 1 (relative change; NAN when before is 0) */
+} qb_changepoint;
+
+/* Change points of x[0..n), in increasing index order. Deterministic. *out is malloc'd (NULL when
+ * none) and freed by the caller. */
+int qb_changepoints(const double *x, size_t n, const qb_cp_opts *o, qb_changepoint **out,
+                    size_t *n_out, qb_err *err);
+
+/* The change points of x[0..n) given those of its prefix x[0..n_old) (prev, n_prev), re-analysing
+ * only the tail that new points can affect. The result equals qb_changepoints(x, n, ...) exactly.
+ * *out is malloc'd, caller frees. */
+int qb_changepoints_update(const double *x, size_t n, size_t n_old, const qb_changepoint *prev,
+                           size_t n_prev, const qb_cp_opts *o, qb_changepoint **out,
+                           size_t *n_out, qb_err *err);
+
+#endif

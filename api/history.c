@@ -1,0 +1,601 @@
+/* api/history.c - change points into regression records, trends, targets, grades, scaling. */
+#include "api/history.h"
+
+#include <ctype.h>
+#include <fnmatch.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/describe.h"
+#include "core/units.h"
+
+/* ---- change points -------------------------------------------------------------------------- */
+
+/* The finite values of points, and for each the index of its point (NaN values are skipped). */
+static int series_values(const qb_series_point *pts, size_t n, double **x, size_t **idx, size_t *nx,
+                         qb_err *err) {
+  *x = malloc((n ? n : 1) * sizeof **x);
+  *idx = malloc((n ? n : 1) * sizeof **idx);
+  if (!*x || !*idx) {
+    free(*x);
+    free(*idx);
+    *x = NULL;
+    *idx = NULL;
+    return qb_err_set(err, QB_ENOMEM, "out of memory");
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (isfinite(pts[i].value)) {
+      (*x)[k] = pts[i].value;
+      (*idx)[k++] = i;
+    }
+  *nx = k;
+  return QB_OK;
+}
+
+/* Stored change points of a series as analysis input: their indices in x (NaN-free values),
+ * or n_prev = SIZE_MAX when a stored run is no longer in the series (then analyse in full). */
+static int stored_changes(qb_store *s, const qb_series_info *ser, const qb_series_point *pts,
+                          const size_t *idx, size_t nx, qb_changepoint **prev, size_t *n_prev,
+                          qb_err *err) {
+  qb_regression_filter f = QB_REGRESSION_FILTER_INIT;
+  qb_regression *regs = NULL;
+  size_t n = 0;
+  f.series_id = ser->id;
+  f.active_only = 1;
+  int rc = qb_store_regressions_list(s, &f, &regs, &n, err);
+  if (rc) return rc;
+  *prev = calloc(n ? n : 1, sizeof **prev);
+  *n_prev = 0;
+  if (!*prev) {
+    qb_regressions_free(regs, n);
+    return qb_err_set(err, QB_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t k = 0;
+    while (k < nx && pts[idx[k]].run_id != regs[i].run_id) k++;
+    if (k == nx) {
+      *n_prev = (size_t)-1;
+      break;
+    }
+    qb_changepoint *c = &(*prev)[(*n_prev)++];
+    c->index = k;
+    c->p = regs[i].p_value;
+    c->before = regs[i].before;
+    c->after = regs[i].after;
+    c->change = regs[i].change_pct / 100.0;
+  }
+  qb_regressions_free(regs, n);
+  if (*n_prev != (size_t)-1) {
+    /* the list is newest first; analysis wants increasing indices */
+    for (size_t a = 0, b = *n_prev ? *n_prev - 1 : 0; a < b; a++, b--) {
+      qb_changepoint t = (*prev)[a];
+      (*prev)[a] = (*prev)[b];
+      (*prev)[b] = t;
+    }
+  }
+  return QB_OK;
+}
+
+/* Analyse one series and store its records. */
+static int detect_series(qb_store *s, const qb_detect_opts *o, const qb_series_info *ser,
+                         const qb_setting *settings, size_t n_settings, qb_detect_result *res,
+                         qb_err *err) {
+  qb_series_point *pts = NULL;
+  double *x = NULL;
+  size_t *idx = NULL, n_pts = 0, nx = 0, n_cp = 0, n_prev = 0;
+  qb_changepoint *cps = NULL, *prev = NULL;
+  qb_regression *recs = NULL;
+  int rc;
+  if ((rc = qb_store_series_points(s, ser->id, &pts, &n_pts, err)) ||
+      (rc = series_values(pts, n_pts, &x, &idx, &nx, err)))
+    goto done;
+  res->series++;
+  res->points += nx;
+  int incremental =
+      o->incremental && o->filter.run_id && nx >= 2 && pts[idx[nx - 1]].run_id == o->filter.run_id;
+  if (incremental && (rc = stored_changes(s, ser, pts, idx, nx - 1, &prev, &n_prev, err)))
+    goto done;
+  if (incremental && n_prev != (size_t)-1)
+    rc = qb_changepoints_update(x, nx, nx - 1, prev, n_prev, &o->cp, &cps, &n_cp, err);
+  else
+    rc = qb_changepoints(x, nx, &o->cp, &cps, &n_cp, err);
+  if (rc) goto done;
+  qb_compare_settings st;
+  qb_compare_settings_for(settings, n_settings, ser->project, ser->bench, &st);
+  if (!(recs = calloc(n_cp ? n_cp : 1, sizeof *recs))) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < n_cp; i++) {
+    qb_regression *r = &recs[i];
+    const qb_changepoint *c = &cps[i];
+    double pct = c->change * 100.0;
+    int worse = ser->higher_is_better ? pct < 0 : pct > 0;
+    r->run_id = pts[idx[c->index]].run_id;
+    r->prev_run_id = c->index > 0 ? pts[idx[c->index - 1]].run_id : 0;
+    r->kind = worse ? "regression" : "improvement";
+    r->before = c->before;
+    r->after = c->after;
+    r->change_pct = pct;
+    r->p_value = c->p;
+    qb_severity sev =
+        isnan(pct) || fabs(pct) <= st.threshold ? QB_SEV_NONE : qb_severity_of(pct, &st);
+    r->severity = (char *)qb_severity_name(sev);
+    if (sev != QB_SEV_NONE) {
+      if (worse)
+        res->regressions++;
+      else
+        res->improvements++;
+    }
+  }
+  res->changes += n_cp;
+  rc = qb_store_regressions_replace(s, ser->id, recs, n_cp, err);
+done:
+  free(recs);
+  free(cps);
+  free(prev);
+  free(x);
+  free(idx);
+  qb_series_points_free(pts, n_pts);
+  return rc;
+}
+
+int qb_detect(qb_store *s, const qb_detect_opts *o, qb_detect_result *res, qb_err *err) {
+  qb_series_info *series = NULL;
+  qb_setting *settings = NULL;
+  size_t n = 0, n_settings = 0;
+  memset(res, 0, sizeof *res);
+  int rc = qb_store_series_list(s, &o->filter, &series, &n, err);
+  if (rc) return rc;
+  if ((rc = qb_store_settings(s, NULL, &settings, &n_settings, err))) goto done;
+  if ((rc = qb_store_begin(s, err))) goto done;
+  for (size_t i = 0; i < n && !rc; i++)
+    rc = detect_series(s, o, &series[i], settings, n_settings, res, err);
+  if (rc)
+    qb_store_rollback(s);
+  else
+    rc = qb_store_commit(s, err);
+done:
+  qb_series_infos_free(series, n);
+  qb_settings_free(settings, n_settings);
+  return rc;
+}
+
+/* ---- trends --------------------------------------------------------------------------------- */
+
+void qb_trend_report_free(qb_trend_report *r) {
+  if (!r) return;
+  free(r->series.project);
+  free(r->series.branch);
+  free(r->series.machine);
+  free(r->series.bench);
+  free(r->series.metric);
+  free(r->series.unit);
+  qb_series_points_free(r->points, r->n_points);
+  free(r->changes);
+  free(r);
+}
+
+int qb_trend_series(qb_store *s, const char *project, const char *bench, const char *metric,
+                    const char *branch, const char *machine, const qb_cp_opts *cp,
+                    qb_trend_report **out, qb_err *err) {
+  qb_series_filter f = QB_SERIES_FILTER_INIT;
+  qb_series_info *series = NULL;
+  qb_trend_report *r = NULL;
+  double *x = NULL;
+  size_t *idx = NULL, n = 0, nx = 0, n_cp = 0;
+  qb_changepoint *cps = NULL;
+  qb_cp_opts defaults = QB_CP_OPTS_INIT;
+  *out = NULL;
+  f.project = project;
+  f.branch = branch;
+  f.machine = machine;
+  f.metric = metric;
+  int rc = qb_store_series_list(s, &f, &series, &n, err);
+  if (rc) return rc;
+  size_t match = n, count = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(series[i].bench, bench)) {
+      if (!count) match = i;
+      count++;
+    }
+  if (!count) {
+    rc = qb_err_set(err, QB_ENOTFOUND, "no series for benchmark '%s'%s%s", bench,
+                    metric ? " and metric " : "", metric ? metric : "");
+    goto done;
+  }
+  if (count > 1) {
+    char list[256] = "";
+    size_t at = 0;
+    for (size_t i = 0; i < n && at < sizeof list - 1; i++)
+      if (!strcmp(series[i].bench, bench)) {
+        int w = snprintf(list + at, sizeof list - at, "%s%s/%s/%s/%s", at ? ", " : "",
+                         series[i].project, series[i].branch, series[i].machine, series[i].metric);
+        at += w > 0 ? (size_t)w : 0;
+      }
+    rc = qb_err_set(err, QB_EUSAGE,
+                    "benchmark '%s' has %zu series (project/branch/machine/metric: %s); narrow "
+                    "with --project, --branch, --machine or --metric",
+                    bench, count, list);
+    goto done;
+  }
+  if (!(r = calloc(1, sizeof *r))) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  r->series = series[match];
+  memset(&series[match], 0, sizeof series[match]); /* moved into the report */
+  if ((rc = qb_store_series_points(s, r->series.id, &r->points, &r->n_points, err)) ||
+      (rc = series_values(r->points, r->n_points, &x, &idx, &nx, err)) ||
+      (rc = qb_changepoints(x, nx, cp ? cp : &defaults, &cps, &n_cp, err)))
+    goto done;
+  /* change points as indices into points, not into the NaN-free values */
+  for (size_t i = 0; i < n_cp; i++) cps[i].index = idx[cps[i].index];
+  r->changes = cps;
+  r->n_changes = n_cp;
+  cps = NULL;
+  size_t from = r->n_changes ? r->changes[r->n_changes - 1].index : 0, k = 0;
+  while (k < nx && idx[k] < from) k++;
+  if ((rc = qb_trend_of(x, nx, k, r->series.higher_is_better, &r->trend, err))) goto done;
+  r->trend.from = nx ? idx[k < nx ? k : nx - 1] : 0;
+  *out = r;
+  r = NULL;
+done:
+  qb_trend_report_free(r);
+  qb_series_infos_free(series, n);
+  free(cps);
+  free(x);
+  free(idx);
+  return rc;
+}
+
+/* ---- targets -------------------------------------------------------------------------------- */
+
+int qb_target_parse_value(const char *text, double *value, const char **base_unit, qb_err *err) {
+  char *end;
+  double v = strtod(text, &end);
+  if (end == text || !isfinite(v))
+    return qb_err_set(err, QB_EUSAGE, "target value '%s': expected a number with a unit, e.g. 2ms",
+                      text);
+  while (isspace((unsigned char)*end)) end++;
+  if (!*end) {
+    *value = v;
+    *base_unit = NULL;
+    return QB_OK;
+  }
+  qb_unit u;
+  if (qb_unit_parse(end, &u))
+    return qb_err_set(err, QB_EUSAGE, "target value '%s': unknown unit '%s'", text, end);
+  *value = v * u.factor;
+  *base_unit = u.base;
+  return QB_OK;
+}
+
+int qb_target_holds(const char *op, double value, double target) {
+  if (!strcmp(op, "<")) return value < target;
+  if (!strcmp(op, "<=")) return value <= target;
+  if (!strcmp(op, ">")) return value > target;
+  if (!strcmp(op, ">=")) return value >= target;
+  return 0;
+}
+
+void qb_target_checks_free(qb_target_check *c, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(c[i].bench);
+    free(c[i].metric);
+    free(c[i].unit);
+    free(c[i].op);
+  }
+  free(c);
+}
+
+/* The compared centre of a result: median, else mean, else the tool's estimate. */
+static double centre_of(const qb_stats *x) {
+  return !isnan(x->median) ? x->median : !isnan(x->mean) ? x->mean : x->estimate;
+}
+
+int qb_targets_check(qb_store *s, int64_t run_id, qb_target_check **out, size_t *n_out,
+                     qb_err *err) {
+  qb_run_info info;
+  qb_run *run = NULL;
+  qb_target *targets = NULL;
+  qb_target_check *arr = NULL;
+  size_t n_t = 0, n = 0, cap = 0;
+  *out = NULL;
+  *n_out = 0;
+  int rc = qb_store_load_run(s, run_id, 0, &info, &run, err);
+  if (rc) return rc;
+  if ((rc = qb_store_targets(s, info.project, &targets, &n_t, err))) goto done;
+  for (size_t t = 0; t < n_t; t++)
+    for (size_t i = 0; i < run->n_benches; i++) {
+      const qb_bench *b = &run->benches[i];
+      if (fnmatch(targets[t].bench_glob, b->name, 0) != 0) continue;
+      for (size_t k = 0; k < b->n_results; k++) {
+        const qb_result *r = &b->results[k];
+        if (strcmp(r->metric, targets[t].metric) || strcmp(r->unit, targets[t].unit)) continue;
+        double v = centre_of(&r->stats);
+        if (isnan(v)) continue;
+        if (n == cap) {
+          size_t nc = cap ? cap * 2 : 8;
+          qb_target_check *p = realloc(arr, nc * sizeof *p);
+          if (!p) {
+            rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+            goto done;
+          }
+          arr = p;
+          cap = nc;
+        }
+        qb_target_check *c = &arr[n++];
+        c->bench = strdup(b->name);
+        c->metric = strdup(r->metric);
+        c->unit = strdup(r->unit);
+        c->op = strdup(targets[t].op);
+        c->target = targets[t].value;
+        c->value = v;
+        c->met = qb_target_holds(targets[t].op, v, targets[t].value);
+        c->target_id = targets[t].id;
+        if (!c->bench || !c->metric || !c->unit || !c->op) {
+          rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+          goto done;
+        }
+      }
+    }
+  *out = arr;
+  *n_out = n;
+  arr = NULL;
+  n = 0;
+done:
+  qb_target_checks_free(arr, n);
+  qb_targets_free(targets, n_t);
+  qb_run_free(run);
+  qb_run_info_dispose(&info);
+  return rc;
+}
+
+/* ---- grades --------------------------------------------------------------------------------- */
+
+void qb_grade_report_free(qb_grade_report *g) {
+  if (!g) return;
+  qb_run_info_dispose(&g->run);
+  free(g);
+}
+
+int qb_grade_run(qb_store *s, const char *project, const char *ref, qb_grade_report **out,
+                 qb_err *err) {
+  qb_grade_report *g = calloc(1, sizeof *g);
+  qb_run_info *list = NULL;
+  qb_compare *c = NULL;
+  qb_target_check *checks = NULL;
+  size_t n_list = 0, n_checks = 0;
+  int64_t id;
+  int rc;
+  *out = NULL;
+  if (!g) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  if ((rc = qb_store_resolve_run(s, project, ref, &id, err)) ||
+      (rc = qb_store_load_run(s, id, 0, &g->run, NULL, err)))
+    goto done;
+  /* the baseline: the run just before it on the same branch and machine */
+  qb_run_filter f = QB_RUN_FILTER_INIT;
+  f.project = g->run.project;
+  f.branch = g->run.branch;
+  f.machine = g->run.machine;
+  if ((rc = qb_store_list_runs(s, &f, &list, &n_list, err))) goto done;
+  for (size_t i = 0; i + 1 < n_list; i++)
+    if (list[i].id == id) {
+      g->baseline_id = list[i + 1].id;
+      break;
+    }
+  g->input.benchmarks = (size_t)g->run.n_benches;
+  g->input.noise_pct = NAN;
+  if (g->baseline_id) {
+    char a[24], b[24];
+    snprintf(a, sizeof a, "%lld", (long long)g->baseline_id);
+    snprintf(b, sizeof b, "%lld", (long long)id);
+    if ((rc = qb_compare_runs(s, a, b, NULL, &c, err))) goto done;
+    g->input.baseline_benchmarks = (size_t)c->base.n_benches;
+    double *noise = calloc(c->n_rows + 1, sizeof *noise);
+    size_t n_noise = 0;
+    if (!noise) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+    /* benchmarks compared: distinct names among rows present on both sides */
+    for (size_t i = 0; i < c->n_rows; i++) {
+      const qb_compare_row *r = &c->rows[i];
+      /* a measured regression; a row that is one only because it breaks a target counts in
+       * the targets component instead */
+      if (r->verdict == QB_VERDICT_REGRESSION && r->significant &&
+          fabs(r->change_pct) > r->threshold_pct)
+        g->input.regressions[r->severity]++;
+      if (r->verdict == QB_VERDICT_IMPROVEMENT) g->input.improvements++;
+      if (!isnan(r->noise_pct)) noise[n_noise++] = r->noise_pct;
+      if (r->base.present && r->head.present &&
+          (i == 0 || strcmp(c->rows[i - 1].benchmark, r->benchmark) != 0))
+        g->input.compared++;
+    }
+    if (n_noise) {
+      qb_sort_doubles(noise, n_noise);
+      g->input.noise_pct = qb_quantile_sorted(noise, n_noise, 0.5);
+    }
+    free(noise);
+  }
+  if ((rc = qb_targets_check(s, id, &checks, &n_checks, err))) goto done;
+  g->input.targets = n_checks;
+  for (size_t i = 0; i < n_checks; i++) g->input.targets_met += checks[i].met;
+  qb_grade_of(&g->input, &g->grade);
+  *out = g;
+  g = NULL;
+done:
+  qb_grade_report_free(g);
+  qb_run_infos_free(list, n_list);
+  qb_compare_free(c);
+  qb_target_checks_free(checks, n_checks);
+  return rc;
+}
+
+/* ---- scaling -------------------------------------------------------------------------------- */
+
+void qb_scaling_report_free(qb_scaling_report *r) {
+  if (!r) return;
+  qb_run_info_dispose(&r->run);
+  free(r->family);
+  free(r->param_name);
+  free(r->metric);
+  free(r->unit);
+  for (size_t i = 0; i < r->n_points; i++) free(r->points[i].bench);
+  free(r->points);
+  free(r);
+}
+
+/* The single numeric parameter of a benchmark's params JSON: its name and value. 0 when params
+ * hold exactly one number (other keys may be strings), else -1. */
+static int numeric_param(const char *params, char *name, size_t n, double *value) {
+  if (!params) return -1;
+  json_t *o = json_loads(params, 0, NULL);
+  int found = 0;
+  const char *key;
+  json_t *v;
+  json_object_foreach(o, key, v) {
+    if (!json_is_number(v)) continue;
+    if (found++) break;
+    snprintf(name, n, "%s", key);
+    *value = json_number_value(v);
+  }
+  json_decref(o);
+  return found == 1 ? 0 : -1;
+}
+
+static int cmp_scaling_point(const void *a, const void *b) {
+  const qb_scaling_point *x = a, *y = b;
+  return (x->param > y->param) - (x->param < y->param);
+}
+
+int qb_scaling_family(qb_store *s, const char *project, const char *family, const char *ref,
+                      const char *metric, qb_scaling_report **out, qb_err *err) {
+  qb_scaling_report *r = calloc(1, sizeof *r);
+  qb_run *run = NULL;
+  qb_run_info *list = NULL;
+  size_t n_list = 0, cap = 0;
+  int64_t id = 0;
+  int rc = QB_OK;
+  *out = NULL;
+  if (!r) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  if (!metric) metric = "latency";
+  if (ref) {
+    if ((rc = qb_store_resolve_run(s, project, ref, &id, err))) goto done;
+  } else {
+    qb_run_filter f = QB_RUN_FILTER_INIT;
+    f.project = project;
+    f.limit = 1;
+    if ((rc = qb_store_list_runs(s, &f, &list, &n_list, err))) goto done;
+    if (!n_list) {
+      rc = qb_err_set(err, QB_ENOTFOUND, "no runs%s%s", project ? " in project " : "",
+                      project ? project : "");
+      goto done;
+    }
+    id = list[0].id;
+  }
+  if ((rc = qb_store_load_run(s, id, 0, &r->run, &run, err))) goto done;
+  size_t flen = strlen(family);
+  char pname[64] = "";
+  int rate = 0; /* the metric is a rate (higher is better), not a time */
+  for (size_t i = 0; i < run->n_benches; i++) {
+    const qb_bench *b = &run->benches[i];
+    int in_family = (b->group && !strcmp(b->group, family)) || !strncmp(b->name, family, flen);
+    char name[64];
+    double param = NAN;
+    if (!in_family || numeric_param(b->params, name, sizeof name, &param) || !(param > 0)) continue;
+    if (!*pname) snprintf(pname, sizeof pname, "%s", name);
+    if (strcmp(pname, name) != 0) continue; /* a family varies one parameter */
+    for (size_t k = 0; k < b->n_results; k++) {
+      const qb_result *res = &b->results[k];
+      if (strcmp(res->metric, metric) != 0) continue;
+      double v = centre_of(&res->stats);
+      if (!(v > 0)) continue;
+      if (r->n_points == cap) {
+        size_t nc = cap ? cap * 2 : 8;
+        qb_scaling_point *p = realloc(r->points, nc * sizeof *p);
+        if (!p) {
+          rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+          goto done;
+        }
+        r->points = p;
+        cap = nc;
+      }
+      qb_scaling_point *p = &r->points[r->n_points++];
+      p->bench = strdup(b->name);
+      p->param = param;
+      p->value = v;
+      if (!r->unit) r->unit = strdup(res->unit);
+      if (!r->metric) r->metric = strdup(res->metric);
+      rate = res->direction == QB_HIGHER_IS_BETTER;
+    }
+  }
+  if (r->n_points < 2) {
+    rc = qb_err_set(err, QB_ENOTFOUND,
+                    "family '%s': fewer than 2 benchmarks with one numeric parameter and a %s "
+                    "result in run %lld",
+                    family, metric, (long long)id);
+    goto done;
+  }
+  qsort(r->points, r->n_points, sizeof *r->points, cmp_scaling_point);
+  double *ns = malloc(r->n_points * sizeof *ns), *ts = malloc(r->n_points * sizeof *ts);
+  if (!ns || !ts) {
+    free(ns);
+    free(ts);
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < r->n_points; i++) {
+    qb_scaling_point *p = &r->points[i];
+    ns[i] = p->param;
+    /* fit time per operation: a rate is turned back into time (1 / rate) */
+    ts[i] = rate ? 1.0 / p->value : p->value;
+    if (i == 0) {
+      p->efficiency = NAN;
+    } else {
+      double pr = p->param / r->points[i - 1].param, vr = p->value / r->points[i - 1].value;
+      p->efficiency = rate ? vr / pr : pr / vr;
+    }
+  }
+  rc = qb_scaling(ns, ts, r->n_points, &r->fit, err);
+  free(ns);
+  free(ts);
+  if (rc) goto done;
+  r->family = strdup(family);
+  r->param_name = strdup(pname);
+  if (!r->family || !r->param_name || !r->unit || !r->metric) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  *out = r;
+  r = NULL;
+done:
+  qb_scaling_report_free(r);
+  qb_run_free(run);
+  qb_run_infos_free(list, n_list);
+  return rc;
+}
+
+/* ---- after an ingest ------------------------------------------------------------------------ */
+
+int qb_after_ingest_run(qb_store *s, int64_t run_id, qb_after_ingest *out, qb_err *err) {
+  memset(out, 0, sizeof *out);
+  qb_detect_opts o = QB_DETECT_OPTS_INIT;
+  o.filter.run_id = run_id;
+  o.incremental = 1;
+  int rc = qb_detect(s, &o, &out->detect, err);
+  if (rc) return rc;
+  if ((rc = qb_targets_check(s, run_id, &out->checks, &out->n_checks, err))) return rc;
+  for (size_t i = 0; i < out->n_checks; i++) out->broken += !out->checks[i].met;
+  return QB_OK;
+}
+
+void qb_after_ingest_dispose(qb_after_ingest *a) {
+  qb_target_checks_free(a->checks, a->n_checks);
+  memset(a, 0, sizeof *a);
+}

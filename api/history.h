@@ -1,0 +1,134 @@
+/* api/history.h - services over the history of series: change-point detection into regression
+ * records, trends, targets, grades, scaling and tag comparisons. Shared by the CLI and (later)
+ * the HTTP API.
+ *
+ * Ownership: every `**out` result is the caller's, freed with the matching *_free(). */
+#ifndef QB_API_HISTORY_H
+#define QB_API_HISTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analysis/changepoint.h"
+#include "analysis/trend.h"
+#include "api/compare.h"
+#include "core/err.h"
+#include "schema/store.h"
+
+/* ---- change points and regressions ---- */
+
+typedef struct qb_detect_opts {
+  qb_series_filter filter; /* which series (run_id: only the series of that run) */
+  qb_cp_opts cp;           /* detection parameters */
+  int incremental;         /* 1: a series whose newest point is filter.run_id is updated from
+                              its stored change points instead of re-analysed in full */
+} qb_detect_opts;
+
+#define QB_DETECT_OPTS_INIT                                                                        \
+  { QB_SERIES_FILTER_INIT, QB_CP_OPTS_INIT, 0 }
+
+typedef struct qb_detect_result {
+  size_t series;       /* series analysed */
+  size_t points;       /* points read */
+  size_t changes;      /* change points found */
+  size_t regressions;  /* of which in the worse direction with a severity above none */
+  size_t improvements; /* of which in the better direction with a severity above none */
+} qb_detect_result;
+
+/* Detect the change points of every matching series and store them as regression or
+ * improvement records (qb_store_regressions_replace, one transaction). Severity uses compare's
+ * settings for the series' project and benchmark: `none` below the threshold. */
+int qb_detect(qb_store *s, const qb_detect_opts *o, qb_detect_result *res, qb_err *err);
+
+/* ---- trends ---- */
+
+typedef struct qb_trend_report {
+  qb_series_info series;
+  qb_series_point *points;
+  size_t n_points;
+  qb_changepoint *changes; /* indices into points */
+  size_t n_changes;
+  qb_trend trend; /* over the points after the last change */
+} qb_trend_report;
+
+/* The trend of benchmark bench's series (metric, branch, machine narrow it down; NULL: the only
+ * one, else QB_EUSAGE listing the candidates). */
+int qb_trend_series(qb_store *s, const char *project, const char *bench, const char *metric,
+                    const char *branch, const char *machine, const qb_cp_opts *cp,
+                    qb_trend_report **out, qb_err *err);
+void qb_trend_report_free(qb_trend_report *r);
+
+/* ---- targets ---- */
+
+/* Parse "2ms", "2 ms", "10000", "45.6MB/s" into a value in base unit (unit may be NULL for a
+ * bare number, which is then taken in the metric's base unit). QB_EUSAGE when malformed. */
+int qb_target_parse_value(const char *text, double *value, const char **base_unit, qb_err *err);
+
+/* 1 when value satisfies "op target" (op one of <, <=, >, >=). */
+int qb_target_holds(const char *op, double value, double target);
+
+/* A target checked against one result. */
+typedef struct qb_target_check {
+  char *bench, *metric, *unit, *op;
+  double target, value;
+  int met;
+  int64_t target_id;
+} qb_target_check;
+
+/* Check every target that applies to run run_id (its project's and every project's; matching
+ * benchmark glob and metric, same base unit) against the run's centres. Free with
+ * qb_target_checks_free(). */
+int qb_targets_check(qb_store *s, int64_t run_id, qb_target_check **out, size_t *n, qb_err *err);
+void qb_target_checks_free(qb_target_check *c, size_t n);
+
+/* ---- after an ingest ---- */
+
+typedef struct qb_after_ingest {
+  qb_detect_result detect; /* incremental change-point detection over the run's series */
+  qb_target_check *checks; /* every target that applies to the run */
+  size_t n_checks, broken;
+} qb_after_ingest;
+
+/* What happens after a run is stored: detect (incrementally) in its series and check targets.
+ * Free the result's checks with qb_after_ingest_dispose(). */
+int qb_after_ingest_run(qb_store *s, int64_t run_id, qb_after_ingest *out, qb_err *err);
+void qb_after_ingest_dispose(qb_after_ingest *a);
+
+/* ---- grades ---- */
+
+typedef struct qb_grade_report {
+  qb_run_info run;
+  int64_t baseline_id; /* the run before it on its branch and machine (0: none) */
+  qb_grade_input input;
+  qb_grade grade;
+} qb_grade_report;
+
+int qb_grade_run(qb_store *s, const char *project, const char *ref, qb_grade_report **out,
+                 qb_err *err);
+void qb_grade_report_free(qb_grade_report *g);
+
+/* ---- scaling ---- */
+
+typedef struct qb_scaling_point {
+  char *bench;       /* benchmark name */
+  double param;      /* the numeric parameter */
+  double value;      /* centre of the metric (base unit) */
+  double efficiency; /* vs the previous point: (param ratio) / (value ratio) for time-like
+                        metrics, (value ratio) / (param ratio) for rates; NAN for the first */
+} qb_scaling_point;
+
+typedef struct qb_scaling_report {
+  qb_run_info run;
+  char *family, *param_name, *metric, *unit;
+  qb_scaling_point *points;
+  size_t n_points;
+  qb_scaling_fit fit;
+} qb_scaling_report;
+
+/* Fit the benchmarks of family (a group name, or a name prefix such as "sort/") in run ref
+ * (NULL: the newest run having them) that differ by one numeric parameter. */
+int qb_scaling_family(qb_store *s, const char *project, const char *family, const char *ref,
+                      const char *metric, qb_scaling_report **out, qb_err *err);
+void qb_scaling_report_free(qb_scaling_report *r);
+
+#endif

@@ -1,0 +1,164 @@
+/* cli/cmd_regressions.c - `qbdb regressions` and `qbdb triage`. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/view.h"
+#include "cli/cli.h"
+#include "core/time.h"
+#include "core/units.h"
+
+const char cmd_regressions_help[] =
+    "usage: qbdb regressions [--db PATH] [--project P] [--status open|acknowledged|invalid|fixed]\n"
+    "                        [--kind regression|improvement] [--min-severity SEV] [--all]\n"
+    "                        [--limit N] [--format text|json|markdown]\n"
+    "\n"
+    "List the changes `qbdb detect` (and ingest) found, newest first, grouped by the commit\n"
+    "range they start in. By default: open regressions of severity minor or worse that are still\n"
+    "detected; --all also lists improvements, any status, any severity and records no longer\n"
+    "detected.\n"
+    "\n"
+    "Exit codes: 0 ok, 2 usage, 4 no database, 5 database refused.\n";
+
+const char cmd_triage_help[] =
+    "usage: qbdb triage [--db PATH] ID acknowledged|invalid|fixed|open [--note TEXT]\n"
+    "\n"
+    "Set the status of regression ID (from `qbdb regressions`), with an optional note; the\n"
+    "user ($USER) and the time are recorded.\n"
+    "\n"
+    "Exit codes: 0 ok, 2 usage, 4 no such regression or no database, 5 database refused.\n";
+
+static int sev_rank(const char *name) {
+  qb_severity s;
+  return qb_severity_parse(name, &s) ? -1 : (int)s;
+}
+
+/* Text or markdown: one block per commit range. */
+static void print_grouped(FILE *f, const qb_regression *r, size_t n, int md) {
+  for (size_t i = 0; i < n; i++) {
+    int new_group = i == 0 || r[i].run_id != r[i - 1].run_id;
+    if (new_group) {
+      char t[40];
+      qb_time_format(r[i].time, t, sizeof t);
+      fprintf(f,
+              md ? "%s### %s..%s (run %lld, %s)\n\n| id | benchmark | metric | before | after | "
+                   "change | p | severity | status |\n|---:|---|---|---:|---:|---:|---:|---|---|\n"
+                 : "%scommit range %s..%s (run %lld, %s)\n",
+              i ? "\n" : "", r[i].prev_commit_sha ? r[i].prev_commit_sha : "?",
+              r[i].commit_sha ? r[i].commit_sha : "?", (long long)r[i].run_id, t);
+    }
+    char b[32], a[32];
+    qb_unit_format(r[i].before, r[i].series.unit, b, sizeof b);
+    qb_unit_format(r[i].after, r[i].series.unit, a, sizeof a);
+    if (md)
+      fprintf(f, "| %lld | %s | %s | %s | %s | %+.2f%% | %.2g | %s %s | %s |\n", (long long)r[i].id,
+              r[i].series.bench, r[i].series.metric, b, a, r[i].change_pct, r[i].p_value,
+              r[i].severity, r[i].kind, r[i].status);
+    else
+      fprintf(f, "  #%-5lld %-11s %-8s %s (%s) %s -> %s  %+.2f%%  p %.2g  [%s%s]%s%s\n",
+              (long long)r[i].id, r[i].kind, r[i].severity, r[i].series.bench, r[i].series.metric,
+              b, a, r[i].change_pct, r[i].p_value, r[i].status, r[i].active ? "" : ", gone",
+              r[i].note ? "  note: " : "", r[i].note ? r[i].note : "");
+  }
+}
+
+int cmd_regressions(qb_cli *cli, int argc, char **argv, qb_err *err) {
+  qb_regression_filter f = QB_REGRESSION_FILTER_INIT;
+  const char *fmt = "text", *v;
+  int m, rc, all = 0, have_status = 0, have_kind = 0, have_sev = 0;
+  for (int i = 1; i < argc;) {
+    if ((m = qb_cli_opt(argc, argv, &i, "--project", &f.project, err))) {
+      if (m < 0) return m;
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--status", &f.status, err))) {
+      if (m < 0) return m;
+      have_status = 1;
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--kind", &f.kind, err))) {
+      if (m < 0) return m;
+      have_kind = 1;
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--min-severity", &v, err))) {
+      if (m < 0) return m;
+      if ((f.min_severity = sev_rank(v)) < 0)
+        return qb_err_set(err, QB_EUSAGE,
+                          "regressions: --min-severity '%s': expected none, minor, "
+                          "moderate, major or critical",
+                          v);
+      have_sev = 1;
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--limit", &v, err))) {
+      if (m < 0) return m;
+      f.limit = strtoll(v, NULL, 10);
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--format", &fmt, err))) {
+      if (m < 0) return m;
+      if (strcmp(fmt, "text") && strcmp(fmt, "json") && strcmp(fmt, "markdown"))
+        return qb_err_set(err, QB_EUSAGE,
+                          "regressions: --format '%s': expected text, json or "
+                          "markdown",
+                          fmt);
+    } else if (!strcmp(argv[i], "--all")) {
+      all = 1;
+      i++;
+    } else {
+      return qb_cli_bad_arg("regressions", argv[i], err);
+    }
+  }
+  if (f.status && strcmp(f.status, "open") && strcmp(f.status, "acknowledged") &&
+      strcmp(f.status, "invalid") && strcmp(f.status, "fixed"))
+    return qb_err_set(err, QB_EUSAGE,
+                      "regressions: --status '%s': expected open, acknowledged, "
+                      "invalid or fixed",
+                      f.status);
+  if (!all) {
+    if (!have_status) f.status = "open";
+    if (!have_kind) f.kind = "regression";
+    if (!have_sev) f.min_severity = 1;
+    f.active_only = 1;
+  }
+  qb_store *store = NULL;
+  qb_regression *regs = NULL;
+  size_t n = 0;
+  if ((rc = qb_store_open(&store, cli->db, 0, err)) ||
+      (rc = qb_store_regressions_list(store, &f, &regs, &n, err)))
+    goto done;
+  if (!strcmp(fmt, "json"))
+    rc = qb_cli_print_json(cli->out, qb_view_regressions(regs, n), err);
+  else if (!n)
+    fprintf(cli->out, "no %s match\n", all ? "changes" : "open regressions");
+  else
+    print_grouped(cli->out, regs, n, !strcmp(fmt, "markdown"));
+done:
+  qb_regressions_free(regs, n);
+  qb_store_close(store);
+  return rc;
+}
+
+int cmd_triage(qb_cli *cli, int argc, char **argv, qb_err *err) {
+  const char *pos[2] = {NULL, NULL}, *note = NULL;
+  int n_pos = 0, m, rc;
+  for (int i = 1; i < argc;) {
+    if ((m = qb_cli_opt(argc, argv, &i, "--note", &note, err))) {
+      if (m < 0) return m;
+    } else if (argv[i][0] != '-' && n_pos < 2) {
+      pos[n_pos++] = argv[i++];
+    } else {
+      return qb_cli_bad_arg("triage", argv[i], err);
+    }
+  }
+  if (n_pos != 2) return qb_err_set(err, QB_EUSAGE, "triage: expected ID and a status");
+  char *end;
+  long long id = strtoll(pos[0], &end, 10);
+  if (!*pos[0] || *end || id <= 0)
+    return qb_err_set(err, QB_EUSAGE, "triage: '%s' is not a regression id", pos[0]);
+  const char *st = pos[1];
+  if (strcmp(st, "acknowledged") && strcmp(st, "invalid") && strcmp(st, "fixed") &&
+      strcmp(st, "open"))
+    return qb_err_set(err, QB_EUSAGE,
+                      "triage: status '%s': expected acknowledged, invalid, fixed or open", st);
+  const char *who = getenv("USER");
+  qb_store *store = NULL;
+  if ((rc = qb_store_open(&store, cli->db, 0, err)) ||
+      (rc = qb_store_regression_triage(store, id, st, note, who ? who : "unknown", err)))
+    goto done;
+  fprintf(cli->out, "regression %lld: %s\n", id, st);
+done:
+  qb_store_close(store);
+  return rc;
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# End to end: a 12-run history with a known step (+20% latency and -15% throughput from run 9),
+# a flat series and an n log n family: ingest detects the changes incrementally, `detect` agrees
+# in full, regressions are listed and triaged, trend shows the change point, targets are
+# checked on ingest, in compare and in grade, scaling finds O(n log n).
+source "$(dirname "$0")/lib.bash"
+
+bash "$DATA/history/gen_runs.sh" "$TMP"
+for f in "$TMP"/run*.jsonl; do run 0 "$QBDB" ingest "$f"; done
+contains "$OUT" "change point" "ingest reports the change points it found"
+
+run 0 "$QBDB" regressions --format json
+equals "$(jq length <<<"$OUT")" 2 "two open regressions"
+equals "$(jq -r '[.[] | .benchmark] | sort | join(",")' <<<"$OUT")" "step,tput" "which series"
+equals "$(jq -r '[.[] | .run_id] | unique | join(",")' <<<"$OUT")" 9 "both start at run 9"
+equals "$(jq -r '[.[] | .prev_commit + ".." + .commit] | unique | join(",")' <<<"$OUT")" \
+  "10080068..10090075" "commit range"
+close "$(jq '.[] | select(.benchmark == "step") | .change_pct' <<<"$OUT")" 20 0.02 "step size"
+close "$(jq '.[] | select(.benchmark == "tput") | .change_pct' <<<"$OUT")" -15 0.02 "tput size"
+equals "$(jq -r '[.[] | .severity] | unique | join(",")' <<<"$OUT")" major "severity bands"
+step_id=$(jq '.[] | select(.benchmark == "step") | .id' <<<"$OUT")
+
+# a full re-analysis finds the same, and keeps the records (ids) stable
+run 0 "$QBDB" detect --project hist
+contains "$OUT" "analysed 6 series (72 points): 2 change points, 2 regressions" "detect summary"
+run 0 "$QBDB" regressions --format json
+equals "$(jq -r '[.[] | .id] | sort | join(",")' <<<"$OUT")" "1,2" "ids kept"
+
+# triage
+run 0 "$QBDB" triage "$step_id" acknowledged --note "bigger buffers, expected"
+run 0 "$QBDB" regressions --format json
+equals "$(jq length <<<"$OUT")" 1 "acknowledged ones leave the open list"
+run 0 "$QBDB" regressions --all --format json
+equals "$(jq -r ".[] | select(.id == $step_id) | .status + \"|\" + .note" <<<"$OUT")" \
+  "acknowledged|bigger buffers, expected" "triage recorded"
+run 0 "$QBDB" detect --project hist
+run 0 "$QBDB" regressions --all --format json
+equals "$(jq -r ".[] | select(.id == $step_id) | .status" <<<"$OUT")" acknowledged "triage survives detect"
+run 0 "$QBDB" regressions --format markdown
+contains "$OUT" "| tput | throughput |" "markdown"
+run 4 "$QBDB" triage 999 fixed
+run 2 "$QBDB" triage "$step_id" done
+
+# trend
+run 0 "$QBDB" trend --format json step
+equals "$(jq '.points | length' <<<"$OUT")" 12 "trend points"
+equals "$(jq -c '[.change_points[] | .run_id]' <<<"$OUT")" "[9]" "trend change point"
+run 0 "$QBDB" trend --format json flat
+equals "$(jq -r '.trend.direction' <<<"$OUT")" stable "flat series is stable"
+equals "$(jq '.change_points | length' <<<"$OUT")" 0 "no change point in the flat series"
+run 0 "$QBDB" trend step
+contains "$OUT" "<- change +19." "text marks the change point"
+run 4 "$QBDB" trend nosuch
+
+# targets: broken on ingest and in compare (at least major), checked by grade
+run 0 "$QBDB" target set 'st*' latency '<' 1.1us
+run 0 "$QBDB" target set flat latency '<=' 2000
+run 0 "$QBDB" target list
+contains "$OUT" "< 1.100 µs" "target list"
+run 1 "$QBDB" target check main@latest
+contains "$OUT" "BROKEN  step latency" "target check"
+run 0 "$QBDB" compare --format json main~1 main@latest
+equals "$(jq -r '.rows[] | select(.benchmark == "step") | .verdict + " " + .severity + " " + (.target.met | tostring)' <<<"$OUT")" \
+  "regression major false" "a broken target is at least major"
+equals "$(jq -r '.rows[] | select(.benchmark == "flat") | .target.met' <<<"$OUT")" true "met target"
+run 0 "$QBDB" grade --format json main@latest
+equals "$(jq '.input.targets_met, .input.targets' <<<"$OUT" | tr '\n' ' ')" "1 2 " "grade targets"
+equals "$(jq '.input.regressions.major' <<<"$OUT")" 0 "a target-only row is not a measured regression"
+equals "$(jq -r '.letter' <<<"$OUT" | grep -cE '^(A\+|A|B|C|D)$')" 1 "a letter"
+
+# scaling: the size family was generated as 3 n log2 n
+run 0 "$QBDB" scaling --format json size
+equals "$(jq -r '.best' <<<"$OUT")" "O(n log n)" "scaling fit"
+equals "$(jq '.points | length' <<<"$OUT")" 3 "scaling points"
+run 4 "$QBDB" scaling nosuchfamily
+finish
