@@ -39,6 +39,7 @@ test-asan: build-asan
 bench: build
 	@QBDB_BIN=$(BUILD)/qbdb $(BUILD)/bench_ingest
 	@QBDB_BIN=$(BUILD)/qbdb $(BUILD)/bench_compare
+	@$(BUILD)/bench_changepoint
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i --style=file

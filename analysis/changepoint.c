@@ -189,6 +189,19 @@ static void clean_outliers(const double *v, size_t n, double *y, double *scratch
   }
 }
 
+/* The power of two s that brings max |v[i] - ref| (i < n) into [1/2, 1): statistics of
+ * (v - ref) s are those of v - ref bit for bit (scaling by a power of two is exact), without
+ * squares that overflow or underflow for values far from 1. 1 when all differences are 0 or one
+ * is not finite. */
+static double unit_scale(const double *v, size_t n, double ref) {
+  double amax = 0;
+  for (size_t i = 0; i < n; i++) amax = fmax(amax, fabs(v[i] - ref));
+  if (!(amax > 0) || isinf(amax)) return 1.0;
+  int e;
+  frexp(amax, &e);
+  return ldexp(1.0, -e);
+}
+
 /* Scratch space of the split step, sized for blocks of 2w points: the block's cleaned values,
  * room for clean_outliers, prefix sums of the cleaned values and squares (centred on the first
  * value), the reciprocals 1/j (j = 1..2w) and a stack of intervals. One malloc'd buffer;
@@ -235,10 +248,10 @@ static int split_block(const double *x, size_t b0, size_t b1, const cp_cfg *c, s
   size_t len = b1 - b0, w = c->w;
   const double *y = s->y, *rec = s->rec;
   clean_outliers(x + b0, len, s->y, s->tmp);
-  double x0 = y[0], *ps = s->ps, *pq = s->pq;
+  double x0 = y[0], sc = unit_scale(y, len, x0), *ps = s->ps, *pq = s->pq;
   ps[0] = pq[0] = 0;
   for (size_t i = 0; i < len; i++) {
-    double v = y[i] - x0;
+    double v = (y[i] - x0) * sc;
     ps[i + 1] = ps[i] + v;
     pq[i + 1] = pq[i] + v * v;
   }
@@ -272,7 +285,7 @@ static int split_block(const double *x, size_t b0, size_t b1, const cp_cfg *c, s
     double ssl = pq[t] - pq[lo] - sl * ml, ssr = pq[e] - pq[t] - sr * mr;
     double choices = positions(t - lo, e - t) * (double)(ends - CP_MIN_SEG + 1);
     double p = split_p(m, k, mr - ml, (ssl > 0 ? ssl : 0) + (ssr > 0 ? ssr : 0), choices);
-    if (!(p <= c->weak_p) || magnitude(x0 + ml, x0 + mr) < c->min_mag) continue;
+    if (!(p <= c->weak_p) || magnitude(x0 + ml / sc, x0 + mr / sc) < c->min_mag) continue;
     int rc = idx_push(out, b0 + t, err);
     if (rc) return rc;
     stack[top++] = a;
@@ -314,26 +327,29 @@ typedef struct cp_state {
 /* Test change point c (st->index) of x[0..n) between its neighbouring change points (or the
  * series' ends) lo_nb and hi_nb: the span [lo, hi) = [max(lo_nb, c - w), min(hi_nb, c + w)) is
  * cleaned of outliers into y (tmp is clean_outliers' scratch; both hold 2w values), and the sides
- * [lo, c) and [c, hi) give the means and sums of squared deviations (summed directly, two
- * passes) and split_p. The choices are the positions of the span times, for each side that ends
- * at a neighbouring change point rather than at its window or the series' end, the w -
- * CP_MIN_SEG + 1 places it could have ended. The point fails when a side has fewer than
- * CP_MIN_SEG points, p > max_p or the relative change is below min_mag. */
+ * [lo, c) and [c, hi) give the means and sums of squared deviations (summed directly, two passes,
+ * on the differences from the span's first value scaled by unit_scale) and split_p. The choices are
+ * the positions of the span times, for each side that ends at a neighbouring change point rather
+ * than at its window or the series' end, the w - CP_MIN_SEG + 1 places it could have ended. The
+ * point fails when a side has fewer than CP_MIN_SEG points, p > max_p or the relative change is
+ * below min_mag. */
 static void test_point(const double *x, size_t n, size_t lo_nb, size_t hi_nb, const cp_cfg *c,
                        double *y, double *tmp, cp_state *st) {
   size_t i = st->index, lo = i - lo_nb > c->w ? i - c->w : lo_nb;
   size_t hi = hi_nb - i > c->w ? i + c->w : hi_nb, m = i - lo, k = hi - i;
   clean_outliers(x + lo, hi - lo, y, tmp);
-  double sl = 0, sr = 0, ssd = 0;
-  for (size_t j = 0; j < m; j++) sl += y[j];
-  for (size_t j = m; j < m + k; j++) sr += y[j];
+  double y0 = y[0], sc = unit_scale(y, m + k, y0), sl = 0, sr = 0, ssd = 0;
+  for (size_t j = 0; j < m; j++) sl += (y[j] - y0) * sc;
+  for (size_t j = m; j < m + k; j++) sr += (y[j] - y0) * sc;
   double ml = sl / (double)m, mr = sr / (double)k;
-  for (size_t j = 0; j < m; j++) ssd += (y[j] - ml) * (y[j] - ml);
-  for (size_t j = m; j < m + k; j++) ssd += (y[j] - mr) * (y[j] - mr);
+  for (size_t j = 0; j < m; j++) ssd += ((y[j] - y0) * sc - ml) * ((y[j] - y0) * sc - ml);
+  for (size_t j = m; j < m + k; j++) ssd += ((y[j] - y0) * sc - mr) * ((y[j] - y0) * sc - mr);
   double choices = positions(m, k), ends = (double)(c->w - CP_MIN_SEG + 1);
   if (m < c->w && lo_nb > 0) choices *= ends;
   if (k < c->w && hi_nb < n) choices *= ends;
   st->p = split_p((double)m, (double)k, mr - ml, ssd, choices);
+  ml = y0 + ml / sc;
+  mr = y0 + mr / sc;
   st->before = ml;
   st->after = mr;
   st->mag = magnitude(ml, mr);
