@@ -131,4 +131,21 @@ int qb_scaling_family(qb_store *s, const char *project, const char *family, cons
                       const char *metric, qb_scaling_report **out, qb_err *err);
 void qb_scaling_report_free(qb_scaling_report *r);
 
+/* ---- configurations (tags) ---- */
+
+typedef struct qb_config_row {
+  char *bench, *metric, *unit;
+  int higher_is_better;
+  size_t n_values;                /* distinct values of the tag seen for this benchmark */
+  char *best, *worst;             /* tag values */
+  double best_value, worst_value; /* median over that tag value's runs of the run centres */
+  size_t best_runs, worst_runs;
+} qb_config_row;
+
+/* For every benchmark and metric of project's runs that carry tag, the tag values with the
+ * best and the worst median centre (direction-aware). Free with qb_config_rows_free(). */
+int qb_configs_by_tag(qb_store *s, const char *project, const char *tag, qb_config_row **out,
+                      size_t *n, qb_err *err);
+void qb_config_rows_free(qb_config_row *rows, size_t n);
+
 #endif

@@ -30,6 +30,7 @@ const qb_cli_cmd *qb_cli_find(const char *name);
 
 int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err);
+int cmd_configs(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_detect(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_grade(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_help(qb_cli *cli, int argc, char **argv, qb_err *err);
@@ -43,10 +44,10 @@ int cmd_runs(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_show(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_version(qb_cli *cli, int argc, char **argv, qb_err *err);
 
-extern const char cmd_compare_help[], cmd_config_help[], cmd_detect_help[], cmd_grade_help[],
-    cmd_regressions_help[], cmd_scaling_help[], cmd_target_help[], cmd_trend_help[],
-    cmd_triage_help[], cmd_help_help[], cmd_ingest_help[], cmd_runs_help[], cmd_show_help[],
-    cmd_version_help[];
+extern const char cmd_compare_help[], cmd_config_help[], cmd_configs_help[], cmd_detect_help[],
+    cmd_grade_help[], cmd_regressions_help[], cmd_scaling_help[], cmd_target_help[],
+    cmd_trend_help[], cmd_triage_help[], cmd_help_help[], cmd_ingest_help[], cmd_runs_help[],
+    cmd_show_help[], cmd_version_help[];
 
 /* If argv[*i] is option name ("--name VALUE" or "--name=VALUE"): set *value, advance *i past
  * it and return 1. A missing value returns QB_EUSAGE with err set. Otherwise returns 0. */

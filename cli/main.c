@@ -9,6 +9,8 @@ const qb_cli_cmd qb_cli_cmds[] = {
     {"compare", cmd_compare, "compare two runs: what changed, how much, how sure",
      cmd_compare_help},
     {"config", cmd_config, "set, unset and list comparison settings", cmd_config_help},
+    {"configs", cmd_configs, "best and worst tag values (configurations) per benchmark",
+     cmd_configs_help},
     {"detect", cmd_detect, "find change points in series and record them as regressions",
      cmd_detect_help},
     {"grade", cmd_grade, "grade a run: score 0-100 and a letter A+..D", cmd_grade_help},

@@ -73,4 +73,25 @@ run 0 "$QBDB" scaling --format json size
 equals "$(jq -r '.best' <<<"$OUT")" "O(n log n)" "scaling fit"
 equals "$(jq '.points | length' <<<"$OUT")" 3 "scaling points"
 run 4 "$QBDB" scaling nosuchfamily
+
+# configurations: the same benchmark under three network conditions, two runs each
+for net in lan:100 wan:180 lossy:400; do
+  name=${net%%:*}
+  b=${net##*:}
+  for rep in 1 2; do
+    printf '%s\n' "{\"format\":\"qbdb-native\",\"version\":1,\"project\":\"net\",\"commit\":\"abcd000$rep\",\"tags\":{\"net\":\"$name\"}}" \
+      "{\"name\":\"rpc/roundtrip\",\"unit\":\"us\",\"samples\":[$b,$((b + 1)),$((b + rep))]}" \
+      "{\"name\":\"rpc/stream\",\"metric\":\"throughput\",\"unit\":\"MB/s\",\"value\":$((100000 / b))}" \
+      >"$TMP/net_${name}_$rep.jsonl"
+    run 0 "$QBDB" ingest "$TMP/net_${name}_$rep.jsonl"
+  done
+done
+run 0 "$QBDB" configs --project net --by net --format json
+equals "$(jq -r '.[] | select(.benchmark == "rpc/roundtrip") | .best.value + "," + .worst.value' <<<"$OUT")" \
+  "lan,lossy" "lowest latency is best"
+equals "$(jq -r '.[] | select(.benchmark == "rpc/stream") | .best.value + "," + .worst.value' <<<"$OUT")" \
+  "lan,lossy" "highest throughput is best"
+close "$(jq '.[] | select(.benchmark == "rpc/roundtrip") | .best.level' <<<"$OUT")" 101000 1e-12 \
+  "median of the lan runs' medians (101 us and 101 us)"
+run 4 "$QBDB" configs --by nosuch
 finish
