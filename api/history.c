@@ -36,47 +36,38 @@ static int series_values(const qb_series_point *pts, size_t n, double **x, size_
   return QB_OK;
 }
 
-/* Stored change points of a series as analysis input: their indices in x (NaN-free values),
- * or n_prev = SIZE_MAX when a stored run is no longer in the series (then analyse in full). */
-static int stored_changes(qb_store *s, const qb_series_info *ser, const qb_series_point *pts,
-                          const size_t *idx, size_t nx, qb_changepoint **prev, size_t *n_prev,
-                          qb_err *err) {
-  qb_regression_filter f = QB_REGRESSION_FILTER_INIT;
-  qb_regression *regs = NULL;
-  size_t n = 0;
-  f.series_id = ser->id;
-  f.active_only = 1;
-  int rc = qb_store_regressions_list(s, &f, &regs, &n, err);
+/* The stored (active) change points of a series as analysis input for its first n points:
+ * indices into ids. *n_prev = SIZE_MAX when a stored run is not among them (then analyse in
+ * full). *prev is malloc'd; the caller frees it. */
+static int stored_changes(qb_store *s, int64_t series_id, const int64_t *ids, size_t n,
+                          qb_changepoint **prev, size_t *n_prev, qb_err *err) {
+  qb_stored_change *st = NULL;
+  size_t n_st = 0;
+  int rc = qb_store_series_changes(s, series_id, &st, &n_st, err);
   if (rc) return rc;
-  *prev = calloc(n ? n : 1, sizeof **prev);
   *n_prev = 0;
-  if (!*prev) {
-    qb_regressions_free(regs, n);
+  if (!(*prev = calloc(n_st ? n_st : 1, sizeof **prev))) {
+    free(st);
     return qb_err_set(err, QB_ENOMEM, "out of memory");
   }
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n_st; i++) {
     size_t k = 0;
-    while (k < nx && pts[idx[k]].run_id != regs[i].run_id) k++;
-    if (k == nx) {
+    while (k < n && ids[k] != st[i].run_id) k++;
+    if (k == n) {
       *n_prev = (size_t)-1;
       break;
     }
-    qb_changepoint *c = &(*prev)[(*n_prev)++];
-    c->index = k;
-    c->p = regs[i].p_value;
-    c->before = regs[i].before;
-    c->after = regs[i].after;
-    c->change = regs[i].change_pct / 100.0;
+    (*prev)[(*n_prev)++] =
+        (qb_changepoint){k, st[i].p_value, st[i].before, st[i].after, st[i].change_pct / 100.0};
   }
-  qb_regressions_free(regs, n);
-  if (*n_prev != (size_t)-1) {
-    /* the list is newest first; analysis wants increasing indices */
-    for (size_t a = 0, b = *n_prev ? *n_prev - 1 : 0; a < b; a++, b--) {
-      qb_changepoint t = (*prev)[a];
-      (*prev)[a] = (*prev)[b];
-      (*prev)[b] = t;
+  free(st);
+  /* in increasing index order (insertion sort: a series has few change points) */
+  for (size_t i = 1; *n_prev != (size_t)-1 && i < *n_prev; i++)
+    for (size_t k = i; k > 0 && (*prev)[k - 1].index > (*prev)[k].index; k--) {
+      qb_changepoint t = (*prev)[k];
+      (*prev)[k] = (*prev)[k - 1];
+      (*prev)[k - 1] = t;
     }
-  }
   return QB_OK;
 }
 
@@ -84,21 +75,18 @@ static int stored_changes(qb_store *s, const qb_series_info *ser, const qb_serie
 static int detect_series(qb_store *s, const qb_detect_opts *o, const qb_series_info *ser,
                          const qb_setting *settings, size_t n_settings, qb_detect_result *res,
                          qb_err *err) {
-  qb_series_point *pts = NULL;
+  int64_t *ids = NULL;
   double *x = NULL;
-  size_t *idx = NULL, n_pts = 0, nx = 0, n_cp = 0, n_prev = 0;
+  size_t nx = 0, n_cp = 0, n_prev = 0;
   qb_changepoint *cps = NULL, *prev = NULL;
   qb_regression *recs = NULL;
   int rc;
-  if ((rc = qb_store_series_points(s, ser->id, &pts, &n_pts, err)) ||
-      (rc = series_values(pts, n_pts, &x, &idx, &nx, err)))
-    goto done;
+  if ((rc = qb_store_series_values(s, ser->id, &ids, &x, &nx, err))) goto done;
   res->series++;
   res->points += nx;
   int incremental =
-      o->incremental && o->filter.run_id && nx >= 2 && pts[idx[nx - 1]].run_id == o->filter.run_id;
-  if (incremental && (rc = stored_changes(s, ser, pts, idx, nx - 1, &prev, &n_prev, err)))
-    goto done;
+      o->incremental && o->filter.run_id && nx >= 2 && ids[nx - 1] == o->filter.run_id;
+  if (incremental && (rc = stored_changes(s, ser->id, ids, nx - 1, &prev, &n_prev, err))) goto done;
   if (incremental && n_prev != (size_t)-1)
     rc = qb_changepoints_update(x, nx, nx - 1, prev, n_prev, &o->cp, &cps, &n_cp, err);
   else
@@ -115,8 +103,8 @@ static int detect_series(qb_store *s, const qb_detect_opts *o, const qb_series_i
     const qb_changepoint *c = &cps[i];
     double pct = c->change * 100.0;
     int worse = ser->higher_is_better ? pct < 0 : pct > 0;
-    r->run_id = pts[idx[c->index]].run_id;
-    r->prev_run_id = c->index > 0 ? pts[idx[c->index - 1]].run_id : 0;
+    r->run_id = ids[c->index];
+    r->prev_run_id = c->index > 0 ? ids[c->index - 1] : 0;
     r->kind = worse ? "regression" : "improvement";
     r->before = c->before;
     r->after = c->after;
@@ -139,8 +127,7 @@ done:
   free(cps);
   free(prev);
   free(x);
-  free(idx);
-  qb_series_points_free(pts, n_pts);
+  free(ids);
   return rc;
 }
 

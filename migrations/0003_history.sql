@@ -37,3 +37,10 @@ CREATE TABLE target (
   created_at INTEGER NOT NULL,
   UNIQUE (project, bench_glob, metric, op)
 );
+
+-- The time a result sits at in its series (its run's commit time, else start time), copied
+-- into result so that reading a series' values is one covering-index range scan.
+ALTER TABLE result ADD COLUMN run_time INTEGER;
+UPDATE result SET run_time = (SELECT coalesce(r.commit_time, r.started_at) FROM run r
+                              WHERE r.id = result.run_id);
+CREATE INDEX result_series_time ON result (series_id, run_time, run_id, median, mean, estimate);

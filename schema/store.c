@@ -123,6 +123,16 @@ void qb_series_points_free(qb_series_point *points, size_t n) {
   free(points);
 }
 
+int qb_store_series_values(qb_store *s, int64_t series_id, int64_t **run_ids, double **values,
+                           size_t *n, qb_err *err) {
+  return s->ops->series_values(s, series_id, run_ids, values, n, err);
+}
+
+int qb_store_series_changes(qb_store *s, int64_t series_id, qb_stored_change **out, size_t *n,
+                            qb_err *err) {
+  return s->ops->series_changes(s, series_id, out, n, err);
+}
+
 int qb_store_regressions_replace(qb_store *s, int64_t series_id, const qb_regression *recs,
                                  size_t n, qb_err *err) {
   return s->ops->regressions_replace(s, series_id, recs, n, err);

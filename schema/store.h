@@ -153,11 +153,26 @@ typedef struct qb_series_point {
   int64_t n;           /* samples behind the value (-1 unknown) */
 } qb_series_point;
 
-/* The points of series_id in time order (commit time, else start time; then start, id). Free
+/* The points of series_id in time order (commit time, else start time; then run id). Free
  * with qb_series_points_free(). */
 int qb_store_series_points(qb_store *s, int64_t series_id, qb_series_point **out, size_t *n,
                            qb_err *err);
 void qb_series_points_free(qb_series_point *points, size_t n);
+
+/* The values of series_id for analysis: run ids and values (median, else mean, else estimate)
+ * in time order, NULL values left out. One index range scan. *run_ids and *values are
+ * malloc'd arrays of *n (NULL when empty); the caller frees both with free(). */
+int qb_store_series_values(qb_store *s, int64_t series_id, int64_t **run_ids, double **values,
+                           size_t *n, qb_err *err);
+
+/* The change points stored for a series that are still detected (active), for incremental
+ * detection: *out is a malloc'd array of *n (caller frees with free()). */
+typedef struct qb_stored_change {
+  int64_t run_id;
+  double before, after, change_pct, p_value;
+} qb_stored_change;
+int qb_store_series_changes(qb_store *s, int64_t series_id, qb_stored_change **out, size_t *n,
+                            qb_err *err);
 
 /* A change detected in a series, with its triage. */
 typedef struct qb_regression {

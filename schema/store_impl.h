@@ -29,6 +29,10 @@ typedef struct qb_store_ops {
                      qb_err *err);
   int (*series_points)(qb_store *s, int64_t series_id, qb_series_point **out, size_t *n,
                        qb_err *err);
+  int (*series_values)(qb_store *s, int64_t series_id, int64_t **run_ids, double **values,
+                       size_t *n, qb_err *err);
+  int (*series_changes)(qb_store *s, int64_t series_id, qb_stored_change **out, size_t *n,
+                        qb_err *err);
   int (*regressions_replace)(qb_store *s, int64_t series_id, const qb_regression *recs, size_t n,
                              qb_err *err);
   int (*regressions_list)(qb_store *s, const qb_regression_filter *f, qb_regression **out,

@@ -51,6 +51,8 @@ enum {
   S_SETTING_UNSET,
   S_SERIES_LIST,
   S_SERIES_POINTS,
+  S_SERIES_VALUES,
+  S_SERIES_CHANGES,
   S_REG_OF_SERIES,
   S_REG_UPSERT,
   S_REG_DELETE,
@@ -104,9 +106,9 @@ static const char *const SQL[S_COUNT_] = {
                      "(:branch, :machine, :bench, :metric)",
     [S_RESULT_ADD] =
         "INSERT INTO result(run_id, benchmark_id, metric_id, series_id, n, min, max, mean, "
-        "median, stddev, p95, p99, q1, q3, outliers, estimate, ci_lo, ci_hi, extra) VALUES "
-        "(:run, :bench, :metric, :series, :n, :min, :max, :mean, :median, :stddev, :p95, :p99, "
-        ":q1, :q3, :outliers, :estimate, :ci_lo, :ci_hi, :extra)",
+        "median, stddev, p95, p99, q1, q3, outliers, estimate, ci_lo, ci_hi, extra, run_time) "
+        "VALUES (:run, :bench, :metric, :series, :n, :min, :max, :mean, :median, :stddev, :p95, "
+        ":p99, :q1, :q3, :outliers, :estimate, :ci_lo, :ci_hi, :extra, :run_time)",
     [S_SAMPLES_ADD] = "INSERT INTO sample_set(result_id, n, data) VALUES (:result, :n, :data)",
     [S_RUN_INFO] = "SELECT " RUN_INFO_COLUMNS "WHERE r.id = :id",
     [S_RUN_TAGS] = "SELECT key, value FROM run_tag WHERE run_id = :run ORDER BY key",
@@ -160,10 +162,13 @@ static const char *const SQL[S_COUNT_] = {
         "(SELECT 1 FROM result x WHERE x.series_id = s.id AND x.run_id = :run)) "
         "ORDER BY p.name, b.name, m.name, bm.name, mt.name",
     [S_SERIES_POINTS] =
-        "SELECT r.id, r.commit_sha, coalesce(r.commit_time, r.started_at), coalesce(x.median, "
-        "x.mean, x.estimate), x.ci_lo, x.ci_hi, x.n FROM result x JOIN run r ON r.id = x.run_id "
-        "WHERE x.series_id = :series ORDER BY coalesce(r.commit_time, r.started_at), "
-        "r.started_at, r.id",
+        "SELECT x.run_id, r.commit_sha, x.run_time, coalesce(x.median, x.mean, x.estimate), "
+        "x.ci_lo, x.ci_hi, x.n FROM result x JOIN run r ON r.id = x.run_id WHERE x.series_id = "
+        ":series ORDER BY x.run_time, x.run_id",
+    [S_SERIES_VALUES] = "SELECT run_id, coalesce(median, mean, estimate) AS v FROM result WHERE "
+                        "series_id = :series AND v IS NOT NULL ORDER BY run_time, run_id",
+    [S_SERIES_CHANGES] = "SELECT run_id, before, after, change_pct, p_value FROM regression "
+                         "WHERE series_id = :series AND active = 1",
     [S_REG_OF_SERIES] = "SELECT id, run_id, status FROM regression WHERE series_id = :series",
     [S_REG_DEACTIVATE] = "UPDATE regression SET active = 0 WHERE id = :id",
     [S_REG_UPSERT] =
@@ -323,7 +328,6 @@ static int insert_result(sq_store *s, const qb_run *run, int64_t run_id, int64_t
   sqlite3_stmt *st = NULL;
   int64_t metric_id = 0, series_id = 0, result_id = 0;
   int found, rc;
-  (void)run;
   if ((rc = stmt(s, S_METRIC_GET, &st, err))) return rc;
   b_text(st, ":name", r->metric);
   b_text(st, ":unit", r->unit);
@@ -370,6 +374,7 @@ static int insert_result(sq_store *s, const qb_run *run, int64_t run_id, int64_t
   b_real(st, ":ci_lo", x->ci_lo);
   b_real(st, ":ci_hi", x->ci_hi);
   b_text(st, ":extra", r->extra);
+  b_int(st, ":run_time", run->commit_time != QB_TIME_NONE ? run->commit_time : run->started_at);
   if ((rc = step_insert(s, st, &result_id, err))) return rc;
   if (!r->n_samples) return QB_OK;
   blob->len = 0;
@@ -993,6 +998,68 @@ done:
   return QB_OK;
 }
 
+static int sq_series_values(qb_store *base, int64_t series_id, int64_t **run_ids, double **values,
+                            size_t *n_out, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  int64_t *ids = NULL;
+  double *vals = NULL;
+  size_t n = 0, cap = 0, cap2 = 0;
+  int rc = stmt(s, S_SERIES_VALUES, &st, err), step;
+  *run_ids = NULL;
+  *values = NULL;
+  *n_out = 0;
+  if (rc) return rc;
+  b_int(st, ":series", series_id);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = grow((void **)&ids, &cap, n, sizeof *ids, err)) ||
+        (rc = grow((void **)&vals, &cap2, n, sizeof *vals, err)))
+      goto done;
+    ids[n] = sqlite3_column_int64(st, 0);
+    vals[n++] = sqlite3_column_double(st, 1);
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "series values", err);
+done:
+  sqlite3_reset(st);
+  if (rc) {
+    free(ids);
+    free(vals);
+    return rc;
+  }
+  *run_ids = ids;
+  *values = vals;
+  *n_out = n;
+  return QB_OK;
+}
+
+static int sq_series_changes(qb_store *base, int64_t series_id, qb_stored_change **out,
+                             size_t *n_out, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  qb_stored_change *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = stmt(s, S_SERIES_CHANGES, &st, err), step;
+  *out = NULL;
+  *n_out = 0;
+  if (rc) return rc;
+  b_int(st, ":series", series_id);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
+    arr[n++] = (qb_stored_change){sqlite3_column_int64(st, 0), col_real(st, 1), col_real(st, 2),
+                                  col_real(st, 3), col_real(st, 4)};
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "series changes", err);
+done:
+  sqlite3_reset(st);
+  if (rc) {
+    free(arr);
+    return rc;
+  }
+  *out = arr;
+  *n_out = n;
+  return QB_OK;
+}
+
 static int sq_regressions_replace(qb_store *base, int64_t series_id, const qb_regression *recs,
                                   size_t n, qb_err *err) {
   sq_store *s = SQ(base);
@@ -1214,6 +1281,8 @@ static const qb_store_ops SQLITE_OPS = {
     .rollback = sq_rollback,
     .series_list = sq_series_list,
     .series_points = sq_series_points,
+    .series_values = sq_series_values,
+    .series_changes = sq_series_changes,
     .regressions_replace = sq_regressions_replace,
     .regressions_list = sq_regressions_list,
     .regression_triage = sq_regression_triage,
