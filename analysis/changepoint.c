@@ -20,10 +20,8 @@
  * is an outlier and is replaced by that median; the noise sd is estimated as the median absolute
  * difference of consecutive values divided by CP_MAD_DIFF_SD (Phi^-1(3/4) sqrt 2, its value for
  * normal noise). */
-#ifndef CP_OUTLIER_K
-#define CP_OUTLIER_K 5.0
-#endif
-#define CP_MAD_DIFF_SD 0.95387255246365
+#define CP_OUTLIER_K   5.0
+#define CP_MAD_DIFF_SD 0.9538725524089398
 
 /* The parameters of one analysis, checked and derived from qb_cp_opts. */
 typedef struct cp_cfg {
@@ -195,7 +193,10 @@ static void clean_outliers(const double *v, size_t n, double *y, double *scratch
  * is not finite. */
 static double unit_scale(const double *v, size_t n, double ref) {
   double amax = 0;
-  for (size_t i = 0; i < n; i++) amax = fmax(amax, fabs(v[i] - ref));
+  for (size_t i = 0; i < n; i++) {
+    double a = fabs(v[i] - ref);
+    amax = a > amax ? a : amax;
+  }
   if (!(amax > 0) || isinf(amax)) return 1.0;
   int e;
   frexp(amax, &e);
@@ -370,15 +371,87 @@ static int cp_push(qb_changepoint **out, size_t *n_out, size_t *cap, const qb_ch
   return QB_OK;
 }
 
+/* The index of st[i]'s neighbour change point on the left (0 at the series' start) and on the
+ * right (n at its end). */
+static size_t left_of(const cp_state *st, size_t i) {
+  return st[i].prev != SIZE_MAX ? st[st[i].prev].index : 0;
+}
+static size_t right_of(const cp_state *st, size_t i, size_t n) {
+  return st[i].next != SIZE_MAX ? st[st[i].next].index : n;
+}
+
+/* Remove failing change points from the list starting at *head until none fails: each time the
+ * failing one with the largest p (then the smallest magnitude, then the lowest index) goes and its
+ * two neighbours are re-tested against their new neighbours. */
+static void prune(const double *x, size_t n, cp_state *st, size_t *head, const cp_cfg *c, double *y,
+                  double *tmp) {
+  for (;;) {
+    size_t worst = SIZE_MAX;
+    for (size_t i = *head; i != SIZE_MAX; i = st[i].next) {
+      if (!st[i].fails) continue;
+      if (worst == SIZE_MAX || st[i].p > st[worst].p ||
+          (st[i].p == st[worst].p && st[i].mag < st[worst].mag))
+        worst = i;
+    }
+    if (worst == SIZE_MAX) return;
+    size_t l = st[worst].prev, r = st[worst].next;
+    if (l != SIZE_MAX)
+      st[l].next = r;
+    else
+      *head = r;
+    if (r != SIZE_MAX) st[r].prev = l;
+    if (l != SIZE_MAX) test_point(x, n, left_of(st, l), right_of(st, l, n), c, y, tmp, &st[l]);
+    if (r != SIZE_MAX) test_point(x, n, left_of(st, r), right_of(st, r, n), c, y, tmp, &st[r]);
+  }
+}
+
+/* Move the change point at `at`, between the change points l and r, to the position t within
+ * CP_MIN_SEG - 1 runs of it and at least CP_MIN_SEG from l and r whose split has the largest
+ * divergence as the split step measures it, inside at's own test span [lo, hi) = [max(l, at - w),
+ * min(r, at + w)) (which holds no candidate of another cluster): the left side [max(lo, t - w),
+ * t), the best right side [t, e) with CP_MIN_SEG <= e - t <= w, e <= hi, and Q = m k / (m + k)
+ * (mean(R) - mean(L))^2, on the span cleaned of outliers (into y; tmp is clean_outliers'
+ * scratch; ps holds the prefix sums). Its own position wins ties, then the leftmost. */
+static size_t relocate(const double *x, size_t l, size_t r, size_t at, const cp_cfg *c, double *y,
+                       double *tmp, double *ps) {
+  size_t w = c->w, from = at - l >= 2 * CP_MIN_SEG - 1 ? at - CP_MIN_SEG + 1 : l + CP_MIN_SEG;
+  size_t to = r - at >= 2 * CP_MIN_SEG - 1 ? at + CP_MIN_SEG - 1 : r - CP_MIN_SEG;
+  size_t lo = at - l > w ? at - w : l, hi = r - at > w ? at + w : r;
+  clean_outliers(x + lo, hi - lo, y, tmp);
+  double ref = y[0], sc = unit_scale(y, hi - lo, ref), best_q = -1;
+  ps[0] = 0;
+  for (size_t j = 0; j < hi - lo; j++) ps[j + 1] = ps[j] + (y[j] - ref) * sc;
+  size_t best = at;
+  for (size_t pass = 0; pass < 2; pass++)
+    for (size_t t = pass ? from : at; t <= (pass ? to : at); t++) {
+      if (pass && t == at) continue;
+      size_t a = t - lo > w ? t - w : lo, last = hi - t > w ? t + w : hi, m = t - a;
+      double ml = (ps[t - lo] - ps[a - lo]) / (double)m, q = -1;
+      for (size_t e = t + CP_MIN_SEG; e <= last; e++) {
+        double d = (ps[e - lo] - ps[t - lo]) / (double)(e - t) - ml;
+        double qe = (double)(m * (e - t)) / (double)(m + e - t) * d * d;
+        q = qe > q ? qe : q;
+      }
+      if (q > best_q) {
+        best_q = q;
+        best = t;
+      }
+    }
+  return best;
+}
+
 /* The merge pass on one cluster of candidates pos[0..np) (consecutive candidates less than w
- * apart; the candidates around it are at least w away, so no test here reaches past them and
- * the cluster's fate is its own). While some change point fails its test, the failing one with
- * the largest p (then the smallest magnitude, then the lowest index) is removed and its two
- * neighbours are re-tested against their new neighbours. The survivors are appended to *out.
+ * apart; the candidates around it are at least w away). (1) Every candidate is tested and the
+ * cluster pruned. (2) Each survivor, left to right, is relocated between its (already relocated)
+ * left and its right neighbour: a first split that fell between two nearby steps in the same
+ * direction, one or two runs short of the second, moves onto it (the recursion could not place a
+ * split that close to it). (3) Every survivor is re-tested and the cluster pruned again. The
+ * survivors are appended to *out. Only the cluster's candidates and the points within
+ * w + CP_MIN_SEG - 1 of them are read, and no point moves by more than CP_MIN_SEG - 1.
  * Allocates the cluster's state and frees it. */
 static int merge_cluster(const double *x, size_t n, const size_t *pos, size_t np, const cp_cfg *c,
-                         double *y, double *tmp, qb_changepoint **out, size_t *n_out, size_t *cap,
-                         qb_err *err) {
+                         double *y, double *tmp, double *ps, qb_changepoint **out, size_t *n_out,
+                         size_t *cap, qb_err *err) {
   int rc = QB_OK;
   cp_state *st = malloc(np * sizeof *st);
   if (!st) return qb_err_set(err, QB_ENOMEM, "changepoints: out of memory (merge)");
@@ -387,32 +460,15 @@ static int merge_cluster(const double *x, size_t n, const size_t *pos, size_t np
     st[i].prev = i ? i - 1 : SIZE_MAX;
     st[i].next = i + 1 < np ? i + 1 : SIZE_MAX;
   }
-  for (size_t i = 0; i < np; i++)
-    test_point(x, n, i ? pos[i - 1] : 0, i + 1 < np ? pos[i + 1] : n, c, y, tmp, &st[i]);
   size_t head = 0;
-  for (;;) {
-    size_t worst = SIZE_MAX;
-    for (size_t i = head; i != SIZE_MAX; i = st[i].next) {
-      if (!st[i].fails) continue;
-      if (worst == SIZE_MAX || st[i].p > st[worst].p ||
-          (st[i].p == st[worst].p && st[i].mag < st[worst].mag))
-        worst = i;
-    }
-    if (worst == SIZE_MAX) break;
-    size_t l = st[worst].prev, r = st[worst].next;
-    if (l != SIZE_MAX)
-      st[l].next = r;
-    else
-      head = r;
-    if (r != SIZE_MAX) st[r].prev = l;
-    if (head == SIZE_MAX) break;
-    if (l != SIZE_MAX)
-      test_point(x, n, st[l].prev != SIZE_MAX ? st[st[l].prev].index : 0,
-                 r != SIZE_MAX ? st[r].index : n, c, y, tmp, &st[l]);
-    if (r != SIZE_MAX)
-      test_point(x, n, l != SIZE_MAX ? st[l].index : 0,
-                 st[r].next != SIZE_MAX ? st[st[r].next].index : n, c, y, tmp, &st[r]);
-  }
+  for (size_t i = 0; i < np; i++)
+    test_point(x, n, left_of(st, i), right_of(st, i, n), c, y, tmp, &st[i]);
+  prune(x, n, st, &head, c, y, tmp);
+  for (size_t i = head; i != SIZE_MAX; i = st[i].next)
+    st[i].index = relocate(x, left_of(st, i), right_of(st, i, n), st[i].index, c, y, tmp, ps);
+  for (size_t i = head; i != SIZE_MAX; i = st[i].next)
+    test_point(x, n, left_of(st, i), right_of(st, i, n), c, y, tmp, &st[i]);
+  prune(x, n, st, &head, c, y, tmp);
   for (size_t i = head; i != SIZE_MAX; i = st[i].next) {
     qb_changepoint cp = {st[i].index, st[i].p, st[i].before, st[i].after,
                          st[i].before != 0 ? st[i].after / st[i].before - 1 : NAN};
@@ -430,13 +486,14 @@ static int merge_all(const double *x, size_t n, const size_t *pos, size_t np, co
                      qb_changepoint **out, size_t *n_out, size_t *cap, qb_err *err) {
   int rc = QB_OK;
   if (!np) return rc;
-  double *y = malloc(4 * c->w * sizeof *y);
+  size_t len = 2 * c->w + 2 * CP_MIN_SEG; /* the longest span: a relocation's */
+  double *y = malloc(3 * len * sizeof *y);
   if (!y) return qb_err_set(err, QB_ENOMEM, "changepoints: out of memory (merge)");
   size_t i = 0;
   while (i < np && !rc) {
     size_t j = i + 1;
     while (j < np && pos[j] - pos[j - 1] < c->w) j++;
-    rc = merge_cluster(x, n, pos + i, j - i, c, y, y + 2 * c->w, out, n_out, cap, err);
+    rc = merge_cluster(x, n, pos + i, j - i, c, y, y + len, y + 2 * len, out, n_out, cap, err);
     i = j;
   }
   free(y);
@@ -496,15 +553,16 @@ done:
   return rc;
 }
 
-/* The largest cut C <= a such that no candidate lies in [C - w + 1, C - 1], among the cuts whose
- * window [C - w + 1, C) lies where the candidates are known completely ([exact_lo, n); all of
- * [0, n) when exact_lo is 0); SIZE_MAX when there is none. Candidates c[0..nc) are sorted. */
-static size_t find_cut(const size_t *c, size_t nc, size_t w, size_t a, size_t exact_lo) {
+/* The largest cut C <= a such that no candidate lies in [C - gap + 1, C - 1], among the cuts
+ * whose window [C - gap + 1, C) lies where the candidates are known completely ([exact_lo, n);
+ * all of [0, n) when exact_lo is 0); SIZE_MAX when there is none. Candidates c[0..nc) are
+ * sorted. */
+static size_t find_cut(const size_t *c, size_t nc, size_t gap, size_t a, size_t exact_lo) {
   size_t i = 0, cut = a;
   while (i < nc && c[i] < a) i++; /* c[i - 1] is the last candidate below the cut */
   for (;; i--) {
-    if (exact_lo && cut + 1 < exact_lo + w) return SIZE_MAX;
-    if (i == 0 || c[i - 1] + w <= cut) return cut;
+    if (exact_lo && cut + 1 < exact_lo + gap) return SIZE_MAX;
+    if (i == 0 || c[i - 1] + gap <= cut) return cut;
     cut = c[i - 1];
   }
 }
@@ -513,15 +571,17 @@ int qb_changepoints_update(const double *x, size_t n, size_t n_old, const qb_cha
                            size_t n_prev, const qb_cp_opts *o, qb_changepoint **out, size_t *n_out,
                            qb_err *err) {
   /* Why this equals qb_changepoints(x, n) (docs/statistics.md, "Incremental update"): a block
-   * that ends at or before n_old holds the same points in both series, so it gives the same
-   * candidates; with A the start of the first block that does not, the candidates below A are
-   * the same. The merge pass decides each cluster of candidates on its own, from the points
-   * within w of it. A cut C <= A with no candidate in [C - w + 1, C - 1] separates clusters in
-   * both series, and the clusters left of it use points below C <= n_old only: their change
-   * points are those of prev below C. Right of C the candidates are recomputed from the blocks
-   * that reach past C (the blocks k >= k_lo) and merged as a full analysis would. The cut is
-   * searched for from A leftwards, in a stretch that doubles until one is found (at worst C = 0,
-   * a full analysis). Allocates *out; the caller frees it. */
+   * that ends at or before n_old holds the same points in both series and gives the same
+   * candidates, so with A the start of the first block that does not, the candidates below A are
+   * the same. The merge pass decides each cluster of candidates on its own (candidates w or more
+   * apart never meet), moving none by more than CP_MIN_SEG - 1 and reading only points within
+   * w + CP_MIN_SEG - 1 of it. A cut C <= A with no candidate in the gap = w + 2 (CP_MIN_SEG - 1)
+   * points before it separates clusters in both series; the clusters left of it read points
+   * below C <= n_old only, so their change points are the same, and they are exactly those of
+   * prev below C - CP_MIN_SEG + 1 (the clusters right of C give none there). Right of C the
+   * candidates are recomputed from the blocks that reach past C (k >= k_lo) and merged as the
+   * full analysis does. The cut is searched for from A leftwards, in a stretch that doubles until
+   * one is found (at worst C = 0: a full analysis). Allocates *out; the caller frees it. */
   *out = NULL;
   *n_out = 0;
   cp_cfg c;
@@ -539,17 +599,18 @@ int qb_changepoints_update(const double *x, size_t n, size_t n_old, const qb_cha
                         prev[i].index, n_old);
   if (n < 2 * CP_MIN_SEG || c.w >= n_old || n_old < 2 * c.w)
     return qb_changepoints(x, n, o, out, n_out, err);
-  size_t w = c.w, k_a = (n_old - 2 * w) / w + 1, a = k_a * w, span = 2, cut = SIZE_MAX;
+  size_t w = c.w, k_a = (n_old - 2 * w) / w + 1, a = k_a * w, cut = SIZE_MAX;
+  size_t gap = w + 2 * (CP_MIN_SEG - 1), span = 1 + (gap - 1 + w - 1) / w; /* A fits first */
   for (;;) {
     size_t k_lo = k_a > span ? k_a - span : 0;
     cand.n = 0;
     rc = collect_candidates(x, n, &c, k_lo, &cand, err);
     if (rc) goto done;
-    cut = find_cut(cand.v, cand.n, w, a, k_lo ? (k_lo + 1) * w : 0);
+    cut = find_cut(cand.v, cand.n, gap, a, k_lo ? (k_lo + 1) * w : 0);
     if (cut != SIZE_MAX) break; /* always found once k_lo = 0 */
     span *= 2;
   }
-  for (size_t i = 0; i < n_prev && prev[i].index < cut; i++) {
+  for (size_t i = 0; i < n_prev && prev[i].index + CP_MIN_SEG - 1 < cut; i++) {
     rc = cp_push(out, n_out, &cap, &prev[i], err);
     if (rc) goto done;
   }

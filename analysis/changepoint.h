@@ -11,31 +11,35 @@
 #include "core/err.h"
 
 typedef struct qb_cp_opts {
-  double max_p;         /* a split is kept only when its t-test p-value is <= this (0.001) */
+  double max_p;         /* a split is kept only when its p-value (below) is <= this (0.001) */
   double min_magnitude; /* and |after / before - 1| >= this (relative; 0 = any) */
   size_t window;        /* points on each side considered around a candidate (e.g. 30) */
 } qb_cp_opts;
 
-#define QB_CP_OPTS_INIT {0.001, 0.0, 30}
+#define QB_CP_OPTS_INIT                                                                            \
+  { 0.001, 0.0, 30 }
 
 typedef struct qb_changepoint {
-  size_t index;   /* first point of the new segment (1 <= index < n) */
-  double p;       /* the t-test p-value of the split */
-  double before;  /* mean of the segment (within the window) before index */
-  double after;   /* mean of the segment (within the window) from index on */
-  double change;  /* after / before - 1 (relative change; NAN when before is 0) */
+  size_t index;  /* first point of the new segment (1 <= index < n) */
+  double p;      /* the split's pooled t-test p-value times the number of splits it was chosen
+                    among (Bonferroni), at most 1 */
+  double before; /* mean of the segment (within the window) before index, outliers replaced */
+  double after;  /* mean of the segment (within the window) from index on, outliers replaced */
+  double change; /* after / before - 1 (relative change; NAN when before is 0) */
 } qb_changepoint;
 
 /* Change points of x[0..n), in increasing index order. Deterministic. *out is malloc'd (NULL when
- * none) and freed by the caller. */
+ * none) and freed by the caller. o NULL means QB_CP_OPTS_INIT. QB_EUSAGE for a NaN or infinite
+ * value, a window below 3, max_p outside [0, 1] or a negative min_magnitude. */
 int qb_changepoints(const double *x, size_t n, const qb_cp_opts *o, qb_changepoint **out,
                     size_t *n_out, qb_err *err);
 
-/* The change points of x[0..n) given those of its prefix x[0..n_old) (prev, n_prev), re-analysing
- * only the tail that new points can affect. The result equals qb_changepoints(x, n, ...) exactly.
- * *out is malloc'd, caller frees. */
+/* The change points of x[0..n) given those of its prefix x[0..n_old) (prev, n_prev: what
+ * qb_changepoints(x, n_old, o) returned), re-analysing only the tail that new points can affect.
+ * The result equals qb_changepoints(x, n, o) exactly. *out is malloc'd, caller frees. QB_EUSAGE
+ * as qb_changepoints, or for n_old > n or prev indices not increasing within [1, n_old). */
 int qb_changepoints_update(const double *x, size_t n, size_t n_old, const qb_changepoint *prev,
-                           size_t n_prev, const qb_cp_opts *o, qb_changepoint **out,
-                           size_t *n_out, qb_err *err);
+                           size_t n_prev, const qb_cp_opts *o, qb_changepoint **out, size_t *n_out,
+                           qb_err *err);
 
 #endif

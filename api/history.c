@@ -57,8 +57,9 @@ static int stored_changes(qb_store *s, int64_t series_id, const int64_t *ids, si
       *n_prev = (size_t)-1;
       break;
     }
-    (*prev)[(*n_prev)++] =
-        (qb_changepoint){k, st[i].p_value, st[i].before, st[i].after, st[i].change_pct / 100.0};
+    /* change as the analysis computes it, so the copied points equal a full analysis */
+    double change = st[i].before != 0 ? st[i].after / st[i].before - 1 : NAN;
+    (*prev)[(*n_prev)++] = (qb_changepoint){k, st[i].p_value, st[i].before, st[i].after, change};
   }
   free(st);
   /* in increasing index order (insertion sort: a series has few change points) */

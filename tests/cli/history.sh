@@ -20,10 +20,14 @@ close "$(jq '.[] | select(.benchmark == "tput") | .change_pct' <<<"$OUT")" -15 0
 equals "$(jq -r '[.[] | .severity] | unique | join(",")' <<<"$OUT")" major "severity bands"
 step_id=$(jq '.[] | select(.benchmark == "step") | .id' <<<"$OUT")
 
-# a full re-analysis finds the same, and keeps the records (ids) stable
+# a full re-analysis finds exactly what the incremental detection on ingest found
+pick='[.[] | [.id, .benchmark, .run_id, .before, .after, .change_pct, .p_value, .severity]]'
+run 0 "$QBDB" regressions --all --format json
+incremental=$(jq -c "$pick" <<<"$OUT")
 run 0 "$QBDB" detect --project hist
 contains "$OUT" "analysed 6 series (72 points): 2 change points, 2 regressions" "detect summary"
-run 0 "$QBDB" regressions --format json
+run 0 "$QBDB" regressions --all --format json
+equals "$(jq -c "$pick" <<<"$OUT")" "$incremental" "incremental equals full detection"
 equals "$(jq -r '[.[] | .id] | sort | join(",")' <<<"$OUT")" "1,2" "ids kept"
 
 # triage
