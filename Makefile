@@ -40,6 +40,7 @@ bench: build
 	@QBDB_BIN=$(BUILD)/qbdb $(BUILD)/bench_ingest
 	@QBDB_BIN=$(BUILD)/qbdb $(BUILD)/bench_compare
 	@$(BUILD)/bench_changepoint
+	@$(BUILD)/bench_detect
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i --style=file
