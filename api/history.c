@@ -122,11 +122,9 @@ static int detect_series(qb_store *s, const qb_detect_opts *o, const qb_series_i
     }
   }
   res->changes += n_cp;
-  /* incremental and the same change points as stored: nothing to write (a changed setting
-   * takes a full `qbdb detect` to re-grade old records) */
-  int same = incremental && n_prev == n_cp;
-  for (size_t i = 0; same && i < n_cp; i++) same = prev[i].index == cps[i].index;
-  if (!same) rc = qb_store_regressions_replace(s, ser->id, recs, n_cp, err);
+  /* always written: even where the change points stay, their levels and p-values move as the
+   * segment after the last one grows */
+  rc = qb_store_regressions_replace(s, ser->id, recs, n_cp, err);
 done:
   free(recs);
   free(cps);
