@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,47 @@ static inline json_t *qbt_load_text(const char *text) {
   json_t *v = json_loads(text, 0, &je);
   if (!v) fail_msg("bad JSON %s: %s", text, je.text);
   return v;
+}
+
+/* A number of a reference case; a missing key or null stands for NaN. */
+static inline double qbt_num(json_t *c, const char *key) {
+  json_t *v = json_object_get(c, key);
+  return json_is_null(v) || !v ? NAN : json_number_value(v);
+}
+
+/* splitmix64 step, the generator the reference scripts use for their {"gen": ...} samples. */
+static inline uint64_t qbt_sm64(uint64_t *s) {
+  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+/* The sample a reference case gives: a JSON array, or a {"gen": "uniform"|"mod", "seed", "n",
+ * "offset", "scale"|"mod"} description made exactly as gen_compare_ref.py's gen() makes it.
+ * Returns a malloc'd array the caller frees. */
+static inline double *qbt_load_sample(json_t *v, size_t *n) {
+  double *x;
+  if (json_is_array(v)) {
+    *n = json_array_size(v);
+    x = malloc((*n ? *n : 1) * sizeof *x);
+    for (size_t i = 0; i < *n; i++) x[i] = json_number_value(json_array_get(v, i));
+    return x;
+  }
+  const char *kind = json_string_value(json_object_get(v, "gen"));
+  uint64_t s = (uint64_t)json_integer_value(json_object_get(v, "seed"));
+  *n = (size_t)json_integer_value(json_object_get(v, "n"));
+  double offset = json_number_value(json_object_get(v, "offset"));
+  x = malloc((*n ? *n : 1) * sizeof *x);
+  assert_non_null(kind);
+  for (size_t i = 0; i < *n; i++) {
+    uint64_t z = qbt_sm64(&s) >> 11;
+    if (!strcmp(kind, "uniform"))
+      x[i] = offset + json_number_value(json_object_get(v, "scale")) * ((double)z * 0x1p-53);
+    else
+      x[i] = offset + (double)(z % (uint64_t)json_integer_value(json_object_get(v, "mod")));
+  }
+  return x;
 }
 
 /* 1 when path exists. */

@@ -105,12 +105,6 @@ static void test_describe__empty_is_refused(void **state) {
   assert_int_equal(qb_describe(&x, 0, &s, &err), QB_EINTERNAL);
 }
 
-/* A number of a reference case; null stands for NaN. */
-static double num(json_t *c, const char *key) {
-  json_t *v = json_object_get(c, key);
-  return json_is_null(v) || !v ? NAN : json_number_value(v);
-}
-
 /* The numbers of a JSON array into a malloc'd array the caller frees. */
 static double *load_array(json_t *a, size_t *n) {
   *n = json_array_size(a);
@@ -131,7 +125,7 @@ static void test_describe__mad_matches_scipy(void **state) {
     double *x = load_array(json_object_get(c, "x"), &n), mad;
     qb_err err = QB_ERR_INIT;
     assert_int_equal(qb_mad(x, n, &mad, &err), QB_OK);
-    assert_close(mad, num(c, "mad"), 1e-12);
+    assert_close(mad, qbt_num(c, "mad"), 1e-12);
     free(x);
   }
   double mad, bad[2] = {1, NAN};
@@ -153,10 +147,10 @@ static void test_describe__median_ci_matches_binomial(void **state) {
     size_t n = (size_t)json_integer_value(json_object_get(c, "n"));
     double *x = malloc(n * sizeof *x), lo, hi;
     for (size_t k = 0; k < n; k++) x[k] = 10.0 + 0.5 * (double)k;
-    qb_median_ci(x, n, num(c, "conf"), &lo, &hi);
-    double want_lo = num(c, "lo"), want_hi = num(c, "hi");
+    qb_median_ci(x, n, qbt_num(c, "conf"), &lo, &hi);
+    double want_lo = qbt_num(c, "lo"), want_hi = qbt_num(c, "hi");
     if (!((lo == want_lo && hi == want_hi) || (isnan(lo) && isnan(want_lo) && isnan(hi))))
-      fail_msg("n %zu conf %g: [%g, %g], want [%g, %g]", n, num(c, "conf"), lo, hi, want_lo,
+      fail_msg("n %zu conf %g: [%g, %g], want [%g, %g]", n, qbt_num(c, "conf"), lo, hi, want_lo,
                want_hi);
     free(x);
   }
@@ -194,13 +188,13 @@ static void test_describe__bootstrap_matches_python(void **state) {
     const char *stat = json_string_value(json_object_get(c, "statistic"));
     qb_err err = QB_ERR_INIT;
     assert_int_equal(
-        qb_bootstrap_ci(x, n, !strcmp(stat, "median") ? stat_median : stat_mean,
-                        (size_t)json_integer_value(json_object_get(c, "resamples")), num(c, "conf"),
-                        (unsigned long long)json_integer_value(json_object_get(c, "seed")), &lo,
-                        &hi, &err),
+        qb_bootstrap_ci(
+            x, n, !strcmp(stat, "median") ? stat_median : stat_mean,
+            (size_t)json_integer_value(json_object_get(c, "resamples")), qbt_num(c, "conf"),
+            (unsigned long long)json_integer_value(json_object_get(c, "seed")), &lo, &hi, &err),
         QB_OK);
-    assert_close(lo, num(c, "lo"), 1e-12);
-    assert_close(hi, num(c, "hi"), 1e-12);
+    assert_close(lo, qbt_num(c, "lo"), 1e-12);
+    assert_close(hi, qbt_num(c, "hi"), 1e-12);
     free(x);
   }
   json_decref(ref);

@@ -15,46 +15,6 @@
 #include "analysis/mwu.h"
 #include "tests/testutil.h"
 
-/* splitmix64 step, the generator gen_compare_ref.py uses for its {"gen": ...} samples. */
-static uint64_t sm64(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-/* The sample a reference case gives: a JSON array, or a {"gen": ...} description made exactly
- * as gen_compare_ref.py's gen() makes it. Returns a malloc'd array the caller frees. */
-static double *load_sample(json_t *v, size_t *n) {
-  double *x;
-  if (json_is_array(v)) {
-    *n = json_array_size(v);
-    x = malloc((*n ? *n : 1) * sizeof *x);
-    for (size_t i = 0; i < *n; i++) x[i] = json_number_value(json_array_get(v, i));
-    return x;
-  }
-  const char *kind = json_string_value(json_object_get(v, "gen"));
-  uint64_t s = (uint64_t)json_integer_value(json_object_get(v, "seed"));
-  *n = (size_t)json_integer_value(json_object_get(v, "n"));
-  double offset = json_number_value(json_object_get(v, "offset"));
-  x = malloc(*n * sizeof *x);
-  assert_non_null(kind);
-  for (size_t i = 0; i < *n; i++) {
-    uint64_t z = sm64(&s) >> 11;
-    if (!strcmp(kind, "uniform"))
-      x[i] = offset + json_number_value(json_object_get(v, "scale")) * ((double)z * 0x1p-53);
-    else
-      x[i] = offset + (double)(z % (uint64_t)json_integer_value(json_object_get(v, "mod")));
-  }
-  return x;
-}
-
-/* A number of a reference case; null stands for NaN. */
-static double num(json_t *c, const char *key) {
-  json_t *v = json_object_get(c, key);
-  return json_is_null(v) || !v ? NAN : json_number_value(v);
-}
-
 /* p-values agree within 1e-9 relative; within 1e-12 absolute where scipy's p underflowed to 0
  * (the tiny p-values of large shifts, down to 1e-67, are held to the relative bound too). */
 static void check_p(double got, double want, const char *name) {
@@ -74,17 +34,17 @@ static void test_mwu__matches_scipy(void **state) {
   json_array_foreach(cases, i, c) {
     const char *name = json_string_value(json_object_get(c, "name"));
     size_t nx, ny;
-    double *x = load_sample(json_object_get(c, "x"), &nx);
-    double *y = load_sample(json_object_get(c, "y"), &ny);
+    double *x = qbt_load_sample(json_object_get(c, "x"), &nx);
+    double *y = qbt_load_sample(json_object_get(c, "y"), &ny);
     assert_int_equal(nx, (size_t)json_integer_value(json_object_get(c, "nx")));
     qb_mwu_result r;
     qb_err err = QB_ERR_INIT;
     assert_int_equal(qb_mwu(x, nx, y, ny, &r, &err), QB_OK);
-    if (r.u != num(c, "u")) fail_msg("%s: u = %.17g, want %.17g", name, r.u, num(c, "u"));
+    if (r.u != qbt_num(c, "u")) fail_msg("%s: u = %.17g, want %.17g", name, r.u, qbt_num(c, "u"));
     int exact = json_is_true(json_object_get(c, "exact"));
     if (r.exact != exact) fail_msg("%s: exact = %d, want %d", name, r.exact, exact);
-    check_p(r.p, num(c, "p"), name);
-    double want = num(c, "p");
+    check_p(r.p, qbt_num(c, "p"), name);
+    double want = qbt_num(c, "p");
     if (want > 0 && fabs(r.p - want) / want > worst) worst = fabs(r.p - want) / want;
     if (exact) {
       assert_true(isnan(r.z));
@@ -92,7 +52,7 @@ static void test_mwu__matches_scipy(void **state) {
       n_tied_exact += json_is_true(json_object_get(c, "ties"));
     } else {
       n_normal++;
-      double z = num(c, "z");
+      double z = qbt_num(c, "z");
       if (isnan(z))
         assert_true(r.z == 0); /* zero variance */
       else
@@ -115,8 +75,8 @@ static void test_mwu__swap_symmetry(void **state) {
   size_t i;
   json_array_foreach(cases, i, c) {
     size_t nx, ny;
-    double *x = load_sample(json_object_get(c, "x"), &nx);
-    double *y = load_sample(json_object_get(c, "y"), &ny);
+    double *x = qbt_load_sample(json_object_get(c, "x"), &nx);
+    double *y = qbt_load_sample(json_object_get(c, "y"), &ny);
     qb_mwu_result a, b;
     qb_err err = QB_ERR_INIT;
     assert_int_equal(qb_mwu(x, nx, y, ny, &a, &err), QB_OK);
@@ -141,8 +101,8 @@ static void test_mwu__rank_invariance(void **state) {
   size_t i;
   json_array_foreach(cases, i, c) {
     size_t nx, ny;
-    double *x = load_sample(json_object_get(c, "x"), &nx);
-    double *y = load_sample(json_object_get(c, "y"), &ny);
+    double *x = qbt_load_sample(json_object_get(c, "x"), &nx);
+    double *y = qbt_load_sample(json_object_get(c, "y"), &ny);
     if (nx > 1000) { /* the gen cases: values near 1..100 would merge after exp() rounding */
       free(x);
       free(y);

@@ -15,46 +15,6 @@
 #include "analysis/shift.h"
 #include "tests/testutil.h"
 
-/* splitmix64 step, the generator gen_compare_ref.py uses for its {"gen": ...} samples. */
-static uint64_t sm64(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-/* The sample a reference case gives: a JSON array, or a {"gen": ...} description made exactly
- * as gen_compare_ref.py's gen() makes it. Returns a malloc'd array the caller frees. */
-static double *load_sample(json_t *v, size_t *n) {
-  double *x;
-  if (json_is_array(v)) {
-    *n = json_array_size(v);
-    x = malloc((*n ? *n : 1) * sizeof *x);
-    for (size_t i = 0; i < *n; i++) x[i] = json_number_value(json_array_get(v, i));
-    return x;
-  }
-  const char *kind = json_string_value(json_object_get(v, "gen"));
-  uint64_t s = (uint64_t)json_integer_value(json_object_get(v, "seed"));
-  *n = (size_t)json_integer_value(json_object_get(v, "n"));
-  double offset = json_number_value(json_object_get(v, "offset"));
-  x = malloc(*n * sizeof *x);
-  assert_non_null(kind);
-  for (size_t i = 0; i < *n; i++) {
-    uint64_t z = sm64(&s) >> 11;
-    if (!strcmp(kind, "uniform"))
-      x[i] = offset + json_number_value(json_object_get(v, "scale")) * ((double)z * 0x1p-53);
-    else
-      x[i] = offset + (double)(z % (uint64_t)json_integer_value(json_object_get(v, "mod")));
-  }
-  return x;
-}
-
-/* A number of a reference case; null stands for NaN. */
-static double num(json_t *c, const char *key) {
-  json_t *v = json_object_get(c, key);
-  return json_is_null(v) || !v ? NAN : json_number_value(v);
-}
-
 /* Order statistics are values of the data: they must agree exactly (NaN with NaN). */
 static void check_same(double got, double want, const char *name, const char *what) {
   if (got == want || (isnan(got) && isnan(want))) return;
@@ -72,15 +32,15 @@ static void test_shift__matches_numpy(void **state) {
   json_array_foreach(cases, i, c) {
     const char *name = json_string_value(json_object_get(c, "name"));
     size_t nx, ny;
-    double *x = load_sample(json_object_get(c, "x"), &nx);
-    double *y = load_sample(json_object_get(c, "y"), &ny);
+    double *x = qbt_load_sample(json_object_get(c, "x"), &nx);
+    double *y = qbt_load_sample(json_object_get(c, "y"), &ny);
     qb_shift sh;
     qb_err err = QB_ERR_INIT;
-    assert_int_equal(qb_hodges_lehmann(x, nx, y, ny, num(c, "conf"), &sh, &err), QB_OK);
-    check_same(sh.estimate, num(c, "estimate"), name, "estimate");
-    check_same(sh.lo, num(c, "lo"), name, "lo");
-    check_same(sh.hi, num(c, "hi"), name, "hi");
-    assert_close(sh.conf, num(c, "achieved_conf"), 1e-12);
+    assert_int_equal(qb_hodges_lehmann(x, nx, y, ny, qbt_num(c, "conf"), &sh, &err), QB_OK);
+    check_same(sh.estimate, qbt_num(c, "estimate"), name, "estimate");
+    check_same(sh.lo, qbt_num(c, "lo"), name, "lo");
+    check_same(sh.hi, qbt_num(c, "hi"), name, "hi");
+    assert_close(sh.conf, qbt_num(c, "achieved_conf"), 1e-12);
     free(x);
     free(y);
   }
@@ -147,11 +107,11 @@ static void test_shift__swap_symmetry(void **state) {
   size_t i;
   json_array_foreach(cases, i, c) {
     size_t nx, ny;
-    double *x = load_sample(json_object_get(c, "x"), &nx);
-    double *y = load_sample(json_object_get(c, "y"), &ny);
+    double *x = qbt_load_sample(json_object_get(c, "x"), &nx);
+    double *y = qbt_load_sample(json_object_get(c, "y"), &ny);
     qb_shift a, b;
     qb_err err = QB_ERR_INIT;
-    double conf = num(c, "conf");
+    double conf = qbt_num(c, "conf");
     assert_int_equal(qb_hodges_lehmann(x, nx, y, ny, conf, &a, &err), QB_OK);
     assert_int_equal(qb_hodges_lehmann(y, ny, x, nx, conf, &b, &err), QB_OK);
     assert_true(b.estimate == -a.estimate);
