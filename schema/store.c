@@ -187,6 +187,43 @@ void qb_targets_free(qb_target *targets, size_t n) {
   free(targets);
 }
 
+int qb_store_token_add(qb_store *s, const char *name, const char *project, const char *scope,
+                       const char *hash, int64_t *out_id, qb_err *err) {
+  return s->ops->token_add(s, name, project, scope, hash, out_id, err);
+}
+
+int qb_store_token_find(qb_store *s, const char *hash, qb_token *out, qb_err *err) {
+  return s->ops->token_find(s, hash, out, err);
+}
+
+int qb_store_tokens(qb_store *s, qb_token **out, size_t *n, qb_err *err) {
+  return s->ops->tokens(s, out, n, err);
+}
+
+int qb_store_token_revoke(qb_store *s, int64_t id, qb_err *err) {
+  return s->ops->token_revoke(s, id, err);
+}
+
+int qb_store_idempotency_get(qb_store *s, const char *key, int64_t *run_id, qb_err *err) {
+  return s->ops->idem_get(s, key, run_id, err);
+}
+
+int qb_store_idempotency_put(qb_store *s, const char *key, int64_t run_id, qb_err *err) {
+  return s->ops->idem_put(s, key, run_id, err);
+}
+
+void qb_token_dispose(qb_token *t) {
+  free(t->name);
+  free(t->project);
+  free(t->scope);
+  memset(t, 0, sizeof *t);
+}
+
+void qb_tokens_free(qb_token *tokens, size_t n) {
+  for (size_t i = 0; i < n; i++) qb_token_dispose(&tokens[i]);
+  free(tokens);
+}
+
 void qb_run_info_dispose(qb_run_info *info) {
   if (!info) return;
   free(info->project);

@@ -239,6 +239,31 @@ int qb_store_targets(qb_store *s, const char *project, qb_target **out, size_t *
 int qb_store_target_rm(qb_store *s, int64_t id, qb_err *err);
 void qb_targets_free(qb_target *targets, size_t n);
 
+/* An API token (only its hash is stored). */
+typedef struct qb_token {
+  int64_t id;
+  char *name, *project, *scope;   /* scope "write" or "admin" */
+  char hash[65];                  /* sha256 hex of the token */
+  int64_t created_at, revoked_at; /* revoked_at QB_TIME_NONE while valid */
+} qb_token;
+
+/* Store a new token (hash = sha256 hex of the secret); *out_id its id. */
+int qb_store_token_add(qb_store *s, const char *name, const char *project, const char *scope,
+                       const char *hash, int64_t *out_id, qb_err *err);
+/* The valid (not revoked) token with this hash; QB_ENOTFOUND when none. Dispose *out with
+ * qb_token_dispose(). */
+int qb_store_token_find(qb_store *s, const char *hash, qb_token *out, qb_err *err);
+/* Every token, newest first. Free with qb_tokens_free(). */
+int qb_store_tokens(qb_store *s, qb_token **out, size_t *n, qb_err *err);
+/* Revoke token id; QB_ENOTFOUND when there is no such valid token. */
+int qb_store_token_revoke(qb_store *s, int64_t id, qb_err *err);
+void qb_token_dispose(qb_token *t);
+void qb_tokens_free(qb_token *tokens, size_t n);
+
+/* The run an idempotency key stored (QB_ENOTFOUND when the key is new), and recording one. */
+int qb_store_idempotency_get(qb_store *s, const char *key, int64_t *run_id, qb_err *err);
+int qb_store_idempotency_put(qb_store *s, const char *key, int64_t run_id, qb_err *err);
+
 /* Count rows of the main tables (for tests and `qbdb info`). */
 typedef struct qb_store_counts {
   int64_t projects, branches, machines, runs, benchmarks, metrics, results, samples;

@@ -42,6 +42,13 @@ typedef struct qb_store_ops {
   int (*target_set)(qb_store *s, const qb_target *t, int64_t *out_id, qb_err *err);
   int (*targets)(qb_store *s, const char *project, qb_target **out, size_t *n, qb_err *err);
   int (*target_rm)(qb_store *s, int64_t id, qb_err *err);
+  int (*token_add)(qb_store *s, const char *name, const char *project, const char *scope,
+                   const char *hash, int64_t *out_id, qb_err *err);
+  int (*token_find)(qb_store *s, const char *hash, qb_token *out, qb_err *err);
+  int (*tokens)(qb_store *s, qb_token **out, size_t *n, qb_err *err);
+  int (*token_revoke)(qb_store *s, int64_t id, qb_err *err);
+  int (*idem_get)(qb_store *s, const char *key, int64_t *run_id, qb_err *err);
+  int (*idem_put)(qb_store *s, const char *key, int64_t run_id, qb_err *err);
 } qb_store_ops;
 
 /* Every backend's store struct starts with this. */

@@ -62,6 +62,12 @@ enum {
   S_TARGET_SET,
   S_TARGETS,
   S_TARGET_RM,
+  S_TOKEN_ADD,
+  S_TOKEN_FIND,
+  S_TOKENS,
+  S_TOKEN_REVOKE,
+  S_IDEM_GET,
+  S_IDEM_PUT,
   S_COUNT_
 };
 
@@ -204,6 +210,16 @@ static const char *const SQL[S_COUNT_] = {
                   ":project IS NULL OR project = '' OR project = :project ORDER BY project, "
                   "bench_glob, metric, op",
     [S_TARGET_RM] = "DELETE FROM target WHERE id = :id",
+    [S_TOKEN_ADD] = "INSERT INTO token(name, project, scope, hash, created_at) VALUES (:name, "
+                    ":project, :scope, :hash, :now)",
+    [S_TOKEN_FIND] = "SELECT id, name, project, scope, hash, created_at, revoked_at FROM token "
+                     "WHERE hash = :hash AND revoked_at IS NULL",
+    [S_TOKENS] = "SELECT id, name, project, scope, hash, created_at, revoked_at FROM token ORDER "
+                 "BY id DESC",
+    [S_IDEM_GET] = "SELECT run_id FROM idempotency WHERE key = :key",
+    [S_IDEM_PUT] = "INSERT OR IGNORE INTO idempotency(key, run_id, created_at) VALUES (:key, :run, "
+                   ":now)",
+    [S_TOKEN_REVOKE] = "UPDATE token SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL",
     [S_SETTING_UNSET] =
         "DELETE FROM setting WHERE project = :project AND bench_glob = :glob AND key = :key",
 };
@@ -1263,6 +1279,114 @@ static int sq_target_rm(qb_store *base, int64_t id, qb_err *err) {
   return QB_OK;
 }
 
+static int sq_token_add(qb_store *base, const char *name, const char *project, const char *scope,
+                        const char *hash, int64_t *out_id, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, S_TOKEN_ADD, &st, err);
+  if (rc) return rc;
+  b_text(st, ":name", name ? name : "");
+  b_text(st, ":project", project ? project : "");
+  b_text(st, ":scope", scope);
+  b_text(st, ":hash", hash);
+  b_int(st, ":now", qb_time_now());
+  return step_insert(s, st, out_id, err);
+}
+
+/* Fill t from a token row (id, name, project, scope, hash, created_at, revoked_at). */
+static int read_token(sqlite3_stmt *st, qb_token *t, qb_err *err) {
+  memset(t, 0, sizeof *t);
+  t->id = sqlite3_column_int64(st, 0);
+  t->name = col_text(st, 1);
+  t->project = col_text(st, 2);
+  t->scope = col_text(st, 3);
+  snprintf(t->hash, sizeof t->hash, "%s", (const char *)sqlite3_column_text(st, 4));
+  t->created_at = sqlite3_column_int64(st, 5);
+  t->revoked_at = col_opt_int(st, 6, QB_TIME_NONE);
+  if (!t->name || !t->project || !t->scope) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  return QB_OK;
+}
+
+static int sq_token_find(qb_store *base, const char *hash, qb_token *out, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, S_TOKEN_FIND, &st, err), step;
+  memset(out, 0, sizeof *out);
+  if (rc) return rc;
+  b_text(st, ":hash", hash);
+  step = sqlite3_step(st);
+  if (step == SQLITE_ROW)
+    rc = read_token(st, out, err);
+  else if (step == SQLITE_DONE)
+    rc = qb_err_set(err, QB_ENOTFOUND, "unknown or revoked token");
+  else
+    rc = sq_fail(s, QB_EINTERNAL, "token", err);
+  sqlite3_reset(st);
+  if (rc) qb_token_dispose(out);
+  return rc;
+}
+
+static int sq_tokens(qb_store *base, qb_token **out, size_t *n_out, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  qb_token *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = stmt(s, S_TOKENS, &st, err), step;
+  *out = NULL;
+  *n_out = 0;
+  if (rc) return rc;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
+    if ((rc = read_token(st, &arr[n++], err))) goto done;
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "tokens", err);
+done:
+  sqlite3_reset(st);
+  if (rc) {
+    qb_tokens_free(arr, n);
+    return rc;
+  }
+  *out = arr;
+  *n_out = n;
+  return QB_OK;
+}
+
+static int sq_token_revoke(qb_store *base, int64_t id, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, S_TOKEN_REVOKE, &st, err);
+  if (rc) return rc;
+  b_int(st, ":now", qb_time_now());
+  b_int(st, ":id", id);
+  if ((rc = step_insert(s, st, NULL, err))) return rc;
+  if (sqlite3_changes(s->db) == 0)
+    return qb_err_set(err, QB_ENOTFOUND, "no valid token with id %lld", (long long)id);
+  return QB_OK;
+}
+
+static int sq_idem_get(qb_store *base, const char *key, int64_t *run_id, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  int found, rc = stmt(s, S_IDEM_GET, &st, err);
+  if (rc) return rc;
+  b_text(st, ":key", key);
+  rc = step_id(s, st, run_id, &found, err);
+  sqlite3_reset(st);
+  if (!rc && !found) rc = QB_ENOTFOUND;
+  return rc;
+}
+
+static int sq_idem_put(qb_store *base, const char *key, int64_t run_id, qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, S_IDEM_PUT, &st, err);
+  if (rc) return rc;
+  b_text(st, ":key", key);
+  b_int(st, ":run", run_id);
+  b_int(st, ":now", qb_time_now());
+  return step_insert(s, st, NULL, err);
+}
+
 static const qb_store_ops SQLITE_OPS = {
     .name = "sqlite",
     .close = sq_close,
@@ -1289,6 +1413,12 @@ static const qb_store_ops SQLITE_OPS = {
     .target_set = sq_target_set,
     .targets = sq_targets,
     .target_rm = sq_target_rm,
+    .token_add = sq_token_add,
+    .token_find = sq_token_find,
+    .tokens = sq_tokens,
+    .token_revoke = sq_token_revoke,
+    .idem_get = sq_idem_get,
+    .idem_put = sq_idem_put,
 };
 
 int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *err) {

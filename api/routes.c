@@ -1,0 +1,529 @@
+/* api/routes.c - the HTTP routes: one sorted table, handlers h_<resource>_<verb> over the same
+ * service functions as the CLI. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/auth.h"
+#include "api/compare.h"
+#include "api/history.h"
+#include "api/server.h"
+#include "api/view.h"
+#include "ingest/ingest.h"
+
+/* The one map from error codes to HTTP statuses and stable error codes. */
+static void error_answer(qb_response *out, int rc, const qb_err *err) {
+  int status;
+  const char *code;
+  const char *msg = err && err->msg[0] ? err->msg : qb_rc_name(rc);
+  switch (rc) {
+    case QB_EUSAGE:
+      if (!strncmp(msg, "unauthorized", 12))
+        status = 401, code = "unauthorized";
+      else if (!strncmp(msg, "forbidden", 9))
+        status = 403, code = "forbidden";
+      else
+        status = 400, code = "bad_request";
+      break;
+    case QB_EFORMAT:
+      status = 422, code = "unprocessable";
+      break;
+    case QB_ENOTFOUND:
+      status = 404, code = "not_found";
+      break;
+    case QB_EEXISTS:
+      status = 409, code = "conflict";
+      break;
+    default:
+      status = 500, code = "internal";
+      break;
+  }
+  out->status = status;
+  out->json = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);
+}
+
+/* Reads need a valid token when the server is not public. */
+static int check_read(const qb_request *r, qb_err *err) {
+  if (r->public_read) return QB_OK;
+  qb_token t;
+  int rc = qb_token_check(r->store, r->bearer, NULL, &t, err);
+  qb_token_dispose(&t);
+  return rc;
+}
+
+static int h_health_get(const qb_request *r, qb_response *out, qb_err *err) {
+  (void)err;
+  out->json = json_pack("{s:s, s:s, s:i}", "status", "ok", "version", QB_VERSION, "schema_version",
+                        qb_store_schema_version(r->store));
+  return QB_OK;
+}
+
+static int h_metrics_get(const qb_request *r, qb_response *out, qb_err *err) {
+  (void)err;
+  qb_buf b;
+  qb_buf_init(&b, (size_t)1 << 20);
+  qb_server_metrics(&b, r->db_path);
+  out->text = qb_buf_take(&b, NULL);
+  out->type = "text/plain; version=0.0.4";
+  return QB_OK;
+}
+
+static int h_projects_get(const qb_request *r, qb_response *out, qb_err *err) {
+  qb_run_info *runs = NULL;
+  size_t n = 0;
+  int rc = qb_store_list_runs(r->store, NULL, &runs, &n, err);
+  if (rc) return rc;
+  json_t *arr = json_array(), *by = json_object();
+  for (size_t i = 0; i < n; i++) { /* newest first: the first run seen is the latest */
+    json_t *p = json_object_get(by, runs[i].project);
+    if (!p) {
+      p = json_pack("{s:s, s:i, s:I, s:I}", "name", runs[i].project, "runs", 0, "benchmarks",
+                    (json_int_t)runs[i].n_benches, "latest_run", (json_int_t)runs[i].id);
+      json_object_set_new(by, runs[i].project, p);
+      json_array_append(arr, p);
+    }
+    json_object_set_new(p, "runs",
+                        json_integer(json_integer_value(json_object_get(p, "runs")) + 1));
+  }
+  json_decref(by);
+  qb_run_infos_free(runs, n);
+  out->json = arr;
+  return QB_OK;
+}
+
+static int h_runs_get(const qb_request *r, qb_response *out, qb_err *err) {
+  qb_run_filter f = QB_RUN_FILTER_INIT;
+  const char *lim = qb_request_arg(r, "limit"), *cur = qb_request_arg(r, "cursor");
+  long long limit = lim ? atoll(lim) : 50, offset = cur ? atoll(cur) : 0;
+  if (limit <= 0 || limit > 1000 || offset < 0)
+    return qb_err_set(err, QB_EUSAGE, "limit must be 1..1000 and cursor a value from next_cursor");
+  f.project = qb_request_arg(r, "project");
+  f.branch = qb_request_arg(r, "branch");
+  f.machine = qb_request_arg(r, "machine");
+  f.limit = offset + limit + 1;
+  qb_run_info *runs = NULL;
+  size_t n = 0;
+  int rc = qb_store_list_runs(r->store, &f, &runs, &n, err);
+  if (rc) return rc;
+  json_t *arr = json_array();
+  for (size_t i = (size_t)offset; i < n && i < (size_t)(offset + limit); i++)
+    json_array_append_new(arr, qb_view_run_info(&runs[i]));
+  char next[32];
+  snprintf(next, sizeof next, "%lld", offset + limit);
+  out->json = json_pack("{s:o, s:s?}", "runs", arr, "next_cursor",
+                        n > (size_t)(offset + limit) ? next : NULL);
+  qb_run_infos_free(runs, n);
+  return QB_OK;
+}
+
+/* The id path parameter as a run id. */
+static int path_id(const qb_request *r, int64_t *id, qb_err *err) {
+  char *end;
+  long long v = strtoll(r->params[0], &end, 10);
+  if (*end || v <= 0) return qb_err_set(err, QB_EUSAGE, "'%s' is not an id", r->params[0]);
+  *id = v;
+  return QB_OK;
+}
+
+static int h_run_get(const qb_request *r, qb_response *out, qb_err *err) {
+  qb_run_info info;
+  qb_run *run = NULL;
+  int64_t id;
+  int rc = path_id(r, &id, err);
+  if (rc || (rc = qb_store_load_run(r->store, id, 0, &info, &run, err))) return rc;
+  out->json = qb_view_run(&info, run, 0);
+  qb_run_free(run);
+  qb_run_info_dispose(&info);
+  return QB_OK;
+}
+
+static int h_grade_get(const qb_request *r, qb_response *out, qb_err *err) {
+  qb_grade_report *g;
+  int rc = qb_grade_run(r->store, NULL, r->params[0], &g, err);
+  if (rc) return rc;
+  out->json = qb_view_grade(g);
+  qb_grade_report_free(g);
+  return QB_OK;
+}
+
+/* A number query argument into *out (left alone when absent). */
+static int num_arg(const qb_request *r, const char *key, double *out, qb_err *err) {
+  const char *v = qb_request_arg(r, key);
+  if (!v) return QB_OK;
+  char *end;
+  double d = strtod(v, &end);
+  if (!*v || *end) return qb_err_set(err, QB_EUSAGE, "%s '%s' is not a number", key, v);
+  *out = d;
+  return QB_OK;
+}
+
+static int h_compare_get(const qb_request *r, qb_response *out, qb_err *err) {
+  const char *base = qb_request_arg(r, "base"), *head = qb_request_arg(r, "head");
+  if (!base || !head) return qb_err_set(err, QB_EUSAGE, "compare needs base and head");
+  qb_compare_opts o = QB_COMPARE_OPTS_INIT;
+  o.project = qb_request_arg(r, "project");
+  o.metric = qb_request_arg(r, "metric");
+  o.bench_glob = qb_request_arg(r, "benchmark");
+  int rc;
+  if ((rc = num_arg(r, "alpha", &o.alpha, err)) ||
+      (rc = num_arg(r, "threshold", &o.threshold, err)))
+    return rc;
+  qb_compare *c;
+  if ((rc = qb_compare_runs(r->store, base, head, &o, &c, err))) return rc;
+  out->json = qb_view_compare(c, 0);
+  qb_compare_free(c);
+  return QB_OK;
+}
+
+static int h_benchmarks_get(const qb_request *r, qb_response *out, qb_err *err) {
+  qb_series_filter f = QB_SERIES_FILTER_INIT;
+  f.project = qb_request_arg(r, "project");
+  qb_series_info *series = NULL;
+  size_t n = 0;
+  int rc = qb_store_series_list(r->store, &f, &series, &n, err);
+  if (rc) return rc;
+  json_t *arr = json_array(), *by = json_object();
+  for (size_t i = 0; i < n; i++) {
+    char key[512];
+    snprintf(key, sizeof key, "%s\x1f%s", series[i].project, series[i].bench);
+    json_t *b = json_object_get(by, key);
+    if (!b) {
+      b = json_pack("{s:s, s:s, s:[]}", "project", series[i].project, "name", series[i].bench,
+                    "metrics");
+      json_object_set_new(by, key, b);
+      json_array_append(arr, b);
+    }
+    json_t *metrics = json_object_get(b, "metrics");
+    int seen = 0;
+    size_t k;
+    json_t *m;
+    json_array_foreach(metrics, k, m) seen |= !strcmp(json_string_value(m), series[i].metric);
+    if (!seen) json_array_append_new(metrics, json_string(series[i].metric));
+  }
+  json_decref(by);
+  qb_series_infos_free(series, n);
+  out->json = arr;
+  return QB_OK;
+}
+
+static int h_trend_get(const qb_request *r, qb_response *out, qb_err *err) {
+  const char *bench = qb_request_arg(r, "benchmark");
+  if (!bench) return qb_err_set(err, QB_EUSAGE, "trend needs benchmark");
+  qb_trend_report *t;
+  int rc =
+      qb_trend_series(r->store, qb_request_arg(r, "project"), bench, qb_request_arg(r, "metric"),
+                      qb_request_arg(r, "branch"), qb_request_arg(r, "machine"), NULL, &t, err);
+  if (rc) return rc;
+  out->json = qb_view_trend(t);
+  qb_trend_report_free(t);
+  return QB_OK;
+}
+
+static int h_regressions_get(const qb_request *r, qb_response *out, qb_err *err) {
+  qb_regression_filter f = QB_REGRESSION_FILTER_INIT;
+  f.project = qb_request_arg(r, "project");
+  f.status = qb_request_arg(r, "status");
+  const char *sev = qb_request_arg(r, "min_severity"), *all = qb_request_arg(r, "all");
+  if (sev) {
+    qb_severity s;
+    if (qb_severity_parse(sev, &s))
+      return qb_err_set(err, QB_EUSAGE, "min_severity '%s': expected none .. critical", sev);
+    f.min_severity = (int)s;
+  }
+  if (!all || strcmp(all, "true")) {
+    if (!f.status) f.status = "open";
+    f.kind = "regression";
+    if (!sev) f.min_severity = 1;
+    f.active_only = 1;
+  }
+  qb_regression *regs = NULL;
+  size_t n = 0;
+  int rc = qb_store_regressions_list(r->store, &f, &regs, &n, err);
+  if (rc) return rc;
+  out->json = qb_view_regressions(regs, n);
+  qb_regressions_free(regs, n);
+  return QB_OK;
+}
+
+static int h_regression_patch(const qb_request *r, qb_response *out, qb_err *err) {
+  int64_t id;
+  int rc = path_id(r, &id, err);
+  if (rc) return rc;
+  /* the regression's project decides which write tokens may triage it */
+  qb_regression_filter f = QB_REGRESSION_FILTER_INIT;
+  qb_regression *regs = NULL, *mine = NULL;
+  size_t n = 0;
+  if ((rc = qb_store_regressions_list(r->store, &f, &regs, &n, err))) return rc;
+  for (size_t i = 0; i < n && !mine; i++)
+    if (regs[i].id == id) mine = &regs[i];
+  qb_token tok = {0};
+  json_t *body = NULL;
+  if (!mine) {
+    rc = qb_err_set(err, QB_ENOTFOUND, "no regression with id %lld", (long long)id);
+    goto done;
+  }
+  if ((rc = qb_token_check(r->store, r->bearer, mine->series.project, &tok, err))) goto done;
+  json_error_t je;
+  body = json_loadb(r->body, r->body_len, 0, &je);
+  const char *status = body ? json_string_value(json_object_get(body, "status")) : NULL;
+  const char *note = body ? json_string_value(json_object_get(body, "note")) : NULL;
+  if (!status || (strcmp(status, "open") && strcmp(status, "acknowledged") &&
+                  strcmp(status, "invalid") && strcmp(status, "fixed"))) {
+    rc = qb_err_set(err, QB_EUSAGE,
+                    "body: expected {\"status\": \"acknowledged|invalid|fixed|open\", \"note\"}");
+    goto done;
+  }
+  if ((rc = qb_store_regression_triage(r->store, id, status, note, tok.name, err))) goto done;
+  qb_regressions_free(regs, n);
+  regs = NULL;
+  n = 0;
+  if ((rc = qb_store_regressions_list(r->store, &f, &regs, &n, err))) goto done;
+  for (size_t i = 0; i < n; i++)
+    if (regs[i].id == id) {
+      json_t *arr = qb_view_regressions(&regs[i], 1);
+      out->json = json_incref(json_array_get(arr, 0));
+      json_decref(arr);
+    }
+done:
+  json_decref(body);
+  qb_token_dispose(&tok);
+  qb_regressions_free(regs, n);
+  return rc;
+}
+
+/* POST /runs: parse, authorise for the run's project, store, then the history step, the
+ * compare against the previous run of the branch and the grade. */
+static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
+  qb_ingest_opts o = QB_INGEST_OPTS_INIT;
+  qb_tag tags[32];
+  const char *fmt = qb_request_arg(r, "format");
+  if (fmt && qb_format_parse(fmt, &o.format))
+    return qb_err_set(err, QB_EUSAGE,
+                      "format '%s': expected auto, pytest, criterion-text or native", fmt);
+  o.project = qb_request_arg(r, "project");
+  o.branch = qb_request_arg(r, "branch");
+  o.commit = qb_request_arg(r, "commit");
+  o.machine = qb_request_arg(r, "machine");
+  char tagbuf[32][256];
+  for (size_t i = 0; i < 32; i++) {
+    const char *t = qb_request_arg_n(r, "tag", i), *eq;
+    if (!t) break;
+    if (!(eq = strchr(t, '=')) || eq == t || strlen(t) >= sizeof tagbuf[i])
+      return qb_err_set(err, QB_EUSAGE, "tag '%s': expected KEY=VALUE", t);
+    snprintf(tagbuf[i], sizeof tagbuf[i], "%s", t);
+    tagbuf[i][eq - t] = '\0';
+    tags[i] = (qb_tag){tagbuf[i], tagbuf[i] + (eq - t) + 1};
+    o.n_tags = i + 1;
+  }
+  o.tags = tags;
+  qb_token tok = {0};
+  qb_run *run = NULL;
+  qb_ingest_result res;
+  qb_after_ingest after = {0};
+  qb_compare *c = NULL;
+  qb_grade_report *g = NULL;
+  int rc, replay = 0;
+  /* a token first (no parsing for strangers), then its project once the data names it */
+  if ((rc = qb_token_check(r->store, r->bearer, NULL, &tok, err))) goto done;
+  if (r->idempotency_key && *r->idempotency_key) {
+    int64_t id;
+    rc = qb_store_idempotency_get(r->store, r->idempotency_key, &id, err);
+    if (rc == QB_OK) {
+      memset(&res, 0, sizeof res);
+      res.run_id = id;
+      res.existed = 1;
+      replay = 1;
+    } else if (rc != QB_ENOTFOUND) {
+      goto done;
+    }
+    rc = QB_OK;
+  }
+  if (!replay) {
+    if ((rc = qb_ingest_prepare_bytes("body", r->body, r->body_len, &o, &run, err))) goto done;
+    qb_token_dispose(&tok);
+    if ((rc = qb_token_check(r->store, r->bearer, run->project, &tok, err)) ||
+        (rc = qb_ingest_store(r->store, run, &res, err)))
+      goto done;
+    if (r->idempotency_key && *r->idempotency_key &&
+        (rc = qb_store_idempotency_put(r->store, r->idempotency_key, res.run_id, err)))
+      goto done;
+    if (!res.existed && (rc = qb_after_ingest_run(r->store, res.run_id, &after, err))) goto done;
+  }
+  qb_run_info info;
+  if ((rc = qb_store_load_run(r->store, res.run_id, 0, &info, NULL, err))) goto done;
+  json_t *o_json = json_object();
+  json_object_set_new(o_json, "run", qb_view_run_info(&info));
+  json_object_set_new(o_json, "existed", json_boolean(res.existed));
+  /* the verdict: compare with the run before it on the branch */
+  char ref[24], base[64];
+  snprintf(ref, sizeof ref, "%lld", (long long)res.run_id);
+  qb_run_filter f = QB_RUN_FILTER_INIT;
+  f.project = info.project;
+  f.branch = info.branch;
+  f.machine = info.machine;
+  qb_run_info *list = NULL;
+  size_t nl = 0;
+  base[0] = '\0';
+  if (qb_store_list_runs(r->store, &f, &list, &nl, err) == QB_OK)
+    for (size_t i = 0; i + 1 < nl; i++)
+      if (list[i].id == res.run_id) snprintf(base, sizeof base, "%lld", (long long)list[i + 1].id);
+  qb_run_infos_free(list, nl);
+  if (*base && qb_compare_runs(r->store, base, ref, NULL, &c, err) == QB_OK) {
+    json_t *cmp = qb_view_compare(c, 1);
+    json_object_set_new(o_json, "compare",
+                        json_pack("{s:O, s:O}", "base", json_object_get(cmp, "base"), "summary",
+                                  json_object_get(cmp, "summary")));
+    json_object_set(json_object_get(o_json, "compare"), "changed", json_object_get(cmp, "rows"));
+    json_decref(cmp);
+  } else {
+    json_object_set_new(o_json, "compare", json_null());
+  }
+  json_t *broken = json_array();
+  for (size_t i = 0; i < after.n_checks; i++)
+    if (!after.checks[i].met)
+      json_array_append_new(broken,
+                            json_pack("{s:s, s:s, s:s, s:f, s:f, s:s}", "benchmark",
+                                      after.checks[i].bench, "metric", after.checks[i].metric, "op",
+                                      after.checks[i].op, "target", after.checks[i].target, "value",
+                                      after.checks[i].value, "unit", after.checks[i].unit));
+  json_object_set_new(o_json, "targets_broken", broken);
+  json_object_set_new(o_json, "changes", json_integer((json_int_t)after.detect.changes));
+  if (qb_grade_run(r->store, NULL, ref, &g, err) == QB_OK)
+    json_object_set_new(o_json, "grade", qb_view_grade(g));
+  else
+    json_object_set_new(o_json, "grade", json_null());
+  qb_run_info_dispose(&info);
+  out->json = o_json;
+  out->status = res.existed ? 200 : 201;
+  rc = QB_OK;
+done:
+  qb_token_dispose(&tok);
+  qb_run_free(run);
+  qb_after_ingest_dispose(&after);
+  qb_compare_free(c);
+  qb_grade_report_free(g);
+  return rc;
+}
+
+static int h_openapi_get(const qb_request *r, qb_response *out, qb_err *err);
+
+/* The routes, sorted by path; "{}" matches one path segment. */
+typedef struct route {
+  const char *method, *path;
+  int (*fn)(const qb_request *r, qb_response *out, qb_err *err);
+  int write; /* 1: does its own auth; 0: a read */
+} route;
+
+static const route ROUTES[] = {
+    {"GET", "/api/v1/benchmarks", h_benchmarks_get, 0},
+    {"GET", "/api/v1/compare", h_compare_get, 0},
+    {"GET", "/api/v1/health", h_health_get, 1},
+    {"GET", "/api/v1/metrics", h_metrics_get, 1},
+    {"GET", "/api/v1/openapi.json", h_openapi_get, 1},
+    {"GET", "/api/v1/projects", h_projects_get, 0},
+    {"GET", "/api/v1/regressions", h_regressions_get, 0},
+    {"PATCH", "/api/v1/regressions/{}", h_regression_patch, 1},
+    {"GET", "/api/v1/runs", h_runs_get, 0},
+    {"POST", "/api/v1/runs", h_runs_post, 1},
+    {"GET", "/api/v1/runs/{}", h_run_get, 0},
+    {"GET", "/api/v1/runs/{}/grade", h_grade_get, 0},
+    {"GET", "/api/v1/trend", h_trend_get, 0},
+};
+
+/* Match path against pattern; path parameters are copied into params (NULL-terminated). */
+static int match(const char *pattern, const char *path, char params[2][128]) {
+  int np = 0;
+  while (*pattern && *path) {
+    if (!strncmp(pattern, "{}", 2)) {
+      const char *end = strchr(path, '/');
+      size_t len = end ? (size_t)(end - path) : strlen(path);
+      if (!len || len >= 128 || np >= 2) return 0;
+      memcpy(params[np], path, len);
+      params[np++][len] = '\0';
+      path += len;
+      pattern += 2;
+      continue;
+    }
+    if (*pattern++ != *path++) return 0;
+  }
+  return !*pattern && !*path;
+}
+
+void qb_route(const qb_request *req, qb_response *out) {
+  qb_err err = QB_ERR_INIT;
+  char params[2][128];
+  const char *pv[3] = {NULL, NULL, NULL};
+  int path_known = 0;
+  memset(out, 0, sizeof *out);
+  out->status = 200;
+  for (size_t i = 0; i < sizeof ROUTES / sizeof ROUTES[0]; i++) {
+    if (!match(ROUTES[i].path, req->path, params)) continue;
+    path_known = 1;
+    if (strcmp(ROUTES[i].method, req->method) != 0) continue;
+    qb_request r = *req;
+    pv[0] = params[0];
+    pv[1] = params[1];
+    r.params = pv;
+    int rc = ROUTES[i].write ? QB_OK : check_read(&r, &err);
+    if (!rc) rc = ROUTES[i].fn(&r, out, &err);
+    if (rc) {
+      json_decref(out->json);
+      free(out->text);
+      memset(out, 0, sizeof *out);
+      error_answer(out, rc, &err);
+    } else if (!out->json && !out->text && !out->data) {
+      error_answer(out, QB_ENOMEM, NULL);
+    }
+    return;
+  }
+  if (path_known) {
+    out->status = 405;
+    out->json = json_pack("{s:{s:s, s:s}}", "error", "code", "method_not_allowed", "message",
+                          "this path does not take that method");
+    return;
+  }
+  qb_err_set(&err, QB_ENOTFOUND, "no such endpoint: %s", req->path);
+  error_answer(out, QB_ENOTFOUND, &err);
+}
+
+/* The OpenAPI 3 description of the routes above (kept next to them). */
+static int h_openapi_get(const qb_request *r, qb_response *out, qb_err *err) {
+  (void)r;
+  (void)err;
+  static const char *const get_paths[][2] = {
+      {"/api/v1/health", "Liveness and versions"},
+      {"/api/v1/metrics", "Prometheus metrics"},
+      {"/api/v1/projects", "Projects with their run counts"},
+      {"/api/v1/runs", "Runs, newest first (project, branch, machine, limit, cursor)"},
+      {"/api/v1/runs/{id}", "One run with its results"},
+      {"/api/v1/runs/{id}/grade", "The grade of a run"},
+      {"/api/v1/compare", "Compare two runs (base, head, project, metric, benchmark, alpha, "
+                          "threshold)"},
+      {"/api/v1/benchmarks", "Benchmarks of a project with their metrics"},
+      {"/api/v1/trend", "A series with its change points and trend"},
+      {"/api/v1/regressions", "Detected regressions (project, status, min_severity, all)"},
+  };
+  json_t *paths = json_object();
+  for (size_t i = 0; i < sizeof get_paths / sizeof get_paths[0]; i++)
+    json_object_set_new(paths, get_paths[i][0],
+                        json_pack("{s:{s:s, s:{s:{s:s}}}}", "get", "summary", get_paths[i][1],
+                                  "responses", "200", "description", "JSON answer"));
+  json_object_set_new(
+      json_object_get(paths, "/api/v1/runs"), "post",
+      json_pack("{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}", "summary",
+                "Upload one run: the raw tool output as the body (format, project, branch, "
+                "commit, machine, tag); Authorization: Bearer; Idempotency-Key",
+                "responses", "201", "description", "stored", "200", "description",
+                "replay of an earlier upload", "401", "description", "no or bad token", "413",
+                "description", "body too large", "422", "description",
+                "benchmark data cannot be parsed"));
+  json_object_set_new(paths, "/api/v1/regressions/{id}",
+                      json_pack("{s:{s:s, s:{s:{s:s}}}}", "patch", "summary",
+                                "Triage: {\"status\", \"note\"}; Authorization: Bearer",
+                                "responses", "200", "description", "the updated record"));
+  out->json = json_pack("{s:s, s:{s:s, s:s}, s:o}", "openapi", "3.0.3", "info", "title", "qbdb",
+                        "version", QB_VERSION, "paths", paths);
+  return QB_OK;
+}

@@ -1,0 +1,68 @@
+/* api/server.h - the HTTP server (libmicrohttpd; the only file using it is api/server.c) and
+ * its routes (api/routes.c), over the same service functions as the CLI.
+ *
+ * Ownership: qb_server_start gives a server the caller stops (and frees) with qb_server_stop. */
+#ifndef QB_API_SERVER_H
+#define QB_API_SERVER_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "schema/store.h"
+
+typedef struct qb_server_opts {
+  const char *db;      /* database location */
+  const char *host;    /* listen address, "127.0.0.1" by default */
+  unsigned short port; /* 0: any free port (see qb_server_port) */
+  unsigned threads;    /* worker threads (default: online CPUs) */
+  size_t max_body;     /* largest request body, bytes (default 64 MiB) */
+  int public_read;     /* 1: reads need no token */
+  FILE *log;           /* access log (NULL: none) */
+} qb_server_opts;
+
+typedef struct qb_server qb_server;
+
+int qb_server_start(qb_server **out, const qb_server_opts *o, qb_err *err);
+unsigned short qb_server_port(const qb_server *s);
+/* Stop accepting, let requests in flight finish, close the databases, free. NULL is fine. */
+void qb_server_stop(qb_server *s);
+
+/* ---- what routes see (api/routes.c) ---- */
+
+typedef struct qb_request {
+  const char *method;        /* "GET", "POST", "PATCH" */
+  const char *path;          /* without the query */
+  const char *const *params; /* path parameters ({id}), NULL-terminated */
+  const char *body;          /* request body (NUL-terminated), may be empty */
+  size_t body_len;
+  const char *bearer; /* the Authorization: Bearer secret or NULL */
+  const char *idempotency_key;
+  void *conn;          /* for qb_request_arg */
+  qb_store *store;     /* a connection for this request */
+  const char *db_path; /* the database location (for /metrics) */
+  int public_read;
+} qb_request;
+
+/* A query-string argument (NULL when absent); the i-th occurrence of a repeated one. */
+const char *qb_request_arg(const qb_request *r, const char *key);
+const char *qb_request_arg_n(const qb_request *r, const char *key, size_t i);
+
+typedef struct qb_response {
+  int status;
+  json_t *json;              /* a JSON answer (taken), or */
+  char *text;                /* a text answer (malloc'd, taken) */
+  const unsigned char *data; /* or static bytes */
+  size_t len;
+  const char *type; /* content type for text/data */
+} qb_response;
+
+/* Route a request; fills out. Never fails: errors become JSON error answers. */
+void qb_route(const qb_request *r, qb_response *out);
+
+/* Server-wide counters for /metrics (api/server.c). */
+void qb_server_metrics(qb_buf *out, const char *db_path);
+
+#endif
