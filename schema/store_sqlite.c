@@ -236,6 +236,14 @@ static sq_store *SQ(qb_store *s) {
   return (sq_store *)s;
 }
 
+/* Reset every cached statement, ending any read transaction one left open: each entry point
+ * starts from a fresh snapshot, and BEGIN IMMEDIATE can wait for other writers instead of
+ * failing at once on a stale snapshot (WAL mode). */
+static void reset_all(sq_store *s) {
+  for (int i = 0; i < S_COUNT_; i++)
+    if (s->st[i]) sqlite3_reset(s->st[i]);
+}
+
 /* Record the connection's last error in err with code (QB_EINTERNAL unless told). */
 static int sq_fail(sq_store *s, int code, const char *what, qb_err *err) {
   return qb_err_set(err, code, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
@@ -321,6 +329,7 @@ static int get_or_add(sq_store *s, int sel, int add, int64_t project, const char
 
 static void sq_close(qb_store *base) {
   sq_store *s = SQ(base);
+  reset_all(s);
   for (int i = 0; i < S_COUNT_; i++) sqlite3_finalize(s->st[i]);
   sqlite3_close(s->db);
   free(s->path);
@@ -404,6 +413,7 @@ static int insert_result(sq_store *s, const qb_run *run, int64_t run_id, int64_t
 
 static int sq_insert_run(qb_store *base, const qb_run *run, int64_t *out_id, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   int64_t project_id = 0, branch_id = 0, machine_id = 0, run_id = 0, existing = 0;
   int found, rc;
@@ -536,6 +546,7 @@ static int read_info(sq_store *s, sqlite3_stmt *row, qb_run_info *info, qb_err *
 static int sq_list_runs(qb_store *base, const qb_run_filter *f, qb_run_info **out, size_t *n_out,
                         qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   *out = NULL;
   *n_out = 0;
   /* Built per call: the list query is not on a hot path and its filters vary. */
@@ -598,6 +609,7 @@ static int is_hex(const char *s) {
 static int sq_resolve_run(qb_store *base, const char *project, const char *ref, int64_t *out_id,
                           qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   int found, rc;
   if (is_digits(ref) && strlen(ref) < 19) {
@@ -733,6 +745,7 @@ static int load_results(sq_store *s, int64_t id, int with_samples, qb_run *run, 
 static int sq_load_run(qb_store *base, int64_t id, int with_samples, qb_run_info *info,
                        qb_run **out, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   qb_run *run = NULL;
   memset(info, 0, sizeof *info);
@@ -776,6 +789,7 @@ done:
 
 static int sq_counts(qb_store *base, qb_store_counts *out, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   int rc = stmt(s, S_COUNTS, &st, err);
   if (rc) return rc;
@@ -790,6 +804,7 @@ static int sq_counts(qb_store *base, qb_store_counts *out, qb_err *err) {
 static int sq_history(qb_store *base, int64_t head_id, int64_t exclude_id, int per_series,
                       qb_history_point **out, size_t *n_out, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   qb_history_point *arr = NULL;
   size_t n = 0, cap = 0;
@@ -839,6 +854,7 @@ done:
 static int sq_settings(qb_store *base, const char *project, qb_setting **out, size_t *n_out,
                        qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   qb_setting *arr = NULL;
   size_t n = 0, cap = 0;
@@ -884,6 +900,7 @@ done:
 static int sq_setting_write(qb_store *base, int id, const char *project, const char *glob,
                             const char *key, double value, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   int rc = stmt(s, id, &st, err);
   if (rc) return rc;
@@ -950,6 +967,7 @@ static int read_series(sqlite3_stmt *st, int first, qb_series_info *x, qb_err *e
 static int sq_series_list(qb_store *base, const qb_series_filter *f, qb_series_info **out,
                           size_t *n_out, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   qb_series_info *arr = NULL;
   size_t n = 0, cap = 0;
@@ -983,6 +1001,7 @@ done:
 static int sq_series_points(qb_store *base, int64_t series_id, qb_series_point **out, size_t *n_out,
                             qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   qb_series_point *arr = NULL;
   size_t n = 0, cap = 0;
@@ -1017,6 +1036,7 @@ done:
 static int sq_series_values(qb_store *base, int64_t series_id, int64_t **run_ids, double **values,
                             size_t *n_out, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   int64_t *ids = NULL;
   double *vals = NULL;
@@ -1051,6 +1071,7 @@ done:
 static int sq_series_changes(qb_store *base, int64_t series_id, qb_stored_change **out,
                              size_t *n_out, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   qb_stored_change *arr = NULL;
   size_t n = 0, cap = 0;
@@ -1079,6 +1100,7 @@ done:
 static int sq_regressions_replace(qb_store *base, int64_t series_id, const qb_regression *recs,
                                   size_t n, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   int64_t *stale = NULL;
   size_t n_stale = 0, cap = 0;
@@ -1132,6 +1154,7 @@ done:
 static int sq_regressions_list(qb_store *base, const qb_regression_filter *f, qb_regression **out,
                                size_t *n_out, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   qb_regression *arr = NULL;
   size_t n = 0, cap = 0;
@@ -1198,6 +1221,7 @@ done:
 static int sq_regression_triage(qb_store *base, int64_t id, const char *status, const char *note,
                                 const char *who, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   int rc = stmt(s, S_REG_TRIAGE, &st, err);
   if (rc) return rc;
@@ -1214,6 +1238,7 @@ static int sq_regression_triage(qb_store *base, int64_t id, const char *status, 
 
 static int sq_target_set(qb_store *base, const qb_target *t, int64_t *out_id, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   int found, rc = stmt(s, S_TARGET_SET, &st, err);
   if (rc) return rc;
@@ -1232,6 +1257,7 @@ static int sq_target_set(qb_store *base, const qb_target *t, int64_t *out_id, qb
 static int sq_targets(qb_store *base, const char *project, qb_target **out, size_t *n_out,
                       qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   qb_target *arr = NULL;
   size_t n = 0, cap = 0;
@@ -1269,6 +1295,7 @@ done:
 
 static int sq_target_rm(qb_store *base, int64_t id, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   int rc = stmt(s, S_TARGET_RM, &st, err);
   if (rc) return rc;
@@ -1282,6 +1309,7 @@ static int sq_target_rm(qb_store *base, int64_t id, qb_err *err) {
 static int sq_token_add(qb_store *base, const char *name, const char *project, const char *scope,
                         const char *hash, int64_t *out_id, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   int rc = stmt(s, S_TOKEN_ADD, &st, err);
   if (rc) return rc;
@@ -1309,6 +1337,7 @@ static int read_token(sqlite3_stmt *st, qb_token *t, qb_err *err) {
 
 static int sq_token_find(qb_store *base, const char *hash, qb_token *out, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   int rc = stmt(s, S_TOKEN_FIND, &st, err), step;
   memset(out, 0, sizeof *out);
@@ -1328,6 +1357,7 @@ static int sq_token_find(qb_store *base, const char *hash, qb_token *out, qb_err
 
 static int sq_tokens(qb_store *base, qb_token **out, size_t *n_out, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   qb_token *arr = NULL;
   size_t n = 0, cap = 0;
@@ -1353,6 +1383,7 @@ done:
 
 static int sq_token_revoke(qb_store *base, int64_t id, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   int rc = stmt(s, S_TOKEN_REVOKE, &st, err);
   if (rc) return rc;
@@ -1366,6 +1397,7 @@ static int sq_token_revoke(qb_store *base, int64_t id, qb_err *err) {
 
 static int sq_idem_get(qb_store *base, const char *key, int64_t *run_id, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   int found, rc = stmt(s, S_IDEM_GET, &st, err);
   if (rc) return rc;
@@ -1378,6 +1410,7 @@ static int sq_idem_get(qb_store *base, const char *key, int64_t *run_id, qb_err 
 
 static int sq_idem_put(qb_store *base, const char *key, int64_t run_id, qb_err *err) {
   sq_store *s = SQ(base);
+  reset_all(s);
   sqlite3_stmt *st = NULL;
   int rc = stmt(s, S_IDEM_PUT, &st, err);
   if (rc) return rc;
