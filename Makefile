@@ -41,6 +41,7 @@ bench: build
 	@QBDB_BIN=$(BUILD)/qbdb $(BUILD)/bench_compare
 	@$(BUILD)/bench_changepoint
 	@$(BUILD)/bench_detect
+	@bench/bench_http.sh $(BUILD)/qbdb
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i --style=file
