@@ -2,6 +2,7 @@
  * service functions as the CLI. */
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,38 @@ static int num_arg(const qb_request *r, const char *key, double *out, qb_err *er
   return QB_OK;
 }
 
+/* Compare answers are cached: stored runs never change, so an answer stays right until a new
+ * run, a setting or a target changes (the store's fingerprint is part of the key). */
+enum { CACHE_SLOTS = 64 };
+static struct { char *key, *json; } cache[CACHE_SLOTS];
+static size_t cache_next;
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static char *cache_get(const char *key) {
+  char *hit = NULL;
+  pthread_mutex_lock(&cache_mu);
+  for (size_t i = 0; i < CACHE_SLOTS && !hit; i++)
+    if (cache[i].key && !strcmp(cache[i].key, key)) hit = strdup(cache[i].json);
+  pthread_mutex_unlock(&cache_mu);
+  return hit;
+}
+
+static void cache_put(const char *key, const char *json) {
+  char *k = strdup(key), *j = strdup(json);
+  if (!k || !j) {
+    free(k);
+    free(j);
+    return;
+  }
+  pthread_mutex_lock(&cache_mu);
+  size_t i = cache_next++ % CACHE_SLOTS; /* oldest first */
+  free(cache[i].key);
+  free(cache[i].json);
+  cache[i].key = k;
+  cache[i].json = j;
+  pthread_mutex_unlock(&cache_mu);
+}
+
 static int h_compare_get(const qb_request *r, qb_response *out, qb_err *err) {
   const char *base = qb_request_arg(r, "base"), *head = qb_request_arg(r, "head");
   if (!base || !head) return qb_err_set(err, QB_EUSAGE, "compare needs base and head");
@@ -170,10 +203,25 @@ static int h_compare_get(const qb_request *r, qb_response *out, qb_err *err) {
   if ((rc = num_arg(r, "alpha", &o.alpha, err)) ||
       (rc = num_arg(r, "threshold", &o.threshold, err)))
     return rc;
+  char fp[1024], key[2048];
+  if ((rc = qb_store_fingerprint(r->store, fp, sizeof fp, err))) return rc;
+  snprintf(key, sizeof key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%.17g\x1f%.17g\x1f%s", base, head,
+           o.project ? o.project : "", o.metric ? o.metric : "", o.bench_glob ? o.bench_glob : "",
+           o.alpha, o.threshold, fp);
+  if ((out->text = cache_get(key))) {
+    out->type = "application/json";
+    return QB_OK;
+  }
   qb_compare *c;
   if ((rc = qb_compare_runs(r->store, base, head, &o, &c, err))) return rc;
-  out->json = qb_view_compare(c, 0);
+  json_t *j = qb_view_compare(c, 0);
   qb_compare_free(c);
+  if (!j) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  out->text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+  json_decref(j);
+  if (!out->text) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  out->type = "application/json";
+  cache_put(key, out->text);
   return QB_OK;
 }
 

@@ -204,6 +204,10 @@ int qb_store_token_revoke(qb_store *s, int64_t id, qb_err *err) {
   return s->ops->token_revoke(s, id, err);
 }
 
+int qb_store_fingerprint(qb_store *s, char *out, size_t n, qb_err *err) {
+  return s->ops->fingerprint(s, out, n, err);
+}
+
 int qb_store_idempotency_get(qb_store *s, const char *key, int64_t *run_id, qb_err *err) {
   return s->ops->idem_get(s, key, run_id, err);
 }

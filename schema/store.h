@@ -264,6 +264,10 @@ void qb_tokens_free(qb_token *tokens, size_t n);
 int qb_store_idempotency_get(qb_store *s, const char *key, int64_t *run_id, qb_err *err);
 int qb_store_idempotency_put(qb_store *s, const char *key, int64_t run_id, qb_err *err);
 
+/* A short text that changes whenever a comparison's inputs may have changed: the newest run and
+ * the contents of the settings and targets (for caching compare answers). */
+int qb_store_fingerprint(qb_store *s, char *out, size_t n, qb_err *err);
+
 /* Count rows of the main tables (for tests and `qbdb info`). */
 typedef struct qb_store_counts {
   int64_t projects, branches, machines, runs, benchmarks, metrics, results, samples;

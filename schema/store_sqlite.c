@@ -66,6 +66,7 @@ enum {
   S_TOKEN_FIND,
   S_TOKENS,
   S_TOKEN_REVOKE,
+  S_FINGERPRINT,
   S_IDEM_GET,
   S_IDEM_PUT,
   S_COUNT_
@@ -216,6 +217,11 @@ static const char *const SQL[S_COUNT_] = {
                      "WHERE hash = :hash AND revoked_at IS NULL",
     [S_TOKENS] = "SELECT id, name, project, scope, hash, created_at, revoked_at FROM token ORDER "
                  "BY id DESC",
+    [S_FINGERPRINT] =
+        "SELECT (SELECT coalesce(max(id), 0) FROM run) || ':' || (SELECT count(*) FROM run) || "
+        "':' || (SELECT coalesce(group_concat(project || '|' || bench_glob || '|' || key || '|' "
+        "|| value, ';'), '') FROM setting) || ':' || (SELECT coalesce(group_concat(project || '|' "
+        "|| bench_glob || '|' || metric || '|' || op || '|' || value, ';'), '') FROM target)",
     [S_IDEM_GET] = "SELECT run_id FROM idempotency WHERE key = :key",
     [S_IDEM_PUT] = "INSERT OR IGNORE INTO idempotency(key, run_id, created_at) VALUES (:key, :run, "
                    ":now)",
@@ -1395,6 +1401,19 @@ static int sq_token_revoke(qb_store *base, int64_t id, qb_err *err) {
   return QB_OK;
 }
 
+static int sq_fingerprint(qb_store *base, char *out, size_t n, qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, S_FINGERPRINT, &st, err);
+  if (rc) return rc;
+  if (sqlite3_step(st) != SQLITE_ROW) return sq_fail(s, QB_EINTERNAL, "fingerprint", err);
+  const char *t = (const char *)sqlite3_column_text(st, 0);
+  snprintf(out, n, "%s", t ? t : "");
+  sqlite3_reset(st);
+  return QB_OK;
+}
+
 static int sq_idem_get(qb_store *base, const char *key, int64_t *run_id, qb_err *err) {
   sq_store *s = SQ(base);
   reset_all(s);
@@ -1450,6 +1469,7 @@ static const qb_store_ops SQLITE_OPS = {
     .token_find = sq_token_find,
     .tokens = sq_tokens,
     .token_revoke = sq_token_revoke,
+    .fingerprint = sq_fingerprint,
     .idem_get = sq_idem_get,
     .idem_put = sq_idem_put,
 };
