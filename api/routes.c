@@ -12,6 +12,7 @@
 #include "api/history.h"
 #include "api/server.h"
 #include "api/view.h"
+#include "api/web_assets.h"
 #include "ingest/ingest.h"
 
 /* The one map from error codes to HTTP statuses and stable error codes. */
@@ -525,6 +526,16 @@ void qb_route(const qb_request *req, qb_response *out) {
       error_answer(out, QB_ENOMEM, NULL);
     }
     return;
+  }
+  /* the web page: GET / and its files, outside /api/ */
+  if (!path_known && !strcmp(req->method, "GET") && strncmp(req->path, "/api/", 5) != 0) {
+    const qb_web_asset *a = qb_web_asset_find(req->path);
+    if (a) {
+      out->data = a->data;
+      out->len = a->len;
+      out->type = a->type;
+      return;
+    }
   }
   if (path_known) {
     out->status = 405;

@@ -41,6 +41,7 @@ int cmd_serve(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_token(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_trend(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_triage(qb_cli *cli, int argc, char **argv, qb_err *err);
+int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_runs(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_show(qb_cli *cli, int argc, char **argv, qb_err *err);
@@ -49,7 +50,7 @@ int cmd_version(qb_cli *cli, int argc, char **argv, qb_err *err);
 extern const char cmd_compare_help[], cmd_config_help[], cmd_configs_help[], cmd_detect_help[],
     cmd_grade_help[], cmd_regressions_help[], cmd_scaling_help[], cmd_serve_help[],
     cmd_token_help[], cmd_target_help[], cmd_trend_help[], cmd_triage_help[], cmd_help_help[],
-    cmd_ingest_help[], cmd_runs_help[], cmd_show_help[], cmd_version_help[];
+    cmd_ingest_help[], cmd_runs_help[], cmd_show_help[], cmd_upload_help[], cmd_version_help[];
 
 /* If argv[*i] is option name ("--name VALUE" or "--name=VALUE"): set *value, advance *i past
  * it and return 1. A missing value returns QB_EUSAGE with err set. Otherwise returns 0. */

@@ -26,6 +26,7 @@ const qb_cli_cmd qb_cli_cmds[] = {
     {"token", cmd_token, "create, list and revoke API tokens", cmd_token_help},
     {"trend", cmd_trend, "a benchmark's history, change points and direction", cmd_trend_help},
     {"triage", cmd_triage, "mark a regression acknowledged, invalid or fixed", cmd_triage_help},
+    {"upload", cmd_upload, "send results to a qbdb server (POST /api/v1/runs)", cmd_upload_help},
     {"version", cmd_version, "print the qbdb version", cmd_version_help},
 };
 const size_t qb_cli_n_cmds = sizeof qb_cli_cmds / sizeof qb_cli_cmds[0];

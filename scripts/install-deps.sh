@@ -13,6 +13,13 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+
+# The browser test of the web page (tests/web, ctest label `web`): Debian's Chromium, and Node.js
+# with npm for playwright-core (`npm ci` in web/ by the test itself, never at build time). A
+# node or npm that is already there (e.g. NodeSource's nodejs, which bundles npm) is kept.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "installing: ${missing[*]}"

@@ -1,0 +1,295 @@
+/* cli/cmd_upload.c - `qbdb upload`: send result files to a qbdb server (POST /api/v1/runs) and
+ * report what it stored and found. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "adapters/adapter.h"
+#include "api/client.h"
+#include "cli/cli.h"
+#include "core/buf.h"
+#include "core/units.h"
+
+const char cmd_upload_help[] =
+    "usage: qbdb upload --server URL [--token T] [--format auto|pytest|criterion-text|native]\n"
+    "                   [--project P] [--branch B] [--commit SHA] [--machine M]\n"
+    "                   [--tag KEY=VALUE]... [--fail-on SEVERITY] [--output text|json] PATH...\n"
+    "\n"
+    "Send each PATH to a qbdb server (`qbdb serve`), which stores it as one run, compares it\n"
+    "with the previous run on its branch, checks the targets and grades it. A PATH is a\n"
+    "pytest-benchmark JSON file, cargo bench output or a qbdb native JSON Lines file; - reads\n"
+    "standard input. The server detects the format unless --format is given. Criterion\n"
+    "directories cannot be uploaded yet: ingest them with `qbdb ingest`, or upload the\n"
+    "`cargo bench` output instead.\n"
+    "Every PATH is read before anything is sent; uploads stop at the first failure (runs sent\n"
+    "before it stay stored). An upload carries an Idempotency-Key made from its content and\n"
+    "options, so sending the same thing again reports the run already stored. Connection\n"
+    "failures, 429 and 5xx answers are retried, 5 attempts in all (waits of 0.1, 0.2, 0.4 and\n"
+    "0.8 s); other refusals are final.\n"
+    "\n"
+    "  --server URL     the server, e.g. http://bench-db:8080 (required)\n"
+    "  --token T        write token (default $QBDB_TOKEN; prefer it, a flag shows in ps)\n"
+    "  --format F       input format (default auto: the server detects it)\n"
+    "  --project P      project name\n"
+    "  --branch B       branch name\n"
+    "  --commit SHA     commit benchmarked (4-64 hex digits)\n"
+    "  --machine M      testbed name\n"
+    "  --tag K=V        label the run (repeatable; overrides the file's tag K)\n"
+    "  --fail-on SEV    exit 1 when the comparison finds a regression at least SEV (minor,\n"
+    "                   moderate, major, critical); a broken target counts as major\n"
+    "  --output text|json  how to print the result (default text)\n"
+    "\n"
+    "Prints per run its id and what was stored, then the comparison with the previous run,\n"
+    "the broken targets and the grade.\n"
+    "Exit codes: 0 uploaded (or already stored), 1 a regression at or above --fail-on,\n"
+    "2 usage (also: a directory, no or a refused token), 3 data refused by the server (bad or\n"
+    "too large), 4 a PATH not found (or no upload endpoint at URL), 6 the server could not be\n"
+    "reached or kept failing.\n";
+
+/* 1 when s is 4 to 64 hex digits (what the server accepts as a commit). */
+static int is_commit(const char *s) {
+  size_t n = strlen(s);
+  if (n < 4 || n > 64) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!isxdigit((unsigned char)s[i])) return 0;
+  return 1;
+}
+
+/* Read path ("-": standard input) into *data (caller frees with free()). A missing path is
+ * QB_ENOTFOUND, a directory QB_EUSAGE (criterion trees are not uploaded yet). */
+static int read_input(const char *path, char **data, size_t *len, qb_err *err) {
+  if (!strcmp(path, "-")) {
+    int rc = qb_file_read("/dev/stdin", QB_ADAPTER_MAX_FILE, data, len, err);
+    if (rc) qb_err_set(err, rc, "<stdin>: cannot read standard input");
+    return rc;
+  }
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR)
+      return qb_err_set(err, QB_ENOTFOUND, "%s: no such file", path);
+    return qb_err_set(err, QB_EIO, "%s: %s", path, strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode))
+    return qb_err_set(err, QB_EUSAGE,
+                      "%s: a directory: upload sends one file per run and does not support "
+                      "criterion directories yet (use qbdb ingest, or upload cargo bench output)",
+                      path);
+  return qb_file_read(path, QB_ADAPTER_MAX_FILE, data, len, err);
+}
+
+/* Print what one upload stored and found, in the style of `qbdb ingest`. */
+static void print_result(FILE *f, const char *name, const qb_upload_result *r) {
+  fprintf(f, "%s run %lld: %s", r->existed ? "already stored as" : "stored", (long long)r->run_id,
+          name);
+  if (r->format) fprintf(f, " (%s)", r->format);
+  fprintf(f, ": project %s, branch %s, machine %s", r->project ? r->project : "?",
+          r->branch ? r->branch : "?", r->machine ? r->machine : "?");
+  if (r->commit) fprintf(f, ", commit %s", r->commit);
+  if (r->n_benchmarks >= 0)
+    fprintf(f, ", %lld benchmarks, %lld results, %lld samples", (long long)r->n_benchmarks,
+            (long long)(r->n_results < 0 ? 0 : r->n_results),
+            (long long)(r->n_samples < 0 ? 0 : r->n_samples));
+  fputc('\n', f);
+  if (!r->has_compare) {
+    if (!r->existed) fprintf(f, "  compare: no earlier run on this branch\n");
+  } else {
+    fprintf(f, "  compare");
+    if (r->base_run_id) fprintf(f, " with run %lld", (long long)r->base_run_id);
+    if (r->regressions)
+      fprintf(f, ": %zu regression%s (worst %s)", r->regressions, r->regressions == 1 ? "" : "s",
+              qb_severity_name(r->worst));
+    else
+      fprintf(f, ": no regressions");
+    fprintf(f, ", %zu improvement%s", r->improvements, r->improvements == 1 ? "" : "s");
+    if (r->geomean_change_pct == r->geomean_change_pct) /* not NaN */
+      fprintf(f, ", geomean %+.1f%%", r->geomean_change_pct);
+    fputc('\n', f);
+  }
+  if (r->n_detected)
+    fprintf(f, "  history: %zu change point%s recorded (see qbdb regressions)\n", r->n_detected,
+            r->n_detected == 1 ? "" : "s");
+  for (size_t i = 0; i < r->n_broken; i++) {
+    const qb_upload_target *t = &r->broken[i];
+    char v[32] = "?", tv[32] = "?";
+    if (t->value == t->value) qb_unit_format(t->value, t->unit ? t->unit : "", v, sizeof v);
+    if (t->target == t->target) qb_unit_format(t->target, t->unit ? t->unit : "", tv, sizeof tv);
+    fprintf(f, "  target broken: %s %s %s, must be %s %s\n", t->benchmark ? t->benchmark : "?",
+            t->metric ? t->metric : "?", v, t->op ? t->op : "?", tv);
+  }
+  if (r->has_grade) {
+    if (r->score == r->score)
+      fprintf(f, "  grade: %s (%.1f)\n", r->letter ? r->letter : "?", r->score);
+    else
+      fprintf(f, "  grade: none (nothing to grade it against yet)\n");
+  }
+}
+
+int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
+  qb_upload_opts opts = QB_UPLOAD_OPTS_INIT;
+  qb_upload_result res = {0};
+  qb_tag *tags = calloc((size_t)argc, sizeof *tags);
+  const char **paths = calloc((size_t)argc, sizeof *paths);
+  char **datas = calloc((size_t)argc, sizeof *datas);
+  size_t *lens = calloc((size_t)argc, sizeof *lens);
+  json_t *jout = NULL;
+  size_t n_paths = 0, n_tags = 0;
+  int rc = QB_OK, json = 0, m, only_paths = 0, stdin_used = 0, have_fail_on = 0;
+  qb_severity fail_on = QB_SEV_NONE, worst = QB_SEV_NONE;
+  char failed[QB_ERR_MSG_MAX] = "";
+  if (!tags || !paths || !datas || !lens) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (int i = 1; i < argc;) {
+    const char *v = NULL;
+    if (only_paths || argv[i][0] != '-' || !strcmp(argv[i], "-")) {
+      paths[n_paths++] = argv[i++];
+      continue;
+    }
+    if (!strcmp(argv[i], "--")) {
+      only_paths = 1;
+      i++;
+      continue;
+    }
+    if ((m = qb_cli_opt(argc, argv, &i, "--format", &v, err))) {
+      qb_format f;
+      if (m < 0) {
+        rc = m;
+        goto done;
+      }
+      if (qb_format_parse(v, &f)) {
+        rc =
+            qb_err_set(err, QB_EUSAGE,
+                       "upload: --format '%s': expected auto, pytest, criterion-text or native", v);
+        goto done;
+      }
+      if (f == QB_FMT_CRITERION) {
+        rc = qb_err_set(err, QB_EUSAGE,
+                        "upload: --format criterion: criterion directories are not supported by "
+                        "upload yet (use qbdb ingest, or upload cargo bench output)");
+        goto done;
+      }
+      opts.format = v;
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--server", &opts.server, err)) ||
+               (m = qb_cli_opt(argc, argv, &i, "--token", &opts.token, err)) ||
+               (m = qb_cli_opt(argc, argv, &i, "--project", &opts.project, err)) ||
+               (m = qb_cli_opt(argc, argv, &i, "--branch", &opts.branch, err)) ||
+               (m = qb_cli_opt(argc, argv, &i, "--machine", &opts.machine, err))) {
+      if (m < 0) {
+        rc = m;
+        goto done;
+      }
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--commit", &opts.commit, err))) {
+      if (m < 0 || !is_commit(opts.commit)) {
+        rc = m < 0 ? m
+                   : qb_err_set(err, QB_EUSAGE,
+                                "upload: --commit '%s': expected 4 to 64 hex digits", opts.commit);
+        goto done;
+      }
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--fail-on", &v, err))) {
+      if (m < 0 || qb_severity_parse(v, &fail_on) || fail_on == QB_SEV_NONE) {
+        rc = m < 0 ? m
+                   : qb_err_set(err, QB_EUSAGE,
+                                "upload: --fail-on '%s': expected minor, moderate, major or "
+                                "critical",
+                                v);
+        goto done;
+      }
+      have_fail_on = 1;
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--output", &v, err))) {
+      if (m < 0 || (json = qb_cli_output_format("upload", v, err)) < 0) {
+        rc = m < 0 ? m : json;
+        goto done;
+      }
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--tag", &v, err))) {
+      const char *eq = m > 0 ? strchr(v, '=') : NULL;
+      if (m < 0 || !eq || eq == v) {
+        rc = m < 0 ? m : qb_err_set(err, QB_EUSAGE, "upload: --tag '%s': expected KEY=VALUE", v);
+        goto done;
+      }
+      /* key points into a copy owned by tags[]; value follows its NUL */
+      char *kv = strdup(v);
+      if (!kv) {
+        rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+        goto done;
+      }
+      kv[eq - v] = '\0';
+      tags[n_tags].key = kv;
+      tags[n_tags].value = kv + (eq - v) + 1;
+      n_tags++;
+    } else {
+      rc = qb_cli_bad_arg("upload", argv[i], err);
+      goto done;
+    }
+  }
+  if (!opts.server || !*opts.server) {
+    rc = qb_err_set(err, QB_EUSAGE, "upload: no --server URL given (see: qbdb help upload)");
+    goto done;
+  }
+  if (!n_paths) {
+    rc = qb_err_set(err, QB_EUSAGE, "upload: no PATH given (see: qbdb help upload)");
+    goto done;
+  }
+  if (!opts.token || !*opts.token) opts.token = getenv("QBDB_TOKEN");
+  opts.tags = tags;
+  opts.n_tags = n_tags;
+  /* Read everything before sending anything. */
+  for (size_t k = 0; k < n_paths; k++) {
+    if (!strcmp(paths[k], "-") && stdin_used++) {
+      rc = qb_err_set(err, QB_EUSAGE, "upload: - (standard input) given twice");
+      goto done;
+    }
+    if ((rc = read_input(paths[k], &datas[k], &lens[k], err))) goto done;
+  }
+  if (json && !(jout = json_array())) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t k = 0; k < n_paths; k++) {
+    const char *name = strcmp(paths[k], "-") ? paths[k] : "<stdin>";
+    if ((rc = qb_upload(&res, &opts, name, datas[k], lens[k], err))) {
+      if ((res.status == 401 || res.status == 403) && (!opts.token || !*opts.token)) {
+        char msg[QB_ERR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        qb_err_set(err, rc, "%s (no token given: use --token or $QBDB_TOKEN)", msg);
+      }
+      goto done;
+    }
+    qb_severity w = qb_upload_worst(&res);
+    if (have_fail_on && w >= fail_on && w > worst)
+      snprintf(failed, sizeof failed,
+               "upload: run %lld (%s): a %s regression (%zu in the comparison, %zu target%s "
+               "broken; --fail-on %s)",
+               (long long)res.run_id, name, qb_severity_name(w), res.regressions, res.n_broken,
+               res.n_broken == 1 ? "" : "s", qb_severity_name(fail_on));
+    if (w > worst) worst = w;
+    if (json) {
+      json_object_set_new(res.answer, "path", json_string(name));
+      json_object_set_new(res.answer, "status", json_integer(res.status));
+      json_array_append(jout, res.answer);
+    } else {
+      print_result(cli->out, name, &res);
+    }
+    qb_upload_result_dispose(&res);
+  }
+  if (json) {
+    rc = qb_cli_print_json(cli->out, jout, err);
+    jout = NULL;
+    if (rc) goto done;
+  }
+  if (failed[0]) rc = qb_err_set(err, QB_EREGRESSION, "%s", failed);
+done:
+  qb_upload_result_dispose(&res);
+  json_decref(jout);
+  for (size_t k = 0; datas && k < (size_t)argc; k++) free(datas[k]);
+  for (size_t k = 0; k < n_tags; k++) free(tags[k].key);
+  free(lens);
+  free(datas);
+  free(paths);
+  free(tags);
+  return rc;
+}
