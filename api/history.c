@@ -357,10 +357,9 @@ void qb_grade_report_free(qb_grade_report *g) {
 int qb_grade_run(qb_store *s, const char *project, const char *ref, qb_grade_report **out,
                  qb_err *err) {
   qb_grade_report *g = calloc(1, sizeof *g);
-  qb_run_info *list = NULL;
   qb_compare *c = NULL;
   qb_target_check *checks = NULL;
-  size_t n_list = 0, n_checks = 0;
+  size_t n_checks = 0;
   int64_t id;
   int rc;
   *out = NULL;
@@ -369,16 +368,8 @@ int qb_grade_run(qb_store *s, const char *project, const char *ref, qb_grade_rep
       (rc = qb_store_load_run(s, id, 0, &g->run, NULL, err)))
     goto done;
   /* the baseline: the run just before it on the same branch and machine */
-  qb_run_filter f = QB_RUN_FILTER_INIT;
-  f.project = g->run.project;
-  f.branch = g->run.branch;
-  f.machine = g->run.machine;
-  if ((rc = qb_store_list_runs(s, &f, &list, &n_list, err))) goto done;
-  for (size_t i = 0; i + 1 < n_list; i++)
-    if (list[i].id == id) {
-      g->baseline_id = list[i + 1].id;
-      break;
-    }
+  int64_t prev;
+  if (qb_store_previous_run(s, id, &prev, err) == QB_OK) g->baseline_id = prev;
   g->input.benchmarks = (size_t)g->run.n_benches;
   g->input.noise_pct = NAN;
   if (g->baseline_id) {
@@ -421,7 +412,6 @@ int qb_grade_run(qb_store *s, const char *project, const char *ref, qb_grade_rep
   g = NULL;
 done:
   qb_grade_report_free(g);
-  qb_run_infos_free(list, n_list);
   qb_compare_free(c);
   qb_target_checks_free(checks, n_checks);
   return rc;

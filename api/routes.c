@@ -408,17 +408,10 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   /* the verdict: compare with the run before it on the branch */
   char ref[24], base[64];
   snprintf(ref, sizeof ref, "%lld", (long long)res.run_id);
-  qb_run_filter f = QB_RUN_FILTER_INIT;
-  f.project = info.project;
-  f.branch = info.branch;
-  f.machine = info.machine;
-  qb_run_info *list = NULL;
-  size_t nl = 0;
+  int64_t prev;
   base[0] = '\0';
-  if (qb_store_list_runs(r->store, &f, &list, &nl, err) == QB_OK)
-    for (size_t i = 0; i + 1 < nl; i++)
-      if (list[i].id == res.run_id) snprintf(base, sizeof base, "%lld", (long long)list[i + 1].id);
-  qb_run_infos_free(list, nl);
+  if (qb_store_previous_run(r->store, res.run_id, &prev, err) == QB_OK)
+    snprintf(base, sizeof base, "%lld", (long long)prev);
   if (*base && qb_compare_runs(r->store, base, ref, NULL, &c, err) == QB_OK) {
     json_t *cmp = qb_view_compare(c, 1);
     json_object_set_new(o_json, "compare",

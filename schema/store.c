@@ -204,6 +204,10 @@ int qb_store_token_revoke(qb_store *s, int64_t id, qb_err *err) {
   return s->ops->token_revoke(s, id, err);
 }
 
+int qb_store_previous_run(qb_store *s, int64_t run_id, int64_t *prev_id, qb_err *err) {
+  return s->ops->previous_run(s, run_id, prev_id, err);
+}
+
 int qb_store_fingerprint(qb_store *s, char *out, size_t n, qb_err *err) {
   return s->ops->fingerprint(s, out, n, err);
 }

@@ -67,6 +67,10 @@ typedef struct qb_run_filter {
 int qb_store_list_runs(qb_store *s, const qb_run_filter *filter, qb_run_info **out, size_t *n_out,
                        qb_err *err);
 
+/* The run just before run_id on its project, branch and machine (by start time, then id), or
+ * QB_ENOTFOUND when it is the first. */
+int qb_store_previous_run(qb_store *s, int64_t run_id, int64_t *prev_id, qb_err *err);
+
 /* Resolve a run reference: a run id ("42"), "BRANCH@latest" (newest run of that branch),
  * "BRANCH~N" (the run N before the newest on that branch; BRANCH~0 = BRANCH@latest), or a
  * unique prefix (>= 4 hex digits) of a commit sha. project narrows the search (NULL: any).

@@ -47,6 +47,7 @@ typedef struct qb_store_ops {
   int (*token_find)(qb_store *s, const char *hash, qb_token *out, qb_err *err);
   int (*tokens)(qb_store *s, qb_token **out, size_t *n, qb_err *err);
   int (*token_revoke)(qb_store *s, int64_t id, qb_err *err);
+  int (*previous_run)(qb_store *s, int64_t run_id, int64_t *prev_id, qb_err *err);
   int (*fingerprint)(qb_store *s, char *out, size_t n, qb_err *err);
   int (*idem_get)(qb_store *s, const char *key, int64_t *run_id, qb_err *err);
   int (*idem_put)(qb_store *s, const char *key, int64_t run_id, qb_err *err);

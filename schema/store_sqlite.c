@@ -67,6 +67,7 @@ enum {
   S_TOKENS,
   S_TOKEN_REVOKE,
   S_FINGERPRINT,
+  S_PREVIOUS_RUN,
   S_IDEM_GET,
   S_IDEM_PUT,
   S_COUNT_
@@ -217,6 +218,11 @@ static const char *const SQL[S_COUNT_] = {
                      "WHERE hash = :hash AND revoked_at IS NULL",
     [S_TOKENS] = "SELECT id, name, project, scope, hash, created_at, revoked_at FROM token ORDER "
                  "BY id DESC",
+    [S_PREVIOUS_RUN] =
+        "SELECT p.id FROM run r JOIN run p ON p.project_id = r.project_id AND p.branch_id = "
+        "r.branch_id AND p.machine_id = r.machine_id AND (p.started_at < r.started_at OR "
+        "(p.started_at = r.started_at AND p.id < r.id)) WHERE r.id = :id ORDER BY p.started_at "
+        "DESC, p.id DESC LIMIT 1",
     [S_FINGERPRINT] =
         "SELECT (SELECT coalesce(max(id), 0) FROM run) || ':' || (SELECT count(*) FROM run) || "
         "':' || (SELECT coalesce(group_concat(project || '|' || bench_glob || '|' || key || '|' "
@@ -1401,6 +1407,19 @@ static int sq_token_revoke(qb_store *base, int64_t id, qb_err *err) {
   return QB_OK;
 }
 
+static int sq_previous_run(qb_store *base, int64_t run_id, int64_t *prev_id, qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  sqlite3_stmt *st = NULL;
+  int found, rc = stmt(s, S_PREVIOUS_RUN, &st, err);
+  if (rc) return rc;
+  b_int(st, ":id", run_id);
+  rc = step_id(s, st, prev_id, &found, err);
+  sqlite3_reset(st);
+  if (!rc && !found) rc = QB_ENOTFOUND;
+  return rc;
+}
+
 static int sq_fingerprint(qb_store *base, char *out, size_t n, qb_err *err) {
   sq_store *s = SQ(base);
   reset_all(s);
@@ -1469,6 +1488,7 @@ static const qb_store_ops SQLITE_OPS = {
     .token_find = sq_token_find,
     .tokens = sq_tokens,
     .token_revoke = sq_token_revoke,
+    .previous_run = sq_previous_run,
     .fingerprint = sq_fingerprint,
     .idem_get = sq_idem_get,
     .idem_put = sq_idem_put,

@@ -795,8 +795,8 @@
         h("button", { type: "button", class: "triage", "data-status": s, disabled: g.status === s, onclick: () => triage(g, s, note.value, tr) }, s === "open" ? "reopen" : s));
       const tr = h("tr", { class: "kind-" + g.kind + " sev-" + g.severity + " status-" + g.status, dataset: { id: g.id, benchmark: g.benchmark, status: g.status } },
         num("#" + g.id),
-        td([badge(g.status, "status status-" + g.status), g.active === false ? badge("gone", "gone") : null]),
-        td(badge(g.kind + " (" + g.severity + ")", (g.kind === "improvement" ? "improvement" : "sev-" + g.severity))),
+        td([badge(g.kind + " (" + g.severity + ")", g.kind === "improvement" ? "improvement" : "sev-" + g.severity),
+          h("div", null, badge(g.status, "status status-" + g.status), g.active === false ? badge("gone", "gone") : null)]),
         td([link("trend", trendQ, g.benchmark), h("div", { class: "muted small" }, g.metric)]),
         td(g.project + " · " + g.branch + " · " + g.machine, { class: "nowrap" }),
         td([g.prev_run_id != null
@@ -806,7 +806,7 @@
         num(human(g.before, g.unit) + " → " + human(g.after, g.unit)),
         num(pct(g.change_pct)),
         num(pval(g.p_value)),
-        td([note, g.triaged_by ? h("div", { class: "muted small" }, "by " + g.triaged_by + " " + when(g.triaged_at)) : null]),
+        td([note, g.triaged_by ? h("div", { class: "muted small", title: g.triaged_at }, "by " + g.triaged_by + " " + when(g.triaged_at).slice(0, 10)) : null]),
         h("td", { class: "actions" }, buttons));
       return tr;
     }
@@ -832,9 +832,9 @@
       }
     }
     for (const g of list || []) tbody.appendChild(rowEl(g));
-    if (!tbody.children.length) tbody.appendChild(h("tr", null, h("td", { colspan: 11, class: "muted" }, "No regressions match.")));
+    if (!tbody.children.length) tbody.appendChild(h("tr", null, h("td", { colspan: 10, class: "muted" }, "No regressions match.")));
     root.appendChild(h("table", { class: "data regressions", id: "regressions-table" },
-      h("thead", null, h("tr", null, th("id", { class: "num" }), th("status"), th("kind"), th("benchmark"),
+      h("thead", null, h("tr", null, th("id", { class: "num" }), th("kind, status"), th("benchmark"),
         th("series"), th("commits"), th("before → after", { class: "num" }), th("change", { class: "num" }), th("p", { class: "num" }),
         th("note"), th("triage"))),
       tbody));

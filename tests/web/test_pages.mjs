@@ -209,7 +209,10 @@ async function main() {
   check(/\d+\.\d+ µs/.test(slowRow), "benchmark values in µs", slowRow);
   const letter = await page.textContent("#grade .letter");
   check(["A+", "A", "B", "C", "D"].includes(letter.trim()), "a grade letter", letter);
-  check(letter.trim() === "D", "run 2 grades D (4 regressions against run 1)", letter);
+  const apiGrade = (await getJson(base + "api/v1/runs/" + headId + "/grade")).body;
+  check(letter.trim() === apiGrade.letter, "the letter is the API's grade (" + apiGrade.letter + ")", letter);
+  const gradeText = await page.textContent("#grade");
+  check(gradeText.includes("score " + Math.round(apiGrade.score) + " / 100") && gradeText.includes("against run #" + baseId), "score and baseline", gradeText);
   await shot("run");
 
   step("run page: broken target");
