@@ -356,17 +356,22 @@ void qb_grade_report_free(qb_grade_report *g) {
 
 int qb_grade_run(qb_store *s, const char *project, const char *ref, qb_grade_report **out,
                  qb_err *err) {
+  int64_t id;
+  int rc = qb_store_resolve_run(s, project, ref, &id, err);
+  return rc ? rc : qb_grade_with(s, id, NULL, out, err);
+}
+
+int qb_grade_with(qb_store *s, int64_t id, const qb_compare *given, qb_grade_report **out,
+                  qb_err *err) {
   qb_grade_report *g = calloc(1, sizeof *g);
-  qb_compare *c = NULL;
+  qb_compare *owned = NULL;
+  const qb_compare *c = given;
   qb_target_check *checks = NULL;
   size_t n_checks = 0;
-  int64_t id;
   int rc;
   *out = NULL;
   if (!g) return qb_err_set(err, QB_ENOMEM, "out of memory");
-  if ((rc = qb_store_resolve_run(s, project, ref, &id, err)) ||
-      (rc = qb_store_load_run(s, id, 0, &g->run, NULL, err)))
-    goto done;
+  if ((rc = qb_store_load_run(s, id, 0, &g->run, NULL, err))) goto done;
   /* the baseline: the run just before it on the same branch and machine */
   int64_t prev;
   if (qb_store_previous_run(s, id, &prev, err) == QB_OK) g->baseline_id = prev;
@@ -376,7 +381,10 @@ int qb_grade_run(qb_store *s, const char *project, const char *ref, qb_grade_rep
     char a[24], b[24];
     snprintf(a, sizeof a, "%lld", (long long)g->baseline_id);
     snprintf(b, sizeof b, "%lld", (long long)id);
-    if ((rc = qb_compare_runs(s, a, b, NULL, &c, err))) goto done;
+    if (!c || c->base.id != g->baseline_id || c->head.id != id) {
+      if ((rc = qb_compare_runs(s, a, b, NULL, &owned, err))) goto done;
+      c = owned;
+    }
     g->input.baseline_benchmarks = (size_t)c->base.n_benches;
     double *noise = calloc(c->n_rows + 1, sizeof *noise);
     size_t n_noise = 0;
@@ -412,7 +420,7 @@ int qb_grade_run(qb_store *s, const char *project, const char *ref, qb_grade_rep
   g = NULL;
 done:
   qb_grade_report_free(g);
-  qb_compare_free(c);
+  qb_compare_free(owned);
   qb_target_checks_free(checks, n_checks);
   return rc;
 }
