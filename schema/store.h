@@ -93,7 +93,8 @@ typedef struct qb_history_point {
 } qb_history_point;
 
 /* For every result of run head_id: the at most per_series most recent earlier results of the
- * same series (same branch, machine, benchmark and metric, started before the head run),
+ * same series (same branch, machine, benchmark and metric, earlier than the head run in series
+ * order: commit time, else start time),
  * leaving out run exclude_id (0: none). Sorted by benchmark name, metric, then newest first.
  * *out is a new array of *n points (NULL when none); free with qb_history_free(). */
 int qb_store_history(qb_store *s, int64_t head_id, int64_t exclude_id, int per_series,

@@ -46,6 +46,7 @@ enum {
   S_RUN_BY_SHA_PREFIX,
   S_COUNTS,
   S_HISTORY,
+  S_HISTORY_SERIES,
   S_SETTINGS,
   S_SETTING_SET,
   S_SETTING_UNSET,
@@ -144,16 +145,13 @@ static const char *const SQL[S_COUNT_] = {
                  "(SELECT count(*) FROM machine), (SELECT count(*) FROM run), "
                  "(SELECT count(*) FROM benchmark), (SELECT count(*) FROM metric), "
                  "(SELECT count(*) FROM result), (SELECT coalesce(sum(n), 0) FROM sample_set)",
-    [S_HISTORY] =
-        "SELECT b.name, m.name, w.run_id, w.started_at, w.median, w.mean, w.estimate FROM ("
-        "SELECT h.benchmark_id AS bid, h.metric_id AS mid, x.run_id AS run_id, r.started_at AS "
-        "started_at, x.median AS median, x.mean AS mean, x.estimate AS estimate, row_number() "
-        "OVER (PARTITION BY x.series_id ORDER BY r.started_at DESC, x.run_id DESC) AS k "
-        "FROM result h JOIN result x ON x.series_id = h.series_id JOIN run r ON r.id = x.run_id "
-        "WHERE h.run_id = :head AND x.run_id <> :head AND x.run_id <> :exclude AND r.started_at "
-        "< (SELECT started_at FROM run WHERE id = :head)) w JOIN benchmark b ON b.id = w.bid "
-        "JOIN metric m ON m.id = w.mid WHERE w.k <= :limit "
-        "ORDER BY b.name, m.name, w.started_at DESC, w.run_id DESC",
+    [S_HISTORY] = "SELECT x.series_id, b.name, m.name, x.run_time FROM result x JOIN benchmark b "
+                  "ON b.id = x.benchmark_id JOIN metric m ON m.id = x.metric_id WHERE x.run_id = "
+                  ":head",
+    [S_HISTORY_SERIES] =
+        "SELECT run_id, run_time, median, mean, estimate FROM result WHERE series_id = :series "
+        "AND run_time < :t AND run_id <> :head AND run_id <> :exclude ORDER BY run_time DESC, "
+        "run_id DESC LIMIT :limit",
     [S_SETTINGS] = "SELECT project, bench_glob, key, value FROM setting WHERE :project IS NULL "
                    "OR project = '' OR project = :project ORDER BY project, bench_glob, key",
     [S_SETTING_SET] = "INSERT INTO setting(project, bench_glob, key, value) VALUES (:project, "
@@ -310,6 +308,7 @@ static int step_id(sq_store *s, sqlite3_stmt *st, int64_t *out, int *found, qb_e
   *found = rc == SQLITE_ROW;
   if (rc == SQLITE_ROW) {
     *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st); /* done with it: release its read snapshot now */
     return QB_OK;
   }
   if (rc == SQLITE_DONE) return QB_OK;
@@ -813,11 +812,25 @@ static int sq_counts(qb_store *base, qb_store_counts *out, qb_err *err) {
   return QB_OK;
 }
 
+static int grow(void **arr, size_t *cap, size_t n, size_t elem, qb_err *err);
+
+/* Order history points by benchmark, metric, then newest first. */
+static int cmp_history(const void *a, const void *b) {
+  const qb_history_point *x = a, *y = b;
+  int c = strcmp(x->bench, y->bench);
+  if (!c) c = strcmp(x->metric, y->metric);
+  if (!c) c = (x->started_at < y->started_at) - (x->started_at > y->started_at);
+  if (!c) c = (x->run_id < y->run_id) - (x->run_id > y->run_id);
+  return c;
+}
+
 static int sq_history(qb_store *base, int64_t head_id, int64_t exclude_id, int per_series,
                       qb_history_point **out, size_t *n_out, qb_err *err) {
+  /* the head run's series, then for each a backwards range scan of the covering index
+   * result_series_time: O(series x per_series), whatever the length of the history */
   sq_store *s = SQ(base);
   reset_all(s);
-  sqlite3_stmt *st = NULL;
+  sqlite3_stmt *st = NULL, *pt = NULL;
   qb_history_point *arr = NULL;
   size_t n = 0, cap = 0;
   int rc = stmt(s, S_HISTORY, &st, err), step;
@@ -825,29 +838,34 @@ static int sq_history(qb_store *base, int64_t head_id, int64_t exclude_id, int p
   *n_out = 0;
   if (rc) return rc;
   b_int(st, ":head", head_id);
-  b_int(st, ":exclude", exclude_id);
-  b_int(st, ":limit", per_series);
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    if (n == cap) {
-      size_t nc = cap ? cap * 2 : 64;
-      qb_history_point *p = realloc(arr, nc * sizeof *p);
-      if (!p) {
+    const char *bench = (const char *)sqlite3_column_text(st, 1);
+    const char *metric = (const char *)sqlite3_column_text(st, 2);
+    if ((rc = stmt(s, S_HISTORY_SERIES, &pt, err))) goto done;
+    b_int(pt, ":series", sqlite3_column_int64(st, 0));
+    b_int(pt, ":head", head_id);
+    b_int(pt, ":exclude", exclude_id);
+    b_int(pt, ":t", sqlite3_column_int64(st, 3));
+    b_int(pt, ":limit", per_series);
+    int ps;
+    while ((ps = sqlite3_step(pt)) == SQLITE_ROW) {
+      if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
+      qb_history_point *h = &arr[n++];
+      h->bench = strdup(bench);
+      h->metric = strdup(metric);
+      h->run_id = sqlite3_column_int64(pt, 0);
+      h->started_at = sqlite3_column_int64(pt, 1);
+      h->median = col_real(pt, 2);
+      h->mean = col_real(pt, 3);
+      h->estimate = col_real(pt, 4);
+      if (!h->bench || !h->metric) {
         rc = qb_err_set(err, QB_ENOMEM, "out of memory");
         goto done;
       }
-      arr = p;
-      cap = nc;
     }
-    qb_history_point *h = &arr[n++];
-    h->bench = col_text(st, 0);
-    h->metric = col_text(st, 1);
-    h->run_id = sqlite3_column_int64(st, 2);
-    h->started_at = sqlite3_column_int64(st, 3);
-    h->median = col_real(st, 4);
-    h->mean = col_real(st, 5);
-    h->estimate = col_real(st, 6);
-    if (!h->bench || !h->metric) {
-      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    sqlite3_reset(pt);
+    if (ps != SQLITE_DONE) {
+      rc = sq_fail(s, QB_EINTERNAL, "history", err);
       goto done;
     }
   }
@@ -858,6 +876,7 @@ done:
     qb_history_free(arr, n);
     return rc;
   }
+  if (n) qsort(arr, n, sizeof *arr, cmp_history);
   *out = arr;
   *n_out = n;
   return QB_OK;
@@ -1494,6 +1513,19 @@ static const qb_store_ops SQLITE_OPS = {
     .idem_put = sq_idem_put,
 };
 
+/* With QBDB_SQL_PROFILE set, every statement's SQL and run time go to stderr (for finding
+ * slow queries; see docs/storage.md). */
+static int profile_cb(unsigned type, void *ctx, void *p, void *x) {
+  (void)ctx;
+  if (type == SQLITE_TRACE_PROFILE) {
+    char *sql = sqlite3_expanded_sql((sqlite3_stmt *)p);
+    fprintf(stderr, "sql %lld us: %s\n", (long long)(*(sqlite3_int64 *)x / 1000),
+            sql ? sql : sqlite3_sql((sqlite3_stmt *)p));
+    sqlite3_free(sql);
+  }
+  return 0;
+}
+
 int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *err) {
   *out = NULL;
   struct stat st;
@@ -1520,6 +1552,7 @@ int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *er
     goto done;
   }
   sqlite3_busy_timeout(s->db, 5000);
+  if (getenv("QBDB_SQL_PROFILE")) sqlite3_trace_v2(s->db, SQLITE_TRACE_PROFILE, profile_cb, NULL);
   sqlite3_extended_result_codes(s->db, 0);
   if ((rc = qb_migrate_sqlite(s->db, path, err))) goto done;
   s->version = qb_migrations_count;
