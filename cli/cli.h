@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "core/err.h"
+#include "schema/model.h"
 #include "core/table.h"
 
 #define QB_DEFAULT_DB "qbdb.db"
@@ -59,6 +60,10 @@ int qb_cli_opt(int argc, char **argv, int *i, const char *name, const char **val
 /* Parse the value v of option opt of command cmd as a number in [lo, hi] (QB_EUSAGE). */
 int qb_cli_number(const char *cmd, const char *opt, const char *v, double lo, double hi,
                   double *out, qb_err *err);
+
+/* Parse a --tag value KEY=VALUE of command cmd: out->key is a malloc'd copy of the whole text
+ * with its '=' turned into a NUL, out->value points after it; free(out->key) frees both. */
+int qb_cli_tag(const char *cmd, const char *v, qb_tag *out, qb_err *err);
 
 /* Usage error for an unexpected argument of command cmd. */
 int qb_cli_bad_arg(const char *cmd, const char *arg, qb_err *err);

@@ -206,20 +206,10 @@ int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
         goto done;
       }
     } else if ((m = qb_cli_opt(argc, argv, &i, "--tag", &v, err))) {
-      const char *eq = m > 0 ? strchr(v, '=') : NULL;
-      if (m < 0 || !eq || eq == v) {
-        rc = m < 0 ? m : qb_err_set(err, QB_EUSAGE, "upload: --tag '%s': expected KEY=VALUE", v);
+      if (m < 0 || (rc = qb_cli_tag("upload", v, &tags[n_tags], err))) {
+        rc = m < 0 ? m : rc;
         goto done;
       }
-      /* key points into a copy owned by tags[]; value follows its NUL */
-      char *kv = strdup(v);
-      if (!kv) {
-        rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-        goto done;
-      }
-      kv[eq - v] = '\0';
-      tags[n_tags].key = kv;
-      tags[n_tags].value = kv + (eq - v) + 1;
       n_tags++;
     } else {
       rc = qb_cli_bad_arg("upload", argv[i], err);

@@ -54,3 +54,15 @@ int qb_cli_number(const char *cmd, const char *opt, const char *v, double lo, do
   *out = d;
   return QB_OK;
 }
+
+int qb_cli_tag(const char *cmd, const char *v, qb_tag *out, qb_err *err) {
+  const char *eq = strchr(v, '=');
+  if (!eq || eq == v)
+    return qb_err_set(err, QB_EUSAGE, "%s: --tag '%s': expected KEY=VALUE", cmd, v);
+  char *kv = strdup(v);
+  if (!kv) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  kv[eq - v] = '\0';
+  out->key = kv;
+  out->value = kv + (eq - v) + 1;
+  return QB_OK;
+}
