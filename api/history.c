@@ -358,10 +358,11 @@ int qb_grade_run(qb_store *s, const char *project, const char *ref, qb_grade_rep
                  qb_err *err) {
   int64_t id;
   int rc = qb_store_resolve_run(s, project, ref, &id, err);
-  return rc ? rc : qb_grade_with(s, id, NULL, out, err);
+  return rc ? rc : qb_grade_with(s, id, NULL, NULL, 0, out, err);
 }
 
-int qb_grade_with(qb_store *s, int64_t id, const qb_compare *given, qb_grade_report **out,
+int qb_grade_with(qb_store *s, int64_t id, const qb_compare *given,
+                  const qb_target_check *given_checks, size_t n_given, qb_grade_report **out,
                   qb_err *err) {
   qb_grade_report *g = calloc(1, sizeof *g);
   qb_compare *owned = NULL;
@@ -412,9 +413,11 @@ int qb_grade_with(qb_store *s, int64_t id, const qb_compare *given, qb_grade_rep
     }
     free(noise);
   }
-  if ((rc = qb_targets_check(s, id, &checks, &n_checks, err))) goto done;
-  g->input.targets = n_checks;
-  for (size_t i = 0; i < n_checks; i++) g->input.targets_met += checks[i].met;
+  if (!given_checks && (rc = qb_targets_check(s, id, &checks, &n_checks, err))) goto done;
+  const qb_target_check *use = given_checks ? given_checks : checks;
+  size_t n_use = given_checks ? n_given : n_checks;
+  g->input.targets = n_use;
+  for (size_t i = 0; i < n_use; i++) g->input.targets_met += use[i].met;
   qb_grade_of(&g->input, &g->grade);
   *out = g;
   g = NULL;
