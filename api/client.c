@@ -2,29 +2,19 @@
  * backoff, error answers mapped to qb_err. */
 #include "api/client.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "api/curl_dl.h"
 #include "core/buf.h"
 #include "core/sha256.h"
 
 #define MAX_QUERY    ((size_t)1 << 20) /* longest query string built */
 #define MAX_DELAY_MS 60000L            /* the doubling stops here */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-
-/* Run curl_global_init once per process (through pthread_once). It is never cleaned up: the
- * process's exit releases it. */
-static void curl_init(void) {
-  curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /* libcurl write callback: append the answer to the qb_buf in userdata, which its owner frees.
  * An answer over the buffer's cap returns 0, which stops the transfer (CURLE_WRITE_ERROR). */
@@ -36,39 +26,42 @@ static size_t on_body(char *p, size_t size, size_t n, void *userdata) {
 
 /* Append "&key=ESCAPED(value)" to q (no "&" first); nothing when value is NULL. The escaped
  * copy curl allocates is freed here. */
-static int add_param(CURL *c, qb_buf *q, const char *key, const char *value, qb_err *err) {
+static int add_param(const qb_curl_api *C, CURL *c, qb_buf *q, const char *key, const char *value,
+                     qb_err *err) {
   if (!value) return QB_OK;
   size_t n = strlen(value);
   if (n > INT_MAX) return qb_err_set(err, QB_EUSAGE, "upload: %s value too long", key);
-  char *esc = curl_easy_escape(c, value, (int)n);
+  char *esc = C->easy_escape(c, value, (int)n);
   if (!esc) return qb_err_set(err, QB_ENOMEM, "out of memory");
   int rc = qb_buf_printf(q, err, "%s%s=%s", q->len ? "&" : "", key, esc);
-  curl_free(esc);
+  C->free(esc);
   return rc;
 }
 
 /* Build the query string of an upload into q: format, project, branch, commit, machine, then
  * one tag=KEY%3DVALUE per tag, in order. */
-static int build_query(CURL *c, const qb_upload_opts *o, qb_buf *q, qb_err *err) {
+static int build_query(const qb_curl_api *C, CURL *c, const qb_upload_opts *o, qb_buf *q,
+                       qb_err *err) {
   int rc = QB_OK;
   const char *fmt = o->format && strcmp(o->format, "auto") ? o->format : NULL;
-  if ((rc = add_param(c, q, "format", fmt, err)) ||
-      (rc = add_param(c, q, "project", o->project, err)) ||
-      (rc = add_param(c, q, "branch", o->branch, err)) ||
-      (rc = add_param(c, q, "commit", o->commit, err)) ||
-      (rc = add_param(c, q, "machine", o->machine, err)))
+  if ((rc = add_param(C, c, q, "format", fmt, err)) ||
+      (rc = add_param(C, c, q, "project", o->project, err)) ||
+      (rc = add_param(C, c, q, "branch", o->branch, err)) ||
+      (rc = add_param(C, c, q, "commit", o->commit, err)) ||
+      (rc = add_param(C, c, q, "machine", o->machine, err)))
     return rc;
   for (size_t i = 0; i < o->n_tags; i++) {
     const qb_tag *t = &o->tags[i];
     if (!t->key || !*t->key || !t->value)
       return qb_err_set(err, QB_EUSAGE, "upload: tag %zu: expected KEY=VALUE", i + 1);
     /* the value of tag= is "KEY=VALUE": escaping both halves and '=' as %3D escapes it whole */
-    if ((rc = add_param(c, q, "tag", t->key, err)) || (rc = qb_buf_adds(q, "%3D", err))) return rc;
+    if ((rc = add_param(C, c, q, "tag", t->key, err)) || (rc = qb_buf_adds(q, "%3D", err)))
+      return rc;
     size_t n = strlen(t->value);
-    char *esc = n <= INT_MAX ? curl_easy_escape(c, t->value, (int)n) : NULL;
+    char *esc = n <= INT_MAX ? C->easy_escape(c, t->value, (int)n) : NULL;
     if (!esc) return qb_err_set(err, QB_ENOMEM, "out of memory");
     rc = qb_buf_adds(q, esc, err);
-    curl_free(esc);
+    C->free(esc);
     if (rc) return rc;
   }
   return rc;
@@ -267,6 +260,7 @@ static int parse_answer(qb_upload_result *out, const char *where, const char *bo
 
 int qb_upload(qb_upload_result *out, const qb_upload_opts *o, const char *name, const char *data,
               size_t len, qb_err *err) {
+  const qb_curl_api *C = NULL;
   CURL *c = NULL;
   struct curl_slist *hdrs = NULL, *h;
   qb_buf query, url, line, body;
@@ -290,15 +284,15 @@ int qb_upload(qb_upload_result *out, const qb_upload_opts *o, const char *name, 
                     where);
     goto done;
   }
-  if (pthread_once(&curl_once, curl_init) || curl_init_rc != CURLE_OK) {
-    rc = qb_err_set(err, QB_EINTERNAL, "upload: libcurl initialisation failed");
+  if (!(C = qb_curl(err))) {
+    rc = qb_err_prefix(err, "upload");
     goto done;
   }
-  if (!(c = curl_easy_init())) {
+  if (!(c = C->easy_init())) {
     rc = qb_err_set(err, QB_ENOMEM, "upload: out of memory for a libcurl handle");
     goto done;
   }
-  if ((rc = build_query(c, o, &query, err))) goto done;
+  if ((rc = build_query(C, c, o, &query, err))) goto done;
 
   /* the key: sha256 over the content, a newline and the query, as lower-case hex */
   qb_sha256 sh;
@@ -319,7 +313,7 @@ int qb_upload(qb_upload_result *out, const qb_upload_opts *o, const char *name, 
   const char *fixed[] = {"Content-Type: application/octet-stream", "Accept: application/json",
                          "Expect:", line.data};
   for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-    if (!(h = curl_slist_append(hdrs, fixed[i]))) {
+    if (!(h = C->slist_append(hdrs, fixed[i]))) {
       rc = qb_err_set(err, QB_ENOMEM, "out of memory");
       goto done;
     }
@@ -328,7 +322,7 @@ int qb_upload(qb_upload_result *out, const qb_upload_opts *o, const char *name, 
   if (o->token && *o->token) {
     qb_buf_dispose(&line);
     if ((rc = qb_buf_printf(&line, err, "Authorization: Bearer %s", o->token))) goto done;
-    if (!(h = curl_slist_append(hdrs, line.data))) {
+    if (!(h = C->slist_append(hdrs, line.data))) {
       rc = qb_err_set(err, QB_ENOMEM, "out of memory");
       goto done;
     }
@@ -337,21 +331,21 @@ int qb_upload(qb_upload_result *out, const qb_upload_opts *o, const char *name, 
   }
 
   CURLcode cc = CURLE_OK;
-  if ((cc = curl_easy_setopt(c, CURLOPT_URL, url.data)) ||
+  if ((cc = C->easy_setopt(c, CURLOPT_URL, url.data)) ||
 #if LIBCURL_VERSION_NUM >= 0x075500
-      (cc = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https")) ||
+      (cc = C->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https")) ||
 #endif
-      (cc = curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs)) ||
-      (cc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len)) ||
-      (cc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, data ? data : "")) ||
-      (cc = curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body)) ||
-      (cc = curl_easy_setopt(c, CURLOPT_WRITEDATA, &body)) ||
-      (cc = curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf)) ||
-      (cc = curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L)) ||
-      (cc = curl_easy_setopt(c, CURLOPT_USERAGENT, "qbdb/" QB_VERSION)) ||
-      (cc = curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms)) ||
-      (cc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms))) {
-    rc = qb_err_set(err, QB_EUSAGE, "%s: upload to %s: %s", name, where, curl_easy_strerror(cc));
+      (cc = C->easy_setopt(c, CURLOPT_HTTPHEADER, hdrs)) ||
+      (cc = C->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len)) ||
+      (cc = C->easy_setopt(c, CURLOPT_POSTFIELDS, data ? data : "")) ||
+      (cc = C->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body)) ||
+      (cc = C->easy_setopt(c, CURLOPT_WRITEDATA, &body)) ||
+      (cc = C->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf)) ||
+      (cc = C->easy_setopt(c, CURLOPT_NOSIGNAL, 1L)) ||
+      (cc = C->easy_setopt(c, CURLOPT_USERAGENT, "qbdb/" QB_VERSION)) ||
+      (cc = C->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms)) ||
+      (cc = C->easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms))) {
+    rc = qb_err_set(err, QB_EUSAGE, "%s: upload to %s: %s", name, where, C->easy_strerror(cc));
     goto done;
   }
 
@@ -360,10 +354,10 @@ int qb_upload(qb_upload_result *out, const qb_upload_opts *o, const char *name, 
   for (int attempt = 1;; attempt++) {
     qb_buf_dispose(&body);
     errbuf[0] = '\0';
-    cc = curl_easy_perform(c);
+    cc = C->easy_perform(c);
     out->attempts = attempt;
     st = 0;
-    if (cc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+    if (cc == CURLE_OK) C->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
     out->status = st;
     int retry = cc != CURLE_OK ? transient(cc) : st == 429 || st >= 500;
     if (!retry || attempt >= max) break;
@@ -376,11 +370,11 @@ int qb_upload(qb_upload_result *out, const qb_upload_opts *o, const char *name, 
                     QB_UPLOAD_MAX_ANSWER);
   } else if (cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL) {
     rc = qb_err_set(err, QB_EUSAGE, "%s: upload to %s: not an http(s) server URL (%s)", name, where,
-                    errbuf[0] ? errbuf : curl_easy_strerror(cc));
+                    errbuf[0] ? errbuf : C->easy_strerror(cc));
   } else if (cc != CURLE_OK) {
     rc = qb_err_set(err, QB_EIO, "%s: upload to %s: %s%s after %d attempt%s", name, where,
                     transient(cc) ? "cannot reach the server: " : "",
-                    errbuf[0] ? errbuf : curl_easy_strerror(cc), out->attempts,
+                    errbuf[0] ? errbuf : C->easy_strerror(cc), out->attempts,
                     out->attempts == 1 ? "" : "s");
   } else if (st >= 200 && st < 300) {
     char w[QB_ERR_MSG_MAX];
@@ -388,7 +382,7 @@ int qb_upload(qb_upload_result *out, const qb_upload_opts *o, const char *name, 
     rc = parse_answer(out, w, body.data, body.len, err);
   } else if (st < 400) {
     char *loc = NULL;
-    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc);
+    C->easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc);
     rc = qb_err_set(err, QB_EIO, "%s: upload to %s: unexpected answer %ld%s%s", name, where, st,
                     loc ? ", redirected to " : "", loc ? loc : "");
   } else {
@@ -409,8 +403,10 @@ int qb_upload(qb_upload_result *out, const qb_upload_opts *o, const char *name, 
                     said[0] ? ": " : "", said, tail);
   }
 done:
-  curl_slist_free_all(hdrs);
-  curl_easy_cleanup(c);
+  if (C) {
+    C->slist_free_all(hdrs);
+    C->easy_cleanup(c);
+  }
   qb_buf_dispose(&body);
   qb_buf_dispose(&line);
   qb_buf_dispose(&url);

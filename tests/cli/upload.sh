@@ -5,6 +5,12 @@
 source "$(dirname "$0")/lib.bash"
 command -v curl >/dev/null || { echo "skipped: curl not installed"; exit 0; }
 
+# libcurl is loaded with dlopen by `qbdb upload` only, so `qbdb serve` does not map it and its
+# dependencies (docs/CONVENTIONS.md, "Libraries")
+if command -v ldd >/dev/null; then
+  if ldd "$QBDB" | grep -q libcurl; then fail "the qbdb binary links libcurl"; fi
+fi
+
 # tokens (printed once on stdout)
 ADMIN=$("$QBDB" token create --scope admin --name ci 2>/dev/null)
 OTHER=$("$QBDB" token create --scope write --project other --name other 2>/dev/null)
