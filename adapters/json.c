@@ -6,6 +6,8 @@
 
 int qb_json_parse(const char *path, const char *data, size_t len, json_t **out, qb_err *err) {
   json_error_t je;
+  if ((*out = qb_json_parse_fast(data, len, 1))) return QB_OK;
+  /* not accepted by the fast path: jansson parses it or says where it is wrong */
   *out = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
   if (!*out)
     return qb_err_set(err, QB_EFORMAT, "%s: invalid JSON at line %d, column %d (byte %d): %s", path,
@@ -147,7 +149,7 @@ int qb_json_opt_int(const char *path, const char *where, json_t *obj, const char
 int qb_json_parse_line(const char *path, size_t lineno, const char *s, size_t n, json_t **out,
                        qb_err *err) {
   json_error_t je;
-  *out = json_loadb(s, n, JSON_REJECT_DUPLICATES, &je);
+  if (!(*out = qb_json_parse_fast(s, n, 0))) *out = json_loadb(s, n, JSON_REJECT_DUPLICATES, &je);
   if (!*out)
     return qb_err_set(err, QB_EFORMAT, "%s:%zu: invalid JSON at column %d: %s", path, lineno,
                       je.column, je.text);

@@ -16,6 +16,12 @@
  * (byte B): TEXT" with QB_EFORMAT. Duplicate object keys are refused. */
 int qb_json_parse(const char *path, const char *data, size_t len, json_t **out, qb_err *err);
 
+/* The fast path of the parsers here (adapters/json_fast.c): the value jansson's json_loadb would
+ * give for data with JSON_REJECT_DUPLICATES (plus JSON_ALLOW_NUL when allow_nul), or NULL when
+ * the input is malformed or is a rare case left to jansson (then call json_loadb for the value
+ * or the error). A new reference. */
+json_t *qb_json_parse_fast(const char *data, size_t len, int allow_nul);
+
 /* Fetch obj[key] as a number (integer or real). Missing or null: QB_ENOTFOUND when !required
  * (out untouched, no message), QB_EFORMAT when required. Wrong type: QB_EFORMAT naming
  * "PATH: WHERE.KEY: expected a number, got TYPE". */

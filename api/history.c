@@ -297,9 +297,14 @@ int qb_targets_check(qb_store *s, int64_t run_id, qb_target_check **out, size_t 
   size_t n_t = 0, n = 0, cap = 0;
   *out = NULL;
   *n_out = 0;
-  int rc = qb_store_load_run(s, run_id, 0, &info, &run, err);
+  /* the run's results are only loaded when its project has targets (most have none) */
+  int rc = qb_store_load_run(s, run_id, 0, &info, NULL, err);
   if (rc) return rc;
   if ((rc = qb_store_targets(s, info.project, &targets, &n_t, err))) goto done;
+  if (n_t > 0) {
+    qb_run_info_dispose(&info);
+    if ((rc = qb_store_load_run(s, run_id, 0, &info, &run, err))) goto done;
+  }
   for (size_t t = 0; t < n_t; t++)
     for (size_t i = 0; i < run->n_benches; i++) {
       const qb_bench *b = &run->benches[i];
@@ -358,12 +363,11 @@ int qb_grade_run(qb_store *s, const char *project, const char *ref, qb_grade_rep
                  qb_err *err) {
   int64_t id;
   int rc = qb_store_resolve_run(s, project, ref, &id, err);
-  return rc ? rc : qb_grade_with(s, id, NULL, NULL, 0, out, err);
+  return rc ? rc : qb_grade_with(s, id, NULL, NULL, out, err);
 }
 
-int qb_grade_with(qb_store *s, int64_t id, const qb_compare *given,
-                  const qb_target_check *given_checks, size_t n_given, qb_grade_report **out,
-                  qb_err *err) {
+int qb_grade_with(qb_store *s, int64_t id, const qb_compare *given, const qb_after_ingest *after,
+                  qb_grade_report **out, qb_err *err) {
   qb_grade_report *g = calloc(1, sizeof *g);
   qb_compare *owned = NULL;
   const qb_compare *c = given;
@@ -413,9 +417,9 @@ int qb_grade_with(qb_store *s, int64_t id, const qb_compare *given,
     }
     free(noise);
   }
-  if (!given_checks && (rc = qb_targets_check(s, id, &checks, &n_checks, err))) goto done;
-  const qb_target_check *use = given_checks ? given_checks : checks;
-  size_t n_use = given_checks ? n_given : n_checks;
+  if (!after && (rc = qb_targets_check(s, id, &checks, &n_checks, err))) goto done;
+  const qb_target_check *use = after ? after->checks : checks;
+  size_t n_use = after ? after->n_checks : n_checks;
   g->input.targets = n_use;
   for (size_t i = 0; i < n_use; i++) g->input.targets_met += use[i].met;
   qb_grade_of(&g->input, &g->grade);

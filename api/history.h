@@ -106,10 +106,10 @@ typedef struct qb_grade_report {
 int qb_grade_run(qb_store *s, const char *project, const char *ref, qb_grade_report **out,
                  qb_err *err);
 /* The same for run id, reusing c when it is the compare of that run with its baseline (else, or
- * when c is NULL, the compare is made here) and checks (n_checks) when not NULL: the run's
- * target checks (else they are made here). */
-int qb_grade_with(qb_store *s, int64_t id, const qb_compare *c, const qb_target_check *checks,
-                  size_t n_checks, qb_grade_report **out, qb_err *err);
+ * when c is NULL, the compare is made here) and the target checks of after when not NULL (the
+ * history step that just ran on this run; else the checks are made here). */
+int qb_grade_with(qb_store *s, int64_t id, const qb_compare *c, const qb_after_ingest *after,
+                  qb_grade_report **out, qb_err *err);
 void qb_grade_report_free(qb_grade_report *g);
 
 /* ---- scaling ---- */

@@ -432,8 +432,7 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
                                       after.checks[i].value, "unit", after.checks[i].unit));
   json_object_set_new(o_json, "targets_broken", broken);
   json_object_set_new(o_json, "changes", json_integer((json_int_t)after.detect.changes));
-  if (qb_grade_with(r->store, res.run_id, c, replay ? NULL : after.checks,
-                    replay ? 0 : after.n_checks, &g, err) == QB_OK)
+  if (qb_grade_with(r->store, res.run_id, c, replay ? NULL : &after, &g, err) == QB_OK)
     json_object_set_new(o_json, "grade", qb_view_grade(g));
   else
     json_object_set_new(o_json, "grade", json_null());
