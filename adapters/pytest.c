@@ -88,19 +88,52 @@ done:
   return rc;
 }
 
-/* 1 when another entry of benches has the same "name" as entry i but a different "fullname", so
- * that entry i must be known by its fullname. Reads only; allocates nothing. */
-static int name_is_ambiguous(json_t *benches, size_t i, const char *name, const char *fullname) {
-  size_t n = json_array_size(benches);
-  for (size_t j = 0; j < n; j++) {
-    if (j == i) continue;
-    json_t *o = json_array_get(benches, j);
-    const char *nj = json_string_value(json_object_get(o, "name"));
-    if (!nj || strcmp(nj, name) != 0) continue;
-    const char *fj = json_string_value(json_object_get(o, "fullname"));
-    if (!fj || strcmp(fj, fullname) != 0) return 1;
+/* An entry of "benchmarks" by its name and fullname (string values, else NULL). */
+typedef struct name_ref {
+  const char *name, *full;
+  size_t idx;
+} name_ref;
+
+static int cmp_str_null_first(const char *a, const char *b) {
+  return !a ? (b ? -1 : 0) : !b ? 1 : strcmp(a, b);
+}
+
+static int cmp_name_ref(const void *pa, const void *pb) {
+  const name_ref *a = pa, *b = pb;
+  int c = strcmp(a->name, b->name);
+  if (!c) c = cmp_str_null_first(a->full, b->full);
+  return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* Sets (*out)[i] to 1 when another entry of benches has the same "name" as entry i but a
+ * different (or no) "fullname", so that entry i must be known by its fullname: entries sorted by
+ * (name, fullname), one pass over the groups. *out is malloc'd, the caller frees it. */
+static int ambiguous_names(json_t *benches, unsigned char **out, qb_err *err) {
+  size_t n = json_array_size(benches), m = 0;
+  name_ref *refs = malloc((n ? n : 1) * sizeof *refs);
+  *out = calloc(n ? n : 1, 1);
+  if (!refs || !*out) {
+    free(refs);
+    free(*out);
+    *out = NULL;
+    return qb_err_set(err, QB_ENOMEM, "out of memory");
   }
-  return 0;
+  for (size_t i = 0; i < n; i++) {
+    json_t *o = json_array_get(benches, i);
+    const char *name = json_string_value(json_object_get(o, "name"));
+    if (name) refs[m++] = (name_ref){name, json_string_value(json_object_get(o, "fullname")), i};
+  }
+  qsort(refs, m, sizeof *refs, cmp_name_ref);
+  for (size_t a = 0, b; a < m; a = b) {
+    for (b = a + 1; b < m && !strcmp(refs[b].name, refs[a].name);) b++;
+    for (size_t c = a, d; c < b; c = d) {
+      for (d = c + 1; d < b && !cmp_str_null_first(refs[d].full, refs[c].full);) d++;
+      if (d - c < b - a) /* the name group holds another fullname */
+        for (size_t k = c; k < d; k++) (*out)[refs[k].idx] = 1;
+    }
+  }
+  free(refs);
+  return QB_OK;
 }
 
 /* Add the single latency result of one benchmark from its "stats" object (at JSON path swhere):
@@ -195,7 +228,8 @@ done:
 
 /* Add entry i of the "benchmarks" array to run: the benchmark (name, group, params, extra) and
  * its latency result. Everything allocated is owned by run afterwards. */
-static int parse_bench(const char *path, json_t *benches, size_t i, qb_run *run, qb_err *err) {
+static int parse_bench(const char *path, json_t *benches, size_t i, int ambiguous, qb_run *run,
+                       qb_err *err) {
   static const char *const EXTRA_KEYS[] = {"fullname", "param", "extra_info", "options"};
   char where[WHERE_MAX], swhere[WHERE_MAX];
   json_t *b = json_array_get(benches, i), *params = NULL, *stats = NULL, *extra = NULL;
@@ -216,7 +250,7 @@ static int parse_bench(const char *path, json_t *benches, size_t i, qb_run *run,
   if ((rc = qb_json_opt_obj(path, where, b, "params", &params, err))) goto done;
   if ((rc = qb_json_obj(path, where, b, "stats", 1, &stats, err))) goto done;
 
-  if (fullname && name_is_ambiguous(benches, i, name, fullname)) name = fullname;
+  if (fullname && ambiguous) name = fullname;
   if ((rc = qb_run_add_bench(run, name, group, &bench, err))) goto done;
   if ((rc = qb_json_set_text(&bench->params, params, err))) goto done;
 
@@ -246,6 +280,7 @@ done:
 int qb_pytest_parse(const char *path, const char *data, size_t len, qb_run **out, qb_err *err) {
   json_t *root = NULL, *benches = NULL;
   qb_run *run = NULL;
+  unsigned char *ambiguous = NULL;
   int rc;
   *out = NULL;
 
@@ -266,13 +301,15 @@ int qb_pytest_parse(const char *path, const char *data, size_t len, qb_run **out
     goto done;
   }
   if ((rc = parse_run_meta(path, root, run, err))) goto done;
+  if ((rc = ambiguous_names(benches, &ambiguous, err))) goto done;
   for (size_t i = 0; i < json_array_size(benches); i++)
-    if ((rc = parse_bench(path, benches, i, run, err))) goto done;
+    if ((rc = parse_bench(path, benches, i, ambiguous[i], run, err))) goto done;
 
   *out = run;
   run = NULL;
 
 done:
+  free(ambiguous);
   qb_run_free(run);
   json_decref(root);
   return rc;

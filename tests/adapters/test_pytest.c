@@ -248,6 +248,28 @@ static qb_run *parse_text(const char *path, const char *text) {
   return run;
 }
 
+/* Mixed groups of one name: every entry whose name is shared with a different (or missing)
+ * fullname is known by its fullname; an entry without a fullname keeps its name. */
+static void test_pytest__ambiguous_groups(void **state) {
+  (void)state;
+  qb_run *run =
+      parse_text("amb.json", "{\"benchmarks\":["
+                             "{\"name\":\"t\",\"fullname\":\"b.py::t\",\"stats\":{\"mean\":1}},"
+                             "{\"name\":\"v\",\"stats\":{\"mean\":2}},"
+                             "{\"name\":\"t\",\"fullname\":\"a.py::t\",\"stats\":{\"mean\":3}},"
+                             "{\"name\":\"v\",\"fullname\":\"a.py::v\",\"stats\":{\"mean\":4}},"
+                             "{\"name\":\"w\",\"fullname\":\"a.py::w\",\"stats\":{\"mean\":5}},"
+                             "{\"name\":\"w\",\"fullname\":\"a.py::w\",\"stats\":{\"mean\":6}},"
+                             "{\"name\":\"t\",\"fullname\":\"c.py::t\",\"stats\":{\"mean\":7}}]}");
+  static const char *const want[] = {"b.py::t", "v", "a.py::t", "a.py::v", "w", "w", "c.py::t"};
+  assert_int_equal(run->n_benches, 7);
+  for (size_t i = 0; i < 7; i++) {
+    assert_string_equal(run->benches[i].name, want[i]);
+    assert_close(run->benches[i].results[0].stats.mean, (double)(i + 1) * 1e9, REL);
+  }
+  qb_run_free(run);
+}
+
 /* An exact duplicate (same name and fullname) is kept twice, for ingest to refuse; entries with
  * a unique name keep it even when they have a fullname. */
 static void test_pytest__exact_duplicate_kept(void **state) {
@@ -568,6 +590,7 @@ int main(void) {
       cmocka_unit_test(test_pytest__storage_modified),
       cmocka_unit_test(test_pytest__v4_layout),
       cmocka_unit_test(test_pytest__exact_duplicate_kept),
+      cmocka_unit_test(test_pytest__ambiguous_groups),
       cmocka_unit_test(test_pytest__commit_time),
       cmocka_unit_test(test_pytest__realworld),
       cmocka_unit_test(test_pytest__every_prefix),
