@@ -258,6 +258,20 @@ static void reset_all(sq_store *s) {
 
 /* Record the connection's last error in err with code (QB_EINTERNAL unless told). */
 static int sq_fail(sq_store *s, int code, const char *what, qb_err *err) {
+  /* the database's state, not qbdb's: a lock held too long, a read-only or full file */
+  switch (sqlite3_errcode(s->db) & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_READONLY:
+      code = QB_EDB;
+      break;
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+      code = QB_EIO;
+      break;
+    default:
+      break;
+  }
   return qb_err_set(err, code, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
