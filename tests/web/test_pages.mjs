@@ -44,10 +44,10 @@ function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Starts `qbdb serve` on a free port; returns {url, proc}. Retries when the port was taken.
-async function startServer() {
+async function startServer(extra = []) {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const proc = spawn(env.QBDB, ["serve", "--db", env.QBDB_DB, "--listen", "127.0.0.1:" + port], {
+    const proc = spawn(env.QBDB, ["serve", "--db", env.QBDB_DB, "--listen", "127.0.0.1:" + port, ...extra], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let log = "";
@@ -317,6 +317,41 @@ async function main() {
   check(shown.includes("<img src=x onerror=alert(1)>") || /not_found|404/.test(shown), "the error is shown as text", shown);
   check(problems.filter((p) => !/status of 404/.test(p)).length === 0, "no page errors", problems);
   check(foreign.length === 0, "no request left " + origin, foreign);
+
+  // ---- a private server: `--public-read no` (a second server over the same database)
+  if (!env.QBDB_WEB_URL && env.QBDB_TOKEN) {
+    step("--public-read no: the page asks for a token, then reads with it");
+    const priv = await startServer(["--public-read", "no"]);
+    try {
+      const anon = await getJson(priv.url + "api/v1/runs");
+      check(anon.status === 401, "the API refuses an anonymous read", anon.status);
+      const pctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      const ppage = await pctx.newPage();
+      const perrors = [];
+      ppage.on("pageerror", (e) => perrors.push("page error: " + e.message));
+      await ppage.goto(priv.url + "#/runs");
+      await ppage.waitForSelector("#need-token", { timeout: 15000 });
+      const hint = await ppage.textContent("#need-token");
+      check(/token/i.test(hint), "the runs page says a token is needed", hint);
+      check((await ppage.$$("#runs-table tbody tr")).length === 0, "no runs shown without a token");
+      await ppage.screenshot({ path: join(SHOTS, "private-needs-token.png"), fullPage: true });
+      await ppage.fill("#token", env.QBDB_TOKEN);
+      await ppage.dispatchEvent("#token", "change");
+      await ppage.waitForSelector("#runs-table tbody tr", { timeout: 15000 });
+      const n = (await ppage.$$("#runs-table tbody tr")).length;
+      check(n === 16, "with the token the 16 runs are listed", n);
+      await ppage.screenshot({ path: join(SHOTS, "private-with-token.png"), fullPage: true });
+      check(perrors.length === 0, "no page errors on the private server", perrors);
+      await pctx.close();
+    } finally {
+      priv.proc.kill("SIGTERM");
+      await new Promise((r) => {
+        const t = setTimeout(() => (priv.proc.kill("SIGKILL"), r()), 5000);
+        priv.proc.on("exit", () => (clearTimeout(t), r()));
+        if (priv.proc.exitCode !== null) (clearTimeout(t), r());
+      });
+    }
+  }
 }
 
 let exitCode = 0;
