@@ -85,11 +85,16 @@ static int detect_series(qb_store *s, const qb_detect_opts *o, const qb_series_i
   if ((rc = qb_store_series_values(s, ser->id, &ids, &x, &nx, err))) goto done;
   res->series++;
   res->points += nx;
+  /* Incremental when the stored change points are those of a prefix of this series: the marker
+   * names the run of its last point, and that run is still at that place (nothing was added
+   * before it since). Else, or when asked, a full analysis. */
+  size_t n_old = ser->analysed_n;
   int incremental =
-      o->incremental && o->filter.run_id && nx >= 2 && ids[nx - 1] == o->filter.run_id;
-  if (incremental && (rc = stored_changes(s, ser->id, ids, nx - 1, &prev, &n_prev, err))) goto done;
+      o->incremental && n_old >= 1 && n_old <= nx && ids[n_old - 1] == ser->analysed_run;
+  if (incremental && n_old == nx) goto done; /* nothing new in this series */
+  if (incremental && (rc = stored_changes(s, ser->id, ids, n_old, &prev, &n_prev, err))) goto done;
   if (incremental && n_prev != (size_t)-1)
-    rc = qb_changepoints_update(x, nx, nx - 1, prev, n_prev, &o->cp, &cps, &n_cp, err);
+    rc = qb_changepoints_update(x, nx, n_old, prev, n_prev, &o->cp, &cps, &n_cp, err);
   else
     rc = qb_changepoints(x, nx, &o->cp, &cps, &n_cp, err);
   if (rc) goto done;
@@ -124,7 +129,8 @@ static int detect_series(qb_store *s, const qb_detect_opts *o, const qb_series_i
   res->changes += n_cp;
   /* always written: even where the change points stay, their levels and p-values move as the
    * segment after the last one grows */
-  rc = qb_store_regressions_replace(s, ser->id, recs, n_cp, err);
+  if ((rc = qb_store_regressions_replace(s, ser->id, recs, n_cp, err))) goto done;
+  rc = qb_store_series_analysed(s, ser->id, nx, nx ? ids[nx - 1] : 0, err);
 done:
   free(recs);
   free(cps);

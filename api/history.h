@@ -20,8 +20,9 @@
 typedef struct qb_detect_opts {
   qb_series_filter filter; /* which series (run_id: only the series of that run) */
   qb_cp_opts cp;           /* detection parameters */
-  int incremental;         /* 1: a series whose newest point is filter.run_id is updated from
-                              its stored change points instead of re-analysed in full */
+  int incremental;         /* 1: a series whose stored change points cover a prefix of it (its
+                              detection marker matches) is updated from them instead of being
+                              re-analysed in full, and skipped when it has no new point */
 } qb_detect_opts;
 
 #define QB_DETECT_OPTS_INIT                                                                        \

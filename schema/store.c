@@ -138,6 +138,11 @@ int qb_store_regressions_replace(qb_store *s, int64_t series_id, const qb_regres
   return s->ops->regressions_replace(s, series_id, recs, n, err);
 }
 
+int qb_store_series_analysed(qb_store *s, int64_t series_id, size_t n, int64_t last_run,
+                             qb_err *err) {
+  return s->ops->series_analysed(s, series_id, n, last_run, err);
+}
+
 int qb_store_regressions_list(qb_store *s, const qb_regression_filter *f, qb_regression **out,
                               size_t *n, qb_err *err) {
   qb_regression_filter none = QB_REGRESSION_FILTER_INIT;

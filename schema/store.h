@@ -131,6 +131,10 @@ typedef struct qb_series_info {
   int64_t id;
   char *project, *branch, *machine, *bench, *metric, *unit;
   int higher_is_better;
+  /* the detection marker (migration 0005), filled by qb_store_series_list: the stored change
+   * points cover the first analysed_n points, the last from run analysed_run (0: none) */
+  size_t analysed_n;
+  int64_t analysed_run;
 } qb_series_info;
 
 typedef struct qb_series_filter {
@@ -201,6 +205,10 @@ typedef struct qb_regression {
  * kept, inactive. Call between qb_store_begin/commit to make a batch atomic. */
 int qb_store_regressions_replace(qb_store *s, int64_t series_id, const qb_regression *recs,
                                  size_t n, qb_err *err);
+/* Record that the stored change points of a series cover its first n points, the last of them
+ * from run last_run (0 when n is 0). */
+int qb_store_series_analysed(qb_store *s, int64_t series_id, size_t n, int64_t last_run,
+                             qb_err *err);
 
 typedef struct qb_regression_filter {
   const char *project; /* NULL: any */

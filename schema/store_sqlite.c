@@ -59,6 +59,7 @@ enum {
   S_REG_UPSERT,
   S_REG_DELETE,
   S_REG_DEACTIVATE,
+  S_SERIES_ANALYSED,
   S_REG_LIST,
   S_REG_TRIAGE,
   S_TARGET_SET,
@@ -159,8 +160,8 @@ static const char *const SQL[S_COUNT_] = {
                       ":glob, :key, :value) ON CONFLICT (project, bench_glob, key) DO UPDATE "
                       "SET value = excluded.value",
     [S_SERIES_LIST] =
-        "SELECT s.id, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction FROM series "
-        "s "
+        "SELECT s.id, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "
+        "s.analysed_n, coalesce(s.analysed_run_id, 0) FROM series s "
         "JOIN branch b ON b.id = s.branch_id JOIN project p ON p.id = b.project_id JOIN machine m "
         "ON m.id = s.machine_id JOIN benchmark bm ON bm.id = s.benchmark_id JOIN metric mt ON "
         "mt.id = s.metric_id WHERE (:project IS NULL OR p.name = :project) AND (:branch IS NULL "
@@ -178,6 +179,8 @@ static const char *const SQL[S_COUNT_] = {
                          "WHERE series_id = :series AND active = 1",
     [S_REG_OF_SERIES] = "SELECT id, run_id, status FROM regression WHERE series_id = :series",
     [S_REG_DEACTIVATE] = "UPDATE regression SET active = 0 WHERE id = :id",
+    [S_SERIES_ANALYSED] = "UPDATE series SET analysed_n = :n, analysed_run_id = nullif(:run, 0) "
+                          "WHERE id = :series",
     [S_REG_UPSERT] =
         "INSERT INTO regression(series_id, run_id, prev_run_id, kind, before, after, change_pct, "
         "p_value, severity, detected_at) VALUES (:series, :run, :prev, :kind, :before, :after, "
@@ -1096,6 +1099,20 @@ static int read_series(sqlite3_stmt *st, int first, qb_series_info *x, qb_err *e
   return QB_OK;
 }
 
+static int sq_series_analysed(qb_store *base, int64_t series_id, size_t n, int64_t last_run,
+                              qb_err *err) {
+  sq_store *s = SQ(base);
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, S_SERIES_ANALYSED, &st, err);
+  if (rc) return rc;
+  b_int(st, ":series", series_id);
+  b_int(st, ":n", (int64_t)n);
+  b_int(st, ":run", last_run);
+  if (sqlite3_step(st) != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "series analysed", err);
+  sqlite3_reset(st);
+  return rc;
+}
+
 static int sq_series_list(qb_store *base, const qb_series_filter *f, qb_series_info **out,
                           size_t *n_out, qb_err *err) {
   sq_store *s = SQ(base);
@@ -1116,7 +1133,10 @@ static int sq_series_list(qb_store *base, const qb_series_filter *f, qb_series_i
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
     if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
     memset(&arr[n], 0, sizeof *arr);
-    if ((rc = read_series(st, 0, &arr[n++], err))) goto done;
+    if ((rc = read_series(st, 0, &arr[n], err))) goto done;
+    sqlite3_int64 an = sqlite3_column_int64(st, 8);
+    arr[n].analysed_n = an > 0 ? (size_t)an : 0;
+    arr[n++].analysed_run = sqlite3_column_int64(st, 9);
   }
   if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "series", err);
 done:
@@ -1595,6 +1615,7 @@ static const qb_store_ops SQLITE_OPS = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .series_list = sq_series_list,
+    .series_analysed = sq_series_analysed,
     .series_points = sq_series_points,
     .series_values = sq_series_values,
     .series_changes = sq_series_changes,
