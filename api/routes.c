@@ -132,7 +132,7 @@ static int path_id(const qb_request *r, int64_t *id, qb_err *err) {
 static int h_run_get(const qb_request *r, qb_response *out, qb_err *err) {
   qb_run_info info;
   qb_run *run = NULL;
-  int64_t id;
+  int64_t id = 0;
   int rc = path_id(r, &id, err);
   if (rc || (rc = qb_store_load_run(r->store, id, 0, &info, &run, err))) return rc;
   out->json = qb_view_run(&info, run, 0);
@@ -297,7 +297,7 @@ static int h_regressions_get(const qb_request *r, qb_response *out, qb_err *err)
 }
 
 static int h_regression_patch(const qb_request *r, qb_response *out, qb_err *err) {
-  int64_t id;
+  int64_t id = 0;
   int rc = path_id(r, &id, err);
   if (rc) return rc;
   /* the regression's project decides which write tokens may triage it */
@@ -377,7 +377,7 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   /* a token first (no parsing for strangers), then its project once the data names it */
   if ((rc = qb_token_check(r->store, r->bearer, NULL, &tok, err))) goto done;
   if (r->idempotency_key && *r->idempotency_key) {
-    int64_t id;
+    int64_t id = 0;
     rc = qb_store_idempotency_get(r->store, r->idempotency_key, &id, err);
     if (rc == QB_OK) {
       memset(&res, 0, sizeof res);
