@@ -10,7 +10,8 @@
 #include "core/buf.h"
 #include "core/sha256.h"
 
-static const char *const NAMES[] = {"auto", "pytest", "criterion", "criterion-text", "native"};
+static const char *const NAMES[] = {"auto",   "pytest",           "criterion", "criterion-text",
+                                    "native", "google-benchmark", "hyperfine", "go"};
 
 const char *qb_format_name(qb_format f) {
   return (unsigned)f < sizeof NAMES / sizeof NAMES[0] ? NAMES[f] : "unknown";
@@ -45,14 +46,40 @@ int qb_adapter_detect(const char *path, const char *data, size_t len, qb_format 
       *out = QB_FMT_NATIVE;
       return QB_OK;
     }
+    /* hyperfine writes "results" as its first (and only) key; checked before the "benchmarks"
+     * tests because a command, a -n name or a parameter called "benchmarks" puts that string
+     * in a hyperfine file too. */
+    size_t k = i + 1;
+    while (k < len && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r' || data[k] == '\n'))
+      k++;
+    if (len - k >= 9 && !memcmp(data + k, "\"results\"", 9)) {
+      *out = QB_FMT_HYPERFINE;
+      return QB_OK;
+    }
+    /* Google Benchmark: a "context" object with its run_type/time_unit fields; pytest-benchmark
+     * has "machine_info" instead. */
+    if (contains(data, len, "\"context\"") && contains(data, len, "\"benchmarks\"") &&
+        (contains(data, len, "\"time_unit\"") || contains(data, len, "\"real_time\""))) {
+      *out = QB_FMT_GBENCH;
+      return QB_OK;
+    }
     if (contains(data, len, "\"benchmarks\"")) {
       *out = QB_FMT_PYTEST;
       return QB_OK;
     }
+    if (contains(data, len, "\"results\"") && contains(data, len, "\"command\"")) {
+      *out = QB_FMT_HYPERFINE;
+      return QB_OK;
+    }
     return qb_err_set(err, QB_EFORMAT,
-                      "%s: unrecognised JSON (no \"benchmarks\" array and no qbdb-native header); "
-                      "pass --format",
+                      "%s: unrecognised JSON (not pytest-benchmark, Google Benchmark, hyperfine "
+                      "or qbdb native); pass --format",
                       path);
+  }
+  /* go test -bench: "BenchmarkName-8   1000   1234 ns/op" lines. */
+  if (contains(data, len, " ns/op") && contains(data, len, "Benchmark")) {
+    *out = QB_FMT_GO;
+    return QB_OK;
   }
   if (contains(data, len, "time:") || contains(data, len, " ns/iter ")) {
     *out = QB_FMT_CRITERION_TEXT;
@@ -60,8 +87,8 @@ int qb_adapter_detect(const char *path, const char *data, size_t len, qb_format 
   }
   return qb_err_set(
       err, QB_EFORMAT,
-      "%s: unrecognised content (not pytest-benchmark JSON, qbdb native JSON Lines or "
-      "cargo bench output); pass --format",
+      "%s: unrecognised content (not pytest-benchmark, Google Benchmark or hyperfine JSON, "
+      "qbdb native JSON Lines, cargo bench or go test -bench output); pass --format",
       path);
 }
 
@@ -90,7 +117,7 @@ int qb_adapter_parse_bytes(const char *name, qb_format fmt, const char *data, si
   *out = NULL;
   int rc;
   if (fmt == QB_FMT_AUTO && (rc = qb_adapter_detect(name, data, len, &fmt, err))) return rc;
-  if (fmt != QB_FMT_PYTEST && fmt != QB_FMT_CRITERION_TEXT && fmt != QB_FMT_NATIVE)
+  if (fmt == QB_FMT_CRITERION || fmt == QB_FMT_AUTO)
     return qb_err_set(err, QB_EUSAGE, "%s: format %s cannot be read from a single file", name,
                       qb_format_name(fmt));
   hash_job job = {data, len, ""};
@@ -102,6 +129,15 @@ int qb_adapter_parse_bytes(const char *name, qb_format fmt, const char *data, si
       break;
     case QB_FMT_CRITERION_TEXT:
       rc = qb_criterion_text_parse(name, data, len, out, err);
+      break;
+    case QB_FMT_GBENCH:
+      rc = qb_gbench_parse(name, data, len, out, err);
+      break;
+    case QB_FMT_HYPERFINE:
+      rc = qb_hyperfine_parse(name, data, len, out, err);
+      break;
+    case QB_FMT_GO:
+      rc = qb_go_parse(name, data, len, out, err);
       break;
     default:
       rc = qb_native_parse(name, data, len, out, err);

@@ -19,13 +19,17 @@ typedef enum qb_format {
   QB_FMT_PYTEST,         /* pytest-benchmark JSON (2.x, 3.x, 4.x/5.x) */
   QB_FMT_CRITERION,      /* a target/criterion directory tree */
   QB_FMT_CRITERION_TEXT, /* cargo bench stdout (default or bencher output format) */
-  QB_FMT_NATIVE          /* qbdb's own JSON Lines format (docs/formats/native.md) */
+  QB_FMT_NATIVE,         /* qbdb's own JSON Lines format (docs/formats/native.md) */
+  QB_FMT_GBENCH,         /* Google Benchmark JSON (--benchmark_format=json / --benchmark_out) */
+  QB_FMT_HYPERFINE,      /* hyperfine --export-json */
+  QB_FMT_GO              /* go test -bench text output (-benchmem, -count) */
 } qb_format;
 
 /* Largest input file an adapter reads (bounds untrusted uploads). */
 #define QB_ADAPTER_MAX_FILE ((size_t)1 << 30)
 
-/* "auto", "pytest", "criterion", "criterion-text", "native". */
+/* "auto", "pytest", "criterion", "criterion-text", "native", "google-benchmark", "hyperfine",
+ * "go". */
 const char *qb_format_name(qb_format f);
 /* Parse a format name; returns 0 or QB_EUSAGE. */
 int qb_format_parse(const char *name, qb_format *out);
@@ -48,6 +52,9 @@ int qb_pytest_parse(const char *path, const char *data, size_t len, qb_run **out
 int qb_criterion_text_parse(const char *path, const char *data, size_t len, qb_run **out,
                             qb_err *err);
 int qb_native_parse(const char *path, const char *data, size_t len, qb_run **out, qb_err *err);
+int qb_gbench_parse(const char *path, const char *data, size_t len, qb_run **out, qb_err *err);
+int qb_hyperfine_parse(const char *path, const char *data, size_t len, qb_run **out, qb_err *err);
+int qb_go_parse(const char *path, const char *data, size_t len, qb_run **out, qb_err *err);
 /* dir is a target/criterion directory, a directory that contains target/criterion or
  * criterion/, or a single benchmark's directory. */
 int qb_criterion_dir_parse(const char *dir, qb_run **out, qb_err *err);

@@ -350,7 +350,9 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   const char *fmt = qb_request_arg(r, "format");
   if (fmt && qb_format_parse(fmt, &o.format))
     return qb_err_set(err, QB_EUSAGE,
-                      "format '%s': expected auto, pytest, criterion-text or native", fmt);
+                      "format '%s': expected auto, pytest, criterion-text, native, "
+                      "google-benchmark, hyperfine or go",
+                      fmt);
   o.project = qb_request_arg(r, "project");
   o.branch = qb_request_arg(r, "branch");
   o.commit = qb_request_arg(r, "commit");

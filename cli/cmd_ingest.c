@@ -11,21 +11,22 @@
 #include "ingest/ingest.h"
 
 const char cmd_ingest_help[] =
-    "usage: qbdb ingest [--db PATH] [--format auto|pytest|criterion|criterion-text|native]\n"
+    "usage: qbdb ingest [--db PATH] [--format F]\n"
     "                   [--project P] [--branch B] [--commit SHA] [--machine M]\n"
     "                   [--tag KEY=VALUE]... [--output text|json] PATH...\n"
     "\n"
     "Store each PATH as one run: a pytest-benchmark JSON file, a criterion directory\n"
-    "(target/criterion or a folder holding it), cargo bench output, or a qbdb native\n"
-    "JSON Lines file; - reads standard input. The format is detected from the content\n"
-    "unless --format is given.\n"
+    "(target/criterion or a folder holding it), cargo bench output, Google Benchmark or\n"
+    "hyperfine JSON, go test -bench output, or a qbdb native JSON Lines file; - reads\n"
+    "standard input. The format is detected from the content unless --format is given.\n"
     "Every PATH is parsed and validated before anything is stored; a bad file stores\n"
     "nothing. Each run is written in one transaction. Flags override what the file says;\n"
     "the defaults are project 'default', branch 'main', machine 'localhost'.\n"
     "Ingesting the same content again for the same project stores nothing and reports\n"
     "the existing run.\n"
     "\n"
-    "  --format F       input format (default auto)\n"
+    "  --format F       input format: auto (the default), pytest, criterion,\n"
+    "                   criterion-text, native, google-benchmark, hyperfine or go\n"
     "  --project P      project name\n"
     "  --branch B       branch name\n"
     "  --commit SHA     commit benchmarked (4-64 hex digits)\n"
@@ -68,8 +69,8 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
       }
       if (qb_format_parse(v, &opts.format)) {
         rc = qb_err_set(err, QB_EUSAGE,
-                        "ingest: --format '%s': expected auto, pytest, criterion, criterion-text "
-                        "or native",
+                        "ingest: --format '%s': expected auto, pytest, criterion, criterion-text, "
+                        "native, google-benchmark, hyperfine or go",
                         v);
         goto done;
       }

@@ -15,16 +15,16 @@
 #include "core/units.h"
 
 const char cmd_upload_help[] =
-    "usage: qbdb upload --server URL [--token T] [--format auto|pytest|criterion-text|native]\n"
+    "usage: qbdb upload --server URL [--token T] [--format F]\n"
     "                   [--project P] [--branch B] [--commit SHA] [--machine M]\n"
     "                   [--tag KEY=VALUE]... [--fail-on SEVERITY] [--output text|json] PATH...\n"
     "\n"
     "Send each PATH to a qbdb server (`qbdb serve`), which stores it as one run, compares it\n"
     "with the previous run on its branch, checks the targets and grades it. A PATH is a\n"
-    "pytest-benchmark JSON file, cargo bench output or a qbdb native JSON Lines file; - reads\n"
-    "standard input. The server detects the format unless --format is given. Criterion\n"
-    "directories cannot be uploaded yet: ingest them with `qbdb ingest`, or upload the\n"
-    "`cargo bench` output instead.\n"
+    "pytest-benchmark, Google Benchmark or hyperfine JSON file, cargo bench or go test -bench\n"
+    "output, or a qbdb native JSON Lines file; - reads standard input. The server detects\n"
+    "the format unless --format is given. Criterion directories cannot be uploaded yet:\n"
+    "ingest them with `qbdb ingest`, or upload the `cargo bench` output instead.\n"
     "Every PATH is read before anything is sent; uploads stop at the first failure (runs sent\n"
     "before it stay stored). An upload carries an Idempotency-Key made from its content and\n"
     "options, so sending the same thing again reports the run already stored. Connection\n"
@@ -162,9 +162,10 @@ int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
         goto done;
       }
       if (qb_format_parse(v, &f)) {
-        rc =
-            qb_err_set(err, QB_EUSAGE,
-                       "upload: --format '%s': expected auto, pytest, criterion-text or native", v);
+        rc = qb_err_set(err, QB_EUSAGE,
+                        "upload: --format '%s': expected auto, pytest, criterion-text, native, "
+                        "google-benchmark, hyperfine or go",
+                        v);
         goto done;
       }
       if (f == QB_FMT_CRITERION) {

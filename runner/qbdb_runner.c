@@ -1,0 +1,1418 @@
+/* runner/qbdb_runner.c - qbr: registry, timing loop, native JSON Lines writer and command line
+ * (docs/runner.md, docs/formats/native.md).
+ *
+ * Ownership: qbr_run builds a plan (one malloc'd qbr_inst per selected benchmark instance, with
+ * its name, group and params text) and the per-sample arrays, and frees them all before it
+ * returns; registered qbr_bench structs are only linked, never copied or freed. C99 + POSIX
+ * (clock_gettime, getrusage, regcomp, gethostname, uname); libc and libm only. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "qbdb_runner.h"
+
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef CLOCK_MONOTONIC_RAW
+#define QBR_CLOCK_ID   CLOCK_MONOTONIC_RAW
+#define QBR_CLOCK_NAME "CLOCK_MONOTONIC_RAW"
+#else
+#define QBR_CLOCK_ID   CLOCK_MONOTONIC
+#define QBR_CLOCK_NAME "CLOCK_MONOTONIC"
+#endif
+
+#define MAX_SAMPLES   10000000u /* --samples above this is refused */
+#define MAX_INSTANCES 100000u   /* instances one family may expand to */
+
+/* ---- globals (documented in the header) ---------------------------------------------------- */
+
+static qbr_registry default_registry = QBR_REGISTRY_INIT;
+const void *volatile qbr_sink;
+
+/* The default registry, which QBR_BENCH fills and qbr_main runs. */
+qbr_registry *qbr_registry_default(void) {
+  return &default_registry;
+}
+
+/* An opaque call for compilers without GNU inline assembly (see qbr_clobber). */
+void qbr_clobber_fallback(void) {
+  const void *p = qbr_sink;
+  qbr_sink = p;
+}
+
+/* ---- errors ---------------------------------------------------------------------------------- */
+
+/* Set err (may be NULL) to code and a printf-style message; returns code. */
+static int set_err(qbr_err *err, int code, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    err->code = code;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+/* ---- a growable string buffer ---------------------------------------------------------------- */
+
+/* Text being built; p is malloc'd (freed by sb_free). oom sticks once an allocation failed. */
+typedef struct sbuf {
+  char *p;
+  size_t n, cap;
+  int oom;
+} sbuf;
+
+/* Make room for extra more bytes plus a NUL. */
+static int sb_reserve(sbuf *b, size_t extra) {
+  if (b->oom) return 0;
+  if (b->n + extra + 1 <= b->cap) return 1;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < b->n + extra + 1) cap *= 2;
+  char *p = realloc(b->p, cap);
+  if (!p) {
+    b->oom = 1;
+    return 0;
+  }
+  b->p = p;
+  b->cap = cap;
+  return 1;
+}
+
+/* Append the n bytes at s. */
+static void sb_putn(sbuf *b, const char *s, size_t n) {
+  if (!sb_reserve(b, n)) return;
+  memcpy(b->p + b->n, s, n);
+  b->n += n;
+  b->p[b->n] = '\0';
+}
+
+/* Append the string s. */
+static void sb_puts(sbuf *b, const char *s) {
+  sb_putn(b, s, strlen(s));
+}
+
+/* Append printf-style text. */
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+  char tmp[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n < sizeof tmp) {
+    sb_putn(b, tmp, (size_t)n);
+    return;
+  }
+  if (!sb_reserve(b, (size_t)n)) return;
+  va_start(ap, fmt);
+  vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->n += (size_t)n;
+}
+
+/* Free b's text and empty it. */
+static void sb_free(sbuf *b) {
+  free(b->p);
+  b->p = NULL;
+  b->n = b->cap = 0;
+  b->oom = 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when the bytes there are not one. */
+static size_t utf8_len(const unsigned char *s) {
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
+  }
+  return 0;
+}
+
+/* Append s as a JSON string: quotes, \" \\ and control characters escaped, and every byte that
+ * is not valid UTF-8 replaced by U+FFFD (JSON text must be UTF-8). */
+static void sb_str(sbuf *b, const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  sb_putn(b, "\"", 1);
+  while (*p) {
+    size_t n = utf8_len(p);
+    if (n == 0) {
+      sb_puts(b, "\\ufffd");
+      p++;
+      continue;
+    }
+    if (n > 1) {
+      sb_putn(b, (const char *)p, n);
+      p += n;
+      continue;
+    }
+    switch (*p) {
+      case '"':
+        sb_puts(b, "\\\"");
+        break;
+      case '\\':
+        sb_puts(b, "\\\\");
+        break;
+      case '\n':
+        sb_puts(b, "\\n");
+        break;
+      case '\r':
+        sb_puts(b, "\\r");
+        break;
+      case '\t':
+        sb_puts(b, "\\t");
+        break;
+      case '\b':
+        sb_puts(b, "\\b");
+        break;
+      case '\f':
+        sb_puts(b, "\\f");
+        break;
+      default:
+        if (*p < 0x20)
+          sb_printf(b, "\\u%04x", *p);
+        else
+          sb_putn(b, (const char *)p, 1);
+    }
+    p++;
+  }
+  sb_putn(b, "\"", 1);
+}
+
+/* Append v with %.17g (it reads back as the same double). Whatever the locale's decimal point,
+ * "." is written; a value that is not finite (never produced here) is written as 0. */
+static void sb_num(sbuf *b, double v) {
+  char tmp[64], out[64];
+  size_t k = 0;
+  int dot = 0;
+  if (!isfinite(v)) v = 0;
+  snprintf(tmp, sizeof tmp, "%.17g", v);
+  for (const char *p = tmp; *p && k + 1 < sizeof out; p++) {
+    if ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' || *p == 'e' || *p == 'E') {
+      out[k++] = *p;
+      dot = 0;
+    } else if (!dot) { /* the radix character, maybe several bytes long */
+      out[k++] = '.';
+      dot = 1;
+    }
+  }
+  sb_putn(b, out, k);
+}
+
+/* Append v in decimal. */
+static void sb_u64(sbuf *b, uint64_t v) {
+  sb_printf(b, "%llu", (unsigned long long)v);
+}
+
+/* Append "[v0,v1,...]". */
+static void sb_array(sbuf *b, const double *v, size_t n) {
+  sb_putn(b, "[", 1);
+  for (size_t i = 0; i < n; i++) {
+    if (i) sb_putn(b, ",", 1);
+    sb_num(b, v[i]);
+  }
+  sb_putn(b, "]", 1);
+}
+
+/* ---- registry ------------------------------------------------------------------------------ */
+
+/* Link b at the end of reg (NULL: the default registry). */
+int qbr_register(qbr_registry *reg, qbr_bench *b, qbr_err *err) {
+  if (!reg) reg = &default_registry;
+  if (!b || !b->name || !*b->name || !b->fn)
+    return set_err(err, QBR_EUSAGE, "qbr_register: a benchmark needs a name and a function");
+  if (b->owner_ || b->next_)
+    return set_err(err, QBR_EUSAGE, "qbr_register: benchmark \"%s\" is already registered",
+                   b->name);
+  b->owner_ = reg;
+  b->next_ = NULL;
+  if (reg->tail)
+    reg->tail->next_ = b;
+  else
+    reg->head = b;
+  reg->tail = b;
+  reg->n++;
+  return QBR_OK;
+}
+
+/* Unlink every benchmark of reg (NULL: the default registry). */
+void qbr_registry_reset(qbr_registry *reg) {
+  if (!reg) reg = &default_registry;
+  for (qbr_bench *b = reg->head, *next; b; b = next) {
+    next = b->next_;
+    b->next_ = NULL;
+    b->owner_ = NULL;
+  }
+  reg->head = reg->tail = NULL;
+  reg->n = 0;
+}
+
+/* ---- the plan: benchmark instances ------------------------------------------------------- */
+
+/* One benchmark as run: a registered benchmark, or one member of its family. */
+typedef struct qbr_inst {
+  const qbr_bench *bench;
+  char *name;   /* full name (malloc'd) */
+  char *group;  /* malloc'd, or NULL */
+  char *params; /* JSON object text (malloc'd), or NULL */
+  size_t n_params;
+  char *pnames[QBR_MAX_PARAMS]; /* malloc'd */
+  double pvals[QBR_MAX_PARAMS];
+  int selected; /* matches the filter */
+} qbr_inst;
+
+/* Every instance of a registry; owns everything in it (plan_free). */
+typedef struct qbr_plan {
+  qbr_inst *v;
+  size_t n, cap;
+  size_t n_selected;
+  size_t name_width; /* longest selected name, for the summary */
+} qbr_plan;
+
+/* Free every instance of the plan and the plan's array. */
+static void plan_free(qbr_plan *p) {
+  for (size_t i = 0; i < p->n; i++) {
+    free(p->v[i].name);
+    free(p->v[i].group);
+    free(p->v[i].params);
+    for (size_t k = 0; k < p->v[i].n_params; k++) free(p->v[i].pnames[k]);
+  }
+  free(p->v);
+  memset(p, 0, sizeof *p);
+}
+
+/* A piece of the params spec. */
+typedef struct tok {
+  const char *p;
+  size_t n;
+} tok;
+
+/* One parameter of a family and its values (vals malloc'd, freed by axes_free). */
+typedef struct axis {
+  tok name;
+  tok *vals;
+  size_t n_vals, cap;
+} axis;
+
+/* Free the value arrays of ax[0..n). */
+static void axes_free(axis *ax, size_t n) {
+  for (size_t i = 0; i < n; i++) free(ax[i].vals);
+}
+
+/* 1 for the white space a params spec may hold. */
+static int is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* 1 when c may appear in a parameter name (first: as its first character). */
+static int is_ident(char c, int first) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+         (!first && c >= '0' && c <= '9');
+}
+
+/* 1 for 0-9. */
+static int is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+/* 1 when the n bytes at s are exactly one JSON number. */
+static int is_json_number(const char *s, size_t n) {
+  size_t i = 0;
+  if (i < n && s[i] == '-') i++;
+  if (i < n && s[i] == '0') {
+    i++;
+  } else if (i < n && s[i] >= '1' && s[i] <= '9') {
+    while (i < n && is_digit(s[i])) i++;
+  } else {
+    return 0;
+  }
+  if (i < n && s[i] == '.') {
+    i++;
+    if (i >= n || !is_digit(s[i])) return 0;
+    while (i < n && is_digit(s[i])) i++;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    i++;
+    if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+    if (i >= n || !is_digit(s[i])) return 0;
+    while (i < n && is_digit(s[i])) i++;
+  }
+  return i == n;
+}
+
+/* Parse the params spec of bench b ("n=1,2; k=3") into ax[0..*n_ax); values point into the spec.
+ * The arrays are freed by axes_free, also on failure. */
+static int parse_spec(const qbr_bench *b, axis *ax, size_t *n_ax, qbr_err *err) {
+  const char *spec = b->params, *p = spec;
+  *n_ax = 0;
+  for (;;) {
+    while (is_space(*p)) p++;
+    if (!*p) break;
+    if (*n_ax == QBR_MAX_PARAMS)
+      return set_err(err, QBR_EUSAGE, "%s: params \"%s\": more than %d parameters", b->name, spec,
+                     QBR_MAX_PARAMS);
+    axis *a = &ax[(*n_ax)++];
+    memset(a, 0, sizeof *a);
+    a->name.p = p;
+    while (is_ident(*p, p == a->name.p)) p++;
+    a->name.n = (size_t)(p - a->name.p);
+    if (!a->name.n)
+      return set_err(err, QBR_EUSAGE, "%s: params \"%s\": expected a parameter name at \"%s\"",
+                     b->name, spec, p);
+    for (size_t k = 0; k + 1 < *n_ax; k++)
+      if (ax[k].name.n == a->name.n && !memcmp(ax[k].name.p, a->name.p, a->name.n))
+        return set_err(err, QBR_EUSAGE, "%s: params \"%s\": parameter \"%.*s\" given twice",
+                       b->name, spec, (int)a->name.n, a->name.p);
+    while (is_space(*p)) p++;
+    if (*p != '=')
+      return set_err(err, QBR_EUSAGE, "%s: params \"%s\": expected '=' after \"%.*s\"", b->name,
+                     spec, (int)a->name.n, a->name.p);
+    p++;
+    for (;;) {
+      while (is_space(*p)) p++;
+      tok v = {p, 0};
+      while (*p && *p != ',' && *p != ';' && !is_space(*p)) p++;
+      v.n = (size_t)(p - v.p);
+      if (!v.n)
+        return set_err(err, QBR_EUSAGE, "%s: params \"%s\": \"%.*s\" has an empty value", b->name,
+                       spec, (int)a->name.n, a->name.p);
+      if (!is_json_number(v.p, v.n) || !isfinite(strtod(v.p, NULL)))
+        return set_err(err, QBR_EUSAGE, "%s: params \"%s\": \"%.*s\" is not a number", b->name,
+                       spec, (int)v.n, v.p);
+      if (a->n_vals == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 8;
+        tok *nv = realloc(a->vals, cap * sizeof *nv);
+        if (!nv) return set_err(err, QBR_ENOMEM, "out of memory");
+        a->vals = nv;
+        a->cap = cap;
+      }
+      a->vals[a->n_vals++] = v;
+      while (is_space(*p)) p++;
+      if (*p != ',') break;
+      p++;
+    }
+    if (*p == ';') {
+      p++;
+      continue;
+    }
+    if (*p)
+      return set_err(err, QBR_EUSAGE, "%s: params \"%s\": unexpected \"%s\"", b->name, spec, p);
+  }
+  if (!*n_ax) return set_err(err, QBR_EUSAGE, "%s: params \"%s\": no parameters", b->name, spec);
+  return QBR_OK;
+}
+
+/* Hand over b's text (malloc'd, the caller frees it) and empty b; NULL when out of memory. */
+static char *sb_take(sbuf *b) {
+  if (b->oom || !b->p) {
+    sb_free(b);
+    return NULL;
+  }
+  char *p = b->p;
+  b->p = NULL;
+  b->n = b->cap = 0;
+  return p;
+}
+
+/* A malloc'd copy of s, or NULL when out of memory. */
+static char *dup_str(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *p = malloc(n);
+  if (p) memcpy(p, s, n);
+  return p;
+}
+
+/* Append a new zeroed instance of b to the plan; *out points to it. */
+static int plan_add(qbr_plan *plan, const qbr_bench *b, qbr_inst **out, qbr_err *err) {
+  if (plan->n == plan->cap) {
+    size_t cap = plan->cap ? plan->cap * 2 : 16;
+    qbr_inst *v = realloc(plan->v, cap * sizeof *v);
+    if (!v) return set_err(err, QBR_ENOMEM, "out of memory");
+    plan->v = v;
+    plan->cap = cap;
+  }
+  *out = &plan->v[plan->n++];
+  memset(*out, 0, sizeof **out);
+  (*out)->bench = b;
+  return QBR_OK;
+}
+
+/* Add the instances of b: one, or one per combination of its params (the first parameter varies
+ * slowest). Names are "[group/]name[/p=v...]"; a family's group is its group, else its name. */
+static int expand(qbr_plan *plan, const qbr_bench *b, qbr_err *err) {
+  axis ax[QBR_MAX_PARAMS];
+  size_t n_ax = 0, idx[QBR_MAX_PARAMS] = {0}, total = 1;
+  sbuf base = {0}, nb = {0}, pb = {0};
+  int rc = QBR_OK;
+
+  if (b->group && *b->group) sb_printf(&base, "%s/", b->group);
+  sb_puts(&base, b->name);
+  if (base.oom) {
+    rc = set_err(err, QBR_ENOMEM, "out of memory");
+    goto done;
+  }
+  if (b->params && *b->params && (rc = parse_spec(b, ax, &n_ax, err))) goto done;
+  for (size_t a = 0; a < n_ax; a++) {
+    if (total > MAX_INSTANCES / ax[a].n_vals) {
+      rc = set_err(err, QBR_EUSAGE, "%s: params \"%s\": more than %u combinations", b->name,
+                   b->params, MAX_INSTANCES);
+      goto done;
+    }
+    total *= ax[a].n_vals;
+  }
+  for (size_t i = 0; i < total; i++) {
+    qbr_inst *in = NULL;
+    if ((rc = plan_add(plan, b, &in, err))) goto done;
+    sb_puts(&nb, base.p);
+    if (n_ax) sb_putn(&pb, "{", 1);
+    for (size_t a = 0; a < n_ax; a++) {
+      const tok *v = &ax[a].vals[idx[a]];
+      sb_printf(&nb, "/%.*s=%.*s", (int)ax[a].name.n, ax[a].name.p, (int)v->n, v->p);
+      sb_printf(&pb, "%s\"%.*s\":%.*s", a ? "," : "", (int)ax[a].name.n, ax[a].name.p, (int)v->n,
+                v->p);
+      in->pnames[a] = malloc(ax[a].name.n + 1);
+      if (in->pnames[a]) {
+        memcpy(in->pnames[a], ax[a].name.p, ax[a].name.n);
+        in->pnames[a][ax[a].name.n] = '\0';
+        in->n_params = a + 1;
+      }
+      in->pvals[a] = strtod(v->p, NULL);
+    }
+    if (n_ax) sb_putn(&pb, "}", 1);
+    if (b->group && *b->group)
+      in->group = dup_str(b->group);
+    else if (n_ax)
+      in->group = dup_str(b->name);
+    in->name = sb_take(&nb);
+    if (n_ax) in->params = sb_take(&pb);
+    if (!in->name || in->n_params != n_ax || (n_ax && (!in->params || !in->group)) ||
+        (b->group && *b->group && !in->group)) {
+      rc = set_err(err, QBR_ENOMEM, "out of memory");
+      goto done;
+    }
+    for (size_t a = n_ax; a-- > 0;) { /* next combination, last parameter fastest */
+      if (++idx[a] < ax[a].n_vals) break;
+      idx[a] = 0;
+    }
+  }
+
+done:
+  axes_free(ax, n_ax);
+  sb_free(&base);
+  sb_free(&nb);
+  sb_free(&pb);
+  return rc;
+}
+
+/* qsort order of name pointers. */
+static int cmp_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Build the plan of reg and select the instances filter matches (NULL: all). Refuses a bad
+ * params spec, a duplicate name, a bad regex, and a selection that is empty. */
+static int plan_build(qbr_plan *plan, qbr_registry *reg, const char *filter, qbr_err *err) {
+  regex_t re;
+  int have_re = 0, rc = QBR_OK;
+  char **names = NULL;
+  memset(plan, 0, sizeof *plan);
+  if (!reg) reg = &default_registry;
+  for (const qbr_bench *b = reg->head; b; b = b->next_)
+    if ((rc = expand(plan, b, err))) goto done;
+
+  if (plan->n) { /* names must be unique within a run */
+    if (!(names = malloc(plan->n * sizeof *names))) {
+      rc = set_err(err, QBR_ENOMEM, "out of memory");
+      goto done;
+    }
+    for (size_t i = 0; i < plan->n; i++) names[i] = plan->v[i].name;
+    qsort(names, plan->n, sizeof *names, cmp_name);
+    for (size_t i = 1; i < plan->n; i++)
+      if (!strcmp(names[i - 1], names[i])) {
+        rc = set_err(err, QBR_EUSAGE, "benchmark \"%s\" is registered twice", names[i]);
+        goto done;
+      }
+  }
+
+  if (filter && *filter) {
+    int e = regcomp(&re, filter, REG_EXTENDED | REG_NOSUB);
+    if (e) {
+      char why[128];
+      regerror(e, &re, why, sizeof why);
+      rc = set_err(err, QBR_EUSAGE, "--filter \"%s\": %s", filter, why);
+      goto done;
+    }
+    have_re = 1;
+  }
+  for (size_t i = 0; i < plan->n; i++) {
+    qbr_inst *in = &plan->v[i];
+    in->selected = !have_re || regexec(&re, in->name, 0, NULL, 0) == 0;
+    if (!in->selected) continue;
+    plan->n_selected++;
+    if (strlen(in->name) > plan->name_width) plan->name_width = strlen(in->name);
+  }
+  if (!plan->n_selected)
+    rc = plan->n ? set_err(err, QBR_EUSAGE, "no benchmark matches --filter \"%s\"", filter)
+                 : set_err(err, QBR_EUSAGE, "no benchmarks are registered");
+
+done:
+  if (have_re) regfree(&re);
+  free(names);
+  if (rc) plan_free(plan);
+  return rc;
+}
+
+/* ---- the state a body sees --------------------------------------------------------------- */
+
+struct qbr_state {
+  uint64_t iters;
+  const qbr_inst *in;
+  void *data;
+  uint64_t bytes, items;
+  int failed;
+  char msg[QBR_ERR_MSG_MAX];
+};
+
+/* The accessors of the header: they read or set the instance's state. */
+uint64_t qbr_iters(const qbr_state *s) {
+  return s->iters;
+}
+
+const char *qbr_name(const qbr_state *s) {
+  return s->in->name;
+}
+
+double qbr_param(const qbr_state *s, const char *name) {
+  for (size_t i = 0; i < s->in->n_params; i++)
+    if (!strcmp(s->in->pnames[i], name)) return s->in->pvals[i];
+  return NAN;
+}
+
+int64_t qbr_param_int(const qbr_state *s, const char *name) {
+  double v = qbr_param(s, name);
+  if (!(v == v)) return 0;
+  if (v >= 9223372036854775807.0) return INT64_MAX;
+  if (v <= -9223372036854775808.0) return INT64_MIN;
+  return (int64_t)v;
+}
+
+void *qbr_data(const qbr_state *s) {
+  return s->data;
+}
+
+void qbr_set_data(qbr_state *s, void *data) {
+  s->data = data;
+}
+
+void qbr_set_bytes(qbr_state *s, uint64_t bytes_per_iter) {
+  s->bytes = bytes_per_iter;
+}
+
+void qbr_set_items(qbr_state *s, uint64_t items_per_iter) {
+  s->items = items_per_iter;
+}
+
+void qbr_fail(qbr_state *s, const char *msg) {
+  s->failed = 1;
+  snprintf(s->msg, sizeof s->msg, "%s", msg && *msg ? msg : "failed");
+}
+
+/* ---- clocks and resource usage ----------------------------------------------------------- */
+
+/* The built-in clock in ns. */
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(QBR_CLOCK_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The configured clock in ns. */
+static uint64_t now_ns(const qbr_config *cfg) {
+  return cfg->clock ? cfg->clock(cfg->clock_ctx) : mono_ns();
+}
+
+/* The built-in clock's resolution: the larger of what clock_getres says and the smallest step
+ * seen between two reads (which includes the cost of a read). */
+static double clock_resolution_ns(void) {
+  struct timespec r;
+  double res = 1, step = 1e18;
+  if (clock_getres(QBR_CLOCK_ID, &r) == 0) res = (double)r.tv_sec * 1e9 + (double)r.tv_nsec;
+  for (int k = 0; k < 16; k++) {
+    uint64_t a = mono_ns(), b = a;
+    for (long tries = 0; b == a && tries < 10000000L; tries++) b = mono_ns();
+    if (b > a && (double)(b - a) < step) step = (double)(b - a);
+  }
+  if (step < 1e18 && step > res) res = step;
+  return res < 1 ? 1 : res;
+}
+
+/* A struct timeval in ns. */
+static double tv_ns(struct timeval tv) {
+  return (double)tv.tv_sec * 1e9 + (double)tv.tv_usec * 1e3;
+}
+
+/* Peak resident set size of the process so far, in KiB. */
+static long peak_rss_kib(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+#ifdef __APPLE__
+  return (long)(ru.ru_maxrss / 1024); /* bytes there */
+#else
+  return (long)ru.ru_maxrss;
+#endif
+}
+
+/* ---- statistics for the summary ---------------------------------------------------------- */
+
+/* qsort order of doubles. */
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Median of x[0..n), sorting x in place. */
+static double median_sorted(double *x, size_t n) {
+  qsort(x, n, sizeof *x, cmp_double);
+  return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+}
+
+/* Median and median absolute deviation of x[0..n) (n >= 1), using tmp[0..n) as scratch. */
+static void median_mad(const double *x, size_t n, double *tmp, double *med, double *mad) {
+  memcpy(tmp, x, n * sizeof *x);
+  *med = median_sorted(tmp, n);
+  for (size_t i = 0; i < n; i++) tmp[i] = fabs(x[i] - *med);
+  *mad = median_sorted(tmp, n);
+}
+
+/* ---- the calibration rule ---------------------------------------------------------------- */
+
+/* The next iteration count to try (see the header). */
+uint64_t qbr_next_iters(uint64_t n, double elapsed_ns, double target_ns) {
+  double next;
+  if (n >= QBR_MAX_ITERS) return QBR_MAX_ITERS;
+  if (elapsed_ns > target_ns / 10)
+    next = ceil((double)n * target_ns * 1.2 / elapsed_ns);
+  else
+    next = (double)n * 10;
+  if (next < (double)n + 1) next = (double)n + 1;
+  if (next > (double)QBR_MAX_ITERS) next = (double)QBR_MAX_ITERS;
+  return (uint64_t)next;
+}
+
+/* ---- run metadata ------------------------------------------------------------------------ */
+
+/* The first of the environment variables names[] that is set and not empty, or NULL. */
+static const char *env_first(const char *const *names) {
+  for (; *names; names++) {
+    const char *v = getenv(*names);
+    if (v && *v) return v;
+  }
+  return NULL;
+}
+
+/* Copy into buf the value of the first line of /proc/cpuinfo whose key is one of keys (the text
+ * after ':', trimmed). 1 when found. */
+static int cpuinfo_value(char *buf, size_t size) {
+  static const char *const keys[] = {"model name", "Hardware", "cpu model", "cpu", "Processor"};
+  char line[512];
+  int found = 0;
+  buf[0] = '\0';
+  for (size_t k = 0; k < sizeof keys / sizeof keys[0] && !found; k++) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return 0;
+    size_t kl = strlen(keys[k]);
+    while (!found && fgets(line, sizeof line, f)) {
+      if (strncmp(line, keys[k], kl) != 0) continue;
+      char *p = line + kl;
+      while (*p == ' ' || *p == '\t') p++;
+      if (*p != ':') continue;
+      p++;
+      while (*p == ' ' || *p == '\t') p++;
+      size_t n = strcspn(p, "\r\n");
+      while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+      if (!n) continue;
+      snprintf(buf, size, "%.*s", (int)n, p);
+      found = 1;
+    }
+    fclose(f);
+  }
+  return found;
+}
+
+/* The first line of a small text file into buf (trimmed); 1 when read. */
+static int first_line(const char *path, char *buf, size_t size) {
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  int ok = fgets(buf, (int)size, f) != NULL;
+  fclose(f);
+  if (ok) buf[strcspn(buf, "\r\n")] = '\0';
+  return ok && *buf;
+}
+
+/* A metadata value: the configured one ("" means leave it out), else the environment's. */
+static const char *meta(const char *configured, const char *const *env) {
+  if (configured) return *configured ? configured : NULL;
+  return env_first(env);
+}
+
+/* Append the header line (line 1 of docs/formats/native.md) for cfg. */
+static void header_line(sbuf *b, const qbr_config *cfg, double res_ns) {
+  static const char *const E_PROJECT[] = {"QBR_PROJECT", NULL};
+  static const char *const E_COMMIT[] = {"QBR_COMMIT", "GITHUB_SHA", "CI_COMMIT_SHA", NULL};
+  static const char *const E_BRANCH[] = {"QBR_BRANCH", "GITHUB_HEAD_REF", "GITHUB_REF_NAME",
+                                         "CI_COMMIT_REF_NAME", NULL};
+  static const char *const E_MACHINE[] = {"QBR_MACHINE", NULL};
+  const char *keys[] = {"project", "branch", "commit", "machine"};
+  const char *vals[4];
+  char host[256], text[512];
+  struct utsname u;
+  time_t now = time(NULL);
+  struct tm tm;
+
+  vals[0] = meta(cfg->project, E_PROJECT);
+  vals[1] = meta(cfg->branch, E_BRANCH);
+  vals[2] = meta(cfg->commit, E_COMMIT);
+  vals[3] = meta(cfg->machine, E_MACHINE);
+  if (!cfg->machine && !vals[3] && gethostname(host, sizeof host) == 0) {
+    host[sizeof host - 1] = '\0';
+    if (*host) vals[3] = host;
+  }
+
+  sb_puts(b, "{\"format\":\"qbdb-native\",\"version\":1");
+  for (size_t i = 0; i < 4; i++) {
+    if (!vals[i]) continue;
+    sb_printf(b, ",\"%s\":", keys[i]);
+    sb_str(b, vals[i]);
+  }
+
+  sb_puts(b, ",\"machine_info\":{");
+  int first = 1;
+  if (cpuinfo_value(text, sizeof text)) {
+    sb_puts(b, "\"cpu\":");
+    sb_str(b, text);
+    first = 0;
+  }
+#ifdef _SC_NPROCESSORS_ONLN
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  if (cores > 0) {
+    sb_printf(b, "%s\"cores\":%ld", first ? "" : ",", cores);
+    first = 0;
+  }
+#endif
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+  long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && psize > 0) {
+    sb_printf(b, "%s\"memory\":\"%.1f GiB\"", first ? "" : ",",
+              (double)pages * (double)psize / (1024.0 * 1024.0 * 1024.0));
+    first = 0;
+  }
+#endif
+  if (uname(&u) == 0) {
+    snprintf(text, sizeof text, "%s %s %s", u.sysname, u.release, u.machine);
+    sb_printf(b, "%s\"os\":", first ? "" : ",");
+    sb_str(b, text);
+    first = 0;
+  }
+  if (first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", text, sizeof text)) {
+    sb_printf(b, "%s\"governor\":", first ? "" : ",");
+    sb_str(b, text);
+  }
+  sb_puts(b, "}");
+
+  if (gmtime_r(&now, &tm)) {
+    strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    sb_printf(b, ",\"started_at\":\"%s\"", text);
+  }
+  sb_puts(b, ",\"tool\":\"qbr " QBR_VERSION "\"");
+
+  if (cfg->n_tags) { /* a later tag replaces an earlier one with the same key */
+    sb_puts(b, ",\"tags\":{");
+    first = 1;
+    for (size_t i = 0; i < cfg->n_tags; i++) {
+      const char *t = cfg->tags[i], *eq = strchr(t, '=');
+      size_t kl = (size_t)(eq - t);
+      int later = 0;
+      for (size_t j = i + 1; j < cfg->n_tags && !later; j++)
+        later = !strncmp(cfg->tags[j], t, kl) && cfg->tags[j][kl] == '=';
+      if (later) continue;
+      snprintf(text, sizeof text, "%.*s", (int)kl, t);
+      if (!first) sb_putn(b, ",", 1);
+      sb_str(b, text);
+      sb_putn(b, ":", 1);
+      sb_str(b, eq + 1);
+      first = 0;
+    }
+    sb_puts(b, "}");
+  }
+
+  if (cfg->compiler && *cfg->compiler) {
+    size_t n = strlen(cfg->compiler);
+    while (n && cfg->compiler[n - 1] == ' ') n--;
+    snprintf(text, sizeof text, "%.*s", (int)n, cfg->compiler);
+    sb_puts(b, ",\"compiler\":");
+    sb_str(b, text);
+  }
+  if (cfg->optimized >= 0) sb_printf(b, ",\"optimized\":%s", cfg->optimized ? "true" : "false");
+  sb_printf(b,
+            ",\"clock\":\"%s\",\"clock_resolution_ns\":", cfg->clock ? "custom" : QBR_CLOCK_NAME);
+  sb_num(b, res_ns);
+  sb_puts(b, ",\"runner\":{\"samples\":");
+  sb_u64(b, cfg->samples);
+  sb_puts(b, ",\"warmup\":");
+  sb_u64(b, cfg->warmup);
+  sb_puts(b, ",\"min_sample_time_s\":");
+  sb_num(b, cfg->min_sample_time);
+  sb_puts(b, ",\"time_budget_s\":");
+  sb_num(b, cfg->time_budget);
+  sb_puts(b, ",\"iters\":");
+  sb_u64(b, cfg->iters);
+  if (cfg->filter && *cfg->filter) {
+    sb_puts(b, ",\"filter\":");
+    sb_str(b, cfg->filter);
+  }
+  sb_puts(b, "}}\n");
+}
+
+/* ---- the summary ------------------------------------------------------------------------- */
+
+/* v (ns) with 4 significant digits in ns, us, ms or s. */
+static void fmt_time(char *buf, size_t size, double v) {
+  static const char *const units[] = {"ns", "us", "ms", "s"};
+  size_t u = 0;
+  while (u < 3 && fabs(v) >= 1000) {
+    v /= 1000;
+    u++;
+  }
+  snprintf(buf, size, "%.*f %s", fabs(v) < 10 ? 3 : fabs(v) < 100 ? 2 : 1, v, units[u]);
+}
+
+/* A rate with 4 significant digits: binary prefixes for bytes, decimal ones for items. */
+static void fmt_rate(char *buf, size_t size, double v, int bytes) {
+  static const char *const bu[] = {"B/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s"};
+  static const char *const iu[] = {"items/s", "K items/s", "M items/s", "G items/s", "T items/s"};
+  double step = bytes ? 1024 : 1000;
+  size_t u = 0;
+  while (u < 4 && v >= step) {
+    v /= step;
+    u++;
+  }
+  snprintf(buf, size, "%.*f %s", v < 10 ? 3 : v < 100 ? 2 : 1, v, bytes ? bu[u] : iu[u]);
+}
+
+/* ---- running one instance ---------------------------------------------------------------- */
+
+/* What qbr_run keeps while it runs: the configuration, streams, and scratch arrays of
+ * cfg->samples values each (malloc'd, freed at the end of qbr_run). */
+typedef struct run_ctx {
+  const qbr_config *cfg;
+  FILE *out, *summary;
+  double target_ns, res_ns;
+  size_t width;
+  double *wall, *cpu, *bps, *ips, *tmp;
+  sbuf line;
+} run_ctx;
+
+/* Append one result line's common start: name, and group/params when with_ids. */
+static void line_start(sbuf *b, const qbr_inst *in, int with_ids) {
+  sb_puts(b, "{\"name\":");
+  sb_str(b, in->name);
+  if (with_ids && in->group) {
+    sb_puts(b, ",\"group\":");
+    sb_str(b, in->group);
+  }
+  if (with_ids && in->params) {
+    sb_puts(b, ",\"params\":");
+    sb_puts(b, in->params);
+  }
+}
+
+/* Append the lines of a finished benchmark r (docs/runner.md, "Output"). */
+static void result_lines(sbuf *b, const qbr_inst *in, const qbr_result *r, const qbr_config *cfg) {
+  static const char *const MODES[] = {"auto", "fixed", "capped"};
+  line_start(b, in, 1);
+  sb_puts(b, ",\"unit\":\"ns\",\"iterations\":");
+  sb_u64(b, r->iters);
+  sb_puts(b, ",\"samples\":");
+  sb_array(b, r->samples, r->n_samples);
+  sb_printf(b, ",\"extra\":{\"iters_mode\":\"%s\",\"samples_requested\":", MODES[r->iters_mode]);
+  sb_u64(b, cfg->samples);
+  sb_puts(b, ",\"warmup\":");
+  sb_u64(b, cfg->warmup);
+  sb_puts(b, ",\"wall_ns\":");
+  sb_num(b, r->wall_ns);
+  sb_puts(b, "}}\n");
+
+  line_start(b, in, 0);
+  sb_puts(b, ",\"metric\":\"cpu\",\"unit\":\"ns\",\"iterations\":");
+  sb_u64(b, r->iters);
+  sb_puts(b, ",\"samples\":");
+  sb_array(b, r->cpu, r->n_samples);
+  sb_puts(b, ",\"extra\":{\"source\":\"getrusage\",\"user_ns\":");
+  sb_num(b, r->cpu_user_ns);
+  sb_puts(b, ",\"sys_ns\":");
+  sb_num(b, r->cpu_sys_ns);
+  sb_puts(b, "}}\n");
+
+  line_start(b, in, 0);
+  sb_printf(b, ",\"metric\":\"memory\",\"unit\":\"KiB\",\"value\":%ld", r->peak_rss_kib);
+  sb_printf(b, ",\"extra\":{\"source\":\"ru_maxrss\",\"peak_rss_before_kib\":%ld}}\n",
+            r->peak_rss_before_kib);
+
+  if (r->bytes_per_s) {
+    line_start(b, in, 0);
+    sb_puts(b, ",\"metric\":\"throughput\",\"unit\":\"B/s\",\"iterations\":");
+    sb_u64(b, r->iters);
+    sb_puts(b, ",\"samples\":");
+    sb_array(b, r->bytes_per_s, r->n_samples);
+    sb_puts(b, ",\"extra\":{\"bytes_per_iter\":");
+    sb_u64(b, r->bytes_per_iter);
+    sb_puts(b, "}}\n");
+  }
+  if (r->items_per_s) {
+    line_start(b, in, 0);
+    sb_printf(b, ",\"metric\":\"%s\",\"unit\":\"items/s\",\"direction\":\"higher\",\"iterations\":",
+              r->bytes_per_s ? "items_throughput" : "throughput");
+    sb_u64(b, r->iters);
+    sb_puts(b, ",\"samples\":");
+    sb_array(b, r->items_per_s, r->n_samples);
+    sb_puts(b, ",\"extra\":{\"items_per_iter\":");
+    sb_u64(b, r->items_per_iter);
+    sb_puts(b, "}}\n");
+  }
+}
+
+/* Print the summary line of r: name, median +- MAD (as % of the median), samples x iterations,
+ * and the median throughput when there is one. */
+static void summary_line(run_ctx *rc, const qbr_result *r) {
+  char med[32], rate[32], line[512];
+  double pct = r->median > 0 ? 100 * r->mad / r->median : 0;
+  size_t n;
+  fmt_time(med, sizeof med, r->median);
+  n = (size_t)snprintf(line, sizeof line, "%-*s %12s +- %5.2f%%  %7lu x %-10llu", (int)rc->width,
+                       r->name, med, pct, (unsigned long)r->n_samples,
+                       (unsigned long long)r->iters);
+  if (r->bytes_per_s && n < sizeof line) {
+    memcpy(rc->tmp, r->bytes_per_s, r->n_samples * sizeof *rc->tmp);
+    fmt_rate(rate, sizeof rate, median_sorted(rc->tmp, r->n_samples), 1);
+    n += (size_t)snprintf(line + n, sizeof line - n, " %s", rate);
+  }
+  if (r->items_per_s && n < sizeof line) {
+    memcpy(rc->tmp, r->items_per_s, r->n_samples * sizeof *rc->tmp);
+    fmt_rate(rate, sizeof rate, median_sorted(rc->tmp, r->n_samples), 0);
+    n += (size_t)snprintf(line + n, sizeof line - n, " %s", rate);
+  }
+  if (r->iters_mode == 2 && n < sizeof line)
+    n += (size_t)snprintf(line + n, sizeof line - n, " (iterations capped: body optimised away?)");
+  if (n >= sizeof line) n = sizeof line - 1;
+  while (n && line[n - 1] == ' ') n--;
+  fprintf(rc->summary, "%.*s\n", (int)n, line);
+  fflush(rc->summary);
+}
+
+/* Run instance in: setup, warm-up, calibration, samples, teardown; then write its lines and
+ * summary and call on_result. *failed is set (with err) when the benchmark failed; the return
+ * value is an error that stops the run (output). */
+static int run_one(run_ctx *rc, const qbr_inst *in, int *failed, qbr_err *err) {
+  const qbr_config *cfg = rc->cfg;
+  const qbr_bench *b = in->bench;
+  qbr_state st;
+  qbr_result r;
+  struct rusage r0, r1;
+  uint64_t n = cfg->iters, t0, t1, start;
+  double budget_ns = cfg->time_budget * 1e9;
+  char why[QBR_ERR_MSG_MAX + 32] = "";
+  int ret = QBR_OK;
+
+  memset(&st, 0, sizeof st);
+  memset(&r, 0, sizeof r);
+  st.in = in;
+  st.data = b->data;
+  *failed = 0;
+  r.peak_rss_before_kib = peak_rss_kib();
+
+  if (b->setup && (b->setup(&st) != 0 || st.failed)) {
+    snprintf(why, sizeof why, "setup failed%s%s", st.failed ? ": " : "", st.failed ? st.msg : "");
+    goto report;
+  }
+  if (cfg->warmup) {
+    st.iters = cfg->warmup;
+    b->fn(&st);
+  }
+  if (!n && !st.failed) { /* calibrate: grow n until one sample lasts target_ns */
+    for (n = 1;;) {
+      st.iters = n;
+      t0 = now_ns(cfg);
+      b->fn(&st);
+      t1 = now_ns(cfg);
+      if (st.failed || (double)(t1 - t0) >= rc->target_ns) break;
+      if (n >= QBR_MAX_ITERS) {
+        r.iters_mode = 2;
+        break;
+      }
+      n = qbr_next_iters(n, (double)(t1 - t0), rc->target_ns);
+    }
+  } else if (n) {
+    r.iters_mode = 1;
+  }
+
+  start = now_ns(cfg);
+  for (size_t k = 0; k < cfg->samples && !st.failed; k++) {
+    getrusage(RUSAGE_SELF, &r0);
+    st.iters = n;
+    t0 = now_ns(cfg);
+    b->fn(&st);
+    t1 = now_ns(cfg);
+    getrusage(RUSAGE_SELF, &r1);
+    if (st.failed) break;
+    double el = (double)(t1 - t0), user = tv_ns(r1.ru_utime) - tv_ns(r0.ru_utime);
+    double sys = tv_ns(r1.ru_stime) - tv_ns(r0.ru_stime);
+    rc->wall[k] = el / (double)n;
+    rc->cpu[k] = (user + sys) / (double)n;
+    r.cpu_user_ns += user;
+    r.cpu_sys_ns += sys;
+    r.n_samples = k + 1;
+    r.wall_ns = (double)(t1 - start);
+    if (budget_ns > 0 && (double)(t1 - start) >= budget_ns) break;
+  }
+  r.peak_rss_kib = peak_rss_kib();
+  for (size_t k = 0; k < r.n_samples; k++) { /* throughput from the counts set last */
+    double el = rc->wall[k] * (double)n;
+    if (el < 1) el = 1; /* a clock too coarse to see the sample: at most 1 ns */
+    rc->bps[k] = (double)st.bytes * 1e9 * (double)n / el;
+    rc->ips[k] = (double)st.items * 1e9 * (double)n / el;
+  }
+  if (st.failed) snprintf(why, sizeof why, "%s", st.msg);
+  if (b->teardown) b->teardown(&st);
+
+report:
+  if (*why) {
+    *failed = 1;
+    set_err(err, QBR_EBENCH, "%s: %s", in->name, why);
+    if (rc->summary) {
+      fprintf(rc->summary, "%-*s FAILED: %s\n", (int)rc->width, in->name, why);
+      fflush(rc->summary);
+    }
+    return QBR_OK;
+  }
+  r.name = in->name;
+  r.group = in->group;
+  r.params = in->params;
+  r.iters = n;
+  r.samples = rc->wall;
+  r.cpu = rc->cpu;
+  r.bytes_per_iter = st.bytes;
+  r.items_per_iter = st.items;
+  r.bytes_per_s = st.bytes ? rc->bps : NULL;
+  r.items_per_s = st.items ? rc->ips : NULL;
+  median_mad(rc->wall, r.n_samples, rc->tmp, &r.median, &r.mad);
+
+  if (rc->out) {
+    rc->line.n = 0;
+    result_lines(&rc->line, in, &r, cfg);
+    if (rc->line.oom) return set_err(err, QBR_ENOMEM, "out of memory");
+    if (fwrite(rc->line.p, 1, rc->line.n, rc->out) != rc->line.n || fflush(rc->out) != 0)
+      ret = set_err(err, QBR_EIO, "writing the results of %s: %s", in->name, strerror(errno));
+  }
+  if (rc->summary) summary_line(rc, &r);
+  if (cfg->on_result) cfg->on_result(&r, cfg->on_result_ctx);
+  return ret;
+}
+
+/* Refuse a configuration qbr_run cannot follow. */
+static int check_config(const qbr_config *cfg, qbr_err *err) {
+  if (cfg->samples < 1 || cfg->samples > MAX_SAMPLES)
+    return set_err(err, QBR_EUSAGE, "--samples %lu: expected 1 to %u", (unsigned long)cfg->samples,
+                   MAX_SAMPLES);
+  if (!(cfg->time_budget >= 0) || !isfinite(cfg->time_budget))
+    return set_err(err, QBR_EUSAGE, "--time-budget: expected a number of seconds >= 0");
+  if (!(cfg->min_sample_time >= 0) || !isfinite(cfg->min_sample_time))
+    return set_err(err, QBR_EUSAGE, "--min-time: expected a number of seconds >= 0");
+  if (cfg->iters > QBR_MAX_ITERS)
+    return set_err(err, QBR_EUSAGE, "--iters: at most %llu", (unsigned long long)QBR_MAX_ITERS);
+  if (cfg->n_tags > QBR_MAX_TAGS) return set_err(err, QBR_EUSAGE, "at most %d tags", QBR_MAX_TAGS);
+  for (size_t i = 0; i < cfg->n_tags; i++) {
+    const char *eq = cfg->tags[i] ? strchr(cfg->tags[i], '=') : NULL;
+    if (!eq || eq == cfg->tags[i])
+      return set_err(err, QBR_EUSAGE, "--tag \"%s\": expected KEY=VALUE",
+                     cfg->tags[i] ? cfg->tags[i] : "");
+  }
+  return QBR_OK;
+}
+
+/* Run the selected benchmarks (see the header). Allocates the plan and sample arrays and
+ * frees them before returning. */
+int qbr_run(qbr_registry *reg, const qbr_config *cfg, qbr_err *err) {
+  qbr_plan plan = {0};
+  run_ctx rc;
+  qbr_err first = {0, ""};
+  int ret, n_failed = 0, close_out = 0;
+
+  memset(&rc, 0, sizeof rc);
+  rc.cfg = cfg;
+  rc.summary = cfg->summary;
+  if ((ret = check_config(cfg, err))) return ret;
+  if ((ret = plan_build(&plan, reg, cfg->filter, err))) return ret;
+  size_t ns = cfg->samples;
+  rc.wall = malloc(ns * sizeof *rc.wall);
+  rc.cpu = malloc(ns * sizeof *rc.cpu);
+  rc.bps = malloc(ns * sizeof *rc.bps);
+  rc.ips = malloc(ns * sizeof *rc.ips);
+  rc.tmp = malloc(ns * sizeof *rc.tmp);
+  if (!rc.wall || !rc.cpu || !rc.bps || !rc.ips || !rc.tmp) {
+    ret = set_err(err, QBR_ENOMEM, "out of memory for %lu samples", (unsigned long)ns);
+    goto done;
+  }
+  rc.res_ns = cfg->clock ? 1 : clock_resolution_ns();
+  rc.target_ns = cfg->min_sample_time * 1e9;
+  if (rc.target_ns < 1000 * rc.res_ns) rc.target_ns = 1000 * rc.res_ns;
+  rc.width = plan.name_width < 24 ? 24 : plan.name_width > 60 ? 60 : plan.name_width;
+
+  if (cfg->out_path && strcmp(cfg->out_path, "-") != 0) {
+    if (!(rc.out = fopen(cfg->out_path, "w"))) {
+      ret = set_err(err, QBR_EIO, "%s: %s", cfg->out_path, strerror(errno));
+      goto done;
+    }
+    close_out = 1;
+  } else if (cfg->out_path) {
+    rc.out = stdout;
+  } else {
+    rc.out = cfg->out;
+  }
+  if (rc.out) {
+    header_line(&rc.line, cfg, rc.res_ns);
+    if (rc.line.oom) {
+      ret = set_err(err, QBR_ENOMEM, "out of memory");
+      goto done;
+    }
+    if (fwrite(rc.line.p, 1, rc.line.n, rc.out) != rc.line.n || fflush(rc.out) != 0) {
+      ret = set_err(err, QBR_EIO, "%s: %s", cfg->out_path ? cfg->out_path : "output",
+                    strerror(errno));
+      goto done;
+    }
+  }
+  if (rc.summary) {
+    fprintf(rc.summary, "%-*s %12s %10s  %7s x %s\n", (int)rc.width, "benchmark", "median", "MAD",
+            "samples", "iterations");
+    fflush(rc.summary);
+  }
+
+  for (size_t i = 0; i < plan.n; i++) {
+    qbr_err e = {0, ""};
+    int failed;
+    if (!plan.v[i].selected) continue;
+    if ((ret = run_one(&rc, &plan.v[i], &failed, &e))) {
+      if (err) *err = e;
+      goto done;
+    }
+    if (failed && !n_failed++) first = e;
+  }
+  if (n_failed) {
+    ret = QBR_EBENCH;
+    if (err) {
+      *err = first;
+      if (n_failed > 1) {
+        size_t l = strlen(err->msg);
+        snprintf(err->msg + l, sizeof err->msg - l, " (and %d more failed)", n_failed - 1);
+      }
+    }
+  }
+
+done:
+  if (close_out && fclose(rc.out) != 0 && !ret)
+    ret = set_err(err, QBR_EIO, "%s: %s", cfg->out_path, strerror(errno));
+  sb_free(&rc.line);
+  free(rc.wall);
+  free(rc.cpu);
+  free(rc.bps);
+  free(rc.ips);
+  free(rc.tmp);
+  plan_free(&plan);
+  return ret;
+}
+
+/* Print the selected names (see the header). */
+int qbr_list(qbr_registry *reg, const qbr_config *cfg, FILE *f, qbr_err *err) {
+  qbr_plan plan;
+  int rc = plan_build(&plan, reg, cfg ? cfg->filter : NULL, err);
+  if (rc) return rc;
+  for (size_t i = 0; i < plan.n; i++)
+    if (plan.v[i].selected) fprintf(f, "%s\n", plan.v[i].name);
+  if (fflush(f) != 0) rc = set_err(err, QBR_EIO, "writing the list: %s", strerror(errno));
+  plan_free(&plan);
+  return rc;
+}
+
+/* ---- the command line -------------------------------------------------------------------- */
+
+static const char USAGE[] =
+    "usage: PROGRAM [--filter REGEX] [--samples N] [--warmup N] [--time-budget S]\n"
+    "               [--min-time S] [--iters N] [--out FILE] [--list] [--quiet]\n"
+    "               [--project P] [--commit SHA] [--branch B] [--machine M] [--tag K=V]...\n"
+    "\n"
+    "Run the benchmarks of this program (qbr " QBR_VERSION ", docs/runner.md) and print a\n"
+    "summary; with --out, write qbdb's native JSON Lines as each benchmark finishes.\n"
+    "\n"
+    "  --filter REGEX    run only benchmarks whose name matches (POSIX extended regex)\n"
+    "  --samples N       samples per benchmark (default 100)\n"
+    "  --warmup N        untimed iterations before calibration (default 10)\n"
+    "  --time-budget S   stop sampling a benchmark after S seconds (default: no limit)\n"
+    "  --min-time S      a sample lasts at least S seconds (default 0.001)\n"
+    "  --iters N         fixed iterations per sample (default: chosen automatically)\n"
+    "  --out FILE        write results to FILE ('-': stdout, the summary goes to stderr)\n"
+    "  --list            print the benchmark names and exit\n"
+    "  --quiet           no summary\n"
+    "  --project P, --commit SHA, --branch B, --machine M\n"
+    "                    run metadata (default: QBR_PROJECT, QBR_COMMIT or GITHUB_SHA,\n"
+    "                    QBR_BRANCH or GITHUB_REF_NAME, QBR_MACHINE or the host name)\n"
+    "  --tag K=V         label the run (repeatable)\n"
+    "  --help            this text\n"
+    "\n"
+    "Exit status: 0 ok, 1 a benchmark failed or the output could not be written, 2 usage.\n";
+
+/* The flags' usage text (static). */
+const char *qbr_usage(void) {
+  return USAGE;
+}
+
+/* An unsigned decimal integer, the whole of s. */
+static int parse_u64(const char *flag, const char *s, uint64_t *out, qbr_err *err) {
+  char *end;
+  errno = 0;
+  if (!is_digit(*s)) return set_err(err, QBR_EUSAGE, "%s \"%s\": expected an integer", flag, s);
+  unsigned long long v = strtoull(s, &end, 10);
+  if (*end || errno) return set_err(err, QBR_EUSAGE, "%s \"%s\": expected an integer", flag, s);
+  *out = v;
+  return QBR_OK;
+}
+
+/* A finite number >= 0, the whole of s. */
+static int parse_secs(const char *flag, const char *s, double *out, qbr_err *err) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || *end || !isfinite(v) || v < 0)
+    return set_err(err, QBR_EUSAGE, "%s \"%s\": expected a number of seconds >= 0", flag, s);
+  *out = v;
+  return QBR_OK;
+}
+
+/* Read flags into cfg (see the header); strings point into argv. */
+int qbr_args_parse(qbr_config *cfg, int argc, char **argv, qbr_err *err) {
+  static const char *const WITH_VALUE[] = {"--filter",   "--samples", "--warmup",  "--time-budget",
+                                           "--min-time", "--iters",   "--out",     "--project",
+                                           "--commit",   "--branch",  "--machine", "--tag"};
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i], *val = NULL, *eq = strchr(arg, '=');
+    char flag[32];
+    size_t fl = eq && !strncmp(arg, "--", 2) ? (size_t)(eq - arg) : strlen(arg);
+    uint64_t u = 0;
+    int rc = QBR_OK, takes = 0;
+    if (fl >= sizeof flag) return set_err(err, QBR_EUSAGE, "%s: unknown option", arg);
+    memcpy(flag, arg, fl);
+    flag[fl] = '\0';
+    for (size_t k = 0; k < sizeof WITH_VALUE / sizeof WITH_VALUE[0]; k++)
+      takes |= !strcmp(flag, WITH_VALUE[k]);
+    if (takes) {
+      if (eq && arg[fl] == '=')
+        val = eq + 1;
+      else if (i + 1 < argc)
+        val = argv[++i];
+      else
+        return set_err(err, QBR_EUSAGE, "%s: missing value", flag);
+    } else if (arg[fl]) {
+      return set_err(err, QBR_EUSAGE, "%s: takes no value", flag);
+    }
+    if (!strcmp(flag, "--filter")) {
+      cfg->filter = val;
+    } else if (!strcmp(flag, "--samples")) {
+      if (!(rc = parse_u64(flag, val, &u, err))) {
+        if (u < 1 || u > MAX_SAMPLES)
+          return set_err(err, QBR_EUSAGE, "--samples %s: expected 1 to %u", val, MAX_SAMPLES);
+        cfg->samples = (size_t)u;
+      }
+    } else if (!strcmp(flag, "--warmup")) {
+      rc = parse_u64(flag, val, &cfg->warmup, err);
+    } else if (!strcmp(flag, "--time-budget")) {
+      rc = parse_secs(flag, val, &cfg->time_budget, err);
+    } else if (!strcmp(flag, "--min-time")) {
+      rc = parse_secs(flag, val, &cfg->min_sample_time, err);
+    } else if (!strcmp(flag, "--iters")) {
+      if (!(rc = parse_u64(flag, val, &u, err))) {
+        if (u < 1 || u > QBR_MAX_ITERS)
+          return set_err(err, QBR_EUSAGE, "--iters %s: expected 1 to %llu", val,
+                         (unsigned long long)QBR_MAX_ITERS);
+        cfg->iters = u;
+      }
+    } else if (!strcmp(flag, "--out")) {
+      cfg->out_path = val;
+    } else if (!strcmp(flag, "--project")) {
+      cfg->project = val;
+    } else if (!strcmp(flag, "--commit")) {
+      cfg->commit = val;
+    } else if (!strcmp(flag, "--branch")) {
+      cfg->branch = val;
+    } else if (!strcmp(flag, "--machine")) {
+      cfg->machine = val;
+    } else if (!strcmp(flag, "--tag")) {
+      const char *e = strchr(val, '=');
+      if (!e || e == val) return set_err(err, QBR_EUSAGE, "--tag \"%s\": expected KEY=VALUE", val);
+      if (cfg->n_tags == QBR_MAX_TAGS)
+        return set_err(err, QBR_EUSAGE, "--tag: at most %d tags", QBR_MAX_TAGS);
+      cfg->tags[cfg->n_tags++] = val;
+    } else if (!strcmp(flag, "--list")) {
+      cfg->list = 1;
+    } else if (!strcmp(flag, "--quiet")) {
+      cfg->quiet = 1;
+    } else if (!strcmp(flag, "--help") || !strcmp(flag, "-h")) {
+      cfg->help = 1;
+    } else {
+      return set_err(err, QBR_EUSAGE, "%s: unknown %s", arg, arg[0] == '-' ? "option" : "argument");
+    }
+    if (rc) return rc;
+  }
+  return QBR_OK;
+}
+
+/* A whole benchmark program (see the header): the exit status. */
+int qbr_main_ex(qbr_registry *reg, int argc, char **argv, const char *compiler, int optimized) {
+  qbr_config cfg = QBR_CONFIG_INIT;
+  qbr_err err = {0, ""};
+  const char *prog = argc > 0 && argv[0] ? argv[0] : "qbr";
+  const char *slash = strrchr(prog, '/');
+  int rc;
+  if (slash) prog = slash + 1;
+  cfg.compiler = compiler;
+  cfg.optimized = optimized;
+  if (qbr_args_parse(&cfg, argc, argv, &err)) {
+    fprintf(stderr, "%s: %s (see --help)\n", prog, err.msg);
+    return 2;
+  }
+  if (cfg.help) {
+    fputs(USAGE, stdout);
+    return 0;
+  }
+  if (cfg.list) {
+    rc = qbr_list(reg, &cfg, stdout, &err);
+  } else {
+    int to_stdout = cfg.out_path && !strcmp(cfg.out_path, "-");
+    cfg.summary = cfg.quiet ? NULL : to_stdout ? stderr : stdout;
+    rc = qbr_run(reg, &cfg, &err);
+  }
+  if (rc) fprintf(stderr, "%s: %s\n", prog, err.msg);
+  return rc == QBR_OK ? 0 : rc == QBR_EUSAGE ? 2 : 1;
+}
