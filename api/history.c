@@ -72,16 +72,26 @@ static int stored_changes(qb_store *s, int64_t series_id, const int64_t *ids, si
   return QB_OK;
 }
 
-/* Analyse one series and store its records. */
-static int detect_series(qb_store *s, const qb_detect_opts *o, const qb_series_info *ser,
-                         const qb_setting *settings, size_t n_settings, qb_detect_result *res,
-                         qb_err *err) {
+/* The outcome of analysing one series, written in a second step. */
+typedef struct series_work {
+  int write;           /* 0: nothing new in the series (its stored records stand) */
+  qb_regression *recs; /* the change points as records (malloc'd) */
+  size_t n_recs;
+  size_t nx;        /* points analysed */
+  int64_t last_run; /* the run of the last of them */
+} series_work;
+
+/* Analyse one series (reads only): its change points as records into *w. */
+static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_info *ser,
+                          const qb_setting *settings, size_t n_settings, qb_detect_result *res,
+                          series_work *w, qb_err *err) {
   int64_t *ids = NULL;
   double *x = NULL;
   size_t nx = 0, n_cp = 0, n_prev = 0;
   qb_changepoint *cps = NULL, *prev = NULL;
   qb_regression *recs = NULL;
   int rc;
+  memset(w, 0, sizeof *w);
   if ((rc = qb_store_series_values(s, ser->id, &ids, &x, &nx, err))) goto done;
   res->series++;
   res->points += nx;
@@ -127,10 +137,8 @@ static int detect_series(qb_store *s, const qb_detect_opts *o, const qb_series_i
     }
   }
   res->changes += n_cp;
-  /* always written: even where the change points stay, their levels and p-values move as the
-   * segment after the last one grows */
-  if ((rc = qb_store_regressions_replace(s, ser->id, recs, n_cp, err))) goto done;
-  rc = qb_store_series_analysed(s, ser->id, nx, nx ? ids[nx - 1] : 0, err);
+  *w = (series_work){1, recs, n_cp, nx, nx ? ids[nx - 1] : 0};
+  recs = NULL;
 done:
   free(recs);
   free(cps);
@@ -140,22 +148,55 @@ done:
   return rc;
 }
 
+/* Store what analyse_series found, unless the series was analysed further meanwhile (by a
+ * detection that ran concurrently on a newer snapshot): then its records stand. */
+static int store_series(qb_store *s, const qb_series_info *ser, const series_work *w, qb_err *err) {
+  size_t n_now;
+  int64_t run_now;
+  int rc = qb_store_series_marker(s, ser->id, &n_now, &run_now, err);
+  if (rc || !w->write || n_now > w->nx) return rc;
+  /* always written: even where the change points stay, their levels and p-values move as the
+   * segment after the last one grows */
+  if ((rc = qb_store_regressions_replace(s, ser->id, w->recs, w->n_recs, err))) return rc;
+  return qb_store_series_analysed(s, ser->id, w->nx, w->last_run, err);
+}
+
 int qb_detect(qb_store *s, const qb_detect_opts *o, qb_detect_result *res, qb_err *err) {
+  /* Two steps, so that the write lock is held only to write: the series are read and analysed
+   * in one read transaction (a consistent snapshot; other writers go on), then the records are
+   * written in one write transaction. A series some other detection has meanwhile analysed at
+   * least as far is left as that one stored it. */
   qb_series_info *series = NULL;
   qb_setting *settings = NULL;
+  series_work *work = NULL;
   size_t n = 0, n_settings = 0;
   memset(res, 0, sizeof *res);
-  int rc = qb_store_series_list(s, &o->filter, &series, &n, err);
+  int rc = qb_store_begin_read(s, err);
   if (rc) return rc;
-  if ((rc = qb_store_settings(s, NULL, &settings, &n_settings, err))) goto done;
-  if ((rc = qb_store_begin(s, err))) goto done;
+  if ((rc = qb_store_series_list(s, &o->filter, &series, &n, err)) ||
+      (rc = qb_store_settings(s, NULL, &settings, &n_settings, err)))
+    goto read_done;
+  if (!(work = calloc(n ? n : 1, sizeof *work))) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto read_done;
+  }
   for (size_t i = 0; i < n && !rc; i++)
-    rc = detect_series(s, o, &series[i], settings, n_settings, res, err);
+    rc = analyse_series(s, o, &series[i], settings, n_settings, res, &work[i], err);
+read_done:
+  if (rc)
+    qb_store_rollback(s);
+  else
+    rc = qb_store_commit(s, err);
+  if (rc) goto done;
+  if ((rc = qb_store_begin(s, err))) goto done;
+  for (size_t i = 0; i < n && !rc; i++) rc = store_series(s, &series[i], &work[i], err);
   if (rc)
     qb_store_rollback(s);
   else
     rc = qb_store_commit(s, err);
 done:
+  for (size_t i = 0; work && i < n; i++) free(work[i].recs);
+  free(work);
   qb_series_infos_free(series, n);
   qb_settings_free(settings, n_settings);
   return rc;

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,6 +30,12 @@ struct qb_server {
   qb_server_opts o;
   unsigned short port;
   store_pool pool;
+  /* the WAL checkpointer: its own connection and thread, so that no request pays for a
+   * checkpoint's page copies and fsyncs (docs/storage.md) */
+  qb_store *ckpt_store;
+  pthread_t ckpt_thread;
+  int ckpt_started;
+  atomic_int stopping;
 };
 
 /* ---- metrics ---- */
@@ -243,6 +250,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   *con_cls = NULL;
 }
 
+/* The checkpointer thread: run the checkpoints the pool's connections leave due, until stop. */
+static void *checkpointer(void *arg) {
+  qb_server *srv = arg;
+  while (!atomic_load(&srv->stopping)) {
+    qb_err err = QB_ERR_INIT;
+    if (qb_store_checkpoint_due(srv->ckpt_store, 1000, &err))
+      fprintf(stderr, "qbdb: checkpoint: %s\n", err.msg);
+  }
+  return NULL;
+}
+
 int qb_server_start(qb_server **out, const qb_server_opts *o, qb_err *err) {
   *out = NULL;
   qb_server *srv = calloc(1, sizeof *srv);
@@ -265,8 +283,15 @@ int qb_server_start(qb_server **out, const qb_server_opts *o, qb_err *err) {
     goto done;
   }
   for (size_t i = 0; i < p->n; i++)
-    if ((rc = qb_store_open(&p->stores[i], srv->o.db, i == 0 ? QB_STORE_CREATE : 0, err)))
+    if ((rc = qb_store_open(&p->stores[i], srv->o.db,
+                            QB_STORE_BG_CHECKPOINT | (i == 0 ? QB_STORE_CREATE : 0), err)))
       goto done;
+  if ((rc = qb_store_open(&srv->ckpt_store, srv->o.db, 0, err))) goto done;
+  if (pthread_create(&srv->ckpt_thread, NULL, checkpointer, srv) != 0) {
+    rc = qb_err_set(err, QB_EINTERNAL, "cannot start the checkpoint thread");
+    goto done;
+  }
+  srv->ckpt_started = 1;
   struct sockaddr_in sa;
   memset(&sa, 0, sizeof sa);
   sa.sin_family = AF_INET;
@@ -303,6 +328,12 @@ unsigned short qb_server_port(const qb_server *s) {
 void qb_server_stop(qb_server *s) {
   if (!s) return;
   if (s->d) MHD_stop_daemon(s->d); /* waits for the requests in flight */
+  atomic_store(&s->stopping, 1);
+  if (s->ckpt_started) {
+    qb_store_checkpoint_interrupt();
+    pthread_join(s->ckpt_thread, NULL);
+  }
+  qb_store_close(s->ckpt_store);
   for (size_t i = 0; s->pool.stores && i < s->pool.n; i++) qb_store_close(s->pool.stores[i]);
   free(s->pool.stores);
   free(s->pool.busy);

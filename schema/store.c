@@ -138,6 +138,19 @@ int qb_store_regressions_replace(qb_store *s, int64_t series_id, const qb_regres
   return s->ops->regressions_replace(s, series_id, recs, n, err);
 }
 
+int qb_store_begin_read(qb_store *s, qb_err *err) {
+  return s->ops->begin_read(s, err);
+}
+
+int qb_store_series_marker(qb_store *s, int64_t series_id, size_t *n, int64_t *last_run,
+                           qb_err *err) {
+  return s->ops->series_marker(s, series_id, n, last_run, err);
+}
+
+int qb_store_checkpoint_due(qb_store *s, int timeout_ms, qb_err *err) {
+  return s->ops->checkpoint_due(s, timeout_ms, err);
+}
+
 int qb_store_series_analysed(qb_store *s, int64_t series_id, size_t n, int64_t last_run,
                              qb_err *err) {
   return s->ops->series_analysed(s, series_id, n, last_run, err);

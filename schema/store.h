@@ -18,7 +18,8 @@
 typedef struct qb_store qb_store;
 
 enum {
-  QB_STORE_CREATE = 1 /* create the database when it does not exist */
+  QB_STORE_CREATE = 1,       /* create the database when it does not exist */
+  QB_STORE_BG_CHECKPOINT = 2 /* leave WAL checkpoints to a thread in qb_store_checkpoint_due */
 };
 
 /* Open (and migrate to the newest schema) the database at location. Refuses, with QB_EDB, a
@@ -27,6 +28,16 @@ enum {
 int qb_store_open(qb_store **out, const char *location, int flags, qb_err *err);
 /* Close the store (NULL is fine). */
 void qb_store_close(qb_store *s);
+
+/* Checkpoints off the request path (`qbdb serve`, docs/storage.md). A connection normally
+ * checkpoints the WAL itself after the commit that makes it long (with fsyncs, inside that
+ * request). Connections opened with QB_STORE_BG_CHECKPOINT only note that a checkpoint is due;
+ * a background thread calls qb_store_checkpoint_due on its own connection s: it waits up to
+ * timeout_ms for a due checkpoint (or qb_store_checkpoint_interrupt) and then runs it (PASSIVE:
+ * writers are not blocked). Returns 0 or an error of the checkpoint. */
+int qb_store_checkpoint_due(qb_store *s, int timeout_ms, qb_err *err);
+/* Wake every qb_store_checkpoint_due waiting (at shutdown). */
+void qb_store_checkpoint_interrupt(void);
 /* The schema version of the open database (PRAGMA user_version for SQLite). */
 int qb_store_schema_version(qb_store *s);
 
@@ -123,6 +134,9 @@ void qb_settings_free(qb_setting *settings, size_t n);
 /* Transactions around several calls (e.g. one detect over many series). Without them each
  * write stands alone. */
 int qb_store_begin(qb_store *s, qb_err *err);
+/* A read transaction: every read until qb_store_commit sees one snapshot, and other
+ * connections keep writing meanwhile. */
+int qb_store_begin_read(qb_store *s, qb_err *err);
 int qb_store_commit(qb_store *s, qb_err *err);
 void qb_store_rollback(qb_store *s);
 
@@ -205,6 +219,9 @@ typedef struct qb_regression {
  * kept, inactive. Call between qb_store_begin/commit to make a batch atomic. */
 int qb_store_regressions_replace(qb_store *s, int64_t series_id, const qb_regression *recs,
                                  size_t n, qb_err *err);
+/* The detection marker of a series as stored now: *n points analysed, the last from *last_run. */
+int qb_store_series_marker(qb_store *s, int64_t series_id, size_t *n, int64_t *last_run,
+                           qb_err *err);
 /* Record that the stored change points of a series cover its first n points, the last of them
  * from run last_run (0 when n is 0). */
 int qb_store_series_analysed(qb_store *s, int64_t series_id, size_t n, int64_t last_run,

@@ -35,6 +35,9 @@ typedef struct qb_store_ops {
                         qb_err *err);
   int (*regressions_replace)(qb_store *s, int64_t series_id, const qb_regression *recs, size_t n,
                              qb_err *err);
+  int (*begin_read)(qb_store *s, qb_err *err);
+  int (*series_marker)(qb_store *s, int64_t series_id, size_t *n, int64_t *last_run, qb_err *err);
+  int (*checkpoint_due)(qb_store *s, int timeout_ms, qb_err *err);
   int (*series_analysed)(qb_store *s, int64_t series_id, size_t n, int64_t last_run, qb_err *err);
   int (*regressions_list)(qb_store *s, const qb_regression_filter *f, qb_regression **out,
                           size_t *n, qb_err *err);

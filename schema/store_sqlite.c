@@ -60,6 +60,7 @@ enum {
   S_REG_DELETE,
   S_REG_DEACTIVATE,
   S_SERIES_ANALYSED,
+  S_SERIES_MARKER,
   S_REG_LIST,
   S_REG_TRIAGE,
   S_TARGET_SET,
@@ -179,6 +180,8 @@ static const char *const SQL[S_COUNT_] = {
                          "WHERE series_id = :series AND active = 1",
     [S_REG_OF_SERIES] = "SELECT id, run_id, status FROM regression WHERE series_id = :series",
     [S_REG_DEACTIVATE] = "UPDATE regression SET active = 0 WHERE id = :id",
+    [S_SERIES_MARKER] = "SELECT analysed_n, coalesce(analysed_run_id, 0) FROM series WHERE id = "
+                        ":series",
     [S_SERIES_ANALYSED] = "UPDATE series SET analysed_n = :n, analysed_run_id = nullif(:run, 0) "
                           "WHERE id = :series",
     [S_REG_UPSERT] =
@@ -244,6 +247,7 @@ typedef struct sq_store {
   char *path;
   int version;
   int64_t busy_since; /* when the current wait for the write lock began (us, monotonic) */
+  int bg_checkpoint;  /* QB_STORE_BG_CHECKPOINT: checkpoints are left to qb_store_checkpoint_due */
   sqlite3_stmt *st[S_COUNT_];
 } sq_store;
 
@@ -389,16 +393,32 @@ static int exec(sq_store *s, const char *sql, qb_err *err) {
 #define CHECKPOINT_FRAMES 1000 /* SQLite's default auto-checkpoint, kept by the WAL hook */
 
 static pthread_mutex_t writers_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t writers_cv;
+static pthread_cond_t writers_cv, ckpt_cv;
 static pthread_once_t writers_once = PTHREAD_ONCE_INIT;
 static uint64_t writers_gen; /* write transactions ended in this process */
+static int ckpt_due;         /* a QB_STORE_BG_CHECKPOINT connection saw a long WAL */
+static uint64_t ckpt_interrupts;
 
 static void writers_init(void) {
   pthread_condattr_t a;
   pthread_condattr_init(&a);
   pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
   pthread_cond_init(&writers_cv, &a);
+  pthread_cond_init(&ckpt_cv, &a);
   pthread_condattr_destroy(&a);
+}
+
+/* The monotonic time timeout_us from now, for pthread_cond_timedwait. */
+static struct timespec deadline_in(int64_t timeout_us) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_sec += (time_t)(timeout_us / 1000000);
+  ts.tv_nsec += (long)(timeout_us % 1000000) * 1000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  return ts;
 }
 
 static void writers_wake(void) {
@@ -423,13 +443,7 @@ static int on_busy(void *arg, int count) {
   if (count == 0) s->busy_since = now;
   if (now - s->busy_since >= BUSY_TIMEOUT_US) return 0;
   pthread_once(&writers_once, writers_init);
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  ts.tv_nsec += BUSY_POLL_US * 1000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
+  struct timespec ts = deadline_in(BUSY_POLL_US);
   pthread_mutex_lock(&writers_mu);
   uint64_t gen = writers_gen;
   while (writers_gen == gen)
@@ -442,11 +456,44 @@ static int on_busy(void *arg, int count) {
  * waiting writers, and checkpoint as SQLite's auto-checkpoint would (it is replaced by this
  * hook). */
 static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames) {
-  (void)arg;
+  sq_store *s = arg;
   writers_wake();
-  if (frames >= CHECKPOINT_FRAMES)
+  if (frames < CHECKPOINT_FRAMES) return SQLITE_OK;
+  if (!s->bg_checkpoint) {
     sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+  }
+  pthread_mutex_lock(&writers_mu);
+  ckpt_due = 1;
+  pthread_cond_broadcast(&ckpt_cv);
+  pthread_mutex_unlock(&writers_mu);
   return SQLITE_OK;
+}
+
+static int sq_checkpoint_due(qb_store *base, int timeout_ms, qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  pthread_once(&writers_once, writers_init);
+  struct timespec ts = deadline_in((int64_t)timeout_ms * 1000);
+  pthread_mutex_lock(&writers_mu);
+  uint64_t intr = ckpt_interrupts;
+  while (!ckpt_due && ckpt_interrupts == intr)
+    if (pthread_cond_timedwait(&ckpt_cv, &writers_mu, &ts) != 0) break;
+  int due = ckpt_due;
+  ckpt_due = 0;
+  pthread_mutex_unlock(&writers_mu);
+  if (due &&
+      sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
+    return sq_fail(s, QB_EINTERNAL, "wal checkpoint", err);
+  return QB_OK;
+}
+
+void qb_store_checkpoint_interrupt(void) {
+  pthread_once(&writers_once, writers_init);
+  pthread_mutex_lock(&writers_mu);
+  ckpt_interrupts++;
+  pthread_cond_broadcast(&ckpt_cv);
+  pthread_mutex_unlock(&writers_mu);
 }
 
 /* End the write transaction: COMMIT, or ROLLBACK when rollback; then wake waiting writers (a
@@ -1075,6 +1122,12 @@ static int sq_begin(qb_store *base, qb_err *err) {
   return exec(SQ(base), "BEGIN IMMEDIATE", err);
 }
 
+static int sq_begin_read(qb_store *base, qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  return exec(s, "BEGIN DEFERRED", err);
+}
+
 static int sq_commit(qb_store *base, qb_err *err) {
   return write_end(SQ(base), 0, err);
 }
@@ -1097,6 +1150,29 @@ static int read_series(sqlite3_stmt *st, int first, qb_series_info *x, qb_err *e
   if (!x->project || !x->branch || !x->machine || !x->bench || !x->metric || !x->unit)
     return qb_err_set(err, QB_ENOMEM, "out of memory");
   return QB_OK;
+}
+
+static int sq_series_marker(qb_store *base, int64_t series_id, size_t *n, int64_t *last_run,
+                            qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, S_SERIES_MARKER, &st, err), step;
+  *n = 0;
+  *last_run = 0;
+  if (rc) return rc;
+  b_int(st, ":series", series_id);
+  if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    sqlite3_int64 an = sqlite3_column_int64(st, 0);
+    *n = an > 0 ? (size_t)an : 0;
+    *last_run = sqlite3_column_int64(st, 1);
+  } else if (step == SQLITE_DONE) {
+    rc = qb_err_set(err, QB_ENOTFOUND, "no series with id %lld", (long long)series_id);
+  } else {
+    rc = sq_fail(s, QB_EINTERNAL, "series marker", err);
+  }
+  sqlite3_reset(st);
+  return rc;
 }
 
 static int sq_series_analysed(qb_store *base, int64_t series_id, size_t n, int64_t last_run,
@@ -1616,6 +1692,9 @@ static const qb_store_ops SQLITE_OPS = {
     .rollback = sq_rollback,
     .series_list = sq_series_list,
     .series_analysed = sq_series_analysed,
+    .checkpoint_due = sq_checkpoint_due,
+    .begin_read = sq_begin_read,
+    .series_marker = sq_series_marker,
     .series_points = sq_series_points,
     .series_values = sq_series_values,
     .series_changes = sq_series_changes,
@@ -1683,7 +1762,8 @@ int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *er
       (rc = exec(s, "PRAGMA foreign_keys = ON", err)) ||
       (rc = exec(s, "PRAGMA synchronous = NORMAL", err)))
     goto done;
-  sqlite3_wal_hook(s->db, on_wal_commit, NULL);
+  s->bg_checkpoint = (flags & QB_STORE_BG_CHECKPOINT) != 0;
+  sqlite3_wal_hook(s->db, on_wal_commit, s);
 done:
   if (rc) {
     sq_close(&s->base);
