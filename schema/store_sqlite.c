@@ -61,6 +61,7 @@ enum {
   S_REG_DEACTIVATE,
   S_SERIES_ANALYSED,
   S_SERIES_MARKER,
+  S_SERIES_OF_RUN,
   S_REG_LIST,
   S_REG_TRIAGE,
   S_TARGET_SET,
@@ -167,8 +168,19 @@ static const char *const SQL[S_COUNT_] = {
         "ON m.id = s.machine_id JOIN benchmark bm ON bm.id = s.benchmark_id JOIN metric mt ON "
         "mt.id = s.metric_id WHERE (:project IS NULL OR p.name = :project) AND (:branch IS NULL "
         "OR b.name = :branch) AND (:machine IS NULL OR m.name = :machine) AND (:metric IS NULL OR "
-        "mt.name = :metric) AND (:glob IS NULL OR bm.name GLOB :glob) AND (:run = 0 OR EXISTS "
-        "(SELECT 1 FROM result x WHERE x.series_id = s.id AND x.run_id = :run)) "
+        "mt.name = :metric) AND (:glob IS NULL OR bm.name GLOB :glob) "
+        "ORDER BY p.name, b.name, m.name, bm.name, mt.name",
+    /* the same for the series of one run, driven by the run's results (not a scan of every
+     * series in the database) */
+    [S_SERIES_OF_RUN] =
+        "SELECT s.id, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "
+        "s.analysed_n, coalesce(s.analysed_run_id, 0) FROM result x CROSS JOIN series s ON "
+        "s.id = x.series_id "
+        "JOIN branch b ON b.id = s.branch_id JOIN project p ON p.id = b.project_id JOIN machine m "
+        "ON m.id = s.machine_id JOIN benchmark bm ON bm.id = s.benchmark_id JOIN metric mt ON "
+        "mt.id = s.metric_id WHERE x.run_id = :run AND (:project IS NULL OR p.name = :project) "
+        "AND (:branch IS NULL OR b.name = :branch) AND (:machine IS NULL OR m.name = :machine) "
+        "AND (:metric IS NULL OR mt.name = :metric) AND (:glob IS NULL OR bm.name GLOB :glob) "
         "ORDER BY p.name, b.name, m.name, bm.name, mt.name",
     [S_SERIES_POINTS] =
         "SELECT x.run_id, r.commit_sha, x.run_time, coalesce(x.median, x.mean, x.estimate), "
@@ -1196,7 +1208,7 @@ static int sq_series_list(qb_store *base, const qb_series_filter *f, qb_series_i
   sqlite3_stmt *st = NULL;
   qb_series_info *arr = NULL;
   size_t n = 0, cap = 0;
-  int rc = stmt(s, S_SERIES_LIST, &st, err), step;
+  int rc = stmt(s, f->run_id ? S_SERIES_OF_RUN : S_SERIES_LIST, &st, err), step;
   *out = NULL;
   *n_out = 0;
   if (rc) return rc;
@@ -1205,7 +1217,7 @@ static int sq_series_list(qb_store *base, const qb_series_filter *f, qb_series_i
   b_text(st, ":machine", f->machine);
   b_text(st, ":metric", f->metric);
   b_text(st, ":glob", f->bench_glob);
-  b_int(st, ":run", f->run_id);
+  if (f->run_id) b_int(st, ":run", f->run_id);
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
     if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
     memset(&arr[n], 0, sizeof *arr);
