@@ -14,10 +14,19 @@ export QBDB_DB=$tmp/bench.db
 "$qbdb" ingest --project py --commit aaaa1111 "$src/tests/data/pytest/run1/benchmark.json" >/dev/null
 "$qbdb" ingest --project py --commit bbbb2222 "$src/tests/data/pytest/run2/benchmark.json" >/dev/null
 token=$("$qbdb" token create --scope admin --name bench 2>/dev/null)
-port=$((20000 + RANDOM % 20000))
-"$qbdb" serve --listen "127.0.0.1:$port" 2>"$tmp/serve.log" &
-pid=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && break; sleep 0.1; done
+up=0
+for try in 1 2 3 4 5; do # a random free port; another one when it was taken
+  port=$((20000 + RANDOM % 20000))
+  "$qbdb" serve --listen "127.0.0.1:$port" 2>"$tmp/serve.log" &
+  pid=$!
+  for _ in $(seq 50); do
+    curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && { up=1; break; }
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ "$up" = 1 ] && break
+done
+[ "$up" = 1 ] || { echo "qbdb serve did not start: $(cat "$tmp/serve.log")" >&2; exit 1; }
 echo "idle RSS of qbdb serve: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status) (target <= 10 MB)"
 
 run_wrk() { # NAME URL [wrk args...]
@@ -33,35 +42,44 @@ base="http://127.0.0.1:$port/api/v1"
 run_wrk "GET compare (target 20k/s, p99<10ms)" "$base/compare?base=aaaa&head=bbbb" -t2 -c16 -d5s
 run_wrk "GET trend (target 20k/s, p99<10ms)" "$base/trend?project=py&benchmark=test_very_slow" -t2 -c16 -d5s
 
-# a 100-benchmark pytest-benchmark file; the Lua script changes one digit string per request
-/usr/bin/env python3 - "$src/tests/data/pytest/run1/benchmark.json" "$tmp/post.json" <<'PY'
-import json, sys, copy
+# 100-benchmark pytest-benchmark files, 50 rounds each: 32 variants whose rounds differ by a
+# seeded 2% noise (so consecutive uploads compare with the exact Mann-Whitney test, as real ones
+# do); the Lua script cycles through them and makes every body distinct (a new run each time)
+/usr/bin/env python3 - "$src/tests/data/pytest/run1/benchmark.json" "$tmp" <<'PY'
+import json, sys, copy, random
 d = json.load(open(sys.argv[1]))
 b = d["benchmarks"]
-out = []
-for i in range(100):
-    x = copy.deepcopy(b[i % len(b)])
-    x["name"] = "bench_%03d" % i
-    x["fullname"] = "bench.py::bench_%03d" % i
-    x["stats"]["data"] = x["stats"]["data"][:50]
-    out.append(x)
-d["benchmarks"] = out
-d["datetime"] = "2026-11-25T00:00:00.COUNTER"
-json.dump(d, open(sys.argv[2], "w"))
+rng = random.Random(20261125)
+for v in range(32):
+    out = []
+    for i in range(100):
+        x = copy.deepcopy(b[i % len(b)])
+        x["name"] = "bench_%03d" % i
+        x["fullname"] = "bench.py::bench_%03d" % i
+        x["stats"]["data"] = [t * (1 + 0.02 * rng.gauss(0, 1)) for t in x["stats"]["data"][:50]]
+        out.append(x)
+    d["benchmarks"] = out
+    d["datetime"] = "2026-11-25T00:00:00.COUNTER"
+    json.dump(d, open("%s/post_%02d.json" % (sys.argv[2], v), "w"))
 PY
 cat >"$tmp/post.lua" <<LUA
-local f = io.open("$tmp/post.json", "rb")
-local template = f:read("*a")
-f:close()
+local templates = {}
+for v = 0, 31 do
+  local f = io.open(string.format("$tmp/post_%02d.json", v), "rb")
+  templates[v] = f:read("*a")
+  f:close()
+end
 local n = 0
-local tid = 0
+tid = 0
 setup = function(thread) tid = tid + 1; thread:set("tid", tid) end
 request = function()
   n = n + 1
-  local body = template:gsub("COUNTER", string.format("%03d%06d", tid, n))
+  local body = templates[(n + tid * 7) % 32]:gsub("COUNTER", string.format("%03d%06d", tid, n))
   return wrk.format("POST", "/api/v1/runs?project=load&format=pytest",
     {["Authorization"] = "Bearer $token"}, body)
 end
 LUA
 run_wrk "POST run, 100 benchmarks (p99<100ms)" "$base/runs" -t4 -c16 -d5s -s "$tmp/post.lua"
-echo "runs stored by the POST load: $("$qbdb" runs --project load --limit 0 --format json | jq length)"
+echo "runs stored by the POST load: $("$qbdb" runs --project load --limit 0 --format json | jq length)" \
+  "(answers: $(grep -c ' 201 ' "$tmp/serve.log") stored, $(grep -c 'POST.* 200 ' "$tmp/serve.log") replays," \
+  "$(grep -cE 'POST.* [45][0-9][0-9] ' "$tmp/serve.log") errors)"
