@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 QBDB_DB    ?= qbdb.db
 export QBDB_DB
 
-.PHONY: all deps build build-asan demo check test test-asan bench format clean
+.PHONY: all deps build build-asan demo check test test-asan bench selfbench format clean
 
 all: build
 
@@ -42,6 +42,42 @@ bench: build
 	@$(BUILD)/bench_changepoint
 	@$(BUILD)/bench_detect
 	@bench/bench_http.sh $(BUILD)/qbdb
+	@$(BUILD)/runner_overhead
+	$(run_selfbench)
+
+# qbdb's history of itself (docs/selfbench.md): $(BUILD)/qbdb_selfbench times qbdb's C code with
+# its own runner, the run is ingested into QBDB_SELF_DB as project qbdb (commit, branch and
+# machine from git and the host), then compared with the previous run of the same branch.
+# QBDB_SELF_DB lives outside the build directory so `make clean` keeps the history.
+QBDB_SELF_DB       ?= $(if $(HOME),$(HOME)/.qbdb-selfbench.db,$(BUILD)/selfbench.db)
+SELFBENCH_FLAGS    ?=
+SELFBENCH_COMPARE  ?= --metric latency
+SELF_COMMIT         = $(shell git rev-parse HEAD 2>/dev/null)
+SELF_BRANCH         = $(or $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null),main)
+SELF_DIRTY          = $(if $(SELF_COMMIT),$(if $(shell git status --porcelain \
+                        --untracked-files=no 2>/dev/null),yes,no),unknown)
+SELF_MACHINE        = $(or $(shell hostname 2>/dev/null),$(shell uname -n))
+
+define run_selfbench
+	@echo "qbdb_selfbench -> $(BUILD)/selfbench.jsonl -> $(QBDB_SELF_DB)"
+	@$(BUILD)/qbdb_selfbench --out $(BUILD)/selfbench.jsonl --commit '$(SELF_COMMIT)' \
+	  --branch '$(SELF_BRANCH)' --machine '$(SELF_MACHINE)' --tag dirty=$(SELF_DIRTY) \
+	  $(SELFBENCH_FLAGS)
+	@$(BUILD)/qbdb ingest --db '$(QBDB_SELF_DB)' --project qbdb $(BUILD)/selfbench.jsonl
+	@if [ "$$($(BUILD)/qbdb runs --db '$(QBDB_SELF_DB)' --project qbdb --branch '$(SELF_BRANCH)' \
+	       --limit 2 --format json | grep -o '"id":' | wc -l)" -ge 2 ]; then \
+	  echo "qbdb compare --db '$(QBDB_SELF_DB)' --project qbdb $(SELFBENCH_COMPARE)" \
+	       "'$(SELF_BRANCH)~1' '$(SELF_BRANCH)@latest'"; \
+	  $(BUILD)/qbdb compare --db '$(QBDB_SELF_DB)' --project qbdb $(SELFBENCH_COMPARE) \
+	    '$(SELF_BRANCH)~1' '$(SELF_BRANCH)@latest'; \
+	else \
+	  echo "first qbdb run on branch $(SELF_BRANCH) in $(QBDB_SELF_DB): nothing to compare yet"; \
+	fi
+endef
+
+# Only the self-benchmark, its ingest and the comparison.
+selfbench: build
+	$(run_selfbench)
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i --style=file
