@@ -567,9 +567,35 @@ static size_t find_cut(const size_t *c, size_t nc, size_t gap, size_t a, size_t 
   }
 }
 
+/* The block the update's search for a cut starts at (k_lo of its first try) after n_old points
+ * with window w, and the first point that search reads (CP_MIN_SEG - 1 before the block: the
+ * merge pass reads up to w + CP_MIN_SEG - 1 before a cut, and a cut is at least w past the
+ * block's start). 0 when the update is a full analysis. */
+static size_t tail_block(size_t n_old, size_t w) {
+  size_t k_a = (n_old - 2 * w) / w + 1, gap = w + 2 * (CP_MIN_SEG - 1);
+  size_t span = 1 + (gap - 1 + w - 1) / w;
+  return k_a > span ? k_a - span : 0;
+}
+
+size_t qb_changepoints_tail_start(size_t n_old, const qb_cp_opts *o) {
+  qb_cp_opts d = QB_CP_OPTS_INIT;
+  if (!o) o = &d;
+  size_t w = o->window;
+  if (w < CP_MIN_SEG || w >= n_old || n_old < 2 * w) return 0;
+  size_t k = tail_block(n_old, w);
+  return k && k * w > CP_MIN_SEG ? k * w - CP_MIN_SEG : 0;
+}
+
 int qb_changepoints_update(const double *x, size_t n, size_t n_old, const qb_changepoint *prev,
                            size_t n_prev, const qb_cp_opts *o, qb_changepoint **out, size_t *n_out,
                            qb_err *err) {
+  int need_all;
+  return qb_changepoints_update_tail(x, 0, n, n_old, prev, n_prev, o, out, n_out, &need_all, err);
+}
+
+int qb_changepoints_update_tail(const double *x, size_t from, size_t n, size_t n_old,
+                                const qb_changepoint *prev, size_t n_prev, const qb_cp_opts *o,
+                                qb_changepoint **out, size_t *n_out, int *need_all, qb_err *err) {
   /* Why this equals qb_changepoints(x, n) (docs/statistics.md, "Incremental update"): a block
    * that ends at or before n_old holds the same points in both series and gives the same
    * candidates, so with A the start of the first block that does not, the candidates below A are
@@ -584,11 +610,14 @@ int qb_changepoints_update(const double *x, size_t n, size_t n_old, const qb_cha
    * one is found (at worst C = 0: a full analysis). Allocates *out; the caller frees it. */
   *out = NULL;
   *n_out = 0;
+  *need_all = 0;
   cp_cfg c;
   idxvec cand = {0};
   size_t cap = 0;
   int rc = setup(x, n, o, &c, err);
   if (rc) return rc;
+  if (from > n_old)
+    return qb_err_set(err, QB_EUSAGE, "changepoints: from %zu is beyond n_old %zu", from, n_old);
   if (n_old > n)
     return qb_err_set(err, QB_EUSAGE, "changepoints: n_old %zu is beyond n %zu", n_old, n);
   if (n_prev && !prev) return qb_err_set(err, QB_EUSAGE, "changepoints: no previous points");
@@ -597,12 +626,23 @@ int qb_changepoints_update(const double *x, size_t n, size_t n_old, const qb_cha
       return qb_err_set(err, QB_EUSAGE,
                         "changepoints: prev[%zu].index %zu is not increasing within [1, %zu)", i,
                         prev[i].index, n_old);
-  if (n < 2 * CP_MIN_SEG || c.w >= n_old || n_old < 2 * c.w)
+  if (n < 2 * CP_MIN_SEG || c.w >= n_old || n_old < 2 * c.w) {
+    if (from) { /* a full analysis reads every point */
+      *need_all = 1;
+      return QB_OK;
+    }
     return qb_changepoints(x, n, o, out, n_out, err);
+  }
   size_t w = c.w, k_a = (n_old - 2 * w) / w + 1, a = k_a * w, cut = SIZE_MAX;
   size_t gap = w + 2 * (CP_MIN_SEG - 1), span = 1 + (gap - 1 + w - 1) / w; /* A fits first */
   for (;;) {
     size_t k_lo = k_a > span ? k_a - span : 0;
+    /* the blocks from k_lo and the merge pass right of the cut read from k_lo w - CP_MIN_SEG + 1
+     * on (all of x when k_lo is 0) */
+    if (from && (k_lo == 0 || k_lo * w < from + CP_MIN_SEG)) {
+      *need_all = 1;
+      goto done;
+    }
     cand.n = 0;
     rc = collect_candidates(x, n, &c, k_lo, &cand, err);
     if (rc) goto done;
@@ -610,6 +650,7 @@ int qb_changepoints_update(const double *x, size_t n, size_t n_old, const qb_cha
     if (cut != SIZE_MAX) break; /* always found once k_lo = 0 */
     span *= 2;
   }
+  /* the cut is at least w past k_lo w, so every prev entry below `from` is copied */
   for (size_t i = 0; i < n_prev && prev[i].index + CP_MIN_SEG - 1 < cut; i++) {
     rc = cp_push(out, n_out, &cap, &prev[i], err);
     if (rc) goto done;

@@ -42,4 +42,18 @@ int qb_changepoints_update(const double *x, size_t n, size_t n_old, const qb_cha
                            size_t n_prev, const qb_cp_opts *o, qb_changepoint **out, size_t *n_out,
                            qb_err *err);
 
+/* The update for a caller that has only the tail of the series (the store reads the points of a
+ * long series from the end): x[from..n) are the series' values and x[0..from) are ignored (any
+ * finite value, e.g. 0). When the update would have to read a point below from (its first search
+ * for a cut failed, or it is a full analysis), *need_all is set to 1 and nothing is returned:
+ * call again with every point. Otherwise *need_all is 0 and the result is exactly that of
+ * qb_changepoints_update (prev entries below from are only copied). */
+int qb_changepoints_update_tail(const double *x, size_t from, size_t n, size_t n_old,
+                                const qb_changepoint *prev, size_t n_prev, const qb_cp_opts *o,
+                                qb_changepoint **out, size_t *n_out, int *need_all, qb_err *err);
+
+/* The smallest useful `from` for qb_changepoints_update_tail after n_old points (the points its
+ * first search for a cut reads begin there); 0 when the update is a full analysis. */
+size_t qb_changepoints_tail_start(size_t n_old, const qb_cp_opts *o);
+
 #endif

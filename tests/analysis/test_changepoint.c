@@ -376,7 +376,7 @@ static void test_changepoint__flat_series(void **state) {
  * time, each step checked against the full analysis. */
 static void test_changepoint__update_equals_full(void **state) {
   (void)state;
-  long checks = 0, with_points = 0;
+  long checks = 0, with_points = 0, tails = 0, tails_all = 0;
   for (int s = 0; s < 240; s++) {
     rng r = rng_new(7000 + (uint64_t)s);
     int n = uniform_int(&r, 40, 260);
@@ -407,6 +407,30 @@ static void test_changepoint__update_equals_full(void **state) {
       if (n_up != n_full || (n_full && memcmp(up, full, n_full * sizeof *up)))
         fail_msg("series %d (window %zu): update %d -> %d differs from the full analysis", s,
                  o.window, m, m2);
+      /* the same from the tail only: the points below `from` replaced by values that would
+       * change every result they reached (a level step, which outlier cleaning keeps) */
+      size_t from = qb_changepoints_tail_start((size_t)m, &o);
+      if (from) {
+        double *xt = malloc((size_t)m2 * sizeof *xt);
+        assert_non_null(xt);
+        for (int i = 0; i < m2; i++) xt[i] = (size_t)i < from ? 3 * x[i] + 50 : x[i];
+        qb_changepoint *tail = NULL;
+        size_t n_tail;
+        int need_all = -1;
+        if (qb_changepoints_update_tail(xt, from, (size_t)m2, (size_t)m, prev, n_prev, &o, &tail,
+                                        &n_tail, &need_all, &err))
+          fail_msg("%s", err.msg);
+        assert_true(need_all == 0 || need_all == 1);
+        if (!need_all &&
+            (n_tail != n_full || (n_full && memcmp(tail, full, n_full * sizeof *tail))))
+          fail_msg("series %d (window %zu): tail update %d -> %d (from %zu) differs", s, o.window,
+                   m, m2, from);
+        if (need_all) assert_null(tail);
+        tails += !need_all;
+        tails_all += need_all;
+        free(tail);
+        free(xt);
+      }
       checks++;
       with_points += n_full > 0;
       free(up);
@@ -427,7 +451,10 @@ static void test_changepoint__update_equals_full(void **state) {
     free(prev);
     free(x);
   }
-  print_message("update == full in %ld checks (%ld with change points)\n", checks, with_points);
+  print_message("update == full in %ld checks (%ld with change points); from the tail only in %ld "
+                "(%ld more needed every point)\n",
+                checks, with_points, tails, tails_all);
+  assert_true(tails > 1000); /* the tail path was taken, and checked, often */
   assert_true(checks > 20000 && with_points > checks / 2);
 }
 
