@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analysis/describe.h"
+#include "core/time.h"
 #include "core/units.h"
 
 /* ---- change points -------------------------------------------------------------------------- */
@@ -77,39 +78,124 @@ typedef struct series_work {
   int write;           /* 0: nothing new in the series (its stored records stand) */
   qb_regression *recs; /* the change points as records (malloc'd) */
   size_t n_recs;
-  size_t nx;        /* points analysed */
-  int64_t last_run; /* the run of the last of them */
+  size_t nx;         /* points analysed */
+  int64_t last_run;  /* the run of the last of them */
+  int64_t last_time; /* its run_time */
+  int had_records;   /* 0: the series had no active record (known), so none is to be removed */
 } series_work;
 
-/* Analyse one series (reads only): its change points as records into *w. */
+/* The stored change points of a series by their recorded positions, as analysis input for its
+ * first n_old points, of which ids[from..n_old) are known: *n_prev = SIZE_MAX when a position is
+ * unknown or out of order, or a known point disagrees with its run (then read everything).
+ * *prev and *st (the records, kept to name the runs of the copied points) are malloc'd; the
+ * caller frees both. */
+static int changes_at(qb_store *s, int64_t series_id, const int64_t *ids, size_t from, size_t n_old,
+                      qb_changepoint **prev, size_t *n_prev, qb_stored_change **st, size_t *n_st,
+                      qb_err *err) {
+  int rc = qb_store_series_changes(s, series_id, st, n_st, err);
+  if (rc) return rc;
+  *n_prev = 0;
+  if (!(*prev = calloc(*n_st ? *n_st : 1, sizeof **prev)))
+    return qb_err_set(err, QB_ENOMEM, "out of memory");
+  for (size_t i = 0; i < *n_st; i++) {
+    const qb_stored_change *c = &(*st)[i];
+    if (c->position < 1 || (size_t)c->position >= n_old ||
+        ((size_t)c->position >= from && ids[c->position] != c->run_id)) {
+      *n_prev = (size_t)-1;
+      return QB_OK;
+    }
+    double change = c->before != 0 ? c->after / c->before - 1 : NAN;
+    (*prev)[(*n_prev)++] =
+        (qb_changepoint){(size_t)c->position, c->p_value, c->before, c->after, change};
+  }
+  for (size_t i = 1; i < *n_prev; i++) /* by position (a series has few change points) */
+    for (size_t k = i; k > 0 && (*prev)[k - 1].index >= (*prev)[k].index; k--) {
+      if ((*prev)[k - 1].index == (*prev)[k].index) {
+        *n_prev = (size_t)-1; /* two records at one position */
+        return QB_OK;
+      }
+      qb_changepoint t = (*prev)[k];
+      (*prev)[k] = (*prev)[k - 1];
+      (*prev)[k - 1] = t;
+    }
+  return QB_OK;
+}
+
+/* Analyse one series (reads only): its change points as records into *w.
+ * Three ways, cheapest first: (1) when the series' detection marker stands and the series is long,
+ * only its end is read (the points after the marker and the last ones before it that the update
+ * looks at) and the change points are updated from the stored ones by their positions; (2) else,
+ * or when the update needs more, every point is read and the update starts from the marker when
+ * it still names a prefix of the series; (3) else a full analysis. */
 static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_info *ser,
                           const qb_setting *settings, size_t n_settings, qb_detect_result *res,
                           series_work *w, qb_err *err) {
-  int64_t *ids = NULL;
-  double *x = NULL;
-  size_t nx = 0, n_cp = 0, n_prev = 0;
+  int64_t *ids = NULL, *tids = NULL;
+  double *x = NULL, *tx = NULL;
+  size_t nx = 0, n_cp = 0, n_prev = 0, n_st = 0, from = 0, n_old = ser->analysed_n;
+  int64_t last_time = QB_TIME_NONE;
+  int had_records = 1; /* unknown: assume there are */
   qb_changepoint *cps = NULL, *prev = NULL;
+  qb_stored_change *st = NULL;
   qb_regression *recs = NULL;
-  int rc;
+  int rc = QB_OK, analysed = 0;
   memset(w, 0, sizeof *w);
-  if ((rc = qb_store_series_values(s, ser->id, &ids, &x, &nx, err))) goto done;
-  res->series++;
-  res->points += nx;
-  /* Incremental when the stored change points are those of a prefix of this series: the marker
-   * names the run of its last point, and that run is still at that place (nothing was added
-   * before it since). Else, or when asked, a full analysis. */
-  size_t n_old = ser->analysed_n;
-  int incremental =
-      o->incremental && n_old >= 1 && n_old <= nx && ids[n_old - 1] == ser->analysed_run;
-  if (incremental && n_old == nx) goto done; /* nothing new in this series */
-  if (incremental && (rc = stored_changes(s, ser->id, ids, n_old, &prev, &n_prev, err))) goto done;
-  if (incremental && n_prev != (size_t)-1)
-    rc = qb_changepoints_update(x, nx, n_old, prev, n_prev, &o->cp, &cps, &n_cp, err);
-  else
-    rc = qb_changepoints(x, nx, &o->cp, &cps, &n_cp, err);
-  if (rc) goto done;
-  qb_compare_settings st;
-  qb_compare_settings_for(settings, n_settings, ser->project, ser->bench, &st);
+  int marked = o->incremental && n_old >= 1 && ser->analysed_run != 0;
+  if (marked && ser->analysed_time != QB_TIME_NONE &&
+      (from = qb_changepoints_tail_start(n_old, &o->cp)) > 0) {
+    size_t tn, tb;
+    if ((rc = qb_store_series_tail(s, ser->id, ser->analysed_time, ser->analysed_run, n_old - from,
+                                   &tids, &tx, &tn, &tb, &last_time, err)))
+      goto done;
+    if (tb == n_old - from && tids[tb - 1] == ser->analysed_run) {
+      nx = n_old + (tn - tb);
+      res->series++;
+      res->points += tn;
+      if (nx == n_old) goto done; /* nothing new in this series */
+      if (!(ids = calloc(nx, sizeof *ids)) || !(x = calloc(nx, sizeof *x))) {
+        rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+        goto done;
+      }
+      memcpy(ids + from, tids, tn * sizeof *ids);
+      memcpy(x + from, tx, tn * sizeof *x);
+      int need_all = 1;
+      if ((rc = changes_at(s, ser->id, ids, from, n_old, &prev, &n_prev, &st, &n_st, err)))
+        goto done;
+      if (n_prev != (size_t)-1 &&
+          (rc = qb_changepoints_update_tail(x, from, nx, n_old, prev, n_prev, &o->cp, &cps, &n_cp,
+                                            &need_all, err)))
+        goto done;
+      analysed = !need_all;
+      had_records = n_st > 0;
+      if (!analysed) { /* start again from every point */
+        res->series--;
+        res->points -= tn;
+        free(ids), free(x), free(prev), free(st);
+        ids = NULL, x = NULL, prev = NULL, st = NULL, n_st = 0, nx = 0, had_records = 1;
+        last_time = QB_TIME_NONE;
+      }
+    }
+    if (!analysed) from = 0;
+  }
+  if (!analysed) {
+    if ((rc = qb_store_series_values(s, ser->id, &ids, &x, &nx, err))) goto done;
+    res->series++;
+    res->points += nx;
+    /* incremental when the marker names the run of the last analysed point and that run is
+     * still at that place (nothing was added before it since) */
+    int incremental = marked && n_old <= nx && ids[n_old - 1] == ser->analysed_run;
+    if (incremental && n_old == nx) goto done; /* nothing new in this series */
+    if (incremental && (rc = stored_changes(s, ser->id, ids, n_old, &prev, &n_prev, err)))
+      goto done;
+    if (incremental && n_prev != (size_t)-1) had_records = n_prev > 0;
+    if (incremental && n_prev != (size_t)-1)
+      rc = qb_changepoints_update(x, nx, n_old, prev, n_prev, &o->cp, &cps, &n_cp, err);
+    else
+      rc = qb_changepoints(x, nx, &o->cp, &cps, &n_cp, err);
+    if (rc) goto done;
+  }
+  qb_compare_settings cs;
+  qb_compare_settings_for(settings, n_settings, ser->project, ser->bench, &cs);
   if (!(recs = calloc(n_cp ? n_cp : 1, sizeof *recs))) {
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
     goto done;
@@ -119,15 +205,29 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
     const qb_changepoint *c = &cps[i];
     double pct = c->change * 100.0;
     int worse = ser->higher_is_better ? pct < 0 : pct > 0;
-    r->run_id = ids[c->index];
-    r->prev_run_id = c->index > 0 ? ids[c->index - 1] : 0;
+    if (c->index > from) { /* both runs read */
+      r->run_id = ids[c->index];
+      r->prev_run_id = ids[c->index - 1];
+    } else { /* a stored change point, copied: its runs as stored */
+      for (size_t k = 0; k < n_st; k++)
+        if (st[k].position == (int64_t)c->index) {
+          r->run_id = st[k].run_id;
+          r->prev_run_id = st[k].prev_run_id;
+        }
+      if (!r->run_id) {
+        rc = qb_err_set(err, QB_EINTERNAL, "series %lld: change point %zu has no run",
+                        (long long)ser->id, c->index);
+        goto done;
+      }
+    }
+    r->position = (int64_t)c->index;
     r->kind = worse ? "regression" : "improvement";
     r->before = c->before;
     r->after = c->after;
     r->change_pct = pct;
     r->p_value = c->p;
     qb_severity sev =
-        isnan(pct) || fabs(pct) <= st.threshold ? QB_SEV_NONE : qb_severity_of(pct, &st);
+        isnan(pct) || fabs(pct) <= cs.threshold ? QB_SEV_NONE : qb_severity_of(pct, &cs);
     r->severity = (char *)qb_severity_name(sev);
     if (sev != QB_SEV_NONE) {
       if (worse)
@@ -137,28 +237,35 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
     }
   }
   res->changes += n_cp;
-  *w = (series_work){1, recs, n_cp, nx, nx ? ids[nx - 1] : 0};
+  if (nx && last_time == QB_TIME_NONE &&
+      (rc = qb_store_point_time(s, ser->id, ids[nx - 1], &last_time, err)))
+    goto done;
+  *w = (series_work){1, recs, n_cp, nx, nx ? ids[nx - 1] : 0, last_time, had_records};
   recs = NULL;
 done:
   free(recs);
   free(cps);
   free(prev);
+  free(st);
   free(x);
   free(ids);
+  free(tx);
+  free(tids);
   return rc;
 }
 
 /* Store what analyse_series found, unless the series was analysed further meanwhile (by a
- * detection that ran concurrently on a newer snapshot): then its records stand. */
+ * detection that ran concurrently on a newer snapshot): then its records stand. A series that
+ * had no record and has no change point now is only marked. */
 static int store_series(qb_store *s, const qb_series_info *ser, const series_work *w, qb_err *err) {
-  size_t n_now;
-  int64_t run_now;
-  int rc = qb_store_series_marker(s, ser->id, &n_now, &run_now, err);
-  if (rc || !w->write || n_now > w->nx) return rc;
-  /* always written: even where the change points stay, their levels and p-values move as the
-   * segment after the last one grows */
-  if ((rc = qb_store_regressions_replace(s, ser->id, w->recs, w->n_recs, err))) return rc;
-  return qb_store_series_analysed(s, ser->id, w->nx, w->last_run, err);
+  int updated, rc;
+  if (!w->write) return QB_OK;
+  if ((rc = qb_store_series_analysed(s, ser->id, w->nx, w->last_run, w->last_time, &updated, err)))
+    return rc;
+  if (!updated || (w->n_recs == 0 && !w->had_records)) return QB_OK;
+  /* even where the change points stay, their levels and p-values move as the segment after the
+   * last one grows */
+  return qb_store_regressions_replace(s, ser->id, w->recs, w->n_recs, err);
 }
 
 int qb_detect(qb_store *s, const qb_detect_opts *o, qb_detect_result *res, qb_err *err) {

@@ -30,7 +30,7 @@ typedef struct qb_detect_opts {
 
 typedef struct qb_detect_result {
   size_t series;       /* series analysed */
-  size_t points;       /* points read */
+  size_t points;       /* points read (an incremental update of a long series reads its end) */
   size_t changes;      /* change points found */
   size_t regressions;  /* of which in the worse direction with a severity above none */
   size_t improvements; /* of which in the better direction with a severity above none */

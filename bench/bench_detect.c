@@ -98,8 +98,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   double inc = now_s() - t0;
-  printf("incremental detect: %8.1f ms (target < 50 ms) after one new run across %zu series\n",
-         alone * 1e3, after.detect.series);
+  printf("incremental detect: %8.1f ms (target < 50 ms) after one new run across %zu series "
+         "(%zu points read)\n",
+         alone * 1e3, res.series, res.points);
   printf("  the whole after-ingest step (detection and targets, run again): %.1f ms\n", inc * 1e3);
   qb_after_ingest_dispose(&after);
   qb_store_close(s);

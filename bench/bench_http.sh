@@ -44,7 +44,8 @@ run_wrk "GET trend (target 20k/s, p99<10ms)" "$base/trend?project=py&benchmark=t
 
 # 100-benchmark pytest-benchmark files, 50 rounds each: 32 variants whose rounds differ by a
 # seeded 2% noise (so consecutive uploads compare with the exact Mann-Whitney test, as real ones
-# do); the Lua script cycles through them and makes every body distinct (a new run each time)
+# do). wrk's 4 threads are 4 CI machines (machine=ci-N), each with 4 connections uploading its
+# runs with increasing start times; every body is distinct (a new run each time).
 /usr/bin/env python3 - "$src/tests/data/pytest/run1/benchmark.json" "$tmp" <<'PY'
 import json, sys, copy, random
 d = json.load(open(sys.argv[1]))
@@ -59,7 +60,7 @@ for v in range(32):
         x["stats"]["data"] = [t * (1 + 0.02 * rng.gauss(0, 1)) for t in x["stats"]["data"][:50]]
         out.append(x)
     d["benchmarks"] = out
-    d["datetime"] = "2026-11-25T00:00:00.COUNTER"
+    d["datetime"] = "DATETIME"
     json.dump(d, open("%s/post_%02d.json" % (sys.argv[2], v), "w"))
 PY
 cat >"$tmp/post.lua" <<LUA
@@ -74,12 +75,15 @@ tid = 0
 setup = function(thread) tid = tid + 1; thread:set("tid", tid) end
 request = function()
   n = n + 1
-  local body = templates[(n + tid * 7) % 32]:gsub("COUNTER", string.format("%03d%06d", tid, n))
-  return wrk.format("POST", "/api/v1/runs?project=load&format=pytest",
+  local when = string.format("2026-11-%02dT%02d:%02d:%02d", 1 + math.floor(n / 86400),
+    math.floor(n / 3600) % 24, math.floor(n / 60) % 60, n % 60)
+  local body = templates[(n + tid * 7) % 32]:gsub("DATETIME", when)
+  return wrk.format("POST", "/api/v1/runs?project=load&format=pytest&machine=ci-" .. tid,
     {["Authorization"] = "Bearer $token"}, body)
 end
 LUA
 run_wrk "POST run, 100 benchmarks (p99<100ms)" "$base/runs" -t4 -c16 -d5s -s "$tmp/post.lua"
+sleep 1 # the requests wrk left in flight
 echo "runs stored by the POST load: $("$qbdb" runs --project load --limit 0 --format json | jq length)" \
   "(answers: $(grep -c ' 201 ' "$tmp/serve.log") stored, $(grep -c 'POST.* 200 ' "$tmp/serve.log") replays," \
   "$(grep -cE 'POST.* [45][0-9][0-9] ' "$tmp/serve.log") errors)"

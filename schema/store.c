@@ -142,18 +142,24 @@ int qb_store_begin_read(qb_store *s, qb_err *err) {
   return s->ops->begin_read(s, err);
 }
 
-int qb_store_series_marker(qb_store *s, int64_t series_id, size_t *n, int64_t *last_run,
-                           qb_err *err) {
-  return s->ops->series_marker(s, series_id, n, last_run, err);
-}
-
 int qb_store_checkpoint_due(qb_store *s, int timeout_ms, qb_err *err) {
   return s->ops->checkpoint_due(s, timeout_ms, err);
 }
 
 int qb_store_series_analysed(qb_store *s, int64_t series_id, size_t n, int64_t last_run,
-                             qb_err *err) {
-  return s->ops->series_analysed(s, series_id, n, last_run, err);
+                             int64_t last_time, int *updated, qb_err *err) {
+  return s->ops->series_analysed(s, series_id, n, last_run, last_time, updated, err);
+}
+
+int qb_store_point_time(qb_store *s, int64_t series_id, int64_t run, int64_t *time, qb_err *err) {
+  return s->ops->point_time(s, series_id, run, time, err);
+}
+
+int qb_store_series_tail(qb_store *s, int64_t series_id, int64_t time, int64_t run, size_t n_before,
+                         int64_t **run_ids, double **values, size_t *n_out, size_t *n_got_before,
+                         int64_t *last_time, qb_err *err) {
+  return s->ops->series_tail(s, series_id, time, run, n_before, run_ids, values, n_out,
+                             n_got_before, last_time, err);
 }
 
 int qb_store_regressions_list(qb_store *s, const qb_regression_filter *f, qb_regression **out,

@@ -149,6 +149,7 @@ typedef struct qb_series_info {
    * points cover the first analysed_n points, the last from run analysed_run (0: none) */
   size_t analysed_n;
   int64_t analysed_run;
+  int64_t analysed_time; /* the run_time of analysed_run; QB_TIME_NONE: not known */
 } qb_series_info;
 
 typedef struct qb_series_filter {
@@ -191,8 +192,9 @@ int qb_store_series_values(qb_store *s, int64_t series_id, int64_t **run_ids, do
 /* The change points stored for a series that are still detected (active), for incremental
  * detection: *out is a malloc'd array of *n (caller frees with free()). */
 typedef struct qb_stored_change {
-  int64_t run_id;
+  int64_t run_id, prev_run_id; /* prev_run_id 0: none */
   double before, after, change_pct, p_value;
+  int64_t position; /* index of run_id's point in the series when detected; -1: unknown */
 } qb_stored_change;
 int qb_store_series_changes(qb_store *s, int64_t series_id, qb_stored_change **out, size_t *n,
                             qb_err *err);
@@ -207,6 +209,8 @@ typedef struct qb_regression {
   double before, after, change_pct, p_value;
   int64_t triaged_at, detected_at; /* QB_TIME_NONE when not triaged */
   int active;                      /* 0: no longer detected (kept because it was triaged) */
+  int64_t position; /* written by qb_store_regressions_replace: the change's index in the series
+                       (-1: unknown) */
   /* filled by qb_store_regressions_list, for display */
   qb_series_info series;
   char *commit_sha, *prev_commit_sha;
@@ -219,13 +223,22 @@ typedef struct qb_regression {
  * kept, inactive. Call between qb_store_begin/commit to make a batch atomic. */
 int qb_store_regressions_replace(qb_store *s, int64_t series_id, const qb_regression *recs,
                                  size_t n, qb_err *err);
-/* The detection marker of a series as stored now: *n points analysed, the last from *last_run. */
-int qb_store_series_marker(qb_store *s, int64_t series_id, size_t *n, int64_t *last_run,
-                           qb_err *err);
 /* Record that the stored change points of a series cover its first n points, the last of them
- * from run last_run (0 when n is 0). */
+ * from run last_run at run_time last_time (0 and QB_TIME_NONE when n is 0) - unless the marker
+ * already covers more points (a concurrent detection got further): then *updated is 0 and the
+ * marker is left alone. */
 int qb_store_series_analysed(qb_store *s, int64_t series_id, size_t n, int64_t last_run,
-                             qb_err *err);
+                             int64_t last_time, int *updated, qb_err *err);
+/* The run_time of run's point in a series (QB_ENOTFOUND when it has none). */
+int qb_store_point_time(qb_store *s, int64_t series_id, int64_t run, int64_t *time, qb_err *err);
+/* The end of a series around the point of run `run` at run_time `time` (a detection marker): up
+ * to n_before points up to and including that one and every point after it, in series order,
+ * as for qb_store_series_values. *n_got_before of the *n_out points are the ones up to it.
+ * Arrays are malloc'd (NULL when empty); the caller frees them. *last_time: the run_time of the
+ * last point (QB_TIME_NONE when there is none). */
+int qb_store_series_tail(qb_store *s, int64_t series_id, int64_t time, int64_t run, size_t n_before,
+                         int64_t **run_ids, double **values, size_t *n_out, size_t *n_got_before,
+                         int64_t *last_time, qb_err *err);
 
 typedef struct qb_regression_filter {
   const char *project; /* NULL: any */

@@ -36,9 +36,13 @@ typedef struct qb_store_ops {
   int (*regressions_replace)(qb_store *s, int64_t series_id, const qb_regression *recs, size_t n,
                              qb_err *err);
   int (*begin_read)(qb_store *s, qb_err *err);
-  int (*series_marker)(qb_store *s, int64_t series_id, size_t *n, int64_t *last_run, qb_err *err);
   int (*checkpoint_due)(qb_store *s, int timeout_ms, qb_err *err);
-  int (*series_analysed)(qb_store *s, int64_t series_id, size_t n, int64_t last_run, qb_err *err);
+  int (*series_analysed)(qb_store *s, int64_t series_id, size_t n, int64_t last_run,
+                         int64_t last_time, int *updated, qb_err *err);
+  int (*series_tail)(qb_store *s, int64_t series_id, int64_t time, int64_t run, size_t n_before,
+                     int64_t **run_ids, double **values, size_t *n_out, size_t *n_got_before,
+                     int64_t *last_time, qb_err *err);
+  int (*point_time)(qb_store *s, int64_t series_id, int64_t run, int64_t *time, qb_err *err);
   int (*regressions_list)(qb_store *s, const qb_regression_filter *f, qb_regression **out,
                           size_t *n, qb_err *err);
   int (*regression_triage)(qb_store *s, int64_t id, const char *status, const char *note,

@@ -60,7 +60,10 @@ enum {
   S_REG_DELETE,
   S_REG_DEACTIVATE,
   S_SERIES_ANALYSED,
-  S_SERIES_MARKER,
+  S_SERIES_UNMARK,
+  S_SERIES_BEFORE,
+  S_POINT_TIME,
+  S_SERIES_AFTER,
   S_SERIES_OF_RUN,
   S_REG_LIST,
   S_REG_TRIAGE,
@@ -163,7 +166,7 @@ static const char *const SQL[S_COUNT_] = {
                       "SET value = excluded.value",
     [S_SERIES_LIST] =
         "SELECT s.id, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "
-        "s.analysed_n, coalesce(s.analysed_run_id, 0) FROM series s "
+        "s.analysed_n, coalesce(s.analysed_run_id, 0), s.analysed_time FROM series s "
         "JOIN branch b ON b.id = s.branch_id JOIN project p ON p.id = b.project_id JOIN machine m "
         "ON m.id = s.machine_id JOIN benchmark bm ON bm.id = s.benchmark_id JOIN metric mt ON "
         "mt.id = s.metric_id WHERE (:project IS NULL OR p.name = :project) AND (:branch IS NULL "
@@ -174,7 +177,8 @@ static const char *const SQL[S_COUNT_] = {
      * series in the database) */
     [S_SERIES_OF_RUN] =
         "SELECT s.id, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "
-        "s.analysed_n, coalesce(s.analysed_run_id, 0) FROM result x CROSS JOIN series s ON "
+        "s.analysed_n, coalesce(s.analysed_run_id, 0), s.analysed_time FROM result x CROSS JOIN "
+        "series s ON "
         "s.id = x.series_id "
         "JOIN branch b ON b.id = s.branch_id JOIN project p ON p.id = b.project_id JOIN machine m "
         "ON m.id = s.machine_id JOIN benchmark bm ON bm.id = s.benchmark_id JOIN metric mt ON "
@@ -188,22 +192,33 @@ static const char *const SQL[S_COUNT_] = {
         ":series ORDER BY x.run_time, x.run_id",
     [S_SERIES_VALUES] = "SELECT run_id, coalesce(median, mean, estimate) AS v FROM result WHERE "
                         "series_id = :series AND v IS NOT NULL ORDER BY run_time, run_id",
-    [S_SERIES_CHANGES] = "SELECT run_id, before, after, change_pct, p_value FROM regression "
-                         "WHERE series_id = :series AND active = 1",
+    [S_SERIES_CHANGES] = "SELECT run_id, coalesce(prev_run_id, 0), before, after, change_pct, "
+                         "p_value, coalesce(position, -1) FROM regression WHERE series_id = "
+                         ":series AND active = 1",
     [S_REG_OF_SERIES] = "SELECT id, run_id, status FROM regression WHERE series_id = :series",
     [S_REG_DEACTIVATE] = "UPDATE regression SET active = 0 WHERE id = :id",
-    [S_SERIES_MARKER] = "SELECT analysed_n, coalesce(analysed_run_id, 0) FROM series WHERE id = "
-                        ":series",
-    [S_SERIES_ANALYSED] = "UPDATE series SET analysed_n = :n, analysed_run_id = nullif(:run, 0) "
-                          "WHERE id = :series",
+    [S_SERIES_ANALYSED] = "UPDATE series SET analysed_n = :n, analysed_run_id = nullif(:run, 0), "
+                          "analysed_time = :time WHERE id = :series AND analysed_n <= :n",
+    /* a point stored before the analysed ones: the marker no longer describes a prefix */
+    [S_SERIES_UNMARK] = "UPDATE series SET analysed_n = 0, analysed_run_id = NULL, analysed_time = "
+                        "NULL WHERE id = :series AND analysed_n > 0 AND (analysed_time IS NULL OR "
+                        "(analysed_time, analysed_run_id) > (:time, :run))",
+    [S_POINT_TIME] = "SELECT run_time FROM result WHERE run_id = :run AND series_id = :series",
+    [S_SERIES_BEFORE] = "SELECT run_id, coalesce(median, mean, estimate) AS v, run_time FROM "
+                        "result WHERE "
+                        "series_id = :series AND v IS NOT NULL AND (run_time, run_id) <= (:time, "
+                        ":run) ORDER BY run_time DESC, run_id DESC LIMIT :limit",
+    [S_SERIES_AFTER] = "SELECT run_id, coalesce(median, mean, estimate) AS v, run_time FROM "
+                       "result WHERE "
+                       "series_id = :series AND v IS NOT NULL AND (run_time, run_id) > (:time, "
+                       ":run) ORDER BY run_time, run_id",
     [S_REG_UPSERT] =
         "INSERT INTO regression(series_id, run_id, prev_run_id, kind, before, after, change_pct, "
-        "p_value, severity, detected_at) VALUES (:series, :run, :prev, :kind, :before, :after, "
-        ":change, :p, :severity, :now) ON CONFLICT (series_id, run_id) DO UPDATE SET active = 1, "
-        "prev_run_id "
-        "= excluded.prev_run_id, kind = excluded.kind, before = excluded.before, after = "
-        "excluded.after, change_pct = excluded.change_pct, p_value = excluded.p_value, severity "
-        "= excluded.severity",
+        "p_value, severity, detected_at, position) VALUES (:series, :run, :prev, :kind, :before, "
+        ":after, :change, :p, :severity, :now, :position) ON CONFLICT (series_id, run_id) DO "
+        "UPDATE SET active = 1, prev_run_id = excluded.prev_run_id, kind = excluded.kind, before "
+        "= excluded.before, after = excluded.after, change_pct = excluded.change_pct, p_value = "
+        "excluded.p_value, severity = excluded.severity, position = excluded.position",
     [S_REG_DELETE] = "DELETE FROM regression WHERE id = :id",
     [S_REG_LIST] =
         "SELECT g.id, g.series_id, g.run_id, coalesce(g.prev_run_id, 0), g.kind, g.severity, "
@@ -573,8 +588,14 @@ static int insert_result(sq_store *s, const qb_run *run, int64_t run_id, int64_t
   b_real(st, ":ci_lo", x->ci_lo);
   b_real(st, ":ci_hi", x->ci_hi);
   b_text(st, ":extra", r->extra);
-  b_int(st, ":run_time", run->commit_time != QB_TIME_NONE ? run->commit_time : run->started_at);
+  int64_t run_time = run->commit_time != QB_TIME_NONE ? run->commit_time : run->started_at;
+  b_int(st, ":run_time", run_time);
   if ((rc = step_insert(s, st, &result_id, err))) return rc;
+  if ((rc = stmt(s, S_SERIES_UNMARK, &st, err))) return rc;
+  b_int(st, ":series", series_id);
+  b_int(st, ":time", run_time);
+  b_int(st, ":run", run_id);
+  if ((rc = step_insert(s, st, NULL, err))) return rc;
   if (!r->n_samples) return QB_OK;
   blob->len = 0;
   if ((rc = qb_samples_encode(r->samples, r->iters, r->n_samples, blob, err))) return rc;
@@ -1164,39 +1185,114 @@ static int read_series(sqlite3_stmt *st, int first, qb_series_info *x, qb_err *e
   return QB_OK;
 }
 
-static int sq_series_marker(qb_store *base, int64_t series_id, size_t *n, int64_t *last_run,
-                            qb_err *err) {
+static int sq_point_time(qb_store *base, int64_t series_id, int64_t run, int64_t *time,
+                         qb_err *err) {
   sq_store *s = SQ(base);
   reset_all(s);
   sqlite3_stmt *st = NULL;
-  int rc = stmt(s, S_SERIES_MARKER, &st, err), step;
-  *n = 0;
-  *last_run = 0;
+  int rc = stmt(s, S_POINT_TIME, &st, err), step;
   if (rc) return rc;
   b_int(st, ":series", series_id);
-  if ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    sqlite3_int64 an = sqlite3_column_int64(st, 0);
-    *n = an > 0 ? (size_t)an : 0;
-    *last_run = sqlite3_column_int64(st, 1);
-  } else if (step == SQLITE_DONE) {
-    rc = qb_err_set(err, QB_ENOTFOUND, "no series with id %lld", (long long)series_id);
-  } else {
-    rc = sq_fail(s, QB_EINTERNAL, "series marker", err);
-  }
+  b_int(st, ":run", run);
+  if ((step = sqlite3_step(st)) == SQLITE_ROW)
+    *time = sqlite3_column_int64(st, 0);
+  else if (step == SQLITE_DONE)
+    rc = qb_err_set(err, QB_ENOTFOUND, "run %lld has no point in series %lld", (long long)run,
+                    (long long)series_id);
+  else
+    rc = sq_fail(s, QB_EINTERNAL, "point time", err);
   sqlite3_reset(st);
   return rc;
 }
 
+/* Run one of the series-point queries (bound already) and append its rows (run_id, value,
+ * run_time) to ids/vals; *time: the run_time of the last row read (untouched when none). */
+static int read_points(sq_store *s, sqlite3_stmt *st, int64_t **ids, double **vals, size_t *n,
+                       size_t *cap, size_t *cap2, int64_t *time, qb_err *err) {
+  int rc = QB_OK, step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = grow((void **)ids, cap, *n, sizeof **ids, err)) ||
+        (rc = grow((void **)vals, cap2, *n, sizeof **vals, err)))
+      break;
+    (*ids)[*n] = sqlite3_column_int64(st, 0);
+    (*vals)[(*n)++] = sqlite3_column_double(st, 1);
+    *time = sqlite3_column_int64(st, 2);
+  }
+  if (!rc && step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "series points", err);
+  sqlite3_reset(st);
+  return rc;
+}
+
+static int sq_series_tail(qb_store *base, int64_t series_id, int64_t time, int64_t run,
+                          size_t n_before, int64_t **run_ids, double **values, size_t *n_out,
+                          size_t *n_got_before, int64_t *last_time, qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  sqlite3_stmt *st = NULL;
+  int64_t *ids = NULL;
+  double *vals = NULL;
+  size_t n = 0, cap = 0, cap2 = 0;
+  int64_t newest = QB_TIME_NONE, t = QB_TIME_NONE;
+  *run_ids = NULL;
+  *values = NULL;
+  *n_out = *n_got_before = 0;
+  *last_time = QB_TIME_NONE;
+  int rc = stmt(s, S_SERIES_BEFORE, &st, err);
+  if (rc) return rc;
+  b_int(st, ":series", series_id);
+  b_int(st, ":time", time);
+  b_int(st, ":run", run);
+  b_int(st, ":limit", n_before > INT64_MAX ? INT64_MAX : (int64_t)n_before);
+  if ((rc = read_points(s, st, &ids, &vals, &n, &cap, &cap2, &t, err))) goto done;
+  /* newest first: into series order; the newest is the first row read */
+  for (size_t i = 0, j = n ? n - 1 : 0; i < j; i++, j--) {
+    int64_t ti = ids[i];
+    ids[i] = ids[j];
+    ids[j] = ti;
+    double tv = vals[i];
+    vals[i] = vals[j];
+    vals[j] = tv;
+  }
+  *n_got_before = n;
+  if ((rc = stmt(s, S_SERIES_AFTER, &st, err))) goto done;
+  b_int(st, ":series", series_id);
+  b_int(st, ":time", time);
+  b_int(st, ":run", run);
+  size_t before = n;
+  if ((rc = read_points(s, st, &ids, &vals, &n, &cap, &cap2, &t, err))) goto done;
+  if (n > before)
+    newest = t;
+  else if (n) /* no point after the marker: the last is the marker's own (at `time`) */
+    newest = time;
+done:
+  if (rc) {
+    free(ids);
+    free(vals);
+    *n_got_before = 0;
+    return rc;
+  }
+  *run_ids = ids;
+  *values = vals;
+  *n_out = n;
+  *last_time = newest;
+  return QB_OK;
+}
+
 static int sq_series_analysed(qb_store *base, int64_t series_id, size_t n, int64_t last_run,
-                              qb_err *err) {
+                              int64_t last_time, int *updated, qb_err *err) {
   sq_store *s = SQ(base);
   sqlite3_stmt *st = NULL;
   int rc = stmt(s, S_SERIES_ANALYSED, &st, err);
+  *updated = 0;
   if (rc) return rc;
   b_int(st, ":series", series_id);
   b_int(st, ":n", (int64_t)n);
   b_int(st, ":run", last_run);
-  if (sqlite3_step(st) != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "series analysed", err);
+  b_opt_int(st, ":time", last_time, INT64_MIN);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    rc = sq_fail(s, QB_EINTERNAL, "series analysed", err);
+  else
+    *updated = sqlite3_changes(s->db) > 0;
   sqlite3_reset(st);
   return rc;
 }
@@ -1224,7 +1320,9 @@ static int sq_series_list(qb_store *base, const qb_series_filter *f, qb_series_i
     if ((rc = read_series(st, 0, &arr[n], err))) goto done;
     sqlite3_int64 an = sqlite3_column_int64(st, 8);
     arr[n].analysed_n = an > 0 ? (size_t)an : 0;
-    arr[n++].analysed_run = sqlite3_column_int64(st, 9);
+    arr[n].analysed_run = sqlite3_column_int64(st, 9);
+    arr[n++].analysed_time =
+        sqlite3_column_type(st, 10) == SQLITE_NULL ? QB_TIME_NONE : sqlite3_column_int64(st, 10);
   }
   if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "series", err);
 done:
@@ -1322,8 +1420,13 @@ static int sq_series_changes(qb_store *base, int64_t series_id, qb_stored_change
   b_int(st, ":series", series_id);
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
     if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
-    arr[n++] = (qb_stored_change){sqlite3_column_int64(st, 0), col_real(st, 1), col_real(st, 2),
-                                  col_real(st, 3), col_real(st, 4)};
+    arr[n++] = (qb_stored_change){sqlite3_column_int64(st, 0),
+                                  sqlite3_column_int64(st, 1),
+                                  col_real(st, 2),
+                                  col_real(st, 3),
+                                  col_real(st, 4),
+                                  col_real(st, 5),
+                                  sqlite3_column_int64(st, 6)};
   }
   if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "series changes", err);
 done:
@@ -1384,6 +1487,7 @@ static int sq_regressions_replace(qb_store *base, int64_t series_id, const qb_re
     b_real(st, ":p", r->p_value);
     b_text(st, ":severity", r->severity);
     b_int(st, ":now", now);
+    b_opt_int(st, ":position", r->position, 0);
     if ((rc = step_insert(s, st, NULL, err))) goto done;
   }
 done:
@@ -1704,9 +1808,10 @@ static const qb_store_ops SQLITE_OPS = {
     .rollback = sq_rollback,
     .series_list = sq_series_list,
     .series_analysed = sq_series_analysed,
+    .series_tail = sq_series_tail,
+    .point_time = sq_point_time,
     .checkpoint_due = sq_checkpoint_due,
     .begin_read = sq_begin_read,
-    .series_marker = sq_series_marker,
     .series_points = sq_series_points,
     .series_values = sq_series_values,
     .series_changes = sq_series_changes,
