@@ -183,6 +183,37 @@ int qb_mwu_exact_cdf(size_t nx, size_t ny, double *cdf, qb_err *err) {
   return with_dist(nx, ny, read_cdf, &c, err);
 }
 
+typedef struct lower_q {
+  double p;
+  long long k;
+  double cdf_k;
+} lower_q;
+
+static void read_lower(const dist *d, void *arg) {
+  lower_q *q = arg;
+  /* lower[] / total is non-decreasing: the last u with lower[u] / total <= p by bisection, with
+   * the same division as read_cdf so the answer is the one a scan of the CDF gives */
+  size_t lo = 0, hi = d->nx * d->ny + 1; /* the answer + 1 lies in [lo, hi] */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (d->lower[mid] / d->total <= q->p)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  q->k = (long long)lo - 1;
+  q->cdf_k = q->k >= 0 ? d->lower[q->k] / d->total : 0;
+}
+
+int qb_mwu_exact_lower(size_t nx, size_t ny, double p, long long *k, double *cdf_k, qb_err *err) {
+  if (nx == 0 || ny == 0) return qb_err_set(err, QB_EUSAGE, "qb_mwu_exact_lower: empty sample");
+  lower_q q = {p, -1, 0};
+  int rc = with_dist(nx, ny, read_lower, &q, err);
+  *k = q.k;
+  *cdf_k = q.cdf_k;
+  return rc;
+}
+
 /* 1 when some value of x[0..n) is NaN. */
 static int has_nan(const double *x, size_t n) {
   for (size_t i = 0; i < n; i++)

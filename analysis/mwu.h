@@ -32,6 +32,11 @@ int qb_mwu(const double *x, size_t nx, const double *y, size_t ny, qb_mwu_result
  * nx, ny <= QB_MWU_EXACT_MAX; allocates O(nx * nx * ny) scratch and frees it. */
 int qb_mwu_exact_cdf(size_t nx, size_t ny, double *cdf, qb_err *err);
 
+/* The largest k with P(U <= k) <= p under the same distribution (*k = -1 when even P(U = 0) is
+ * larger), and *cdf_k = P(U <= k) (0 when *k is -1): the same numbers as a scan of
+ * qb_mwu_exact_cdf, without copying the distribution (it is kept per (nx, ny) in a cache). */
+int qb_mwu_exact_lower(size_t nx, size_t ny, double p, long long *k, double *cdf_k, qb_err *err);
+
 /* The same for samples already sorted ascending (saves the copy and the sorts). */
 int qb_mwu_sorted(const double *xs, size_t nx, const double *ys, size_t ny, qb_mwu_result *out,
                   qb_err *err);

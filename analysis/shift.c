@@ -263,7 +263,6 @@ static int pooled_ties(const double *xs, size_t nx, const double *ys, size_t ny)
 int qb_hodges_lehmann_sorted(const double *xs, size_t nx, const double *ys, size_t ny, double conf,
                              qb_shift *out, qb_err *err) {
   int rc = QB_OK;
-  double *cdf = NULL;
   if (nx == 0 || ny == 0)
     return qb_err_set(err, QB_EUSAGE, "hodges-lehmann: empty sample (nx = %zu, ny = %zu)", nx, ny);
   if (!(conf > 0 && conf < 1))
@@ -295,14 +294,9 @@ int qb_hodges_lehmann_sorted(const double *xs, size_t nx, const double *ys, size
   out->conf = conf;
   if (!pooled_ties(xs, nx, ys, ny) && nx <= QB_MWU_EXACT_MAX && ny <= QB_MWU_EXACT_MAX) {
     /* exact: the largest k with P(U <= k) <= alpha / 2 (k = -1 when even P(U = 0) is larger) */
-    if (!(cdf = malloc((N + 1) * sizeof *cdf))) {
-      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-      goto done;
-    }
-    if ((rc = qb_mwu_exact_cdf(nx, ny, cdf, err))) goto done;
-    k = -1;
-    while ((unsigned long long)(k + 1) <= N && cdf[k + 1] <= alpha / 2.0) k++;
-    if (k >= 0) out->conf = 1.0 - 2.0 * cdf[k];
+    double cdf_k;
+    if ((rc = qb_mwu_exact_lower(nx, ny, alpha / 2.0, &k, &cdf_k, err))) goto done;
+    if (k >= 0) out->conf = 1.0 - 2.0 * cdf_k;
   } else {
     /* normal approximation of U's null distribution, no continuity or tie correction */
     double z = gsl_cdf_ugaussian_Pinv(1.0 - alpha / 2.0);
@@ -328,7 +322,7 @@ int qb_hodges_lehmann_sorted(const double *xs, size_t nx, const double *ys, size
     }
   }
 done:
-  free(cdf);
+
   return rc;
 }
 
