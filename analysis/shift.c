@@ -322,7 +322,6 @@ int qb_hodges_lehmann_sorted(const double *xs, size_t nx, const double *ys, size
     }
   }
 done:
-
   return rc;
 }
 
