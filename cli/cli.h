@@ -33,6 +33,7 @@ int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_configs(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_detect(qb_cli *cli, int argc, char **argv, qb_err *err);
+int cmd_export(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_grade(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_help(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_regressions(qb_cli *cli, int argc, char **argv, qb_err *err);
@@ -48,6 +49,7 @@ int cmd_runs(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_show(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_version(qb_cli *cli, int argc, char **argv, qb_err *err);
 
+extern const char cmd_export_help[];
 extern const char cmd_compare_help[], cmd_config_help[], cmd_configs_help[], cmd_detect_help[],
     cmd_grade_help[], cmd_regressions_help[], cmd_scaling_help[], cmd_serve_help[],
     cmd_token_help[], cmd_target_help[], cmd_trend_help[], cmd_triage_help[], cmd_help_help[],

@@ -13,6 +13,7 @@ const qb_cli_cmd qb_cli_cmds[] = {
      cmd_configs_help},
     {"detect", cmd_detect, "find change points in series and record them as regressions",
      cmd_detect_help},
+    {"export", cmd_export, "runs, results and raw samples as CSV or JSON", cmd_export_help},
     {"grade", cmd_grade, "grade a run: score 0-100 and a letter A+..D", cmd_grade_help},
     {"help", cmd_help, "show help for qbdb or one command", cmd_help_help},
     {"ingest", cmd_ingest, "store benchmark results (pytest, criterion, gbench, hyperfine, go...)",

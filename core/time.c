@@ -2,7 +2,10 @@
 #include "core/time.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/time.h>
 
 #include "core/err.h"
@@ -118,4 +121,32 @@ int64_t qb_time_now(void) {
   struct timeval tv;
   gettimeofday(&tv, NULL);
   return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+int qb_time_parse_since(const char *s, int64_t now_us, int64_t *out_us) {
+  /* "N" + unit: how long ago; else a timestamp */
+  const char *p = s;
+  if (*p >= '0' && *p <= '9') {
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(p, &end, 10);
+    int64_t unit = 0;
+    if (!strcmp(end, "s"))
+      unit = 1000000LL;
+    else if (!strcmp(end, "m") || !strcmp(end, "min"))
+      unit = 60LL * 1000000LL;
+    else if (!strcmp(end, "h"))
+      unit = 3600LL * 1000000LL;
+    else if (!strcmp(end, "d"))
+      unit = 86400LL * 1000000LL;
+    else if (!strcmp(end, "w"))
+      unit = 7LL * 86400LL * 1000000LL;
+    if (unit) {
+      if (errno || n > (unsigned long long)(INT64_MAX / unit) || (int64_t)n * unit > now_us)
+        return QB_EFORMAT;
+      *out_us = now_us - (int64_t)n * unit;
+      return QB_OK;
+    }
+  }
+  return qb_time_parse(s, out_us);
 }

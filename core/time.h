@@ -16,6 +16,10 @@ int qb_time_parse(const char *s, int64_t *out_us);
  * QB_TIME_NONE formats as "". Returns out. */
 char *qb_time_format(int64_t us, char *out, size_t n);
 
+/* A --since value: an age ("90s", "30m", "24h", "7d", "2w": that long before now_us) or a
+ * timestamp as for qb_time_parse. Returns 0 or QB_EFORMAT. */
+int qb_time_parse_since(const char *s, int64_t now_us, int64_t *out_us);
+
 /* The current time. */
 int64_t qb_time_now(void);
 

@@ -1,0 +1,82 @@
+/* cli/cmd_export.c - `qbdb export`: runs, results and raw samples as CSV or JSON. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/export.h"
+#include "cli/cli.h"
+#include "core/time.h"
+#include "schema/store.h"
+
+const char cmd_export_help[] =
+    "usage: qbdb export [--db PATH] [--project P] [--branch B] [--machine M]\n"
+    "                   [--since 24h|7d|DATE] [--format csv|json] [--samples] [--out FILE]\n"
+    "\n"
+    "Write stored runs, oldest first, with every result (and with --samples every raw sample)\n"
+    "in base units: ns, B, B/s, 1/s, 1. The CSV has a header row and one row per result, or\n"
+    "per sample with --samples; the JSON holds one object per run, as `qbdb show --format json`\n"
+    "prints it. The columns and the JSON shape are in docs/cli/export.md.\n"
+    "\n"
+    "  --project P    only runs of project P (also --branch, --machine)\n"
+    "  --since S      only runs started at or after S: an age (90s, 30m, 24h, 7d, 2w) or an\n"
+    "                 ISO 8601 date or time\n"
+    "  --format F     csv (default) or json\n"
+    "  --samples      the raw samples too\n"
+    "  --out FILE     write to FILE (default: standard output)\n"
+    "\n"
+    "Exit codes: 0 ok (also when no run matches: the CSV header alone), 2 usage, 4 no\n"
+    "database, 5 database refused, 6 cannot write FILE.\n";
+
+int cmd_export(qb_cli *cli, int argc, char **argv, qb_err *err) {
+  qb_export_opts o = {QB_RUN_FILTER_INIT, QB_TIME_NONE, 0, QB_EXPORT_CSV};
+  const char *out_path = NULL;
+  qb_store *store = NULL;
+  FILE *out = NULL;
+  size_t n_runs = 0;
+  int rc = QB_OK, m;
+  for (int i = 1; i < argc;) {
+    const char *v = NULL;
+    if ((m = qb_cli_opt(argc, argv, &i, "--project", &o.filter.project, err)) ||
+        (m = qb_cli_opt(argc, argv, &i, "--branch", &o.filter.branch, err)) ||
+        (m = qb_cli_opt(argc, argv, &i, "--machine", &o.filter.machine, err)) ||
+        (m = qb_cli_opt(argc, argv, &i, "--out", &out_path, err))) {
+      if (m < 0) return m;
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--since", &v, err))) {
+      if (m < 0) return m;
+      if (qb_time_parse_since(v, qb_time_now(), &o.since))
+        return qb_err_set(err, QB_EUSAGE,
+                          "export: --since '%s': expected an age (90s, 30m, 24h, 7d, 2w) or an "
+                          "ISO 8601 date",
+                          v);
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--format", &v, err))) {
+      if (m < 0) return m;
+      if (!strcmp(v, "csv"))
+        o.format = QB_EXPORT_CSV;
+      else if (!strcmp(v, "json"))
+        o.format = QB_EXPORT_JSON;
+      else
+        return qb_err_set(err, QB_EUSAGE, "export: --format '%s': expected csv or json", v);
+    } else if (!strcmp(argv[i], "--samples")) {
+      o.samples = 1;
+      i++;
+    } else {
+      return qb_cli_bad_arg("export", argv[i], err);
+    }
+  }
+  if ((rc = qb_store_open(&store, cli->db, 0, err))) goto done;
+  if (out_path && !(out = fopen(out_path, "w"))) {
+    rc = qb_err_set(err, QB_EIO, "export: %s: %s", out_path, strerror(errno));
+    goto done;
+  }
+  if ((rc = qb_export(store, &o, out ? out : cli->out, &n_runs, err))) {
+    if (out_path) qb_err_prefix(err, "%s", out_path);
+    goto done;
+  }
+  if (out_path)
+    fprintf(cli->errs, "exported %zu run%s to %s\n", n_runs, n_runs == 1 ? "" : "s", out_path);
+done:
+  if (out && fclose(out) != 0 && !rc)
+    rc = qb_err_set(err, QB_EIO, "export: %s: %s", out_path, strerror(errno));
+  qb_store_close(store);
+  return rc;
+}
