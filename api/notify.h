@@ -35,4 +35,8 @@ typedef struct qb_notify_result {
 int qb_notify_post(const qb_notify_opts *o, const char *body, size_t len, qb_notify_result *res,
                    qb_err *err);
 
+/* The URL as messages and logs show it: without user:password@, query and fragment (where
+ * webhook secrets tend to sit), cut to n - 1 bytes; into out (n bytes, NUL-terminated). */
+void qb_notify_url_display(const char *url, char *out, size_t n);
+
 #endif

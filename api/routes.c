@@ -10,9 +10,11 @@
 #include "api/auth.h"
 #include "api/compare.h"
 #include "api/history.h"
+#include "api/notifier.h"
 #include "api/server.h"
 #include "api/view.h"
 #include "api/web_assets.h"
+#include "core/time.h"
 #include "ingest/ingest.h"
 
 /* The one map from error codes to HTTP statuses and stable error codes. */
@@ -342,8 +344,47 @@ done:
   return rc;
 }
 
+/* Queue the notification of a new run's regressions at or above the server's
+ * --notify-min-severity (docs/notify.md): the rows of c (the compare with the run before it)
+ * and the change points the history step recorded in the run's series since `since` (its start,
+ * qb_time_now() microseconds). Never fails the upload: a full queue is logged by the notifier,
+ * and the change points are left out when they cannot be read. */
+static void notify_upload(const qb_request *r, const qb_run_info *info, const qb_compare *c,
+                          const qb_grade_report *g, const qb_after_ingest *after, int64_t since) {
+  qb_regression *regs = NULL;
+  size_t n = 0, k = 0, len = 0, n_regs = 0;
+  char *body = NULL;
+  qb_err err = QB_ERR_INIT;
+  if (after->detect.regressions) { /* some series of the run has a regression: new ones? */
+    qb_regression_filter f = QB_REGRESSION_FILTER_INIT;
+    f.project = info->project;
+    f.kind = "regression";
+    f.min_severity = (int)r->notify_min;
+    f.active_only = 1;
+    f.limit = 1000; /* newest first: what was just found is at the end of its series */
+    if (qb_store_regressions_list(r->store, &f, &regs, &n, &err)) n = 0;
+    /* keep, at the front, those recorded since the history step began, in this run's series
+     * (swapped, not overwritten: qb_regressions_free frees all n) */
+    for (size_t i = 0; i < n; i++) {
+      const qb_regression *x = &regs[i];
+      if (x->detected_at < since || !x->series.branch || !x->series.machine || !info->branch ||
+          !info->machine || strcmp(x->series.branch, info->branch) ||
+          strcmp(x->series.machine, info->machine))
+        continue;
+      qb_regression t = regs[k];
+      regs[k++] = regs[i];
+      regs[i] = t;
+    }
+  }
+  if (qb_notify_summary(&body, &len, &n_regs, info, c, regs, k, g, r->notify_min, &err) == QB_OK &&
+      body)
+    qb_notifier_enqueue(r->notifier, info->id, body, len, NULL); /* takes body */
+  qb_regressions_free(regs, n);
+}
+
 /* POST /runs: parse, authorise for the run's project, store, then the history step, the
- * compare against the previous run of the branch and the grade. */
+ * compare against the previous run of the branch and the grade; a new run's regressions are
+ * then queued for notification when the server has --notify-url. */
 static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   qb_ingest_opts o = QB_INGEST_OPTS_INIT;
   qb_tag tags[32];
@@ -376,6 +417,7 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   qb_compare *c = NULL;
   qb_grade_report *g = NULL;
   int rc, replay = 0;
+  int64_t detect_from = 0; /* when the history step began (notifications) */
   /* a token first (no parsing for strangers), then its project once the data names it */
   if ((rc = qb_token_check(r->store, r->bearer, NULL, &tok, err))) goto done;
   if (r->idempotency_key && *r->idempotency_key) {
@@ -400,6 +442,7 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
     if (r->idempotency_key && *r->idempotency_key &&
         (rc = qb_store_idempotency_put(r->store, r->idempotency_key, res.run_id, err)))
       goto done;
+    detect_from = qb_time_now();
     if (!res.existed && (rc = qb_after_ingest_run(r->store, res.run_id, &after, err))) goto done;
   }
   qb_run_info info;
@@ -438,6 +481,7 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
     json_object_set_new(o_json, "grade", qb_view_grade(g));
   else
     json_object_set_new(o_json, "grade", json_null());
+  if (r->notifier && !replay && !res.existed) notify_upload(r, &info, c, g, &after, detect_from);
   qb_run_info_dispose(&info);
   out->json = o_json;
   out->status = res.existed ? 200 : 201;

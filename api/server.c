@@ -1,5 +1,6 @@
 /* api/server.c - the libmicrohttpd binding: connections, bodies, a pool of database
- * connections, the access log and the counters behind /metrics. Routing is in api/routes.c. */
+ * connections, the access log, the counters behind /metrics and the notifier thread
+ * (api/notifier.h). Routing is in api/routes.c. */
 #include "api/server.h"
 
 #include <arpa/inet.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/notifier.h"
 #include "core/time.h"
 
 /* A pool of database connections, one per worker thread (SQLite connections are not shared
@@ -36,6 +38,7 @@ struct qb_server {
   pthread_t ckpt_thread;
   int ckpt_started;
   atomic_int stopping;
+  qb_notifier *notifier; /* --notify-url: its queue and thread (NULL: none) */
 };
 
 /* ---- metrics ---- */
@@ -216,6 +219,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r.conn = conn;
     r.public_read = srv->o.public_read;
     r.db_path = srv->o.db;
+    r.notifier = srv->notifier;
+    r.notify_min = srv->o.notify_min_severity;
     r.store = pool_get(&srv->pool);
     qb_route(&r, &out);
     pool_put(&srv->pool, r.store);
@@ -272,6 +277,7 @@ int qb_server_start(qb_server **out, const qb_server_opts *o, qb_err *err) {
     srv->o.threads = cpus > 0 ? (unsigned)cpus : 2;
   }
   if (!srv->o.max_body) srv->o.max_body = (size_t)64 << 20;
+  if (srv->o.notify_min_severity == QB_SEV_NONE) srv->o.notify_min_severity = QB_SEV_MAJOR;
   int rc = QB_OK;
   store_pool *p = &srv->pool;
   p->n = srv->o.threads + 1;
@@ -292,6 +298,13 @@ int qb_server_start(qb_server **out, const qb_server_opts *o, qb_err *err) {
     goto done;
   }
   srv->ckpt_started = 1;
+  if (srv->o.notify_url) { /* before the first request can want it */
+    qb_notifier_opts no = QB_NOTIFIER_OPTS_INIT;
+    no.post.url = srv->o.notify_url;
+    if (srv->o.notify_total_ms > 0) no.post.total_ms = srv->o.notify_total_ms;
+    no.log = srv->o.log;
+    if ((rc = qb_notifier_start(&srv->notifier, &no, err))) goto done;
+  }
   struct sockaddr_in sa;
   memset(&sa, 0, sizeof sa);
   sa.sin_family = AF_INET;
@@ -328,6 +341,7 @@ unsigned short qb_server_port(const qb_server *s) {
 void qb_server_stop(qb_server *s) {
   if (!s) return;
   if (s->d) MHD_stop_daemon(s->d); /* waits for the requests in flight */
+  qb_notifier_stop(s->notifier);   /* after them: they may have queued notifications */
   atomic_store(&s->stopping, 1);
   if (s->ckpt_started) {
     qb_store_checkpoint_interrupt();

@@ -1,7 +1,8 @@
 /* api/server.h - the HTTP server (libmicrohttpd; the only file using it is api/server.c) and
  * its routes (api/routes.c), over the same service functions as the CLI.
  *
- * Ownership: qb_server_start gives a server the caller stops (and frees) with qb_server_stop. */
+ * Ownership: qb_server_start gives a server the caller stops (and frees) with qb_server_stop;
+ * the strings and the log stream of the options are borrowed until then. */
 #ifndef QB_API_SERVER_H
 #define QB_API_SERVER_H
 
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "api/compare.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "schema/store.h"
@@ -20,7 +22,13 @@ typedef struct qb_server_opts {
   unsigned threads;    /* worker threads (default: online CPUs) */
   size_t max_body;     /* largest request body, bytes (default 64 MiB) */
   int public_read;     /* 1: reads need no token */
-  FILE *log;           /* access log (NULL: none) */
+  FILE *log;           /* access log (NULL: none); notifications log here too */
+  /* notifications (docs/notify.md): after an upload that stored a new run with a regression
+   * at or above notify_min_severity, a JSON summary is POSTed to notify_url from a background
+   * thread; the upload's answer does not wait for it */
+  const char *notify_url;          /* http(s)://... (NULL: no notifications) */
+  qb_severity notify_min_severity; /* the least severity reported (QB_SEV_NONE: major) */
+  long notify_total_ms;            /* bound of one notification, retries included (0: 10000) */
 } qb_server_opts;
 
 typedef struct qb_server qb_server;
@@ -44,6 +52,8 @@ typedef struct qb_request {
   qb_store *store;     /* a connection for this request */
   const char *db_path; /* the database location (for /metrics) */
   int public_read;
+  struct qb_notifier *notifier; /* where POST /runs queues notifications (NULL: none) */
+  qb_severity notify_min;       /* the least severity notified */
 } qb_request;
 
 /* A query-string argument (NULL when absent); the i-th occurrence of a repeated one. */

@@ -37,6 +37,7 @@ int cmd_export(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_grade(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_help(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_regressions(qb_cli *cli, int argc, char **argv, qb_err *err);
+int cmd_report(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_scaling(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_target(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_serve(qb_cli *cli, int argc, char **argv, qb_err *err);
@@ -50,6 +51,7 @@ int cmd_show(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_version(qb_cli *cli, int argc, char **argv, qb_err *err);
 
 extern const char cmd_export_help[];
+extern const char cmd_report_help[];
 extern const char cmd_compare_help[], cmd_config_help[], cmd_configs_help[], cmd_detect_help[],
     cmd_grade_help[], cmd_regressions_help[], cmd_scaling_help[], cmd_serve_help[],
     cmd_token_help[], cmd_target_help[], cmd_trend_help[], cmd_triage_help[], cmd_help_help[],

@@ -20,6 +20,8 @@ const qb_cli_cmd qb_cli_cmds[] = {
      cmd_ingest_help},
     {"regressions", cmd_regressions, "list detected regressions and improvements",
      cmd_regressions_help},
+    {"report", cmd_report, "the regression report: new since the last one (markdown, html, json)",
+     cmd_report_help},
     {"runs", cmd_runs, "list stored runs, newest first", cmd_runs_help},
     {"scaling", cmd_scaling, "fit the complexity of a benchmark family", cmd_scaling_help},
     {"show", cmd_show, "show one run's results per benchmark and metric", cmd_show_help},

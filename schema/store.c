@@ -279,3 +279,24 @@ void qb_run_infos_free(qb_run_info *infos, size_t n) {
   for (size_t i = 0; i < n; i++) qb_run_info_dispose(&infos[i]);
   free(infos);
 }
+
+int qb_store_report_add(qb_store *s, const qb_report_record *rec, const qb_report_item *items,
+                        size_t n, int64_t *out_id, qb_err *err) {
+  return s->ops->report_add(s, rec, items, n, out_id, err);
+}
+
+int qb_store_report_last(qb_store *s, const char *project, qb_report_record *out, qb_err *err) {
+  return s->ops->report_last(s, project ? project : "", out, err);
+}
+
+int qb_store_report_items(qb_store *s, const char *project, qb_report_item **out, size_t *n,
+                          qb_err *err) {
+  return s->ops->report_items(s, project ? project : "", out, n, err);
+}
+
+void qb_report_record_dispose(qb_report_record *r) {
+  if (!r) return;
+  free(r->project);
+  free(r->format);
+  memset(r, 0, sizeof *r);
+}

@@ -317,4 +317,40 @@ typedef struct qb_store_counts {
 } qb_store_counts;
 int qb_store_counts_get(qb_store *s, qb_store_counts *out, qb_err *err);
 
+/* ---- reports (migration 0008) ---- */
+
+/* A recorded report of `qbdb report` (docs/cli/report.md). */
+typedef struct qb_report_record {
+  int64_t id;
+  char *project;             /* "" = every project */
+  int64_t created_at;        /* when it was made */
+  int64_t window_start;      /* the previous report's created_at; QB_TIME_NONE: the first */
+  int64_t max_regression_id; /* the largest regression id it listed as new (0: none) */
+  int64_t max_detected_at;   /* the latest detected_at it listed; QB_TIME_NONE: none */
+  int64_t new_regressions, new_improvements;
+  char *format; /* "markdown", "html" or "json"; NULL when not told */
+} qb_report_record;
+
+/* A change a recorded report listed as new. */
+typedef struct qb_report_item {
+  int64_t regression_id, series_id, run_id;
+  char kind[16];     /* "regression" or "improvement" */
+  char severity[16]; /* "minor" .. "critical" when listed */
+} qb_report_item;
+
+/* Record report rec (its id, project "" or NULL for every project, created_at used as the end of
+ * its window) with the n changes it listed as new; *out_id its id. Call between
+ * qb_store_begin/commit to make it atomic with what the caller does around it. */
+int qb_store_report_add(qb_store *s, const qb_report_record *rec, const qb_report_item *items,
+                        size_t n, int64_t *out_id, qb_err *err);
+/* The newest recorded report for project ("" or NULL: the reports over every project);
+ * QB_ENOTFOUND when there is none. Dispose *out with qb_report_record_dispose(). */
+int qb_store_report_last(qb_store *s, const char *project, qb_report_record *out, qb_err *err);
+/* Every change the recorded reports for project ("" or NULL: every project) listed as new,
+ * ordered by series and run. *out is a malloc'd array of *n (NULL when none); free() it. */
+int qb_store_report_items(qb_store *s, const char *project, qb_report_item **out, size_t *n,
+                          qb_err *err);
+/* Free the strings of a record (not the struct). */
+void qb_report_record_dispose(qb_report_record *r);
+
 #endif

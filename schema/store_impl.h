@@ -59,6 +59,11 @@ typedef struct qb_store_ops {
   int (*fingerprint)(qb_store *s, char *out, size_t n, qb_err *err);
   int (*idem_get)(qb_store *s, const char *key, int64_t *run_id, qb_err *err);
   int (*idem_put)(qb_store *s, const char *key, int64_t run_id, qb_err *err);
+  int (*report_add)(qb_store *s, const qb_report_record *rec, const qb_report_item *items, size_t n,
+                    int64_t *out_id, qb_err *err);
+  int (*report_last)(qb_store *s, const char *project, qb_report_record *out, qb_err *err);
+  int (*report_items)(qb_store *s, const char *project, qb_report_item **out, size_t *n,
+                      qb_err *err);
 } qb_store_ops;
 
 /* Every backend's store struct starts with this. */

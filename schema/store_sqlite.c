@@ -78,6 +78,10 @@ enum {
   S_PREVIOUS_RUN,
   S_IDEM_GET,
   S_IDEM_PUT,
+  S_REPORT_ADD,
+  S_REPORT_ITEM_ADD,
+  S_REPORT_LAST,
+  S_REPORT_ITEMS,
   S_COUNT_
 };
 
@@ -266,6 +270,20 @@ static const char *const SQL[S_COUNT_] = {
     [S_TOKEN_REVOKE] = "UPDATE token SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL",
     [S_SETTING_UNSET] =
         "DELETE FROM setting WHERE project = :project AND bench_glob = :glob AND key = :key",
+    [S_REPORT_ADD] =
+        "INSERT INTO report(project, created_at, window_start, window_end, max_regression_id, "
+        "max_detected_at, new_regressions, new_improvements, format) VALUES (:project, :created, "
+        ":start, :created, :max_id, :max_detected, :n_reg, :n_imp, :format)",
+    [S_REPORT_ITEM_ADD] =
+        "INSERT OR IGNORE INTO report_item(report_id, regression_id, series_id, run_id, kind, "
+        "severity) VALUES (:report, :regression, :series, :run, :kind, :severity)",
+    [S_REPORT_LAST] = "SELECT id, project, created_at, window_start, max_regression_id, "
+                      "max_detected_at, new_regressions, new_improvements, format FROM report "
+                      "WHERE project = :project ORDER BY id DESC LIMIT 1",
+    [S_REPORT_ITEMS] =
+        "SELECT i.regression_id, i.series_id, i.run_id, i.kind, i.severity FROM report_item i "
+        "JOIN report r ON r.id = i.report_id WHERE r.project = :project "
+        "ORDER BY i.series_id, i.run_id, i.regression_id",
 };
 
 typedef struct sq_store {
@@ -1790,6 +1808,13 @@ static int sq_idem_put(qb_store *base, const char *key, int64_t run_id, qb_err *
   return step_insert(s, st, NULL, err);
 }
 
+/* Reports (defined at the end of the file). */
+static int sq_report_add(qb_store *base, const qb_report_record *rec, const qb_report_item *items,
+                         size_t n, int64_t *out_id, qb_err *err);
+static int sq_report_last(qb_store *base, const char *project, qb_report_record *out, qb_err *err);
+static int sq_report_items(qb_store *base, const char *project, qb_report_item **out, size_t *n,
+                           qb_err *err);
+
 static const qb_store_ops SQLITE_OPS = {
     .name = "sqlite",
     .close = sq_close,
@@ -1829,6 +1854,9 @@ static const qb_store_ops SQLITE_OPS = {
     .fingerprint = sq_fingerprint,
     .idem_get = sq_idem_get,
     .idem_put = sq_idem_put,
+    .report_add = sq_report_add,
+    .report_last = sq_report_last,
+    .report_items = sq_report_items,
 };
 
 /* With QBDB_SQL_PROFILE set, every statement's SQL and run time go to stderr (for finding
@@ -1887,5 +1915,108 @@ done:
     return rc;
   }
   *out = &s->base;
+  return QB_OK;
+}
+
+/* ---- reports (migration 0008) ---------------------------------------------------------------- */
+
+/* Insert the report row, then one item per change it listed as new. */
+static int sq_report_add(qb_store *base, const qb_report_record *rec, const qb_report_item *items,
+                         size_t n, int64_t *out_id, qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  sqlite3_stmt *st = NULL;
+  int64_t id = 0;
+  int rc = stmt(s, S_REPORT_ADD, &st, err);
+  if (rc) return rc;
+  b_text(st, ":project", rec->project ? rec->project : "");
+  b_int(st, ":created", rec->created_at);
+  b_opt_int(st, ":start", rec->window_start, INT64_MIN);
+  b_int(st, ":max_id", rec->max_regression_id);
+  b_opt_int(st, ":max_detected", rec->max_detected_at, INT64_MIN);
+  b_int(st, ":n_reg", rec->new_regressions);
+  b_int(st, ":n_imp", rec->new_improvements);
+  b_text(st, ":format", rec->format);
+  if ((rc = step_insert(s, st, &id, err))) return rc;
+  for (size_t i = 0; i < n; i++) {
+    if ((rc = stmt(s, S_REPORT_ITEM_ADD, &st, err))) return rc;
+    b_int(st, ":report", id);
+    b_int(st, ":regression", items[i].regression_id);
+    b_int(st, ":series", items[i].series_id);
+    b_int(st, ":run", items[i].run_id);
+    b_text(st, ":kind", items[i].kind);
+    b_text(st, ":severity", items[i].severity);
+    if ((rc = step_insert(s, st, NULL, err))) return rc;
+  }
+  if (out_id) *out_id = id;
+  return QB_OK;
+}
+
+/* The newest report row of a scope ("" = every project). */
+static int sq_report_last(qb_store *base, const char *project, qb_report_record *out, qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, S_REPORT_LAST, &st, err), step;
+  memset(out, 0, sizeof *out);
+  if (rc) return rc;
+  b_text(st, ":project", project);
+  step = sqlite3_step(st);
+  if (step == SQLITE_ROW) {
+    out->id = sqlite3_column_int64(st, 0);
+    out->project = col_text(st, 1);
+    out->created_at = sqlite3_column_int64(st, 2);
+    out->window_start = col_opt_int(st, 3, QB_TIME_NONE);
+    out->max_regression_id = sqlite3_column_int64(st, 4);
+    out->max_detected_at = col_opt_int(st, 5, QB_TIME_NONE);
+    out->new_regressions = sqlite3_column_int64(st, 6);
+    out->new_improvements = sqlite3_column_int64(st, 7);
+    out->format = col_text(st, 8);
+    if (!out->project) rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+  } else if (step == SQLITE_DONE) {
+    rc = qb_err_set(err, QB_ENOTFOUND, "no report recorded for %s%s",
+                    *project ? "project " : "every project", project);
+  } else {
+    rc = sq_fail(s, QB_EINTERNAL, "report", err);
+  }
+  sqlite3_reset(st);
+  if (rc) qb_report_record_dispose(out);
+  return rc;
+}
+
+/* Every item of the reports of a scope. */
+static int sq_report_items(qb_store *base, const char *project, qb_report_item **out, size_t *n_out,
+                           qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  sqlite3_stmt *st = NULL;
+  qb_report_item *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = stmt(s, S_REPORT_ITEMS, &st, err), step;
+  *out = NULL;
+  *n_out = 0;
+  if (rc) return rc;
+  b_text(st, ":project", project);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
+    qb_report_item *it = &arr[n++];
+    memset(it, 0, sizeof *it);
+    it->regression_id = sqlite3_column_int64(st, 0);
+    it->series_id = sqlite3_column_int64(st, 1);
+    it->run_id = sqlite3_column_int64(st, 2);
+    const char *k = (const char *)sqlite3_column_text(st, 3);
+    const char *v = (const char *)sqlite3_column_text(st, 4);
+    snprintf(it->kind, sizeof it->kind, "%s", k ? k : "");
+    snprintf(it->severity, sizeof it->severity, "%s", v ? v : "");
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "report items", err);
+done:
+  sqlite3_reset(st);
+  if (rc) {
+    free(arr);
+    return rc;
+  }
+  *out = arr;
+  *n_out = n;
   return QB_OK;
 }

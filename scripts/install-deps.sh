@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libsqlite3-dev sqlite3 libjansson-dev libgsl-dev libmicrohttpd-dev libcurl4-openssl-dev
-  libcmocka-dev clang-format jq wrk
+  libcmocka-dev clang-format jq wrk python3
 )
 
 missing=()

@@ -109,7 +109,8 @@ static int setup(void **state) {
     return -1;
   }
   qb_store_close(s);
-  qb_server_opts o = {F.db, "127.0.0.1", 0, 4, 1 << 20, 1, NULL};
+  qb_server_opts o = {
+      .db = F.db, .host = "127.0.0.1", .threads = 4, .max_body = 1 << 20, .public_read = 1};
   if (qb_server_start(&F.srv, &o, &err)) {
     fprintf(stderr, "%s\n", err.msg);
     return -1;
