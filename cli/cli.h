@@ -34,6 +34,7 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_configs(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_detect(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_export(qb_cli *cli, int argc, char **argv, qb_err *err);
+int cmd_prune(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_grade(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_help(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_regressions(qb_cli *cli, int argc, char **argv, qb_err *err);
@@ -51,6 +52,7 @@ int cmd_show(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_version(qb_cli *cli, int argc, char **argv, qb_err *err);
 
 extern const char cmd_export_help[];
+extern const char cmd_prune_help[];
 extern const char cmd_report_help[];
 extern const char cmd_compare_help[], cmd_config_help[], cmd_configs_help[], cmd_detect_help[],
     cmd_grade_help[], cmd_regressions_help[], cmd_scaling_help[], cmd_serve_help[],

@@ -18,6 +18,8 @@ const qb_cli_cmd qb_cli_cmds[] = {
     {"help", cmd_help, "show help for qbdb or one command", cmd_help_help},
     {"ingest", cmd_ingest, "store benchmark results (pytest, criterion, gbench, hyperfine, go...)",
      cmd_ingest_help},
+    {"prune", cmd_prune, "delete old runs and raw samples (retention), then shrink the file",
+     cmd_prune_help},
     {"regressions", cmd_regressions, "list detected regressions and improvements",
      cmd_regressions_help},
     {"report", cmd_report, "the regression report: new since the last one (markdown, html, json)",

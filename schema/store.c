@@ -300,3 +300,11 @@ void qb_report_record_dispose(qb_report_record *r) {
   free(r->format);
   memset(r, 0, sizeof *r);
 }
+
+int qb_store_prune(qb_store *s, const qb_prune_opts *o, qb_prune_result *res, qb_err *err) {
+  return s->ops->prune(s, o, res, err);
+}
+
+int qb_store_vacuum(qb_store *s, int64_t *bytes_before, int64_t *bytes_after, qb_err *err) {
+  return s->ops->vacuum(s, bytes_before, bytes_after, err);
+}

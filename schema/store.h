@@ -353,4 +353,36 @@ int qb_store_report_items(qb_store *s, const char *project, qb_report_item **out
 /* Free the strings of a record (not the struct). */
 void qb_report_record_dispose(qb_report_record *r);
 
+/* ---- retention (qbdb prune, docs/cli/prune.md) ---- */
+
+typedef struct qb_prune_opts {
+  int64_t runs_before;     /* delete runs started before this (QB_TIME_NONE: delete none) */
+  int64_t samples_before;  /* of the runs kept, drop the raw samples of those started before
+                              this, keeping their statistics (QB_TIME_NONE: none) */
+  const char *branch_glob; /* only runs on branches matching this GLOB (NULL: every branch) */
+  int64_t context;         /* points kept on each side of an open regression (detection's
+                              window: what it needs to find the change again) */
+  int dry_run;             /* count only; change nothing */
+} qb_prune_opts;
+
+typedef struct qb_prune_result {
+  int64_t runs, results, samples;       /* runs deleted (or that would be), with theirs */
+  int64_t kept_anchors, kept_newest;    /* old runs kept: they anchor an open (or acknowledged)
+                                           regression or lie within `context` points of it /
+                                           they are the newest of their project, branch and
+                                           machine (the next compare's baseline) */
+  int64_t sample_runs, samples_dropped; /* kept runs whose raw samples went, and how many */
+  int64_t series_reset;                 /* series whose detection marker was cleared */
+} qb_prune_result;
+
+/* Delete old runs and raw samples as o says, in one transaction: never a run that anchors an
+ * open or acknowledged regression (its first bad run, the run before it, and o->context points
+ * on each side in its series), nor the newest run of a project, branch and machine. The detection
+ * markers of the series that lost points are cleared (the next detection analyses them in full). */
+int qb_store_prune(qb_store *s, const qb_prune_opts *o, qb_prune_result *res, qb_err *err);
+
+/* Rebuild the database file so that it shrinks (VACUUM, then a WAL checkpoint that truncates);
+ * *bytes_before / *bytes_after: the database and WAL files' sizes around it. */
+int qb_store_vacuum(qb_store *s, int64_t *bytes_before, int64_t *bytes_after, qb_err *err);
+
 #endif

@@ -64,6 +64,8 @@ typedef struct qb_store_ops {
   int (*report_last)(qb_store *s, const char *project, qb_report_record *out, qb_err *err);
   int (*report_items)(qb_store *s, const char *project, qb_report_item **out, size_t *n,
                       qb_err *err);
+  int (*prune)(qb_store *s, const qb_prune_opts *o, qb_prune_result *res, qb_err *err);
+  int (*vacuum)(qb_store *s, int64_t *bytes_before, int64_t *bytes_after, qb_err *err);
 } qb_store_ops;
 
 /* Every backend's store struct starts with this. */

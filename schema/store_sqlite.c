@@ -82,6 +82,19 @@ enum {
   S_REPORT_ITEM_ADD,
   S_REPORT_LAST,
   S_REPORT_ITEMS,
+  S_PRUNE_TEMP,
+  S_PRUNE_TEMP_KEEP,
+  S_PRUNE_CLEAR,
+  S_PRUNE_CLEAR_KEEP,
+  S_PRUNE_KEEP_ANCHORS,
+  S_PRUNE_KEEP_NEWEST,
+  S_PRUNE_PICK,
+  S_PRUNE_OLD,
+  S_PRUNE_COUNT,
+  S_PRUNE_UNMARK,
+  S_PRUNE_DELETE,
+  S_PRUNE_SAMPLES_COUNT,
+  S_PRUNE_SAMPLES_DELETE,
   S_COUNT_
 };
 
@@ -284,6 +297,54 @@ static const char *const SQL[S_COUNT_] = {
         "SELECT i.regression_id, i.series_id, i.run_id, i.kind, i.severity FROM report_item i "
         "JOIN report r ON r.id = i.report_id WHERE r.project = :project "
         "ORDER BY i.series_id, i.run_id, i.regression_id",
+    /* qbdb prune: the runs to keep and to delete go through temporary tables of this
+     * connection. Kept (why 1): the points of a series within :context of an open or
+     * acknowledged regression's first bad run (the run before it included), so that detection
+     * still finds it; (why 2) the newest run of each project, branch and machine. */
+    [S_PRUNE_TEMP] = "CREATE TEMP TABLE IF NOT EXISTS prune_run(id INTEGER PRIMARY KEY)",
+    [S_PRUNE_TEMP_KEEP] =
+        "CREATE TEMP TABLE IF NOT EXISTS prune_keep(id INTEGER PRIMARY KEY, why INTEGER)",
+    [S_PRUNE_CLEAR] = "DELETE FROM temp.prune_run",
+    [S_PRUNE_CLEAR_KEEP] = "DELETE FROM temp.prune_keep",
+    [S_PRUNE_KEEP_ANCHORS] =
+        "INSERT OR IGNORE INTO temp.prune_keep(id, why) WITH open_reg AS (SELECT series_id, run_id "
+        "FROM regression WHERE status IN ('open', 'acknowledged')), pts AS (SELECT x.series_id, "
+        "x.run_id, row_number() OVER (PARTITION BY x.series_id ORDER BY x.run_time, x.run_id) AS "
+        "k FROM result x WHERE x.series_id IN (SELECT series_id FROM open_reg)), at AS (SELECT "
+        "p.series_id, p.k FROM pts p JOIN open_reg g ON g.series_id = p.series_id AND g.run_id = "
+        "p.run_id) SELECT DISTINCT p.run_id, 1 FROM pts p JOIN at a ON a.series_id = p.series_id "
+        "WHERE p.k BETWEEN a.k - :context - 1 AND a.k + :context",
+    [S_PRUNE_KEEP_NEWEST] =
+        "INSERT OR IGNORE INTO temp.prune_keep(id, why) SELECT id, 2 FROM (SELECT id, "
+        "row_number() OVER (PARTITION BY project_id, branch_id, machine_id ORDER BY started_at "
+        "DESC, id DESC) AS k FROM run) WHERE k = 1",
+    [S_PRUNE_PICK] =
+        "INSERT INTO temp.prune_run SELECT r.id FROM run r JOIN branch b ON b.id = r.branch_id "
+        "WHERE r.started_at < :before AND (:glob IS NULL OR b.name GLOB :glob) AND r.id NOT IN "
+        "(SELECT id FROM temp.prune_keep)",
+    /* the old runs kept, by why */
+    [S_PRUNE_OLD] =
+        "SELECT count(*) FILTER (WHERE k.why = 1), count(*) FILTER (WHERE k.why = 2) FROM run r "
+        "JOIN branch b ON b.id = r.branch_id JOIN temp.prune_keep k ON k.id = r.id WHERE "
+        "r.started_at < :before AND (:glob IS NULL OR b.name GLOB :glob)",
+    [S_PRUNE_COUNT] =
+        "SELECT (SELECT count(*) FROM temp.prune_run), (SELECT count(*) FROM result "
+        "WHERE run_id IN (SELECT id FROM temp.prune_run)), (SELECT coalesce(sum(n), "
+        "0) FROM sample_set WHERE result_id IN (SELECT id FROM result WHERE run_id IN "
+        "(SELECT id FROM temp.prune_run)))",
+    [S_PRUNE_UNMARK] = "UPDATE series SET analysed_n = 0, analysed_run_id = NULL, analysed_time = "
+                       "NULL WHERE id IN (SELECT series_id FROM result WHERE run_id IN (SELECT id "
+                       "FROM temp.prune_run))",
+    [S_PRUNE_DELETE] = "DELETE FROM run WHERE id IN (SELECT id FROM temp.prune_run)",
+    [S_PRUNE_SAMPLES_COUNT] =
+        "SELECT count(DISTINCT x.run_id), coalesce(sum(ss.n), 0) FROM sample_set ss JOIN result x "
+        "ON x.id = ss.result_id JOIN run r ON r.id = x.run_id JOIN branch b ON b.id = r.branch_id "
+        "WHERE r.started_at < :before AND (:glob IS NULL OR b.name GLOB :glob) AND r.id NOT IN "
+        "(SELECT id FROM temp.prune_run)",
+    [S_PRUNE_SAMPLES_DELETE] =
+        "DELETE FROM sample_set WHERE result_id IN (SELECT x.id FROM result x JOIN run r ON r.id "
+        "= x.run_id JOIN branch b ON b.id = r.branch_id WHERE r.started_at < :before AND (:glob "
+        "IS NULL OR b.name GLOB :glob) AND r.id NOT IN (SELECT id FROM temp.prune_run))",
 };
 
 typedef struct sq_store {
@@ -1815,6 +1876,108 @@ static int sq_report_last(qb_store *base, const char *project, qb_report_record 
 static int sq_report_items(qb_store *base, const char *project, qb_report_item **out, size_t *n,
                            qb_err *err);
 
+/* Step a prepared statement with no result rows (or ignore them); 0 or QB_EINTERNAL. */
+static int run_stmt(sq_store *s, sqlite3_stmt *st, const char *what, qb_err *err) {
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+  }
+  int rc = step == SQLITE_DONE ? QB_OK : sq_fail(s, QB_EINTERNAL, what, err);
+  sqlite3_reset(st);
+  return rc;
+}
+
+/* Bind :before and :glob of a prune statement. */
+static void bind_prune(sqlite3_stmt *st, int64_t before, const char *glob) {
+  b_int(st, ":before", before);
+  b_text(st, ":glob", glob);
+}
+
+static int sq_prune(qb_store *base, const qb_prune_opts *o, qb_prune_result *res, qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  sqlite3_stmt *st = NULL;
+  memset(res, 0, sizeof *res);
+  /* no cut-off: a time before every run */
+  int64_t runs_before = o->runs_before == QB_TIME_NONE ? INT64_MIN + 1 : o->runs_before;
+  int64_t samples_before = o->samples_before == QB_TIME_NONE ? INT64_MIN + 1 : o->samples_before;
+  int rc;
+  if ((rc = stmt(s, S_PRUNE_TEMP, &st, err)) || (rc = run_stmt(s, st, "prune", err)) ||
+      (rc = stmt(s, S_PRUNE_TEMP_KEEP, &st, err)) || (rc = run_stmt(s, st, "prune", err)))
+    return rc;
+  if ((rc = exec(s, "BEGIN IMMEDIATE", err))) return rc;
+  if ((rc = stmt(s, S_PRUNE_CLEAR, &st, err)) || (rc = run_stmt(s, st, "prune", err)) ||
+      (rc = stmt(s, S_PRUNE_CLEAR_KEEP, &st, err)) || (rc = run_stmt(s, st, "prune", err)) ||
+      (rc = stmt(s, S_PRUNE_KEEP_ANCHORS, &st, err)))
+    goto done;
+  b_int(st, ":context", o->context);
+  if ((rc = run_stmt(s, st, "prune: keep the regressions' runs", err)) ||
+      (rc = stmt(s, S_PRUNE_KEEP_NEWEST, &st, err)) ||
+      (rc = run_stmt(s, st, "prune: keep the newest runs", err)) ||
+      (rc = stmt(s, S_PRUNE_PICK, &st, err)))
+    goto done;
+  bind_prune(st, runs_before, o->branch_glob);
+  if ((rc = run_stmt(s, st, "prune: pick runs", err))) goto done;
+  if ((rc = stmt(s, S_PRUNE_COUNT, &st, err))) goto done;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    res->runs = sqlite3_column_int64(st, 0);
+    res->results = sqlite3_column_int64(st, 1);
+    res->samples = sqlite3_column_int64(st, 2);
+  }
+  sqlite3_reset(st);
+  if ((rc = stmt(s, S_PRUNE_OLD, &st, err))) goto done;
+  bind_prune(st, runs_before, o->branch_glob);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    res->kept_anchors = sqlite3_column_int64(st, 0);
+    res->kept_newest = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_reset(st);
+  if ((rc = stmt(s, S_PRUNE_SAMPLES_COUNT, &st, err))) goto done;
+  bind_prune(st, samples_before, o->branch_glob);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    res->sample_runs = sqlite3_column_int64(st, 0);
+    res->samples_dropped = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_reset(st);
+  if (o->dry_run) goto done;
+  if ((rc = stmt(s, S_PRUNE_UNMARK, &st, err)) ||
+      (rc = run_stmt(s, st, "prune: clear detection markers", err)))
+    goto done;
+  res->series_reset = sqlite3_changes(s->db);
+  if ((rc = stmt(s, S_PRUNE_DELETE, &st, err)) ||
+      (rc = run_stmt(s, st, "prune: delete runs", err)) ||
+      (rc = stmt(s, S_PRUNE_SAMPLES_DELETE, &st, err)))
+    goto done;
+  bind_prune(st, samples_before, o->branch_glob);
+  if ((rc = run_stmt(s, st, "prune: drop samples", err))) goto done;
+  rc = write_end(s, 0, err);
+  if (!rc) return QB_OK;
+done:
+  write_end(s, 1, NULL); /* a dry run, or an error: nothing changes */
+  return rc;
+}
+
+/* The size of the database file plus its WAL (0 for a missing file). */
+static int64_t db_bytes(const char *path) {
+  char wal[4096];
+  struct stat st;
+  int64_t n = stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+  snprintf(wal, sizeof wal, "%s-wal", path);
+  if (stat(wal, &st) == 0) n += (int64_t)st.st_size;
+  return n;
+}
+
+static int sq_vacuum(qb_store *base, int64_t *bytes_before, int64_t *bytes_after, qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  *bytes_before = db_bytes(s->path);
+  int rc = exec(s, "VACUUM", err);
+  if (!rc &&
+      sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) != SQLITE_OK)
+    rc = sq_fail(s, QB_EINTERNAL, "checkpoint", err);
+  *bytes_after = db_bytes(s->path);
+  return rc;
+}
+
 static const qb_store_ops SQLITE_OPS = {
     .name = "sqlite",
     .close = sq_close,
@@ -1857,6 +2020,8 @@ static const qb_store_ops SQLITE_OPS = {
     .report_add = sq_report_add,
     .report_last = sq_report_last,
     .report_items = sq_report_items,
+    .prune = sq_prune,
+    .vacuum = sq_vacuum,
 };
 
 /* With QBDB_SQL_PROFILE set, every statement's SQL and run time go to stderr (for finding
