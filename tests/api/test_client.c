@@ -20,183 +20,11 @@
 #include <unistd.h>
 
 #include "api/client.h"
+#include "tests/http_peer.h"
 #include "core/buf.h"
 #include "core/sha256.h"
 
-/* ---- the scripted peer ---- */
-
-#define MAX_REQS 16
-#define MAX_ARGS 16
-
-typedef struct reply {
-  unsigned status;
-  const char *body;
-  int delay_ms; /* wait this long before answering */
-} reply;
-
-typedef struct seen { /* one request as the peer saw it */
-  char method[16];
-  char uri[2048]; /* raw, before unescaping: path?query */
-  char key[128];  /* Idempotency-Key, "" when absent */
-  char auth[256]; /* Authorization, "" when absent */
-  char ctype[128];
-  char args[MAX_ARGS][2][256]; /* decoded query arguments, in order */
-  size_t n_args;
-  char *body; /* malloc'd copy, freed by peer_free */
-  size_t body_len;
-  double at_ms; /* arrival, CLOCK_MONOTONIC */
-} seen;
-
-typedef struct peer {
-  struct MHD_Daemon *d;
-  uint16_t port;
-  char url[64];
-  pthread_mutex_t mu;
-  const reply *script; /* request i gets script[min(i, n_script - 1)] */
-  size_t n_script;
-  seen reqs[MAX_REQS];
-  size_t n_reqs;
-} peer;
-
-typedef struct req { /* one request in flight, from the URI callback to completion */
-  seen s;
-  qb_buf body;
-  int started;
-} req;
-
-/* Monotonic clock in milliseconds. */
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* MHD URI callback: a new request starts; allocate its state (freed in on_done). */
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con) {
-  (void)cls;
-  (void)con;
-  req *r = calloc(1, sizeof *r);
-  if (!r) return NULL;
-  qb_buf_init(&r->body, (size_t)1 << 24);
-  snprintf(r->s.uri, sizeof r->s.uri, "%s", uri);
-  r->s.at_ms = now_ms();
-  return r;
-}
-
-/* MHD argument iterator: record one decoded query argument. */
-static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                              const char *value) {
-  (void)kind;
-  seen *s = cls;
-  if (s->n_args < MAX_ARGS) {
-    snprintf(s->args[s->n_args][0], sizeof s->args[0][0], "%s", key);
-    snprintf(s->args[s->n_args][1], sizeof s->args[0][1], "%s", value ? value : "");
-    s->n_args++;
-  }
-  return MHD_YES;
-}
-
-/* Copy header name of con into out ("" when absent). */
-static void header(struct MHD_Connection *con, const char *name, char *out, size_t n) {
-  const char *v = MHD_lookup_connection_value(con, MHD_HEADER_KIND, name);
-  snprintf(out, n, "%s", v ? v : "");
-}
-
-/* MHD access handler: collect the body, then record the request and answer from the script. */
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **req_cls) {
-  (void)url;
-  (void)version;
-  peer *p = cls;
-  req *r = *req_cls;
-  if (!r) return MHD_NO;
-  if (!r->started) {
-    r->started = 1;
-    snprintf(r->s.method, sizeof r->s.method, "%s", method);
-    header(con, "Idempotency-Key", r->s.key, sizeof r->s.key);
-    header(con, "Authorization", r->s.auth, sizeof r->s.auth);
-    header(con, "Content-Type", r->s.ctype, sizeof r->s.ctype);
-    MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, on_arg, &r->s);
-    return MHD_YES;
-  }
-  if (*upload_data_size) {
-    if (qb_buf_add(&r->body, upload_data, *upload_data_size, NULL)) return MHD_NO;
-    *upload_data_size = 0;
-    return MHD_YES;
-  }
-  pthread_mutex_lock(&p->mu);
-  size_t i = p->n_reqs;
-  if (i < MAX_REQS) {
-    p->reqs[i] = r->s;
-    p->reqs[i].body_len = r->body.len;
-    p->reqs[i].body = qb_buf_take(&r->body, NULL);
-    p->n_reqs++;
-  }
-  const reply *rp = &p->script[i < p->n_script ? i : p->n_script - 1];
-  pthread_mutex_unlock(&p->mu);
-  if (rp->delay_ms) usleep((useconds_t)rp->delay_ms * 1000);
-  struct MHD_Response *res =
-      MHD_create_response_from_buffer(strlen(rp->body), (void *)rp->body, MHD_RESPMEM_PERSISTENT);
-  if (!res) return MHD_NO;
-  MHD_add_response_header(res, "Content-Type", "application/json");
-  enum MHD_Result ok = MHD_queue_response(con, rp->status, res);
-  MHD_destroy_response(res);
-  return ok;
-}
-
-/* MHD completion callback: free the request's state. */
-static void on_done(void *cls, struct MHD_Connection *con, void **req_cls,
-                    enum MHD_RequestTerminationCode toe) {
-  (void)cls;
-  (void)con;
-  (void)toe;
-  req *r = *req_cls;
-  if (!r) return;
-  qb_buf_dispose(&r->body);
-  free(r);
-  *req_cls = NULL;
-}
-
-/* Start a peer answering from script (n entries) on 127.0.0.1 and a free port. Free it with
- * peer_free (which stops it first). */
-static peer *peer_start(const reply *script, size_t n) {
-  peer *p = calloc(1, sizeof *p);
-  assert_non_null(p);
-  pthread_mutex_init(&p->mu, NULL);
-  p->script = script;
-  p->n_script = n;
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sa.sin_port = 0;
-  p->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
-                          NULL, on_request, p, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                          MHD_OPTION_URI_LOG_CALLBACK, on_uri, p, MHD_OPTION_NOTIFY_COMPLETED,
-                          on_done, p, MHD_OPTION_END);
-  assert_non_null(p->d);
-  const union MHD_DaemonInfo *info = MHD_get_daemon_info(p->d, MHD_DAEMON_INFO_BIND_PORT);
-  assert_non_null(info);
-  p->port = info->port;
-  assert_true(p->port > 0);
-  snprintf(p->url, sizeof p->url, "http://127.0.0.1:%u", (unsigned)p->port);
-  return p;
-}
-
-/* Stop the daemon (joins its threads, so what it recorded can be read without the lock). */
-static void peer_stop(peer *p) {
-  if (p->d) MHD_stop_daemon(p->d);
-  p->d = NULL;
-}
-
-/* Stop p and free it with what it recorded. */
-static void peer_free(peer *p) {
-  peer_stop(p);
-  for (size_t i = 0; i < p->n_reqs; i++) free(p->reqs[i].body);
-  pthread_mutex_destroy(&p->mu);
-  free(p);
-}
+/* ---- the scripted peer: tests/http_peer.h ---- */
 
 /* The query of a raw URI (after '?'), "" without one. */
 static const char *query_of(const char *uri) {
@@ -239,7 +67,7 @@ static void test_client__retry_until_stored(void **state) {
   (void)state;
   static const reply script[] = {
       {503, ERR_BODY("internal", "busy"), 0}, {503, "", 0}, {201, OK_BODY, 0}};
-  peer *p = peer_start(script, 3);
+  peer *p = peer_start(script, 3, "");
   qb_upload_opts o = fast_opts(p);
   o.token = "s3cret";
   o.project = "p";
@@ -305,7 +133,7 @@ static void test_client__retry_until_stored(void **state) {
 static void test_client__query_escaping(void **state) {
   (void)state;
   static const reply script[] = {{201, OK_BODY, 0}};
-  peer *p = peer_start(script, 1);
+  peer *p = peer_start(script, 1, "");
   qb_tag tags[] = {{"os", "linux 6.1/x86"}, {"note", "100%=sure"}};
   qb_upload_opts o = fast_opts(p);
   o.format = "native";
@@ -346,8 +174,8 @@ static void test_client__query_escaping(void **state) {
 static void test_client__same_key_on_rerun(void **state) {
   (void)state;
   static const reply script[] = {{201, OK_BODY, 0}, {200, REPLAY_BODY, 0}};
-  peer *p = peer_start(script, 2);
-  char url[80];
+  peer *p = peer_start(script, 2, "");
+  char url[sizeof p->url + 2];
   snprintf(url, sizeof url, "%s/", p->url);
   qb_upload_opts o = fast_opts(p);
   o.server = url;
@@ -406,7 +234,7 @@ static void test_client__4xx_not_retried(void **state) {
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     reply script[] = {{cases[k].status, cases[k].body, 0}, {201, OK_BODY, 0}};
-    peer *p = peer_start(script, 2);
+    peer *p = peer_start(script, 2, "");
     qb_upload_opts o = fast_opts(p);
     qb_upload_result res;
     qb_err err = QB_ERR_INIT;
@@ -431,7 +259,7 @@ static void test_client__4xx_not_retried(void **state) {
 static void test_client__gives_up_after_max_attempts(void **state) {
   (void)state;
   static const reply always[] = {{503, ERR_BODY("internal", "database is locked"), 0}};
-  peer *p = peer_start(always, 1);
+  peer *p = peer_start(always, 1, "");
   qb_upload_opts o = fast_opts(p);
   o.max_attempts = 4;
   qb_upload_result res;
@@ -445,7 +273,7 @@ static void test_client__gives_up_after_max_attempts(void **state) {
   peer_free(p);
 
   static const reply busy[] = {{429, ERR_BODY("too_many", "slow down"), 0}, {201, OK_BODY, 0}};
-  p = peer_start(busy, 2);
+  p = peer_start(busy, 2, "");
   o = fast_opts(p);
   assert_int_equal(qb_upload(&res, &o, "run.json", DATA, sizeof DATA - 1, &err), QB_OK);
   assert_int_equal(res.attempts, 2);
@@ -454,7 +282,7 @@ static void test_client__gives_up_after_max_attempts(void **state) {
 
   /* a plain-text 502 (a proxy): its first line is the message */
   static const reply proxy[] = {{502, "Bad Gateway\n<html>...</html>", 0}};
-  p = peer_start(proxy, 1);
+  p = peer_start(proxy, 1, "");
   o = fast_opts(p);
   o.max_attempts = 2;
   assert_int_equal(qb_upload(&res, &o, "run.json", DATA, sizeof DATA - 1, &err), QB_EIO);
@@ -468,7 +296,7 @@ static void test_client__gives_up_after_max_attempts(void **state) {
 static void test_client__backoff_doubles(void **state) {
   (void)state;
   static const reply script[] = {{500, "", 0}, {500, "", 0}, {500, "", 0}, {201, OK_BODY, 0}};
-  peer *p = peer_start(script, 4);
+  peer *p = peer_start(script, 4, "");
   qb_upload_opts o = fast_opts(p);
   o.backoff_ms = 30;
   qb_upload_result res;
@@ -523,7 +351,7 @@ static void test_client__refused_connection(void **state) {
 static void test_client__timeout_retried(void **state) {
   (void)state;
   static const reply script[] = {{201, OK_BODY, 1500}, {201, OK_BODY, 0}};
-  peer *p = peer_start(script, 2);
+  peer *p = peer_start(script, 2, "");
   qb_upload_opts o = fast_opts(p);
   o.timeout_ms = 400;
   qb_upload_result res;
@@ -542,7 +370,7 @@ static void test_client__timeout_retried(void **state) {
 static void test_client__bad_answer(void **state) {
   (void)state;
   static const reply script[] = {{201, "<html>hello</html>", 0}, {201, "{\"run\": {}}", 0}};
-  peer *p = peer_start(script, 2);
+  peer *p = peer_start(script, 2, "");
   qb_upload_opts o = fast_opts(p);
   qb_upload_result res;
   qb_err err = QB_ERR_INIT;

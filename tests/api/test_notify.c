@@ -27,170 +27,12 @@
 #include "api/notify.h"
 #include "api/server.h"
 #include "core/buf.h"
+#include "tests/http_peer.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/api_notify"
 
-/* ---- the receiver ---- */
-
-#define MAX_REQS 32
-
-typedef struct reply {
-  unsigned status;
-  const char *body;
-  int delay_ms; /* wait this long before answering */
-} reply;
-
-typedef struct seen { /* one request as the receiver saw it */
-  char method[16];
-  char uri[512];
-  char auth[256];  /* Authorization, "" when absent */
-  char ctype[128]; /* Content-Type */
-  char *body;      /* malloc'd copy, freed by peer_free */
-  size_t body_len;
-  double at_ms; /* arrival, CLOCK_MONOTONIC */
-} seen;
-
-typedef struct peer {
-  struct MHD_Daemon *d;
-  char url[96]; /* http://127.0.0.1:PORT/hook */
-  pthread_mutex_t mu;
-  const reply *script; /* request i gets script[min(i, n_script - 1)] */
-  size_t n_script;
-  seen reqs[MAX_REQS];
-  size_t n_reqs;
-} peer;
-
-typedef struct req { /* one request in flight */
-  seen s;
-  qb_buf body;
-  int started;
-} req;
-
-/* Monotonic clock in milliseconds. */
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* MHD URI callback: a request starts; its state is freed in on_done. */
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con) {
-  (void)cls;
-  (void)con;
-  req *r = calloc(1, sizeof *r);
-  if (!r) return NULL;
-  qb_buf_init(&r->body, (size_t)1 << 24);
-  snprintf(r->s.uri, sizeof r->s.uri, "%s", uri);
-  r->s.at_ms = now_ms();
-  return r;
-}
-
-/* Copy header name of con into out ("" when absent). */
-static void header(struct MHD_Connection *con, const char *name, char *out, size_t n) {
-  const char *v = MHD_lookup_connection_value(con, MHD_HEADER_KIND, name);
-  snprintf(out, n, "%s", v ? v : "");
-}
-
-/* MHD access handler: collect the body, record the request, answer from the script. */
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **req_cls) {
-  (void)url;
-  (void)version;
-  peer *p = cls;
-  req *r = *req_cls;
-  if (!r) return MHD_NO;
-  if (!r->started) {
-    r->started = 1;
-    snprintf(r->s.method, sizeof r->s.method, "%s", method);
-    header(con, "Authorization", r->s.auth, sizeof r->s.auth);
-    header(con, "Content-Type", r->s.ctype, sizeof r->s.ctype);
-    return MHD_YES;
-  }
-  if (*upload_data_size) {
-    if (qb_buf_add(&r->body, upload_data, *upload_data_size, NULL)) return MHD_NO;
-    *upload_data_size = 0;
-    return MHD_YES;
-  }
-  pthread_mutex_lock(&p->mu);
-  size_t i = p->n_reqs;
-  if (i < MAX_REQS) {
-    p->reqs[i] = r->s;
-    p->reqs[i].body_len = r->body.len;
-    p->reqs[i].body = qb_buf_take(&r->body, NULL);
-    p->n_reqs++;
-  }
-  const reply *rp = &p->script[i < p->n_script ? i : p->n_script - 1];
-  pthread_mutex_unlock(&p->mu);
-  if (rp->delay_ms) usleep((useconds_t)rp->delay_ms * 1000);
-  struct MHD_Response *res =
-      MHD_create_response_from_buffer(strlen(rp->body), (void *)rp->body, MHD_RESPMEM_PERSISTENT);
-  if (!res) return MHD_NO;
-  MHD_add_response_header(res, "Content-Type", "text/plain");
-  enum MHD_Result ok = MHD_queue_response(con, rp->status, res);
-  MHD_destroy_response(res);
-  return ok;
-}
-
-/* MHD completion callback: free the request's state. */
-static void on_done(void *cls, struct MHD_Connection *con, void **req_cls,
-                    enum MHD_RequestTerminationCode toe) {
-  (void)cls;
-  (void)con;
-  (void)toe;
-  req *r = *req_cls;
-  if (!r) return;
-  qb_buf_dispose(&r->body);
-  free(r);
-  *req_cls = NULL;
-}
-
-/* Start a receiver answering from script (n entries) on 127.0.0.1 and a free port; its URL is
- * http://127.0.0.1:PORT/hook. Free it with peer_free. */
-static peer *peer_start(const reply *script, size_t n) {
-  peer *p = calloc(1, sizeof *p);
-  assert_non_null(p);
-  pthread_mutex_init(&p->mu, NULL);
-  p->script = script;
-  p->n_script = n;
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  p->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
-                          NULL, on_request, p, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                          MHD_OPTION_URI_LOG_CALLBACK, on_uri, p, MHD_OPTION_NOTIFY_COMPLETED,
-                          on_done, p, MHD_OPTION_END);
-  assert_non_null(p->d);
-  const union MHD_DaemonInfo *info = MHD_get_daemon_info(p->d, MHD_DAEMON_INFO_BIND_PORT);
-  assert_non_null(info);
-  assert_true(info->port > 0);
-  snprintf(p->url, sizeof p->url, "http://127.0.0.1:%u/hook", (unsigned)info->port);
-  return p;
-}
-
-/* Requests recorded so far (under the lock). */
-static size_t peer_count(peer *p) {
-  pthread_mutex_lock(&p->mu);
-  size_t n = p->n_reqs;
-  pthread_mutex_unlock(&p->mu);
-  return n;
-}
-
-/* Stop the daemon (joins its threads: what it recorded can then be read without the lock). */
-static void peer_stop(peer *p) {
-  if (p->d) MHD_stop_daemon(p->d);
-  p->d = NULL;
-}
-
-/* Stop p and free it with what it recorded. */
-static void peer_free(peer *p) {
-  peer_stop(p);
-  for (size_t i = 0; i < p->n_reqs; i++) free(p->reqs[i].body);
-  pthread_mutex_destroy(&p->mu);
-  free(p);
-}
+/* ---- the receiver: tests/http_peer.h (URLs end in /hook) ---- */
 
 /* A socket on 127.0.0.1 that listens and never accepts: the kernel completes connections, a
  * request is sent into the void and no answer ever comes. Writes its URL; close the fd. */
@@ -240,7 +82,7 @@ static const char BODY[] = "{\"text\":\"qbdb: caf\xc3\xa9 \\\"quoted\\\"\\n\",\"
 static void test_notify__delivers_body(void **state) {
   (void)state;
   static const reply script[] = {{200, "ok", 0}};
-  peer *p = peer_start(script, 1);
+  peer *p = peer_start(script, 1, "/hook");
   qb_notify_opts o = fast_opts(p->url);
   o.token = "s3cret-token";
   qb_notify_result res;
@@ -261,7 +103,7 @@ static void test_notify__delivers_body(void **state) {
 
   /* 204 counts as delivered; no token, no Authorization header */
   static const reply no_content[] = {{204, "", 0}};
-  p = peer_start(no_content, 1);
+  p = peer_start(no_content, 1, "/hook");
   o = fast_opts(p->url);
   assert_int_equal(qb_notify_post(&o, BODY, sizeof BODY - 1, &res, &err), QB_OK);
   peer_stop(p);
@@ -274,7 +116,7 @@ static void test_notify__delivers_body(void **state) {
 static void test_notify__retries_then_delivers(void **state) {
   (void)state;
   static const reply script[] = {{500, "busy", 0}, {429, "slow down", 0}, {200, "ok", 0}};
-  peer *p = peer_start(script, 3);
+  peer *p = peer_start(script, 3, "/hook");
   qb_notify_opts o = fast_opts(p->url);
   qb_notify_result res;
   qb_err err = QB_ERR_INIT;
@@ -297,7 +139,7 @@ static void test_notify__retries_then_delivers(void **state) {
 static void test_notify__error_answers(void **state) {
   (void)state;
   static const reply script[] = {{503, "down: token s3cret-token refused\nsecond line", 0}};
-  peer *p = peer_start(script, 1);
+  peer *p = peer_start(script, 1, "/hook");
   qb_notify_opts o = fast_opts(p->url);
   o.max_attempts = 3;
   o.token = "s3cret-token";
@@ -315,7 +157,7 @@ static void test_notify__error_answers(void **state) {
   peer_free(p);
 
   static const reply not_found[] = {{404, "no_service", 0}, {200, "ok", 0}};
-  p = peer_start(not_found, 2);
+  p = peer_start(not_found, 2, "/hook");
   o = fast_opts(p->url);
   err = (qb_err)QB_ERR_INIT;
   assert_int_equal(qb_notify_post(&o, BODY, sizeof BODY - 1, &res, &err), QB_EIO);
@@ -329,7 +171,7 @@ static void test_notify__error_answers(void **state) {
 
   /* a redirect is not followed: it is an answer that is not 2xx */
   static const reply moved[] = {{301, "", 0}};
-  p = peer_start(moved, 1);
+  p = peer_start(moved, 1, "/hook");
   o = fast_opts(p->url);
   assert_int_equal(qb_notify_post(&o, BODY, sizeof BODY - 1, &res, &err), QB_EIO);
   peer_stop(p);
@@ -579,7 +421,7 @@ static size_t count_lines(const char *s, const char *needle) {
 static void test_notify__queue_bounded(void **state) {
   (void)state;
   static const reply script[] = {{200, "ok", 500}};
-  peer *p = peer_start(script, 1);
+  peer *p = peer_start(script, 1, "/hook");
   FILE *log = tmpfile();
   assert_non_null(log);
   qb_notifier_opts o = QB_NOTIFIER_OPTS_INIT;
@@ -746,7 +588,7 @@ static void upload_two_runs(unsigned short port, const char *tok, double *slowes
 static void test_notify__serve_hook(void **state) {
   (void)state;
   static const reply script[] = {{200, "ok", 0}};
-  peer *p = peer_start(script, 1);
+  peer *p = peer_start(script, 1, "/hook");
   char db[256], tok[QB_TOKEN_MAX];
   fresh_db(db, sizeof db, "hook", tok);
   FILE *log = tmpfile();
@@ -802,7 +644,7 @@ static void test_notify__serve_hook(void **state) {
   peer_free(p);
 
   /* critical only: run2's worst is major, nothing is sent */
-  p = peer_start(script, 1);
+  p = peer_start(script, 1, "/hook");
   fresh_db(db, sizeof db, "hook_critical", tok);
   o = (qb_server_opts){.db = db, .threads = 2, .notify_url = p->url};
   o.notify_min_severity = QB_SEV_CRITICAL;
@@ -814,7 +656,7 @@ static void test_notify__serve_hook(void **state) {
   peer_free(p);
 
   /* minor: the four regressions of run2, worst first */
-  p = peer_start(script, 1);
+  p = peer_start(script, 1, "/hook");
   fresh_db(db, sizeof db, "hook_minor", tok);
   o = (qb_server_opts){.db = db, .threads = 2, .notify_url = p->url};
   o.notify_min_severity = QB_SEV_MINOR;
@@ -861,7 +703,7 @@ static void test_notify__serve_history(void **state) {
   if (system("mkdir -p '" TMP "/history' && bash '" QB_TEST_DATA "/history/gen_runs.sh' '" TMP
              "/history'"))
     fail_msg("gen_runs.sh failed");
-  peer *p = peer_start(script, 1);
+  peer *p = peer_start(script, 1, "/hook");
   char db[256], tok[QB_TOKEN_MAX];
   snprintf(db, sizeof db, "%s/history.db", TMP);
   unlink(db);
