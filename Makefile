@@ -2,11 +2,14 @@
 # machine (they install what is missing first).
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 300
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 QBDB_DB    ?= qbdb.db
 export QBDB_DB
 
-.PHONY: all deps build build-asan demo check test test-asan bench selfbench format clean
+.PHONY: all deps build build-asan build-fuzz demo check test test-asan test-fuzz test-valgrind \
+        valgrind fuzz bench selfbench format clean
 
 all: build
 
@@ -25,15 +28,42 @@ build-asan: deps
 demo: build
 	@scripts/demo.sh $(BUILD)/qbdb
 
-# The whole test suite: normal build, then the ASan/UBSan build.
-check: test test-asan
+# The whole test suite: normal build, then the ASan/UBSan build, then each fuzz target briefly
+# (QB_FUZZ_SECONDS, 20 s by default, plus its saved crash cases; docs/reliability.md, "Fuzzing"),
+# then the cmocka tests that do I/O under valgrind memcheck (docs/reliability.md).
+check: test test-asan test-fuzz test-valgrind
 
 test: build
 	@cd $(BUILD) && ctest -j$(JOBS) --output-on-failure
 
+# Valgrind memcheck (scripts/valgrind.sh, sampled exhaustive loops): in `make check`, the tests
+# of every layer but analysis/ (pure arithmetic on arrays, which ASan/UBSan cover and valgrind
+# makes ten times slower); `make valgrind` runs every one.
+VALGRIND_TESTS ?= ^(adapters|api|core|fault|ingest|runner|schema)_
+test-valgrind: build
+	@scripts/valgrind.sh $(BUILD) '$(VALGRIND_TESTS)'
+
+valgrind: build
+	@scripts/valgrind.sh $(BUILD)
+
 test-asan: build-asan
 	@cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest -j$(JOBS) --output-on-failure
+
+# libFuzzer targets (fuzz/, clang, ASan+UBSan): only they are built in $(BUILD_FUZZ).
+build-fuzz: deps
+	@CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQB_FUZZ=ON >/dev/null
+	@cmake --build $(BUILD_FUZZ) -j$(JOBS) --target fuzz_targets
+
+test-fuzz: build-fuzz
+	@cd $(BUILD_FUZZ) && ctest -L fuzz -j$(JOBS) --output-on-failure
+
+# Each fuzz target for FUZZ_SECONDS (JOBS at a time), corpora kept in build-fuzz-long/<name>/
+# from run to run; prints executions, exec/s, coverage and corpus size per target.
+fuzz: build-fuzz
+	@cd $(BUILD_FUZZ) && QB_FUZZ_SECONDS=$(FUZZ_SECONDS) QB_FUZZ_WORK=$(CURDIR)/build-fuzz-long \
+	  ctest -L fuzz -j$(JOBS) --output-on-failure; rc=$$?; \
+	  cat $(CURDIR)/build-fuzz-long/*/summary.txt 2>/dev/null; exit $$rc
 
 # qbdb's benchmarks of itself (not part of the tests).
 bench: build
@@ -83,4 +113,4 @@ format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i --style=file
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) build-fuzz-long

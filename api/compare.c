@@ -495,7 +495,9 @@ int qb_compare_runs(qb_store *s, const char *base_ref, const char *head_ref,
     if (!jobs[i].bres || !jobs[i].hres) continue;
     size_t first, count;
     history_range(hist, n_hist, row->benchmark, row->metric, &first, &count);
-    row->noise_pct = noise_band(hist + first, count, jobs[i].st.noise_runs, &row->history_runs);
+    /* no history: hist is NULL, and NULL + 0 is undefined */
+    row->noise_pct =
+        noise_band(hist ? hist + first : NULL, count, jobs[i].st.noise_runs, &row->history_runs);
     if (!isnan(row->noise_pct) && row->noise_pct > row->threshold_pct)
       row->threshold_pct = row->noise_pct;
     /* kept only if the FDR step below finds the change significant */

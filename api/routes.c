@@ -26,6 +26,8 @@ static void error_answer(qb_response *out, int rc, const qb_err *err) {
     case QB_EUSAGE:
       if (!strncmp(msg, "unauthorized", 12))
         status = 401, code = "unauthorized";
+      else if (!strncmp(msg, "too large", 9))
+        status = 413, code = "too_large";
       else if (!strncmp(msg, "forbidden", 9))
         status = 403, code = "forbidden";
       else
@@ -298,6 +300,72 @@ static int h_regressions_get(const qb_request *r, qb_response *out, qb_err *err)
   return QB_OK;
 }
 
+/* Check that no string value or key in v (at most QB_JSON_MAX_DEPTH deep) is longer than
+ * QB_JSON_MAX_STRING bytes. */
+static int json_strings_capped(const json_t *v, qb_err *err) {
+  const char *key;
+  json_t *x;
+  size_t i;
+  if (json_is_string(v) && json_string_length(v) > QB_JSON_MAX_STRING)
+    return qb_err_set(err, QB_EUSAGE, "too large: body: a string of %zu bytes (at most %zu)",
+                      json_string_length(v), QB_JSON_MAX_STRING);
+  if (json_is_array(v)) {
+    json_array_foreach(v, i, x) {
+      int rc = json_strings_capped(x, err);
+      if (rc) return rc;
+    }
+  }
+  if (json_is_object(v)) {
+    json_object_foreach((json_t *)v, key, x) {
+      if (strlen(key) > QB_JSON_MAX_STRING)
+        return qb_err_set(err, QB_EUSAGE, "too large: body: a key of %zu bytes (at most %zu)",
+                          strlen(key), QB_JSON_MAX_STRING);
+      int rc = json_strings_capped(x, err);
+      if (rc) return rc;
+    }
+  }
+  return QB_OK;
+}
+
+/* Parse r's body as JSON within the caps of api/server.h: nesting deeper than
+ * QB_JSON_MAX_DEPTH is a 400 (checked on the raw bytes first, so jansson never recurses
+ * deeper), a string or key longer than QB_JSON_MAX_STRING bytes a 413 ("too large: ..."),
+ * malformed JSON a 400. *out is the caller's (json_decref). */
+static int json_body_load(const qb_request *r, json_t **out, qb_err *err) {
+  *out = NULL;
+  size_t depth = 0, str_start = 0;
+  int in_str = 0;
+  for (size_t i = 0; i < r->body_len; i++) {
+    char ch = r->body[i];
+    if (in_str) {
+      if (ch == '\\')
+        i++;
+      else if (ch == '"')
+        in_str = 0;
+      else if (i - str_start > 6 * QB_JSON_MAX_STRING) /* even if all \uXXXX escapes */
+        return qb_err_set(err, QB_EUSAGE,
+                          "too large: body: the string at byte %zu is longer than %zu bytes",
+                          str_start, QB_JSON_MAX_STRING);
+    } else if (ch == '"') {
+      in_str = 1, str_start = i;
+    } else if ((ch == '[' || ch == '{') && ++depth > QB_JSON_MAX_DEPTH) {
+      return qb_err_set(err, QB_EUSAGE, "body: byte %zu: nested deeper than %d levels", i,
+                        QB_JSON_MAX_DEPTH);
+    } else if ((ch == ']' || ch == '}') && depth) {
+      depth--;
+    }
+  }
+  json_error_t je;
+  if (!(*out = json_loadb(r->body, r->body_len, 0, &je)))
+    return qb_err_set(err, QB_EUSAGE, "body: line %d, column %d: %s", je.line, je.column, je.text);
+  int rc = json_strings_capped(*out, err);
+  if (rc) {
+    json_decref(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
 static int h_regression_patch(const qb_request *r, qb_response *out, qb_err *err) {
   int64_t id = 0;
   int rc = path_id(r, &id, err);
@@ -315,9 +383,9 @@ static int h_regression_patch(const qb_request *r, qb_response *out, qb_err *err
     rc = qb_err_set(err, QB_ENOTFOUND, "no regression with id %lld", (long long)id);
     goto done;
   }
-  if ((rc = qb_token_check(r->store, r->bearer, mine->series.project, &tok, err))) goto done;
-  json_error_t je;
-  body = json_loadb(r->body, r->body_len, 0, &je);
+  if ((rc = qb_token_check(r->store, r->bearer, mine->series.project, &tok, err)) ||
+      (rc = json_body_load(r, &body, err)))
+    goto done;
   const char *status = body ? json_string_value(json_object_get(body, "status")) : NULL;
   const char *note = body ? json_string_value(json_object_get(body, "note")) : NULL;
   if (!status || (strcmp(status, "open") && strcmp(status, "acknowledged") &&

@@ -116,10 +116,28 @@ static void pool_put(store_pool *p, qb_store *s) {
 typedef struct req_ctx {
   qb_buf body;
   int too_large;
+  int begun;   /* on_request has seen the headers */
+  int raw_nul; /* the raw path holds %00 (libmicrohttpd would decode it and cut the path) */
   int64_t started;
 } req_ctx;
 
+/* libmicrohttpd's URI log callback, called once per request with the raw request target,
+ * before decoding: makes the request's state (freed in on_completed) and notes a %00 in the
+ * path, which the decoded path passed to on_request can no longer show. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+  (void)conn;
+  qb_server *srv = cls;
+  req_ctx *ctx = calloc(1, sizeof *ctx);
+  if (!ctx) return NULL;
+  qb_buf_init(&ctx->body, srv->o.max_body);
+  ctx->started = qb_time_now();
+  for (const char *p = uri; *p && *p != '?'; p++)
+    if (p[0] == '%' && p[1] == '0' && p[2] == '0') ctx->raw_nul = 1;
+  return ctx;
+}
+
 const char *qb_request_arg(const qb_request *r, const char *key) {
+  if (!r->conn) return qb_request_arg_n(r, key, 0);
   return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
@@ -143,12 +161,20 @@ static enum MHD_Result nth_iter(void *cls, enum MHD_ValueKind kind, const char *
 
 const char *qb_request_arg_n(const qb_request *r, const char *key, size_t i) {
   nth_arg a = {key, i, 0, NULL};
+  if (!r->conn) { /* no connection: the pairs in r->args (fuzz/fuzz_http.c) */
+    for (const char *const *p = r->args; p && p[0]; p += 2)
+      if (!strcmp(p[0], key) && a.seen++ == i) return p[1];
+    return NULL;
+  }
   MHD_get_connection_values((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND, nth_iter, &a);
   return a.value;
 }
 
-/* Send out (freeing what it owns) with status and type; counts it in the metrics. */
-static enum MHD_Result send_response(struct MHD_Connection *c, qb_response *out) {
+/* Send out (freeing what it owns) with status and type. With --cors-origin (cors not NULL), the
+ * answer varies by Origin, and allow_origin (the request's Origin when it is exactly the
+ * configured one, else NULL) is echoed in Access-Control-Allow-Origin. */
+static enum MHD_Result send_response(struct MHD_Connection *c, qb_response *out, const char *cors,
+                                     const char *allow_origin) {
   char *text = NULL;
   size_t len = 0;
   struct MHD_Response *resp;
@@ -166,8 +192,19 @@ static enum MHD_Result send_response(struct MHD_Connection *c, qb_response *out)
     resp = MHD_create_response_from_buffer(out->len, (void *)out->data, MHD_RESPMEM_PERSISTENT);
   }
   if (!resp) return MHD_NO;
-  MHD_add_response_header(resp, "Content-Type", type ? type : "application/octet-stream");
+  if (out->status != 204)
+    MHD_add_response_header(resp, "Content-Type", type ? type : "application/octet-stream");
   MHD_add_response_header(resp, "Cache-Control", "no-store");
+  if (cors) MHD_add_response_header(resp, "Vary", "Origin");
+  if (allow_origin) {
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", allow_origin);
+    if (out->status == 204) { /* the preflight (the routes never answer 204) */
+      MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST, PATCH, OPTIONS");
+      MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                              "Authorization, Content-Type, Idempotency-Key");
+      MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+    }
+  }
   enum MHD_Result ret = MHD_queue_response(c, (unsigned)out->status, resp);
   MHD_destroy_response(resp);
   return ret;
@@ -183,17 +220,32 @@ static void count(int status, int64_t started) {
   atomic_fetch_add(&m_latency_us_sum, (unsigned long long)(ms * 1e3));
 }
 
+/* The (percent-decoded) path as the access log shows it, in out (size bytes): control bytes,
+ * backslash and DEL as \xNN, so a request cannot forge log lines; cut at size with "...". */
+static void log_escape(const char *url, char *out, size_t size) {
+  size_t o = 0;
+  for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+    if (o + 8 >= size) {
+      memcpy(out + o, "...", 4);
+      return;
+    }
+    if (*p < 0x20 || *p == 0x7f || *p == '\\')
+      o += (size_t)snprintf(out + o, size - o, "\\x%02x", *p);
+    else
+      out[o++] = (char)*p;
+  }
+  out[o] = '\0';
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls) {
   (void)version;
   qb_server *srv = cls;
-  req_ctx *ctx = *con_cls;
-  if (!ctx) { /* first call: headers only */
-    if (!(ctx = calloc(1, sizeof *ctx))) return MHD_NO;
-    qb_buf_init(&ctx->body, srv->o.max_body);
-    ctx->started = qb_time_now();
-    *con_cls = ctx;
+  req_ctx *ctx = *con_cls; /* made by on_uri */
+  if (!ctx) return MHD_NO;
+  if (!ctx->begun) { /* first call: headers only */
+    ctx->begun = 1;
     return MHD_YES;
   }
   if (*upload_size) { /* a piece of the body */
@@ -204,7 +256,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   }
   qb_response out = {0};
   const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-  if (ctx->too_large) {
+  const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+  const char *allow_origin =
+      srv->o.cors_origin && origin && !strcmp(origin, srv->o.cors_origin) ? origin : NULL;
+  if (allow_origin && !strcmp(method, "OPTIONS")) { /* a CORS preflight: no route, no store */
+    out.status = 204;
+  } else if (ctx->raw_nul) { /* "/index.html%00.txt" names nothing */
+    out.status = 404;
+    out.json = json_pack("{s:{s:s, s:s}}", "error", "code", "not_found", "message",
+                         "no such endpoint: the path holds an encoded NUL");
+  } else if (ctx->too_large) {
     out.status = 413;
     out.json = json_pack("{s:{s:s, s:s}}", "error", "code", "too_large", "message",
                          "request body larger than the server's --max-body");
@@ -227,7 +288,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!strcmp(method, "POST")) atomic_fetch_add(&m_posts, 1);
   }
   int status = out.status;
-  enum MHD_Result ret = send_response(conn, &out);
+  enum MHD_Result ret = send_response(conn, &out, srv->o.cors_origin, allow_origin);
   count(status, ctx->started);
   if (srv->o.log) {
     const union MHD_ConnectionInfo *ci =
@@ -236,7 +297,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
       inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, addr,
                 sizeof addr);
-    fprintf(srv->o.log, "%s %s %s %d %.2fms\n", addr, method, url, status,
+    char path[512];
+    log_escape(url, path, sizeof path);
+    fprintf(srv->o.log, "%s %s %s %d %.2fms\n", addr, method, path, status,
             (double)(qb_time_now() - ctx->started) / 1e3);
     fflush(srv->o.log);
   }
@@ -255,12 +318,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   *con_cls = NULL;
 }
 
-/* The checkpointer thread: run the checkpoints the pool's connections leave due, until stop. */
+/* The checkpointer thread: run the checkpoints the pool's connections leave due, until stop. A
+ * checkpoint that finds the database busy (another process - `qbdb ingest` - is checkpointing or
+ * holds a lock) is not an error: it is skipped without a word, and the next long WAL asks again;
+ * other failures are logged. */
 static void *checkpointer(void *arg) {
   qb_server *srv = arg;
   while (!atomic_load(&srv->stopping)) {
     qb_err err = QB_ERR_INIT;
-    if (qb_store_checkpoint_due(srv->ckpt_store, 1000, &err))
+    int rc = qb_store_checkpoint_due(srv->ckpt_store, 1000, &err);
+    if (rc && !(rc == QB_EDB && (strstr(err.msg, "locked") || strstr(err.msg, "busy"))))
       fprintf(stderr, "qbdb: checkpoint: %s\n", err.msg);
   }
   return NULL;
@@ -313,11 +380,12 @@ int qb_server_start(qb_server **out, const qb_server_opts *o, qb_err *err) {
     rc = qb_err_set(err, QB_EUSAGE, "--listen: '%s' is not an IPv4 address", srv->o.host);
     goto done;
   }
-  srv->d =
-      MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD, srv->o.port, NULL, NULL, on_request, srv,
-                       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-                       srv->o.threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+  srv->d = MHD_start_daemon(
+      MHD_USE_EPOLL_INTERNAL_THREAD, srv->o.port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+      (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, srv->o.threads,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      QB_SERVER_MAX_HEADER, MHD_OPTION_END);
   if (!srv->d) {
     rc = qb_err_set(err, QB_EIO, "cannot listen on %s:%u (in use, or not allowed)", srv->o.host,
                     (unsigned)srv->o.port);

@@ -29,7 +29,17 @@ typedef struct qb_server_opts {
   const char *notify_url;          /* http(s)://... (NULL: no notifications) */
   qb_severity notify_min_severity; /* the least severity reported (QB_SEV_NONE: major) */
   long notify_total_ms;            /* bound of one notification, retries included (0: 10000) */
+  /* CORS (docs/api/README.md): NULL, no Access-Control-* header ever; otherwise requests whose
+   * Origin is exactly this origin get it echoed, and their OPTIONS preflights a 204 */
+  const char *cors_origin;
 } qb_server_opts;
+
+/* Caps on what a client may send (docs/reliability.md, "Security"): the request line and headers
+ * together (libmicrohttpd's per-connection memory; more is answered 431), and, for JSON request
+ * bodies, the nesting depth and the length of one string (qb_json_body_load in api/routes.c). */
+#define QB_SERVER_MAX_HEADER ((size_t)32 << 10)
+#define QB_JSON_MAX_DEPTH    32
+#define QB_JSON_MAX_STRING   ((size_t)64 << 10)
 
 typedef struct qb_server qb_server;
 
@@ -48,7 +58,10 @@ typedef struct qb_request {
   size_t body_len;
   const char *bearer; /* the Authorization: Bearer secret or NULL */
   const char *idempotency_key;
-  void *conn;          /* for qb_request_arg */
+  void *conn; /* for qb_request_arg */
+  /* without a connection (conn NULL: fuzz/fuzz_http.c), the query arguments: decoded key,
+   * value pairs ending with a NULL key */
+  const char *const *args;
   qb_store *store;     /* a connection for this request */
   const char *db_path; /* the database location (for /metrics) */
   int public_read;

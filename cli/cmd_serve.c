@@ -1,4 +1,5 @@
 /* cli/cmd_serve.c - `qbdb serve`: the HTTP API and the web page until SIGINT or SIGTERM. */
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -9,17 +10,23 @@
 #include "api/notify.h"
 #include "api/server.h"
 #include "cli/cli.h"
+#include "core/time.h"
 
 const char cmd_serve_help[] =
     "usage: qbdb serve [--db PATH] [--listen 127.0.0.1:8080] [--threads N] [--max-body 64MiB]\n"
-    "                  [--public-read yes|no] [--notify-url URL]\n"
-    "                  [--notify-min-severity minor|moderate|major|critical]\n"
+    "                  [--public-read yes|no] [--cors-origin ORIGIN] [--insecure]\n"
+    "                  [--notify-url URL] [--notify-min-severity minor|moderate|major|critical]\n"
     "\n"
     "Serve the HTTP API (docs/api/README.md) and the web page on the given address (loopback by\n"
     "default; port 0 picks a free one, printed on start). Writes need a token (`qbdb token\n"
     "create`); reads are public unless --public-read no. One access-log line per request goes to\n"
     "stderr. SIGINT or SIGTERM stops it cleanly: requests in flight finish, the database is\n"
     "closed.\n"
+    "\n"
+    "On an address outside 127.0.0.0/8 it refuses to start while the database has no active\n"
+    "token, unless --insecure. --cors-origin ORIGIN (e.g. https://ci.example.com): browsers on\n"
+    "exactly that origin may call the API (Access-Control-Allow-Origin; OPTIONS preflights are\n"
+    "answered 204); without it no CORS header is ever sent.\n"
     "\n"
     "--notify-url URL: when an upload stores a new run whose compare with the run before it (or\n"
     "the change points it reveals in its series) holds a regression at or above\n"
@@ -28,7 +35,47 @@ const char cmd_serve_help[] =
     "with a bounded queue: the upload's answer never waits for it. Each notification takes 10 s\n"
     "at most, retries included, and logs one line; on stop, waiting ones get 2 s.\n"
     "\n"
-    "Exit codes: 0 stopped by a signal, 2 usage, 5 database refused, 6 cannot listen.\n";
+    "Exit codes: 0 stopped by a signal, 2 usage (or a non-loopback --listen without a token),\n"
+    "5 database refused, 6 cannot listen.\n";
+
+/* 1 when v looks like a web origin: http(s)://, then a host[:port] of printable characters
+ * without '/', whitespace, quotes or commas (it is echoed in a header exactly). */
+static int valid_origin(const char *v) {
+  const char *h = !strncmp(v, "https://", 8) ? v + 8 : !strncmp(v, "http://", 7) ? v + 7 : NULL;
+  if (!h || !*h) return 0;
+  for (; *h; h++)
+    if (*h <= ' ' || *h >= 0x7f || strchr("/\\\"',;?#", *h)) return 0;
+  return 1;
+}
+
+/* 1 when host is a loopback address (127.0.0.0/8, ::1); -1 when it is not an IPv4 address
+ * (the server refuses those itself); 0 otherwise. */
+static int loopback(const char *host) {
+  struct in_addr a;
+  if (!strcmp(host, "::1") || !strcmp(host, "[::1]")) return 1;
+  if (inet_pton(AF_INET, host, &a) != 1) return -1;
+  return (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/* The number of active (not revoked) tokens in db into *n; a database that does not exist yet
+ * has none. */
+static int active_tokens(const char *db, size_t *n, qb_err *err) {
+  qb_store *s = NULL;
+  qb_token *list = NULL;
+  size_t len = 0;
+  *n = 0;
+  int rc = qb_store_open(&s, db, 0, err);
+  if (rc == QB_ENOTFOUND) {
+    *err = (qb_err)QB_ERR_INIT;
+    return QB_OK;
+  }
+  if (rc || (rc = qb_store_tokens(s, &list, &len, err))) goto done;
+  for (size_t i = 0; i < len; i++) *n += list[i].revoked_at == QB_TIME_NONE;
+done:
+  qb_tokens_free(list, len);
+  qb_store_close(s);
+  return rc;
+}
 
 /* Parse "64MiB", "1048576", "10KB" into bytes. */
 static int parse_size(const char *v, size_t *out, qb_err *err) {
@@ -51,7 +98,7 @@ int cmd_serve(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_server_opts o = {0};
   const char *listen = "127.0.0.1:8080", *v;
   char host[64];
-  int m, rc, min_given = 0;
+  int m, rc, min_given = 0, insecure = 0;
   o.db = cli->db;
   o.public_read = 1;
   o.log = stderr;
@@ -70,6 +117,15 @@ int cmd_serve(qb_cli *cli, int argc, char **argv, qb_err *err) {
       if (strcmp(v, "yes") && strcmp(v, "no"))
         return qb_err_set(err, QB_EUSAGE, "serve: --public-read '%s': expected yes or no", v);
       o.public_read = !strcmp(v, "yes");
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--cors-origin", &o.cors_origin, err))) {
+      if (m < 0) return m;
+      if (!valid_origin(o.cors_origin))
+        return qb_err_set(err, QB_EUSAGE,
+                          "serve: --cors-origin '%s': expected an origin like https://host[:port]",
+                          o.cors_origin);
+    } else if (!strcmp(argv[i], "--insecure")) {
+      insecure = 1;
+      i++;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--notify-url", &o.notify_url, err))) {
       if (m < 0) return m;
       if (strncasecmp(o.notify_url, "http://", 7) && strncasecmp(o.notify_url, "https://", 8))
@@ -99,6 +155,18 @@ int cmd_serve(qb_cli *cli, int argc, char **argv, qb_err *err) {
   host[colon - listen] = '\0';
   o.host = host;
   o.port = (unsigned short)port;
+  if (!loopback(host)) { /* reachable from other machines: only with a token to guard writes */
+    size_t n_tokens;
+    if ((rc = active_tokens(o.db, &n_tokens, err))) return rc;
+    if (!n_tokens && !insecure)
+      return qb_err_set(err, QB_EUSAGE,
+                        "serve: --listen %s: not a loopback address and %s has no active token; "
+                        "create one (qbdb token create) or pass --insecure",
+                        listen, o.db);
+    if (!n_tokens)
+      fprintf(cli->errs, "qbdb: warning: --insecure: %s has no token, serving %s anyway\n", o.db,
+              listen);
+  }
   /* the signals are taken by sigwait below, not by the server's threads */
   sigset_t set;
   sigemptyset(&set);

@@ -58,8 +58,10 @@ static int exit_code(int rc) {
       return 5;
     case QB_EIO:
       return 6;
+    case QB_EREGRESSION:
+      return 1;
     default:
-      return 1; /* QB_ENOMEM, QB_EINTERNAL, anything unexpected */
+      return 7; /* QB_ENOMEM, QB_EINTERNAL, anything unexpected */
   }
 }
 

@@ -28,9 +28,18 @@ int qb_migrate_sqlite(sqlite3 *db, const char *path, qb_err *err) {
     return qb_err_set(err, QB_EDB, "%s: not a qbdb database (not an SQLite file)", path);
   if (rc == SQLITE_OK) rc = pragma_int(db, "PRAGMA user_version", &ver);
   if (rc == SQLITE_OK) rc = pragma_int(db, "SELECT count(*) FROM sqlite_schema", &objects);
-  if (rc != SQLITE_OK)
-    return qb_err_set(err, rc == SQLITE_NOTADB ? QB_EDB : QB_EINTERNAL, "%s: cannot read: %s", path,
-                      sqlite3_errmsg(db));
+  /* a WAL database in a read-only directory: its -wal and -shm files cannot be created */
+  if (rc == SQLITE_CANTOPEN)
+    return qb_err_set(err, QB_EDB,
+                      "%s: cannot open: %s (cannot create its -wal/-shm files: is the directory "
+                      "read-only?)",
+                      path, sqlite3_errmsg(db));
+  if (rc != SQLITE_OK) {
+    int code = QB_EINTERNAL;
+    if (rc == SQLITE_NOTADB || rc == SQLITE_BUSY || rc == SQLITE_READONLY) code = QB_EDB;
+    if (rc == SQLITE_IOERR || rc == SQLITE_FULL) code = QB_EIO;
+    return qb_err_set(err, code, "%s: cannot read: %s", path, sqlite3_errmsg(db));
+  }
   if (app != QB_APPLICATION_ID && !(app == 0 && ver == 0 && objects == 0))
     return qb_err_set(err, QB_EDB,
                       "%s: not a qbdb database (application_id 0x%08llx, %lld schema objects)",

@@ -376,6 +376,8 @@ static int sq_fail(sq_store *s, int code, const char *what, qb_err *err) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
       code = QB_EDB;
       break;
     case SQLITE_FULL:
@@ -796,6 +798,16 @@ static int read_info(sq_store *s, sqlite3_stmt *row, qb_run_info *info, qb_err *
   info->n_benches = sqlite3_column_int64(row, 13);
   info->n_results = sqlite3_column_int64(row, 14);
   info->n_samples = sqlite3_column_int64(row, 15);
+  /* a copy that failed reads as NULL: a NULL where the column is not NULL is out of memory */
+  const struct {
+    int col;
+    char *v;
+  } texts[] = {{1, info->project},       {2, info->branch},        {3, info->machine},
+               {4, info->commit_sha},    {8, info->format},        {9, info->tool_version},
+               {10, info->content_hash}, {11, info->machine_info}, {12, info->extra}};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    if (!texts[i].v && sqlite3_column_type(row, texts[i].col) != SQLITE_NULL)
+      return qb_err_set(err, QB_ENOMEM, "out of memory");
   sqlite3_stmt *st = NULL;
   int rc;
   if ((rc = stmt(s, S_RUN_TAGS, &st, err))) return rc;
@@ -812,6 +824,8 @@ static int read_info(sq_store *s, sqlite3_stmt *row, qb_run_info *info, qb_err *
     info->tags[info->n_tags].key = col_text(st, 0);
     info->tags[info->n_tags].value = col_text(st, 1);
     info->n_tags++;
+    if (!info->tags[info->n_tags - 1].key || !info->tags[info->n_tags - 1].value)
+      return qb_err_set(err, QB_ENOMEM, "out of memory");
   }
   if (rc != SQLITE_DONE) return sq_fail(s, QB_EINTERNAL, "tags", err);
   return QB_OK;
@@ -923,8 +937,8 @@ static int sq_resolve_run(qb_store *base, const char *project, const char *ref, 
     b_int(st, ":n", nth);
     if ((rc = step_id(s, st, out_id, &found, err))) goto branch_done;
     if (!found && nth)
-      rc = qb_err_set(err, QB_ENOTFOUND, "run reference '%s': branch '%s' has fewer than %lld runs",
-                      ref, branch, nth + 1);
+      rc = qb_err_set(err, QB_ENOTFOUND, "run reference '%s': branch '%s' has fewer than %llu runs",
+                      ref, branch, (unsigned long long)nth + 1); /* nth may be LLONG_MAX */
     else if (!found)
       rc = qb_err_set(err, QB_ENOTFOUND, "run reference '%s': no runs on branch '%s'", ref, branch);
   branch_done:
@@ -1046,6 +1060,12 @@ static int sq_load_run(qb_store *base, int64_t id, int with_samples, qb_run_info
   run->format = qb_strdup(info->format);
   run->tool_version = qb_strdup(info->tool_version);
   run->extra = qb_strdup(info->extra);
+  if (!run->project || !run->branch || !run->machine || (info->format && !run->format) ||
+      (info->commit_sha && !run->commit_sha) || (info->machine_info && !run->machine_info) ||
+      (info->tool_version && !run->tool_version) || (info->extra && !run->extra)) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
   run->commit_time = info->commit_time;
   run->started_at = info->started_at;
   snprintf(run->content_hash, sizeof run->content_hash, "%s",
@@ -2047,6 +2067,16 @@ int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *er
                         strerror(errno));
   } else if (S_ISDIR(st.st_mode)) {
     return qb_err_set(err, QB_EDB, "%s: is a directory, not a database file", path);
+  }
+  if (flags & QB_STORE_CREATE) { /* say so when the directory to create it in is missing */
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (slash && slash != path && (size_t)(slash - path) < sizeof dir) {
+      memcpy(dir, path, (size_t)(slash - path));
+      dir[slash - path] = '\0';
+      if (stat(dir, &st) != 0 && errno == ENOENT)
+        return qb_err_set(err, QB_ENOTFOUND, "%s: no such directory: %s", path, dir);
+    }
   }
   sq_store *s = calloc(1, sizeof *s);
   if (!s || !(s->path = strdup(path))) {

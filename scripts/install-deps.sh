@@ -7,6 +7,8 @@ packages=(
   build-essential cmake pkg-config git
   libsqlite3-dev sqlite3 libjansson-dev libgsl-dev libmicrohttpd-dev libcurl4-openssl-dev
   libcmocka-dev clang-format jq wrk python3
+  clang libclang-rt-14-dev # libFuzzer and the sanitizer runtimes (fuzz/, make fuzz)
+  valgrind
 )
 
 missing=()

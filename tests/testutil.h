@@ -135,6 +135,18 @@ static inline double *qbt_load_sample(json_t *v, size_t *n) {
 }
 
 /* 1 when path exists. */
+/* 1 when QB_TEST_QUICK is set (scripts/valgrind.sh sets it): the exhaustive loops (every
+ * prefix of a file, thousands of mutants, every allocation) then check a spread-out sample, so
+ * that the suite runs under valgrind in minutes. */
+static inline int qbt_quick(void) {
+  return getenv("QB_TEST_QUICK") != NULL;
+}
+
+/* The step of an exhaustive loop: 1, or `quick_step` under QB_TEST_QUICK. */
+static inline size_t qbt_step(size_t quick_step) {
+  return qbt_quick() ? quick_step : 1;
+}
+
 static inline int qbt_exists(const char *path) {
   struct stat st;
   return stat(path, &st) == 0;

@@ -497,7 +497,7 @@ static void test_hyperfine__every_prefix(void **state) {
   qb_err err = QB_ERR_INIT;
   assert_int_equal(
       qb_file_read(HFDATA "/more/params_list.json", QB_ADAPTER_MAX_FILE, &data, &len, &err), 0);
-  for (size_t n = 0; n <= len; n++) {
+  for (size_t n = 0; n <= len; n += qbt_step(7)) {
     qb_run *run = (qb_run *)&err;
     int rc = qb_hyperfine_parse("p.json", data, n, &run, &err);
     int only_space_cut = 1;

@@ -1,0 +1,465 @@
+/* tests/api/test_security.c - the server's security properties against a real server on
+ * 127.0.0.1, spoken to over raw sockets (the bytes sent are exactly the test's: no client
+ * normalises "..", encodes or adds headers): no path reaches the file system, header and JSON
+ * body caps, no token or Authorization header in the access log or any answer, only hashes in
+ * the database, and CORS off unless configured (docs/reliability.md, "Security"). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api/auth.h"
+#include "api/server.h"
+#include "core/buf.h"
+#include "core/sha256.h"
+#include "tests/testutil.h"
+
+#define TMP    QB_TEST_TMP "/api_security"
+#define ORIGIN "https://ci.example.com"
+
+typedef struct fixture {
+  qb_server *srv, *cors; /* the default server (token-only reads), one with --cors-origin */
+  unsigned short port, cors_port;
+  char db[256], log[256];
+  FILE *logf;
+  char write_tok[QB_TOKEN_MAX], admin_tok[QB_TOKEN_MAX], revoked_tok[QB_TOKEN_MAX];
+  int64_t regression_id;
+} fixture;
+
+static fixture F;
+
+/* Send req (len bytes) to 127.0.0.1:port and read the answer until the server closes; the
+ * caller frees the NUL-terminated answer. The status is parsed into *status (0: none). */
+static char *raw(unsigned short port, const char *req, size_t len, int *status) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa)) fail_msg("cannot connect");
+  for (size_t off = 0; off < len;) {
+    ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
+    if (w <= 0) break; /* the server may answer and close before reading it all */
+    off += (size_t)w;
+  }
+  shutdown(fd, SHUT_WR);
+  qb_buf b;
+  qb_buf_init(&b, (size_t)1 << 24);
+  char chunk[4096];
+  ssize_t r;
+  while ((r = recv(fd, chunk, sizeof chunk, 0)) > 0) qb_buf_add(&b, chunk, (size_t)r, NULL);
+  close(fd);
+  qb_buf_add(&b, "", 1, NULL);
+  char *ans = qb_buf_take(&b, NULL);
+  *status = 0;
+  if (ans && !strncmp(ans, "HTTP/1.", 7)) *status = atoi(ans + 9);
+  return ans;
+}
+
+/* A request with the given method, target, extra header lines ("" or "Name: v\r\n...") and
+ * body (NULL: none). */
+static char *http(unsigned short port, const char *method, const char *target, const char *headers,
+                  const char *body, int *status) {
+  qb_buf b;
+  qb_buf_init(&b, (size_t)1 << 24);
+  qb_buf_printf(&b, NULL,
+                "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s"
+                "Content-Length: %zu\r\n\r\n",
+                method, target, headers, body ? strlen(body) : (size_t)0);
+  if (body) qb_buf_adds(&b, body, NULL);
+  size_t len = b.len;
+  char *req = qb_buf_take(&b, NULL);
+  char *ans = raw(port, req, len, status);
+  free(req);
+  return ans;
+}
+
+/* An "Authorization: Bearer T\r\n" header line in buf. */
+static const char *bearer(char *buf, size_t n, const char *tok) {
+  snprintf(buf, n, "Authorization: Bearer %s\r\n", tok);
+  return buf;
+}
+
+static int setup(void **state) {
+  (void)state;
+  if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'")) return -1;
+  snprintf(F.db, sizeof F.db, "%s/security.db", TMP);
+  snprintf(F.log, sizeof F.log, "%s/access.log", TMP);
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  int64_t id;
+  if (qb_store_open(&s, F.db, QB_STORE_CREATE, &err) ||
+      qb_token_create(s, "ci", "sec", "write", F.write_tok, &id, &err) ||
+      qb_token_create(s, "root", NULL, "admin", F.admin_tok, &id, &err) ||
+      qb_token_create(s, "old", "sec", "write", F.revoked_tok, &id, &err) ||
+      qb_store_token_revoke(s, id, &err)) {
+    fprintf(stderr, "%s\n", err.msg);
+    return -1;
+  }
+  qb_store_close(s);
+  if (!(F.logf = fopen(F.log, "w"))) return -1;
+  qb_server_opts o = {.db = F.db, .threads = 2, .max_body = 1 << 20, .log = F.logf};
+  qb_server_opts c = {.db = F.db, .threads = 2, .public_read = 1, .cors_origin = ORIGIN};
+  if (qb_server_start(&F.srv, &o, &err) || qb_server_start(&F.cors, &c, &err)) {
+    fprintf(stderr, "%s\n", err.msg);
+    return -1;
+  }
+  F.port = qb_server_port(F.srv);
+  F.cors_port = qb_server_port(F.cors);
+  /* a run, and a regression in its series to PATCH */
+  char h[160];
+  int st;
+  free(http(F.port, "POST", "/api/v1/runs", bearer(h, sizeof h, F.write_tok),
+            "{\"format\":\"qbdb-native\",\"version\":1,\"project\":\"sec\"}\n"
+            "{\"name\":\"b\",\"unit\":\"ns\",\"samples\":[1,2,3]}\n",
+            &st));
+  if (st != 201) return -1;
+  qb_series_info *series = NULL;
+  size_t n = 0;
+  qb_series_filter f = QB_SERIES_FILTER_INIT;
+  qb_regression rec = {0};
+  rec.run_id = 1;
+  rec.kind = "regression";
+  rec.severity = "major";
+  rec.before = 1, rec.after = 2, rec.change_pct = 100, rec.position = -1;
+  qb_regression_filter rf = QB_REGRESSION_FILTER_INIT;
+  qb_regression *regs = NULL;
+  size_t n_regs = 0;
+  if (qb_store_open(&s, F.db, 0, &err) || qb_store_series_list(s, &f, &series, &n, &err) || !n ||
+      qb_store_regressions_replace(s, series[0].id, &rec, 1, &err) ||
+      qb_store_regressions_list(s, &rf, &regs, &n_regs, &err) || !n_regs) {
+    fprintf(stderr, "setup: %s\n", err.msg);
+    return -1;
+  }
+  F.regression_id = regs[0].id;
+  qb_regressions_free(regs, n_regs);
+  qb_series_infos_free(series, n);
+  qb_store_close(s);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  qb_server_stop(F.srv);
+  qb_server_stop(F.cors);
+  if (F.logf) fclose(F.logf);
+  return 0;
+}
+
+/* Nothing outside the embedded web/ table is served: traversal, encoded dots and slashes,
+ * backslashes, encoded NULs all answer 404 with no file's bytes. */
+static void test_security__no_path_escapes(void **state) {
+  (void)state;
+  static const char *const paths[] = {
+      "/../../etc/passwd",
+      "/%2e%2e/%2e%2e/etc/passwd",
+      "/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+      "/..%2f..%2f..%2fetc%2fpasswd",
+      "/web/../CMakeLists.txt",
+      "/web/index.html",
+      "/../CMakeLists.txt",
+      "/CMakeLists.txt",
+      "/vendor/../../CMakeLists.txt",
+      "/%5c..%5c..%5cetc%5cpasswd",
+      "/..\\..\\etc\\passwd",
+      "//etc/passwd",
+      "/index.html%00",
+      "/index.html%00.txt",
+      "/app.js%00/../../etc/passwd",
+      "/%00",
+      "/%00../../etc/passwd",
+      "/api/v1/health%00",
+      "/api/../../etc/passwd",
+      "/etc/passwd",
+      "/proc/self/environ",
+      "/.git/config",
+      "/.%2e/.%2e/etc/passwd",
+  };
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    int st;
+    char *ans = http(F.port, "GET", paths[i], "", NULL, &st);
+    if (st != 404 || strstr(ans, "root:") || strstr(ans, "cmake_minimum_required") ||
+        strstr(ans, "[core]") || strstr(ans, "<html") || strstr(ans, "PATH="))
+      fail_msg("GET %s: %d\n%s", paths[i], st, ans);
+    free(ans);
+  }
+  /* the embedded files themselves still answer */
+  int st;
+  free(http(F.port, "GET", "/", "", NULL, &st));
+  assert_int_equal(st, 200);
+  free(http(F.port, "GET", "/index.html", "", NULL, &st));
+  assert_int_equal(st, 200);
+}
+
+/* Request line and headers are capped (QB_SERVER_MAX_HEADER): 431, and the server goes on. */
+static void test_security__header_cap(void **state) {
+  (void)state;
+  size_t n = QB_SERVER_MAX_HEADER + 1024;
+  char *big = malloc(n + 16);
+  memcpy(big, "X-Big: ", 7);
+  memset(big + 7, 'a', n);
+  memcpy(big + 7 + n, "\r\n", 3);
+  int st;
+  char *ans = http(F.port, "GET", "/api/v1/health", big, NULL, &st);
+  assert_true(st == 431 || st == 413);
+  free(ans);
+  /* many small headers, and a long request target */
+  qb_buf b;
+  qb_buf_init(&b, (size_t)1 << 22);
+  for (int i = 0; i < 3000; i++) qb_buf_printf(&b, NULL, "X-H%d: 0123456789\r\n", i);
+  qb_buf_add(&b, "", 1, NULL);
+  char *many = qb_buf_take(&b, NULL);
+  free(http(F.port, "GET", "/api/v1/health", many, NULL, &st));
+  assert_true(st == 431 || st == 413);
+  free(many);
+  big[0] = '/';
+  big[7 + n] = '\0';
+  free(http(F.port, "GET", big, "", NULL, &st));
+  assert_true(st == 431 || st == 414 || st == 413);
+  free(big);
+  char h[160];
+  free(http(F.port, "GET", "/api/v1/health", bearer(h, sizeof h, F.write_tok), NULL, &st));
+  assert_int_equal(st, 200);
+}
+
+/* PATCH /regressions/{id}: depth over 32 is 400, a string over 64 KiB 413, the body over
+ * --max-body 413; within the caps the triage works. */
+static void test_security__json_caps(void **state) {
+  (void)state;
+  char target[64], h[160];
+  snprintf(target, sizeof target, "/api/v1/regressions/%lld", (long long)F.regression_id);
+  bearer(h, sizeof h, F.admin_tok);
+  int st;
+  char *ans;
+  /* 33 levels: 400; 32 levels: parsed (and then refused for the missing status: 400 too, but
+   * with the body message) */
+  qb_buf b;
+  qb_buf_init(&b, 1 << 20);
+  qb_buf_adds(&b, "{\"status\":\"acknowledged\",\"note\":\"x\",\"deep\":", NULL);
+  for (int i = 0; i < QB_JSON_MAX_DEPTH; i++) qb_buf_adds(&b, "[", NULL);
+  for (int i = 0; i < QB_JSON_MAX_DEPTH; i++) qb_buf_adds(&b, "]", NULL);
+  qb_buf_adds(&b, "}", NULL);
+  qb_buf_add(&b, "", 1, NULL);
+  char *deep = qb_buf_take(&b, NULL);
+  ans = http(F.port, "PATCH", target, h, deep, &st);
+  if (st != 400 || !strstr(ans, "nested deeper than 32")) fail_msg("depth 33: %d %s", st, ans);
+  free(ans);
+  free(deep);
+  qb_buf_init(&b, 1 << 24);
+  qb_buf_adds(&b, "[", NULL);
+  for (int i = 0; i < 100000; i++) qb_buf_adds(&b, "[", NULL);
+  qb_buf_add(&b, "", 1, NULL);
+  deep = qb_buf_take(&b, NULL);
+  ans = http(F.port, "PATCH", target, h, deep, &st);
+  if (st != 400 || !strstr(ans, "bad_request")) fail_msg("depth 100001: %d %s", st, ans);
+  free(ans);
+  free(deep);
+  /* strings: 64 KiB is fine, one more byte is not; a long key neither; escapes count decoded */
+  size_t n = QB_JSON_MAX_STRING;
+  char *s = malloc(6 * n + 64);
+  for (int extra = 0; extra <= 1; extra++) {
+    int len = snprintf(s, 64, "{\"status\":\"acknowledged\",\"note\":\"");
+    memset(s + len, 'n', n + (size_t)extra);
+    strcpy(s + len + n + (size_t)extra, "\"}");
+    ans = http(F.port, "PATCH", target, h, s, &st);
+    if (st != (extra ? 413 : 200) || (extra && !strstr(ans, "too_large")))
+      fail_msg("string of %zu bytes: %d %.200s", n + (size_t)extra, st, ans);
+    free(ans);
+  }
+  int len = snprintf(s, 64, "{\"status\":\"acknowledged\",\"");
+  memset(s + len, 'k', n + 1);
+  strcpy(s + len + n + 1, "\":1}");
+  ans = http(F.port, "PATCH", target, h, s, &st);
+  if (st != 413) fail_msg("long key: %d %.200s", st, ans);
+  free(ans);
+  len = snprintf(s, 64, "{\"status\":\"acknowledged\",\"note\":\"");
+  for (size_t i = 0; i <= n; i++) memcpy(s + len + 6 * i, "\\u0041", 6);
+  strcpy(s + len + 6 * (n + 1), "\"}");
+  ans = http(F.port, "PATCH", target, h, s, &st);
+  if (st != 413) fail_msg("escaped string: %d %.200s", st, ans);
+  free(ans);
+  free(s);
+  /* the whole body over --max-body (1 MiB here) */
+  char *huge = malloc((2 << 20) + 1);
+  memset(huge, ' ', 2 << 20);
+  huge[2 << 20] = '\0';
+  ans = http(F.port, "PATCH", target, h, huge, &st);
+  assert_int_equal(st, 413);
+  free(ans);
+  free(huge);
+  /* malformed: 400, not 500 */
+  ans = http(F.port, "PATCH", target, h, "{\"status\":", &st);
+  assert_int_equal(st, 400);
+  free(ans);
+}
+
+/* Read the whole file at path (NULL when it does not exist); the caller frees. */
+static char *slurp(const char *path, size_t *len) {
+  char *d = NULL;
+  qb_err err = QB_ERR_INIT;
+  *len = 0;
+  if (qb_file_read(path, (size_t)1 << 28, &d, len, &err)) return NULL;
+  return d;
+}
+
+/* 1 when needle occurs in the n bytes of hay. */
+static int has(const char *hay, size_t n, const char *needle) {
+  size_t k = strlen(needle);
+  for (size_t i = 0; hay && i + k <= n; i++)
+    if (!memcmp(hay + i, needle, k)) return 1;
+  return 0;
+}
+
+/* Tokens - good, unknown, revoked, of another project, malformed - never show up in an answer
+ * or the access log, nor does the Authorization header; the database holds only hashes. */
+static void test_security__no_secrets(void **state) {
+  (void)state;
+  char target[64], h[256];
+  snprintf(target, sizeof target, "/api/v1/regressions/%lld", (long long)F.regression_id);
+  const char *fake = "qbdb_00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+  const char *toks[] = {F.write_tok, F.admin_tok, F.revoked_tok, fake, "not-a-token"};
+  static const char *const native =
+      "{\"format\":\"qbdb-native\",\"version\":1,\"project\":\"zz\"}\n"
+      "{\"name\":\"b\",\"unit\":\"ns\",\"samples\":[4,5,6]}\n";
+  qb_buf answers;
+  qb_buf_init(&answers, (size_t)1 << 26);
+  for (size_t t = 0; t < sizeof toks / sizeof toks[0]; t++) {
+    struct {
+      const char *method, *target, *headers_fmt, *body;
+    } reqs[] = {
+        {"POST", "/api/v1/runs", "Authorization: Bearer %s\r\n", native},
+        {"POST", "/api/v1/runs?project=sec", "Authorization: Bearer %s\r\n", "{\"benchmarks\":["},
+        {"PATCH", target, "Authorization: Bearer %s\r\n", "{\"status\":\"nope\"}"},
+        {"PATCH", "/api/v1/regressions/999999", "Authorization: Bearer %s\r\n", "{}"},
+        {"GET", "/api/v1/runs/1", "Authorization: Bearer %s\r\n", NULL},
+        {"GET", "/api/v1/runs/99", "Authorization: Bearer %s\r\n", NULL},
+        {"GET", "/api/v1/runs", "Authorization: Basic %s\r\n", NULL},
+        {"GET", "/api/v1/projects", "Authorization: %s\r\n", NULL},
+        {"GET", "/api/v1/nope", "Authorization: Bearer %s\r\n", NULL},
+        {"DELETE", "/api/v1/runs", "Authorization: Bearer %s\r\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+      snprintf(h, sizeof h, reqs[i].headers_fmt, toks[t]);
+      int st;
+      char *ans = http(F.port, reqs[i].method, reqs[i].target, h, reqs[i].body, &st);
+      assert_true(st >= 200);
+      /* the answer's body (the headers are the server's own) */
+      const char *body = strstr(ans, "\r\n\r\n");
+      qb_buf_adds(&answers, body ? body : ans, NULL);
+      free(ans);
+    }
+  }
+  fflush(F.logf);
+  size_t log_len;
+  char *log = slurp(F.log, &log_len);
+  assert_non_null(log);
+  assert_true(has(log, log_len, "POST /api/v1/runs 201"));
+  assert_true(has(log, log_len, "POST /api/v1/runs 401"));
+  for (size_t t = 0; t < sizeof toks / sizeof toks[0]; t++) {
+    if (has(answers.data, answers.len, toks[t])) fail_msg("an answer holds token %zu", t);
+    if (has(log, log_len, toks[t])) fail_msg("the access log holds token %zu", t);
+  }
+  /* the header itself: not in the log at all; answers may say a Bearer token is needed, but
+   * echo no header value ("Basic" only ever came from the requests) */
+  static const char *const words[] = {"Authorization", "Bearer", "Basic"};
+  for (size_t w = 0; w < 3; w++)
+    if (has(log, log_len, words[w])) fail_msg("the access log holds '%s'", words[w]);
+  if (has(answers.data, answers.len, "Basic")) fail_msg("an answer holds 'Basic'");
+  free(log);
+  qb_buf_dispose(&answers);
+  /* the database (and its WAL) hold the tokens' sha256, never their text */
+  const char *real[] = {F.write_tok, F.admin_tok, F.revoked_tok};
+  const char *files[] = {"", "-wal"};
+  int hashes = 0;
+  for (size_t f = 0; f < 2; f++) {
+    char path[300];
+    snprintf(path, sizeof path, "%s%s", F.db, files[f]);
+    size_t n;
+    char *d = slurp(path, &n);
+    for (size_t t = 0; d && t < 3; t++) {
+      if (has(d, n, real[t]) || has(d, n, real[t] + 5)) fail_msg("%s holds token %zu", path, t);
+      qb_sha256 sh;
+      char hex[65];
+      qb_sha256_init(&sh);
+      qb_sha256_update(&sh, real[t], strlen(real[t]));
+      qb_sha256_hex(&sh, hex);
+      hashes += has(d, n, hex);
+    }
+    free(d);
+  }
+  assert_true(hashes >= 3); /* the hashes are there: the search looked at the right bytes */
+}
+
+/* The header lines of an answer, lower-cased, for searching. */
+static void lower(char *s) {
+  for (; *s; s++)
+    if (*s >= 'A' && *s <= 'Z') *s = (char)(*s - 'A' + 'a');
+}
+
+/* No Access-Control-* header without --cors-origin, whatever the Origin; with it, that origin
+ * exactly is echoed and its preflights answered 204; other origins get nothing. */
+static void test_security__cors(void **state) {
+  (void)state;
+  static const char *const origins[] = {"Origin: " ORIGIN "\r\n", "Origin: null\r\n",
+                                        "Origin: https://evil.example\r\n", ""};
+  int st;
+  char *ans;
+  for (size_t i = 0; i < 4; i++) {
+    const char *methods[] = {"GET", "OPTIONS"};
+    for (size_t m = 0; m < 2; m++) {
+      ans = http(F.port, methods[m], "/api/v1/health", origins[i], NULL, &st);
+      lower(ans);
+      if (strstr(ans, "access-control-") || st == 204)
+        fail_msg("default server, %s %s: %d\n%s", methods[m], origins[i], st, ans);
+      free(ans);
+    }
+  }
+  /* configured: the exact origin */
+  ans = http(F.cors_port, "GET", "/api/v1/health", origins[0], NULL, &st);
+  assert_int_equal(st, 200);
+  assert_non_null(strstr(ans, "Access-Control-Allow-Origin: " ORIGIN "\r\n"));
+  assert_non_null(strstr(ans, "Vary: Origin\r\n"));
+  free(ans);
+  ans = http(F.cors_port, "OPTIONS", "/api/v1/runs",
+             "Origin: " ORIGIN "\r\nAccess-Control-Request-Method: POST\r\n"
+             "Access-Control-Request-Headers: authorization\r\n",
+             NULL, &st);
+  assert_int_equal(st, 204);
+  assert_non_null(strstr(ans, "Access-Control-Allow-Origin: " ORIGIN "\r\n"));
+  assert_non_null(strstr(ans, "Access-Control-Allow-Methods: GET, POST, PATCH, OPTIONS\r\n"));
+  assert_non_null(strstr(ans, "Access-Control-Allow-Headers: Authorization"));
+  free(ans);
+  /* other origins, a prefix or suffix of it, no origin: nothing */
+  static const char *const others[] = {"Origin: https://evil.example\r\n",
+                                       "Origin: " ORIGIN ".evil.example\r\n",
+                                       "Origin: https://ci.example.co\r\n", "Origin: null\r\n", ""};
+  for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+    ans = http(F.cors_port, "OPTIONS", "/api/v1/runs", others[i], NULL, &st);
+    char *l = strdup(ans);
+    lower(l);
+    if (st == 204 || strstr(l, "access-control-")) fail_msg("preflight %s: %s", others[i], ans);
+    free(l);
+    free(ans);
+    ans = http(F.cors_port, "GET", "/api/v1/health", others[i], NULL, &st);
+    lower(ans);
+    if (st != 200 || strstr(ans, "access-control-")) fail_msg("GET %s: %s", others[i], ans);
+    free(ans);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_security__no_path_escapes),
+      cmocka_unit_test(test_security__header_cap),
+      cmocka_unit_test(test_security__json_caps),
+      cmocka_unit_test(test_security__no_secrets),
+      cmocka_unit_test(test_security__cors),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
