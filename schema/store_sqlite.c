@@ -590,9 +590,11 @@ static int sq_checkpoint_due(qb_store *base, int timeout_ms, qb_err *err) {
   int due = ckpt_due;
   ckpt_due = 0;
   pthread_mutex_unlock(&writers_mu);
-  if (due &&
-      sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
-    return sq_fail(s, QB_EINTERNAL, "wal checkpoint", err);
+  int ck = due ? sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL)
+               : SQLITE_OK;
+  /* another process (a `qbdb ingest`) checkpointing at the same time: not now, next time */
+  if (ck == SQLITE_BUSY || ck == SQLITE_LOCKED) return QB_OK;
+  if (ck != SQLITE_OK) return sq_fail(s, QB_EINTERNAL, "wal checkpoint", err);
   return QB_OK;
 }
 
