@@ -9,7 +9,7 @@ QBDB_DB    ?= qbdb.db
 export QBDB_DB
 
 .PHONY: all deps build build-asan build-fuzz demo check test test-asan test-fuzz test-valgrind \
-        valgrind fuzz bench selfbench format clean
+        valgrind fuzz bench soak selfbench format clean
 
 all: build
 
@@ -74,6 +74,11 @@ bench: build
 	@bench/bench_http.sh $(BUILD)/qbdb
 	@$(BUILD)/runner_overhead
 	$(run_selfbench)
+
+# The server under a bounded load for SOAK_MINUTES (default 10): RSS every 30 s (not in bench).
+SOAK_MINUTES ?= 10
+soak: build
+	@bench/bench_soak.sh $(BUILD)/qbdb $(SOAK_MINUTES)
 
 # qbdb's history of itself (docs/selfbench.md): $(BUILD)/qbdb_selfbench times qbdb's C code with
 # its own runner, the run is ingested into QBDB_SELF_DB as project qbdb (commit, branch and
