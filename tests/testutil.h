@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,27 @@ static inline int qbt_quick(void) {
 /* The step of an exhaustive loop: 1, or `quick_step` under QB_TEST_QUICK. */
 static inline size_t qbt_step(size_t quick_step) {
   return qbt_quick() ? quick_step : 1;
+}
+
+/* Parse len bytes of text with parse: it must fail with QB_EFORMAT, leave *out NULL, and give a
+ * one-line message that starts with path and contains every needle (a NULL-terminated list). */
+static inline void qbt_expect_bad(qbt_parser parse, const char *path, const char *text, size_t len,
+                                  ...) {
+  qb_err err = QB_ERR_INIT;
+  qb_run *run = (qb_run *)&err; /* must be overwritten with NULL */
+  int rc = parse(path, text, len, &run, &err);
+  if (rc != QB_EFORMAT) fail_msg("%s: rc %d (want QB_EFORMAT): %s", path, rc, err.msg);
+  assert_int_equal(err.code, QB_EFORMAT);
+  assert_null(run);
+  if (strncmp(err.msg, path, strlen(path)) != 0)
+    fail_msg("message does not start with the file name: %s", err.msg);
+  va_list ap;
+  va_start(ap, len);
+  const char *needle;
+  while ((needle = va_arg(ap, const char *)))
+    if (!strstr(err.msg, needle)) fail_msg("message lacks \"%s\": %s", needle, err.msg);
+  va_end(ap);
+  assert_null(strchr(err.msg, '\n'));
 }
 
 static inline int qbt_exists(const char *path) {

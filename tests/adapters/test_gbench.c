@@ -794,27 +794,9 @@ static void test_gbench__names_and_counters(void **state) {
 
 /* ---- malformed input ---- */
 
-/* Parse text that must fail with QB_EFORMAT, leaving *out NULL, with a one-line message that names
- * path and contains every needle (a NULL-terminated list). */
-static void expect_bad(const char *path, const char *text, size_t len, ...) {
-  qb_err err = QB_ERR_INIT;
-  qb_run *run = (qb_run *)&err; /* must be overwritten with NULL */
-  int rc = qb_gbench_parse(path, text, len, &run, &err);
-  assert_int_equal(rc, QB_EFORMAT);
-  assert_int_equal(err.code, QB_EFORMAT);
-  assert_null(run);
-  if (strncmp(err.msg, path, strlen(path)) != 0)
-    fail_msg("message does not start with the file name: %s", err.msg);
-  va_list ap;
-  va_start(ap, len);
-  const char *needle;
-  while ((needle = va_arg(ap, const char *)))
-    if (!strstr(err.msg, needle)) fail_msg("message lacks \"%s\": %s", needle, err.msg);
-  va_end(ap);
-  assert_null(strchr(err.msg, '\n'));
-}
-
-#define BAD(path, text, ...) expect_bad(path, text, strlen(text), __VA_ARGS__, (const char *)NULL)
+/* BAD(path, text, needles...): text must fail as tests/testutil.h qbt_expect_bad says. */
+#define BAD(path, text, ...)                                                                       \
+  qbt_expect_bad(qb_gbench_parse, path, text, strlen(text), __VA_ARGS__, (const char *)NULL)
 
 /* A suite file with one change made by mutate, serialised again; the caller frees. */
 static char *mutated(const char *file, void (*mutate)(json_t *entries)) {
@@ -996,8 +978,8 @@ static void test_gbench__bad_truncated(void **state) {
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_file_read(GBDATA "/run1_out.json", QB_ADAPTER_MAX_FILE, &data, &len, &err),
                    0);
-  expect_bad("run1_out.json", data, len / 2, "run1_out.json: invalid JSON at line ", "column ",
-             (const char *)NULL);
+  qbt_expect_bad(qb_gbench_parse, "run1_out.json", data, len / 2,
+                 "run1_out.json: invalid JSON at line ", "column ", (const char *)NULL);
   free(data);
   /* The same text with 3-character numbers in place of the NaN tokens must fail at the same
    * line, column and byte. */

@@ -53,21 +53,9 @@ static qb_run *parse_data(const char *rel) {
   return qbt_parse_file(qb_go_parse, path);
 }
 
-/* Expect text to fail with QB_EFORMAT and a message containing every NULL-terminated needle. */
-static void expect_bad(const char *name, const char *data, size_t len, ...) {
-  qb_err err = QB_ERR_INIT;
-  qb_run *run = (qb_run *)&err;
-  int rc = qb_go_parse(name, data, len, &run, &err);
-  if (rc != QB_EFORMAT) fail_msg("%s: rc %d (want QB_EFORMAT): %s", name, rc, err.msg);
-  assert_null(run);
-  assert_null(strchr(err.msg, '\n'));
-  va_list ap;
-  va_start(ap, len);
-  for (const char *n; (n = va_arg(ap, const char *));)
-    if (!strstr(err.msg, n)) fail_msg("message \"%s\" lacks \"%s\"", err.msg, n);
-  va_end(ap);
-}
-#define BAD(name, text, ...) expect_bad(name, text, strlen(text), __VA_ARGS__, (const char *)NULL)
+/* BAD(path, text, needles...): text must fail as tests/testutil.h qbt_expect_bad says. */
+#define BAD(name, text, ...)                                                                       \
+  qbt_expect_bad(qb_go_parse, name, text, strlen(text), __VA_ARGS__, (const char *)NULL)
 
 /* The result of b for metric, or fail. */
 static qb_result *result_of(qb_bench *b, const char *metric) {
@@ -397,7 +385,7 @@ static void test_go__bad_line_in_file(void **state) {
   char want[128];
   snprintf(want, sizeof want, "out.txt:7:%zu: BenchmarkFib-2: expected a number, got \"3O932\"",
            col);
-  expect_bad("out.txt", data, len, want, (const char *)NULL);
+  qbt_expect_bad(qb_go_parse, "out.txt", data, len, want, (const char *)NULL);
   free(data);
 }
 

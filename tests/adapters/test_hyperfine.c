@@ -45,22 +45,9 @@ static qb_run *parse_data(const char *rel) {
   return qbt_parse_file(qb_hyperfine_parse, path);
 }
 
-/* Expect len bytes of data to fail with QB_EFORMAT and a message containing every one of the
- * NULL-terminated needles; *out must come back NULL. */
-static void expect_bad(const char *name, const char *data, size_t len, ...) {
-  qb_err err = QB_ERR_INIT;
-  qb_run *run = (qb_run *)&err;
-  int rc = qb_hyperfine_parse(name, data, len, &run, &err);
-  if (rc != QB_EFORMAT) fail_msg("%s: rc %d (want QB_EFORMAT): %s", name, rc, err.msg);
-  assert_null(run);
-  assert_null(strchr(err.msg, '\n'));
-  va_list ap;
-  va_start(ap, len);
-  for (const char *n; (n = va_arg(ap, const char *));)
-    if (!strstr(err.msg, n)) fail_msg("message \"%s\" lacks \"%s\"", err.msg, n);
-  va_end(ap);
-}
-#define BAD(name, text, ...) expect_bad(name, text, strlen(text), __VA_ARGS__, (const char *)NULL)
+/* BAD(path, text, needles...): text must fail as tests/testutil.h qbt_expect_bad says. */
+#define BAD(name, text, ...)                                                                       \
+  qbt_expect_bad(qb_hyperfine_parse, name, text, strlen(text), __VA_ARGS__, (const char *)NULL)
 
 /* The result of b for metric, or NULL. */
 static qb_result *result_of(qb_bench *b, const char *metric) {
@@ -433,8 +420,8 @@ static void test_hyperfine__bad_truncated(void **state) {
   size_t len = 0;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_file_read(HFDATA "/run1.json", QB_ADAPTER_MAX_FILE, &data, &len, &err), 0);
-  expect_bad("run1.json", data, len / 2, "run1.json: invalid JSON at line ", "column ",
-             (const char *)NULL);
+  qbt_expect_bad(qb_hyperfine_parse, "run1.json", data, len / 2, "run1.json: invalid JSON at line ",
+                 "column ", (const char *)NULL);
   free(data);
 }
 

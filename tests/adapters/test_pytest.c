@@ -383,26 +383,9 @@ static void test_pytest__realworld(void **state) {
   assert_true(n_files >= 3);
 }
 
-/* Parse text that must fail with QB_EFORMAT, leaving *out NULL, with a message that names path
- * and contains every needle (a NULL-terminated list). */
-static void expect_bad(const char *path, const char *text, size_t len, ...) {
-  qb_err err = QB_ERR_INIT;
-  qb_run *run = (qb_run *)&err; /* must be overwritten with NULL */
-  int rc = qb_pytest_parse(path, text, len, &run, &err);
-  assert_int_equal(rc, QB_EFORMAT);
-  assert_int_equal(err.code, QB_EFORMAT);
-  assert_null(run);
-  if (!strstr(err.msg, path)) fail_msg("message lacks the file name: %s", err.msg);
-  va_list ap;
-  va_start(ap, len);
-  const char *needle;
-  while ((needle = va_arg(ap, const char *)))
-    if (!strstr(err.msg, needle)) fail_msg("message lacks \"%s\": %s", needle, err.msg);
-  va_end(ap);
-  assert_null(strchr(err.msg, '\n'));
-}
-
-#define BAD(path, text, ...) expect_bad(path, text, strlen(text), __VA_ARGS__, (const char *)NULL)
+/* BAD(path, text, needles...): text must fail as tests/testutil.h qbt_expect_bad says. */
+#define BAD(path, text, ...)                                                                       \
+  qbt_expect_bad(qb_pytest_parse, path, text, strlen(text), __VA_ARGS__, (const char *)NULL)
 
 /* run1/benchmark.json with one change made by mutate, serialised again; caller frees. */
 static char *mutated_run1(void (*mutate)(json_t *root)) {
@@ -432,8 +415,8 @@ static void test_pytest__bad_truncated(void **state) {
   assert_int_equal(
       qb_file_read(PYDATA "/run1/benchmark.json", QB_ADAPTER_MAX_FILE, &data, &len, &err), 0);
   /* Cut in the middle of the file: the error gives the line and column of the end. */
-  expect_bad("run1/benchmark.json", data, len / 2, "invalid JSON", "line ", "column ",
-             (const char *)NULL);
+  qbt_expect_bad(qb_pytest_parse, "run1/benchmark.json", data, len / 2, "invalid JSON", "line ",
+                 "column ", (const char *)NULL);
   free(data);
 }
 
