@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/report.h"
+#include "api/view.h"
 #include "core/time.h"
 #include "core/units.h"
 
@@ -73,32 +74,14 @@ static json_t *by_severity(const size_t c[5]) {
 
 /* One change (docs/cli/report.md, "change"). */
 static json_t *json_change(const qb_report_change *c, int with_chart) {
+  /* the record as `qbdb regressions --format json` shows it, and what the report adds */
   const qb_regression *g = &c->reg;
-  json_t *o = json_object();
-  json_object_set_new(o, "id", json_integer(g->id));
-  set_str(o, "kind", g->kind);
-  set_str(o, "severity", g->severity);
-  set_str(o, "status", g->status);
-  set_str(o, "project", g->series.project);
-  set_str(o, "branch", g->series.branch);
-  set_str(o, "machine", g->series.machine);
-  set_str(o, "benchmark", g->series.bench);
-  set_str(o, "metric", g->series.metric);
-  set_str(o, "unit", g->series.unit);
+  json_t *o = qb_view_regression(g);
+  if (!o) return NULL;
   set_str(o, "direction", g->series.higher_is_better ? "higher" : "lower");
   json_object_set_new(o, "series_id", json_integer(g->series_id));
-  json_object_set_new(o, "run_id", json_integer(g->run_id));
-  set_str(o, "commit", g->commit_sha);
-  set_id(o, "prev_run_id", g->prev_run_id);
-  set_str(o, "prev_commit", g->prev_commit_sha);
-  set_time(o, "time", g->time);
   set_time(o, "detected_at", g->detected_at);
   set_num(o, "age_days", c->age_days);
-  set_num(o, "before", g->before);
-  set_num(o, "after", g->after);
-  set_num(o, "change_pct", g->change_pct);
-  set_num(o, "p_value", g->p_value);
-  set_str(o, "note", g->note);
   if (with_chart) {
     json_t *ch = json_object(), *ids = json_array(), *vals = json_array();
     for (size_t i = 0; i < c->n_chart; i++) {

@@ -217,37 +217,39 @@ json_t *qb_view_compare(const qb_compare *c, int only_changed) {
   return o;
 }
 
+json_t *qb_view_regression(const qb_regression *r) {
+  json_t *o = json_object();
+  if (!o) return NULL;
+  json_object_set_new(o, "id", json_integer(r->id));
+  set_str(o, "kind", r->kind);
+  set_str(o, "severity", r->severity);
+  set_str(o, "status", r->status);
+  set_str(o, "project", r->series.project);
+  set_str(o, "branch", r->series.branch);
+  set_str(o, "machine", r->series.machine);
+  set_str(o, "benchmark", r->series.bench);
+  set_str(o, "metric", r->series.metric);
+  set_str(o, "unit", r->series.unit);
+  json_object_set_new(o, "run_id", json_integer(r->run_id));
+  set_str(o, "commit", r->commit_sha);
+  json_object_set_new(o, "prev_run_id",
+                      r->prev_run_id ? json_integer(r->prev_run_id) : json_null());
+  set_str(o, "prev_commit", r->prev_commit_sha);
+  set_time(o, "time", r->time);
+  set_num(o, "before", r->before);
+  set_num(o, "after", r->after);
+  set_num(o, "change_pct", r->change_pct);
+  set_num(o, "p_value", r->p_value);
+  json_object_set_new(o, "active", json_boolean(r->active));
+  set_str(o, "note", r->note);
+  set_str(o, "triaged_by", r->triaged_by);
+  set_time(o, "triaged_at", r->triaged_at);
+  return o;
+}
+
 json_t *qb_view_regressions(const qb_regression *regs, size_t n) {
   json_t *arr = json_array();
-  for (size_t i = 0; arr && i < n; i++) {
-    const qb_regression *r = &regs[i];
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(r->id));
-    set_str(o, "kind", r->kind);
-    set_str(o, "severity", r->severity);
-    set_str(o, "status", r->status);
-    set_str(o, "project", r->series.project);
-    set_str(o, "branch", r->series.branch);
-    set_str(o, "machine", r->series.machine);
-    set_str(o, "benchmark", r->series.bench);
-    set_str(o, "metric", r->series.metric);
-    set_str(o, "unit", r->series.unit);
-    json_object_set_new(o, "run_id", json_integer(r->run_id));
-    set_str(o, "commit", r->commit_sha);
-    json_object_set_new(o, "prev_run_id",
-                        r->prev_run_id ? json_integer(r->prev_run_id) : json_null());
-    set_str(o, "prev_commit", r->prev_commit_sha);
-    set_time(o, "time", r->time);
-    set_num(o, "before", r->before);
-    set_num(o, "after", r->after);
-    set_num(o, "change_pct", r->change_pct);
-    set_num(o, "p_value", r->p_value);
-    json_object_set_new(o, "active", json_boolean(r->active));
-    set_str(o, "note", r->note);
-    set_str(o, "triaged_by", r->triaged_by);
-    set_time(o, "triaged_at", r->triaged_at);
-    json_array_append_new(arr, o);
-  }
+  for (size_t i = 0; arr && i < n; i++) json_array_append_new(arr, qb_view_regression(&regs[i]));
   return arr;
 }
 

@@ -36,6 +36,8 @@ json_t *qb_view_compare(const qb_compare *c, int only_changed);
 /* Stored changes: [{"id", "kind", "severity", "status", "project", "branch", "machine",
  * "benchmark", "metric", "unit", "run_id", "commit", "prev_run_id", "prev_commit", "time",
  * "before", "after", "change_pct", "p_value", "active", "note", "triaged_by", "triaged_at"}]. */
+/* One change record (the objects of qb_view_regressions). */
+json_t *qb_view_regression(const qb_regression *r);
 json_t *qb_view_regressions(const qb_regression *regs, size_t n);
 
 /* A trend: {"project", "branch", "machine", "benchmark", "metric", "unit", "direction",
