@@ -13,6 +13,7 @@
 #include "analysis/describe.h"
 #include "analysis/fdr.h"
 #include "analysis/mwu.h"
+#include "analysis/noise.h"
 #include "analysis/shift.h"
 #include "analysis/ttest.h"
 
@@ -47,6 +48,37 @@ void qb_compare_settings_default(qb_compare_settings *out) {
   out->major = 10.0;
   out->critical = 25.0;
   out->noise_runs = 5;
+  out->noise_unknown = 10.0;
+  out->window = 30;
+  out->max_p = 0.001;
+  out->min_change = 0;
+}
+
+void qb_cp_opts_from_settings(const qb_compare_settings *s, qb_cp_opts *out) {
+  qb_cp_opts d = QB_CP_OPTS_INIT;
+  *out = d;
+  out->window = (size_t)s->window;
+  out->max_p = s->max_p;
+  out->min_magnitude = s->min_change / 100.0;
+}
+
+const char *qb_cp_opts_key(const qb_cp_opts *o, char *buf, size_t n) {
+  snprintf(buf, n, "window=%zu;max_p=%.17g;min_change=%.17g", o->window, o->max_p,
+           o->min_magnitude * 100.0);
+  return buf;
+}
+
+int qb_setting_is_text(const char *key) {
+  return !strcmp(key, "default_branch");
+}
+
+int qb_setting_text_check(const char *key, const char *value, qb_err *err) {
+  if (!qb_setting_is_text(key))
+    return qb_err_set(err, QB_EUSAGE, "setting %s: not a text setting", key);
+  if (!value || !*value) return qb_err_set(err, QB_EUSAGE, "setting %s: empty value", key);
+  if (strlen(value) > 255)
+    return qb_err_set(err, QB_EUSAGE, "setting %s: longer than 255 bytes", key);
+  return QB_OK;
 }
 
 /* The field of s a setting key names, or NULL. */
@@ -57,22 +89,34 @@ static double *setting_field(qb_compare_settings *s, const char *key) {
   if (!strcmp(key, "major")) return &s->major;
   if (!strcmp(key, "critical")) return &s->critical;
   if (!strcmp(key, "noise_runs")) return &s->noise_runs;
+  if (!strcmp(key, "noise_unknown")) return &s->noise_unknown;
+  if (!strcmp(key, "window")) return &s->window;
+  if (!strcmp(key, "max_p")) return &s->max_p;
+  if (!strcmp(key, "min_change")) return &s->min_change;
   return NULL;
 }
 
 int qb_compare_setting_check(const char *key, double value, qb_err *err) {
   qb_compare_settings s;
+  if (qb_setting_is_text(key))
+    return qb_err_set(err, QB_EUSAGE, "setting %s: takes a name, not a number", key);
   if (!setting_field(&s, key))
     return qb_err_set(err, QB_EUSAGE,
                       "unknown setting '%s' (alpha, threshold, moderate, major, critical, "
-                      "noise_runs)",
+                      "noise_runs, noise_unknown, window, max_p, min_change, default_branch)",
                       key);
   if (isnan(value) || isinf(value))
     return qb_err_set(err, QB_EUSAGE, "setting %s: not a finite number", key);
   if (!strcmp(key, "alpha") && !(value > 0 && value < 1))
     return qb_err_set(err, QB_EUSAGE, "setting alpha: %g is not in (0, 1)", value);
-  if (!strcmp(key, "noise_runs") && !(value >= 2 && value == floor(value)))
-    return qb_err_set(err, QB_EUSAGE, "setting noise_runs: %g is not a whole number >= 2", value);
+  if (!strcmp(key, "noise_runs") && !(value >= 3 && value == floor(value) && value <= 256))
+    return qb_err_set(err, QB_EUSAGE, "setting noise_runs: %g is not a whole number in 3..256",
+                      value);
+  if (!strcmp(key, "window") && !(value >= 3 && value == floor(value) && value <= 100000))
+    return qb_err_set(err, QB_EUSAGE, "setting window: %g is not a whole number in 3..100000",
+                      value);
+  if (!strcmp(key, "max_p") && !(value > 0 && value <= 1))
+    return qb_err_set(err, QB_EUSAGE, "setting max_p: %g is not in (0, 1]", value);
   if (value < 0) return qb_err_set(err, QB_EUSAGE, "setting %s: %g is negative", key, value);
   return QB_OK;
 }
@@ -80,8 +124,9 @@ int qb_compare_setting_check(const char *key, double value, qb_err *err) {
 void qb_compare_settings_for(const qb_setting *rows, size_t n, const char *project,
                              const char *bench, qb_compare_settings *out) {
   qb_compare_settings_default(out);
-  static const char *const KEYS[] = {"alpha", "threshold", "moderate",
-                                     "major", "critical",  "noise_runs"};
+  static const char *const KEYS[] = {"alpha",    "threshold",  "moderate",      "major",
+                                     "critical", "noise_runs", "noise_unknown", "window",
+                                     "max_p",    "min_change"};
   /* For every key, the matching row with the highest score wins: a project's own rows beat
    * every-project rows, and within those a longer glob beats a shorter one (no glob = 0). */
   for (size_t k = 0; k < sizeof KEYS / sizeof KEYS[0]; k++) {
@@ -89,7 +134,7 @@ void qb_compare_settings_for(const qb_setting *rows, size_t n, const char *proje
     double value = 0;
     for (size_t i = 0; i < n; i++) {
       const qb_setting *r = &rows[i];
-      if (strcmp(r->key, KEYS[k]) != 0) continue;
+      if (strcmp(r->key, KEYS[k]) != 0 || r->text) continue;
       int mine = *r->project != '\0';
       if (mine && (!project || strcmp(r->project, project) != 0)) continue;
       size_t len = strlen(r->bench_glob);
@@ -247,24 +292,6 @@ static double point_centre(const qb_history_point *p) {
   return !isnan(p->median) ? p->median : !isnan(p->mean) ? p->mean : p->estimate;
 }
 
-/* Run-to-run noise band in percent from the centres of earlier runs: with sigma = 1.4826 *
- * MAD(log centres), the band is exp(2 * sqrt(2) * sigma) - 1 (a difference of two runs from the
- * same distribution stays inside it about 95% of the time). NAN when fewer than need runs. */
-static double noise_band(const qb_history_point *pts, size_t n, double need, int *used) {
-  double logs[64];
-  size_t k = 0;
-  for (size_t i = 0; i < n && k < 64; i++) {
-    double c = point_centre(&pts[i]);
-    if (c > 0 && isfinite(c)) logs[k++] = log(c);
-  }
-  *used = (int)k;
-  if ((double)k < need || k < 2) return NAN;
-  double mad;
-  if (qb_mad(logs, k, &mad, NULL)) return NAN;
-  double sigma = 1.4826 * mad;
-  return (exp(2.0 * sqrt(2.0) * sigma) - 1.0) * 100.0;
-}
-
 qb_severity qb_severity_of(double pct, const qb_compare_settings *s) {
   double a = fabs(pct);
   if (a >= s->critical) return QB_SEV_CRITICAL;
@@ -281,6 +308,14 @@ static int row_strings(qb_compare_row *row, const qb_bench *b, const qb_result *
   if (!row->benchmark || !row->metric || !row->unit)
     return qb_err_set(err, QB_ENOMEM, "out of memory");
   return QB_OK;
+}
+
+/* The primary metric of a benchmark: "latency" when it has one (every tool that times: pytest,
+ * Criterion, Google Benchmark's real time, hyperfine, go's ns/op, qbdb_runner), else its first. */
+static const char *primary_metric(const qb_bench *b) {
+  for (size_t j = 0; j < b->n_results; j++)
+    if (!strcmp(b->results[j].metric, "latency")) return "latency";
+  return b->n_results ? b->results[0].metric : "";
 }
 
 /* History points of (bench, metric) inside the sorted array h[0..n): *first and *count. */
@@ -305,17 +340,96 @@ static void history_range(const qb_history_point *h, size_t n, const char *bench
 /* The work of one row that can run on any thread: both sides, the test, the change. */
 typedef struct row_job {
   qb_compare_row *row;
-  const qb_result *bres, *hres; /* NULL for an added / removed row */
+  const qb_result *bres, *hres;            /* NULL for an added / removed row */
+  const qb_result *pool[QB_BASE_RUNS_MAX]; /* the baseline's results to pool (pool[0] = bres) */
+  size_t n_pool;
+  qb_result pooled; /* their union, when n_pool > 1 (samples owned by the job) */
   qb_compare_settings st;
   int rc;
   qb_err err;
 } row_job;
 
+/* Pool the results of job->pool into job->pooled (benchstat pools the files of one side):
+ * samples concatenated and described again; without samples, n summed, the mean and median
+ * the mean and median of the runs' centres, the stddev of everything. */
+static int pool_results(row_job *job, qb_err *err) {
+  qb_result *p = &job->pooled;
+  size_t total = 0, with = 0;
+  *p = *job->pool[0];
+  p->samples = NULL;
+  p->iters = NULL;
+  p->n_samples = 0;
+  for (size_t i = 0; i < job->n_pool; i++) {
+    total += job->pool[i]->n_samples;
+    with += job->pool[i]->n_samples > 0;
+  }
+  if (with == job->n_pool && total) {
+    if (!(p->samples = malloc(total * sizeof *p->samples)))
+      return qb_err_set(err, QB_ENOMEM, "out of memory");
+    for (size_t i = 0; i < job->n_pool; i++) {
+      memcpy(p->samples + p->n_samples, job->pool[i]->samples,
+             job->pool[i]->n_samples * sizeof *p->samples);
+      p->n_samples += job->pool[i]->n_samples;
+    }
+    qb_summary sum;
+    int rc = qb_describe(p->samples, p->n_samples, &sum, err);
+    if (rc) return rc;
+    p->stats.n = (int64_t)p->n_samples;
+    p->stats.mean = sum.mean;
+    p->stats.median = sum.median;
+    p->stats.stddev = sum.stddev;
+    p->stats.estimate = p->stats.ci_lo = p->stats.ci_hi = NAN;
+    return QB_OK;
+  }
+  /* summaries only: centres of the runs */
+  double c[QB_BASE_RUNS_MAX], m = 0, v = 0;
+  int64_t n = 0;
+  size_t k = 0, kv = 0;
+  for (size_t i = 0; i < job->n_pool; i++) {
+    const qb_stats *x = &job->pool[i]->stats;
+    double ci = !isnan(x->median) ? x->median : !isnan(x->mean) ? x->mean : x->estimate;
+    if (!isnan(ci)) c[k++] = ci;
+    if (!isnan(x->mean) && !isnan(x->stddev) && x->n >= 2) {
+      m += x->mean;
+      v += x->stddev * x->stddev;
+      n += x->n;
+      kv++;
+    }
+  }
+  if (!k) return QB_OK; /* nothing to pool: keep the newest run's */
+  qb_sort_doubles(c, k);
+  double med = k % 2 ? c[k / 2] : (c[k / 2 - 1] + c[k / 2]) / 2;
+  p->stats.median = !isnan(job->pool[0]->stats.median) ? med : NAN;
+  p->stats.estimate = isnan(p->stats.median) && isnan(p->stats.mean) ? med : NAN;
+  if (kv == job->n_pool) {
+    double mean = m / (double)kv, between = 0;
+    for (size_t i = 0; i < job->n_pool; i++) {
+      double d = job->pool[i]->stats.mean - mean;
+      between += d * d;
+    }
+    p->stats.mean = mean;
+    p->stats.stddev = sqrt(v / (double)kv + between / (double)kv);
+    p->stats.n = n;
+  } else {
+    p->stats.mean = NAN;
+    p->stats.stddev = NAN;
+    p->stats.n = -1;
+  }
+  p->stats.ci_lo = p->stats.ci_hi = NAN;
+  return QB_OK;
+}
+
 static void do_job(row_job *job) {
   qb_compare_row *row = job->row;
   double *bs = NULL, *hs = NULL;
+  if (job->bres && job->n_pool > 1) {
+    if ((job->rc = pool_results(job, &job->err))) goto done;
+    job->bres = &job->pooled;
+  }
   if (job->bres && (job->rc = fill_side(job->bres, &row->base, &bs, &job->err))) goto done;
   if (job->hres && (job->rc = fill_side(job->hres, &row->head, &hs, &job->err))) goto done;
+  row->base.runs = job->bres ? (int)(job->n_pool ? job->n_pool : 1) : 0;
+  row->head.runs = job->hres ? 1 : 0;
   if (!job->bres || !job->hres) goto done;
   if ((job->rc = test_row(row, job->bres, job->hres, bs, hs, &job->err))) goto done;
   if (row->base.centre != 0 && isfinite(row->base.centre) && isfinite(row->head.centre))
@@ -394,36 +508,107 @@ void qb_compare_free(qb_compare *c) {
   free(c);
 }
 
-int qb_compare_runs(qb_store *s, const char *base_ref, const char *head_ref,
-                    const qb_compare_opts *opts, qb_compare **out, qb_err *err) {
+/* The noise of one row from the baseline's history h[0..n) (newest first, the baseline run's own
+ * point first): the segment since the last change point, at most 256 points; *segment gets its
+ * run ids (newest first) for pooling. */
+static void row_noise(qb_compare_row *row, const qb_history_point *h, size_t n, double need,
+                      qb_noise *noise, int64_t *segment, size_t *n_segment) {
+  double x[256];
+  size_t k = 0;
+  for (size_t i = 0; i < n && k < 256; i++) {
+    double c = point_centre(&h[i]);
+    if (c > 0 && isfinite(c)) {
+      x[k] = c;
+      segment[k++] = h[i].run_id;
+    }
+    if (h[i].change) break; /* this point begins the segment */
+  }
+  *n_segment = k;
+  for (size_t i = 0; i < k / 2; i++) { /* oldest first */
+    double t = x[i];
+    x[i] = x[k - 1 - i];
+    x[k - 1 - i] = t;
+  }
+  noise->runs = k;
+  noise->sigma = noise->df = NAN;
+  if (k >= 3) qb_noise_estimate(x, k, noise, NULL); /* positive and finite: cannot fail */
+  row->history_runs = (int)k;
+  row->noise_known = k >= 3 && (double)k >= need;
+  if (!row->noise_known) {
+    noise->sigma = noise->df = NAN;
+    return;
+  }
+  row->noise_sigma = noise->sigma * 100.0;
+  row->noise_df = noise->df;
+}
+
+/* Benjamini-Hochberg over the rows of one family (primary or not) for the p-values get(row),
+ * written by put(row, adjusted). */
+static int fdr_family(qb_compare *c, int primary, double *pv, size_t *idx, int noise, qb_err *err) {
+  size_t m = 0;
+  for (size_t i = 0; i < c->n_rows; i++) {
+    qb_compare_row *r = &c->rows[i];
+    if (r->primary != primary || r->verdict == QB_VERDICT_ADDED || r->verdict == QB_VERDICT_REMOVED)
+      continue;
+    double p = noise ? r->noise_p : r->p_value;
+    idx[m] = i;
+    pv[m++] = p;
+  }
+  int rc = qb_fdr_bh(pv, m, pv, err);
+  if (rc) return rc;
+  for (size_t j = 0; j < m; j++) {
+    if (noise)
+      c->rows[idx[j]].noise_p_adjusted = pv[j];
+    else
+      c->rows[idx[j]].p_adjusted = pv[j];
+  }
+  return QB_OK;
+}
+
+/* Pick the result of (bench, metric) in a run's sorted refs. */
+static const qb_result *find_result(const result_ref *refs, size_t n, const qb_bench *bench,
+                                    const char *metric) {
+  qb_result probe_r;
+  memset(&probe_r, 0, sizeof probe_r);
+  probe_r.metric = (char *)metric;
+  result_ref probe = {bench, &probe_r, 0};
+  const result_ref *m = bsearch(&probe, refs, n, sizeof *refs, cmp_ref);
+  return m ? m->res : NULL;
+}
+
+int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *opts,
+                    qb_compare **out, qb_err *err) {
   qb_compare_opts none = QB_COMPARE_OPTS_INIT;
   const qb_compare_opts *o = opts ? opts : &none;
   qb_compare *c = calloc(1, sizeof *c);
-  qb_run *base = NULL, *head = NULL;
-  result_ref *br = NULL, *hr = NULL;
+  qb_run *base = NULL, *head = NULL, *pool[QB_BASE_RUNS_MAX] = {NULL};
+  result_ref *br = NULL, *hr = NULL, *pr[QB_BASE_RUNS_MAX] = {NULL};
+  size_t npr[QB_BASE_RUNS_MAX] = {0};
   qb_history_point *hist = NULL;
   qb_setting *settings = NULL;
   double *pv = NULL, *ratios = NULL;
+  size_t *idx = NULL;
   row_job *jobs = NULL;
   qb_target *targets = NULL;
   size_t nb = 0, nh = 0, n_hist = 0, n_settings = 0, n_targets = 0;
-  int64_t base_id, head_id;
+  int64_t head_id;
   int rc;
   *out = NULL;
   if (!c) return qb_err_set(err, QB_ENOMEM, "out of memory");
   c->correction = "benjamini-hochberg";
-  if ((rc = qb_store_resolve_run(s, o->project, base_ref, &base_id, err)) ||
-      (rc = qb_store_resolve_run(s, o->project, head_ref, &head_id, err)) ||
-      (rc = qb_store_load_run(s, base_id, 1, &c->base, &base, err)) ||
-      (rc = qb_store_load_run(s, head_id, 1, &c->head, &head, err)))
+  c->all_metrics = o->all_metrics;
+  if ((rc = qb_store_resolve_run_on(s, o->project, o->machine, head_ref, &head_id, err)) ||
+      (rc = qb_baseline_choose(s, head_id, &o->base, &c->baseline, err)))
     goto done;
-  if (strcmp(c->base.project, c->head.project) != 0) {
-    rc = qb_err_set(err, QB_EUSAGE,
-                    "cannot compare runs of different projects: run %lld is in '%s', run %lld in "
-                    "'%s'",
-                    (long long)base_id, c->base.project, (long long)head_id, c->head.project);
+  if (!c->baseline.n_runs) {
+    rc = qb_err_set(err, QB_ENOTFOUND, "no baseline for run %lld: %s", (long long)head_id,
+                    c->baseline.reason);
     goto done;
   }
+  int64_t base_id = c->baseline.runs[0];
+  if ((rc = qb_store_load_run(s, base_id, 1, &c->base, &base, err)) ||
+      (rc = qb_store_load_run(s, head_id, 1, &c->head, &head, err)))
+    goto done;
   if (o->metric) {
     char names[256];
     const qb_run *miss = !run_has_metric(base, o->metric)   ? base
@@ -437,25 +622,30 @@ int qb_compare_runs(qb_store *s, const char *base_ref, const char *head_ref,
     }
   }
   if ((rc = qb_store_settings(s, c->head.project, &settings, &n_settings, err)) ||
-      (rc = qb_store_history(s, head_id, base_id, o->history > 0 ? o->history : 20, &hist, &n_hist,
-                             err)) ||
+      (rc = qb_store_history(s, base_id, o->history > 0 ? o->history : 30, &hist, &n_hist, err)) ||
       (rc = collect(base, o, &br, &nb, err)) || (rc = collect(head, o, &hr, &nh, err)))
     goto done;
   qsort(br, nb, sizeof *br, cmp_ref);
+  /* the other runs of a pooled baseline */
+  for (size_t k = 1; k < c->baseline.n_runs; k++) {
+    qb_run_info info;
+    if ((rc = qb_store_load_run(s, c->baseline.runs[k], 1, &info, &pool[k], err))) goto done;
+    qb_run_info_dispose(&info);
+    if ((rc = collect(pool[k], o, &pr[k], &npr[k], err))) goto done;
+    qsort(pr[k], npr[k], sizeof *pr[k], cmp_ref);
+  }
   qb_compare_settings defaults;
   qb_compare_settings_for(settings, n_settings, c->head.project, NULL, &defaults);
   c->alpha = isnan(o->alpha) ? defaults.alpha : o->alpha;
   c->threshold = isnan(o->threshold) ? defaults.threshold : o->threshold;
-  if (!(c->rows = calloc(nb + nh + 1, sizeof *c->rows)) ||
-      !(pv = calloc(nb + nh + 1, sizeof *pv))) {
+  size_t cap = nb + nh + 1;
+  if (!(c->rows = calloc(cap, sizeof *c->rows)) || !(pv = calloc(cap, sizeof *pv)) ||
+      !(idx = calloc(cap, sizeof *idx)) || !(jobs = calloc(cap, sizeof *jobs))) {
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
     goto done;
   }
-  if (!(jobs = calloc(nb + nh + 1, sizeof *jobs))) {
-    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-    goto done;
-  }
-  /* 1. the rows, in head order (matched and added), then removed; their settings */
+  /* 1. the rows, in head order (matched and added), then removed; their settings, noise and
+   * the baseline results to pool */
   for (size_t i = 0; i < nh + nb; i++) {
     const qb_bench *bench;
     const qb_result *hres = NULL, *bres = NULL;
@@ -479,36 +669,70 @@ int qb_compare_runs(qb_store *s, const char *base_ref, const char *head_ref,
     job->bres = bres;
     job->hres = hres;
     if ((rc = row_strings(row, bench, hres ? hres : bres, err))) goto done;
+    row->primary = !strcmp(row->metric, primary_metric(bench));
     qb_compare_settings_for(settings, n_settings, c->head.project, bench->name, &job->st);
     row->alpha = isnan(o->alpha) ? job->st.alpha : o->alpha;
     row->threshold_pct = isnan(o->threshold) ? job->st.threshold : o->threshold;
-    row->change_pct = row->p_value = row->p_adjusted = row->noise_pct = NAN;
+    row->change_pct = row->p_value = row->p_adjusted = NAN;
+    row->noise_pct = row->noise_sigma = row->noise_df = row->noise_p = NAN;
+    row->noise_p_adjusted = NAN;
     row->shift = row->shift_lo = row->shift_hi = NAN;
     row->test = "none";
-    if (!bres || !hres) row->verdict = bres ? QB_VERDICT_REMOVED : QB_VERDICT_ADDED;
+    if (!bres || !hres) {
+      row->verdict = bres ? QB_VERDICT_REMOVED : QB_VERDICT_ADDED;
+      continue;
+    }
+    size_t first, count, n_seg = 0;
+    int64_t segment[256];
+    qb_noise noise;
+    history_range(hist, n_hist, row->benchmark, row->metric, &first, &count);
+    /* no history: hist is NULL, and NULL + 0 is undefined */
+    row_noise(row, hist ? hist + first : NULL, count, job->st.noise_runs, &noise, segment, &n_seg);
+    job->pool[0] = bres;
+    job->n_pool = 1;
+    for (size_t k = 1; k < c->baseline.n_runs; k++) {
+      int in_segment = 0; /* pool only runs since the series' last change point */
+      for (size_t j = 0; j < n_seg && !in_segment; j++)
+        in_segment = segment[j] == c->baseline.runs[k];
+      const qb_result *x = in_segment ? find_result(pr[k], npr[k], bench, row->metric) : NULL;
+      if (x) job->pool[job->n_pool++] = x;
+    }
+    /* kept in the row until step 3 needs it (sigma and df; the rest is recomputed) */
+    row->noise_sigma = noise.sigma;
+    row->noise_df = noise.df;
   }
   /* 2. the statistics of every row, spread over the machine's cores */
   if ((rc = run_jobs(jobs, c->n_rows, err))) goto done;
-  /* 3. noise bands from the history, and the size of each change */
+  /* 3. the change against the noise, and the size of each change */
+  size_t fam[2] = {0, 0};
+  for (size_t i = 0; i < c->n_rows; i++)
+    if (jobs[i].bres && jobs[i].hres) fam[c->rows[i].primary]++;
   for (size_t i = 0; i < c->n_rows; i++) {
     qb_compare_row *row = &c->rows[i];
     if (!jobs[i].bres || !jobs[i].hres) continue;
-    size_t first, count;
-    history_range(hist, n_hist, row->benchmark, row->metric, &first, &count);
-    /* no history: hist is NULL, and NULL + 0 is undefined */
-    row->noise_pct =
-        noise_band(hist ? hist + first : NULL, count, jobs[i].st.noise_runs, &row->history_runs);
-    if (!isnan(row->noise_pct) && row->noise_pct > row->threshold_pct)
-      row->threshold_pct = row->noise_pct;
-    /* kept only if the FDR step below finds the change significant */
+    qb_noise noise = {(size_t)row->history_runs, row->noise_sigma, row->noise_df};
+    row->noise_sigma = row->noise_known ? noise.sigma * 100.0 : NAN;
+    if (!row->noise_known) row->noise_df = NAN;
+    double n_base = (double)row->base.runs;
+    if (row->noise_known) {
+      row->noise_p = qb_noise_p(row->base.centre, row->head.centre, n_base, &noise);
+      row->noise_pct = qb_noise_band(0.05, n_base, &noise);
+      double band = qb_noise_band(row->alpha / (double)fam[row->primary], n_base, &noise);
+      if (!isnan(band) && band > row->threshold_pct) row->threshold_pct = band;
+    } else if (jobs[i].st.noise_unknown > row->threshold_pct) {
+      row->threshold_pct = jobs[i].st.noise_unknown;
+    }
+    /* kept only if the steps below find the change real */
     row->severity = qb_severity_of(isnan(row->change_pct) ? 0 : row->change_pct, &jobs[i].st);
   }
   /* targets: a broken one makes the row a regression of at least major severity (below) */
   if ((rc = qb_store_targets(s, c->head.project, &targets, &n_targets, err))) goto done;
   for (size_t i = 0; i < c->n_rows; i++) apply_targets(&c->rows[i], targets, n_targets);
-  /* Benjamini-Hochberg across the rows that have a p-value */
-  for (size_t i = 0; i < c->n_rows; i++) pv[i] = c->rows[i].p_value;
-  if ((rc = qb_fdr_bh(pv, c->n_rows, pv, err))) goto done;
+  /* Benjamini-Hochberg within each family (the primary metrics; the others), for the tests
+   * within the runs and for the tests against the run-to-run noise */
+  for (int f = 0; f < 2; f++)
+    if ((rc = fdr_family(c, f, pv, idx, 0, err)) || (rc = fdr_family(c, f, pv, idx, 1, err)))
+      goto done;
   if (!(ratios = calloc(c->n_rows + 1, sizeof *ratios))) {
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
     goto done;
@@ -516,6 +740,7 @@ int qb_compare_runs(qb_store *s, const char *base_ref, const char *head_ref,
   size_t n_ratios = 0;
   for (size_t i = 0; i < c->n_rows; i++) {
     qb_compare_row *row = &c->rows[i];
+    int counts = row->primary || c->all_metrics;
     if (row->verdict == QB_VERDICT_ADDED) {
       c->added++;
       continue;
@@ -524,25 +749,51 @@ int qb_compare_runs(qb_store *s, const char *base_ref, const char *head_ref,
       c->removed++;
       continue;
     }
-    if (!c->geomean_metric) c->geomean_metric = row->metric; /* the first metric compared */
-    if (!strcmp(c->geomean_metric, row->metric) && row->base.centre > 0 && row->head.centre > 0)
+    if (!c->geomean_metric && row->primary) c->geomean_metric = row->metric;
+    if (c->geomean_metric && !strcmp(c->geomean_metric, row->metric) && row->base.centre > 0 &&
+        row->head.centre > 0)
       ratios[n_ratios++] = row->head.centre / row->base.centre;
-    row->p_adjusted = pv[i];
     if (!isnan(row->p_value)) c->n_tests++;
-    row->significant = !isnan(pv[i]) && pv[i] <= row->alpha;
-    if (row->significant && !isnan(row->change_pct) && fabs(row->change_pct) > row->threshold_pct) {
+    row->significant = !isnan(row->p_adjusted) && row->p_adjusted <= row->alpha;
+    row->beyond_noise = !isnan(row->noise_p_adjusted) && row->noise_p_adjusted <= row->alpha;
+    int big = !isnan(row->change_pct) && fabs(row->change_pct) > row->threshold_pct;
+    int real;
+    if (row->noise_known)
+      /* beyond the series' own run-to-run noise, and not explained by the run's samples */
+      real = row->beyond_noise && (row->significant || !strcmp(row->test, "none")) &&
+             !isnan(row->change_pct) && fabs(row->change_pct) > row->threshold_pct;
+    else
+      real = row->significant && big;
+    if (real) {
       int worse = row->higher_is_better ? row->change_pct < 0 : row->change_pct > 0;
       row->verdict = worse ? QB_VERDICT_REGRESSION : QB_VERDICT_IMPROVEMENT;
     } else {
       row->verdict = QB_VERDICT_UNCHANGED;
       row->severity = QB_SEV_NONE;
-      if (row->significant && !row->note) row->note = "significant but within the noise threshold";
+      if (row->note) {
+      } else if (row->noise_known && row->significant && !row->beyond_noise) {
+        row->note = "significant within the runs but inside the series' run-to-run noise";
+      } else if (row->significant && !big) {
+        row->note = row->noise_known ? "significant but below the threshold"
+                                     : "noise unknown (too few baseline runs since the last "
+                                       "change point): only larger changes count";
+      }
     }
+    if (!row->noise_known && !row->note)
+      row->note = "noise unknown (too few baseline runs since the last change point): only "
+                  "larger changes count";
     if (row->has_target && !row->target_met) {
       row->verdict = QB_VERDICT_REGRESSION;
       if (row->severity < QB_SEV_MAJOR) row->severity = QB_SEV_MAJOR;
       row->note = "breaks its target";
+      counts = 1; /* a budget the user set counts whatever the metric */
     }
+    if (!counts) {
+      if (row->verdict == QB_VERDICT_REGRESSION) c->other_regressions++;
+      if (row->verdict == QB_VERDICT_IMPROVEMENT) c->other_improvements++;
+      continue;
+    }
+    if (!row->noise_known) c->noise_unknown++;
     if (row->verdict == QB_VERDICT_REGRESSION) {
       c->regressions++;
       if (row->severity > c->worst_regression) c->worst_regression = row->severity;
@@ -560,15 +811,29 @@ done:
   qb_compare_free(c);
   qb_run_free(base);
   qb_run_free(head);
+  for (size_t k = 0; k < QB_BASE_RUNS_MAX; k++) {
+    qb_run_free(pool[k]);
+    free(pr[k]);
+  }
+  for (size_t i = 0; jobs && i < (size_t)(nb + nh + 1); i++) free(jobs[i].pooled.samples);
   free(br);
   free(hr);
   free(pv);
+  free(idx);
   free(ratios);
   free(jobs);
   qb_history_free(hist, n_hist);
   qb_settings_free(settings, n_settings);
   qb_targets_free(targets, n_targets);
   return rc;
+}
+
+int qb_compare_pair(qb_store *s, const char *base_ref, const char *head_ref,
+                    const qb_compare_opts *opts, qb_compare **out, qb_err *err) {
+  qb_compare_opts o = QB_COMPARE_OPTS_INIT;
+  if (opts) o = *opts;
+  o.base.base_ref = base_ref;
+  return qb_compare_runs(s, head_ref, &o, out, err);
 }
 
 /* ---- ordering ---------------------------------------------------------------------------- */

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analysis/changepoint.h"
+#include "api/baseline.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "schema/store.h"
@@ -41,13 +43,29 @@ typedef struct qb_compare_settings {
   double moderate;  /* severity boundaries in percent: minor below moderate (5), */
   double major;     /* moderate below major (10), major below critical (25) */
   double critical;
-  double noise_runs; /* earlier runs needed for a run-to-run noise estimate (default 5) */
+  double noise_runs;    /* baseline runs since the last change point needed for a run-to-run
+                           noise estimate (default 5) */
+  double noise_unknown; /* percent: with fewer, the change a row needs to count (default 10) */
+  /* change-point detection (detect, ingest, trend and report alike; docs/cli/detect.md) */
+  double window;     /* points each side a candidate is judged on (default 30) */
+  double max_p;      /* a change point's largest p-value (default 0.001) */
+  double min_change; /* percent: the smallest change point kept (default 0) */
 } qb_compare_settings;
+
+/* The detection options these settings give. */
+void qb_cp_opts_from_settings(const qb_compare_settings *s, qb_cp_opts *out);
+/* The text that names detection options o in a series' marker ("window=30;max_p=0.001;
+ * min_change=0"), into buf of n bytes. */
+const char *qb_cp_opts_key(const qb_cp_opts *o, char *buf, size_t n);
 
 /* Built-in defaults. */
 void qb_compare_settings_default(qb_compare_settings *out);
 /* Check a setting before it is stored: a known key and a value in its range (QB_EUSAGE). */
 int qb_compare_setting_check(const char *key, double value, qb_err *err);
+/* 1 when key is a text setting (default_branch), 0 for a number. */
+int qb_setting_is_text(const char *key);
+/* Check a text setting's value (QB_EUSAGE for an unknown key or an empty value). */
+int qb_setting_text_check(const char *key, const char *value, qb_err *err);
 /* The settings for benchmark bench of project: defaults, overridden by the stored rows that
  * match (every-project rows first, then the project's; within each, the row without a glob
  * first, then matching globs from the shortest pattern to the longest, so the most specific
@@ -65,11 +83,17 @@ typedef struct qb_compare_opts {
   const char *bench_glob; /* only benchmarks matching this fnmatch(3) glob (NULL: all) */
   double alpha;           /* overrides the settings when not NAN */
   double threshold;       /* percent; overrides the settings when not NAN */
-  int history;            /* earlier runs read per series for the noise estimate (default 20) */
+  int history;            /* baseline runs read per series for the noise estimate (default 30) */
+  const char *machine;    /* resolve BRANCH@latest, BRANCH~N and shas on this machine (NULL:
+                             any) */
+  int all_metrics;        /* every metric counts in the summary (--fail-on), not only the
+                             primary one of each benchmark */
+  qb_baseline_opts base;  /* the baseline: base.base_ref explicit, else the rule (baseline.h);
+                             base.any_machine also allows explicit runs of two machines */
 } qb_compare_opts;
 
 #define QB_COMPARE_OPTS_INIT                                                                       \
-  { NULL, NULL, NULL, NAN, NAN, 20 }
+  { NULL, NULL, NULL, NAN, NAN, 30, NULL, 0, QB_BASELINE_OPTS_INIT }
 
 /* One side (base or head) of a row. */
 typedef struct qb_compare_side {
@@ -81,22 +105,33 @@ typedef struct qb_compare_side {
   double median, mean, stddev;
   double ci_lo, ci_hi; /* 95% interval of the centre: order statistics of the median from the
                           raw samples, else the tool's own interval; NAN when none */
+  int runs;            /* runs pooled into this side (1 but for a pooled baseline) */
 } qb_compare_side;
 
 typedef struct qb_compare_row {
   char *benchmark, *metric, *unit;
   int higher_is_better;
+  int primary; /* the benchmark's primary metric (latency when it has one, else its first):
+                  the one that counts in the summary unless all_metrics */
   qb_compare_side base, head;
   double change_pct;                /* (head.centre / base.centre - 1) * 100 */
   double shift, shift_lo, shift_hi; /* Hodges-Lehmann shift head - base and its 95% CI */
   double p_value, p_adjusted;       /* raw and Benjamini-Hochberg adjusted; NAN without a test */
   const char *test;                 /* "mann-whitney-u", "welch-t" or "none" (static) */
   int exact;                        /* MWU p-value exact */
-  double noise_pct;                 /* run-to-run noise band of the series, NAN without history */
-  int history_runs;                 /* earlier runs the noise estimate used */
-  double threshold_pct;             /* the change needed to count: max(threshold, noise band) */
+  /* the run-to-run noise of the baseline's series since its last change point (analysis/noise.h) */
+  int noise_known;         /* history_runs >= noise_runs */
+  int history_runs;        /* baseline runs in that segment the estimate used */
+  double noise_sigma;      /* run-to-run sd of log(centre), in percent; NAN when not known */
+  double noise_df;         /* its degrees of freedom */
+  double noise_pct;        /* the band one new run stays within 95% of the time; NAN unknown */
+  double noise_p;          /* the change tested against the noise: two-sided p; NAN unknown */
+  double noise_p_adjusted; /* Benjamini-Hochberg across the rows of its family */
+  double threshold_pct;    /* the change needed to count when nothing else changes: the
+                              threshold, the noise band at alpha / rows, or noise_unknown */
   double alpha;
-  int significant; /* p_adjusted <= alpha */
+  int significant;  /* p_adjusted <= alpha (within the runs' own samples) */
+  int beyond_noise; /* noise_p_adjusted <= alpha */
   qb_severity severity;
   qb_verdict verdict;
   const char *note;    /* a plain-words caveat (static), or NULL */
@@ -108,7 +143,8 @@ typedef struct qb_compare_row {
 } qb_compare_row;
 
 typedef struct qb_compare {
-  qb_run_info base, head;
+  qb_run_info base, head; /* base: the newest run of the baseline */
+  qb_baseline baseline;   /* which runs and why */
   double alpha;           /* the default alpha (rows may have their own from settings) */
   double threshold;       /* the default threshold in percent */
   const char *correction; /* "benjamini-hochberg" */
@@ -118,14 +154,23 @@ typedef struct qb_compare {
   /* summary */
   double geomean_change_pct; /* over rows of geomean_metric with both centres > 0 */
   const char *geomean_metric;
+  /* the verdict: rows that count (primary metrics, or all with all_metrics) */
   size_t regressions, improvements, unchanged, added, removed;
   qb_severity worst_regression;
+  size_t other_regressions, other_improvements; /* the same among rows that do not count */
+  size_t noise_unknown; /* counted rows whose baseline had too little history */
+  int all_metrics;
 } qb_compare;
 
-/* Compare run base_ref with run head_ref (run references as in qb_store_resolve_run). Both runs
- * must belong to the same project (QB_EUSAGE); opts->metric missing from a run is
- * QB_ENOTFOUND. Rows follow the head run's order, then benchmarks only in the base run. */
-int qb_compare_runs(qb_store *s, const char *base_ref, const char *head_ref,
+/* Compare run head_ref with its baseline (run references as in qb_store_resolve_run):
+ * opts->base.base_ref when set, else the rule of api/baseline.h. Both must belong to the same
+ * project and, unless opts->base.any_machine, the same machine (QB_EUSAGE); no baseline at all
+ * is QB_ENOTFOUND with the reason; opts->metric missing from a run is QB_ENOTFOUND. Rows follow
+ * the head run's order, then benchmarks only in the base run. */
+int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *opts,
+                    qb_compare **out, qb_err *err);
+/* The same with an explicit base: run head_ref against base_ref (opts->base.base_ref ignored). */
+int qb_compare_pair(qb_store *s, const char *base_ref, const char *head_ref,
                     const qb_compare_opts *opts, qb_compare **out, qb_err *err);
 void qb_compare_free(qb_compare *c);
 
@@ -144,7 +189,9 @@ typedef enum qb_compare_format {
 int qb_compare_format_parse(const char *name, qb_compare_format *out); /* 0 or QB_EUSAGE */
 
 /* Render c into out. only_changed keeps rows whose verdict is not "unchanged"; color adds ANSI
- * colours to text (regressions red, improvements green). */
+ * colours to text (regressions red, improvements green). Markdown is the pull-request comment:
+ * the verdict line first, regressions and improvements by severity, the baseline, the rest in a
+ * collapsed table. */
 int qb_compare_render(const qb_compare *c, qb_compare_format fmt, int only_changed, int color,
                       qb_buf *out, qb_err *err);
 

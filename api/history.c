@@ -82,7 +82,15 @@ typedef struct series_work {
   int64_t last_run;  /* the run of the last of them */
   int64_t last_time; /* its run_time */
   int had_records;   /* 0: the series had no active record (known), so none is to be removed */
+  char opts[128];    /* the detection options, as qb_cp_opts_key writes them */
 } series_work;
+
+void qb_detect_opts_for(const qb_setting *settings, size_t n, const char *project,
+                        const char *bench, qb_cp_opts *out) {
+  qb_compare_settings cs;
+  qb_compare_settings_for(settings, n, project, bench, &cs);
+  qb_cp_opts_from_settings(&cs, out);
+}
 
 /* The stored change points of a series by their recorded positions, as analysis input for its
  * first n_old points, of which ids[from..n_old) are known: *n_prev = SIZE_MAX when a position is
@@ -140,9 +148,15 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
   qb_regression *recs = NULL;
   int rc = QB_OK, analysed = 0;
   memset(w, 0, sizeof *w);
-  int marked = o->incremental && n_old >= 1 && ser->analysed_run != 0;
+  qb_cp_opts cpo = o->cp;
+  char key[128];
+  if (!o->cp_given) qb_detect_opts_for(settings, n_settings, ser->project, ser->bench, &cpo);
+  qb_cp_opts_key(&cpo, key, sizeof key);
+  /* the stored change points help only when found with the same options */
+  int marked = o->incremental && n_old >= 1 && ser->analysed_run != 0 && ser->analysed_opts &&
+               !strcmp(ser->analysed_opts, key);
   if (marked && ser->analysed_time != QB_TIME_NONE &&
-      (from = qb_changepoints_tail_start(n_old, &o->cp)) > 0) {
+      (from = qb_changepoints_tail_start(n_old, &cpo)) > 0) {
     size_t tn, tb;
     if ((rc = qb_store_series_tail(s, ser->id, ser->analysed_time, ser->analysed_run, n_old - from,
                                    &tids, &tx, &tn, &tb, &last_time, err)))
@@ -162,7 +176,7 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
       if ((rc = changes_at(s, ser->id, ids, from, n_old, &prev, &n_prev, &st, &n_st, err)))
         goto done;
       if (n_prev != (size_t)-1 &&
-          (rc = qb_changepoints_update_tail(x, from, nx, n_old, prev, n_prev, &o->cp, &cps, &n_cp,
+          (rc = qb_changepoints_update_tail(x, from, nx, n_old, prev, n_prev, &cpo, &cps, &n_cp,
                                             &need_all, err)))
         goto done;
       analysed = !need_all;
@@ -189,9 +203,9 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
       goto done;
     if (incremental && n_prev != (size_t)-1) had_records = n_prev > 0;
     if (incremental && n_prev != (size_t)-1)
-      rc = qb_changepoints_update(x, nx, n_old, prev, n_prev, &o->cp, &cps, &n_cp, err);
+      rc = qb_changepoints_update(x, nx, n_old, prev, n_prev, &cpo, &cps, &n_cp, err);
     else
-      rc = qb_changepoints(x, nx, &o->cp, &cps, &n_cp, err);
+      rc = qb_changepoints(x, nx, &cpo, &cps, &n_cp, err);
     if (rc) goto done;
   }
   qb_compare_settings cs;
@@ -240,7 +254,8 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
   if (nx && last_time == QB_TIME_NONE &&
       (rc = qb_store_point_time(s, ser->id, ids[nx - 1], &last_time, err)))
     goto done;
-  *w = (series_work){1, recs, n_cp, nx, nx ? ids[nx - 1] : 0, last_time, had_records};
+  *w = (series_work){1, recs, n_cp, nx, nx ? ids[nx - 1] : 0, last_time, had_records, ""};
+  snprintf(w->opts, sizeof w->opts, "%s", key);
   recs = NULL;
 done:
   free(recs);
@@ -260,7 +275,8 @@ done:
 static int store_series(qb_store *s, const qb_series_info *ser, const series_work *w, qb_err *err) {
   int updated, rc;
   if (!w->write) return QB_OK;
-  if ((rc = qb_store_series_analysed(s, ser->id, w->nx, w->last_run, w->last_time, &updated, err)))
+  if ((rc = qb_store_series_analysed(s, ser->id, w->nx, w->last_run, w->last_time, w->opts,
+                                     &updated, err)))
     return rc;
   if (!updated || (w->n_recs == 0 && !w->had_records)) return QB_OK;
   /* even where the change points stay, their levels and p-values move as the segment after the
@@ -294,7 +310,7 @@ read_done:
     qb_store_rollback(s);
   else
     rc = qb_store_commit(s, err);
-  if (rc) goto done;
+  if (rc || o->dry_run) goto done;
   if ((rc = qb_store_begin(s, err))) goto done;
   for (size_t i = 0; i < n && !rc; i++) rc = store_series(s, &series[i], &work[i], err);
   if (rc)
@@ -319,6 +335,7 @@ void qb_trend_report_free(qb_trend_report *r) {
   free(r->series.bench);
   free(r->series.metric);
   free(r->series.unit);
+  free(r->series.analysed_opts);
   qb_series_points_free(r->points, r->n_points);
   free(r->changes);
   free(r);
@@ -334,6 +351,8 @@ int qb_trend_series(qb_store *s, const char *project, const char *bench, const c
   size_t *idx = NULL, n = 0, nx = 0, n_cp = 0;
   qb_changepoint *cps = NULL;
   qb_cp_opts defaults = QB_CP_OPTS_INIT;
+  qb_setting *settings = NULL;
+  size_t n_settings = 0;
   *out = NULL;
   f.project = project;
   f.branch = branch;
@@ -375,8 +394,10 @@ int qb_trend_series(qb_store *s, const char *project, const char *bench, const c
   memset(&series[match], 0, sizeof series[match]); /* moved into the report */
   if ((rc = qb_store_series_points(s, r->series.id, &r->points, &r->n_points, err)) ||
       (rc = series_values(r->points, r->n_points, &x, &idx, &nx, err)) ||
-      (rc = qb_changepoints(x, nx, cp ? cp : &defaults, &cps, &n_cp, err)))
+      (!cp && (rc = qb_store_settings(s, r->series.project, &settings, &n_settings, err))))
     goto done;
+  if (!cp) qb_detect_opts_for(settings, n_settings, r->series.project, r->series.bench, &defaults);
+  if ((rc = qb_changepoints(x, nx, cp ? cp : &defaults, &cps, &n_cp, err))) goto done;
   /* change points as indices into points, not into the NaN-free values */
   for (size_t i = 0; i < n_cp; i++) cps[i].index = idx[cps[i].index];
   r->changes = cps;
@@ -391,6 +412,7 @@ int qb_trend_series(qb_store *s, const char *project, const char *bench, const c
 done:
   qb_trend_report_free(r);
   qb_series_infos_free(series, n);
+  qb_settings_free(settings, n_settings);
   free(cps);
   free(x);
   free(idx);
@@ -531,19 +553,20 @@ int qb_grade_with(qb_store *s, int64_t id, const qb_compare *given, const qb_aft
   *out = NULL;
   if (!g) return qb_err_set(err, QB_ENOMEM, "out of memory");
   if ((rc = qb_store_load_run(s, id, 0, &g->run, NULL, err))) goto done;
-  /* the baseline: the run just before it on the same branch and machine */
-  int64_t prev;
-  if (qb_store_previous_run(s, id, &prev, err) == QB_OK) g->baseline_id = prev;
+  /* the baseline: the compare given (the verdict of an upload), else the baseline rule's */
   g->input.benchmarks = (size_t)g->run.n_benches;
   g->input.noise_pct = NAN;
-  if (g->baseline_id) {
-    char a[24], b[24];
-    snprintf(a, sizeof a, "%lld", (long long)g->baseline_id);
+  if (!c || c->head.id != id) {
+    char b[24];
     snprintf(b, sizeof b, "%lld", (long long)id);
-    if (!c || c->base.id != g->baseline_id || c->head.id != id) {
-      if ((rc = qb_compare_runs(s, a, b, NULL, &owned, err))) goto done;
-      c = owned;
-    }
+    c = NULL;
+    rc = qb_compare_runs(s, b, NULL, &owned, err);
+    if (rc && rc != QB_ENOTFOUND) goto done;
+    rc = QB_OK;
+    c = owned;
+  }
+  if (c) g->baseline_id = c->base.id;
+  if (c) {
     g->input.baseline_benchmarks = (size_t)c->base.n_benches;
     double *noise = calloc(c->n_rows + 1, sizeof *noise);
     size_t n_noise = 0;

@@ -19,14 +19,22 @@
 
 typedef struct qb_detect_opts {
   qb_series_filter filter; /* which series (run_id: only the series of that run) */
-  qb_cp_opts cp;           /* detection parameters */
+  qb_cp_opts cp;           /* detection parameters when cp_given; else each series' project
+                              settings (window, max_p, min_change: qb_cp_opts_from_settings) */
   int incremental;         /* 1: a series whose stored change points cover a prefix of it (its
-                              detection marker matches) is updated from them instead of being
-                              re-analysed in full, and skipped when it has no new point */
+                              detection marker matches, with the same options) is updated from
+                              them instead of being re-analysed in full, and skipped when it has
+                              no new point */
+  int cp_given;            /* 1: use cp for every series */
+  int dry_run;             /* 1: analyse and count, store nothing */
 } qb_detect_opts;
 
 #define QB_DETECT_OPTS_INIT                                                                        \
-  { QB_SERIES_FILTER_INIT, QB_CP_OPTS_INIT, 0 }
+  { QB_SERIES_FILTER_INIT, QB_CP_OPTS_INIT, 0, 0, 0 }
+
+/* The detection options of a series of project with benchmark bench: its settings. */
+void qb_detect_opts_for(const qb_setting *settings, size_t n, const char *project,
+                        const char *bench, qb_cp_opts *out);
 
 typedef struct qb_detect_result {
   size_t series;       /* series analysed */
@@ -53,7 +61,8 @@ typedef struct qb_trend_report {
 } qb_trend_report;
 
 /* The trend of benchmark bench's series (metric, branch, machine narrow it down; NULL: the only
- * one, else QB_EUSAGE listing the candidates). */
+ * one, else QB_EUSAGE listing the candidates), with its change points found with cp (NULL: the
+ * project's detection settings, as detection on ingest uses them). */
 int qb_trend_series(qb_store *s, const char *project, const char *bench, const char *metric,
                     const char *branch, const char *machine, const qb_cp_opts *cp,
                     qb_trend_report **out, qb_err *err);

@@ -39,6 +39,7 @@ static qb_series_info series_copy(const qb_series_info *x, int *oom) {
   c.bench = dup_or(x->bench, oom);
   c.metric = dup_or(x->metric, oom);
   c.unit = dup_or(x->unit, oom);
+  c.analysed_opts = NULL; /* not needed by a report */
   return c;
 }
 
@@ -589,9 +590,13 @@ static int gather_trends(qb_store *s, const qb_report_opts *o, qb_report *r,
                          const qb_series_info *series, size_t n_series, int64_t to_t, qb_err *err) {
   size_t cap_d = 0, cap_v = 0, cap_n = 0;
   int rc = QB_OK;
-  qb_cp_opts cpo = QB_CP_OPTS_INIT;
+  qb_setting *settings = NULL;
+  size_t n_settings = 0;
+  if ((rc = qb_store_settings(s, NULL, &settings, &n_settings, err))) return rc;
   for (size_t i = 0; i < n_series && !rc; i++) {
     const qb_series_info *ser = &series[i];
+    qb_cp_opts cpo; /* as detection on ingest uses them */
+    qb_detect_opts_for(settings, n_settings, ser->project, ser->bench, &cpo);
     qb_series_point *pts = NULL;
     size_t n = 0, nx = 0, n_cp = 0;
     double *x = NULL;
@@ -624,6 +629,7 @@ static int gather_trends(qb_store *s, const qb_report_opts *o, qb_report *r,
     free(x);
     qb_series_points_free(pts, n);
   }
+  qb_settings_free(settings, n_settings);
   if (rc) return rc;
   sort_n(r->degrading, r->n_degrading, sizeof *r->degrading, cmp_drift);
   sort_n(r->volatile_series, r->n_volatile, sizeof *r->volatile_series, cmp_noise);

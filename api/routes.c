@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/auth.h"
+#include "api/baseline.h"
 #include "api/compare.h"
 #include "api/history.h"
 #include "api/notifier.h"
@@ -197,36 +198,132 @@ static void cache_put(const char *key, const char *json) {
   pthread_mutex_unlock(&cache_mu);
 }
 
-static int h_compare_get(const qb_request *r, qb_response *out, qb_err *err) {
-  const char *base = qb_request_arg(r, "base"), *head = qb_request_arg(r, "head");
-  if (!base || !head) return qb_err_set(err, QB_EUSAGE, "compare needs base and head");
-  qb_compare_opts o = QB_COMPARE_OPTS_INIT;
-  o.project = qb_request_arg(r, "project");
-  o.metric = qb_request_arg(r, "metric");
-  o.bench_glob = qb_request_arg(r, "benchmark");
+/* A true/false query argument into *out (0 when absent). */
+static int bool_arg(const qb_request *r, const char *key, int *out, qb_err *err) {
+  const char *v = qb_request_arg(r, key);
+  *out = 0;
+  if (!v) return QB_OK;
+  if (!strcmp(v, "true") || !strcmp(v, "1"))
+    *out = 1;
+  else if (strcmp(v, "false") && strcmp(v, "0"))
+    return qb_err_set(err, QB_EUSAGE, "%s '%.40s': expected true or false", key, v);
+  return QB_OK;
+}
+
+/* The comparison and baseline arguments GET /compare and POST /runs share, checked as the CLI
+ * checks its options (cli/cmd_compare.c, cli/cmd_upload.c). */
+static int compare_args(const qb_request *r, qb_compare_opts *o, qb_err *err) {
   int rc;
-  if ((rc = num_arg(r, "alpha", &o.alpha, err)) ||
-      (rc = num_arg(r, "threshold", &o.threshold, err)))
+  o->project = qb_request_arg(r, "project");
+  o->metric = qb_request_arg(r, "metric");
+  o->bench_glob = qb_request_arg(r, "benchmark");
+  o->machine = qb_request_arg(r, "machine");
+  o->base.base_ref = qb_request_arg(r, "base");
+  o->base.base_branch = qb_request_arg(r, "base_branch");
+  o->base.base_branch_source = qb_request_arg(r, "base_branch_source");
+  o->base.base_commit = qb_request_arg(r, "base_commit");
+  if ((rc = num_arg(r, "alpha", &o->alpha, err)) ||
+      (rc = num_arg(r, "threshold", &o->threshold, err)) ||
+      (rc = bool_arg(r, "any_machine", &o->base.any_machine, err)) ||
+      (rc = bool_arg(r, "all_metrics", &o->all_metrics, err)))
     return rc;
-  char fp[1024], key[2048];
+  if (!isnan(o->alpha) && !(o->alpha >= 1e-300 && o->alpha <= 0.999999))
+    return qb_err_set(err, QB_EUSAGE, "alpha %g: expected a number in (0, 1)", o->alpha);
+  if (!isnan(o->threshold) && !(o->threshold >= 0 && o->threshold <= 1e9))
+    return qb_err_set(err, QB_EUSAGE, "threshold %g: expected 0 to 1e9 (percent)", o->threshold);
+  const char *runs = qb_request_arg(r, "base_runs");
+  if (runs) {
+    char *end;
+    long v = strtol(runs, &end, 10);
+    if (!*runs || *end || v < 1 || v > QB_BASE_RUNS_MAX)
+      return qb_err_set(err, QB_EUSAGE, "base_runs '%.20s': expected 1 to %d", runs,
+                        QB_BASE_RUNS_MAX);
+    o->base.base_runs = (int)v;
+  }
+  if (o->base.base_branch_source && strlen(o->base.base_branch_source) > 64)
+    return qb_err_set(err, QB_EUSAGE, "base_branch_source: longer than 64 bytes");
+  if ((rc = qb_baseline_opts_check(&o->base, err))) return rc;
+  return QB_OK;
+}
+
+/* "regressions=2; worst=major; improvements=1" for the Qbdb-Verdict header. */
+static void verdict_header(const qb_compare *c, char *buf, size_t n) {
+  snprintf(buf, n, "regressions=%zu; worst=%s; improvements=%zu", c->regressions,
+           qb_severity_name(c->regressions ? c->worst_regression : QB_SEV_NONE), c->improvements);
+}
+
+static int h_compare_get(const qb_request *r, qb_response *out, qb_err *err) {
+  const char *head = qb_request_arg(r, "head"), *fmt_arg = qb_request_arg(r, "format");
+  const char *sort = qb_request_arg(r, "sort");
+  if (!head)
+    return qb_err_set(err, QB_EUSAGE, "compare needs head (and base, or the baseline rule)");
+  qb_compare_opts o = QB_COMPARE_OPTS_INIT;
+  qb_compare_format fmt = QB_CMP_JSON;
+  int rc, only_changed;
+  if ((rc = compare_args(r, &o, err)) || (rc = bool_arg(r, "only_changed", &only_changed, err)))
+    return rc;
+  if (fmt_arg && qb_compare_format_parse(fmt_arg, &fmt))
+    return qb_err_set(err, QB_EUSAGE, "format '%.40s': expected json, markdown, text or csv",
+                      fmt_arg);
+  if (!fmt_arg && r->accept && strstr(r->accept, "text/markdown")) fmt = QB_CMP_MARKDOWN;
+  if (sort && strcmp(sort, "name") && strcmp(sort, "change") && strcmp(sort, "severity"))
+    return qb_err_set(err, QB_EUSAGE, "sort '%.40s': expected name, change or severity", sort);
+  static const char *const TYPES[] = {[QB_CMP_TEXT] = "text/plain; charset=utf-8",
+                                      [QB_CMP_JSON] = "application/json",
+                                      [QB_CMP_MARKDOWN] = "text/markdown; charset=utf-8",
+                                      [QB_CMP_CSV] = "text/csv; charset=utf-8"};
+  char fp[1024], key[3072];
   if ((rc = qb_store_fingerprint(r->store, fp, sizeof fp, err))) return rc;
-  snprintf(key, sizeof key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%.17g\x1f%.17g\x1f%s", base, head,
-           o.project ? o.project : "", o.metric ? o.metric : "", o.bench_glob ? o.bench_glob : "",
-           o.alpha, o.threshold, fp);
-  if ((out->text = cache_get(key))) {
-    out->type = "application/json";
+  snprintf(key, sizeof key,
+           "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%.17g\x1f%.17g\x1f%s\x1f%s\x1f%s\x1f%d\x1f%d\x1f%d"
+           "\x1f%d\x1f%d\x1f%s\x1f%s",
+           head, o.base.base_ref ? o.base.base_ref : "", o.project ? o.project : "",
+           o.metric ? o.metric : "", o.bench_glob ? o.bench_glob : "", o.machine ? o.machine : "",
+           o.alpha, o.threshold, o.base.base_branch ? o.base.base_branch : "",
+           o.base.base_commit ? o.base.base_commit : "",
+           o.base.base_branch_source ? o.base.base_branch_source : "", o.base.base_runs,
+           o.base.any_machine, o.all_metrics, only_changed, (int)fmt, sort ? sort : "", fp);
+  char *hit = cache_get(key);
+  if (hit) {
+    char *sep = strchr(hit, '\x1e'); /* the verdict header, then the answer */
+    if (sep) {
+      *sep = '\0';
+      snprintf(out->verdict, sizeof out->verdict, "%s", hit);
+      out->text = strdup(sep + 1);
+    }
+    free(hit);
+    if (!out->text) return qb_err_set(err, QB_ENOMEM, "out of memory");
+    out->type = TYPES[fmt];
     return QB_OK;
   }
   qb_compare *c;
-  if ((rc = qb_compare_runs(r->store, base, head, &o, &c, err))) return rc;
-  json_t *j = qb_view_compare(c, 0);
+  if ((rc = qb_compare_runs(r->store, head, &o, &c, err))) return rc;
+  qb_buf b;
+  qb_buf_init(&b, (size_t)1 << 30);
+  if (sort) rc = qb_compare_sort(c, sort, err);
+  if (!rc && fmt == QB_CMP_JSON) {
+    json_t *j = qb_view_compare(c, only_changed);
+    out->text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(j);
+    if (!out->text) rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+  } else if (!rc && !(rc = qb_compare_render(c, fmt, only_changed, 0, &b, err))) {
+    out->text = qb_buf_take(&b, NULL);
+    if (!out->text && !(out->text = strdup(""))) rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+  }
+  verdict_header(c, out->verdict, sizeof out->verdict);
+  qb_buf_dispose(&b);
   qb_compare_free(c);
-  if (!j) return qb_err_set(err, QB_ENOMEM, "out of memory");
-  out->text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
-  json_decref(j);
-  if (!out->text) return qb_err_set(err, QB_ENOMEM, "out of memory");
-  out->type = "application/json";
-  cache_put(key, out->text);
+  if (rc) return rc;
+  out->type = TYPES[fmt];
+  size_t lv = strlen(out->verdict), lt = strlen(out->text);
+  char *entry = malloc(lv + lt + 2);
+  if (entry) {
+    memcpy(entry, out->verdict, lv);
+    entry[lv] = '\x1e';
+    memcpy(entry + lv + 1, out->text, lt + 1);
+    cache_put(key, entry);
+    free(entry);
+  }
   return QB_OK;
 }
 
@@ -466,6 +563,15 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   o.branch = qb_request_arg(r, "branch");
   o.commit = qb_request_arg(r, "commit");
   o.machine = qb_request_arg(r, "machine");
+  /* the verdict's options: checked before anything is read or stored */
+  qb_compare_opts co = QB_COMPARE_OPTS_INIT;
+  const char *summary = qb_request_arg(r, "summary");
+  int rc0 = compare_args(r, &co, err);
+  if (rc0) return rc0;
+  if (co.project || co.machine)
+    return qb_err_set(err, QB_EUSAGE, "POST /runs takes project and machine for the run itself");
+  if (summary && strcmp(summary, "markdown"))
+    return qb_err_set(err, QB_EUSAGE, "summary '%.40s': expected markdown", summary);
   char tagbuf[32][256];
   for (size_t i = 0; i < 32; i++) {
     const char *t = qb_request_arg_n(r, "tag", i), *eq;
@@ -504,9 +610,19 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   if (!replay) {
     if ((rc = qb_ingest_prepare_bytes("body", r->body, r->body_len, &o, &run, err))) goto done;
     qb_token_dispose(&tok);
-    if ((rc = qb_token_check(r->store, r->bearer, run->project, &tok, err)) ||
-        (rc = qb_ingest_store(r->store, run, &res, err)))
-      goto done;
+    if ((rc = qb_token_check(r->store, r->bearer, run->project, &tok, err))) goto done;
+    if (co.base.base_ref) { /* an explicit baseline that does not exist: refuse, store nothing */
+      int64_t bid;
+      if ((rc = qb_store_resolve_run_on(r->store, run->project,
+                                        co.base.any_machine ? NULL : run->machine, co.base.base_ref,
+                                        &bid, err))) {
+        qb_err_prefix(err, "base %s (project %s%s%s)", co.base.base_ref, run->project,
+                      co.base.any_machine ? "" : ", machine ",
+                      co.base.any_machine ? "" : run->machine);
+        goto done;
+      }
+    }
+    if ((rc = qb_ingest_store(r->store, run, &res, err))) goto done;
     if (r->idempotency_key && *r->idempotency_key &&
         (rc = qb_store_idempotency_put(r->store, r->idempotency_key, res.run_id, err)))
       goto done;
@@ -518,22 +634,43 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   json_t *o_json = json_object();
   json_object_set_new(o_json, "run", qb_view_run_info(&info));
   json_object_set_new(o_json, "existed", json_boolean(res.existed));
-  /* the verdict: compare with the run before it on the branch */
-  char ref[24], base[64];
+  /* the verdict: compare with the baseline the rule chooses (api/baseline.h); the run is
+   * stored by now, so a compare that fails is reported in the answer, not as an error */
+  char ref[24];
   snprintf(ref, sizeof ref, "%lld", (long long)res.run_id);
-  int64_t prev;
-  base[0] = '\0';
-  if (qb_store_previous_run(r->store, res.run_id, &prev, err) == QB_OK)
-    snprintf(base, sizeof base, "%lld", (long long)prev);
-  if (*base && qb_compare_runs(r->store, base, ref, NULL, &c, err) == QB_OK) {
+  qb_err cerr = QB_ERR_INIT;
+  int crc = qb_compare_runs(r->store, ref, &co, &c, &cerr);
+  if (crc == QB_OK) {
     json_t *cmp = qb_view_compare(c, 1);
     json_object_set_new(o_json, "compare",
-                        json_pack("{s:O, s:O}", "base", json_object_get(cmp, "base"), "summary",
+                        json_pack("{s:O, s:O, s:O}", "base", json_object_get(cmp, "base"),
+                                  "baseline", json_object_get(cmp, "baseline"), "summary",
                                   json_object_get(cmp, "summary")));
     json_object_set(json_object_get(o_json, "compare"), "changed", json_object_get(cmp, "rows"));
+    json_object_set(o_json, "baseline", json_object_get(cmp, "baseline"));
     json_decref(cmp);
+    verdict_header(c, out->verdict, sizeof out->verdict);
   } else {
+    qb_baseline bl;
     json_object_set_new(o_json, "compare", json_null());
+    if (crc == QB_ENOTFOUND && qb_baseline_choose(r->store, res.run_id, &co.base, &bl, NULL) == 0)
+      json_object_set_new(o_json, "baseline", qb_view_baseline(&bl));
+    else
+      json_object_set_new(o_json, "compare_error", json_string(cerr.msg));
+  }
+  if (summary) {
+    qb_buf md;
+    qb_buf_init(&md, (size_t)1 << 26);
+    if (c && qb_compare_render(c, QB_CMP_MARKDOWN, 0, 0, &md, NULL) == QB_OK)
+      json_object_set_new(o_json, "summary_markdown", json_string(md.data ? md.data : ""));
+    else {
+      const char *why =
+          json_string_value(json_object_get(json_object_get(o_json, "baseline"), "reason"));
+      json_object_set_new(o_json, "summary_markdown",
+                          json_sprintf("**qbdb**: run %lld stored, not compared: %s\n",
+                                       (long long)res.run_id, why ? why : cerr.msg));
+    }
+    qb_buf_dispose(&md);
   }
   json_t *broken = json_array();
   for (size_t i = 0; i < after.n_checks; i++)

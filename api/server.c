@@ -195,6 +195,7 @@ static enum MHD_Result send_response(struct MHD_Connection *c, qb_response *out,
   if (out->status != 204)
     MHD_add_response_header(resp, "Content-Type", type ? type : "application/octet-stream");
   MHD_add_response_header(resp, "Cache-Control", "no-store");
+  if (out->verdict[0]) MHD_add_response_header(resp, "Qbdb-Verdict", out->verdict);
   if (cors) MHD_add_response_header(resp, "Vary", "Origin");
   if (allow_origin) {
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", allow_origin);
@@ -277,6 +278,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r.body_len = ctx->body.len;
     r.bearer = auth && !strncmp(auth, "Bearer ", 7) ? auth + 7 : NULL;
     r.idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
+    r.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
     r.conn = conn;
     r.public_read = srv->o.public_read;
     r.db_path = srv->o.db;

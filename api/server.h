@@ -58,7 +58,8 @@ typedef struct qb_request {
   size_t body_len;
   const char *bearer; /* the Authorization: Bearer secret or NULL */
   const char *idempotency_key;
-  void *conn; /* for qb_request_arg */
+  const char *accept; /* the Accept header or NULL */
+  void *conn;         /* for qb_request_arg */
   /* without a connection (conn NULL: fuzz/fuzz_http.c), the query arguments: decoded key,
    * value pairs ending with a NULL key */
   const char *const *args;
@@ -80,6 +81,8 @@ typedef struct qb_response {
   const unsigned char *data; /* or static bytes */
   size_t len;
   const char *type; /* content type for text/data */
+  char verdict[96]; /* when not empty, sent as the Qbdb-Verdict header (a compare's summary:
+                       "regressions=2; worst=major; improvements=0") */
 } qb_response;
 
 /* Route a request; fills out. Never fails: errors become JSON error answers. */

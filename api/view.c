@@ -152,6 +152,21 @@ static json_t *view_side(const qb_compare_side *x) {
   return o;
 }
 
+json_t *qb_view_baseline(const qb_baseline *b) {
+  json_t *o = json_object(), *runs = json_array();
+  if (!o || !runs) {
+    json_decref(o);
+    json_decref(runs);
+    return NULL;
+  }
+  set_str(o, "rule", b->rule);
+  set_str(o, "reason", b->reason);
+  set_str(o, "branch", b->branch[0] ? b->branch : NULL);
+  for (size_t i = 0; i < b->n_runs; i++) json_array_append_new(runs, json_integer(b->runs[i]));
+  json_object_set_new(o, "runs", runs);
+  return o;
+}
+
 json_t *qb_view_compare(const qb_compare *c, int only_changed) {
   json_t *o = json_object(), *rows = json_array(), *sum = json_object();
   if (!o || !rows || !sum) {
@@ -162,6 +177,7 @@ json_t *qb_view_compare(const qb_compare *c, int only_changed) {
   }
   json_object_set_new(o, "base", qb_view_run_info(&c->base));
   json_object_set_new(o, "head", qb_view_run_info(&c->head));
+  json_object_set_new(o, "baseline", qb_view_baseline(&c->baseline));
   set_num(o, "alpha", c->alpha);
   set_num(o, "threshold_pct", c->threshold);
   set_str(o, "correction", c->correction);
@@ -173,6 +189,7 @@ json_t *qb_view_compare(const qb_compare *c, int only_changed) {
     set_str(ro, "metric", r->metric);
     set_str(ro, "unit", r->unit);
     set_str(ro, "direction", r->higher_is_better ? "higher" : "lower");
+    json_object_set_new(ro, "primary", json_boolean(r->primary));
     json_object_set_new(ro, "base", view_side(&r->base));
     json_object_set_new(ro, "head", view_side(&r->head));
     set_num(ro, "change_pct", r->change_pct);
@@ -186,9 +203,15 @@ json_t *qb_view_compare(const qb_compare *c, int only_changed) {
     json_object_set_new(ro, "shift", sh);
     set_num(ro, "noise_pct", r->noise_pct);
     json_object_set_new(ro, "history_runs", json_integer(r->history_runs));
+    json_object_set_new(ro, "noise_known", json_boolean(r->noise_known));
+    set_num(ro, "noise_sigma_pct", r->noise_sigma);
+    set_num(ro, "noise_df", r->noise_df);
+    set_num(ro, "noise_p", r->noise_p);
+    set_num(ro, "noise_p_adjusted", r->noise_p_adjusted);
     set_num(ro, "threshold_pct", r->threshold_pct);
     set_num(ro, "alpha", r->alpha);
     json_object_set_new(ro, "significant", json_boolean(r->significant));
+    json_object_set_new(ro, "beyond_noise", json_boolean(r->beyond_noise));
     set_str(ro, "severity", qb_severity_name(r->severity));
     set_str(ro, "verdict", qb_verdict_name(r->verdict));
     set_str(ro, "note", r->note);
@@ -212,6 +235,10 @@ json_t *qb_view_compare(const qb_compare *c, int only_changed) {
   json_object_set_new(sum, "added", json_integer((json_int_t)c->added));
   json_object_set_new(sum, "removed", json_integer((json_int_t)c->removed));
   json_object_set_new(sum, "tests", json_integer((json_int_t)c->n_tests));
+  json_object_set_new(sum, "other_regressions", json_integer((json_int_t)c->other_regressions));
+  json_object_set_new(sum, "other_improvements", json_integer((json_int_t)c->other_improvements));
+  json_object_set_new(sum, "noise_unknown", json_integer((json_int_t)c->noise_unknown));
+  json_object_set_new(sum, "all_metrics", json_boolean(c->all_metrics));
   set_str(sum, "worst_regression", c->regressions ? qb_severity_name(c->worst_regression) : NULL);
   json_object_set_new(o, "summary", sum);
   return o;

@@ -28,6 +28,8 @@ json_t *qb_view_run(const qb_run_info *info, const qb_run *run, int with_samples
  * "format", "benchmarks", "results", "samples"}. path may be NULL (an HTTP upload). */
 json_t *qb_view_ingest(const char *path, const qb_run *run, const qb_ingest_result *res);
 
+/* A baseline: {"rule", "reason", "branch", "runs": [ids, newest first]}. */
+json_t *qb_view_baseline(const qb_baseline *b);
 /* A comparison (the documented contract, docs/cli/compare.md): {"base": run, "head": run,
  * "alpha", "threshold_pct", "correction", "rows": [...], "summary": {...}}. only_changed
  * drops rows whose verdict is "unchanged". */

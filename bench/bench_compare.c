@@ -63,7 +63,7 @@ int main(int argc, char **argv) {
   for (int r = 0; r < reps; r++) {
     qb_compare *c;
     double t0 = now_s();
-    if (qb_compare_runs(s, "1", "2", NULL, &c, &err)) {
+    if (qb_compare_pair(s, "1", "2", NULL, &c, &err)) {
       fprintf(stderr, "%s\n", err.msg);
       return 1;
     }

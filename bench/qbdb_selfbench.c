@@ -392,7 +392,7 @@ static void compare_body(qbr_state *state) {
   QBR_LOOP(state) {
     qb_compare *cmp = NULL;
     qb_err err = QB_ERR_INIT;
-    if (qb_compare_runs(c->store, "1", "2", NULL, &cmp, &err)) {
+    if (qb_compare_pair(c->store, "1", "2", NULL, &cmp, &err)) {
       fail(state, &err);
       return;
     }

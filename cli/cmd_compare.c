@@ -8,35 +8,62 @@
 #include "cli/cli.h"
 
 const char cmd_compare_help[] =
-    "usage: qbdb compare [--db PATH] [--project P] [--metric NAME] [--benchmark GLOB]\n"
+    "usage: qbdb compare [--db PATH] [--project P] [--machine M | --any-machine]\n"
+    "                    [--base-runs N] [--base-branch B] [--base-commit SHA]\n"
+    "                    [--metric NAME] [--benchmark GLOB] [--all-metrics]\n"
     "                    [--alpha A] [--threshold PCT] [--sort name|change|severity]\n"
     "                    [--only-changed] [--fail-on SEVERITY] [--format text|json|markdown|csv]\n"
-    "                    BASE HEAD\n"
+    "                    [--server URL [--token T]] [BASE] HEAD\n"
     "\n"
     "Compare run HEAD with run BASE, benchmark by benchmark and metric by metric. BASE and HEAD\n"
     "are run references: an id, BRANCH@latest, BRANCH~N (N runs before the newest), or a\n"
-    "commit-sha prefix. With raw samples on both sides the test is a two-sided Mann-Whitney U\n"
-    "(exact for small samples) with the Hodges-Lehmann shift; with only n, mean and stddev it\n"
-    "is Welch's t-test. p-values are adjusted with Benjamini-Hochberg across the rows. A change\n"
-    "is a regression or an improvement when its adjusted p <= alpha and it is larger than the\n"
-    "threshold and than the series' run-to-run noise band (from >= 5 earlier runs); its\n"
-    "severity is minor (< 5%), moderate (5-10%), major (10-25%) or critical (>= 25%).\n"
+    "commit-sha prefix. Without BASE the baseline rule chooses it, as for an upload: the\n"
+    "previous run of HEAD's branch on its machine, or for a branch without one (or with\n"
+    "--base-branch) the base branch at --base-commit, else its newest run before HEAD\n"
+    "(docs/statistics.md, \"Baselines\"). Runs of two machines are refused unless --any-machine.\n"
+    "\n"
+    "A change counts when it is significant within the runs (two-sided Mann-Whitney U on raw\n"
+    "samples, or Welch's t on n, mean and stddev; Benjamini-Hochberg adjusted), beyond the\n"
+    "run-to-run noise of the baseline's series since its last change point (Benjamini-Hochberg\n"
+    "across the compare), and larger than the threshold. With fewer than 5 baseline runs in\n"
+    "that segment the noise is unknown and only changes of 10% or more count. Severity: minor\n"
+    "(< 5%), moderate (5-10%), major (10-25%), critical (>= 25%). Each benchmark's primary\n"
+    "metric (latency, else its first) decides the summary and --fail-on; the others are shown.\n"
     "Defaults come from `qbdb config` (per project and benchmark glob).\n"
     "\n"
     "  --project P         resolve BASE and HEAD within project P\n"
+    "  --machine M         resolve BRANCH@latest, BRANCH~N and shas among runs of machine M\n"
+    "  --any-machine       allow BASE and HEAD of two machines\n"
+    "  --base-runs N       pool BASE with the N - 1 runs before it (1 to 50; default 1)\n"
+    "  --base-branch B     without BASE: compare with branch B (default: the CI's target\n"
+    "                      branch variable, then the project's default_branch setting, main)\n"
+    "  --base-commit SHA   without BASE: the merge base, e.g. $(git merge-base origin/main HEAD)\n"
     "  --metric NAME       only this metric (latency, throughput, memory, ...)\n"
     "  --benchmark GLOB    only benchmarks whose name matches GLOB (fnmatch, e.g. 'sort/*')\n"
+    "  --all-metrics       every metric counts in the summary and for --fail-on\n"
     "  --alpha A           significance level (default 0.05)\n"
     "  --threshold PCT     smallest change that counts, in percent (default 1)\n"
     "  --sort KEY          name, change (largest first) or severity (regressions first)\n"
     "  --only-changed      leave out unchanged rows\n"
     "  --fail-on SEV       exit 1 when a regression is at least SEV (minor, moderate, major,\n"
     "                      critical)\n"
-    "  --format F          text (default), json, markdown (for PR comments) or csv\n"
+    "  --format F          text (default), json, markdown (the pull-request comment) or csv\n"
+    "  --server URL        ask a qbdb server (GET /api/v1/compare) instead of --db\n"
+    "  --token T           read token for --server (default $QBDB_TOKEN)\n"
     "\n"
     "Colour is used on a terminal unless NO_COLOR is set.\n"
     "Exit codes: 0 ok, 1 a regression at or above --fail-on, 2 usage (bad option, runs of\n"
-    "different projects, ambiguous reference), 4 no such run or metric, 5 database refused.\n";
+    "different projects or machines, ambiguous reference), 4 no such run or metric, or no\n"
+    "baseline, 5 database refused, 6 the server could not be reached.\n";
+
+/* `compare --server`: the same question asked of a qbdb server (api/client.h). */
+static int compare_remote(qb_cli *cli, const char *server, const char *token, const char *head,
+                          const qb_compare_opts *o, const char *sort, qb_compare_format fmt,
+                          int only_changed, qb_severity fail_on, qb_err *err) {
+  (void)cli, (void)server, (void)token, (void)head, (void)o, (void)sort, (void)fmt;
+  (void)only_changed, (void)fail_on;
+  return qb_err_set(err, QB_EUSAGE, "compare: --server is not available yet");
+}
 
 int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_compare_opts o = QB_COMPARE_OPTS_INIT;
@@ -44,12 +71,31 @@ int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_compare_format fmt = QB_CMP_TEXT;
   qb_severity fail_on = QB_SEV_NONE;
   int only_changed = 0, m, rc, n_refs = 0, have_fail_on = 0;
+  const char *server = NULL, *token = NULL;
   for (int i = 1; i < argc;) {
     if ((m = qb_cli_opt(argc, argv, &i, "--project", &o.project, err)) ||
         (m = qb_cli_opt(argc, argv, &i, "--metric", &o.metric, err)) ||
         (m = qb_cli_opt(argc, argv, &i, "--benchmark", &o.bench_glob, err)) ||
+        (m = qb_cli_opt(argc, argv, &i, "--machine", &o.machine, err)) ||
+        (m = qb_cli_opt(argc, argv, &i, "--base-branch", &o.base.base_branch, err)) ||
+        (m = qb_cli_opt(argc, argv, &i, "--base-commit", &o.base.base_commit, err)) ||
+        (m = qb_cli_opt(argc, argv, &i, "--server", &server, err)) ||
+        (m = qb_cli_opt(argc, argv, &i, "--token", &token, err)) ||
         (m = qb_cli_opt(argc, argv, &i, "--sort", &sort, err))) {
       if (m < 0) return m;
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--base-runs", &v, err))) {
+      double d;
+      if (m < 0 || (rc = qb_cli_number("compare", "--base-runs", v, 1, QB_BASE_RUNS_MAX, &d, err)))
+        return m < 0 ? m : rc;
+      if (d != floor(d))
+        return qb_err_set(err, QB_EUSAGE, "compare: --base-runs '%s': expected a whole number", v);
+      o.base.base_runs = (int)d;
+    } else if (!strcmp(argv[i], "--any-machine")) {
+      o.base.any_machine = 1;
+      i++;
+    } else if (!strcmp(argv[i], "--all-metrics")) {
+      o.all_metrics = 1;
+      i++;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--alpha", &v, err))) {
       if (m < 0 || (rc = qb_cli_number("compare", "--alpha", v, 1e-300, 0.999999, &o.alpha, err)))
         return m < 0 ? m : rc;
@@ -77,8 +123,26 @@ int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err) {
       return qb_cli_bad_arg("compare", argv[i], err);
     }
   }
-  if (n_refs != 2)
-    return qb_err_set(err, QB_EUSAGE, "compare: expected BASE and HEAD (see: qbdb help compare)");
+  if (n_refs < 1)
+    return qb_err_set(err, QB_EUSAGE, "compare: expected [BASE] HEAD (see: qbdb help compare)");
+  if (n_refs == 2 && (o.base.base_branch || o.base.base_commit))
+    return qb_err_set(err, QB_EUSAGE,
+                      "compare: --base-branch and --base-commit choose a baseline; with BASE "
+                      "given they mean nothing");
+  const char *head_ref = refs[n_refs - 1];
+  if (n_refs == 2) o.base.base_ref = refs[0];
+  if (!o.base.base_branch) {
+    const char *var = NULL;
+    if ((o.base.base_branch = qb_baseline_ci_branch(&var))) o.base.base_branch_source = var;
+  }
+  if ((rc = qb_baseline_opts_check(&o.base, err))) {
+    qb_err_prefix(err, "compare");
+    return rc;
+  }
+  if (server)
+    return compare_remote(cli, server, token, head_ref, &o, sort, fmt, only_changed,
+                          have_fail_on ? fail_on : QB_SEV_NONE, err);
+  (void)token;
   if (sort && strcmp(sort, "name") && strcmp(sort, "change") && strcmp(sort, "severity"))
     return qb_err_set(err, QB_EUSAGE, "compare: --sort '%s': expected name, change or severity",
                       sort);
@@ -87,7 +151,7 @@ int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_buf out;
   qb_buf_init(&out, (size_t)1 << 30);
   if ((rc = qb_store_open(&store, cli->db, 0, err)) ||
-      (rc = qb_compare_runs(store, refs[0], refs[1], &o, &c, err)) ||
+      (rc = qb_compare_runs(store, head_ref, &o, &c, err)) ||
       (sort && (rc = qb_compare_sort(c, sort, err))))
     goto done;
   const char *no_color = getenv("NO_COLOR");

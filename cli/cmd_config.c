@@ -11,7 +11,8 @@ const char cmd_config_help[] =
     "       qbdb config list  [--db PATH] [--project P]\n"
     "       qbdb config get   [--db PATH] [--project P] [--benchmark NAME]\n"
     "\n"
-    "Settings of `qbdb compare`, stored in the database, for every project (no --project) or\n"
+    "Settings of `qbdb compare` and of change-point detection, stored in the database, for\n"
+    "every project (no --project) or\n"
     "one, and for every benchmark (no --benchmark) or those matching a glob. For each key the\n"
     "most specific matching setting wins: a project's own beats every project's, and a longer\n"
     "glob beats a shorter one. Flags of `qbdb compare` beat all settings.\n"
@@ -22,7 +23,15 @@ const char cmd_config_help[] =
     "  moderate 5       severity boundaries in percent: minor below moderate,\n"
     "  major 10         moderate below major, major below critical,\n"
     "  critical 25      critical from here up\n"
-    "  noise_runs 5     earlier runs needed before the run-to-run noise band is used\n"
+    "  noise_runs 5     baseline runs since the last change point needed for a noise estimate\n"
+    "  noise_unknown 10 percent: with fewer, the smallest change that counts\n"
+    "  window 30        change points: points on each side a candidate is judged on\n"
+    "  max_p 0.001      change points: the largest p-value kept\n"
+    "  min_change 0     change points: the smallest change kept, in percent\n"
+    "  default_branch main  the base branch of pull requests and new branches (a name;\n"
+    "                   project-wide, no --benchmark)\n"
+    "Detection settings apply to detect, ingest, upload, trend and report alike; a series\n"
+    "analysed with other values is analysed again in full at its next detection.\n"
     "\n"
     "`get` prints the effective values for a benchmark name (or for the project).\n"
     "Exit codes: 0 ok, 2 usage (unknown key, value out of range), 4 unset of a missing setting\n"
@@ -57,14 +66,22 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
                       "config)",
                       verb);
   double value = 0;
-  if (want == 3) {
+  const char *text = NULL;
+  int is_text = want >= 2 && qb_setting_is_text(pos[1]);
+  if (is_text && glob)
+    return qb_err_set(err, QB_EUSAGE, "config %s %s: a project-wide setting (no --benchmark)", verb,
+                      pos[1]);
+  if (want == 3 && is_text) {
+    text = pos[2];
+    if ((rc = qb_setting_text_check(pos[1], text, err))) return rc;
+  } else if (want == 3) {
     char *end;
     value = strtod(pos[2], &end);
     if (!*pos[2] || *end)
       return qb_err_set(err, QB_EUSAGE, "config set %s: '%s' is not a number", pos[1], pos[2]);
   }
-  if ((want == 3 && (rc = qb_compare_setting_check(pos[1], value, err))) ||
-      (want == 2 && (rc = qb_compare_setting_check(pos[1], 0.5, err))))
+  if (!is_text && ((want == 3 && (rc = qb_compare_setting_check(pos[1], value, err))) ||
+                   (want == 2 && (rc = qb_compare_setting_check(pos[1], 0.5, err)))))
     return rc;
   qb_store *store = NULL;
   qb_setting *rows = NULL;
@@ -73,7 +90,8 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
   rc = qb_store_open(&store, cli->db, want == 3 ? QB_STORE_CREATE : 0, err);
   if (rc) goto done;
   if (want == 3) {
-    rc = qb_store_setting_set(store, project ? project : "", glob ? glob : "", pos[1], value, err);
+    rc = qb_store_setting_set(store, project ? project : "", glob ? glob : "", pos[1], value, text,
+                              err);
   } else if (want == 2) {
     rc = qb_store_setting_unset(store, project ? project : "", glob ? glob : "", pos[1], err);
   } else if (!strcmp(verb, "list")) {
@@ -82,7 +100,8 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
     if ((rc = qb_table_init(&t, 4, head, 1u << 3, err))) goto done;
     for (size_t i = 0; i < n && !rc; i++) {
       char v[32];
-      snprintf(v, sizeof v, "%g", rows[i].value);
+      snprintf(v, sizeof v, "%.31s", rows[i].text ? rows[i].text : "");
+      if (!rows[i].text) snprintf(v, sizeof v, "%g", rows[i].value);
       const char *row[] = {*rows[i].project ? rows[i].project : "*",
                            *rows[i].bench_glob ? rows[i].bench_glob : "*", rows[i].key, v};
       rc = qb_table_add(&t, row, err);
@@ -97,8 +116,18 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
     if ((rc = qb_store_settings(store, project, &rows, &n, err))) goto done;
     qb_compare_settings s;
     qb_compare_settings_for(rows, n, project, glob, &s);
-    fprintf(cli->out, "alpha %g\nthreshold %g\nmoderate %g\nmajor %g\ncritical %g\nnoise_runs %g\n",
-            s.alpha, s.threshold, s.moderate, s.major, s.critical, s.noise_runs);
+    fprintf(cli->out,
+            "alpha %g\nthreshold %g\nmoderate %g\nmajor %g\ncritical %g\nnoise_runs %g\n"
+            "noise_unknown %g\nwindow %g\nmax_p %g\nmin_change %g\n",
+            s.alpha, s.threshold, s.moderate, s.major, s.critical, s.noise_runs, s.noise_unknown,
+            s.window, s.max_p, s.min_change);
+    const char *db = NULL;
+    for (size_t i = 0; i < n; i++) /* the project's own row beats the every-project row */
+      if (!strcmp(rows[i].key, "default_branch") && rows[i].text &&
+          (!*rows[i].project || (project && !strcmp(rows[i].project, project))) &&
+          (!db || *rows[i].project))
+        db = rows[i].text;
+    fprintf(cli->out, "default_branch %s\n", db ? db : "main");
   }
 done:
   qb_table_dispose(&t);

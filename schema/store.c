@@ -33,7 +33,20 @@ int qb_store_list_runs(qb_store *s, const qb_run_filter *filter, qb_run_info **o
 
 int qb_store_resolve_run(qb_store *s, const char *project, const char *ref, int64_t *out_id,
                          qb_err *err) {
-  return s->ops->resolve_run(s, project, ref, out_id, err);
+  return s->ops->resolve_run(s, project, NULL, ref, out_id, err);
+}
+
+int qb_store_resolve_run_on(qb_store *s, const char *project, const char *machine, const char *ref,
+                            int64_t *out_id, qb_err *err) {
+  return s->ops->resolve_run(s, project, machine, ref, out_id, err);
+}
+
+int qb_store_find_runs(qb_store *s, const qb_run_query *q, int64_t **ids, size_t *n, qb_err *err) {
+  *ids = NULL;
+  *n = 0;
+  if (!q->project || !q->branch || q->limit < 1)
+    return qb_err_set(err, QB_EINTERNAL, "find runs: project, branch and a limit are required");
+  return s->ops->find_runs(s, q, ids, n, err);
 }
 
 int qb_store_load_run(qb_store *s, int64_t id, int with_samples, qb_run_info *info, qb_run **out,
@@ -45,9 +58,9 @@ int qb_store_counts_get(qb_store *s, qb_store_counts *out, qb_err *err) {
   return s->ops->counts(s, out, err);
 }
 
-int qb_store_history(qb_store *s, int64_t head_id, int64_t exclude_id, int per_series,
-                     qb_history_point **out, size_t *n, qb_err *err) {
-  return s->ops->history(s, head_id, exclude_id, per_series, out, n, err);
+int qb_store_history(qb_store *s, int64_t run_id, int per_series, qb_history_point **out, size_t *n,
+                     qb_err *err) {
+  return s->ops->history(s, run_id, per_series, out, n, err);
 }
 
 void qb_history_free(qb_history_point *points, size_t n) {
@@ -63,8 +76,8 @@ int qb_store_settings(qb_store *s, const char *project, qb_setting **out, size_t
 }
 
 int qb_store_setting_set(qb_store *s, const char *project, const char *glob, const char *key,
-                         double value, qb_err *err) {
-  return s->ops->setting_set(s, project, glob, key, value, err);
+                         double value, const char *text, qb_err *err) {
+  return s->ops->setting_set(s, project, glob, key, value, text, err);
 }
 
 int qb_store_setting_unset(qb_store *s, const char *project, const char *glob, const char *key,
@@ -77,6 +90,7 @@ void qb_settings_free(qb_setting *settings, size_t n) {
     free(settings[i].project);
     free(settings[i].bench_glob);
     free(settings[i].key);
+    free(settings[i].text);
   }
   free(settings);
 }
@@ -106,6 +120,7 @@ static void series_info_dispose(qb_series_info *x) {
   free(x->bench);
   free(x->metric);
   free(x->unit);
+  free(x->analysed_opts);
 }
 
 void qb_series_infos_free(qb_series_info *series, size_t n) {
@@ -147,8 +162,8 @@ int qb_store_checkpoint_due(qb_store *s, int timeout_ms, qb_err *err) {
 }
 
 int qb_store_series_analysed(qb_store *s, int64_t series_id, size_t n, int64_t last_run,
-                             int64_t last_time, int *updated, qb_err *err) {
-  return s->ops->series_analysed(s, series_id, n, last_run, last_time, updated, err);
+                             int64_t last_time, const char *opts, int *updated, qb_err *err) {
+  return s->ops->series_analysed(s, series_id, n, last_run, last_time, opts, updated, err);
 }
 
 int qb_store_point_time(qb_store *s, int64_t series_id, int64_t run, int64_t *time, qb_err *err) {

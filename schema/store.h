@@ -89,27 +89,51 @@ int qb_store_previous_run(qb_store *s, int64_t run_id, int64_t *prev_id, qb_err 
  * lists the candidates). */
 int qb_store_resolve_run(qb_store *s, const char *project, const char *ref, int64_t *out_id,
                          qb_err *err);
+/* The same, counting only runs of machine (NULL: any) for BRANCH@latest, BRANCH~N and sha
+ * prefixes (a run id is taken as it is). */
+int qb_store_resolve_run_on(qb_store *s, const char *project, const char *machine, const char *ref,
+                            int64_t *out_id, qb_err *err);
+
+/* Which runs qb_store_find_runs returns. */
+typedef struct qb_run_query {
+  const char *project; /* required */
+  const char *branch;  /* required */
+  const char *machine; /* NULL: any */
+  const char *commit;  /* NULL: any; else a commit sha or a prefix of one (hex) */
+  int64_t before;      /* 0: any; else only runs before run `before` in series order */
+  int64_t exclude;     /* a run left out (0: none) */
+  int64_t limit;       /* at most this many (>= 1) */
+} qb_run_query;
+
+#define QB_RUN_QUERY_INIT                                                                          \
+  { NULL, NULL, NULL, NULL, 0, 0, 1 }
+
+/* Runs matching q, newest first in series order (commit time, else start time; then id): the
+ * candidates of a baseline (api/baseline.h). *ids is a malloc'd array of *n (NULL when none;
+ * the caller frees it). */
+int qb_store_find_runs(qb_store *s, const qb_run_query *q, int64_t **ids, size_t *n, qb_err *err);
 
 /* Load run id: its info (into *info, dispose with qb_run_info_dispose) and, when out is not
  * NULL, the full model with benchmarks and results, and the raw samples when with_samples. */
 int qb_store_load_run(qb_store *s, int64_t id, int with_samples, qb_run_info *info, qb_run **out,
                       qb_err *err);
 
-/* One earlier result of a series (for run-to-run noise estimates). */
+/* One result of a series up to a run (for run-to-run noise estimates). */
 typedef struct qb_history_point {
-  char *bench;  /* benchmark name */
-  char *metric; /* metric name */
-  int64_t run_id, started_at;
+  char *bench;                   /* benchmark name */
+  char *metric;                  /* metric name */
+  int64_t run_id, started_at;    /* started_at: the point's time in series order (run_time) */
   double median, mean, estimate; /* NAN when unknown */
+  int change; /* 1: an active change point of the series begins a new segment at this point */
 } qb_history_point;
 
-/* For every result of run head_id: the at most per_series most recent earlier results of the
- * same series (same branch, machine, benchmark and metric, earlier than the head run in series
- * order: commit time, else start time),
- * leaving out run exclude_id (0: none). Sorted by benchmark name, metric, then newest first.
- * *out is a new array of *n points (NULL when none); free with qb_history_free(). */
-int qb_store_history(qb_store *s, int64_t head_id, int64_t exclude_id, int per_series,
-                     qb_history_point **out, size_t *n, qb_err *err);
+/* For every result of run run_id: the at most per_series most recent results of the same series
+ * (same branch, machine, benchmark and metric) up to and including run_id's own, in series order
+ * (commit time, else start time; then run id), each marked when a detected change point begins
+ * at it. Sorted by benchmark name, metric, then newest first. *out is a new array of *n points
+ * (NULL when none); free with qb_history_free(). */
+int qb_store_history(qb_store *s, int64_t run_id, int per_series, qb_history_point **out, size_t *n,
+                     qb_err *err);
 void qb_history_free(qb_history_point *points, size_t n);
 
 /* A comparison setting (docs/cli/config.md). */
@@ -118,14 +142,16 @@ typedef struct qb_setting {
   char *bench_glob; /* "" = every benchmark */
   char *key;
   double value;
+  char *text; /* the value of a text setting (default_branch); NULL for a number */
 } qb_setting;
 
 /* The settings that apply to project (rows for it and for every project), or all settings when
  * project is NULL; sorted by project, glob, key. Free with qb_settings_free(). */
 int qb_store_settings(qb_store *s, const char *project, qb_setting **out, size_t *n, qb_err *err);
-/* Insert or replace one setting (project and glob may be "" for all). */
+/* Insert or replace one setting (project and glob may be "" for all); text is NULL for a number
+ * (value), else the text value (value is then 0). */
 int qb_store_setting_set(qb_store *s, const char *project, const char *glob, const char *key,
-                         double value, qb_err *err);
+                         double value, const char *text, qb_err *err);
 /* Remove one setting; QB_ENOTFOUND when there is none. */
 int qb_store_setting_unset(qb_store *s, const char *project, const char *glob, const char *key,
                            qb_err *err);
@@ -150,6 +176,8 @@ typedef struct qb_series_info {
   size_t analysed_n;
   int64_t analysed_run;
   int64_t analysed_time; /* the run_time of analysed_run; QB_TIME_NONE: not known */
+  char *analysed_opts;   /* the detection options they were found with (migration 0010), as
+                            qb_cp_opts_key writes them; NULL: not known */
 } qb_series_info;
 
 typedef struct qb_series_filter {
@@ -224,11 +252,12 @@ typedef struct qb_regression {
 int qb_store_regressions_replace(qb_store *s, int64_t series_id, const qb_regression *recs,
                                  size_t n, qb_err *err);
 /* Record that the stored change points of a series cover its first n points, the last of them
- * from run last_run at run_time last_time (0 and QB_TIME_NONE when n is 0) - unless the marker
- * already covers more points (a concurrent detection got further): then *updated is 0 and the
- * marker is left alone. */
+ * from run last_run at run_time last_time (0 and QB_TIME_NONE when n is 0), found with the
+ * detection options opts (qb_cp_opts_key) - unless the marker already covers more points with
+ * the same options (a concurrent detection got further): then *updated is 0 and the marker is
+ * left alone. */
 int qb_store_series_analysed(qb_store *s, int64_t series_id, size_t n, int64_t last_run,
-                             int64_t last_time, int *updated, qb_err *err);
+                             int64_t last_time, const char *opts, int *updated, qb_err *err);
 /* The run_time of run's point in a series (QB_ENOTFOUND when it has none). */
 int qb_store_point_time(qb_store *s, int64_t series_id, int64_t run, int64_t *time, qb_err *err);
 /* The end of a series around the point of run `run` at run_time `time` (a detection marker): up

@@ -10,16 +10,17 @@ typedef struct qb_store_ops {
   int (*schema_version)(qb_store *s);
   int (*insert_run)(qb_store *s, const qb_run *run, int64_t *out_id, qb_err *err);
   int (*list_runs)(qb_store *s, const qb_run_filter *f, qb_run_info **out, size_t *n, qb_err *err);
-  int (*resolve_run)(qb_store *s, const char *project, const char *ref, int64_t *out_id,
-                     qb_err *err);
+  int (*resolve_run)(qb_store *s, const char *project, const char *machine, const char *ref,
+                     int64_t *out_id, qb_err *err);
+  int (*find_runs)(qb_store *s, const qb_run_query *q, int64_t **ids, size_t *n, qb_err *err);
   int (*load_run)(qb_store *s, int64_t id, int with_samples, qb_run_info *info, qb_run **out,
                   qb_err *err);
   int (*counts)(qb_store *s, qb_store_counts *out, qb_err *err);
-  int (*history)(qb_store *s, int64_t head_id, int64_t exclude_id, int per_series,
-                 qb_history_point **out, size_t *n, qb_err *err);
+  int (*history)(qb_store *s, int64_t run_id, int per_series, qb_history_point **out, size_t *n,
+                 qb_err *err);
   int (*settings)(qb_store *s, const char *project, qb_setting **out, size_t *n, qb_err *err);
   int (*setting_set)(qb_store *s, const char *project, const char *glob, const char *key,
-                     double value, qb_err *err);
+                     double value, const char *text, qb_err *err);
   int (*setting_unset)(qb_store *s, const char *project, const char *glob, const char *key,
                        qb_err *err);
   int (*begin)(qb_store *s, qb_err *err);
@@ -38,7 +39,7 @@ typedef struct qb_store_ops {
   int (*begin_read)(qb_store *s, qb_err *err);
   int (*checkpoint_due)(qb_store *s, int timeout_ms, qb_err *err);
   int (*series_analysed)(qb_store *s, int64_t series_id, size_t n, int64_t last_run,
-                         int64_t last_time, int *updated, qb_err *err);
+                         int64_t last_time, const char *opts, int *updated, qb_err *err);
   int (*series_tail)(qb_store *s, int64_t series_id, int64_t time, int64_t run, size_t n_before,
                      int64_t **run_ids, double **values, size_t *n_out, size_t *n_got_before,
                      int64_t *last_time, qb_err *err);

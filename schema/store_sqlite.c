@@ -95,6 +95,7 @@ enum {
   S_PRUNE_DELETE,
   S_PRUNE_SAMPLES_COUNT,
   S_PRUNE_SAMPLES_DELETE,
+  S_FIND_RUNS,
   S_COUNT_
 };
 
@@ -157,6 +158,7 @@ static const char *const SQL[S_COUNT_] = {
     [S_RUN_NTH_ON_BRANCH] =
         "SELECT r.id FROM run r JOIN project p ON p.id = r.project_id JOIN branch b ON b.id = "
         "r.branch_id WHERE b.name = :branch AND (:project IS NULL OR p.name = :project) "
+        "AND (:machine IS NULL OR r.machine_id = (SELECT id FROM machine WHERE name = :machine)) "
         "ORDER BY r.started_at DESC, r.id DESC LIMIT 1 OFFSET :n",
     [S_BRANCH_PROJECTS] =
         "SELECT count(DISTINCT b.project_id) FROM branch b JOIN project p ON p.id = b.project_id "
@@ -164,7 +166,9 @@ static const char *const SQL[S_COUNT_] = {
     [S_RUN_BY_SHA_PREFIX] =
         "SELECT r.id, r.commit_sha FROM run r JOIN project p ON p.id = r.project_id "
         "WHERE substr(r.commit_sha, 1, length(:prefix)) = :prefix "
-        "AND (:project IS NULL OR p.name = :project) ORDER BY r.started_at DESC, r.id DESC",
+        "AND (:project IS NULL OR p.name = :project) "
+        "AND (:machine IS NULL OR r.machine_id = (SELECT id FROM machine WHERE name = :machine)) "
+        "ORDER BY r.started_at DESC, r.id DESC",
     [S_COUNTS] = "SELECT (SELECT count(*) FROM project), (SELECT count(*) FROM branch), "
                  "(SELECT count(*) FROM machine), (SELECT count(*) FROM run), "
                  "(SELECT count(*) FROM benchmark), (SELECT count(*) FROM metric), "
@@ -173,17 +177,20 @@ static const char *const SQL[S_COUNT_] = {
                   "ON b.id = x.benchmark_id JOIN metric m ON m.id = x.metric_id WHERE x.run_id = "
                   ":head",
     [S_HISTORY_SERIES] =
-        "SELECT run_id, run_time, median, mean, estimate FROM result WHERE series_id = :series "
-        "AND run_time < :t AND run_id <> :head AND run_id <> :exclude ORDER BY run_time DESC, "
-        "run_id DESC LIMIT :limit",
-    [S_SETTINGS] = "SELECT project, bench_glob, key, value FROM setting WHERE :project IS NULL "
-                   "OR project = '' OR project = :project ORDER BY project, bench_glob, key",
-    [S_SETTING_SET] = "INSERT INTO setting(project, bench_glob, key, value) VALUES (:project, "
-                      ":glob, :key, :value) ON CONFLICT (project, bench_glob, key) DO UPDATE "
-                      "SET value = excluded.value",
+        "SELECT x.run_id, x.run_time, x.median, x.mean, x.estimate, EXISTS (SELECT 1 FROM "
+        "regression g WHERE g.series_id = x.series_id AND g.run_id = x.run_id AND g.active = 1) "
+        "FROM result x WHERE x.series_id = :series AND (x.run_time, x.run_id) <= (:t, :run) "
+        "ORDER BY x.run_time DESC, x.run_id DESC LIMIT :limit",
+    [S_SETTINGS] =
+        "SELECT project, bench_glob, key, value, text FROM setting WHERE :project IS NULL "
+        "OR project = '' OR project = :project ORDER BY project, bench_glob, key",
+    [S_SETTING_SET] = "INSERT INTO setting(project, bench_glob, key, value, text) VALUES "
+                      "(:project, :glob, :key, :value, :text) ON CONFLICT (project, bench_glob, "
+                      "key) DO UPDATE SET value = excluded.value, text = excluded.text",
     [S_SERIES_LIST] =
         "SELECT s.id, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "
-        "s.analysed_n, coalesce(s.analysed_run_id, 0), s.analysed_time FROM series s "
+        "s.analysed_n, coalesce(s.analysed_run_id, 0), s.analysed_time, s.analysed_opts FROM "
+        "series s "
         "JOIN branch b ON b.id = s.branch_id JOIN project p ON p.id = b.project_id JOIN machine m "
         "ON m.id = s.machine_id JOIN benchmark bm ON bm.id = s.benchmark_id JOIN metric mt ON "
         "mt.id = s.metric_id WHERE (:project IS NULL OR p.name = :project) AND (:branch IS NULL "
@@ -194,7 +201,8 @@ static const char *const SQL[S_COUNT_] = {
      * series in the database) */
     [S_SERIES_OF_RUN] =
         "SELECT s.id, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "
-        "s.analysed_n, coalesce(s.analysed_run_id, 0), s.analysed_time FROM result x CROSS JOIN "
+        "s.analysed_n, coalesce(s.analysed_run_id, 0), s.analysed_time, s.analysed_opts FROM "
+        "result x CROSS JOIN "
         "series s ON "
         "s.id = x.series_id "
         "JOIN branch b ON b.id = s.branch_id JOIN project p ON p.id = b.project_id JOIN machine m "
@@ -214,8 +222,10 @@ static const char *const SQL[S_COUNT_] = {
                          ":series AND active = 1",
     [S_REG_OF_SERIES] = "SELECT id, run_id, status FROM regression WHERE series_id = :series",
     [S_REG_DEACTIVATE] = "UPDATE regression SET active = 0 WHERE id = :id",
+    /* the marker moves forward only, except that other options replace it (a full analysis) */
     [S_SERIES_ANALYSED] = "UPDATE series SET analysed_n = :n, analysed_run_id = nullif(:run, 0), "
-                          "analysed_time = :time WHERE id = :series AND analysed_n <= :n",
+                          "analysed_time = :time, analysed_opts = :opts WHERE id = :series AND "
+                          "(analysed_n <= :n OR analysed_opts IS NOT :opts)",
     /* a point stored before the analysed ones: the marker no longer describes a prefix */
     [S_SERIES_UNMARK] = "UPDATE series SET analysed_n = 0, analysed_run_id = NULL, analysed_time = "
                         "NULL WHERE id = :series AND analysed_n > 0 AND (analysed_time IS NULL OR "
@@ -267,6 +277,16 @@ static const char *const SQL[S_COUNT_] = {
                      "WHERE hash = :hash AND revoked_at IS NULL",
     [S_TOKENS] = "SELECT id, name, project, scope, hash, created_at, revoked_at FROM token ORDER "
                  "BY id DESC",
+    /* runs of a branch (on a machine, at a commit, before a run in series order), newest first
+     * in series order: the candidates of a baseline (api/baseline.c) */
+    [S_FIND_RUNS] =
+        "SELECT r.id FROM run r JOIN project p ON p.id = r.project_id JOIN branch b ON b.id = "
+        "r.branch_id WHERE p.name = :project AND b.name = :branch AND (:machine IS NULL OR "
+        "r.machine_id = (SELECT id FROM machine WHERE name = :machine)) AND (:sha IS NULL OR "
+        "substr(r.commit_sha, 1, length(:sha)) = lower(:sha)) AND (:before = 0 OR "
+        "(coalesce(r.commit_time, r.started_at), r.id) < (SELECT coalesce(q.commit_time, "
+        "q.started_at), q.id FROM run q WHERE q.id = :before)) AND r.id <> :exclude "
+        "ORDER BY coalesce(r.commit_time, r.started_at) DESC, r.id DESC LIMIT :limit",
     [S_PREVIOUS_RUN] =
         "SELECT p.id FROM run r JOIN run p ON p.project_id = r.project_id AND p.branch_id = "
         "r.branch_id AND p.machine_id = r.machine_id AND (p.started_at < r.started_at OR "
@@ -275,7 +295,8 @@ static const char *const SQL[S_COUNT_] = {
     [S_FINGERPRINT] =
         "SELECT (SELECT coalesce(max(id), 0) FROM run) || ':' || (SELECT count(*) FROM run) || "
         "':' || (SELECT coalesce(group_concat(project || '|' || bench_glob || '|' || key || '|' "
-        "|| value, ';'), '') FROM setting) || ':' || (SELECT coalesce(group_concat(project || '|' "
+        "|| value || '|' || coalesce(text, ''), ';'), '') FROM setting) || ':' || (SELECT "
+        "coalesce(group_concat(project || '|' "
         "|| bench_glob || '|' || metric || '|' || op || '|' || value, ';'), '') FROM target)",
     [S_IDEM_GET] = "SELECT run_id FROM idempotency WHERE key = :key",
     [S_IDEM_PUT] = "INSERT OR IGNORE INTO idempotency(key, run_id, created_at) VALUES (:key, :run, "
@@ -896,8 +917,8 @@ static int is_hex(const char *s) {
   return 1;
 }
 
-static int sq_resolve_run(qb_store *base, const char *project, const char *ref, int64_t *out_id,
-                          qb_err *err) {
+static int sq_resolve_run(qb_store *base, const char *project, const char *machine, const char *ref,
+                          int64_t *out_id, qb_err *err) {
   sq_store *s = SQ(base);
   reset_all(s);
   sqlite3_stmt *st = NULL;
@@ -936,13 +957,17 @@ static int sq_resolve_run(qb_store *base, const char *project, const char *ref, 
     if ((rc = stmt(s, S_RUN_NTH_ON_BRANCH, &st, err))) goto branch_done;
     b_text(st, ":branch", branch);
     b_text(st, ":project", project);
+    b_text(st, ":machine", machine);
     b_int(st, ":n", nth);
     if ((rc = step_id(s, st, out_id, &found, err))) goto branch_done;
     if (!found && nth)
-      rc = qb_err_set(err, QB_ENOTFOUND, "run reference '%s': branch '%s' has fewer than %llu runs",
-                      ref, branch, (unsigned long long)nth + 1); /* nth may be LLONG_MAX */
+      rc = qb_err_set(err, QB_ENOTFOUND,
+                      "run reference '%s': branch '%s' has fewer than %llu runs%s%s", ref, branch,
+                      (unsigned long long)nth + 1, /* nth may be LLONG_MAX */
+                      machine ? " on machine " : "", machine ? machine : "");
     else if (!found)
-      rc = qb_err_set(err, QB_ENOTFOUND, "run reference '%s': no runs on branch '%s'", ref, branch);
+      rc = qb_err_set(err, QB_ENOTFOUND, "run reference '%s': no runs on branch '%s'%s%s", ref,
+                      branch, machine ? " on machine " : "", machine ? machine : "");
   branch_done:
     free(branch);
     return rc;
@@ -951,6 +976,7 @@ static int sq_resolve_run(qb_store *base, const char *project, const char *ref, 
     if ((rc = stmt(s, S_RUN_BY_SHA_PREFIX, &st, err))) return rc;
     b_text(st, ":prefix", ref);
     b_text(st, ":project", project);
+    b_text(st, ":machine", machine);
     char first[64] = "";
     int step, n = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1109,9 +1135,9 @@ static int cmp_history(const void *a, const void *b) {
   return c;
 }
 
-static int sq_history(qb_store *base, int64_t head_id, int64_t exclude_id, int per_series,
-                      qb_history_point **out, size_t *n_out, qb_err *err) {
-  /* the head run's series, then for each a backwards range scan of the covering index
+static int sq_history(qb_store *base, int64_t run_id, int per_series, qb_history_point **out,
+                      size_t *n_out, qb_err *err) {
+  /* the run's series, then for each a backwards range scan of the covering index
    * result_series_time: O(series x per_series), whatever the length of the history */
   sq_store *s = SQ(base);
   reset_all(s);
@@ -1122,14 +1148,13 @@ static int sq_history(qb_store *base, int64_t head_id, int64_t exclude_id, int p
   *out = NULL;
   *n_out = 0;
   if (rc) return rc;
-  b_int(st, ":head", head_id);
+  b_int(st, ":head", run_id);
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
     const char *bench = (const char *)sqlite3_column_text(st, 1);
     const char *metric = (const char *)sqlite3_column_text(st, 2);
     if ((rc = stmt(s, S_HISTORY_SERIES, &pt, err))) goto done;
     b_int(pt, ":series", sqlite3_column_int64(st, 0));
-    b_int(pt, ":head", head_id);
-    b_int(pt, ":exclude", exclude_id);
+    b_int(pt, ":run", run_id);
     b_int(pt, ":t", sqlite3_column_int64(st, 3));
     b_int(pt, ":limit", per_series);
     int ps;
@@ -1143,6 +1168,7 @@ static int sq_history(qb_store *base, int64_t head_id, int64_t exclude_id, int p
       h->median = col_real(pt, 2);
       h->mean = col_real(pt, 3);
       h->estimate = col_real(pt, 4);
+      h->change = sqlite3_column_int(pt, 5) != 0;
       if (!h->bench || !h->metric) {
         rc = qb_err_set(err, QB_ENOMEM, "out of memory");
         goto done;
@@ -1195,7 +1221,9 @@ static int sq_settings(qb_store *base, const char *project, qb_setting **out, si
     x->bench_glob = col_text(st, 1);
     x->key = col_text(st, 2);
     x->value = sqlite3_column_double(st, 3);
-    if (!x->project || !x->bench_glob || !x->key) {
+    x->text = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : col_text(st, 4);
+    if (!x->project || !x->bench_glob || !x->key ||
+        (!x->text && sqlite3_column_type(st, 4) != SQLITE_NULL)) {
       rc = qb_err_set(err, QB_ENOMEM, "out of memory");
       goto done;
     }
@@ -1214,7 +1242,7 @@ done:
 
 /* Run S_SETTING_SET or S_SETTING_UNSET; unsetting nothing is QB_ENOTFOUND. */
 static int sq_setting_write(qb_store *base, int id, const char *project, const char *glob,
-                            const char *key, double value, qb_err *err) {
+                            const char *key, double value, const char *text, qb_err *err) {
   sq_store *s = SQ(base);
   reset_all(s);
   sqlite3_stmt *st = NULL;
@@ -1223,7 +1251,10 @@ static int sq_setting_write(qb_store *base, int id, const char *project, const c
   b_text(st, ":project", project ? project : "");
   b_text(st, ":glob", glob ? glob : "");
   b_text(st, ":key", key);
-  if (id == S_SETTING_SET) sqlite3_bind_double(st, pidx(st, ":value"), value);
+  if (id == S_SETTING_SET) {
+    sqlite3_bind_double(st, pidx(st, ":value"), text ? 0 : value);
+    b_text(st, ":text", text);
+  }
   if ((rc = step_insert(s, st, NULL, err))) return rc;
   if (id == S_SETTING_UNSET && sqlite3_changes(s->db) == 0)
     return qb_err_set(err, QB_ENOTFOUND, "no setting %s for project '%s' and benchmarks '%s'", key,
@@ -1232,13 +1263,13 @@ static int sq_setting_write(qb_store *base, int id, const char *project, const c
 }
 
 static int sq_setting_set(qb_store *base, const char *project, const char *glob, const char *key,
-                          double value, qb_err *err) {
-  return sq_setting_write(base, S_SETTING_SET, project, glob, key, value, err);
+                          double value, const char *text, qb_err *err) {
+  return sq_setting_write(base, S_SETTING_SET, project, glob, key, value, text, err);
 }
 
 static int sq_setting_unset(qb_store *base, const char *project, const char *glob, const char *key,
                             qb_err *err) {
-  return sq_setting_write(base, S_SETTING_UNSET, project, glob, key, 0, err);
+  return sq_setting_write(base, S_SETTING_UNSET, project, glob, key, 0, NULL, err);
 }
 
 /* Make room for one more element of elem bytes in *arr (n used, *cap allocated). */
@@ -1380,7 +1411,7 @@ done:
 }
 
 static int sq_series_analysed(qb_store *base, int64_t series_id, size_t n, int64_t last_run,
-                              int64_t last_time, int *updated, qb_err *err) {
+                              int64_t last_time, const char *opts, int *updated, qb_err *err) {
   sq_store *s = SQ(base);
   sqlite3_stmt *st = NULL;
   int rc = stmt(s, S_SERIES_ANALYSED, &st, err);
@@ -1390,6 +1421,7 @@ static int sq_series_analysed(qb_store *base, int64_t series_id, size_t n, int64
   b_int(st, ":n", (int64_t)n);
   b_int(st, ":run", last_run);
   b_opt_int(st, ":time", last_time, INT64_MIN);
+  b_text(st, ":opts", opts);
   if (sqlite3_step(st) != SQLITE_DONE)
     rc = sq_fail(s, QB_EINTERNAL, "series analysed", err);
   else
@@ -1422,8 +1454,14 @@ static int sq_series_list(qb_store *base, const qb_series_filter *f, qb_series_i
     sqlite3_int64 an = sqlite3_column_int64(st, 8);
     arr[n].analysed_n = an > 0 ? (size_t)an : 0;
     arr[n].analysed_run = sqlite3_column_int64(st, 9);
-    arr[n++].analysed_time =
+    arr[n].analysed_time =
         sqlite3_column_type(st, 10) == SQLITE_NULL ? QB_TIME_NONE : sqlite3_column_int64(st, 10);
+    if (sqlite3_column_type(st, 11) != SQLITE_NULL && !(arr[n].analysed_opts = col_text(st, 11))) {
+      n++;
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+    n++;
   }
   if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "series", err);
 done:
@@ -1840,6 +1878,38 @@ static int sq_token_revoke(qb_store *base, int64_t id, qb_err *err) {
   return QB_OK;
 }
 
+static int sq_find_runs(qb_store *base, const qb_run_query *q, int64_t **ids, size_t *n_out,
+                        qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  sqlite3_stmt *st = NULL;
+  int64_t *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = stmt(s, S_FIND_RUNS, &st, err), step;
+  if (rc) return rc;
+  b_text(st, ":project", q->project);
+  b_text(st, ":branch", q->branch);
+  b_text(st, ":machine", q->machine);
+  b_text(st, ":sha", q->commit);
+  b_int(st, ":before", q->before);
+  b_int(st, ":exclude", q->exclude);
+  b_int(st, ":limit", q->limit);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
+    arr[n++] = sqlite3_column_int64(st, 0);
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "find runs", err);
+done:
+  sqlite3_reset(st);
+  if (rc) {
+    free(arr);
+    return rc;
+  }
+  *ids = arr;
+  *n_out = n;
+  return QB_OK;
+}
+
 static int sq_previous_run(qb_store *base, int64_t run_id, int64_t *prev_id, qb_err *err) {
   sq_store *s = SQ(base);
   reset_all(s);
@@ -2007,6 +2077,7 @@ static const qb_store_ops SQLITE_OPS = {
     .insert_run = sq_insert_run,
     .list_runs = sq_list_runs,
     .resolve_run = sq_resolve_run,
+    .find_runs = sq_find_runs,
     .load_run = sq_load_run,
     .counts = sq_counts,
     .history = sq_history,

@@ -59,7 +59,7 @@ static qb_compare *compare(qb_store *s, const char *base, const char *head,
                            const qb_compare_opts *o) {
   qb_compare *c = NULL;
   qb_err err = QB_ERR_INIT;
-  if (qb_compare_runs(s, base, head, o, &c, &err)) fail_msg("%s", err.msg);
+  if (qb_compare_pair(s, base, head, o, &c, &err)) fail_msg("%s", err.msg);
   return c;
 }
 
@@ -238,12 +238,12 @@ static void test_compare__added_removed_and_settings(void **state) {
   /* settings: a project-wide threshold of 15% hides the 12% change; a glob for "b*" with its
    * own boundaries brings it back as critical */
   qb_err err = QB_ERR_INIT;
-  assert_int_equal(qb_store_setting_set(s, "p", "", "threshold", 15, &err), QB_OK);
+  assert_int_equal(qb_store_setting_set(s, "p", "", "threshold", 15, NULL, &err), QB_OK);
   c = compare(s, "main~1", "main@latest", NULL);
   assert_int_equal(row_of(c, "both", "latency")->verdict, QB_VERDICT_UNCHANGED);
   qb_compare_free(c);
-  assert_int_equal(qb_store_setting_set(s, "p", "b*", "threshold", 2, &err), QB_OK);
-  assert_int_equal(qb_store_setting_set(s, "", "", "critical", 11, &err), QB_OK);
+  assert_int_equal(qb_store_setting_set(s, "p", "b*", "threshold", 2, NULL, &err), QB_OK);
+  assert_int_equal(qb_store_setting_set(s, "", "", "critical", 11, NULL, &err), QB_OK);
   c = compare(s, "main~1", "main@latest", NULL);
   assert_int_equal(row_of(c, "both", "latency")->severity, QB_SEV_CRITICAL);
   qb_compare_free(c);
@@ -351,14 +351,14 @@ static void test_compare__errors(void **state) {
   add_run(s, "q", 2, n, c0, 1, 5, 0.01);
   qb_compare *c = NULL;
   qb_err err = QB_ERR_INIT;
-  assert_int_equal(qb_compare_runs(s, "1", "2", NULL, &c, &err), QB_EUSAGE);
+  assert_int_equal(qb_compare_pair(s, "1", "2", NULL, &c, &err), QB_EUSAGE);
   assert_non_null(strstr(err.msg, "different projects"));
   assert_null(c);
-  assert_int_equal(qb_compare_runs(s, "1", "99", NULL, &c, &err), QB_ENOTFOUND);
+  assert_int_equal(qb_compare_pair(s, "1", "99", NULL, &c, &err), QB_ENOTFOUND);
   assert_non_null(strstr(err.msg, "'99'"));
   qb_compare_opts o = QB_COMPARE_OPTS_INIT;
   o.metric = "memory";
-  assert_int_equal(qb_compare_runs(s, "1", "1", &o, &c, &err), QB_ENOTFOUND);
+  assert_int_equal(qb_compare_pair(s, "1", "1", &o, &c, &err), QB_ENOTFOUND);
   assert_non_null(strstr(err.msg, "metric 'memory' is not in run 1 (it has: latency)"));
   qb_store_close(s);
 }

@@ -270,7 +270,7 @@ static int scenario(qb_err *err) {
     goto done;
   qb_compare_opts co = QB_COMPARE_OPTS_INIT;
   co.project = "py";
-  rc = qb_compare_runs(s, "1", "2", &co, &cmp, err);
+  rc = qb_compare_pair(s, "1", "2", &co, &cmp, err);
 done:
   qb_compare_free(cmp);
   qb_run_free(run);

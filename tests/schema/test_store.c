@@ -179,7 +179,7 @@ static void test_store__older_schema_is_migrated(void **state) {
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, 0, &err), QB_OK);
   assert_int_equal(qb_store_schema_version(s), qb_migrations_count);
-  assert_int_equal(qb_store_setting_set(s, "", "", "alpha", 0.1, &err), QB_OK);
+  assert_int_equal(qb_store_setting_set(s, "", "", "alpha", 0.1, NULL, &err), QB_OK);
   qb_store_counts c;
   assert_int_equal(qb_store_counts_get(s, &c, &err), QB_OK);
   assert_int_equal(c.projects, 1);
@@ -369,8 +369,9 @@ static void test_store__branch_tilde_n(void **state) {
   qb_store_close(s);
 }
 
-/* History: the earlier runs of each series of the head run, newest first, limited, without the
- * excluded run and without runs of other branches. */
+/* History: the runs of each series up to and including a run, newest first, limited, without
+ * runs of other branches, marked where a stored change point begins; find_runs: the baseline
+ * candidates of a branch, by machine, commit prefix and position. */
 static void test_store__series_history(void **state) {
   (void)state;
   char *path = db_path("history.db");
@@ -379,28 +380,84 @@ static void test_store__series_history(void **state) {
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
   int64_t ids[8];
   for (int i = 0; i < 8; i++) {
-    qb_run *r = make_run("p", i == 3 ? "dev" : "main", "abcd0000", 1000 + i, 500 + i, 2, 3);
+    char sha[16];
+    snprintf(sha, sizeof sha, "abcd%04d", i);
+    qb_run *r = make_run("p", i == 3 ? "dev" : "main", sha, 1000 + i, 500 + i, 2, 3);
     r->benches[0].results[0].stats.median = 100.0 + i;
     assert_int_equal(qb_store_insert_run(s, r, &ids[i], &err), QB_OK);
     qb_run_free(r);
   }
   qb_history_point *h;
   size_t n;
-  /* head = run 7, exclude run 6, at most 4 per series: runs 5, 4, 2, 1 (3 is on dev) */
-  assert_int_equal(qb_store_history(s, ids[7], ids[6], 4, &h, &n, &err), QB_OK);
+  /* a change point at run 4 in bench/0's latency series */
+  qb_series_filter f = QB_SERIES_FILTER_INIT;
+  f.run_id = ids[4];
+  f.metric = "latency";
+  f.bench_glob = "bench/0";
+  qb_series_info *ser;
+  size_t n_ser;
+  assert_int_equal(qb_store_series_list(s, &f, &ser, &n_ser, &err), QB_OK);
+  assert_int_equal(n_ser, 1);
+  qb_regression rec = {0};
+  rec.run_id = ids[4];
+  rec.prev_run_id = ids[2];
+  rec.kind = "regression";
+  rec.severity = "minor";
+  rec.before = 102;
+  rec.after = 104;
+  rec.change_pct = 2;
+  rec.p_value = 0.001;
+  rec.position = 3;
+  assert_int_equal(qb_store_regressions_replace(s, ser[0].id, &rec, 1, &err), QB_OK);
+  qb_series_infos_free(ser, n_ser);
+  /* up to run 6, at most 4 per series: runs 6, 5, 4, 2 (3 is on dev) */
+  assert_int_equal(qb_store_history(s, ids[6], 4, &h, &n, &err), QB_OK);
   /* bench/0 has latency + throughput, bench/1 latency: 3 series x 4 points */
   assert_int_equal(n, 12);
   assert_string_equal(h[0].bench, "bench/0");
   assert_string_equal(h[0].metric, "latency");
-  const int64_t want[4] = {ids[5], ids[4], ids[2], ids[1]};
+  const int64_t want[4] = {ids[6], ids[5], ids[4], ids[2]};
   for (int k = 0; k < 4; k++) assert_int_equal(h[k].run_id, want[k]);
-  assert_close(h[0].median, 105.0, 0);
-  assert_close(h[3].median, 101.0, 0);
+  assert_close(h[0].median, 106.0, 0);
+  assert_close(h[3].median, 102.0, 0);
+  for (int k = 0; k < 4; k++) assert_int_equal(h[k].change, k == 2);
   assert_string_equal(h[4].metric, "throughput");
+  for (int k = 4; k < 12; k++) assert_int_equal(h[k].change, 0);
   assert_string_equal(h[8].bench, "bench/1");
   qb_history_free(h, n);
-  assert_int_equal(qb_store_history(s, ids[0], 0, 4, &h, &n, &err), QB_OK);
-  assert_int_equal(n, 0); /* nothing before the first run */
+  assert_int_equal(qb_store_history(s, ids[0], 4, &h, &n, &err), QB_OK);
+  assert_int_equal(n, 3); /* the first run's own points only */
+  qb_history_free(h, n);
+  /* find_runs: main before run 6, newest first; by commit prefix; leaving one out */
+  qb_run_query q = QB_RUN_QUERY_INIT;
+  int64_t *found;
+  size_t nf;
+  q.project = "p";
+  q.branch = "main";
+  q.before = ids[6];
+  q.limit = 3;
+  assert_int_equal(qb_store_find_runs(s, &q, &found, &nf, &err), QB_OK);
+  assert_int_equal(nf, 3);
+  assert_int_equal(found[0], ids[5]);
+  assert_int_equal(found[1], ids[4]);
+  assert_int_equal(found[2], ids[2]);
+  free(found);
+  q.before = 0;
+  q.commit = "ABCD0002"; /* upper case as git may print it: matched case-insensitively */
+  assert_int_equal(qb_store_find_runs(s, &q, &found, &nf, &err), QB_OK);
+  assert_int_equal(nf, 1);
+  assert_int_equal(found[0], ids[2]);
+  free(found);
+  q.commit = NULL;
+  q.machine = "nowhere";
+  assert_int_equal(qb_store_find_runs(s, &q, &found, &nf, &err), QB_OK);
+  assert_int_equal(nf, 0);
+  assert_null(found);
+  q.machine = NULL;
+  q.branch = "dev";
+  q.exclude = ids[3];
+  assert_int_equal(qb_store_find_runs(s, &q, &found, &nf, &err), QB_OK);
+  assert_int_equal(nf, 0);
   qb_store_close(s);
 }
 
@@ -410,10 +467,10 @@ static void test_store__settings(void **state) {
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
-  assert_int_equal(qb_store_setting_set(s, "", "", "alpha", 0.01, &err), QB_OK);
-  assert_int_equal(qb_store_setting_set(s, "p", "sort/*", "threshold", 3, &err), QB_OK);
-  assert_int_equal(qb_store_setting_set(s, "q", "", "threshold", 9, &err), QB_OK);
-  assert_int_equal(qb_store_setting_set(s, "p", "sort/*", "threshold", 4, &err), QB_OK);
+  assert_int_equal(qb_store_setting_set(s, "", "", "alpha", 0.01, NULL, &err), QB_OK);
+  assert_int_equal(qb_store_setting_set(s, "p", "sort/*", "threshold", 3, NULL, &err), QB_OK);
+  assert_int_equal(qb_store_setting_set(s, "q", "", "threshold", 9, NULL, &err), QB_OK);
+  assert_int_equal(qb_store_setting_set(s, "p", "sort/*", "threshold", 4, NULL, &err), QB_OK);
   qb_setting *x;
   size_t n;
   assert_int_equal(qb_store_settings(s, "p", &x, &n, &err), QB_OK);
