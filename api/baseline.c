@@ -69,8 +69,7 @@ static int default_branch(qb_store *s, const char *project, char **out, qb_err *
 }
 
 /* Fill b->runs with run `first` and the pool - 1 runs before it on its branch and machine. */
-static int pool_from(qb_store *s, const qb_run_info *first, int pool, qb_baseline *b,
-                     qb_err *err) {
+static int pool_from(qb_store *s, const qb_run_info *first, int pool, qb_baseline *b, qb_err *err) {
   b->runs[0] = first->id;
   b->n_runs = 1;
   textf(b->branch, sizeof b->branch, "%s", first->branch);
@@ -93,8 +92,7 @@ static int pool_from(qb_store *s, const qb_run_info *first, int pool, qb_baselin
 /* " and the N runs before it" for a pool, "" for one run. */
 static const char *pool_words(const qb_baseline *b, char *buf, size_t n) {
   if (b->n_runs <= 1) return "";
-  textf(buf, n, ", pooled with the %zu run%s before it", b->n_runs - 1,
-           b->n_runs == 2 ? "" : "s");
+  textf(buf, n, ", pooled with the %zu run%s before it", b->n_runs - 1, b->n_runs == 2 ? "" : "s");
   return buf;
 }
 
@@ -125,7 +123,7 @@ static int from_base_branch(qb_store *s, const qb_run_info *head, const char *br
     if ((rc = find_one(s, &q, &id, err))) return rc;
     if (!id)
       textf(missed, sizeof missed, "no run of %s at merge base %.12s on %s; ", branch,
-               o->base_commit, head->machine);
+            o->base_commit, head->machine);
     q.commit = NULL;
   }
   const char *rule = "merge-base";
@@ -137,8 +135,8 @@ static int from_base_branch(qb_store *s, const qb_run_info *head, const char *br
   if (!id) {
     b->rule = "none";
     textf(b->reason, sizeof b->reason,
-             "%sno run of base branch %s (%s) on machine %s before this run", missed, branch, why,
-             head->machine);
+          "%sno run of base branch %s (%s) on machine %s before this run", missed, branch, why,
+          head->machine);
     return QB_OK;
   }
   qb_run_info first;
@@ -148,12 +146,12 @@ static int from_base_branch(qb_store *s, const qb_run_info *head, const char *br
     b->rule = rule;
     if (!strcmp(rule, "merge-base"))
       textf(b->reason, sizeof b->reason,
-               "run %lld of base branch %s (%s) at merge base %.12s on %s%s", (long long)id, branch,
-               why, o->base_commit, head->machine, pool_words(b, pw, sizeof pw));
+            "run %lld of base branch %s (%s) at merge base %.12s on %s%s", (long long)id, branch,
+            why, o->base_commit, head->machine, pool_words(b, pw, sizeof pw));
     else
       textf(b->reason, sizeof b->reason,
-               "%srun %lld, the newest of base branch %s (%s) on %s before this run%s", missed,
-               (long long)id, branch, why, head->machine, pool_words(b, pw, sizeof pw));
+            "%srun %lld, the newest of base branch %s (%s) on %s before this run%s", missed,
+            (long long)id, branch, why, head->machine, pool_words(b, pw, sizeof pw));
   }
   qb_run_info_dispose(&first);
   return rc;
@@ -173,18 +171,24 @@ int qb_baseline_choose(qb_store *s, int64_t head_id, const qb_baseline_opts *o, 
   /* 1. explicit */
   if (o->base_ref) {
     int64_t id;
-    if ((rc = qb_store_resolve_run_on(s, head.project, o->any_machine ? NULL : head.machine,
-                                      o->base_ref, &id, err))) {
-      if (rc == QB_ENOTFOUND && !o->any_machine)
+    rc = qb_store_resolve_run_on(s, head.project, o->any_machine ? NULL : head.machine, o->base_ref,
+                                 &id, err);
+    if (rc == QB_ENOTFOUND) { /* elsewhere? then say where (another project or machine) */
+      qb_err e2 = QB_ERR_INIT;
+      if (qb_store_resolve_run_on(s, NULL, NULL, o->base_ref, &id, &e2) == QB_OK)
+        rc = QB_OK;
+      else if (!o->any_machine)
         qb_err_prefix(err, "base %s (on machine %s; --any-machine looks on every machine)",
                       o->base_ref, head.machine);
-      goto done;
     }
+    if (rc) goto done;
     if ((rc = qb_store_load_run(s, id, 0, &base, NULL, err))) goto done;
     have_base = 1;
     if (strcmp(base.project, head.project) != 0) {
-      rc = qb_err_set(err, QB_EUSAGE, "base %s: run %lld is in project '%s', not '%s'",
-                      o->base_ref, (long long)id, base.project, head.project);
+      rc = qb_err_set(err, QB_EUSAGE,
+                      "cannot compare runs of different projects: run %lld (%s) is in '%s', run "
+                      "%lld in '%s'",
+                      (long long)id, o->base_ref, base.project, (long long)head_id, head.project);
       goto done;
     }
     if (strcmp(base.machine, head.machine) != 0 && !o->any_machine) {
@@ -201,15 +205,15 @@ int qb_baseline_choose(qb_store *s, int64_t head_id, const qb_baseline_opts *o, 
     }
     if ((rc = pool_from(s, &base, o->base_runs, out, err))) goto done;
     out->rule = "explicit";
-    textf(out->reason, sizeof out->reason, "run %lld (%s, as asked) of %s on %s%s",
-             (long long)id, o->base_ref, base.branch, base.machine, pool_words(out, pw, sizeof pw));
+    textf(out->reason, sizeof out->reason, "run %lld of %s on %s, as asked (%s)%s", (long long)id,
+          base.branch, base.machine, o->base_ref, pool_words(out, pw, sizeof pw));
     goto done;
   }
   /* 2. a named base branch other than the head's own */
   if (o->base_branch && strcmp(o->base_branch, head.branch) != 0) {
     char why[128];
-    textf(why, sizeof why, "from %s", o->base_branch_source ? o->base_branch_source
-                                                               : "--base-branch");
+    textf(why, sizeof why, "from %s",
+          o->base_branch_source ? o->base_branch_source : "--base-branch");
     if ((rc = from_base_branch(s, &head, o->base_branch, why, o, out, err)) || out->n_runs)
       goto done;
     textf(missed, sizeof missed, "%s; ", out->reason); /* then the branch's own history */
@@ -227,8 +231,8 @@ int qb_baseline_choose(qb_store *s, int64_t head_id, const qb_baseline_opts *o, 
     have_base = 1;
     if ((rc = pool_from(s, &base, o->base_runs, out, err))) goto done;
     out->rule = "branch";
-    textf(out->reason, sizeof out->reason, "%srun %lld, the previous run of %s on %s%s",
-             missed, (long long)prev, head.branch, head.machine, pool_words(out, pw, sizeof pw));
+    textf(out->reason, sizeof out->reason, "%srun %lld, the previous run of %s on %s%s", missed,
+          (long long)prev, head.branch, head.machine, pool_words(out, pw, sizeof pw));
     goto done;
   }
   /* 4. a branch without history here: the project's base branch */
@@ -236,7 +240,7 @@ int qb_baseline_choose(qb_store *s, int64_t head_id, const qb_baseline_opts *o, 
   const char *branch = o->base_branch ? o->base_branch : dflt ? dflt : DEFAULT_BASE_BRANCH;
   if (!strcmp(branch, head.branch) || *missed) {
     textf(out->reason, sizeof out->reason, "%sno earlier run of %s on machine %s", missed,
-             head.branch, head.machine);
+          head.branch, head.machine);
     goto done;
   }
   rc = from_base_branch(s, &head, branch,
@@ -247,7 +251,7 @@ int qb_baseline_choose(qb_store *s, int64_t head_id, const qb_baseline_opts *o, 
   if (!rc && out->n_runs) {
     char tmp[sizeof out->reason];
     textf(tmp, sizeof tmp, "%s has no earlier run on %s: %s", head.branch, head.machine,
-             out->reason);
+          out->reason);
     memcpy(out->reason, tmp, sizeof tmp);
   }
 done:

@@ -42,9 +42,9 @@ typedef struct qb_baseline_opts {
 typedef struct qb_baseline {
   int64_t runs[QB_BASE_RUNS_MAX]; /* the pooled runs, newest first (runs[0] is "the" base) */
   size_t n_runs;                  /* 0: no baseline (reason says why) */
-  const char *rule;   /* "explicit", "branch", "merge-base", "base-branch" or "none" (static) */
-  char reason[512];   /* one line: which runs and why */
-  char branch[256];   /* the baseline's branch ("" when none) */
+  const char *rule; /* "explicit", "branch", "merge-base", "base-branch" or "none" (static) */
+  char reason[512]; /* one line: which runs and why */
+  char branch[256]; /* the baseline's branch ("" when none) */
 } qb_baseline;
 
 /* Check opts as the CLI and the API both do: base_runs in range, base_commit 4 to 64 hex digits,

@@ -775,13 +775,11 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
         row->note = "significant within the runs but inside the series' run-to-run noise";
       } else if (row->significant && !big) {
         row->note = row->noise_known ? "significant but below the threshold"
-                                     : "noise unknown (too few baseline runs since the last "
-                                       "change point): only larger changes count";
+                                     : "significant within the runs, but the run-to-run noise "
+                                       "is unknown (too few baseline runs since the last change "
+                                       "point): only larger changes count (noise_unknown)";
       }
     }
-    if (!row->noise_known && !row->note)
-      row->note = "noise unknown (too few baseline runs since the last change point): only "
-                  "larger changes count";
     if (row->has_target && !row->target_met) {
       row->verdict = QB_VERDICT_REGRESSION;
       if (row->severity < QB_SEV_MAJOR) row->severity = QB_SEV_MAJOR;

@@ -75,10 +75,64 @@ static void verdict_cell(const qb_compare_row *r, char *buf, size_t n) {
     snprintf(buf, n, "%s", qb_verdict_name(r->verdict));
 }
 
+static void tests_used(const qb_compare *c, char *buf, size_t n);
+
 static int any_noise(const qb_compare *c) {
   for (size_t i = 0; i < c->n_rows; i++)
-    if (!isnan(c->rows[i].noise_pct)) return 1;
+    if (c->rows[i].base.present && c->rows[i].head.present) return 1;
   return 0;
+}
+
+/* "±3.4%" (the run-to-run noise band), "?" when unknown, "-" for added or removed rows. */
+static void noise_cell(const qb_compare_row *r, char *buf, size_t n) {
+  if (!r->base.present || !r->head.present)
+    snprintf(buf, n, "-");
+  else if (!r->noise_known || isnan(r->noise_pct))
+    snprintf(buf, n, "?");
+  else
+    snprintf(buf, n, r->noise_pct < 10 ? "±%.1f%%" : "±%.0f%%", r->noise_pct);
+}
+
+/* The verdict's summary: "2 regressions (worst major), 1 improvement, 37 unchanged, ..." */
+static int summary_line(const qb_compare *c, qb_buf *out, qb_err *err) {
+  int rc;
+  if (c->regressions)
+    rc = qb_buf_printf(out, err, "%zu regression%s (worst %s)", c->regressions,
+                       c->regressions == 1 ? "" : "s", qb_severity_name(c->worst_regression));
+  else
+    rc = qb_buf_adds(out, "no regressions", err);
+  if (!rc)
+    rc = qb_buf_printf(out, err, ", %zu improvement%s, %zu unchanged, %zu added, %zu removed",
+                       c->improvements, c->improvements == 1 ? "" : "s", c->unchanged, c->added,
+                       c->removed);
+  return rc;
+}
+
+/* The lines after the table that explain the rule: the tests, the noise, what counts. */
+static int method_lines(const qb_compare *c, const char *prefix, qb_buf *out, qb_err *err) {
+  char tests[256];
+  size_t counted = c->regressions + c->improvements + c->unchanged;
+  tests_used(c, tests, sizeof tests);
+  int rc = qb_buf_printf(
+      out, err,
+      "%stest: %s; Hodges-Lehmann shift with 95%% CI\n"
+      "%scounts when: Benjamini-Hochberg adjusted p <= %.3g within the runs, beyond the "
+      "run-to-run noise of the baseline's series since its last change point (Benjamini-Hochberg "
+      "over the %zu benchmark%s), and |change| > %.3g%%\n",
+      prefix, *tests ? tests : "none", prefix, c->alpha, counted, counted == 1 ? "" : "s",
+      c->threshold);
+  if (!rc && c->noise_unknown)
+    rc = qb_buf_printf(out, err,
+                       "%snoise unknown for %zu benchmark%s (too few baseline runs since the last "
+                       "change point): there only larger changes count (noise_unknown)\n",
+                       prefix, c->noise_unknown, c->noise_unknown == 1 ? "" : "s");
+  if (!rc && (c->other_regressions || c->other_improvements))
+    rc = qb_buf_printf(out, err,
+                       "%sother metrics: %zu regression%s, %zu improvement%s, not counted (each "
+                       "benchmark's primary metric decides; --all-metrics counts every one)\n",
+                       prefix, c->other_regressions, c->other_regressions == 1 ? "" : "s",
+                       c->other_improvements, c->other_improvements == 1 ? "" : "s");
+  return rc;
 }
 
 /* Which tests the rows used, as a footer phrase. */
@@ -128,7 +182,8 @@ static int render_text(const qb_compare *c, int only_changed, int color, qb_buf 
   char bl[160], hl[160];
   run_label(&c->base, bl, sizeof bl);
   run_label(&c->head, hl, sizeof hl);
-  int rc = qb_buf_printf(out, err, "base: %s\nhead: %s\n\n", bl, hl);
+  int rc = qb_buf_printf(out, err, "base: %s\nhead: %s\nbaseline: %s\n\n", bl, hl,
+                         c->baseline.reason[0] ? c->baseline.reason : "as asked");
   if (rc) return rc;
   int noise = any_noise(c);
   static const char *const head8[] = {"benchmark", "metric", "base",  "head",   "change",
@@ -150,10 +205,7 @@ static int render_text(const qb_compare *c, int only_changed, int color, qb_buf 
     pct_cell(r->change_pct, ch, sizeof ch);
     p_cell(r->p_value, p, sizeof p);
     p_cell(r->p_adjusted, pa, sizeof pa);
-    if (isnan(r->noise_pct))
-      snprintf(nz, sizeof nz, "-");
-    else
-      snprintf(nz, sizeof nz, "±%.1f%%", r->noise_pct);
+    noise_cell(r, nz, sizeof nz);
     verdict_cell(r, v, sizeof v);
     const char *row[9] = {r->benchmark, r->metric, b, h, ch, p, pa, nz, v};
     if (!noise) row[7] = v;
@@ -201,19 +253,10 @@ static int render_text(const qb_compare *c, int only_changed, int color, qb_buf 
   }
   qb_table_dispose(&t);
   if (rc) return rc;
-  char tests[256];
-  tests_used(c, tests, sizeof tests);
-  if ((rc = qb_buf_adds(out, "\n", err)) || (rc = render_notes(c, only_changed, "", out, err)))
+  if ((rc = qb_buf_adds(out, "\n", err)) || (rc = render_notes(c, only_changed, "", out, err)) ||
+      (rc = method_lines(c, "", out, err)) || (rc = summary_line(c, out, err)))
     return rc;
-  return qb_buf_printf(
-      out, err,
-      "test: %s; Hodges-Lehmann shift with 95%% CI\n"
-      "significant: Benjamini-Hochberg adjusted p <= alpha %.3g over %zu comparisons, and |change| "
-      "> max(threshold %.3g%%, the series' run-to-run noise band)\n"
-      "%zu regression%s, %zu improvement%s, %zu unchanged, %zu added, %zu removed\n",
-      *tests ? tests : "none", c->alpha, c->n_tests, c->threshold, c->regressions,
-      c->regressions == 1 ? "" : "s", c->improvements, c->improvements == 1 ? "" : "s",
-      c->unchanged, c->added, c->removed);
+  return qb_buf_adds(out, "\n", err);
 }
 
 /* Markdown-escape a cell (pipes and backticks). */
@@ -227,46 +270,121 @@ static int md_text(qb_buf *out, const char *s, qb_err *err) {
   return rc;
 }
 
+/* Rows for a markdown section, worst first (severity, then the size of the change). */
+static int cmp_row_ptr(const void *a, const void *b) {
+  const qb_compare_row *x = *(const qb_compare_row *const *)a;
+  const qb_compare_row *y = *(const qb_compare_row *const *)b;
+  if (x->severity != y->severity) return (int)y->severity - (int)x->severity;
+  double ax = isnan(x->change_pct) ? 0 : fabs(x->change_pct);
+  double ay = isnan(y->change_pct) ? 0 : fabs(y->change_pct);
+  if (ax != ay) return ax < ay ? 1 : -1;
+  return strcmp(x->benchmark, y->benchmark);
+}
+
+/* One markdown table row of r. */
+static int md_row(const qb_compare_row *r, int with_verdict, qb_buf *out, qb_err *err) {
+  char b[64], h[64], ch[32], nz[24], v[48];
+  side_cell(&r->base, r->unit, b, sizeof b);
+  side_cell(&r->head, r->unit, h, sizeof h);
+  pct_cell(r->change_pct, ch, sizeof ch);
+  noise_cell(r, nz, sizeof nz);
+  verdict_cell(r, v, sizeof v);
+  int rc = qb_buf_adds(out, "| ", err);
+  if (!rc) rc = md_text(out, r->benchmark, err);
+  if (!rc) rc = qb_buf_adds(out, " | ", err);
+  if (!rc) rc = md_text(out, r->metric, err);
+  if (!rc) rc = qb_buf_printf(out, err, " | %s | %s | %s | %s |", b, h, ch, nz);
+  if (!rc && with_verdict) rc = qb_buf_printf(out, err, " %s |", v);
+  if (!rc && !with_verdict) rc = qb_buf_printf(out, err, " %s |", qb_severity_name(r->severity));
+  if (!rc) rc = qb_buf_adds(out, "\n", err);
+  return rc;
+}
+
+/* A section of the changed rows of one verdict (counted or not), worst first. */
+static int md_section(const qb_compare *c, qb_verdict v, int counted, const char *title,
+                      qb_buf *out, qb_err *err) {
+  const qb_compare_row **rows = calloc(c->n_rows + 1, sizeof *rows);
+  size_t n = 0;
+  if (!rows) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  for (size_t i = 0; i < c->n_rows; i++) {
+    const qb_compare_row *r = &c->rows[i];
+    int counts = r->primary || c->all_metrics || (r->has_target && !r->target_met);
+    if (r->verdict == v && counts == counted) rows[n++] = r;
+  }
+  int rc = QB_OK;
+  if (n) {
+    qsort(rows, n, sizeof *rows, cmp_row_ptr);
+    rc = qb_buf_printf(out, err,
+                       "\n#### %s (%zu)\n\n| benchmark | metric | base | head | change | noise | "
+                       "severity |\n|---|---|---:|---:|---:|---:|---|\n",
+                       title, n);
+    for (size_t i = 0; i < n && !rc; i++) rc = md_row(rows[i], 0, out, err);
+  }
+  free(rows);
+  return rc;
+}
+
+/* The pull-request comment: the verdict line first, then regressions and improvements by
+ * severity, the baseline, and the whole table collapsed. */
 static int render_markdown(const qb_compare *c, int only_changed, qb_buf *out, qb_err *err) {
   char bl[160], hl[160];
   run_label(&c->base, bl, sizeof bl);
   run_label(&c->head, hl, sizeof hl);
-  int rc = qb_buf_printf(out, err,
-                         "**qbdb compare** %s → %s: %zu regression%s, %zu improvement%s, %zu "
-                         "unchanged, %zu added, %zu removed\n\n"
-                         "| benchmark | metric | base | head | change | p (adj) | verdict |\n"
-                         "|---|---|---:|---:|---:|---:|---|\n",
-                         bl, hl, c->regressions, c->regressions == 1 ? "" : "s", c->improvements,
-                         c->improvements == 1 ? "" : "s", c->unchanged, c->added, c->removed);
+  int rc = qb_buf_printf(out, err, "### %s qbdb: ",
+                         c->regressions    ? ":x:"
+                         : c->improvements ? ":rocket:"
+                                           : ":white_check_mark:");
+  if (!rc) rc = summary_line(c, out, err);
+  if (!rc && !isnan(c->geomean_change_pct))
+    rc = qb_buf_printf(out, err, ", geomean %+.2f%%", c->geomean_change_pct);
+  if (!rc) rc = qb_buf_printf(out, err, "\n\nhead %s, compared with %s: ", hl, bl);
+  if (!rc) rc = md_text(out, c->baseline.reason[0] ? c->baseline.reason : "as asked", err);
+  if (!rc) rc = qb_buf_adds(out, "\n", err);
+  if (!rc) rc = md_section(c, QB_VERDICT_REGRESSION, 1, "Regressions", out, err);
+  if (!rc) rc = md_section(c, QB_VERDICT_IMPROVEMENT, 1, "Improvements", out, err);
+  if (!rc)
+    rc = md_section(c, QB_VERDICT_REGRESSION, 0, "Other metrics, regressions (not counted)", out,
+                    err);
+  if (!rc)
+    rc = md_section(c, QB_VERDICT_IMPROVEMENT, 0, "Other metrics, improvements (not counted)", out,
+                    err);
+  size_t shown = 0;
+  for (size_t i = 0; i < c->n_rows; i++)
+    shown += !only_changed || c->rows[i].verdict != QB_VERDICT_UNCHANGED;
+  if (!rc)
+    rc = qb_buf_printf(out, err,
+                       "\n<details><summary>All %zu rows</summary>\n\n"
+                       "| benchmark | metric | base | head | change | noise | verdict |\n"
+                       "|---|---|---:|---:|---:|---:|---|\n",
+                       shown);
   for (size_t i = 0; i < c->n_rows && !rc; i++) {
     const qb_compare_row *r = &c->rows[i];
     if (only_changed && r->verdict == QB_VERDICT_UNCHANGED) continue;
-    char b[64], h[64], ch[32], pa[24], v[48];
-    side_cell(&r->base, r->unit, b, sizeof b);
-    side_cell(&r->head, r->unit, h, sizeof h);
-    pct_cell(r->change_pct, ch, sizeof ch);
-    p_cell(r->p_adjusted, pa, sizeof pa);
-    verdict_cell(r, v, sizeof v);
-    const char *em = r->verdict == QB_VERDICT_REGRESSION ? "**" : "";
-    if ((rc = qb_buf_adds(out, "| ", err)) || (rc = md_text(out, r->benchmark, err)) ||
-        (rc = qb_buf_printf(out, err, " | %s | %s | %s | %s%s%s | %s | %s%s%s |\n", r->metric, b, h,
-                            em, ch, em, pa, em, v, em)))
-      break;
+    rc = md_row(r, 1, out, err);
   }
   if (!rc && !isnan(c->geomean_change_pct)) {
     char g[32];
     pct_cell(c->geomean_change_pct, g, sizeof g);
     rc = qb_buf_printf(out, err, "| *geomean* | %s | | | %s | | |\n", c->geomean_metric, g);
   }
-  char tests[256];
-  tests_used(c, tests, sizeof tests);
   if (!rc) rc = qb_buf_adds(out, "\n", err);
   if (!rc) rc = render_notes(c, only_changed, "> ", out, err);
-  if (!rc)
-    rc = qb_buf_printf(out, err,
-                       "<sub>%s; Benjamini-Hochberg adjusted p ≤ %.3g; changes under max(%.3g%%, "
-                       "run-to-run noise) count as unchanged.</sub>\n",
-                       *tests ? tests : "no test", c->alpha, c->threshold);
+  if (!rc) rc = qb_buf_adds(out, "\n</details>\n\n", err);
+  if (!rc) {
+    qb_buf m;
+    qb_buf_init(&m, (size_t)1 << 20);
+    rc = method_lines(c, "", &m, err);
+    if (!rc) { /* one <sub> line per method line */
+      const char *line = m.data;
+      while (!rc && line && *line) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        rc = qb_buf_printf(out, err, "<sub>%.*s</sub><br>\n", (int)len, line);
+        line = nl ? nl + 1 : NULL;
+      }
+    }
+    qb_buf_dispose(&m);
+  }
   return rc;
 }
 
@@ -291,7 +409,7 @@ static int render_csv(const qb_compare *c, int only_changed, qb_buf *out, qb_err
                        "benchmark,metric,unit,base_n,base_median,base_mean,base_ci_low,"
                        "base_ci_high,head_n,head_median,head_mean,head_ci_low,head_ci_high,"
                        "change_pct,p_value,p_adjusted,test,noise_pct,significant,severity,"
-                       "verdict\r\n",
+                       "verdict,primary,noise_known,noise_p_adjusted\r\n",
                        err);
   for (size_t i = 0; i < c->n_rows && !rc; i++) {
     const qb_compare_row *r = &c->rows[i];
@@ -317,8 +435,13 @@ static int render_csv(const qb_compare *c, int only_changed, qb_buf *out, qb_err
     if (!rc) rc = csv_text(out, r->test, ",", err);
     if (!rc) rc = csv_num(out, r->noise_pct, err);
     if (!rc)
-      rc = qb_buf_printf(out, err, "%s,%s,%s\r\n", r->significant ? "true" : "false",
-                         qb_severity_name(r->severity), qb_verdict_name(r->verdict));
+      rc = qb_buf_printf(out, err, "%s,%s,%s,%s,%s,", r->significant ? "true" : "false",
+                         qb_severity_name(r->severity), qb_verdict_name(r->verdict),
+                         r->primary ? "true" : "false", r->noise_known ? "true" : "false");
+    if (!rc)
+      rc = isnan(r->noise_p_adjusted) ? QB_OK
+                                      : qb_buf_printf(out, err, "%.17g", r->noise_p_adjusted);
+    if (!rc) rc = qb_buf_adds(out, "\r\n", err);
   }
   return rc;
 }

@@ -148,9 +148,12 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
   qb_regression *recs = NULL;
   int rc = QB_OK, analysed = 0;
   memset(w, 0, sizeof *w);
-  qb_cp_opts cpo = o->cp;
+  qb_cp_opts cpo;
   char key[128];
-  if (!o->cp_given) qb_detect_opts_for(settings, n_settings, ser->project, ser->bench, &cpo);
+  qb_detect_opts_for(settings, n_settings, ser->project, ser->bench, &cpo);
+  if (o->cp_given & QB_CP_WINDOW) cpo.window = o->cp.window;
+  if (o->cp_given & QB_CP_MAX_P) cpo.max_p = o->cp.max_p;
+  if (o->cp_given & QB_CP_MIN_CHANGE) cpo.min_magnitude = o->cp.min_magnitude;
   qb_cp_opts_key(&cpo, key, sizeof key);
   /* the stored change points help only when found with the same options */
   int marked = o->incremental && n_old >= 1 && ser->analysed_run != 0 && ser->analysed_opts &&

@@ -19,18 +19,22 @@
 
 typedef struct qb_detect_opts {
   qb_series_filter filter; /* which series (run_id: only the series of that run) */
-  qb_cp_opts cp;           /* detection parameters when cp_given; else each series' project
-                              settings (window, max_p, min_change: qb_cp_opts_from_settings) */
+  qb_cp_opts cp;           /* detection parameters: each series' project settings (window,
+                              max_p, min_change: qb_cp_opts_from_settings), but for the fields
+                              named in cp_given, taken from here */
   int incremental;         /* 1: a series whose stored change points cover a prefix of it (its
                               detection marker matches, with the same options) is updated from
                               them instead of being re-analysed in full, and skipped when it has
                               no new point */
-  int cp_given;            /* 1: use cp for every series */
+  int cp_given;            /* QB_CP_WINDOW | QB_CP_MAX_P | QB_CP_MIN_CHANGE: fields of cp that
+                              override the settings (0: none) */
   int dry_run;             /* 1: analyse and count, store nothing */
 } qb_detect_opts;
 
 #define QB_DETECT_OPTS_INIT                                                                        \
   { QB_SERIES_FILTER_INIT, QB_CP_OPTS_INIT, 0, 0, 0 }
+
+enum { QB_CP_WINDOW = 1, QB_CP_MAX_P = 2, QB_CP_MIN_CHANGE = 4 };
 
 /* The detection options of a series of project with benchmark bench: its settings. */
 void qb_detect_opts_for(const qb_setting *settings, size_t n, const char *project,

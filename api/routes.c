@@ -568,8 +568,7 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   const char *summary = qb_request_arg(r, "summary");
   int rc0 = compare_args(r, &co, err);
   if (rc0) return rc0;
-  if (co.project || co.machine)
-    return qb_err_set(err, QB_EUSAGE, "POST /runs takes project and machine for the run itself");
+  co.project = co.machine = NULL; /* here they name the run itself */
   if (summary && strcmp(summary, "markdown"))
     return qb_err_set(err, QB_EUSAGE, "summary '%.40s': expected markdown", summary);
   char tagbuf[32][256];

@@ -14,10 +14,14 @@ const char cmd_detect_help[] =
     "a t-test, and record each change point as a regression or an improvement (severity as in\n"
     "compare). Records keep their triage; open records no longer detected are removed.\n"
     "`qbdb ingest` does the same incrementally for the series of every new run.\n"
+    "The options come from the project's settings (qbdb config: window, max_p, min_change),\n"
+    "which ingest, upload, trend and report use too. The flags below try other values: then\n"
+    "detect only counts what they would find and records nothing, so that no view disagrees\n"
+    "with another; to change what is recorded, change the settings.\n"
     "\n"
-    "  --max-p P          keep a change point when its t-test p <= P (default 0.001)\n"
-    "  --min-change PCT   and its relative change is at least PCT percent (default 0)\n"
-    "  --window N         points on each side a candidate is judged on (default 30)\n"
+    "  --max-p P          keep a change point when its t-test p <= P (setting max_p, 0.001)\n"
+    "  --min-change PCT   and its relative change is at least PCT percent (min_change, 0)\n"
+    "  --window N         points on each side a candidate is judged on (window, 30)\n"
     "\n"
     "Exit codes: 0 ok, 2 usage, 4 no database, 5 database refused.\n";
 
@@ -35,28 +39,35 @@ int cmd_detect(qb_cli *cli, int argc, char **argv, qb_err *err) {
     } else if ((m = qb_cli_opt(argc, argv, &i, "--max-p", &v, err))) {
       if (m < 0 || (rc = qb_cli_number("detect", "--max-p", v, 1e-300, 0.999999, &o.cp.max_p, err)))
         return m < 0 ? m : rc;
+      o.cp_given |= QB_CP_MAX_P;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--min-change", &v, err))) {
       if (m < 0 ||
           (rc = qb_cli_number("detect", "--min-change", v, 0, 1e6, &o.cp.min_magnitude, err)))
         return m < 0 ? m : rc;
       o.cp.min_magnitude /= 100.0;
+      o.cp_given |= QB_CP_MIN_CHANGE;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--window", &v, err))) {
       double w;
-      if (m < 0 || (rc = qb_cli_number("detect", "--window", v, 2, 1e6, &w, err)))
+      if (m < 0 || (rc = qb_cli_number("detect", "--window", v, 3, 1e5, &w, err)))
         return m < 0 ? m : rc;
       o.cp.window = (size_t)w;
+      o.cp_given |= QB_CP_WINDOW;
     } else {
       return qb_cli_bad_arg("detect", argv[i], err);
     }
   }
   qb_store *store = NULL;
   qb_detect_result res;
+  o.dry_run = o.cp_given != 0;
   if ((rc = qb_store_open(&store, cli->db, 0, err)) || (rc = qb_detect(store, &o, &res, err)))
     goto done;
   fprintf(cli->out,
           "analysed %zu series (%zu points): %zu change points, %zu regressions and %zu "
-          "improvements above the noise threshold\n",
-          res.series, res.points, res.changes, res.regressions, res.improvements);
+          "improvements above the noise threshold%s\n",
+          res.series, res.points, res.changes, res.regressions, res.improvements,
+          o.dry_run ? "; not recorded (options other than the project's settings: set them with "
+                      "qbdb config set to record)"
+                    : "");
 done:
   qb_store_close(store);
   return rc;

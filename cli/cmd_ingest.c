@@ -1,9 +1,13 @@
 /* cli/cmd_ingest.c - `qbdb ingest`: parse result files and store each as one run. */
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "api/baseline.h"
+#include "api/compare.h"
 #include "api/history.h"
 #include "api/view.h"
 #include "cli/cli.h"
@@ -13,7 +17,10 @@
 const char cmd_ingest_help[] =
     "usage: qbdb ingest [--db PATH] [--format F]\n"
     "                   [--project P] [--branch B] [--commit SHA] [--machine M]\n"
-    "                   [--tag KEY=VALUE]... [--output text|json] PATH...\n"
+    "                   [--tag KEY=VALUE]... [--output text|json]\n"
+    "                   [--base REF] [--base-branch B] [--base-commit SHA] [--base-runs N]\n"
+    "                   [--any-machine] [--all-metrics] [--fail-on SEVERITY] [--summary FILE]\n"
+    "                   PATH...\n"
     "\n"
     "Store each PATH as one run: a pytest-benchmark JSON file, a criterion directory\n"
     "(target/criterion or a folder holding it), cargo bench output, Google Benchmark or\n"
@@ -24,6 +31,9 @@ const char cmd_ingest_help[] =
     "the defaults are project 'default', branch 'main', machine 'localhost'.\n"
     "Ingesting the same content again for the same project stores nothing and reports\n"
     "the existing run.\n"
+    "Each stored run is then compared with its baseline, chosen as for `qbdb upload` and\n"
+    "`qbdb compare` (docs/statistics.md, \"Baselines\"): the previous run of its branch on its\n"
+    "machine, or the base branch for a new branch or a pull request.\n"
     "\n"
     "  --format F       input format: auto (the default), pytest, criterion,\n"
     "                   criterion-text, native, google-benchmark, hyperfine or go\n"
@@ -33,10 +43,65 @@ const char cmd_ingest_help[] =
     "  --machine M      testbed name\n"
     "  --tag K=V        label the run (repeatable; overrides the file's tag K)\n"
     "  --output text|json  how to print the result (default text)\n"
+    "  --base REF       compare with this run (and not the rule's baseline)\n"
+    "  --base-branch B  the base branch of a pull request (default: the CI's target-branch\n"
+    "                   variable, e.g. $GITHUB_BASE_REF)\n"
+    "  --base-commit SHA  the merge base: compare with the base branch's run of that commit\n"
+    "  --base-runs N    pool the baseline with the N - 1 runs before it (1 to 50)\n"
+    "  --any-machine    allow an explicit --base of another machine\n"
+    "  --all-metrics    every metric counts for --fail-on, not only each benchmark's primary one\n"
+    "  --fail-on SEV    exit 1 when the comparison finds a regression at least SEV (minor,\n"
+    "                   moderate, major, critical); a broken target counts as major\n"
+    "  --summary FILE   append the pull-request comment (markdown) to FILE (default\n"
+    "                   $GITHUB_STEP_SUMMARY when set)\n"
     "\n"
-    "Prints one line per run: its id and what was stored.\n"
-    "Exit codes: 0 stored (or already stored), 2 usage, 3 bad input, 4 file not found,\n"
-    "5 database refused, 6 i/o error.\n";
+    "Prints per run its id and what was stored, the baseline and the comparison with it, the\n"
+    "worst regressions, and the broken targets; a failing --fail-on is the last line.\n"
+    "Exit codes: 0 stored (or already stored), 1 a regression at or above --fail-on, 2 usage,\n"
+    "3 bad input, 4 file not found, 5 database refused, 6 i/o error.\n";
+
+/* Print the comparison of a stored run with its baseline: the baseline, the counts, the worst
+ * regressions by name (at most 5). */
+static void print_compare(FILE *f, const qb_compare *c) {
+  fprintf(f, "  baseline: %s\n  compare: ", c->baseline.reason);
+  if (c->regressions)
+    fprintf(f, "%zu regression%s (worst %s)", c->regressions, c->regressions == 1 ? "" : "s",
+            qb_severity_name(c->worst_regression));
+  else
+    fprintf(f, "no regressions");
+  fprintf(f, ", %zu improvement%s, %zu unchanged", c->improvements, c->improvements == 1 ? "" : "s",
+          c->unchanged);
+  if (!isnan(c->geomean_change_pct)) fprintf(f, ", geomean %+.1f%%", c->geomean_change_pct);
+  if (c->noise_unknown) fprintf(f, " (noise unknown for %zu)", c->noise_unknown);
+  fputc('\n', f);
+  /* the worst first: severity, then size */
+  for (int sev = QB_SEV_CRITICAL, shown = 0; sev >= QB_SEV_MINOR && shown < 5; sev--)
+    for (size_t i = 0; i < c->n_rows && shown < 5; i++) {
+      const qb_compare_row *r = &c->rows[i];
+      if (r->verdict != QB_VERDICT_REGRESSION || (int)r->severity != sev ||
+          !(r->primary || c->all_metrics || (r->has_target && !r->target_met)))
+        continue;
+      fprintf(f, "  regression (%s): %s %s %+.1f%%\n", qb_severity_name(r->severity), r->benchmark,
+              r->metric, r->change_pct);
+      shown++;
+    }
+}
+
+/* Append the markdown of c to path (the CI's step summary). */
+static int append_summary(const char *path, const qb_compare *c, qb_err *err) {
+  qb_buf md;
+  qb_buf_init(&md, (size_t)1 << 28);
+  int rc = qb_compare_render(c, QB_CMP_MARKDOWN, 0, 0, &md, err);
+  FILE *f = NULL;
+  if (!rc && !(f = fopen(path, "a")))
+    rc = qb_err_set(err, QB_EIO, "--summary %s: %s", path, strerror(errno));
+  if (!rc && (fwrite(md.data, 1, md.len, f) != md.len || fputc('\n', f) == EOF))
+    rc = qb_err_set(err, QB_EIO, "--summary %s: %s", path, strerror(errno));
+  if (f && fclose(f) != 0 && !rc)
+    rc = qb_err_set(err, QB_EIO, "--summary %s: %s", path, strerror(errno));
+  qb_buf_dispose(&md);
+  return rc;
+}
 
 int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_ingest_opts opts = QB_INGEST_OPTS_INIT;
@@ -46,7 +111,11 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_store *store = NULL;
   json_t *jout = NULL;
   size_t n_paths = 0, n_tags = 0;
-  int rc = QB_OK, json = 0, m, only_paths = 0;
+  int rc = QB_OK, json = 0, m, only_paths = 0, have_fail_on = 0;
+  qb_compare_opts co = QB_COMPARE_OPTS_INIT;
+  qb_severity fail_on = QB_SEV_NONE;
+  const char *summary = NULL;
+  char failed[QB_ERR_MSG_MAX] = "";
   if (!paths || !runs || !(tags = calloc((size_t)argc, sizeof *tags))) {
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
     goto done;
@@ -82,6 +151,40 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
         rc = m;
         goto done;
       }
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--base", &co.base.base_ref, err)) ||
+               (m = qb_cli_opt(argc, argv, &i, "--base-branch", &co.base.base_branch, err)) ||
+               (m = qb_cli_opt(argc, argv, &i, "--base-commit", &co.base.base_commit, err)) ||
+               (m = qb_cli_opt(argc, argv, &i, "--summary", &summary, err))) {
+      if (m < 0) {
+        rc = m;
+        goto done;
+      }
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--base-runs", &v, err))) {
+      double d;
+      if (m < 0 || (rc = qb_cli_number("ingest", "--base-runs", v, 1, QB_BASE_RUNS_MAX, &d, err)) ||
+          (d != floor(d) &&
+           (rc = qb_err_set(err, QB_EUSAGE, "ingest: --base-runs '%s': expected a whole number",
+                            v)))) {
+        rc = m < 0 ? m : rc;
+        goto done;
+      }
+      co.base.base_runs = (int)d;
+    } else if (!strcmp(argv[i], "--any-machine")) {
+      co.base.any_machine = 1;
+      i++;
+    } else if (!strcmp(argv[i], "--all-metrics")) {
+      co.all_metrics = 1;
+      i++;
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--fail-on", &v, err))) {
+      if (m < 0 || qb_severity_parse(v, &fail_on) || fail_on == QB_SEV_NONE) {
+        rc = m < 0 ? m
+                   : qb_err_set(err, QB_EUSAGE,
+                                "ingest: --fail-on '%s': expected minor, moderate, major or "
+                                "critical",
+                                v);
+        goto done;
+      }
+      have_fail_on = 1;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--output", &v, err))) {
       if (m < 0 || (json = qb_cli_output_format("ingest", v, err)) < 0) {
         rc = m < 0 ? m : json;
@@ -104,10 +207,34 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
   }
   opts.tags = tags;
   opts.n_tags = n_tags;
+  if (!co.base.base_branch) {
+    const char *var = NULL;
+    if ((co.base.base_branch = qb_baseline_ci_branch(&var))) co.base.base_branch_source = var;
+  }
+  if (!summary) {
+    const char *gh = getenv("GITHUB_STEP_SUMMARY");
+    if (gh && *gh) summary = gh;
+  }
+  if ((rc = qb_baseline_opts_check(&co.base, err))) {
+    qb_err_prefix(err, "ingest");
+    goto done;
+  }
   /* Parse and validate everything before touching the database. */
   for (size_t k = 0; k < n_paths; k++)
     if ((rc = qb_ingest_prepare(paths[k], &opts, &runs[k], err))) goto done;
   if ((rc = qb_store_open(&store, cli->db, QB_STORE_CREATE, err))) goto done;
+  /* an explicit baseline must exist before anything is stored */
+  for (size_t k = 0; co.base.base_ref && k < n_paths; k++) {
+    int64_t bid;
+    if ((rc = qb_store_resolve_run_on(store, runs[k]->project,
+                                      co.base.any_machine ? NULL : runs[k]->machine,
+                                      co.base.base_ref, &bid, err))) {
+      qb_err_prefix(err, "ingest: --base %s (project %s%s%s)", co.base.base_ref, runs[k]->project,
+                    co.base.any_machine ? "" : ", machine ",
+                    co.base.any_machine ? "" : runs[k]->machine);
+      goto done;
+    }
+  }
   if (json && !(jout = json_array())) {
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
     goto done;
@@ -124,14 +251,53 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
       qb_err_prefix(err, "%s: stored as run %lld, then", paths[k], (long long)res.run_id);
       goto done;
     }
+    /* the verdict: the run against its baseline (none for a first run) */
+    qb_compare *cmp = NULL;
+    char ref[24];
+    qb_baseline none_bl = {.rule = "none"};
+    snprintf(ref, sizeof ref, "%lld", (long long)res.run_id);
+    rc = qb_compare_runs(store, ref, &co, &cmp, err);
+    if (rc == QB_ENOTFOUND && !co.base.base_ref) {
+      rc = qb_baseline_choose(store, res.run_id, &co.base, &none_bl, err);
+    }
+    if (rc) {
+      qb_err_prefix(err, "%s: stored as run %lld, then", paths[k], (long long)res.run_id);
+      qb_after_ingest_dispose(&after);
+      goto done;
+    }
+    if (cmp && summary && (rc = append_summary(summary, cmp, err))) {
+      qb_err_prefix(err, "%s: stored as run %lld, then", paths[k], (long long)res.run_id);
+      qb_compare_free(cmp);
+      qb_after_ingest_dispose(&after);
+      goto done;
+    }
+    if (cmp && have_fail_on) {
+      qb_severity w = cmp->regressions ? cmp->worst_regression : QB_SEV_NONE;
+      if (after.broken && w < QB_SEV_MAJOR) w = QB_SEV_MAJOR;
+      if (w >= fail_on && (cmp->regressions || after.broken))
+        snprintf(failed, sizeof failed,
+                 "ingest: run %lld (%s): a %s regression (%zu in the comparison, %zu target%s "
+                 "broken; --fail-on %s)",
+                 (long long)res.run_id, paths[k], qb_severity_name(w), cmp->regressions,
+                 after.broken, after.broken == 1 ? "" : "s", qb_severity_name(fail_on));
+    }
     if (json) {
       json_t *o = qb_view_ingest(paths[k], r, &res);
       json_object_set_new(o, "changes", json_integer((json_int_t)after.detect.changes));
       json_object_set_new(o, "regressions", json_integer((json_int_t)after.detect.regressions));
       json_object_set_new(o, "targets", json_integer((json_int_t)after.n_checks));
       json_object_set_new(o, "targets_broken", json_integer((json_int_t)after.broken));
+      json_object_set_new(o, "baseline", qb_view_baseline(cmp ? &cmp->baseline : &none_bl));
+      if (cmp) {
+        json_t *v = qb_view_compare(cmp, 1);
+        json_object_set(o, "compare", json_object_get(v, "summary"));
+        json_decref(v);
+      } else {
+        json_object_set_new(o, "compare", json_null());
+      }
       json_array_append_new(jout, o);
       qb_after_ingest_dispose(&after);
+      qb_compare_free(cmp);
       continue;
     }
     fprintf(cli->out,
@@ -140,6 +306,11 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
             res.existed ? "already stored as" : "stored", (long long)res.run_id, paths[k],
             r->format, r->project, r->branch, r->machine, r->commit_sha ? ", commit " : "",
             r->commit_sha ? r->commit_sha : "", res.n_benches, res.n_results, res.n_samples);
+    if (cmp)
+      print_compare(cli->out, cmp);
+    else
+      fprintf(cli->out, "  compare: no baseline: %s\n", none_bl.reason);
+    qb_compare_free(cmp);
     if (after.detect.changes)
       fprintf(cli->out,
               "  history: %zu change point%s in its series (%zu regressions, %zu "
@@ -161,6 +332,8 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
     json_dumpf(jout, cli->out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
     fputc('\n', cli->out);
   }
+  fflush(cli->out); /* the details before the failing line */
+  if (failed[0]) rc = qb_err_set(err, QB_EREGRESSION, "%s", failed);
 done:
   json_decref(jout);
   qb_store_close(store);

@@ -17,13 +17,20 @@
 const char cmd_upload_help[] =
     "usage: qbdb upload --server URL [--token T] [--format F]\n"
     "                   [--project P] [--branch B] [--commit SHA] [--machine M]\n"
-    "                   [--tag KEY=VALUE]... [--fail-on SEVERITY] [--output text|json] PATH...\n"
+    "                   [--tag KEY=VALUE]... [--base REF] [--base-branch B]\n"
+    "                   [--base-commit SHA] [--base-runs N] [--any-machine] [--all-metrics]\n"
+    "                   [--summary FILE] [--fail-on SEVERITY] [--output text|json] PATH...\n"
     "\n"
     "Send each PATH to a qbdb server (`qbdb serve`), which stores it as one run, compares it\n"
-    "with the previous run on its branch, checks the targets and grades it. A PATH is a\n"
-    "pytest-benchmark, Google Benchmark or hyperfine JSON file, cargo bench or go test -bench\n"
-    "output, or a qbdb native JSON Lines file; - reads standard input. The server detects\n"
-    "the format unless --format is given. Criterion directories cannot be uploaded yet:\n"
+    "with its baseline, checks the targets and grades it. The baseline is chosen by the rule\n"
+    "of `qbdb compare`: --base REF when given; else, on a branch other than the base branch\n"
+    "(--base-branch, default the CI's target-branch variable), the base branch at\n"
+    "--base-commit, else its newest run; else the previous run of the branch on the machine;\n"
+    "else the project's default branch (docs/statistics.md, \"Baselines\"). A change counts\n"
+    "when it is significant and beyond the run-to-run noise of the baseline's series.\n"
+    "A PATH is a pytest-benchmark, Google Benchmark or hyperfine JSON file, cargo bench or go\n"
+    "test -bench output, or a qbdb native JSON Lines file; - reads standard input. The server\n"
+    "detects the format unless --format is given. Criterion directories cannot be uploaded yet:\n"
     "ingest them with `qbdb ingest`, or upload the `cargo bench` output instead.\n"
     "Every PATH is read before anything is sent; uploads stop at the first failure (runs sent\n"
     "before it stay stored). An upload carries an Idempotency-Key made from its content and\n"
@@ -39,16 +46,27 @@ const char cmd_upload_help[] =
     "  --commit SHA     commit benchmarked (4-64 hex digits)\n"
     "  --machine M      testbed name\n"
     "  --tag K=V        label the run (repeatable; overrides the file's tag K)\n"
+    "  --base REF       compare with this run (an id, BRANCH@latest, BRANCH~N, a sha prefix)\n"
+    "  --base-branch B  the branch a pull request targets (default: $GITHUB_BASE_REF,\n"
+    "                   $CI_MERGE_REQUEST_TARGET_BRANCH_NAME, $BITBUCKET_PR_DESTINATION_BRANCH,\n"
+    "                   $SYSTEM_PULLREQUEST_TARGETBRANCH or $CHANGE_TARGET, when set)\n"
+    "  --base-commit SHA  the merge base, e.g. $(git merge-base origin/main HEAD)\n"
+    "  --base-runs N    pool the baseline with the N - 1 runs before it (1 to 50; default 1)\n"
+    "  --any-machine    --base may be a run of another machine\n"
+    "  --all-metrics    every metric counts in the verdict, not only each benchmark's primary\n"
+    "  --summary FILE   append the pull-request comment (markdown) of each upload to FILE\n"
+    "                   (default $GITHUB_STEP_SUMMARY when set; --summary '' writes none)\n"
     "  --fail-on SEV    exit 1 when the comparison finds a regression at least SEV (minor,\n"
     "                   moderate, major, critical); a broken target counts as major\n"
     "  --output text|json  how to print the result (default text)\n"
     "\n"
-    "Prints per run its id and what was stored, then the comparison with the previous run,\n"
-    "the broken targets and the grade.\n"
+    "Prints per run its id and what was stored, the baseline and why it was chosen, the\n"
+    "comparison, the worst regressions by name (up to 5), the broken targets and the grade.\n"
+    "With --fail-on, the failing verdict is the last line (on stderr).\n"
     "Exit codes: 0 uploaded (or already stored), 1 a regression at or above --fail-on,\n"
-    "2 usage (also: a directory, no or a refused token), 3 data refused by the server (bad or\n"
-    "too large), 4 a PATH not found (or no upload endpoint at URL), 6 the server could not be\n"
-    "reached or kept failing.\n";
+    "2 usage (also: a directory, no or a refused token, a bad baseline option), 3 data refused\n"
+    "by the server (bad or too large), 4 a PATH or --base not found (or no upload endpoint at\n"
+    "URL), 6 the server could not be reached or kept failing, or FILE could not be written.\n";
 
 /* 1 when s is 4 to 64 hex digits (what the server accepts as a commit). */
 static int is_commit(const char *s) {
@@ -81,7 +99,40 @@ static int read_input(const char *path, char **data, size_t *len, qb_err *err) {
   return qb_file_read(path, QB_ADAPTER_MAX_FILE, data, len, err);
 }
 
-/* Print what one upload stored and found, in the style of `qbdb ingest`. */
+/* Print the verdict's comparison of r: the counts, then its worst regressions by name. */
+static void print_compare(FILE *f, const qb_upload_result *r) {
+  fprintf(f, "  compare");
+  if (r->base_run_id) fprintf(f, " with run %lld", (long long)r->base_run_id);
+  if (r->regressions)
+    fprintf(f, ": %zu regression%s (worst %s)", r->regressions, r->regressions == 1 ? "" : "s",
+            qb_severity_name(r->worst));
+  else
+    fprintf(f, ": no regressions");
+  fprintf(f, ", %zu improvement%s", r->improvements, r->improvements == 1 ? "" : "s");
+  if (r->geomean_change_pct == r->geomean_change_pct) /* not NaN */
+    fprintf(f, ", geomean %+.1f%%", r->geomean_change_pct);
+  if (r->other_regressions)
+    fprintf(f, ", %zu regression%s in other metrics (not counted)", r->other_regressions,
+            r->other_regressions == 1 ? "" : "s");
+  if (r->noise_unknown)
+    fprintf(f, "; noise unknown for %zu (too few baseline runs)", r->noise_unknown);
+  fputc('\n', f);
+  enum { TOP = 5 };
+  const qb_upload_change *top[TOP];
+  size_t total = qb_upload_top_regressions(r, top, TOP);
+  for (size_t k = 0; k < total && k < TOP; k++) {
+    const qb_upload_change *x = top[k];
+    fprintf(f, "  regression (%s): %s %s", qb_severity_name(x->severity),
+            x->benchmark ? x->benchmark : "?", x->metric ? x->metric : "?");
+    if (x->change_pct == x->change_pct) fprintf(f, " %+.1f%%", x->change_pct);
+    fputc('\n', f);
+  }
+  if (total > TOP)
+    fprintf(f, "  ... and %zu more regression%s\n", total - TOP, total - TOP == 1 ? "" : "s");
+}
+
+/* Print what one upload stored and found, in the style of `qbdb ingest`: the run, the baseline
+ * and the comparison with it, the change points, the broken targets, the grade. */
 static void print_result(FILE *f, const char *name, const qb_upload_result *r) {
   fprintf(f, "%s run %lld: %s", r->existed ? "already stored as" : "stored", (long long)r->run_id,
           name);
@@ -94,20 +145,15 @@ static void print_result(FILE *f, const char *name, const qb_upload_result *r) {
             (long long)(r->n_results < 0 ? 0 : r->n_results),
             (long long)(r->n_samples < 0 ? 0 : r->n_samples));
   fputc('\n', f);
-  if (!r->has_compare) {
-    if (!r->existed) fprintf(f, "  compare: no earlier run on this branch\n");
-  } else {
-    fprintf(f, "  compare");
-    if (r->base_run_id) fprintf(f, " with run %lld", (long long)r->base_run_id);
-    if (r->regressions)
-      fprintf(f, ": %zu regression%s (worst %s)", r->regressions, r->regressions == 1 ? "" : "s",
-              qb_severity_name(r->worst));
-    else
-      fprintf(f, ": no regressions");
-    fprintf(f, ", %zu improvement%s", r->improvements, r->improvements == 1 ? "" : "s");
-    if (r->geomean_change_pct == r->geomean_change_pct) /* not NaN */
-      fprintf(f, ", geomean %+.1f%%", r->geomean_change_pct);
-    fputc('\n', f);
+  if (r->has_compare) {
+    if (r->baseline_reason) fprintf(f, "  baseline: %s\n", r->baseline_reason);
+    print_compare(f, r);
+  } else if (r->compare_error) {
+    fprintf(f, "  compare: failed: %s\n", r->compare_error);
+  } else if (r->baseline_reason) {
+    fprintf(f, "  compare: no baseline: %s\n", r->baseline_reason);
+  } else if (!r->existed) {
+    fprintf(f, "  compare: no earlier run on this branch\n"); /* a server without baselines */
   }
   if (r->n_detected)
     fprintf(f, "  history: %zu change point%s recorded (see qbdb regressions)\n", r->n_detected,
@@ -126,6 +172,19 @@ static void print_result(FILE *f, const char *name, const qb_upload_result *r) {
     else
       fprintf(f, "  grade: none (nothing to grade it against yet)\n");
   }
+}
+
+/* Append one upload's pull-request comment to the summary file f (named what in messages),
+ * ending it with a blank line so the next one starts a new block, as GitHub step summaries are
+ * appended to by every step. A server that sent none adds nothing. */
+static int append_summary(FILE *f, const char *what, const qb_upload_result *r, qb_err *err) {
+  const char *md = r->summary_markdown;
+  if (!md || !*md) return QB_OK;
+  size_t n = strlen(md);
+  if (fwrite(md, 1, n, f) != n || (md[n - 1] != '\n' && fputc('\n', f) == EOF) ||
+      fputc('\n', f) == EOF || fflush(f) != 0)
+    return qb_err_set(err, QB_EIO, "upload: --summary %s: cannot write: %s", what, strerror(errno));
+  return QB_OK;
 }
 
 int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {

@@ -221,7 +221,7 @@ static void test_server__read_endpoints(void **state) {
       {"/api/v1/runs/abc", 400, "\"bad_request\""},
       {"/api/v1/runs/2/grade", 200, "\"letter\""},
       {"/api/v1/compare?base=aaaa&head=bbbb", 200, "\"verdict\":\"regression\""},
-      {"/api/v1/compare?base=aaaa", 400, "base and head"},
+      {"/api/v1/compare?base=aaaa", 400, "needs head"},
       {"/api/v1/benchmarks?project=py", 200, "\"test_sum_squares[10]\""},
       {"/api/v1/trend?project=py&benchmark=test_very_slow", 200, "\"points\""},
       {"/api/v1/trend?benchmark=nosuch", 404, "\"not_found\""},

@@ -36,7 +36,7 @@ contains "$OUT" "regression (major)" "text verdict"
 contains "$OUT" "geomean" "geomean row"
 contains "$OUT" "Mann-Whitney U" "footer names the test"
 contains "$OUT" "Benjamini-Hochberg" "footer names the correction"
-first=$(sed -n 5p <<<"$OUT")
+first=$(sed -n 6p <<<"$OUT") # after base, head, baseline, a blank line and the header
 contains "$first" "test_scaled_slower" "severity sort puts the worst regression first"
 case "$OUT" in *$'\x1b['*) fail "colour codes on a pipe" ;; esac
 
@@ -56,8 +56,14 @@ run 0 "$QBDB" compare --metric throughput --format json cccc dddd
 equals "$(jq -r '.rows[0].benchmark + " " + .rows[0].direction' <<<"$OUT")" \
   "checksum/fnv1a/65536 higher" "metric filter"
 run 0 "$QBDB" compare --format markdown aaaa bbbb
-contains "$OUT" "| benchmark | metric | base | head | change | p (adj) | verdict |" "markdown header"
-contains "$OUT" "**regression (major)**" "markdown bold regression"
+equals "$(head -1 <<<"$OUT")" \
+  "### :x: qbdb: 1 regression (worst major), 1 improvement, 7 unchanged, 0 added, 0 removed, geomean +1.59%" \
+  "markdown: the verdict line first"
+contains "$OUT" "run 1 of main on vm, as asked (aaaa)" "markdown names the baseline"
+contains "$OUT" "#### Regressions (1)" "markdown regressions section"
+contains "$OUT" "| test\_scaled\_slower | latency | 669.8 µs ± 0.4% | 816.8 µs ± 0.5% | +21.94% | ? | major |" \
+  "markdown regression row"
+contains "$OUT" "<details><summary>All 9 rows</summary>" "markdown: the rest collapsed"
 run 0 "$QBDB" compare --format csv cccc dddd
 equals "$(head -1 <<<"$OUT" | tr -d '\r' | cut -d, -f1-3)" "benchmark,metric,unit" "csv header"
 equals "$(grep -c . <<<"$OUT")" 9 "csv rows (8 + header)"
@@ -102,7 +108,14 @@ run 4 "$QBDB" compare aaaa 999
 contains "$ERR" "'999'" "unknown run"
 run 4 "$QBDB" compare --metric memory aaaa bbbb
 contains "$ERR" "metric 'memory' is not in run" "missing metric"
-run 2 "$QBDB" compare aaaa
+# one reference: the baseline rule; the first run of a branch has none
+run 4 "$QBDB" compare aaaa
+contains "$ERR" "no baseline for run 1: no earlier run of main" "no baseline"
+one_line "$ERR" "one-line no-baseline error"
+run 0 "$QBDB" compare --format json bbbb
+equals "$(jq -r '.baseline.rule + " " + (.baseline.runs | map(tostring) | join(","))' <<<"$OUT")" \
+  "branch 1" "baseline by the rule: the previous run of the branch"
+run 2 "$QBDB" compare --base-runs 0 bbbb
 run 2 "$QBDB" compare --sort size aaaa bbbb
 run 2 "$QBDB" compare --alpha 7 aaaa bbbb
 run 2 "$QBDB" compare --format yaml aaaa bbbb

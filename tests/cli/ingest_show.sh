@@ -8,7 +8,9 @@ run 0 "$QBDB" ingest --project py --commit 5e1f0a7c --tag net=lan --tag nodes=3 
   "$DATA/pytest/run1/benchmark.json"
 contains "$OUT" "stored run 1:" "first ingest"
 contains "$OUT" "9 benchmarks, 9 results" "first ingest counts"
-one_line "$OUT" "ingest prints one line"
+equals "$(wc -l <<<"$OUT")" 2 "ingest prints the run and its comparison"
+equals "$(sed -n 2p <<<"$OUT")" "  compare: no baseline: no earlier run of main on machine vm" \
+  "a first run has no baseline"
 run 0 "$QBDB" ingest --project py --commit 9d3b2c41 "$DATA/pytest/run2/benchmark.json"
 contains "$OUT" "stored run 2:" "second ingest"
 
