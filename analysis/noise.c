@@ -11,7 +11,7 @@ enum { MAX_RUNS = 256 }; /* longer series: the newest MAX_RUNS centres */
 
 #define CLIP        2.5            /* winsorising bound in robust standard deviations */
 #define CLIP_BIAS   0.988716331135 /* sqrt(E[min(Z^2, 2.5^2)]) for a standard normal Z */
-#define DF_PER_DIFF 0.6            /* t degrees of freedom per difference (docs/statistics.md) */
+#define DF_PER_DIFF 0.7            /* t degrees of freedom per difference (docs/statistics.md) */
 
 int qb_noise_estimate(const double *x, size_t n, qb_noise *out, qb_err *err) {
   double d[MAX_RUNS], a[MAX_RUNS];

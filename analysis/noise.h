@@ -18,7 +18,7 @@ typedef struct qb_noise {
   size_t runs;  /* centres the estimate used (k); 0 when there was nothing to estimate from */
   double sigma; /* run-to-run standard deviation of log(centre) (0 when the centres are all
                    equal); NAN when runs < 2 */
-  double df;    /* degrees of freedom of sigma for a Student t reference: 0.6 (k - 2), at least
+  double df;    /* degrees of freedom of sigma for a Student t reference: 0.7 (k - 2), at least
                    1; NAN when runs < 3 */
 } qb_noise;
 

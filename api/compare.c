@@ -756,14 +756,21 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
     if (!isnan(row->p_value)) c->n_tests++;
     row->significant = !isnan(row->p_adjusted) && row->p_adjusted <= row->alpha;
     row->beyond_noise = !isnan(row->noise_p_adjusted) && row->noise_p_adjusted <= row->alpha;
-    int big = !isnan(row->change_pct) && fabs(row->change_pct) > row->threshold_pct;
-    int real;
-    if (row->noise_known)
-      /* beyond the series' own run-to-run noise, and not explained by the run's samples */
-      real = row->beyond_noise && (row->significant || !strcmp(row->test, "none")) &&
-             !isnan(row->change_pct) && fabs(row->change_pct) > row->threshold_pct;
-    else
+    /* sizes compare as ratios (|log(head / base)|), so that a drop and a rise of the same
+     * ratio count alike: -6.9% is the same step as +7.4% */
+    double size = isnan(row->change_pct) ? NAN : fabs(log1p(row->change_pct / 100.0));
+    double user = isnan(o->threshold) ? jobs[i].st.threshold : o->threshold;
+    int real, big;
+    if (row->noise_known) {
+      /* beyond the series' own run-to-run noise (Benjamini-Hochberg across the compare), not
+       * explained by the runs' own samples, and above the threshold; threshold_pct (the band
+       * at alpha / rows) is what this takes when no other row changes, shown, not used */
+      big = size > log1p(user / 100.0);
+      real = row->beyond_noise && (row->significant || !strcmp(row->test, "none")) && big;
+    } else {
+      big = size >= log1p(row->threshold_pct / 100.0);
       real = row->significant && big;
+    }
     if (real) {
       int worse = row->higher_is_better ? row->change_pct < 0 : row->change_pct > 0;
       row->verdict = worse ? QB_VERDICT_REGRESSION : QB_VERDICT_IMPROVEMENT;

@@ -22,6 +22,16 @@ static json_t *load_ref(void) {
   return ref;
 }
 
+/* The degrees of freedom per difference beyond the first (0.7 in analysis/noise.h; it was 0.6), as
+ * the reference file records it, so that the properties below follow the one documented value. */
+static double df_per_diff(void) {
+  json_t *ref = load_ref();
+  double v = qbt_num(ref, "df_per_diff");
+  json_decref(ref);
+  assert_true(v > 0 && v <= 1);
+  return v;
+}
+
 /* The estimate of a series (an array in the reference file); fails on an error. */
 static qb_noise estimate(const double *x, size_t n) {
   qb_noise out;
@@ -177,7 +187,7 @@ static void test_noise__long_series_newest_256(void **state) {
   assert_int_equal(all.runs, 256);
   assert_true(all.sigma == tail.sigma);
   assert_true(all.df == tail.df);
-  assert_close(all.df, 0.6 * 254, 1e-15);
+  assert_close(all.df, df_per_diff() * 254, 1e-15);
 }
 
 /* Normal run-to-run noise of sd 2% on log(centre): the estimate is centred on 2% (its bias
@@ -261,7 +271,7 @@ static void test_noise__sigma_zero(void **state) {
   qb_noise r = estimate(x, 8);
   assert_int_equal(r.runs, 8);
   assert_true(r.sigma == 0);
-  assert_close(r.df, 0.6 * 6, 1e-15);
+  assert_close(r.df, df_per_diff() * 6, 1e-15);
   assert_true(qb_noise_p(4096, 4608, 1, &r) == 0.0);
   assert_true(qb_noise_p(4096, 4096 * (1 + 1e-12), 1, &r) == 0.0);
   assert_true(qb_noise_p(4096, 4096, 1, &r) == 1.0);

@@ -38,8 +38,8 @@ static qb_store *open_db(const char *name) {
 /* Store a run of project on branch and machine with one latency benchmark; sha may be NULL (then
  * the run has no commit time and its start time orders it). t is in seconds: the commit time
  * when there is a commit, and the run starts 10 s after it. Returns the run id. */
-static int64_t put_run_in(qb_store *s, const char *project, const char *branch,
-                          const char *machine, const char *sha, int64_t t) {
+static int64_t put_run_in(qb_store *s, const char *project, const char *branch, const char *machine,
+                          const char *sha, int64_t t) {
   static int hash_seed = 0;
   qb_err err = QB_ERR_INIT;
   qb_run *r = qb_run_new();

@@ -11,8 +11,11 @@
 
 #include <cmocka.h>
 
+#include "analysis/describe.h"
+#include "analysis/noise.h"
 #include "analysis/ttest.h"
 #include "api/compare.h"
+#include "api/history.h"
 #include "ingest/ingest.h"
 #include "tests/testutil.h"
 
@@ -149,35 +152,81 @@ static double uniform_pm1(void) {
   return (double)(rng_state >> 11) / 4503599627370496.0 - 1.0;
 }
 
-static int64_t add_run(qb_store *s, const char *project, int64_t started, const char *const *names,
-                       const double *centres, size_t n_bench, size_t n_samples, double spread) {
+/* An approximately standard normal draw: the sum of three uniform_pm1 (variance 1). */
+static double normal_ish(void) {
+  return uniform_pm1() + uniform_pm1() + uniform_pm1();
+}
+
+/* A new run of project on branch and machine that started at `started` (no commit). */
+static qb_run *new_run(const char *project, const char *branch, const char *machine,
+                       int64_t started) {
   qb_err err = QB_ERR_INIT;
   qb_run *r = qb_run_new();
+  assert_non_null(r);
   qb_run_set_str(&r->project, project, &err);
-  qb_run_set_str(&r->branch, "main", &err);
-  qb_run_set_str(&r->machine, "m", &err);
+  qb_run_set_str(&r->branch, branch, &err);
+  qb_run_set_str(&r->machine, machine, &err);
   qb_run_set_str(&r->format, "native", &err);
   r->started_at = started;
-  snprintf(r->content_hash, sizeof r->content_hash, "%064lld", (long long)started);
-  for (size_t i = 0; i < n_bench; i++) {
-    qb_bench *b;
-    qb_result *res;
-    assert_int_equal(qb_run_add_bench(r, names[i], NULL, &b, &err), QB_OK);
-    assert_int_equal(qb_bench_add_result(b, "latency", "ns", QB_LOWER_IS_BETTER, &res, &err),
-                     QB_OK);
-    double *v = malloc(n_samples * sizeof *v);
-    for (size_t k = 0; k < n_samples; k++) v[k] = centres[i] * (1 + spread * uniform_pm1());
-    qb_result_take_samples(res, v, NULL, n_samples);
-  }
+  return r;
+}
+
+/* Add to r a result of bench (created when new) for metric: n samples centre * (1 + spread *
+ * u); spread 0 gives n identical values. */
+static void add_metric(qb_run *r, const char *bench, const char *metric, const char *unit,
+                       qb_direction dir, double centre, size_t n, double spread) {
+  qb_err err = QB_ERR_INIT;
+  qb_bench *b = qb_run_find_bench(r, bench);
+  qb_result *res;
+  if (!b) assert_int_equal(qb_run_add_bench(r, bench, NULL, &b, &err), QB_OK);
+  assert_int_equal(qb_bench_add_result(b, metric, unit, dir, &res, &err), QB_OK);
+  double *v = malloc(n * sizeof *v);
+  for (size_t k = 0; k < n; k++) v[k] = centre * (1 + spread * uniform_pm1());
+  qb_result_take_samples(res, v, NULL, n);
+}
+
+/* Finish and store r (a content hash of its own), free it; returns the run id. */
+static int64_t store_run(qb_store *s, qb_run *r) {
+  static long long hash_seed = 0;
+  qb_err err = QB_ERR_INIT;
+  snprintf(r->content_hash, sizeof r->content_hash, "%064lld", ++hash_seed);
   assert_int_equal(qb_ingest_finish("mem", r, NULL, &err), QB_OK);
   int64_t id;
-  assert_int_equal(qb_store_insert_run(s, r, &id, &err), QB_OK);
+  if (qb_store_insert_run(s, r, &id, &err)) fail_msg("%s", err.msg);
   qb_run_free(r);
   return id;
 }
 
-/* A 4% slowdown with tight samples is a minor regression without history; after earlier runs
- * whose centres wander by ~5%, the run-to-run noise band swallows it. */
+static int64_t add_run(qb_store *s, const char *project, int64_t started, const char *const *names,
+                       const double *centres, size_t n_bench, size_t n_samples, double spread) {
+  qb_run *r = new_run(project, "main", "m", started);
+  for (size_t i = 0; i < n_bench; i++)
+    add_metric(r, names[i], "latency", "ns", QB_LOWER_IS_BETTER, centres[i], n_samples, spread);
+  return store_run(s, r);
+}
+
+/* The run id as a reference. */
+static const char *ref_of(int64_t id, char *buf, size_t n) {
+  snprintf(buf, n, "%lld", (long long)id);
+  return buf;
+}
+
+/* The noise of a row as analysis/noise.h has it (sigma back from percent). */
+static qb_noise noise_of(const qb_compare_row *r) {
+  qb_noise nz = {(size_t)r->history_runs, r->noise_sigma / 100.0, r->noise_df};
+  return nz;
+}
+
+/* A 4% slowdown with tight samples, with and without history.
+ *
+ * Changed with issue 12 (trustworthy CI verdicts): this case used to expect a minor regression
+ * without history. Now a baseline without noise_runs (5) runs since its last change point has
+ * an unknown run-to-run noise, and then only changes of noise_unknown (10%) count: the 4% is
+ * significant within the runs but "unchanged", with the note saying why; lowering the
+ * noise_unknown setting to 3% gives back the minor regression. With history the noise comes
+ * from the consecutive differences of the series' log centres (analysis/noise.h), over the
+ * history up to and including the base run (9 runs, no longer the 8 before it), and the band
+ * that must be crossed is the one at alpha / (rows in the family). */
 static void test_compare__noise_band_from_history(void **state) {
   (void)state;
   const char *names[] = {"steady", "wobbly"};
@@ -193,25 +242,74 @@ static void test_compare__noise_band_from_history(void **state) {
       }
     }
     double c0[2] = {100.0, 100.0}, c1[2] = {100.0, 104.0};
-    snprintf(base, sizeof base, "%lld", (long long)add_run(s, "p", t++, names, c0, 2, 50, 0.002));
+    int64_t base_id = add_run(s, "p", t++, names, c0, 2, 50, 0.002);
+    snprintf(base, sizeof base, "%lld", (long long)base_id);
     snprintf(head, sizeof head, "%lld", (long long)add_run(s, "p", t++, names, c1, 2, 50, 0.002));
     qb_compare *c = compare(s, base, head, NULL);
     const qb_compare_row *w = row_of(c, "wobbly", "latency");
     assert_true(w->p_adjusted < 1e-6);
+    assert_true(w->significant);
     assert_true(w->change_pct > 3.5 && w->change_pct < 4.5);
+    assert_true(w->primary);
     if (!with_history) {
-      assert_true(isnan(w->noise_pct));
-      assert_int_equal(w->verdict, QB_VERDICT_REGRESSION);
-      assert_int_equal(w->severity, QB_SEV_MINOR);
-    } else {
-      assert_int_equal(w->history_runs, 8);
-      assert_true(w->noise_pct > 4.5); /* the wander above: MAD-based band well over 4% */
-      assert_close(w->threshold_pct, w->noise_pct, 0);
+      assert_int_equal(w->history_runs, 1); /* the base run alone */
+      assert_false(w->noise_known);
+      assert_true(isnan(w->noise_pct) && isnan(w->noise_sigma) && isnan(w->noise_p));
+      assert_close(w->threshold_pct, 10.0, 0); /* noise_unknown */
       assert_int_equal(w->verdict, QB_VERDICT_UNCHANGED);
       assert_int_equal(w->severity, QB_SEV_NONE);
+      assert_non_null(w->note);
+      assert_non_null(strstr(w->note, "too few baseline runs"));
+      assert_int_equal(c->noise_unknown, 2);
+      assert_int_equal(c->regressions, 0);
+      qb_compare_free(c);
+      /* with noise_unknown at 3% the 4% counts again: the old minor regression */
+      qb_err err = QB_ERR_INIT;
+      assert_int_equal(qb_store_setting_set(s, "p", "", "noise_unknown", 3, NULL, &err), QB_OK);
+      c = compare(s, base, head, NULL);
+      w = row_of(c, "wobbly", "latency");
+      assert_close(w->threshold_pct, 3.0, 0);
+      assert_int_equal(w->verdict, QB_VERDICT_REGRESSION);
+      assert_int_equal(w->severity, QB_SEV_MINOR);
+      assert_int_equal(c->regressions, 1);
+      assert_int_equal(row_of(c, "steady", "latency")->verdict, QB_VERDICT_UNCHANGED);
+    } else {
+      assert_int_equal(w->history_runs, 9);
+      assert_true(w->noise_known);
+      /* sigma is the estimate from the stored medians of the 9 runs, oldest first */
+      qb_history_point *h;
+      size_t nh;
+      qb_err err = QB_ERR_INIT;
+      assert_int_equal(qb_store_history(s, base_id, 30, &h, &nh, &err), QB_OK);
+      double x[9];
+      size_t k = 0;
+      for (size_t i = 0; i < nh; i++)
+        if (!strcmp(h[i].bench, "wobbly")) x[8 - k++] = h[i].median;
+      assert_int_equal(k, 9);
+      qb_history_free(h, nh);
+      qb_noise want;
+      assert_int_equal(qb_noise_estimate(x, 9, &want, &err), QB_OK);
+      assert_close(w->noise_sigma, want.sigma * 100, 1e-12);
+      assert_close(w->noise_df, want.df, 1e-12);
+      assert_true(w->noise_sigma > 4.0); /* the wander above: about 6% from run to run */
+      qb_noise nz = noise_of(w);
+      assert_close(w->noise_pct, qb_noise_band(0.05, 1, &nz), 1e-12);
+      assert_true(w->noise_pct > 10.0);
+      /* two rows in the primary family: the band at alpha / 2 must be crossed */
+      assert_close(w->threshold_pct, qb_noise_band(0.05 / 2, 1, &nz), 1e-12);
+      assert_close(w->noise_p, qb_noise_p(w->base.centre, w->head.centre, 1, &nz), 1e-12);
+      assert_true(w->noise_p > 0.3);
+      assert_false(w->beyond_noise);
+      assert_int_equal(w->verdict, QB_VERDICT_UNCHANGED);
+      assert_int_equal(w->severity, QB_SEV_NONE);
+      assert_non_null(w->note);
+      assert_non_null(strstr(w->note, "run-to-run noise"));
       /* the steady series has history too, and stays unchanged */
       const qb_compare_row *st = row_of(c, "steady", "latency");
+      assert_true(st->noise_known);
+      assert_true(st->noise_pct < 1.0);
       assert_int_equal(st->verdict, QB_VERDICT_UNCHANGED);
+      assert_int_equal(c->noise_unknown, 0);
     }
     qb_compare_free(c);
     qb_store_close(s);
@@ -277,7 +375,12 @@ static void test_compare__too_few_samples(void **state) {
   qb_store_close(s);
 }
 
-/* Summary statistics only (pytest-benchmark without --benchmark-save-data): Welch's t-test. */
+/* Summary statistics only (pytest-benchmark without --benchmark-save-data): Welch's t-test.
+ *
+ * Changed with issue 12: the +9.1% change of the medians used to be a regression. The base run
+ * is the first of its series, so the run-to-run noise is unknown and only changes of
+ * noise_unknown (10%) count: it is significant but unchanged now, and a regression again once
+ * the project lowers noise_unknown to 5%. */
 static void test_compare__welch_without_samples(void **state) {
   (void)state;
   qb_store *s = open_db("welch.db");
@@ -305,7 +408,20 @@ static void test_compare__welch_without_samples(void **state) {
   assert_int_equal(qb_welch(20, 100, 5, 25, 110, 6, &w, &err), QB_OK);
   assert_close(r->p_value, w.p, 0);
   assert_close(r->change_pct, (108.0 / 99.0 - 1) * 100, 1e-12); /* medians when known */
+  assert_true(r->significant);
+  assert_false(r->noise_known);
+  assert_close(r->threshold_pct, 10.0, 0);
+  assert_int_equal(r->verdict, QB_VERDICT_UNCHANGED);
+  assert_non_null(r->note);
+  assert_non_null(strstr(r->note, "too few baseline runs"));
+  qb_compare_free(c);
+  assert_int_equal(qb_store_setting_set(s, "", "", "noise_unknown", 5, NULL, &err), QB_OK);
+  c = compare(s, "main~1", "main@latest", NULL);
+  r = row_of(c, "w", "latency");
+  assert_close(r->p_value, w.p, 0);
+  assert_close(r->threshold_pct, 5.0, 0);
   assert_int_equal(r->verdict, QB_VERDICT_REGRESSION);
+  assert_int_equal(r->severity, QB_SEV_MODERATE);
   qb_compare_free(c);
   qb_store_close(s);
 }
@@ -342,6 +458,9 @@ static void test_compare__a_a_false_alarms(void **state) {
   qb_store_close(s);
 }
 
+/* Changed with issue 12: the metric check used to compare run 1 with itself, which is now
+ * refused (a run is not its own baseline), so it compares two runs of project p. The base is
+ * resolved within the head's project; a run of another project is still named as such. */
 static void test_compare__errors(void **state) {
   (void)state;
   qb_store *s = open_db("errors.db");
@@ -349,6 +468,7 @@ static void test_compare__errors(void **state) {
   double c0[1] = {100};
   add_run(s, "p", 1, n, c0, 1, 5, 0.01);
   add_run(s, "q", 2, n, c0, 1, 5, 0.01);
+  add_run(s, "p", 3, n, c0, 1, 5, 0.01);
   qb_compare *c = NULL;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_compare_pair(s, "1", "2", NULL, &c, &err), QB_EUSAGE);
@@ -356,10 +476,343 @@ static void test_compare__errors(void **state) {
   assert_null(c);
   assert_int_equal(qb_compare_pair(s, "1", "99", NULL, &c, &err), QB_ENOTFOUND);
   assert_non_null(strstr(err.msg, "'99'"));
+  assert_null(c);
+  assert_int_equal(qb_compare_pair(s, "1", "1", NULL, &c, &err), QB_EUSAGE);
+  assert_non_null(strstr(err.msg, "the run itself"));
   qb_compare_opts o = QB_COMPARE_OPTS_INIT;
   o.metric = "memory";
-  assert_int_equal(qb_compare_pair(s, "1", "1", &o, &c, &err), QB_ENOTFOUND);
+  assert_int_equal(qb_compare_pair(s, "1", "3", &o, &c, &err), QB_ENOTFOUND);
   assert_non_null(strstr(err.msg, "metric 'memory' is not in run 1 (it has: latency)"));
+  assert_null(c);
+  /* no baseline at all (the first run of p on its machine): QB_ENOTFOUND with the reason */
+  err = (qb_err)QB_ERR_INIT;
+  assert_int_equal(qb_compare_runs(s, "1", NULL, &c, &err), QB_ENOTFOUND);
+  assert_non_null(strstr(err.msg, "no baseline for run 1"));
+  assert_non_null(strstr(err.msg, "no earlier run of main"));
+  assert_null(c);
+  /* the baseline options are checked */
+  o = (qb_compare_opts)QB_COMPARE_OPTS_INIT;
+  o.base.base_runs = QB_BASE_RUNS_MAX + 1;
+  assert_int_equal(qb_compare_runs(s, "3", &o, &c, &err), QB_EUSAGE);
+  assert_null(c);
+  qb_store_close(s);
+}
+
+/* A series that stepped +30% (a stored change point): the noise comes from the segment after
+ * the step, so a further +10% is a regression. The old model (1.4826 MAD of the log centres of
+ * the 20 runs before the base, band exp(2 sqrt(2) sigma) - 1) spans the step and would have
+ * called it noise; without the stored change point the window spans the step as well, but the
+ * consecutive differences clip its one large difference. */
+static void test_compare__noise_after_change_point(void **state) {
+  (void)state;
+  enum { BEFORE = 30, AFTER = 12 };
+  qb_store *s = open_db("cp.db");
+  const char *n[] = {"x"};
+  rng_state = 1207;
+  int64_t t = 1, base_id = 0;
+  for (int k = 0; k < BEFORE + AFTER; k++) {
+    double level = k < BEFORE ? 100.0 : 130.0;
+    double centre[1] = {level * (1 + 0.01 * normal_ish())}; /* 1% from run to run */
+    base_id = add_run(s, "p", t++, n, centre, 1, 50, 0.002);
+  }
+  double head_c[1] = {130.0 * 1.10};
+  int64_t head_id = add_run(s, "p", t++, n, head_c, 1, 50, 0.002);
+  char base[24], head[24];
+  ref_of(base_id, base, sizeof base);
+  ref_of(head_id, head, sizeof head);
+  /* before detection: no change point, the 30 runs read span the step */
+  qb_compare *c = compare(s, base, head, NULL);
+  const qb_compare_row *r = row_of(c, "x", "latency");
+  assert_int_equal(r->history_runs, 30);
+  double sigma_spanning = r->noise_sigma;
+  qb_compare_free(c);
+  /* detect: the change point at the first run after the step is stored */
+  qb_detect_opts d = QB_DETECT_OPTS_INIT;
+  d.filter.project = "p";
+  qb_detect_result dr;
+  qb_err err = QB_ERR_INIT;
+  if (qb_detect(s, &d, &dr, &err)) fail_msg("%s", err.msg);
+  assert_true(dr.changes >= 1);
+  c = compare(s, base, head, NULL);
+  r = row_of(c, "x", "latency");
+  assert_int_equal(r->history_runs, AFTER); /* the segment: the step's run to the base run */
+  assert_true(r->noise_known);
+  assert_true(r->noise_sigma > 0.4 && r->noise_sigma < 2.0); /* about the 1% put in */
+  print_message("sigma %.3f%% after the step, %.3f%% over 30 runs spanning it\n", r->noise_sigma,
+                sigma_spanning);
+  assert_true(sigma_spanning < 2.0); /* the step's one difference is clipped */
+  assert_true(r->noise_pct < 6.0);
+  assert_true(r->change_pct > 7.0 && r->change_pct < 13.0);
+  assert_true(r->beyond_noise);
+  assert_true(r->significant);
+  assert_int_equal(r->verdict, QB_VERDICT_REGRESSION);
+  assert_int_equal(c->regressions, 1);
+  /* the old model's band over the same history */
+  qb_history_point *h;
+  size_t nh;
+  assert_int_equal(qb_store_history(s, base_id, 21, &h, &nh, &err), QB_OK);
+  assert_int_equal(nh, 21);
+  double logs[20], mad;
+  for (size_t i = 1; i < nh; i++) logs[i - 1] = log(h[i].median); /* the base left out */
+  qb_history_free(h, nh);
+  assert_int_equal(qb_mad(logs, 20, &mad, &err), QB_OK);
+  double old_band = (exp(2 * sqrt(2) * 1.4826 * mad) - 1) * 100;
+  print_message("after the step: noise band %.2f%% (old model %.1f%%), change %.2f%%\n",
+                r->noise_pct, old_band, r->change_pct);
+  assert_true(old_band > r->change_pct); /* the old model: inside the noise */
+  qb_compare_free(c);
+  qb_store_close(s);
+}
+
+/* Identical values run after run (B/op, allocations): sigma 0, so the band is 0 and the first
+ * change that is significant within the runs and above the threshold counts: +12.5%. */
+static void test_compare__constant_series_flags_step(void **state) {
+  (void)state;
+  qb_store *s = open_db("constant.db");
+  int64_t ids[10];
+  for (int k = 0; k < 10; k++) {
+    qb_run *r = new_run("p", "main", "m", 100 + k);
+    add_metric(r, "alloc", "memory", "B", QB_LOWER_IS_BETTER, k < 9 ? 4096.0 : 4608.0, 10, 0);
+    ids[k] = store_run(s, r);
+  }
+  char b[24], h[24];
+  /* an unchanged run against the same values: noise p 1, unchanged */
+  qb_compare *c = compare(s, ref_of(ids[7], b, sizeof b), ref_of(ids[8], h, sizeof h), NULL);
+  const qb_compare_row *row = row_of(c, "alloc", "memory");
+  assert_true(row->primary); /* no latency: the first metric is the primary one */
+  assert_true(row->noise_known);
+  assert_int_equal(row->history_runs, 8);
+  assert_true(row->noise_sigma == 0);
+  assert_true(row->noise_pct == 0);
+  assert_true(row->noise_p == 1);
+  assert_true(row->change_pct == 0);
+  assert_int_equal(row->verdict, QB_VERDICT_UNCHANGED);
+  qb_compare_free(c);
+  /* the step: p 0 against the noise, significant within the runs (10 vs 10, all tied within) */
+  c = compare(s, ref_of(ids[8], b, sizeof b), ref_of(ids[9], h, sizeof h), NULL);
+  row = row_of(c, "alloc", "memory");
+  assert_int_equal(row->history_runs, 9);
+  assert_true(row->noise_sigma == 0);
+  assert_true(row->noise_p == 0);
+  assert_true(row->beyond_noise);
+  assert_true(row->significant);
+  assert_close(row->change_pct, 12.5, 1e-12);
+  assert_close(row->threshold_pct, 1.0, 0); /* the band is 0: the threshold decides */
+  assert_int_equal(row->verdict, QB_VERDICT_REGRESSION);
+  assert_int_equal(row->severity, QB_SEV_MAJOR);
+  assert_int_equal(c->regressions, 1);
+  qb_compare_free(c);
+  qb_store_close(s);
+}
+
+/* Fewer than noise_runs (5) baseline runs: the noise is unknown; a +5% change significant within
+ * the runs stays unchanged with the note, +20% is a regression. With noise_runs lowered to 3 the
+ * same history gives a known noise. */
+static void test_compare__noise_unknown_few_runs(void **state) {
+  (void)state;
+  qb_store *s = open_db("unknown.db");
+  const char *n[] = {"five", "twenty"};
+  double c0[2] = {100, 100}, c1[2] = {105, 120};
+  rng_state = 5;
+  add_run(s, "p", 1, n, c0, 2, 40, 0.002);
+  add_run(s, "p", 2, n, c0, 2, 40, 0.002);
+  add_run(s, "p", 3, n, c0, 2, 40, 0.002);
+  add_run(s, "p", 4, n, c1, 2, 40, 0.002);
+  qb_compare *c = NULL;
+  qb_err err = QB_ERR_INIT;
+  if (qb_compare_runs(s, "main@latest", NULL, &c, &err)) fail_msg("%s", err.msg);
+  assert_string_equal(c->baseline.rule, "branch");
+  assert_int_equal(c->baseline.n_runs, 1);
+  const qb_compare_row *five = row_of(c, "five", "latency");
+  const qb_compare_row *twenty = row_of(c, "twenty", "latency");
+  for (int k = 0; k < 2; k++) {
+    const qb_compare_row *r = k ? twenty : five;
+    assert_int_equal(r->history_runs, 3);
+    assert_false(r->noise_known);
+    assert_true(isnan(r->noise_pct) && isnan(r->noise_p) && isnan(r->noise_sigma));
+    assert_true(r->significant);
+    assert_close(r->threshold_pct, 10.0, 0);
+  }
+  assert_true(five->change_pct > 4.5 && five->change_pct < 5.5);
+  assert_int_equal(five->verdict, QB_VERDICT_UNCHANGED);
+  assert_int_equal(five->severity, QB_SEV_NONE);
+  assert_non_null(five->note);
+  assert_non_null(strstr(five->note, "too few baseline runs"));
+  assert_int_equal(twenty->verdict, QB_VERDICT_REGRESSION);
+  assert_int_equal(twenty->severity, QB_SEV_MAJOR);
+  assert_int_equal(c->regressions, 1);
+  assert_int_equal(c->unchanged, 1);
+  assert_int_equal(c->noise_unknown, 2);
+  qb_compare_free(c);
+  assert_int_equal(qb_store_setting_set(s, "p", "", "noise_runs", 3, NULL, &err), QB_OK);
+  if (qb_compare_runs(s, "main@latest", NULL, &c, &err)) fail_msg("%s", err.msg);
+  assert_true(row_of(c, "five", "latency")->noise_known);
+  assert_int_equal(c->noise_unknown, 0);
+  qb_compare_free(c);
+  qb_store_close(s);
+}
+
+/* 100 flat benchmarks whose centres move from run to run about as much as their samples spread
+ * within a run (both about 1%): most consecutive compares are significant within the runs, but
+ * against the series' own noise, corrected over the 100, none or very few count. A +30% step on
+ * one of them does. */
+static void test_compare__multiplicity_against_noise(void **state) {
+  (void)state;
+  enum { N = 100, HIST = 12 };
+  qb_store *s = open_db("multi.db");
+  static char names_buf[N][16];
+  const char *names[N];
+  double centres[N];
+  for (int i = 0; i < N; i++) {
+    snprintf(names_buf[i], sizeof names_buf[i], "b%03d", i);
+    names[i] = names_buf[i];
+  }
+  rng_state = 20261207;
+  for (int k = 0; k <= HIST; k++) {
+    for (int i = 0; i < N; i++) centres[i] = (100.0 + i) * (1 + 0.01 * normal_ish());
+    if (k == HIST) centres[17] = 117.0 * 1.3;              /* the head: one real step */
+    add_run(s, "p", 1 + k, names, centres, N, 30, 0.0173); /* uniform: sd 1% */
+  }
+  qb_compare *c = NULL;
+  qb_err err = QB_ERR_INIT;
+  if (qb_compare_runs(s, "main@latest", NULL, &c, &err)) fail_msg("%s", err.msg);
+  assert_int_equal(c->n_rows, N);
+  size_t significant = 0, flagged = 0;
+  for (size_t i = 0; i < c->n_rows; i++) {
+    const qb_compare_row *r = &c->rows[i];
+    assert_true(r->noise_known);
+    assert_int_equal(r->history_runs, HIST);
+    if (!strcmp(r->benchmark, "b017")) continue;
+    significant += r->significant;
+    flagged += r->verdict != QB_VERDICT_UNCHANGED;
+  }
+  print_message("multiplicity: %zu of %d significant within the runs, %zu flagged\n", significant,
+                N - 1, flagged);
+  assert_true(significant >= 20); /* the runs alone would raise many alarms */
+  assert_true(flagged <= 2);
+  const qb_compare_row *step = row_of(c, "b017", "latency");
+  assert_int_equal(step->verdict, QB_VERDICT_REGRESSION);
+  assert_true(step->beyond_noise);
+  assert_true(step->severity >= QB_SEV_MAJOR);
+  assert_int_equal(c->regressions + c->improvements, flagged + 1);
+  qb_compare_free(c);
+  qb_store_close(s);
+}
+
+/* Only each benchmark's primary metric counts in the summary (latency when it has one, else its
+ * first metric); the others are other_regressions unless all_metrics. */
+static void test_compare__primary_metric_counts(void **state) {
+  (void)state;
+  qb_store *s = open_db("primary.db");
+  rng_state = 3;
+  for (int k = 0; k < 2; k++) {
+    double f = k ? 1.3 : 1.0; /* everything 30% worse in the second run */
+    qb_run *r = new_run("p", "main", "m", 10 + k);
+    add_metric(r, "x", "cpu", "ns", QB_LOWER_IS_BETTER, 80 * f, 30, 0.002);
+    add_metric(r, "x", "latency", "ns", QB_LOWER_IS_BETTER, 100 * f, 30, 0.002);
+    add_metric(r, "x", "throughput", "B/s", QB_HIGHER_IS_BETTER, 1e9 / f, 30, 0.002);
+    add_metric(r, "y", "throughput", "B/s", QB_HIGHER_IS_BETTER, 5e8 / f, 30, 0.002);
+    add_metric(r, "y", "cpu", "ns", QB_LOWER_IS_BETTER, 40 * f, 30, 0.002);
+    store_run(s, r);
+  }
+  qb_compare *c = compare(s, "main~1", "main@latest", NULL);
+  assert_int_equal(c->n_rows, 5);
+  for (size_t i = 0; i < c->n_rows; i++)
+    assert_int_equal(c->rows[i].verdict, QB_VERDICT_REGRESSION);
+  assert_true(row_of(c, "x", "latency")->primary);
+  assert_false(row_of(c, "x", "cpu")->primary);
+  assert_false(row_of(c, "x", "throughput")->primary);
+  assert_true(row_of(c, "y", "throughput")->primary); /* no latency: the first */
+  assert_false(row_of(c, "y", "cpu")->primary);
+  assert_int_equal(c->regressions, 2);
+  assert_int_equal(c->other_regressions, 3);
+  assert_int_equal(c->unchanged + c->improvements, 0);
+  assert_int_equal(c->worst_regression, QB_SEV_CRITICAL);
+  assert_false(c->all_metrics);
+  qb_compare_free(c);
+  qb_compare_opts o = QB_COMPARE_OPTS_INIT;
+  o.all_metrics = 1;
+  c = compare(s, "main~1", "main@latest", &o);
+  assert_true(c->all_metrics);
+  assert_int_equal(c->regressions, 5);
+  assert_int_equal(c->other_regressions, 0);
+  qb_compare_free(c);
+  qb_store_close(s);
+}
+
+/* base_runs 5: the baseline side pools the chosen run and the 4 before it (samples
+ * concatenated); the head side stays one run. */
+static void test_compare__pooled_baseline(void **state) {
+  (void)state;
+  qb_store *s = open_db("pool.db");
+  rng_state = 11;
+  size_t pooled = 0;
+  for (int k = 0; k < 7; k++) {
+    size_t n = 10 + (size_t)k; /* 10..16 samples: the pool's count tells which runs */
+    qb_run *r = new_run("p", "main", "m", 100 + k);
+    add_metric(r, "x", "latency", "ns", QB_LOWER_IS_BETTER, k < 6 ? 100 : 101, n, 0.01);
+    store_run(s, r);
+    if (k >= 1 && k <= 5) pooled += n; /* runs 1..5 before the head (run 6) */
+  }
+  qb_compare_opts o = QB_COMPARE_OPTS_INIT;
+  o.base.base_runs = 5;
+  qb_compare *c = NULL;
+  qb_err err = QB_ERR_INIT;
+  if (qb_compare_runs(s, "main@latest", &o, &c, &err)) fail_msg("%s", err.msg);
+  assert_int_equal(c->baseline.n_runs, 5);
+  assert_string_equal(c->baseline.rule, "branch");
+  const qb_compare_row *r = row_of(c, "x", "latency");
+  assert_int_equal(r->base.runs, 5);
+  assert_int_equal(r->head.runs, 1);
+  assert_int_equal(r->base.n_samples, pooled);
+  assert_int_equal(r->base.n, (int64_t)pooled);
+  assert_int_equal(r->head.n, 16);
+  assert_true(r->noise_known); /* 6 runs of history up to the base */
+  /* the noise band of a pooled baseline is narrower: sqrt(1 + 1/5) instead of sqrt(2) */
+  qb_noise nz = noise_of(r);
+  assert_close(r->noise_pct, qb_noise_band(0.05, 5, &nz), 1e-12);
+  assert_true(r->noise_pct < qb_noise_band(0.05, 1, &nz));
+  qb_compare_free(c);
+  /* without pooling: one run of 15 samples */
+  if (qb_compare_runs(s, "main@latest", NULL, &c, &err)) fail_msg("%s", err.msg);
+  r = row_of(c, "x", "latency");
+  assert_int_equal(r->base.runs, 1);
+  assert_int_equal(r->base.n, 15);
+  qb_compare_free(c);
+  qb_store_close(s);
+}
+
+/* Runs of two machines are not compared unless any_machine. */
+static void test_compare__two_machines(void **state) {
+  (void)state;
+  qb_store *s = open_db("machines.db");
+  rng_state = 13;
+  qb_run *r = new_run("p", "main", "m1", 100);
+  add_metric(r, "x", "latency", "ns", QB_LOWER_IS_BETTER, 100, 20, 0.01);
+  int64_t a = store_run(s, r);
+  r = new_run("p", "main", "m2", 200);
+  add_metric(r, "x", "latency", "ns", QB_LOWER_IS_BETTER, 100, 20, 0.01);
+  int64_t b = store_run(s, r);
+  char ra[24], rb[24];
+  ref_of(a, ra, sizeof ra);
+  ref_of(b, rb, sizeof rb);
+  qb_compare *c = NULL;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_compare_pair(s, ra, rb, NULL, &c, &err), QB_EUSAGE);
+  assert_non_null(strstr(err.msg, "--any-machine"));
+  assert_null(c);
+  /* by the rule, m2's run has no baseline: m1's run is never taken */
+  err = (qb_err)QB_ERR_INIT;
+  assert_int_equal(qb_compare_runs(s, rb, NULL, &c, &err), QB_ENOTFOUND);
+  assert_non_null(strstr(err.msg, "no baseline"));
+  qb_compare_opts o = QB_COMPARE_OPTS_INIT;
+  o.base.any_machine = 1;
+  c = compare(s, ra, rb, &o);
+  assert_int_equal(c->n_rows, 1);
+  assert_string_equal(c->base.machine, "m1");
+  assert_string_equal(c->head.machine, "m2");
+  assert_string_equal(c->baseline.rule, "explicit");
+  qb_compare_free(c);
   qb_store_close(s);
 }
 
@@ -373,6 +826,13 @@ int main(void) {
       cmocka_unit_test(test_compare__welch_without_samples),
       cmocka_unit_test(test_compare__a_a_false_alarms),
       cmocka_unit_test(test_compare__errors),
+      cmocka_unit_test(test_compare__noise_after_change_point),
+      cmocka_unit_test(test_compare__constant_series_flags_step),
+      cmocka_unit_test(test_compare__noise_unknown_few_runs),
+      cmocka_unit_test(test_compare__multiplicity_against_noise),
+      cmocka_unit_test(test_compare__primary_metric_counts),
+      cmocka_unit_test(test_compare__pooled_baseline),
+      cmocka_unit_test(test_compare__two_machines),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

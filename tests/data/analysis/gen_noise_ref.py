@@ -10,11 +10,12 @@
 # The estimator is re-implemented here with numpy from its description in analysis/noise.h:
 # d = the n - 1 differences of log x, m = median(d), s = 1.4826 * median |d - m|, each d - m
 # clipped to [-2.5 s, 2.5 s], sigma = sqrt(sum (d - m)^2 / (k - 1) / 2) / 0.988716331135 with
-# k = n - 1, df = max(1, 0.6 (n - 2)); series longer than 256 use their newest 256 values; n < 3
-# gives NaN. The bias constant 0.988716331135 = sqrt(E[min(Z^2, 2.5^2)]) for a standard normal Z
-# is checked here against scipy twice (numerical integration and the closed form) and both
-# values are stored. p and band use scipy.stats.t (sf, and isf polished with sf: see
-# t_quantile), not the C code's GSL.
+# k = n - 1, df = max(1, DF_PER_DIFF (n - 2)) with DF_PER_DIFF = 0.7 as noise.h documents it
+# (stored as df_per_diff: change it here when noise.c changes, and regenerate); series longer
+# than 256 use their newest 256 values; n < 3 gives NaN. The bias constant 0.988716331135 =
+# sqrt(E[min(Z^2, 2.5^2)]) for a standard normal Z is checked here against scipy twice
+# (numerical integration and the closed form) and both values are stored. p and band use
+# scipy.stats.t (sf, and isf polished with sf: see t_quantile), not the C code's GSL.
 import datetime
 import json
 import math
@@ -29,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = "tests/data/analysis/gen_noise_ref.py"
 CLIP = 2.5
 CLIP_BIAS = 0.988716331135  # the constant in analysis/noise.c
+DF_PER_DIFF = 0.7  # t degrees of freedom per difference beyond the first (analysis/noise.h)
 MAX_RUNS = 256
 rng = np.random.default_rng(20261207)
 
@@ -82,7 +84,7 @@ def estimate(x):
     s = 1.4826 * np.median(np.abs(d - m))
     e = np.clip(d - m, -CLIP * s, CLIP * s)
     sigma = math.sqrt(float(np.sum(e * e)) / (k - 1) / 2.0) / CLIP_BIAS
-    df = max(1.0, 0.6 * (k - 1))
+    df = max(1.0, DF_PER_DIFF * (k - 1))
     return n, sigma, df
 
 
@@ -206,16 +208,16 @@ def main():
         "provenance": "made by %s with %s (numpy %s, scipy %s) on %s. null stands for NaN. "
                       "estimate: the rule of analysis/noise.h in numpy (np.diff(np.log(x)), "
                       "np.median, 1.4826 * MAD, np.clip at 2.5 s, sqrt(sum / (k - 1) / 2) / "
-                      "clip_bias with k = n - 1 differences, df = max(1, 0.6 (n - 2)), the "
-                      "newest 256 values of longer series). p: 2 * scipy.stats.t.sf(|log(head / "
-                      "base)| / (sigma sqrt(1 + 1 / n_base)), df), at most 1; sigma 0 gives 0 "
-                      "for a difference, 1 for none. band: 100 * expm1(t * sigma * sqrt(1 + 1 / "
-                      "n_base)) with t the root of scipy.stats.t.sf(t, df) = p / 2, started at "
-                      "scipy.stats.t.isf(p / 2, df) (stored as t_isf_raw) and polished by Newton "
-                      "steps on t.sf and t.pdf: scipy 1.10's isf (cephes stdtrit) is off by up to "
-                      "~3e-9 relative for a non-integer df, sf is not. clip_bias: sqrt(E[min(Z^2, 2.5^2)]) "
-                      "by scipy.integrate.quad over scipy.stats.norm.pdf and in closed form "
-                      "(2 Phi(c) - 1 - 2 c phi(c) + 2 c^2 (1 - Phi(c)))."
+                      "clip_bias with k = n - 1 differences, df = max(1, df_per_diff (n - 2)), "
+                      "the newest 256 values of longer series). p: 2 * scipy.stats.t.sf(|log("
+                      "head / base)| / (sigma sqrt(1 + 1 / n_base)), df), at most 1; sigma 0 "
+                      "gives 0 for a difference, 1 for none. band: 100 * expm1(t * sigma * "
+                      "sqrt(1 + 1 / n_base)) with t the root of scipy.stats.t.sf(t, df) = p / 2, "
+                      "started at scipy.stats.t.isf(p / 2, df) (stored as t_isf_raw) and polished "
+                      "by Newton steps on t.sf and t.pdf: scipy 1.10's isf (cephes stdtrit) is off "
+                      "by up to ~3e-9 relative for a non-integer df, sf is not. clip_bias: "
+                      "sqrt(E[min(Z^2, 2.5^2)]) by scipy.integrate.quad over scipy.stats.norm.pdf "
+                      "and in closed form (2 Phi(c) - 1 - 2 c phi(c) + 2 c^2 (1 - Phi(c)))."
                       % (SCRIPT, sys.executable, np.__version__, scipy.__version__,
                          datetime.date.today().isoformat()),
         "script": SCRIPT,
@@ -224,6 +226,7 @@ def main():
         "scipy": scipy.__version__,
         "date": datetime.date.today().isoformat(),
         "clip": CLIP,
+        "df_per_diff": DF_PER_DIFF,
         "clip_bias": {"constant": CLIP_BIAS, "quad": BIAS_QUAD, "closed_form": BIAS_CLOSED},
         "estimate": series_cases(),
         "p": p_cases(),
