@@ -71,6 +71,7 @@ bench: build
 	@QBDB_BIN=$(BUILD)/qbdb $(BUILD)/bench_compare
 	@$(BUILD)/bench_changepoint
 	@$(BUILD)/bench_detect
+	@$(BUILD)/bench_verdict
 	@bench/bench_http.sh $(BUILD)/qbdb
 	@$(BUILD)/runner_overhead
 	$(run_selfbench)

@@ -36,14 +36,15 @@ int qb_baseline_opts_check(const qb_baseline_opts *o, qb_err *err) {
 }
 
 const char *qb_baseline_ci_branch(const char **var) {
-  static const char *const VARS[] = {"GITHUB_BASE_REF", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
-                                     "BITBUCKET_PR_DESTINATION_BRANCH",
-                                     "SYSTEM_PULLREQUEST_TARGETBRANCH", "CHANGE_TARGET"};
+  /* with a '$' before each name, so that var - 1 is "$NAME" for a reason */
+  static const char *const VARS[] = {"$GITHUB_BASE_REF", "$CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+                                     "$BITBUCKET_PR_DESTINATION_BRANCH",
+                                     "$SYSTEM_PULLREQUEST_TARGETBRANCH", "$CHANGE_TARGET"};
   for (size_t i = 0; i < sizeof VARS / sizeof VARS[0]; i++) {
-    const char *v = getenv(VARS[i]);
+    const char *v = getenv(VARS[i] + 1);
     if (!v || !*v) continue;
     if (!strncmp(v, "refs/heads/", 11) && v[11]) v += 11; /* Azure Pipelines */
-    if (var) *var = VARS[i];
+    if (var) *var = VARS[i] + 1;
     return v;
   }
   if (var) *var = NULL;
@@ -206,7 +207,8 @@ int qb_baseline_choose(qb_store *s, int64_t head_id, const qb_baseline_opts *o, 
     if ((rc = pool_from(s, &base, o->base_runs, out, err))) goto done;
     out->rule = "explicit";
     textf(out->reason, sizeof out->reason, "run %lld of %s on %s, as asked (%s)%s", (long long)id,
-          base.branch, base.machine, o->base_ref, pool_words(out, pw, sizeof pw));
+          base.branch, base.machine, o->base_label ? o->base_label : o->base_ref,
+          pool_words(out, pw, sizeof pw));
     goto done;
   }
   /* 2. a named base branch other than the head's own */

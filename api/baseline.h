@@ -34,10 +34,12 @@ typedef struct qb_baseline_opts {
   const char *base_commit;        /* the merge-base commit (sha or prefix of >= 4 hex digits) */
   int base_runs;                  /* pool size, 1 .. QB_BASE_RUNS_MAX (0 means 1) */
   int any_machine;                /* an explicit base may be on another machine */
+  const char *base_label;         /* how the reason names base_ref (NULL: base_ref itself; the
+                                     user's "main@latest" after it was resolved to an id) */
 } qb_baseline_opts;
 
 #define QB_BASELINE_OPTS_INIT                                                                      \
-  { NULL, NULL, NULL, NULL, 1, 0 }
+  { NULL, NULL, NULL, NULL, 1, 0, NULL }
 
 typedef struct qb_baseline {
   int64_t runs[QB_BASE_RUNS_MAX]; /* the pooled runs, newest first (runs[0] is "the" base) */
@@ -60,8 +62,9 @@ int qb_baseline_choose(qb_store *s, int64_t head_id, const qb_baseline_opts *o, 
 
 /* The base branch a CI system names for a merge or pull request, from the environment
  * (GITHUB_BASE_REF, CI_MERGE_REQUEST_TARGET_BRANCH_NAME, BITBUCKET_PR_DESTINATION_BRANCH,
- * SYSTEM_PULLREQUEST_TARGETBRANCH, CHANGE_TARGET), or NULL; *var gets the variable's name. For
- * the CLI: the server never reads its own environment for this. */
+ * SYSTEM_PULLREQUEST_TARGETBRANCH, CHANGE_TARGET), or NULL; *var gets the variable's name
+ * (static; *var - 1 is the same name with a '$' before it, for a reason). For the CLI: the
+ * server never reads its own environment for this. */
 const char *qb_baseline_ci_branch(const char **var);
 
 #endif

@@ -363,6 +363,8 @@ static int parse_changed(qb_upload_result *out, const json_t *cmp, qb_err *err) 
     const json_t *p = json_object_get(r, "primary");
     x->primary = json_is_boolean(p) ? json_is_true(p) : 1;
     x->note = get_str(r, "note");
+    const json_t *t = json_object_get(r, "target");
+    x->target_broken = json_is_object(t) && json_is_false(json_object_get(t, "met"));
   }
   return QB_OK;
 }
@@ -406,6 +408,7 @@ static int parse_answer(qb_upload_result *out, const char *where, const char *bo
     out->base_run_id = get_int(json_object_get(cmp, "base"), "id", get_int(cmp, "base_id", 0));
     out->regressions = get_count(sum, "regressions");
     out->improvements = get_count(sum, "improvements");
+    out->unchanged = get_count(sum, "unchanged");
     out->geomean_change_pct = get_num(sum, "geomean_change_pct", NAN);
     out->other_regressions = get_count(sum, "other_regressions");
     out->noise_unknown = get_count(sum, "noise_unknown");
@@ -566,10 +569,11 @@ qb_severity qb_upload_worst(const qb_upload_result *r) {
   return w;
 }
 
-/* 1 when row i of r is a regression that counts (primary, or any with all_metrics). */
+/* 1 when row i of r is a regression that counts: its primary metric, a broken target, or any
+ * with all_metrics (api/compare.c counts the summary so). */
 static int counted_regression(const qb_upload_result *r, size_t i) {
-  return r->changed[i].verdict == QB_VERDICT_REGRESSION &&
-         (r->changed[i].primary || r->all_metrics);
+  const qb_upload_change *x = &r->changed[i];
+  return x->verdict == QB_VERDICT_REGRESSION && (x->primary || x->target_broken || r->all_metrics);
 }
 
 /* 1 when changed row a comes before row b among the worst: higher severity, then the larger

@@ -67,6 +67,7 @@ typedef struct qb_upload_change {
   qb_severity severity; /* QB_SEV_NONE when not given */
   qb_verdict verdict;   /* regression, improvement, added or removed */
   int primary;          /* the benchmark's primary metric (1 when the server did not say) */
+  int target_broken;    /* the head value breaks a target (such a row counts whatever its metric) */
   const char *note;     /* the server's caveat (e.g. noise unknown), or NULL */
 } qb_upload_change;
 
@@ -91,6 +92,7 @@ typedef struct qb_upload_result {
   int64_t base_run_id;       /* the run compared with (0: not given) */
   size_t regressions;        /* counted rows whose verdict is regression */
   size_t improvements;       /* counted rows whose verdict is improvement */
+  size_t unchanged;          /* counted rows whose verdict is unchanged */
   qb_severity worst;         /* of those regressions (QB_SEV_NONE without any) */
   double geomean_change_pct; /* NAN when not given */
   size_t other_regressions;  /* regressions in metrics that do not count (not primary) */
@@ -136,7 +138,8 @@ void qb_upload_result_dispose(qb_upload_result *r);
  * target is broken (a broken target counts as a major regression, as in compare). */
 qb_severity qb_upload_worst(const qb_upload_result *r);
 
-/* The regressions of r that count (primary metric, or any with all_metrics), worst first: by
+/* The regressions of r that count (primary metric, a broken target, or any with all_metrics, as
+ * the server counts them), worst first: by
  * severity, then by the size of the change, then in the server's order. Up to max of them go to
  * out (pointers into r); returns how many there are in all. */
 size_t qb_upload_top_regressions(const qb_upload_result *r, const qb_upload_change **out,

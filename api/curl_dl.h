@@ -1,10 +1,11 @@
 /* api/curl_dl.h - libcurl, loaded on first use with dlopen (docs/CONVENTIONS.md, "Libraries").
  *
- * Only the HTTP client (`qbdb upload`, notifications) needs libcurl, and libcurl pulls in
- * OpenSSL, Kerberos, LDAP, SSH and more: linking it into the binary would map all of them into
- * `qbdb serve` too (about 3 MB of its idle RSS). So the client reaches libcurl through this table,
- * filled once per process, thread-safely, from libcurl.so.4 (or libcurl-gnutls.so.4). The types
- * and constants still come from <curl/curl.h>. */
+ * Only the HTTP client (`qbdb upload`, `qbdb compare --server`, notifications) needs libcurl,
+ * and libcurl pulls in OpenSSL, Kerberos, LDAP, SSH and more: linking it into the binary would
+ * map all of them into `qbdb serve` too (about 3 MB of its idle RSS). So the client reaches
+ * libcurl through this table, filled once per process, thread-safely, from libcurl.so.4 (or
+ * libcurl-gnutls.so.4). The types and constants still come from <curl/curl.h>; response headers
+ * (Qbdb-Verdict) are read with CURLOPT_HEADERFUNCTION through easy_setopt. */
 #ifndef QB_API_CURL_DL_H
 #define QB_API_CURL_DL_H
 

@@ -590,6 +590,8 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   qb_compare *c = NULL;
   qb_grade_report *g = NULL;
   int rc, replay = 0;
+  int64_t bid = 0;
+  char base_id[24];
   int64_t detect_from = 0; /* when the history step began (notifications) */
   /* a token first (no parsing for strangers), then its project once the data names it */
   if ((rc = qb_token_check(r->store, r->bearer, NULL, &tok, err))) goto done;
@@ -611,7 +613,6 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
     qb_token_dispose(&tok);
     if ((rc = qb_token_check(r->store, r->bearer, run->project, &tok, err))) goto done;
     if (co.base.base_ref) { /* an explicit baseline that does not exist: refuse, store nothing */
-      int64_t bid;
       if ((rc = qb_store_resolve_run_on(r->store, run->project,
                                         co.base.any_machine ? NULL : run->machine, co.base.base_ref,
                                         &bid, err))) {
@@ -620,6 +621,10 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
                       co.base.any_machine ? "" : run->machine);
         goto done;
       }
+      /* by id from here: once this run is stored, "main@latest" would name it */
+      snprintf(base_id, sizeof base_id, "%lld", (long long)bid);
+      co.base.base_label = co.base.base_ref;
+      co.base.base_ref = base_id;
     }
     if ((rc = qb_ingest_store(r->store, run, &res, err))) goto done;
     if (r->idempotency_key && *r->idempotency_key &&

@@ -9,7 +9,9 @@
  * level L_b (log-uniform in 1e3..1e6 ns). Run r's level of benchmark b is
  * L_b * exp(tau * z_rb + step_rb) (run-to-run drift, z ~ N(0,1), independent per run and
  * benchmark) and its 30 raw samples are that level * exp(tau * z) (within-run noise equal to
- * the drift). tau = 2%, and 5% for A and B. Steps are k * tau in log: level * exp(k * tau).
+ * the drift). tau = 2%, and 5% too for every scenario but C. Steps are k * tau in log: level *
+ * exp(k * tau), k in 3, 4, 5, 6, 8 (the issue's sizes) and 10, 12, 16 (to see where 95% is
+ * reached).
  * The generator is our own (splitmix64 to seed xorshift64*, Box-Muller), keyed by (seed, run,
  * benchmark), so every figure is reproducible and the runs after a step are the same draws for
  * every step size (common random numbers).
@@ -30,12 +32,18 @@
  *     newest) compared with opts.base.base_branch = "main": with +20% on one benchmark the
  *     worst regression must be >= major with rule "base-branch"; without a change no
  *     regression may reach major.
+ *  E. Short histories (no target of the issue, A's targets for the false alarms): N = 3..20
+ *     flat runs on main, then +20% on one benchmark in run N + 1: is it flagged, and how often
+ *     are the 99 unchanged rows flagged (noise_runs = 5 is the boundary between the 10% rule
+ *     and the noise test).
+ *  F. The noise test alone (analysis/noise.h, no store): its false-positive rate on flat
+ *     series of 5..30 centres at the nominal levels, and the band at alpha / 100.
  * Histories of B and C share their first runs: the store of the prefix is copied (closed
  * store, file copy), which is what keeps the runtime down.
- * Usage: bench_verdict [SEEDS [SCENARIOS]]   (40: seeds per step size in B and C, and histories
- * in D; A uses SEEDS / 4 histories; SCENARIOS: letters of those to run, ABCD).
- * QB_VERDICT_VERBOSE=1 prints every false flag of A. Prints a table with PASS/MISS per row; always exits 0 unless the
- * service fails. */
+ * Usage: bench_verdict [SEEDS [SCENARIOS]]   (40: seeds per step size in B and C, histories
+ * in D and E; A uses SEEDS / 4 histories; SCENARIOS: letters of those to run, ABCDEF).
+ * QB_VERDICT_VERBOSE=1 prints every false flag of A, D and E. Prints a table with PASS/MISS per
+ * row; always exits 0 unless the service fails. */
 #include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
@@ -44,6 +52,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analysis/noise.h"
 #include "api/compare.h"
 #include "api/history.h"
 #include "bench/bench_util.h"
@@ -278,7 +287,8 @@ static int has_record(hist *h, int b, int64_t run, int *near) {
   for (size_t i = 0; i < n; i++) {
     if (strcmp(regs[i].series.bench, name) != 0 || strcmp(regs[i].series.branch, "main") != 0)
       continue;
-    if (regs[i].run_id == run) found = 1;
+    if (regs[i].run_id == run)
+      found = 1;
     else if (near && llabs(regs[i].run_id - run) <= 2)
       *near = 1;
   }
@@ -315,7 +325,7 @@ static double erfcinv_approx(double y) {
 /* ---- the table ---------------------------------------------------------------------------- */
 
 static int g_pass, g_miss;
-static int g_verbose; /* QB_VERDICT_VERBOSE=1: every false flag of A */
+static int g_verbose; /* QB_VERDICT_VERBOSE=1: every false flag of A, D, E */
 
 /* One row: what, how many compares (or histories), benchmark-compares, flagged, and the target
  * (at_most: rate <= target, else rate >= target; target < 0: no target, information only). */
@@ -338,6 +348,16 @@ static void header(const char *title) {
          "flagged", "rate", "target", "");
 }
 
+/* With QB_VERDICT_VERBOSE: one line about a row flagged without a change. */
+static void show_flag(const char *tag, int history, int run, const qb_compare_row *r) {
+  if (!g_verbose) return;
+  printf("    %s false flag: history %d run %d %s %s %+.2f%% (threshold %.2f%%): segment %d "
+         "runs, noise sigma %.2f%% df %.1f, noise p %.2g (adj. %.2g), MWU p %.2g (adj. %.2g)\n",
+         tag, history, run, r->benchmark, qb_verdict_name(r->verdict), r->change_pct,
+         r->threshold_pct, r->history_runs, r->noise_sigma, r->noise_df, r->noise_p,
+         r->noise_p_adjusted, r->p_value, r->p_adjusted);
+}
+
 /* ---- A: flat histories -------------------------------------------------------------------- */
 
 static void scenario_a(double tau, int histories) {
@@ -356,13 +376,7 @@ static void scenario_a(double tau, int histories) {
       for (size_t j = 0; j < c->n_rows; j++) {
         const qb_compare_row *r = &c->rows[j];
         f += flagged(r);
-        if (flagged(r) && g_verbose)
-          printf("    A false flag: history %d run %d %s %s %+.2f%% (threshold %.2f%%): "
-                 "segment %d runs, noise sigma %.2f%% df %.1f, noise p %.2g (adj. %.2g), MWU p "
-                 "%.2g (adj. %.2g)\n",
-                 k, i, r->benchmark, qb_verdict_name(r->verdict), r->change_pct,
-                 r->threshold_pct, r->history_runs, r->noise_sigma, r->noise_df, r->noise_p,
-                 r->noise_p_adjusted, r->p_value, r->p_adjusted);
+        if (flagged(r)) show_flag("A", k, i, r);
         if (r->noise_known) {
           known_rows++;
           known_hits += flagged(r);
@@ -409,16 +423,16 @@ static int stepped(uint64_t seed, int many, int *out) {
 }
 
 typedef struct step_tally {
-  long seeds, units, cmp, rec5, rec10, near10;
+  long seeds, units, cmp, rec5, rec10, near5, near10; /* near: 1-2 runs off, none at it */
   long others, other_hits; /* unstepped rows of the compare of the step */
-  long bh_only;            /* stepped rows the issue's rule (BH noise p, MWU, > 1%) flags */
-  double band_sum;         /* threshold_pct of the stepped rows */
+  long bh_only;            /* stepped rows the issue's rule (BH noise p, MWU, > 1%) flags,
+                              recomputed from the rows' fields */
+  double band_sum;         /* threshold_pct of the stepped rows (the band at alpha / rows) */
 } step_tally;
 
 /* The compare of run `at` and the records after 5 and 10 more runs, for the stepped
  * benchmarks bs[0..n) of h (its run `at` just stored); further runs carry `level`. */
-static void judge_step(hist *h, int at, const int *bs, int n, const double *level,
-                       step_tally *t) {
+static void judge_step(hist *h, int at, const int *bs, int n, const double *level, step_tally *t) {
   int is[N_BENCH] = {0};
   for (int i = 0; i < n; i++) is[bs[i]] = 1;
   qb_compare *c = compare(h, h->id[at], NULL);
@@ -433,20 +447,17 @@ static void judge_step(hist *h, int at, const int *bs, int n, const double *leve
     t->units++;
     t->cmp += r->verdict == QB_VERDICT_REGRESSION;
     t->band_sum += r->threshold_pct;
-    t->bh_only += r->noise_known && r->noise_p_adjusted <= r->alpha && r->significant &&
-                  r->change_pct > 1.0;
+    t->bh_only +=
+        r->noise_known && r->noise_p_adjusted <= r->alpha && r->significant && r->change_pct > 1.0;
   }
   qb_compare_free(c);
   for (int k = 1; k <= 10; k++) {
     hist_next(h, level);
     if (k != 5 && k != 10) continue;
     for (int i = 0; i < n; i++) {
-      int near = 0, found = has_record(h, bs[i], h->id[at], k == 10 ? &near : NULL);
-      if (k == 5) t->rec5 += found;
-      if (k == 10) {
-        t->rec10 += found;
-        t->near10 += near && !found;
-      }
+      int near = 0, found = has_record(h, bs[i], h->id[at], &near);
+      *(k == 5 ? &t->rec5 : &t->rec10) += found;
+      *(k == 5 ? &t->near5 : &t->near10) += near && !found;
     }
   }
   t->seeds++;
@@ -473,10 +484,11 @@ static double ideal_power(double k, double a) {
 }
 
 static void step_notes(const char *tag, double k, const step_tally *t) {
-  printf("  %s k=%-2g: threshold (mean) %5.1f%%; issue's rule %3.0f%%; ideal test %3.0f%% "
-         "(alone) %3.0f%% (alpha/100); cp 1-2 runs off %ld; other rows flagged %ld of %ld\n",
+  printf("  %s k=%-2g: band at alpha/rows (mean) %5.1f%%; BH rule from the rows' fields %3.0f%%; "
+         "ideal test %3.0f%% (alone) %3.0f%% (alpha/100); cp only 1-2 runs off +5 %ld +10 %ld; "
+         "other rows flagged %ld of %ld\n",
          tag, k, t->band_sum / (double)t->units, 100.0 * (double)t->bh_only / (double)t->units,
-         ideal_power(k, 0.05), ideal_power(k, 0.05 / N_BENCH), t->near10, t->other_hits,
+         ideal_power(k, 0.05), ideal_power(k, 0.05 / N_BENCH), t->near5, t->near10, t->other_hits,
          t->others);
 }
 
@@ -597,10 +609,11 @@ static void scenario_d(double tau, int seeds) {
       } else {
         int any = 0;
         for (size_t j = 0; j < c->n_rows; j++) {
-          int m = c->rows[j].verdict == QB_VERDICT_REGRESSION &&
-                  c->rows[j].severity >= QB_SEV_MAJOR;
+          int m =
+              c->rows[j].verdict == QB_VERDICT_REGRESSION && c->rows[j].severity >= QB_SEV_MAJOR;
           any |= m;
           quiet_rows += m;
+          if (flagged(&c->rows[j])) show_flag("D", sd, 11, &c->rows[j]);
         }
         quiet += !any && c->worst_regression < QB_SEV_MAJOR;
       }
@@ -630,7 +643,7 @@ enum { N_NS = sizeof NS / sizeof NS[0] };
  * often are the 99 unchanged rows flagged (the false alarms of a short history)? */
 static void scenario_e(double tau, int seeds) {
   long hit[N_NS] = {0}, known[N_NS] = {0}, others[N_NS] = {0}, ohits[N_NS] = {0};
-  long ocmp[N_NS] = {0};
+  long ocmp[N_NS] = {0}, ounk[N_NS] = {0};
   double band[N_NS] = {0};
   for (int sd = 0; sd < seeds; sd++) {
     hist base;
@@ -654,7 +667,9 @@ static void scenario_e(double tau, int seeds) {
           band[ni] += r->threshold_pct;
         } else {
           others[ni]++;
+          ounk[ni] += !r->noise_known;
           f += flagged(r);
+          if (flagged(r)) show_flag("E", sd, NS[ni] + 1, r);
         }
       }
       ohits[ni] += f;
@@ -674,8 +689,46 @@ static void scenario_e(double tau, int seeds) {
     snprintf(what, sizeof what, "E tau=%g%% N=%-2d compares with a false flag", tau * 100, NS[ni]);
     row(what, seeds, seeds, ocmp[ni], 5, 1);
     printf("  E tau=%g%% N=%d: the stepped row's noise known in %ld of %d, its threshold (mean) "
-           "%.1f%%\n",
-           tau * 100, NS[ni], known[ni], seeds, band[ni] / seeds);
+           "%.1f%%; unchanged rows with noise unknown: %ld\n",
+           tau * 100, NS[ni], known[ni], seeds, band[ni] / seeds, ounk[ni]);
+  }
+}
+
+/* ---- F: the noise test alone -------------------------------------------------------------- */
+
+/* analysis/noise.h on flat series of n centres (log-normal, sd 2%): how often the next run's
+ * p against the newest is <= 0.05, 0.01 and 5e-4 (alpha / 100), and the mean sigma. Pure
+ * functions, no store: whether the test keeps its level. */
+static void scenario_f(void) {
+  static const int ns[] = {5, 6, 8, 10, 15, 20, 30};
+  enum { TRIALS = 100000 };
+  printf("\nF. the noise test alone (analysis/noise.h): %d flat series per length, sd 2%%, next "
+         "run against the newest\n",
+         TRIALS);
+  for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+    int n = ns[k];
+    long c05 = 0, c01 = 0, c5e4 = 0;
+    double ssig = 0, df = NAN;
+    for (int t = 0; t < TRIALS; t++) {
+      rng g;
+      rng_key(&g, 5000 + (uint64_t)n, (uint64_t)t, 0);
+      double x[64];
+      for (int i = 0; i <= n; i++) x[i] = exp(0.02 * rng_normal(&g));
+      qb_noise no;
+      qb_err err = QB_ERR_INIT;
+      if (qb_noise_estimate(x, (size_t)n, &no, &err)) die("noise", &err);
+      double p = qb_noise_p(x[n - 1], x[n], 1, &no);
+      c05 += p <= 0.05;
+      c01 += p <= 0.01;
+      c5e4 += p <= 5e-4;
+      ssig += no.sigma;
+      df = no.df;
+    }
+    qb_noise at2 = {(size_t)n, 0.02, df};
+    printf("  F n=%-2d (df %4.1f): P(p <= 0.05) %.4f, P(p <= 0.01) %.4f, P(p <= 5e-4) %.5f; "
+           "mean sigma %.2f%%; band at 5e-4 for sigma 2%%: %.1f%%\n",
+           n, df, (double)c05 / TRIALS, (double)c01 / TRIALS, (double)c5e4 / TRIALS,
+           100 * ssig / TRIALS, qb_noise_band(5e-4, 1, &at2));
   }
 }
 
@@ -690,7 +743,7 @@ int main(int argc, char **argv) {
   printf("bench_verdict: %d benchmarks x %d samples per run; drift = within-run noise = tau; "
          "default settings (alpha 0.05, threshold 1%%, noise_runs 5, noise_unknown 10%%)\n",
          N_BENCH, N_SAMPLES);
-  const char *which = argc > 2 ? argv[2] : "ABCDE";
+  const char *which = argc > 2 ? argv[2] : "ABCDEF";
   int a_hist = seeds / 4 > 0 ? seeds / 4 : 1;
   if (strchr(which, 'A')) {
     header("A. flat histories (60 runs; runs 11..60 compared with the previous run)");
@@ -721,9 +774,10 @@ int main(int argc, char **argv) {
     scenario_e(0.02, seeds);
     scenario_e(0.05, seeds);
   }
+  if (strchr(which, 'F')) scenario_f();
   double te = now_s();
-  printf("\n%d PASS, %d MISS; %.1f s (A %.1f s, B/C 2%% %.1f s, B 5%% %.1f s, D %.1f s, E %.1f "
-         "s)\n",
+  printf("\n%d PASS, %d MISS; %.1f s (A %.1f s, B/C 2%% %.1f s, B 5%% %.1f s, D %.1f s, E/F "
+         "%.1f s)\n",
          g_pass, g_miss, te - t0, ta - t0, tb - ta, tb5 - tb, td - tb5, te - td);
   rmdir(g_dir);
   return 0;

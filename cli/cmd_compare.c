@@ -1,9 +1,11 @@
 /* cli/cmd_compare.c - `qbdb compare BASE HEAD`: did anything get slower, and how sure are we? */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "api/client.h"
 #include "api/compare.h"
 #include "cli/cli.h"
 
@@ -56,13 +58,84 @@ const char cmd_compare_help[] =
     "different projects or machines, ambiguous reference), 4 no such run or metric, or no\n"
     "baseline, 5 database refused, 6 the server could not be reached.\n";
 
-/* `compare --server`: the same question asked of a qbdb server (api/client.h). */
+/* `compare --server`: the same question asked of a qbdb server (GET /api/v1/compare through
+ * api/client.h). The options that are set go as query arguments, with the format, only_changed
+ * and sort; the answer is printed as it came (a newline added when it lacks one), and fail_on
+ * (QB_SEV_NONE: not asked) is judged on its Qbdb-Verdict header, as the local compare judges its
+ * summary. token NULL or "": $QBDB_TOKEN. */
 static int compare_remote(qb_cli *cli, const char *server, const char *token, const char *head,
                           const qb_compare_opts *o, const char *sort, qb_compare_format fmt,
                           int only_changed, qb_severity fail_on, qb_err *err) {
-  (void)cli, (void)server, (void)token, (void)head, (void)o, (void)sort, (void)fmt;
-  (void)only_changed, (void)fail_on;
-  return qb_err_set(err, QB_EUSAGE, "compare: --server is not available yet");
+  static const char *const FORMATS[] = {[QB_CMP_TEXT] = "text",
+                                        [QB_CMP_JSON] = "json",
+                                        [QB_CMP_MARKDOWN] = "markdown",
+                                        [QB_CMP_CSV] = "csv"};
+  char alpha[32], threshold[32], runs[16];
+  snprintf(alpha, sizeof alpha, "%.17g", o->alpha);
+  snprintf(threshold, sizeof threshold, "%.17g", o->threshold);
+  snprintf(runs, sizeof runs, "%d", o->base.base_runs);
+  const qb_http_arg args[] = {
+      {"head", head},
+      {"base", o->base.base_ref},
+      {"project", o->project},
+      {"machine", o->machine},
+      {"metric", o->metric},
+      {"benchmark", o->bench_glob},
+      {"alpha", isnan(o->alpha) ? NULL : alpha},
+      {"threshold", isnan(o->threshold) ? NULL : threshold},
+      {"base_branch", o->base.base_branch},
+      {"base_branch_source", o->base.base_branch ? o->base.base_branch_source : NULL},
+      {"base_commit", o->base.base_commit},
+      {"base_runs", o->base.base_runs > 1 ? runs : NULL},
+      {"any_machine", o->base.any_machine ? "true" : NULL},
+      {"all_metrics", o->all_metrics ? "true" : NULL},
+      {"only_changed", only_changed ? "true" : NULL},
+      {"sort", sort},
+      {"format", (unsigned)fmt < sizeof FORMATS / sizeof FORMATS[0] ? FORMATS[fmt] : "text"},
+  };
+  qb_http_opts ho = QB_HTTP_OPTS_INIT;
+  qb_http_answer a;
+  ho.server = server;
+  ho.token = token && *token ? token : getenv("QBDB_TOKEN");
+  int rc =
+      qb_http_get(&a, &ho, "compare", "/api/v1/compare", args, sizeof args / sizeof args[0], err);
+  if (rc) {
+    if ((a.status == 401 || a.status == 403) && (!ho.token || !*ho.token)) {
+      char msg[QB_ERR_MSG_MAX];
+      snprintf(msg, sizeof msg, "%s", err->msg);
+      qb_err_set(err, rc, "%s (no token given: use --token or $QBDB_TOKEN)", msg);
+    }
+    goto done;
+  }
+  if (a.len && fwrite(a.body, 1, a.len, cli->out) != a.len) {
+    rc = qb_err_set(err, QB_EIO, "compare: cannot write the answer: %s", strerror(errno));
+    goto done;
+  }
+  if (a.len && a.body[a.len - 1] != '\n') fputc('\n', cli->out);
+  if (fail_on != QB_SEV_NONE) {
+    size_t regressions = 0, improvements = 0;
+    qb_severity worst = QB_SEV_NONE;
+    if (!a.verdict[0]) {
+      rc = qb_err_set(err, QB_EIO,
+                      "compare: %s sent no Qbdb-Verdict header, so --fail-on cannot be judged",
+                      server);
+      goto done;
+    }
+    if (qb_http_verdict_parse(a.verdict, &regressions, &worst, &improvements, err)) {
+      char msg[QB_ERR_MSG_MAX];
+      snprintf(msg, sizeof msg, "%s", err->msg);
+      rc = qb_err_set(err, QB_EIO, "compare: the answer of %s: %s", server, msg);
+      goto done;
+    }
+    if (regressions && worst >= fail_on)
+      rc = qb_err_set(err, QB_EREGRESSION, "compare: %zu regression%s, the worst %s (--fail-on %s)",
+                      regressions, regressions == 1 ? "" : "s", qb_severity_name(worst),
+                      qb_severity_name(fail_on));
+  }
+done:
+  fflush(cli->out); /* the answer before the error that ends the command */
+  qb_http_answer_dispose(&a);
+  return rc;
 }
 
 int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err) {
@@ -133,7 +206,8 @@ int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err) {
   if (n_refs == 2) o.base.base_ref = refs[0];
   if (!o.base.base_branch) {
     const char *var = NULL;
-    if ((o.base.base_branch = qb_baseline_ci_branch(&var))) o.base.base_branch_source = var;
+    if ((o.base.base_branch = qb_baseline_ci_branch(&var)))
+      o.base.base_branch_source = var ? var - 1 : NULL;
   }
   if ((rc = qb_baseline_opts_check(&o.base, err))) {
     qb_err_prefix(err, "compare");

@@ -116,6 +116,7 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_severity fail_on = QB_SEV_NONE;
   const char *summary = NULL;
   char failed[QB_ERR_MSG_MAX] = "";
+  int64_t *base_ids = NULL; /* the --base run of each PATH's project and machine */
   if (!paths || !runs || !(tags = calloc((size_t)argc, sizeof *tags))) {
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
     goto done;
@@ -209,7 +210,8 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
   opts.n_tags = n_tags;
   if (!co.base.base_branch) {
     const char *var = NULL;
-    if ((co.base.base_branch = qb_baseline_ci_branch(&var))) co.base.base_branch_source = var;
+    if ((co.base.base_branch = qb_baseline_ci_branch(&var)))
+      co.base.base_branch_source = var ? var - 1 : NULL;
   }
   if (!summary) {
     const char *gh = getenv("GITHUB_STEP_SUMMARY");
@@ -224,11 +226,14 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
     if ((rc = qb_ingest_prepare(paths[k], &opts, &runs[k], err))) goto done;
   if ((rc = qb_store_open(&store, cli->db, QB_STORE_CREATE, err))) goto done;
   /* an explicit baseline must exist before anything is stored */
+  if (!(base_ids = calloc(n_paths, sizeof *base_ids))) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
   for (size_t k = 0; co.base.base_ref && k < n_paths; k++) {
-    int64_t bid;
     if ((rc = qb_store_resolve_run_on(store, runs[k]->project,
                                       co.base.any_machine ? NULL : runs[k]->machine,
-                                      co.base.base_ref, &bid, err))) {
+                                      co.base.base_ref, &base_ids[k], err))) {
       qb_err_prefix(err, "ingest: --base %s (project %s%s%s)", co.base.base_ref, runs[k]->project,
                     co.base.any_machine ? "" : ", machine ",
                     co.base.any_machine ? "" : runs[k]->machine);
@@ -256,7 +261,14 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
     char ref[24];
     qb_baseline none_bl = {.rule = "none"};
     snprintf(ref, sizeof ref, "%lld", (long long)res.run_id);
-    rc = qb_compare_runs(store, ref, &co, &cmp, err);
+    qb_compare_opts run_co = co;
+    char bref[24];
+    if (co.base.base_ref) { /* by id: once stored, "main@latest" could name this run */
+      snprintf(bref, sizeof bref, "%lld", (long long)base_ids[k]);
+      run_co.base.base_label = co.base.base_ref;
+      run_co.base.base_ref = bref;
+    }
+    rc = qb_compare_runs(store, ref, &run_co, &cmp, err);
     if (rc == QB_ENOTFOUND && !co.base.base_ref) {
       rc = qb_baseline_choose(store, res.run_id, &co.base, &none_bl, err);
     }
@@ -335,6 +347,7 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
   fflush(cli->out); /* the details before the failing line */
   if (failed[0]) rc = qb_err_set(err, QB_EREGRESSION, "%s", failed);
 done:
+  free(base_ids);
   json_decref(jout);
   qb_store_close(store);
   for (size_t k = 0; runs && k < (size_t)argc; k++) qb_run_free(runs[k]);

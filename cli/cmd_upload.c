@@ -2,6 +2,7 @@
  * report what it stored and found. */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <jansson.h>
 
 #include "adapters/adapter.h"
+#include "api/baseline.h"
 #include "api/client.h"
 #include "cli/cli.h"
 #include "core/buf.h"
@@ -62,11 +64,13 @@ const char cmd_upload_help[] =
     "\n"
     "Prints per run its id and what was stored, the baseline and why it was chosen, the\n"
     "comparison, the worst regressions by name (up to 5), the broken targets and the grade.\n"
-    "With --fail-on, the failing verdict is the last line (on stderr).\n"
+    "With --fail-on, the failing verdict is the last line (on stderr); a run the server stored\n"
+    "but could not compare fails it too (exit 2).\n"
     "Exit codes: 0 uploaded (or already stored), 1 a regression at or above --fail-on,\n"
-    "2 usage (also: a directory, no or a refused token, a bad baseline option), 3 data refused\n"
-    "by the server (bad or too large), 4 a PATH or --base not found (or no upload endpoint at\n"
-    "URL), 6 the server could not be reached or kept failing, or FILE could not be written.\n";
+    "2 usage (also: a directory, no or a refused token, a bad baseline option, --fail-on with\n"
+    "no verdict), 3 data refused by the server (bad or too large), 4 a PATH or --base not\n"
+    "found (or no upload endpoint at URL), 6 the server could not be reached or kept failing,\n"
+    "or FILE could not be written.\n";
 
 /* 1 when s is 4 to 64 hex digits (what the server accepts as a commit). */
 static int is_commit(const char *s) {
@@ -108,14 +112,14 @@ static void print_compare(FILE *f, const qb_upload_result *r) {
             qb_severity_name(r->worst));
   else
     fprintf(f, ": no regressions");
-  fprintf(f, ", %zu improvement%s", r->improvements, r->improvements == 1 ? "" : "s");
+  fprintf(f, ", %zu improvement%s, %zu unchanged", r->improvements, r->improvements == 1 ? "" : "s",
+          r->unchanged);
   if (r->geomean_change_pct == r->geomean_change_pct) /* not NaN */
     fprintf(f, ", geomean %+.1f%%", r->geomean_change_pct);
+  if (r->noise_unknown) fprintf(f, " (noise unknown for %zu)", r->noise_unknown);
   if (r->other_regressions)
-    fprintf(f, ", %zu regression%s in other metrics (not counted)", r->other_regressions,
+    fprintf(f, "; %zu regression%s in other metrics, not counted", r->other_regressions,
             r->other_regressions == 1 ? "" : "s");
-  if (r->noise_unknown)
-    fprintf(f, "; noise unknown for %zu (too few baseline runs)", r->noise_unknown);
   fputc('\n', f);
   enum { TOP = 5 };
   const qb_upload_change *top[TOP];
@@ -198,7 +202,10 @@ int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
   size_t n_paths = 0, n_tags = 0;
   int rc = QB_OK, json = 0, m, only_paths = 0, stdin_used = 0, have_fail_on = 0;
   qb_severity fail_on = QB_SEV_NONE, worst = QB_SEV_NONE;
-  char failed[QB_ERR_MSG_MAX] = "";
+  char failed[QB_ERR_MSG_MAX] = "", unjudged[QB_ERR_MSG_MAX] = "", source[80] = "",
+       summary_what[600] = "";
+  const char *summary_path = NULL;
+  FILE *summary = NULL;
   if (!tags || !paths || !datas || !lens) {
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
     goto done;
@@ -238,11 +245,32 @@ int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
                (m = qb_cli_opt(argc, argv, &i, "--token", &opts.token, err)) ||
                (m = qb_cli_opt(argc, argv, &i, "--project", &opts.project, err)) ||
                (m = qb_cli_opt(argc, argv, &i, "--branch", &opts.branch, err)) ||
-               (m = qb_cli_opt(argc, argv, &i, "--machine", &opts.machine, err))) {
+               (m = qb_cli_opt(argc, argv, &i, "--machine", &opts.machine, err)) ||
+               (m = qb_cli_opt(argc, argv, &i, "--base", &opts.base_ref, err)) ||
+               (m = qb_cli_opt(argc, argv, &i, "--base-branch", &opts.base_branch, err)) ||
+               (m = qb_cli_opt(argc, argv, &i, "--base-commit", &opts.base_commit, err)) ||
+               (m = qb_cli_opt(argc, argv, &i, "--summary", &summary_path, err))) {
       if (m < 0) {
         rc = m;
         goto done;
       }
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--base-runs", &v, err))) {
+      double d = 0;
+      if (m < 0 || (rc = qb_cli_number("upload", "--base-runs", v, 1, QB_BASE_RUNS_MAX, &d, err)) ||
+          d != floor(d)) {
+        rc = m < 0 ? m
+             : rc  ? rc
+                   : qb_err_set(err, QB_EUSAGE, "upload: --base-runs '%s': expected a whole number",
+                                v);
+        goto done;
+      }
+      opts.base_runs = (int)d;
+    } else if (!strcmp(argv[i], "--any-machine")) {
+      opts.any_machine = 1;
+      i++;
+    } else if (!strcmp(argv[i], "--all-metrics")) {
+      opts.all_metrics = 1;
+      i++;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--commit", &opts.commit, err))) {
       if (m < 0 || !is_commit(opts.commit)) {
         rc = m < 0 ? m
@@ -284,6 +312,37 @@ int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
     rc = qb_err_set(err, QB_EUSAGE, "upload: no PATH given (see: qbdb help upload)");
     goto done;
   }
+  /* the base branch a CI names for a pull request, unless the baseline is given */
+  if (!opts.base_ref && !opts.base_branch) {
+    const char *var = NULL;
+    if ((opts.base_branch = qb_baseline_ci_branch(&var))) {
+      snprintf(source, sizeof source, "$%.70s", var ? var : "CI");
+      opts.base_branch_source = source;
+    }
+  }
+  /* the baseline options, checked as the server checks them */
+  qb_baseline_opts bo = {.base_ref = opts.base_ref,
+                         .base_branch = opts.base_branch,
+                         .base_branch_source = opts.base_branch_source,
+                         .base_commit = opts.base_commit,
+                         .base_runs = opts.base_runs,
+                         .any_machine = opts.any_machine};
+  if ((rc = qb_baseline_opts_check(&bo, err))) {
+    qb_err_prefix(err, "upload");
+    goto done;
+  }
+  /* the summary file: --summary, else GitHub's step summary; --summary '' writes none */
+  if (!summary_path) {
+    const char *gh = getenv("GITHUB_STEP_SUMMARY");
+    if (gh && *gh) {
+      summary_path = gh;
+      snprintf(summary_what, sizeof summary_what, "$GITHUB_STEP_SUMMARY (%.500s)", gh);
+    }
+  } else {
+    snprintf(summary_what, sizeof summary_what, "%.500s", summary_path);
+  }
+  if (summary_path && !*summary_path) summary_path = NULL;
+  opts.want_summary = summary_path != NULL;
   if (!opts.token || !*opts.token) opts.token = getenv("QBDB_TOKEN");
   opts.tags = tags;
   opts.n_tags = n_tags;
@@ -294,6 +353,11 @@ int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
       goto done;
     }
     if ((rc = read_input(paths[k], &datas[k], &lens[k], err))) goto done;
+  }
+  if (summary_path && !(summary = fopen(summary_path, "a"))) {
+    rc = qb_err_set(err, QB_EIO, "upload: --summary %s: cannot open: %s", summary_what,
+                    strerror(errno));
+    goto done;
   }
   if (json && !(jout = json_array())) {
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
@@ -309,13 +373,29 @@ int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
       }
       goto done;
     }
+    if (summary && (rc = append_summary(summary, summary_what, &res, err))) goto done;
     qb_severity w = qb_upload_worst(&res);
-    if (have_fail_on && w >= fail_on && w > worst)
+    if (have_fail_on && w >= fail_on && w > worst) {
+      const qb_upload_change *top = NULL;
+      char named[300] = "";
+      if (qb_upload_top_regressions(&res, &top, 1) && top->benchmark) {
+        snprintf(named, sizeof named, ", the worst %.200s %.40s", top->benchmark,
+                 top->metric ? top->metric : "?");
+        if (top->change_pct == top->change_pct)
+          snprintf(named + strlen(named), sizeof named - strlen(named), " %+.1f%%",
+                   top->change_pct);
+      }
       snprintf(failed, sizeof failed,
-               "upload: run %lld (%s): a %s regression (%zu in the comparison, %zu target%s "
+               "upload: run %lld (%s): a %s regression (%zu in the comparison%s; %zu target%s "
                "broken; --fail-on %s)",
-               (long long)res.run_id, name, qb_severity_name(w), res.regressions, res.n_broken,
-               res.n_broken == 1 ? "" : "s", qb_severity_name(fail_on));
+               (long long)res.run_id, name, qb_severity_name(w), res.regressions, named,
+               res.n_broken, res.n_broken == 1 ? "" : "s", qb_severity_name(fail_on));
+    }
+    if (have_fail_on && res.compare_error && !unjudged[0])
+      snprintf(unjudged, sizeof unjudged,
+               "upload: run %lld (%s): stored, but the server could not compare it, so --fail-on "
+               "%s cannot be judged: %s",
+               (long long)res.run_id, name, qb_severity_name(fail_on), res.compare_error);
     if (w > worst) worst = w;
     if (json) {
       json_object_set_new(res.answer, "path", json_string(name));
@@ -331,8 +411,16 @@ int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
     jout = NULL;
     if (rc) goto done;
   }
-  if (failed[0]) rc = qb_err_set(err, QB_EREGRESSION, "%s", failed);
+  if (failed[0])
+    rc = qb_err_set(err, QB_EREGRESSION, "%s", failed);
+  else if (unjudged[0]) /* no verdict is no pass: e.g. --base main@latest names the run itself */
+    rc = qb_err_set(err, QB_EUSAGE, "%s", unjudged);
 done:
+  /* the details are printed before the error that ends the command (stderr, unbuffered) */
+  fflush(cli->out);
+  if (summary && fclose(summary) != 0 && !rc)
+    rc = qb_err_set(err, QB_EIO, "upload: --summary %s: cannot write: %s", summary_what,
+                    strerror(errno));
   qb_upload_result_dispose(&res);
   json_decref(jout);
   for (size_t k = 0; datas && k < (size_t)argc; k++) free(datas[k]);

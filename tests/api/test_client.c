@@ -1,11 +1,14 @@
-/* tests/api/test_client.c - the upload client (api/client.c) against a real HTTP peer: a small
- * libmicrohttpd server in this process on 127.0.0.1 (a free port) that answers from a script
- * and records every request as it saw it (raw URI, decoded arguments, headers, body, arrival
- * time). Backoffs are a few milliseconds so the whole file runs in a few seconds. */
+/* tests/api/test_client.c - the HTTP client (api/client.c: qb_upload, qb_http_get) against a
+ * real HTTP peer: a small libmicrohttpd server in this process on 127.0.0.1 (a free port) that
+ * answers from a script and records every request as it saw it (raw URI, decoded arguments,
+ * headers, body, arrival time); then against a real qbdb server (api/server.h, in this process
+ * on 127.0.0.1) for the baseline options, the answer's verdict and the Qbdb-Verdict header.
+ * Backoffs are a few milliseconds so the whole file runs in a few seconds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,10 +22,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/auth.h"
 #include "api/client.h"
+#include "api/server.h"
 #include "tests/http_peer.h"
 #include "core/buf.h"
 #include "core/sha256.h"
+
+#define TMP QB_TEST_TMP "/api_client"
 
 /* ---- the scripted peer: tests/http_peer.h ---- */
 
@@ -425,6 +432,421 @@ static void test_client__worst(void **state) {
   assert_int_equal(qb_upload_worst(&r), QB_SEV_CRITICAL);
 }
 
+/* The baseline options go after the tags, in a fixed order, escaped, and are part of the key:
+ * an upload with another baseline option is another upload. Unset ones are not sent. */
+static void test_client__baseline_options_sent(void **state) {
+  (void)state;
+  static const reply script[] = {{201, OK_BODY, 0}};
+  peer *p = peer_start(script, 1, "");
+  qb_tag tags[] = {{"os", "linux"}};
+  qb_upload_opts o = fast_opts(p);
+  o.project = "p";
+  o.tags = tags;
+  o.n_tags = 1;
+  o.base_ref = "main~1";
+  o.base_branch = "release/2.x";
+  o.base_branch_source = "$GITHUB_BASE_REF";
+  o.base_commit = "abc123";
+  o.base_runs = 5;
+  o.any_machine = 1;
+  o.all_metrics = 1;
+  o.want_summary = 1;
+  qb_upload_result a, b;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_upload(&a, &o, "x", DATA, sizeof DATA - 1, &err), QB_OK);
+  o.base_runs = 0;
+  o.any_machine = o.all_metrics = o.want_summary = 0;
+  o.base_ref = o.base_branch = o.base_branch_source = o.base_commit = NULL;
+  assert_int_equal(qb_upload(&b, &o, "x", DATA, sizeof DATA - 1, &err), QB_OK);
+  peer_stop(p);
+  assert_int_equal(p->n_reqs, 2);
+  const seen *s = &p->reqs[0];
+  assert_string_equal(s->uri, "/api/v1/runs?project=p&tag=os%3Dlinux&base=main~1"
+                              "&base_branch=release%2F2.x&base_branch_source=%24GITHUB_BASE_REF"
+                              "&base_commit=abc123&base_runs=5&any_machine=true&all_metrics=true"
+                              "&summary=markdown");
+  static const char *want[][2] = {{"project", "p"},
+                                  {"tag", "os=linux"},
+                                  {"base", "main~1"},
+                                  {"base_branch", "release/2.x"},
+                                  {"base_branch_source", "$GITHUB_BASE_REF"},
+                                  {"base_commit", "abc123"},
+                                  {"base_runs", "5"},
+                                  {"any_machine", "true"},
+                                  {"all_metrics", "true"},
+                                  {"summary", "markdown"}};
+  assert_int_equal(s->n_args, 10);
+  for (size_t i = 0; i < 10; i++) {
+    assert_string_equal(s->args[i][0], want[i][0]);
+    assert_string_equal(s->args[i][1], want[i][1]);
+  }
+  /* the key covers the whole query */
+  char key[65];
+  qb_sha256 sh;
+  qb_sha256_init(&sh);
+  qb_sha256_update(&sh, DATA, sizeof DATA - 1);
+  qb_sha256_update(&sh, "\n", 1);
+  qb_sha256_update(&sh, query_of(s->uri), strlen(query_of(s->uri)));
+  qb_sha256_hex(&sh, key);
+  assert_string_equal(a.idempotency_key, key);
+  assert_string_equal(s->key, key);
+  assert_string_equal(p->reqs[1].uri, "/api/v1/runs?project=p&tag=os%3Dlinux");
+  assert_string_not_equal(a.idempotency_key, b.idempotency_key);
+  qb_upload_result_dispose(&a);
+  qb_upload_result_dispose(&b);
+  /* base_runs out of range: refused before sending */
+  o.base_runs = 51;
+  assert_int_equal(qb_upload(&a, &o, "x", DATA, sizeof DATA - 1, &err), QB_EUSAGE);
+  assert_int_equal(a.attempts, 0);
+  qb_upload_result_dispose(&a);
+  peer_free(p);
+}
+
+#define VERDICT_BODY                                                                               \
+  "{\"run\": {\"id\": 9, \"project\": \"p\", \"branch\": \"feat\", \"machine\": \"ci\"}, "         \
+  "\"existed\": false, \"compare\": {\"base\": {\"id\": 7}, "                                      \
+  "\"baseline\": {\"rule\": \"base-branch\", \"reason\": \"inner\", \"runs\": [7]}, "              \
+  "\"summary\": {\"regressions\": 3, \"improvements\": 1, \"unchanged\": 4, "                      \
+  "\"worst_regression\": \"critical\", \"geomean_change_pct\": 2.5, \"other_regressions\": 1, "    \
+  "\"noise_unknown\": 6, \"all_metrics\": false}, \"changed\": ["                                  \
+  "{\"benchmark\": \"a\", \"metric\": \"latency\", \"unit\": \"ns\", \"change_pct\": 6.0, "        \
+  "\"severity\": \"moderate\", \"verdict\": \"regression\", \"primary\": true}, "                  \
+  "{\"benchmark\": \"b\", \"metric\": \"memory\", \"unit\": \"B\", \"change_pct\": 80.0, "         \
+  "\"severity\": \"critical\", \"verdict\": \"regression\", \"primary\": false}, "                 \
+  "{\"benchmark\": \"c\", \"metric\": \"latency\", \"change_pct\": -12.0, "                        \
+  "\"severity\": \"major\", \"verdict\": \"improvement\", \"primary\": true}, "                    \
+  "{\"benchmark\": \"d\", \"metric\": \"latency\", \"change_pct\": 30.0, "                         \
+  "\"severity\": \"critical\", \"verdict\": \"regression\", \"primary\": true, "                   \
+  "\"note\": \"noise unknown\"}, "                                                                 \
+  "{\"benchmark\": \"e\", \"metric\": \"latency\", \"change_pct\": 7.5, "                          \
+  "\"severity\": \"moderate\", \"verdict\": \"regression\", \"primary\": true}, "                  \
+  "{\"benchmark\": \"g\", \"metric\": \"memory\", \"change_pct\": 3.0, "                           \
+  "\"severity\": \"major\", \"verdict\": \"regression\", \"primary\": false, "                     \
+  "\"target\": {\"op\": \"<\", \"value\": 10, \"met\": false}}, "                                  \
+  "{\"benchmark\": \"f\", \"metric\": \"latency\", \"change_pct\": null, "                         \
+  "\"severity\": \"none\", \"verdict\": \"added\", \"primary\": true}]}, "                         \
+  "\"baseline\": {\"rule\": \"base-branch\", \"reason\": \"run 7, the newest of base branch main " \
+  "(from $GITHUB_BASE_REF) on ci before this run\", \"branch\": \"main\", \"runs\": [7, 6]}, "     \
+  "\"summary_markdown\": \"### qbdb: 3 regressions\\n\", \"targets_broken\": [], "                 \
+  "\"changes\": 0, \"grade\": null}"
+
+#define NO_BASELINE_BODY                                                                           \
+  "{\"run\": {\"id\": 1, \"project\": \"p\"}, \"existed\": false, \"compare\": null, "             \
+  "\"baseline\": {\"rule\": \"none\", \"reason\": \"no earlier run of main on machine ci\", "      \
+  "\"branch\": null, \"runs\": []}, "                                                              \
+  "\"summary_markdown\": \"**qbdb**: run 1 stored, not compared\\n\", "                            \
+  "\"targets_broken\": [], \"changes\": 0, \"grade\": null}"
+
+/* The answer's baseline, changed rows, counts and summary are read; the worst counted
+ * regressions come by severity, then size; a regression of a metric that does not count is
+ * left out unless all_metrics. A first run has a baseline (rule none) and no compare. */
+static void test_client__verdict_answer(void **state) {
+  (void)state;
+  static const reply script[] = {{201, VERDICT_BODY, 0}, {201, NO_BASELINE_BODY, 0}};
+  peer *p = peer_start(script, 2, "");
+  qb_upload_opts o = fast_opts(p);
+  qb_upload_result r;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_upload(&r, &o, "x", DATA, sizeof DATA - 1, &err), QB_OK);
+  assert_true(r.has_compare);
+  assert_null(r.compare_error);
+  assert_int_equal(r.base_run_id, 7);
+  assert_string_equal(r.baseline_rule, "base-branch");
+  assert_non_null(strstr(r.baseline_reason, "(from $GITHUB_BASE_REF)"));
+  assert_int_equal(r.n_baseline_runs, 2);
+  assert_int_equal(r.regressions, 3);
+  assert_int_equal(r.improvements, 1);
+  assert_int_equal(r.unchanged, 4);
+  assert_int_equal(r.worst, QB_SEV_CRITICAL);
+  assert_int_equal(r.other_regressions, 1);
+  assert_int_equal(r.noise_unknown, 6);
+  assert_false(r.all_metrics);
+  assert_string_equal(r.summary_markdown, "### qbdb: 3 regressions\n");
+  assert_int_equal(r.n_changed, 7);
+  assert_string_equal(r.changed[1].benchmark, "b");
+  assert_string_equal(r.changed[1].unit, "B");
+  assert_false(r.changed[1].primary);
+  assert_int_equal(r.changed[2].verdict, QB_VERDICT_IMPROVEMENT);
+  assert_int_equal(r.changed[3].severity, QB_SEV_CRITICAL);
+  assert_string_equal(r.changed[3].note, "noise unknown");
+  assert_false(r.changed[3].target_broken);
+  assert_true(r.changed[5].target_broken);
+  assert_int_equal(r.changed[6].verdict, QB_VERDICT_ADDED);
+  assert_true(isnan(r.changed[6].change_pct));
+  const qb_upload_change *top[5];
+  /* d, then g (not primary, but its target is broken), then e and a */
+  assert_int_equal(qb_upload_top_regressions(&r, top, 5), 4);
+  assert_string_equal(top[0]->benchmark, "d"); /* critical */
+  assert_string_equal(top[1]->benchmark, "g"); /* major, a broken target */
+  assert_string_equal(top[2]->benchmark, "e"); /* moderate, +7.5% */
+  assert_string_equal(top[3]->benchmark, "a"); /* moderate, +6% */
+  assert_int_equal(qb_upload_top_regressions(&r, top, 1), 4);
+  assert_string_equal(top[0]->benchmark, "d");
+  r.all_metrics = 1; /* then the memory regression counts too, and is the worst by size */
+  assert_int_equal(qb_upload_top_regressions(&r, top, 2), 5);
+  assert_string_equal(top[0]->benchmark, "b");
+  assert_string_equal(top[1]->benchmark, "d");
+  qb_upload_result_dispose(&r);
+
+  assert_int_equal(qb_upload(&r, &o, "x", DATA, sizeof DATA - 1, &err), QB_OK);
+  assert_false(r.has_compare);
+  assert_string_equal(r.baseline_rule, "none");
+  assert_string_equal(r.baseline_reason, "no earlier run of main on machine ci");
+  assert_int_equal(r.n_baseline_runs, 0);
+  assert_int_equal(r.n_changed, 0);
+  assert_int_equal(qb_upload_top_regressions(&r, top, 5), 0);
+  assert_non_null(strstr(r.summary_markdown, "not compared"));
+  qb_upload_result_dispose(&r);
+  peer_stop(p);
+  peer_free(p);
+}
+
+/* qb_http_get: a GET with the escaped arguments that are set and the token; 5xx retried; the
+ * body as sent. 400 is a usage error for a read, 404 not found, 401 usage, all final. */
+static void test_client__get(void **state) {
+  (void)state;
+  static const reply script[] = {{503, ERR_BODY("internal", "busy"), 0},
+                                 {200, "head: run 2\nbase: run 1\n", 0}};
+  peer *p = peer_start(script, 2, "/prefix");
+  qb_http_opts o = QB_HTTP_OPTS_INIT;
+  o.server = p->url;
+  o.token = "t0k";
+  o.backoff_ms = 1;
+  const qb_http_arg args[] = {
+      {"head", "feat/x@latest"}, {"base", NULL}, {"benchmark", "sort/*"}, {"format", "text"}};
+  qb_http_answer a;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_http_get(&a, &o, "compare", "/api/v1/compare", args, 4, &err), QB_OK);
+  peer_stop(p);
+  assert_int_equal(a.attempts, 2);
+  assert_int_equal(a.status, 200);
+  assert_string_equal(a.body, "head: run 2\nbase: run 1\n");
+  assert_int_equal(a.len, strlen(a.body));
+  assert_string_equal(a.verdict, ""); /* this peer sends none */
+  assert_int_equal(p->n_reqs, 2);
+  for (size_t i = 0; i < 2; i++) {
+    assert_string_equal(p->reqs[i].method, "GET");
+    assert_string_equal(p->reqs[i].uri, "/prefix/api/v1/compare?head=feat%2Fx%40latest"
+                                        "&benchmark=sort%2F%2A&format=text");
+    assert_string_equal(p->reqs[i].auth, "Bearer t0k");
+    assert_string_equal(p->reqs[i].key, "");
+  }
+  qb_http_answer_dispose(&a);
+  peer_free(p);
+
+  static const struct {
+    unsigned status;
+    const char *body;
+    int code;
+    const char *words;
+  } cases[] = {
+      {400, ERR_BODY("bad_request", "sort 'x': expected name, change or severity"), QB_EUSAGE,
+       "bad request (400): sort 'x'"},
+      {401, ERR_BODY("unauthorized", "unauthorized: a token is needed"), QB_EUSAGE,
+       "unauthorized (401): a token is needed"},
+      {404, ERR_BODY("not_found", "run reference '99': no run"), QB_ENOTFOUND,
+       "not found (404): run reference '99'"},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    reply one[] = {{cases[k].status, cases[k].body, 0}, {200, "{}", 0}};
+    p = peer_start(one, 2, "");
+    o.server = p->url;
+    assert_int_equal(qb_http_get(&a, &o, "compare", "/api/v1/compare", args, 1, &err),
+                     cases[k].code);
+    peer_stop(p);
+    assert_int_equal(p->n_reqs, 1);
+    assert_int_equal(a.attempts, 1);
+    assert_null(a.body);
+    assert_non_null(strstr(err.msg, "compare: GET /api/v1/compare from "));
+    assert_non_null(strstr(err.msg, p->url));
+    assert_non_null(strstr(err.msg, cases[k].words));
+    qb_http_answer_dispose(&a);
+    peer_free(p);
+  }
+  /* misuse: no server, a relative path, a token with a newline */
+  qb_http_opts bad = QB_HTTP_OPTS_INIT;
+  assert_int_equal(qb_http_get(&a, &bad, "compare", "/api/v1/compare", NULL, 0, &err), QB_EUSAGE);
+  bad.server = "http://127.0.0.1:1";
+  assert_int_equal(qb_http_get(&a, &bad, "compare", "api/v1/compare", NULL, 0, &err), QB_EUSAGE);
+  bad.token = "a\nb";
+  assert_int_equal(qb_http_get(&a, &bad, "compare", "/api/v1/compare", NULL, 0, &err), QB_EUSAGE);
+  assert_int_equal(a.attempts, 0);
+  qb_http_answer_dispose(&a);
+}
+
+/* The Qbdb-Verdict header: the three keys in any order; anything missing or malformed is
+ * QB_EFORMAT. */
+static void test_client__verdict_header(void **state) {
+  (void)state;
+  size_t r = 9, i = 9;
+  qb_severity w = QB_SEV_CRITICAL;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(
+      qb_http_verdict_parse("regressions=2; worst=major; improvements=1", &r, &w, &i, &err), QB_OK);
+  assert_int_equal(r, 2);
+  assert_int_equal(w, QB_SEV_MAJOR);
+  assert_int_equal(i, 1);
+  assert_int_equal(
+      qb_http_verdict_parse(" improvements=0;worst=none ; regressions=0; x=y", &r, &w, &i, &err),
+      QB_OK);
+  assert_int_equal(r, 0);
+  assert_int_equal(w, QB_SEV_NONE);
+  assert_int_equal(i, 0);
+  static const char *const bad[] = {"",
+                                    "regressions=1; worst=major",
+                                    "regressions=-1; worst=major; improvements=0",
+                                    "regressions=1; worst=huge; improvements=0",
+                                    "regressions=1x; worst=minor; improvements=0",
+                                    "regressions; worst=minor; improvements=0"};
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    assert_int_equal(qb_http_verdict_parse(bad[k], &r, &w, &i, &err), QB_EFORMAT);
+    assert_non_null(strstr(err.msg, "Qbdb-Verdict"));
+  }
+  assert_int_equal(qb_http_verdict_parse(NULL, &r, &w, &i, &err), QB_EFORMAT);
+}
+
+/* Read a test data file (the caller frees it). */
+static char *data_file(const char *path, size_t *len) {
+  char *d = NULL;
+  qb_err err = QB_ERR_INIT;
+  if (qb_file_read(path, (size_t)1 << 26, &d, len, &err)) fail_msg("%s", err.msg);
+  return d;
+}
+
+/* Against a real qbdb server (token-only reads): the baseline each upload gets and why, the
+ * changed rows, the PR-comment markdown and the Qbdb-Verdict header; a base branch named by the
+ * CI; an explicit base that does not exist stores nothing; GET /compare needs the token, answers
+ * in the format asked with the same verdict header. */
+static void test_client__real_server(void **state) {
+  (void)state;
+  assert_int_equal(system("rm -rf '" TMP "' && mkdir -p '" TMP "'"), 0);
+  char db[256], tok[QB_TOKEN_MAX];
+  snprintf(db, sizeof db, "%s/client.db", TMP);
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  int64_t id;
+  assert_int_equal(qb_store_open(&s, db, QB_STORE_CREATE, &err), QB_OK);
+  assert_int_equal(qb_token_create(s, "ci", "py", "write", tok, &id, &err), QB_OK);
+  qb_store_close(s);
+  qb_server *srv;
+  qb_server_opts so = {.db = db, .host = "127.0.0.1", .threads = 2, .max_body = 1 << 24};
+  assert_int_equal(qb_server_start(&srv, &so, &err), QB_OK);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)qb_server_port(srv));
+  size_t l1, l2;
+  char *r1 = data_file(QB_TEST_DATA "/pytest/run1/benchmark.json", &l1);
+  char *r2 = data_file(QB_TEST_DATA "/pytest/run2/benchmark.json", &l2);
+
+  qb_upload_opts o = QB_UPLOAD_OPTS_INIT;
+  o.server = url;
+  o.token = tok;
+  o.backoff_ms = 1;
+  o.project = "py";
+  o.want_summary = 1;
+  qb_upload_result r;
+  /* the first run: no baseline, and why */
+  o.commit = "5e1f0a7c";
+  assert_int_equal(qb_upload(&r, &o, "run1", r1, l1, &err), QB_OK);
+  assert_int_equal(r.status, 201);
+  assert_false(r.has_compare);
+  assert_string_equal(r.baseline_rule, "none");
+  assert_non_null(strstr(r.baseline_reason, "no earlier run of main"));
+  assert_non_null(r.summary_markdown);
+  assert_string_equal(r.verdict, "");
+  qb_upload_result_dispose(&r);
+  /* the second: the previous run of main; one major regression, named */
+  o.commit = "9d3b2c41";
+  assert_int_equal(qb_upload(&r, &o, "run2", r2, l2, &err), QB_OK);
+  assert_true(r.has_compare);
+  assert_int_equal(r.base_run_id, 1);
+  assert_string_equal(r.baseline_rule, "branch");
+  assert_non_null(strstr(r.baseline_reason, "the previous run of main"));
+  assert_int_equal(r.n_baseline_runs, 1);
+  assert_int_equal(r.regressions, 1);
+  assert_int_equal(r.improvements, 1);
+  assert_int_equal(r.worst, QB_SEV_MAJOR);
+  assert_string_equal(r.verdict, "regressions=1; worst=major; improvements=1");
+  const qb_upload_change *top[5];
+  assert_int_equal(qb_upload_top_regressions(&r, top, 5), 1);
+  assert_string_equal(top[0]->benchmark, "test_scaled_slower");
+  assert_string_equal(top[0]->metric, "latency");
+  assert_int_equal(top[0]->severity, QB_SEV_MAJOR);
+  assert_true(top[0]->change_pct > 21.9 && top[0]->change_pct < 22.0);
+  assert_non_null(r.summary_markdown);
+  assert_non_null(strstr(r.summary_markdown, "test\\_scaled\\_slower"));
+  qb_upload_result_dispose(&r);
+  /* a pull request's branch: the base branch the CI named, pooled with the run before it */
+  o.commit = NULL;
+  o.branch = "feature";
+  o.base_branch = "main";
+  o.base_branch_source = "$GITHUB_BASE_REF";
+  o.base_runs = 2;
+  o.want_summary = 0;
+  assert_int_equal(qb_upload(&r, &o, "feature", r1, l1, &err), QB_OK);
+  /* the same content as run 1 for this project: the server answers with run 1 */
+  assert_true(r.existed);
+  qb_upload_result_dispose(&r);
+  char *r3 = malloc(l1 + 1);
+  assert_non_null(r3);
+  memcpy(r3, r1, l1 + 1);
+  char *dt = strstr(r3, "\"datetime\": \"2026-11-25T16:37:07");
+  assert_non_null(dt);
+  memcpy(dt + 13, "2026-11-25T18", 13); /* a later run of other content */
+  assert_int_equal(qb_upload(&r, &o, "feature", r3, l1, &err), QB_OK);
+  assert_false(r.existed);
+  assert_true(r.has_compare);
+  assert_string_equal(r.baseline_rule, "base-branch");
+  assert_non_null(strstr(r.baseline_reason, "base branch main (from $GITHUB_BASE_REF)"));
+  assert_int_equal(r.n_baseline_runs, 2);
+  assert_int_equal(r.base_run_id, 2);
+  assert_null(r.summary_markdown);
+  qb_upload_result_dispose(&r);
+  /* with the merge base: run 1 of main */
+  o.branch = "feature2";
+  o.base_commit = "5e1f0a7c";
+  o.base_runs = 0;
+  memcpy(dt + 13, "2026-11-25T19", 13);
+  assert_int_equal(qb_upload(&r, &o, "feature2", r3, l1, &err), QB_OK);
+  assert_string_equal(r.baseline_rule, "merge-base");
+  assert_int_equal(r.base_run_id, 1);
+  qb_upload_result_dispose(&r);
+  /* an explicit base that does not exist: 404, nothing stored */
+  o.base_ref = "99";
+  memcpy(dt + 13, "2026-11-25T20", 13);
+  assert_int_equal(qb_upload(&r, &o, "feature3", r3, l1, &err), QB_ENOTFOUND);
+  assert_non_null(strstr(err.msg, "not found (404): base 99"));
+  qb_upload_result_dispose(&r);
+
+  /* GET /compare: the token is needed, the answer is as asked, the header the verdict */
+  qb_http_opts ho = QB_HTTP_OPTS_INIT;
+  ho.server = url;
+  ho.backoff_ms = 1;
+  const qb_http_arg args[] = {{"head", "2"}, {"project", "py"}, {"format", "markdown"}};
+  qb_http_answer a;
+  assert_int_equal(qb_http_get(&a, &ho, "compare", "/api/v1/compare", args, 3, &err), QB_EUSAGE);
+  assert_int_equal(a.status, 401);
+  qb_http_answer_dispose(&a);
+  ho.token = tok;
+  assert_int_equal(qb_http_get(&a, &ho, "compare", "/api/v1/compare", args, 3, &err), QB_OK);
+  assert_int_equal(a.status, 200);
+  assert_string_equal(a.verdict, "regressions=1; worst=major; improvements=1");
+  assert_non_null(strstr(a.body, "test\\_scaled\\_slower"));
+  size_t regs = 0, imps = 0;
+  qb_severity worst = QB_SEV_NONE;
+  assert_int_equal(qb_http_verdict_parse(a.verdict, &regs, &worst, &imps, &err), QB_OK);
+  assert_true(regs == 1 && worst == QB_SEV_MAJOR && imps == 1);
+  qb_http_answer_dispose(&a);
+  const qb_http_arg missing[] = {{"head", "99"}};
+  assert_int_equal(qb_http_get(&a, &ho, "compare", "/api/v1/compare", missing, 1, &err),
+                   QB_ENOTFOUND);
+  qb_http_answer_dispose(&a);
+
+  qb_server_stop(srv);
+  free(r1);
+  free(r2);
+  free(r3);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_client__retry_until_stored),
@@ -438,6 +860,11 @@ int main(void) {
       cmocka_unit_test(test_client__bad_answer),
       cmocka_unit_test(test_client__bad_options),
       cmocka_unit_test(test_client__worst),
+      cmocka_unit_test(test_client__baseline_options_sent),
+      cmocka_unit_test(test_client__verdict_answer),
+      cmocka_unit_test(test_client__get),
+      cmocka_unit_test(test_client__verdict_header),
+      cmocka_unit_test(test_client__real_server),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
