@@ -2,19 +2,44 @@
 #include "analysis/noise.h"
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sf_psi.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "analysis/describe.h"
 
 enum { MAX_RUNS = 256 }; /* longer series: the newest MAX_RUNS centres */
 
-#define CLIP        2.5            /* winsorising bound in robust standard deviations */
-#define CLIP_BIAS   0.988716331135 /* sqrt(E[min(Z^2, 2.5^2)]) for a standard normal Z */
-#define DF_PER_DIFF 0.7            /* t degrees of freedom per difference (docs/statistics.md) */
+/* Degrees of freedom: runs - 1.8. Calibrated by simulation (10^6 normal series for each of 5,
+ * 10, 20 and 30 runs; docs/statistics.md): the tail probabilities of the test at 0.05, 0.005
+ * and 0.0005 are then within 10% of nominal from 10 runs on and at 5 runs. */
+#define DF_OFFSET 1.8
+
+int qb_noise_from_diffs(const double *d, size_t k, qb_noise *out) {
+  double a[MAX_RUNS];
+  out->runs = k + 1;
+  out->sigma = out->df = NAN;
+  if (k > MAX_RUNS - 1) {
+    d += k - (MAX_RUNS - 1);
+    k = MAX_RUNS - 1;
+    out->runs = MAX_RUNS;
+  }
+  if (k < 2) return QB_OK;
+  memcpy(a, d, k * sizeof *a);
+  qb_sort_doubles(a, k);
+  /* a drift's slope, robustly: it is not noise */
+  double m = k % 2 ? a[k / 2] : (a[k / 2 - 1] + a[k / 2]) / 2;
+  double ss = 0;
+  for (size_t i = 0; i < k; i++) ss += (d[i] - m) * (d[i] - m);
+  out->sigma = sqrt(ss / (double)k / 2.0);
+  out->df = (double)(k + 1) - DF_OFFSET;
+  if (out->df < 1) out->df = 1;
+  return QB_OK;
+}
 
 int qb_noise_estimate(const double *x, size_t n, qb_noise *out, qb_err *err) {
-  double d[MAX_RUNS], a[MAX_RUNS];
+  double d[MAX_RUNS];
   out->runs = 0;
   out->sigma = out->df = NAN;
   if (n > MAX_RUNS) {
@@ -26,26 +51,68 @@ int qb_noise_estimate(const double *x, size_t n, qb_noise *out, qb_err *err) {
       return qb_err_set(err, QB_EUSAGE, "noise: value %zu is %g, not a positive number", i, x[i]);
   out->runs = n;
   if (n < 3) return QB_OK;
-  size_t k = n - 1;
-  for (size_t i = 0; i < k; i++) d[i] = log(x[i + 1]) - log(x[i]);
-  for (size_t i = 0; i < k; i++) a[i] = d[i];
-  qb_sort_doubles(a, k);
-  double m = k % 2 ? a[k / 2] : (a[k / 2 - 1] + a[k / 2]) / 2;
-  for (size_t i = 0; i < k; i++) a[i] = fabs(d[i] - m);
-  qb_sort_doubles(a, k);
-  double s = 1.4826 * (k % 2 ? a[k / 2] : (a[k / 2 - 1] + a[k / 2]) / 2);
-  double ss = 0;
-  for (size_t i = 0; i < k; i++) {
-    double e = d[i] - m;
-    if (e > CLIP * s) e = CLIP * s;
-    if (e < -CLIP * s) e = -CLIP * s;
-    ss += e * e;
+  for (size_t i = 0; i + 1 < n; i++) d[i] = log(x[i + 1]) - log(x[i]);
+  return qb_noise_from_diffs(d, n - 1, out);
+}
+
+/* x with trigamma(x) = y > 0 (trigamma is decreasing on x > 0): Newton on 1 / trigamma, which
+ * is nearly linear (Smyth 2004, appendix). */
+static double trigamma_inverse(double y) {
+  if (y > 1e7) return 1.0 / sqrt(y);
+  if (y < 1e-6) return 1.0 / y;
+  double x = 0.5 + 1.0 / y;
+  for (int i = 0; i < 50; i++) {
+    double tri = gsl_sf_psi_1(x);
+    double dif = tri * (1.0 - tri / y) / gsl_sf_psi_n(2, x);
+    x += dif;
+    if (-dif / x < 1e-10) break;
   }
-  /* k - 1: one degree of freedom went to the median of the differences */
-  out->sigma = sqrt(ss / (double)(k - 1) / 2.0) / CLIP_BIAS;
-  out->df = DF_PER_DIFF * (double)(k - 1);
-  if (out->df < 1) out->df = 1;
-  return QB_OK;
+  return x;
+}
+
+void qb_noise_moderate(qb_noise *x, size_t n, qb_noise_prior *out) {
+  double sum = 0, sum_e2 = 0, sum_tri = 0;
+  size_t g = 0;
+  out->rows = 0;
+  out->s0 = out->d0 = NAN;
+  for (size_t i = 0; i < n; i++) {
+    if (!(x[i].sigma > 0) || !isfinite(x[i].sigma) || !(x[i].df > 0)) continue;
+    double h = x[i].df / 2.0;
+    sum += log(x[i].sigma * x[i].sigma) - gsl_sf_psi(h) + log(h);
+    g++;
+  }
+  out->rows = g;
+  if (g < 3) return;
+  double m = sum / (double)g;
+  for (size_t i = 0; i < n; i++) {
+    if (!(x[i].sigma > 0) || !isfinite(x[i].sigma) || !(x[i].df > 0)) continue;
+    double h = x[i].df / 2.0;
+    double e = log(x[i].sigma * x[i].sigma) - gsl_sf_psi(h) + log(h) - m;
+    sum_e2 += e * e;
+    sum_tri += gsl_sf_psi_1(h);
+  }
+  double rhs = (sum_e2 / (double)(g - 1) * (double)g - sum_tri) / (double)g;
+  double d0, s0sq;
+  if (rhs > 0) {
+    d0 = 2.0 * trigamma_inverse(rhs);
+    s0sq = exp(m + gsl_sf_psi(d0 / 2.0) - log(d0 / 2.0));
+  } else {
+    d0 = INFINITY;
+    s0sq = exp(m);
+  }
+  out->s0 = sqrt(s0sq);
+  out->d0 = d0;
+  for (size_t i = 0; i < n; i++) {
+    if (!(x[i].sigma > 0) || !isfinite(x[i].sigma) || !(x[i].df > 0)) continue;
+    double v = x[i].sigma * x[i].sigma, d = x[i].df;
+    if (isinf(d0)) {
+      x[i].sigma = out->s0;
+      x[i].df = 1e6;
+    } else {
+      x[i].sigma = sqrt((d0 * s0sq + d * v) / (d0 + d));
+      x[i].df = d0 + d > 1e6 ? 1e6 : d0 + d;
+    }
+  }
 }
 
 /* The scale of log(head / base) under no change. */

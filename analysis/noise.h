@@ -2,10 +2,11 @@
  * (docs/statistics.md, "Baselines and noise").
  *
  * A run's centre (median, mean or the tool's estimate) moves from run to run by more than its
- * own samples suggest: the machine, the build and the data layout differ between runs. The
- * noise of a series is estimated from the consecutive differences of the logs of its centres
- * within one segment (after its last change point), so that slow drifts and the steps before it
- * do not count as noise, and robustly (winsorised), so that one odd run does not widen it.
+ * own samples suggest: the machine, the build, the data layout and the load differ between
+ * runs. The noise of a series is estimated from the consecutive differences of the logs of its
+ * centres within one segment (after its last change point), so that slow drifts and the steps
+ * before it do not count as noise. An odd run does count: under load, odd runs are what the
+ * noise is (docs/statistics.md says why the estimate is not winsorised).
  * Pure functions on arrays; nothing is allocated that the caller must free. */
 #ifndef QB_ANALYSIS_NOISE_H
 #define QB_ANALYSIS_NOISE_H
@@ -18,16 +19,40 @@ typedef struct qb_noise {
   size_t runs;  /* centres the estimate used (k); 0 when there was nothing to estimate from */
   double sigma; /* run-to-run standard deviation of log(centre) (0 when the centres are all
                    equal); NAN when runs < 2 */
-  double df;    /* degrees of freedom of sigma for a Student t reference: 0.7 (k - 2), at least
-                   1; NAN when runs < 3 */
+  double df;    /* degrees of freedom of sigma for a Student t reference: runs - 1.8, at
+                   least 1; NAN when runs < 3 */
 } qb_noise;
 
 /* The noise of the series whose centres are x[0..n), oldest first, all > 0 (QB_EUSAGE for a
- * value that is not finite and positive). With d the n - 1 differences of log x, m their median
- * and s = 1.4826 median |d - m|: each d - m is clipped to [-2.5 s, 2.5 s] and
- * sigma = sqrt(sum (d - m)^2 / (n - 2) / 2) / 0.98872 (the clipping's bias under a normal
- * distribution). n < 3 gives runs = n and NAN. */
+ * value that is not finite and positive); only the newest 256 count. With d the n - 1
+ * differences of log x and m their median (a drift's slope): sigma = sqrt(sum (d - m)^2 /
+ * (n - 1) / 2). n < 3 gives runs = n and NAN. */
 int qb_noise_estimate(const double *x, size_t n, qb_noise *out, qb_err *err);
+
+/* The same from k differences of log centres that are already known (e.g. the differences
+ * within each segment of a series, leaving out those across a change point): runs = k + 1 (as
+ * if one series), sigma and df as above; k < 2 gives NAN; only the newest 255 count. */
+int qb_noise_from_diffs(const double *d, size_t k, qb_noise *out);
+
+/* The noise shared by the benchmarks of one compare (Smyth's empirical Bayes prior, as limma's
+ * moderated t): a prior standard deviation s0 with d0 degrees of freedom estimated from the
+ * rows' own (sigma, df), so that a row with a short history borrows strength from the others
+ * in proportion to how alike they are. */
+typedef struct qb_noise_prior {
+  size_t rows; /* rows the prior was estimated from (sigma > 0 and df known); < 3: none */
+  double s0;   /* prior standard deviation of log(centre); NAN when none */
+  double d0;   /* prior degrees of freedom: 0 when the rows disagree too much to borrow,
+                  INFINITY when they agree beyond their sampling error; NAN when none */
+} qb_noise_prior;
+
+/* Estimate the prior from x[0..n) and moderate each x[i] that has a finite sigma > 0 and df:
+ * sigma^2 <- (d0 s0^2 + df sigma^2) / (d0 + df), df <- d0 + df (at most 1e6). With e_i =
+ * log sigma_i^2 - digamma(df_i / 2) + log(df_i / 2) and m their mean over the G rows,
+ * d0 solves trigamma(d0 / 2) = mean((e_i - m)^2 G / (G - 1) - trigamma(df_i / 2)) (INFINITY
+ * when that is <= 0), and log s0^2 = m + digamma(d0 / 2) - log(d0 / 2) (exp(m) when d0 is
+ * INFINITY) (Smyth 2004, section 6.2). Rows with sigma 0 (constant metrics) or unknown sigma
+ * are left alone; fewer than 3 usable rows: nothing changes and out->rows says so. */
+void qb_noise_moderate(qb_noise *x, size_t n, qb_noise_prior *out);
 
 /* The two-sided p-value of a head centre `head` against a baseline level `base` (both > 0) when
  * the baseline level is the centre of n_base pooled runs: t = log(head / base) /

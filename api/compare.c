@@ -345,6 +345,7 @@ typedef struct row_job {
   size_t n_pool;
   qb_result pooled; /* their union, when n_pool > 1 (samples owned by the job) */
   qb_compare_settings st;
+  qb_noise noise; /* the row's run-to-run noise, then moderated within its family */
   int rc;
   qb_err err;
 } row_job;
@@ -509,37 +510,44 @@ void qb_compare_free(qb_compare *c) {
 }
 
 /* The noise of one row from the baseline's history h[0..n) (newest first, the baseline run's own
- * point first): the segment since the last change point, at most 256 points; *segment gets its
- * run ids (newest first) for pooling. */
+ * point first, at most 256 points): the consecutive differences of log centres within the
+ * segment since the series' last change point when it has at least need points, else within
+ * every segment of h (never across a change point). *segment gets the current segment's run ids
+ * (newest first) for pooling; row->history_runs and row->noise_segments say what was used. */
 static void row_noise(qb_compare_row *row, const qb_history_point *h, size_t n, double need,
                       qb_noise *noise, int64_t *segment, size_t *n_segment) {
-  double x[256];
-  size_t k = 0;
-  for (size_t i = 0; i < n && k < 256; i++) {
+  double d[256];
+  size_t k = 0, in_cur = 0, nd = 0, segs = 1, runs = 0;
+  int cur = 1;
+  double prev = NAN; /* the newer neighbour's log centre, NAN across a change point */
+  for (size_t i = 0; i < n && i < 256; i++) {
     double c = point_centre(&h[i]);
-    if (c > 0 && isfinite(c)) {
-      x[k] = c;
-      segment[k++] = h[i].run_id;
+    if (!(c > 0) || !isfinite(c)) continue;
+    if (cur) segment[in_cur++] = h[i].run_id;
+    if (!isnan(prev)) d[nd++] = prev - log(c); /* newer minus older */
+    prev = log(c);
+    k++;
+    if (h[i].change) { /* this point begins its segment: nothing older is compared with it */
+      if (i + 1 < n) segs++;
+      cur = 0;
+      prev = NAN;
     }
-    if (h[i].change) break; /* this point begins the segment */
   }
-  *n_segment = k;
-  for (size_t i = 0; i < k / 2; i++) { /* oldest first */
-    double t = x[i];
-    x[i] = x[k - 1 - i];
-    x[k - 1 - i] = t;
-  }
-  noise->runs = k;
+  *n_segment = in_cur;
+  noise->runs = 0;
   noise->sigma = noise->df = NAN;
-  if (k >= 3) qb_noise_estimate(x, k, noise, NULL); /* positive and finite: cannot fail */
-  row->history_runs = (int)k;
-  row->noise_known = k >= 3 && (double)k >= need;
-  if (!row->noise_known) {
-    noise->sigma = noise->df = NAN;
-    return;
+  row->noise_segments = 0;
+  if (in_cur >= 3 && (double)in_cur >= need) { /* the current segment alone */
+    qb_noise_from_diffs(d, in_cur - 1, noise);
+    runs = in_cur;
+    row->noise_segments = 1;
+  } else if (nd >= 2) { /* every segment's own differences */
+    qb_noise_from_diffs(d, nd, noise);
+    runs = nd + 1;
+    row->noise_segments = (int)segs;
   }
-  row->noise_sigma = noise->sigma * 100.0;
-  row->noise_df = noise->df;
+  (void)k;
+  row->history_runs = (int)runs;
 }
 
 /* Benjamini-Hochberg over the rows of one family (primary or not) for the p-values get(row),
@@ -697,9 +705,34 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
       const qb_result *x = in_segment ? find_result(pr[k], npr[k], bench, row->metric) : NULL;
       if (x) job->pool[job->n_pool++] = x;
     }
-    /* kept in the row until step 3 needs it (sigma and df; the rest is recomputed) */
-    row->noise_sigma = noise.sigma;
-    row->noise_df = noise.df;
+    job->noise = noise;
+  }
+  /* the noise the rows of one family share: each row borrows from the others as much as they
+   * agree (analysis/noise.h, qb_noise_moderate); then a row's noise is known when its estimate
+   * has at least the degrees of freedom of noise_runs runs of its own */
+  for (int f = 0; f < 2; f++) {
+    qb_noise *fam_noise = calloc(c->n_rows + 1, sizeof *fam_noise);
+    size_t m = 0;
+    if (!fam_noise) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+    for (size_t i = 0; i < c->n_rows; i++)
+      if (jobs[i].bres && jobs[i].hres && c->rows[i].primary == f) fam_noise[m++] = jobs[i].noise;
+    qb_noise_moderate(fam_noise, m, &c->prior[f]);
+    m = 0;
+    for (size_t i = 0; i < c->n_rows; i++) {
+      if (!jobs[i].bres || !jobs[i].hres || c->rows[i].primary != f) continue;
+      jobs[i].noise = fam_noise[m++];
+      qb_compare_row *row = &c->rows[i];
+      row->noise_known =
+          row->history_runs >= 3 && jobs[i].noise.df >= jobs[i].st.noise_runs - 1.8 - 1e-9;
+      if (row->noise_known) {
+        row->noise_sigma = jobs[i].noise.sigma * 100.0;
+        row->noise_df = jobs[i].noise.df;
+      }
+    }
+    free(fam_noise);
   }
   /* 2. the statistics of every row, spread over the machine's cores */
   if ((rc = run_jobs(jobs, c->n_rows, err))) goto done;
@@ -710,9 +743,7 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
   for (size_t i = 0; i < c->n_rows; i++) {
     qb_compare_row *row = &c->rows[i];
     if (!jobs[i].bres || !jobs[i].hres) continue;
-    qb_noise noise = {(size_t)row->history_runs, row->noise_sigma, row->noise_df};
-    row->noise_sigma = row->noise_known ? noise.sigma * 100.0 : NAN;
-    if (!row->noise_known) row->noise_df = NAN;
+    qb_noise noise = jobs[i].noise;
     double n_base = (double)row->base.runs;
     if (row->noise_known) {
       row->noise_p = qb_noise_p(row->base.centre, row->head.centre, n_base, &noise);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "analysis/changepoint.h"
+#include "analysis/noise.h"
 #include "api/baseline.h"
 #include "core/buf.h"
 #include "core/err.h"
@@ -120,12 +121,17 @@ typedef struct qb_compare_row {
   const char *test;                 /* "mann-whitney-u", "welch-t" or "none" (static) */
   int exact;                        /* MWU p-value exact */
   /* the run-to-run noise of the baseline's series since its last change point (analysis/noise.h) */
-  int noise_known;         /* history_runs >= noise_runs */
-  int history_runs;        /* baseline runs in that segment the estimate used */
-  double noise_sigma;      /* run-to-run sd of log(centre), in percent; NAN when not known */
-  double noise_df;         /* its degrees of freedom */
-  double noise_pct;        /* the band one new run stays within 95% of the time; NAN unknown */
-  double noise_p;          /* the change tested against the noise: two-sided p; NAN unknown */
+  int noise_known;    /* the estimate has the degrees of freedom of noise_runs runs of its
+                         own (or more, borrowing from the other rows) */
+  int history_runs;   /* baseline runs the estimate used */
+  int noise_segments; /* 1: the current segment alone; more: it was too short, so the
+                         differences within each of these segments of the last 30 runs (never
+                         across a change point); 0: no estimate */
+  double noise_sigma; /* run-to-run sd of log(centre), in percent, moderated with the other rows
+                         of its family (qb_noise_moderate); NAN when not known */
+  double noise_df;    /* its degrees of freedom (its own and those borrowed) */
+  double noise_pct;   /* the band one new run stays within 95% of the time; NAN unknown */
+  double noise_p;     /* the change tested against the noise: two-sided p; NAN unknown */
   double noise_p_adjusted; /* Benjamini-Hochberg across the rows of its family */
   double threshold_pct;    /* the change needed to count when nothing else changes: the
                               threshold, the noise band at alpha / rows, or noise_unknown */
@@ -160,6 +166,8 @@ typedef struct qb_compare {
   size_t other_regressions, other_improvements; /* the same among rows that do not count */
   size_t noise_unknown; /* counted rows whose baseline had too little history */
   int all_metrics;
+  qb_noise_prior prior[2]; /* the noise shared by the rows of each family: [1] the primary
+                              metrics, [0] the others (analysis/noise.h) */
 } qb_compare;
 
 /* Compare run head_ref with its baseline (run references as in qb_store_resolve_run):

@@ -149,6 +149,7 @@ static json_t *view_side(const qb_compare_side *x) {
   set_str(o, "centre_kind", x->centre_kind);
   set_num(o, "ci_low", x->ci_lo);
   set_num(o, "ci_high", x->ci_hi);
+  json_object_set_new(o, "runs", json_integer(x->runs));
   return o;
 }
 
@@ -204,6 +205,7 @@ json_t *qb_view_compare(const qb_compare *c, int only_changed) {
     set_num(ro, "noise_pct", r->noise_pct);
     json_object_set_new(ro, "history_runs", json_integer(r->history_runs));
     json_object_set_new(ro, "noise_known", json_boolean(r->noise_known));
+    json_object_set_new(ro, "noise_segments", json_integer(r->noise_segments));
     set_num(ro, "noise_sigma_pct", r->noise_sigma);
     set_num(ro, "noise_df", r->noise_df);
     set_num(ro, "noise_p", r->noise_p);
@@ -239,6 +241,13 @@ json_t *qb_view_compare(const qb_compare *c, int only_changed) {
   json_object_set_new(sum, "other_improvements", json_integer((json_int_t)c->other_improvements));
   json_object_set_new(sum, "noise_unknown", json_integer((json_int_t)c->noise_unknown));
   json_object_set_new(sum, "all_metrics", json_boolean(c->all_metrics));
+  const qb_noise_prior *pr = &c->prior[1];
+  json_t *prior = json_object();
+  json_object_set_new(prior, "rows", json_integer((json_int_t)pr->rows));
+  set_num(prior, "sigma_pct", pr->rows >= 3 ? pr->s0 * 100.0 : NAN);
+  set_num(prior, "df", pr->rows >= 3 && isfinite(pr->d0) ? pr->d0 : NAN);
+  json_object_set_new(prior, "agree", json_boolean(pr->rows >= 3 && isinf(pr->d0)));
+  json_object_set_new(sum, "noise_prior", prior);
   set_str(sum, "worst_regression", c->regressions ? qb_severity_name(c->worst_regression) : NULL);
   json_object_set_new(o, "summary", sum);
   return o;

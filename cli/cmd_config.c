@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/compare.h"
+#include "api/history.h"
 #include "cli/cli.h"
 
 const char cmd_config_help[] =
@@ -30,8 +31,8 @@ const char cmd_config_help[] =
     "  min_change 0     change points: the smallest change kept, in percent\n"
     "  default_branch main  the base branch of pull requests and new branches (a name;\n"
     "                   project-wide, no --benchmark)\n"
-    "Detection settings apply to detect, ingest, upload, trend and report alike; a series\n"
-    "analysed with other values is analysed again in full at its next detection.\n"
+    "Detection settings apply to detect, ingest, upload, trend and report alike; setting or\n"
+    "unsetting one analyses the change points of the matching series again at once.\n"
     "\n"
     "`get` prints the effective values for a benchmark name (or for the project).\n"
     "Exit codes: 0 ok, 2 usage (unknown key, value out of range), 4 unset of a missing setting\n"
@@ -94,6 +95,24 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
                               err);
   } else if (want == 2) {
     rc = qb_store_setting_unset(store, project ? project : "", glob ? glob : "", pos[1], err);
+  }
+  if (!rc && want >= 2 &&
+      (!strcmp(pos[1], "window") || !strcmp(pos[1], "max_p") || !strcmp(pos[1], "min_change"))) {
+    /* the stored change points follow the new options at once, so that detect, ingest, trend
+     * and report never disagree (series found with other options are analysed in full) */
+    qb_detect_opts d = QB_DETECT_OPTS_INIT;
+    qb_detect_result res;
+    d.filter.project = project;
+    d.filter.bench_glob = glob;
+    d.incremental = 1;
+    if (!(rc = qb_detect(store, &d, &res, err)))
+      fprintf(cli->out,
+              "change points of %zu series analysed again with the new options: %zu change "
+              "points, %zu regressions and %zu improvements above the noise threshold\n",
+              res.series, res.changes, res.regressions, res.improvements);
+  }
+  if (rc || want != 1) {
+    /* set or unset: done */
   } else if (!strcmp(verb, "list")) {
     if ((rc = qb_store_settings(store, project, &rows, &n, err))) goto done;
     static const char *const head[] = {"project", "benchmarks", "key", "value"};

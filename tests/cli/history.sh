@@ -56,6 +56,29 @@ run 0 "$QBDB" trend step
 contains "$OUT" "<- change +19." "text marks the change point"
 run 4 "$QBDB" trend nosuch
 
+# one set of detection options for detect, ingest, trend and report (the project's settings):
+# detect with other options only previews; changing the settings re-analyses at once
+run 0 "$QBDB" regressions --all --format json
+recorded=$(jq -c "$pick" <<<"$OUT")
+run 0 "$QBDB" detect --project hist --max-p 1e-30
+contains "$OUT" "0 change points" "a preview with max_p 1e-30 finds nothing"
+contains "$OUT" "not recorded" "a preview says it recorded nothing"
+run 0 "$QBDB" regressions --all --format json
+equals "$(jq -c "$pick" <<<"$OUT")" "$recorded" "a preview changes no record"
+run 0 "$QBDB" config set --project hist max_p 1e-30
+contains "$OUT" "analysed again with the new options: 0 change points" "settings re-analyse"
+run 0 "$QBDB" trend --format json step
+equals "$(jq '.change_points | length' <<<"$OUT")" 0 "trend follows the settings"
+run 0 "$QBDB" regressions --format json
+equals "$(jq length <<<"$OUT")" 0 "the open records follow the settings"
+run 0 "$QBDB" config unset --project hist max_p
+contains "$OUT" "2 change points" "back to the defaults"
+run 0 "$QBDB" trend --format json step
+equals "$(jq -c '[.change_points[] | .run_id]' <<<"$OUT")" "[9]" "trend again at run 9"
+run 0 "$QBDB" regressions --all --format json
+equals "$(jq -r '[.[] | select(.active) | .run_id] | unique | join(",")' <<<"$OUT")" 9 \
+  "records again at run 9"
+
 # targets: broken on ingest and in compare (at least major), checked by grade
 run 0 "$QBDB" target set 'st*' latency '<' 1.1us
 run 0 "$QBDB" target set flat latency '<=' 2000
