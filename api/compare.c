@@ -814,8 +814,8 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
       } else if (row->significant && !big) {
         row->note = row->noise_known ? "significant but below the threshold"
                                      : "significant within the runs, but the run-to-run noise "
-                                       "is unknown (too few baseline runs since the last change "
-                                       "point): only larger changes count (noise_unknown)";
+                                       "is unknown (too few baseline runs): only larger changes "
+                                       "count";
       }
     }
     if (row->has_target && !row->target_met) {
@@ -837,6 +837,22 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
       c->improvements++;
     } else {
       c->unchanged++;
+    }
+  }
+  /* a wall-time regression whose cpu time did not move is the machine's doing more often than
+   * the code's (another process on its cores): say so, the verdict stands */
+  for (size_t i = 0; i < c->n_rows; i++) {
+    qb_compare_row *r = &c->rows[i];
+    if (r->verdict != QB_VERDICT_REGRESSION || strcmp(r->metric, "latency") != 0 ||
+        (r->has_target && !r->target_met) || isnan(r->change_pct))
+      continue;
+    for (size_t j = 0; j < c->n_rows; j++) {
+      const qb_compare_row *u = &c->rows[j];
+      if (strcmp(u->benchmark, r->benchmark) != 0 || strcmp(u->metric, "cpu") != 0 ||
+          !u->base.present || !u->head.present || isnan(u->change_pct))
+        continue;
+      if (u->verdict != QB_VERDICT_REGRESSION && fabs(u->change_pct) < fabs(r->change_pct) / 4)
+        r->note = "wall time only: its cpu time did not change (was the machine busy?)";
     }
   }
   double g = qb_geomean(ratios, n_ratios);

@@ -19,6 +19,7 @@ for f in "$tmp"/h/run*.jsonl; do "$qbdb" ingest "$f" >/dev/null; done
 ADMIN=$("$qbdb" token create --scope admin --name admin 2>/dev/null)
 WRITE=$("$qbdb" token create --scope write --project py --name ci 2>/dev/null)
 head -c 2000000 /dev/zero | tr '\0' ' ' >"$tmp/big.json"
+jq '.datetime = "2026-11-25T18:00:00.000000"' "$src/tests/data/pytest/run2/benchmark.json" >"$tmp/pr.json"
 port=$((20000 + RANDOM % 20000))
 "$qbdb" serve --listen "127.0.0.1:$port" --max-body 1MiB 2>"$tmp/serve.log" &
 pid=$!
@@ -78,6 +79,8 @@ show "GET /runs (next page)" "The cursor of the previous answer." "$base/api/v1/
 show "GET /runs/{id}" "One run with its benchmarks and results." "$base/api/v1/runs/2"
 show "GET /runs/{id}/grade" "The grade of run 10 of \`hist\` (its step regression and broken target)." "$base/api/v1/runs/10/grade"
 show "GET /compare" "The same contract as \`qbdb compare --format json\`." "$base/api/v1/compare?project=hist&base=main~4&head=main~3"
+show "GET /compare (the baseline rule, markdown)" "Without \`base\`, the baseline is chosen by the rule (here the previous run of main on m1); \`Accept: text/markdown\` (or \`format=markdown\`) gives the pull-request comment, and the \`Qbdb-Verdict\` header the summary." \
+  -H "Accept: text/markdown" "$base/api/v1/compare?project=hist&head=main~3"
 show "GET /benchmarks" "The benchmarks of a project with their metrics." "$base/api/v1/benchmarks?project=hist"
 show "GET /trend" "A series with its change points and trend." "$base/api/v1/trend?project=hist&benchmark=step"
 show "GET /regressions" "Open regressions of at least a given severity." "$base/api/v1/regressions?project=hist&min_severity=minor"
@@ -91,6 +94,9 @@ show "POST /runs" "A pytest-benchmark file, stored and compared with the previou
 show "POST /runs (a replay)" "The same Idempotency-Key again: the original run, 200, nothing stored." \
   -H "Authorization: Bearer $WRITE" -H "Idempotency-Key: run2-of-bbbb2222" --data-binary "@$src/tests/data/pytest/run2/benchmark.json" \
   "$base/api/v1/runs?project=py&commit=bbbb2222&machine=ci-1&tag=python=3.11"
+show "POST /runs (a pull request)" "The first run of a branch, compared with its base branch at the merge base (here main's newest run: the merge-base commit was never benchmarked, and the reason says so), with the pull-request comment in \`summary_markdown\`." \
+  -H "Authorization: Bearer $WRITE" --data-binary "@$tmp/pr.json" \
+  "$base/api/v1/runs?project=py&branch=feature/x&commit=cccc3333&machine=ci-1&base_branch=main&base_commit=abcd1234&summary=markdown&tag=pr=1"
 reg=$(curl -s "$base/api/v1/regressions?project=hist" | jq '.[0].id')
 show "PATCH /regressions/{id}" "Triage: acknowledged, with a note." -X PATCH -H "Authorization: Bearer $ADMIN" \
   -d '{"status": "acknowledged", "note": "expected: the new validation step"}' "$base/api/v1/regressions/$reg"

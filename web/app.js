@@ -465,17 +465,20 @@
       h("span", { class: "muted" }, c.base.project)),
       h("dl", { class: "meta compact" },
         h("dt", null, "base"), h("dd", { id: "cmp-base" }, runLabel(c.base)),
-        h("dt", null, "head"), h("dd", { id: "cmp-head" }, runLabel(c.head))));
+        h("dt", null, "head"), h("dd", { id: "cmp-head" }, runLabel(c.head)),
+        h("dt", null, "baseline"), h("dd", { id: "cmp-baseline" }, (c.baseline && c.baseline.reason) || "")));
 
     const s = c.summary || {};
+    const plural = (n, word) => n + " " + word + (n === 1 ? "" : "s");
     root.appendChild(h("p", { class: "summary", id: "cmp-summary" },
-      badge((s.regressions || 0) + " regressions", s.regressions ? "sev-" + (s.worst_regression || "minor") : ""),
-      badge((s.improvements || 0) + " improvements", s.improvements ? "improvement" : ""),
+      badge(plural(s.regressions || 0, "regression"), s.regressions ? "sev-" + (s.worst_regression || "minor") : ""),
+      badge(plural(s.improvements || 0, "improvement"), s.improvements ? "improvement" : ""),
       badge((s.unchanged || 0) + " unchanged", ""),
       s.added ? badge(s.added + " added", "added") : null,
       s.removed ? badge(s.removed + " removed", "removed") : null,
       " geomean " + (s.geomean_metric || "") + " " + pct(s.geomean_change_pct) +
-        " · alpha " + c.alpha + ", threshold " + c.threshold_pct + "%, " + (c.correction || "")));
+        " · alpha " + c.alpha + ", threshold " + c.threshold_pct + "%, " + (c.correction || "") +
+        (s.noise_unknown ? " · noise unknown for " + s.noise_unknown + " (only changes of 10% or more count)" : "")));
 
     const onlyChanged = h("input", { type: "checkbox", id: "only-changed" });
     root.appendChild(h("div", { class: "toolbar" }, h("label", null, onlyChanged, " only changed rows"),

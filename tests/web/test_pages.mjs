@@ -172,7 +172,11 @@ async function main() {
   const fast = await page.$eval('#compare-table tr[data-benchmark="test_scaled_faster"]', (t) => t.dataset.verdict);
   check(fast === "improvement", "test_scaled_faster is an improvement", fast);
   const summary = await page.textContent("#cmp-summary");
-  check(/4 regressions/.test(summary) && /2 improvements/.test(summary), "summary counts", summary);
+  // one earlier run: the noise is unknown, so only the changes of 10% or more count
+  check(/1 regression(?!s)/.test(summary) && /1 improvement(?!s)/.test(summary) && /7 unchanged/.test(summary) &&
+    /noise unknown for 9/.test(summary), "summary counts", summary);
+  const baseline = await page.textContent("#cmp-baseline");
+  check(/as asked/.test(baseline), "the baseline and why", baseline);
   await shot("compare");
 
   step("compare: sortable columns");
@@ -187,7 +191,7 @@ async function main() {
   check(JSON.stringify(order) === JSON.stringify(order.slice().sort((a, b) => a.localeCompare(b))), "sorted by name", order);
   await page.check("#only-changed");
   const changed = await page.$$eval("#compare-table tbody tr", (trs) => trs.map((t) => t.dataset.verdict));
-  check(changed.length === 6 && !changed.includes("unchanged"), "only changed rows: 6 left", changed);
+  check(changed.length === 2 && !changed.includes("unchanged"), "only changed rows: 2 left", changed);
 
   // ---- criterion compare (B/s throughput rows)
   const rsBase = await (await fetch(base + "api/v1/runs?project=rs")).json();
