@@ -517,18 +517,28 @@ void qb_compare_free(qb_compare *c) {
 static void row_noise(qb_compare_row *row, const qb_history_point *h, size_t n, double need,
                       qb_noise *noise, int64_t *segment, size_t *n_segment) {
   double d[256];
-  size_t k = 0, in_cur = 0, nd = 0, segs = 1, runs = 0;
+  size_t in_cur = 0, nd = 0, segs = 0, runs = 0, seg_diffs = 0, seg_points = 0;
   int cur = 1;
   double prev = NAN; /* the newer neighbour's log centre, NAN across a change point */
   for (size_t i = 0; i < n && i < 256; i++) {
     double c = point_centre(&h[i]);
-    if (!(c > 0) || !isfinite(c)) continue;
-    if (cur) segment[in_cur++] = h[i].run_id;
-    if (!isnan(prev)) d[nd++] = prev - log(c); /* newer minus older */
-    prev = log(c);
-    k++;
-    if (h[i].change) { /* this point begins its segment: nothing older is compared with it */
-      if (i + 1 < n) segs++;
+    if (c > 0 && isfinite(c)) {
+      if (cur) segment[in_cur++] = h[i].run_id;
+      seg_points++;
+      if (!isnan(prev)) {
+        d[nd++] = prev - log(c); /* newer minus older */
+        seg_diffs++;
+      }
+      prev = log(c);
+    }
+    /* read even where the value is not usable: this point begins its segment, and nothing
+     * older is compared with anything newer */
+    if (h[i].change || i + 1 == n || i + 1 == 256) {
+      if (seg_diffs) { /* a segment that gave differences: its points all count */
+        segs++;
+        runs += seg_points;
+      }
+      seg_diffs = seg_points = 0;
       cur = 0;
       prev = NAN;
     }
@@ -537,17 +547,15 @@ static void row_noise(qb_compare_row *row, const qb_history_point *h, size_t n, 
   noise->runs = 0;
   noise->sigma = noise->df = NAN;
   row->noise_segments = 0;
+  row->history_runs = (int)in_cur;             /* what there was, when there is no estimate */
   if (in_cur >= 3 && (double)in_cur >= need) { /* the current segment alone */
     qb_noise_from_diffs(d, in_cur - 1, noise);
-    runs = in_cur;
     row->noise_segments = 1;
   } else if (nd >= 2) { /* every segment's own differences */
     qb_noise_from_diffs(d, nd, noise);
-    runs = nd + 1;
+    row->history_runs = (int)runs;
     row->noise_segments = (int)segs;
   }
-  (void)k;
-  row->history_runs = (int)runs;
 }
 
 /* Benjamini-Hochberg over the rows of one family (primary or not) for the p-values get(row),
@@ -717,16 +725,28 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
       rc = qb_err_set(err, QB_ENOMEM, "out of memory");
       goto done;
     }
+    /* the prior is fitted with the degrees of freedom that match the spread of log sigma^2
+     * (qb_noise_chisq_df); the t reference keeps its own (qb_noise_from_diffs) plus d0 */
     for (size_t i = 0; i < c->n_rows; i++)
-      if (jobs[i].bres && jobs[i].hres && c->rows[i].primary == f) fam_noise[m++] = jobs[i].noise;
+      if (jobs[i].bres && jobs[i].hres && c->rows[i].primary == f) {
+        fam_noise[m] = jobs[i].noise;
+        if (!isnan(fam_noise[m].df)) fam_noise[m].df = qb_noise_chisq_df(&jobs[i].noise);
+        m++;
+      }
     qb_noise_moderate(fam_noise, m, &c->prior[f]);
     m = 0;
     for (size_t i = 0; i < c->n_rows; i++) {
       if (!jobs[i].bres || !jobs[i].hres || c->rows[i].primary != f) continue;
-      jobs[i].noise = fam_noise[m++];
+      qb_noise own = jobs[i].noise, mod = fam_noise[m++];
+      if (!isnan(own.df) && own.sigma > 0 && c->prior[f].rows >= 3) {
+        double d0 = mod.df - qb_noise_chisq_df(&own); /* what was borrowed */
+        jobs[i].noise.sigma = mod.sigma;
+        jobs[i].noise.df = own.df + (d0 > 0 ? d0 : 0);
+        if (jobs[i].noise.df > 1e6) jobs[i].noise.df = 1e6;
+      }
       qb_compare_row *row = &c->rows[i];
-      row->noise_known =
-          row->history_runs >= 3 && jobs[i].noise.df >= jobs[i].st.noise_runs - 1.8 - 1e-9;
+      row->noise_known = row->history_runs >= 3 &&
+                         jobs[i].noise.df >= jobs[i].st.noise_runs - QB_NOISE_DF_OFFSET - 1e-9;
       if (row->noise_known) {
         row->noise_sigma = jobs[i].noise.sigma * 100.0;
         row->noise_df = jobs[i].noise.df;

@@ -120,7 +120,9 @@ typedef struct qb_compare_row {
   double p_value, p_adjusted;       /* raw and Benjamini-Hochberg adjusted; NAN without a test */
   const char *test;                 /* "mann-whitney-u", "welch-t" or "none" (static) */
   int exact;                        /* MWU p-value exact */
-  /* the run-to-run noise of the baseline's series since its last change point (analysis/noise.h) */
+  /* the run-to-run noise of the baseline's series: since its last change point, or within each
+   * segment of its last 30 runs when that is too short; shared across the compare's rows
+   * (analysis/noise.h, docs/statistics.md) */
   int noise_known;    /* the estimate has the degrees of freedom of noise_runs runs of its
                          own (or more, borrowing from the other rows) */
   int history_runs;   /* baseline runs the estimate used */

@@ -1,6 +1,9 @@
 /* tests/api/test_compare.c - the compare service on real tool output (the changes the fixture
  * manifests describe must come out as the most severe rows, in the right direction) and on
- * constructed runs (noise band from history, settings, added/removed, Welch, A/A, errors). */
+ * constructed runs (noise band from history, settings, added/removed, Welch, A/A, errors, the
+ * noise after a change point and from earlier segments, noise shared by moderation). Where a
+ * case checks a row's sigma, df or band, the expected value is recomputed from the stored
+ * history through analysis/noise.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -252,7 +255,9 @@ static void test_compare__noise_band_from_history(void **state) {
     assert_true(w->change_pct > 3.5 && w->change_pct < 4.5);
     assert_true(w->primary);
     if (!with_history) {
-      assert_int_equal(w->history_runs, 1); /* the base run alone */
+      /* the base run alone: no difference, no estimate (history_runs says what there was) */
+      assert_int_equal(w->history_runs, 1);
+      assert_int_equal(w->noise_segments, 0);
       assert_false(w->noise_known);
       assert_true(isnan(w->noise_pct) && isnan(w->noise_sigma) && isnan(w->noise_p));
       assert_close(w->threshold_pct, 10.0, 0); /* noise_unknown */
@@ -275,7 +280,11 @@ static void test_compare__noise_band_from_history(void **state) {
       assert_int_equal(row_of(c, "steady", "latency")->verdict, QB_VERDICT_UNCHANGED);
     } else {
       assert_int_equal(w->history_runs, 9);
+      assert_int_equal(w->noise_segments, 1);
       assert_true(w->noise_known);
+      /* two rows in the family: too few to moderate, each keeps its own estimate */
+      assert_int_equal(c->prior[1].rows, 2);
+      assert_true(isnan(c->prior[1].d0));
       /* sigma is the estimate from the stored medians of the 9 runs, oldest first */
       qb_history_point *h;
       size_t nh;
@@ -498,11 +507,26 @@ static void test_compare__errors(void **state) {
   qb_store_close(s);
 }
 
+/* The medians of bench's points in h (newest first) into x, oldest first; returns how many. */
+static size_t history_medians(const qb_history_point *h, size_t nh, const char *bench, double *x,
+                              size_t cap) {
+  size_t k = 0;
+  for (size_t i = 0; i < nh; i++)
+    if (!strcmp(h[i].bench, bench)) k++;
+  assert_true(k <= cap);
+  size_t j = k;
+  for (size_t i = 0; i < nh; i++)
+    if (!strcmp(h[i].bench, bench)) x[--j] = h[i].median;
+  return k;
+}
+
 /* A series that stepped +30% (a stored change point): the noise comes from the segment after
  * the step, so a further +10% is a regression. The old model (1.4826 MAD of the log centres of
  * the 20 runs before the base, band exp(2 sqrt(2) sigma) - 1) spans the step and would have
- * called it noise; without the stored change point the window spans the step as well, but the
- * consecutive differences clip its one large difference. */
+ * called it noise. Without the stored change point the 30 runs read span the step as well, and
+ * since the estimate is no longer winsorised the step's one difference counts in full: sigma
+ * over the step is more than twice the segment's (so the change point is what keeps the band
+ * narrow). */
 static void test_compare__noise_after_change_point(void **state) {
   (void)state;
   enum { BEFORE = 30, AFTER = 12 };
@@ -520,27 +544,50 @@ static void test_compare__noise_after_change_point(void **state) {
   char base[24], head[24];
   ref_of(base_id, base, sizeof base);
   ref_of(head_id, head, sizeof head);
-  /* before detection: no change point, the 30 runs read span the step */
+  /* before detection: no change point, the 30 runs read span the step, and the estimate is
+   * that of their 30 medians (one row: nothing to moderate with) */
   qb_compare *c = compare(s, base, head, NULL);
   const qb_compare_row *r = row_of(c, "x", "latency");
   assert_int_equal(r->history_runs, 30);
-  double sigma_spanning = r->noise_sigma;
+  assert_int_equal(r->noise_segments, 1);
+  qb_history_point *h;
+  size_t nh;
+  qb_err err = QB_ERR_INIT;
+  double x[30];
+  assert_int_equal(qb_store_history(s, base_id, 30, &h, &nh, &err), QB_OK);
+  assert_int_equal(history_medians(h, nh, "x", x, 30), 30);
+  qb_history_free(h, nh);
+  qb_noise spanning;
+  assert_int_equal(qb_noise_estimate(x, 30, &spanning, &err), QB_OK);
+  assert_close(r->noise_sigma, spanning.sigma * 100, 1e-12);
+  assert_close(r->noise_df, spanning.df, 1e-12);
+  double sigma_spanning = r->noise_sigma, band_spanning = r->noise_pct;
   qb_compare_free(c);
   /* detect: the change point at the first run after the step is stored */
   qb_detect_opts d = QB_DETECT_OPTS_INIT;
   d.filter.project = "p";
   qb_detect_result dr;
-  qb_err err = QB_ERR_INIT;
   if (qb_detect(s, &d, &dr, &err)) fail_msg("%s", err.msg);
   assert_true(dr.changes >= 1);
   c = compare(s, base, head, NULL);
   r = row_of(c, "x", "latency");
   assert_int_equal(r->history_runs, AFTER); /* the segment: the step's run to the base run */
+  assert_int_equal(r->noise_segments, 1);
   assert_true(r->noise_known);
   assert_true(r->noise_sigma > 0.4 && r->noise_sigma < 2.0); /* about the 1% put in */
-  print_message("sigma %.3f%% after the step, %.3f%% over 30 runs spanning it\n", r->noise_sigma,
-                sigma_spanning);
-  assert_true(sigma_spanning < 2.0); /* the step's one difference is clipped */
+  /* exactly the estimate of the segment's 12 medians */
+  assert_int_equal(qb_store_history(s, base_id, AFTER, &h, &nh, &err), QB_OK);
+  assert_int_equal(history_medians(h, nh, "x", x, 30), AFTER);
+  qb_history_free(h, nh);
+  qb_noise seg;
+  assert_int_equal(qb_noise_estimate(x, AFTER, &seg, &err), QB_OK);
+  assert_close(r->noise_sigma, seg.sigma * 100, 1e-12);
+  assert_close(r->noise_df, seg.df, 1e-12);
+  print_message("sigma %.3f%% after the step, %.3f%% over 30 runs spanning it (band %.2f%% and "
+                "%.2f%%)\n",
+                r->noise_sigma, sigma_spanning, r->noise_pct, band_spanning);
+  assert_true(sigma_spanning > 2 * r->noise_sigma); /* the step's difference is not clipped */
+  assert_true(band_spanning > 2 * r->noise_pct);
   assert_true(r->noise_pct < 6.0);
   assert_true(r->change_pct > 7.0 && r->change_pct < 13.0);
   assert_true(r->beyond_noise);
@@ -548,8 +595,6 @@ static void test_compare__noise_after_change_point(void **state) {
   assert_int_equal(r->verdict, QB_VERDICT_REGRESSION);
   assert_int_equal(c->regressions, 1);
   /* the old model's band over the same history */
-  qb_history_point *h;
-  size_t nh;
   assert_int_equal(qb_store_history(s, base_id, 21, &h, &nh, &err), QB_OK);
   assert_int_equal(nh, 21);
   double logs[20], mad;
@@ -560,6 +605,79 @@ static void test_compare__noise_after_change_point(void **state) {
   print_message("after the step: noise band %.2f%% (old model %.1f%%), change %.2f%%\n",
                 r->noise_pct, old_band, r->change_pct);
   assert_true(old_band > r->change_pct); /* the old model: inside the noise */
+  qb_compare_free(c);
+  qb_store_close(s);
+}
+
+/* A +50% step (a stored change point) only AFTER = 4 runs before the base: the current segment
+ * is shorter than noise_runs (5), so the noise comes from the differences within each segment of
+ * the 30 runs read (25 + 3), never the one across the step. A further +8% is then a regression;
+ * a band that included the step's difference (the estimate of the 30 medians as one series)
+ * would be about 17% wide and hide it. */
+static void test_compare__noise_from_earlier_segments(void **state) {
+  (void)state;
+  enum { BEFORE = 30, AFTER = 4 };
+  qb_store *s = open_db("segments.db");
+  const char *n[] = {"x"};
+  rng_state = 4711;
+  int64_t t = 1, base_id = 0;
+  for (int k = 0; k < BEFORE + AFTER; k++) {
+    double level = k < BEFORE ? 100.0 : 150.0;
+    double centre[1] = {level * (1 + 0.01 * normal_ish())}; /* 1% from run to run */
+    base_id = add_run(s, "p", t++, n, centre, 1, 50, 0.002);
+  }
+  double head_c[1] = {150.0 * 1.08};
+  int64_t head_id = add_run(s, "p", t++, n, head_c, 1, 50, 0.002);
+  char base[24], head[24];
+  ref_of(base_id, base, sizeof base);
+  ref_of(head_id, head, sizeof head);
+  qb_detect_opts d = QB_DETECT_OPTS_INIT;
+  d.filter.project = "p";
+  qb_detect_result dr;
+  qb_err err = QB_ERR_INIT;
+  if (qb_detect(s, &d, &dr, &err)) fail_msg("%s", err.msg);
+  /* the stored change point begins at the step's first run, the 4th point from the base */
+  qb_history_point *h;
+  size_t nh;
+  assert_int_equal(qb_store_history(s, base_id, 30, &h, &nh, &err), QB_OK);
+  assert_int_equal(nh, 30);
+  size_t changes = 0;
+  for (size_t i = 0; i < nh; i++) changes += h[i].change;
+  assert_int_equal(changes, 1);
+  assert_true(h[AFTER - 1].change);
+  /* the differences within each segment (newest minus older, as the history is newest first),
+   * and the 30 medians as one series (oldest first) */
+  double dd[29], x[30];
+  size_t k = 0;
+  for (size_t i = 0; i + 1 < nh; i++)
+    if (!h[i].change) dd[k++] = log(h[i].median) - log(h[i + 1].median);
+  assert_int_equal(k, 28);
+  assert_int_equal(history_medians(h, nh, "x", x, 30), 30);
+  qb_history_free(h, nh);
+  qb_noise within, spanning;
+  assert_int_equal(qb_noise_from_diffs(dd, k, &within), QB_OK);
+  assert_int_equal(qb_noise_estimate(x, 30, &spanning, &err), QB_OK);
+  qb_compare *c = compare(s, base, head, NULL);
+  const qb_compare_row *r = row_of(c, "x", "latency");
+  assert_int_equal(r->noise_segments, 2);
+  assert_int_equal(r->history_runs, 30); /* the runs of both segments: 28 differences */
+  assert_true(r->noise_known);
+  assert_close(r->noise_sigma, within.sigma * 100, 1e-12);
+  assert_close(r->noise_df, within.df, 1e-12);
+  assert_true(r->noise_sigma > 0.5 && r->noise_sigma < 2.0); /* about the 1% put in */
+  qb_noise nz = noise_of(r);
+  assert_close(r->noise_pct, qb_noise_band(0.05, 1, &nz), 1e-12);
+  /* one row: the band it must cross is the band at alpha */
+  double band_spanning = qb_noise_band(0.05, 1, &spanning);
+  print_message("segments: sigma %.3f%% within them, %.3f%% across the step; band %.2f%% "
+                "against %.2f%%, change %.2f%%\n",
+                r->noise_sigma, spanning.sigma * 100, r->noise_pct, band_spanning, r->change_pct);
+  assert_true(r->change_pct > 5.0 && r->change_pct < 11.0);
+  assert_true(band_spanning > r->change_pct);    /* the step in the band: hidden */
+  assert_true(r->threshold_pct < r->change_pct); /* without it: beyond the noise */
+  assert_true(r->beyond_noise);
+  assert_true(r->significant);
+  assert_int_equal(r->verdict, QB_VERDICT_REGRESSION);
   qb_compare_free(c);
   qb_store_close(s);
 }
@@ -628,7 +746,8 @@ static void test_compare__noise_unknown_few_runs(void **state) {
   for (int k = 0; k < 2; k++) {
     const qb_compare_row *r = k ? twenty : five;
     assert_int_equal(r->history_runs, 3);
-    assert_false(r->noise_known);
+    assert_int_equal(r->noise_segments, 1);
+    assert_false(r->noise_known); /* df 1.2 < 3.2, and 2 rows are too few to borrow from */
     assert_true(isnan(r->noise_pct) && isnan(r->noise_p) && isnan(r->noise_sigma));
     assert_true(r->significant);
     assert_close(r->threshold_pct, 10.0, 0);
@@ -695,6 +814,102 @@ static void test_compare__multiplicity_against_noise(void **state) {
   assert_true(step->beyond_noise);
   assert_true(step->severity >= QB_SEV_MAJOR);
   assert_int_equal(c->regressions + c->improvements, flagged + 1);
+  qb_compare_free(c);
+  qb_store_close(s);
+}
+
+/* Sorts doubles ascending (qsort). */
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* 100 benchmarks with 6 runs each of history at the same 2% run-to-run noise, and a +20% step on
+ * one. On its own, each row's estimate has df 4.2 (6 - 1.8), and against 100 rows (the band at
+ * alpha / 100) that needs a change of about 30%: the step would be noise. The rows share the
+ * machine and their noise, so moderation (qb_noise_moderate over the primary family) lends each
+ * the others' degrees of freedom, and the step is flagged. The row noises are exactly what the
+ * public functions give from the stored medians. */
+static void test_compare__moderation_shares_noise(void **state) {
+  (void)state;
+  enum { N = 100, HIST = 6 };
+  qb_store *s = open_db("moderate.db");
+  static char names_buf[N][16];
+  const char *names[N];
+  double centres[N];
+  for (int i = 0; i < N; i++) {
+    snprintf(names_buf[i], sizeof names_buf[i], "b%03d", i);
+    names[i] = names_buf[i];
+  }
+  rng_state = 606;
+  int64_t base_id = 0;
+  for (int k = 0; k <= HIST; k++) {
+    for (int i = 0; i < N; i++) centres[i] = (100.0 + i) * (1 + 0.02 * normal_ish());
+    if (k == HIST) centres[17] = 117.0 * 1.2; /* the head: one real step */
+    int64_t id = add_run(s, "p", 1 + k, names, centres, N, 30, 0.002);
+    if (k == HIST - 1) base_id = id;
+  }
+  qb_compare *c = NULL;
+  qb_err err = QB_ERR_INIT;
+  if (qb_compare_runs(s, "main@latest", NULL, &c, &err)) fail_msg("%s", err.msg);
+  assert_int_equal(c->n_rows, N);
+  assert_int_equal(c->baseline.runs[0], base_id);
+  /* each row's own estimate from its 6 stored medians, then the 100 moderated together */
+  qb_history_point *h;
+  size_t nh;
+  assert_int_equal(qb_store_history(s, base_id, 30, &h, &nh, &err), QB_OK);
+  assert_int_equal(nh, (size_t)N * HIST);
+  qb_noise own[N], mod[N];
+  double own_band[N];
+  for (int i = 0; i < N; i++) {
+    double x[HIST];
+    assert_int_equal(history_medians(h, nh, names[i], x, HIST), HIST);
+    assert_int_equal(qb_noise_estimate(x, HIST, &own[i], &err), QB_OK);
+    assert_close(own[i].df, HIST - 1.8, 1e-12);
+    mod[i] = own[i];
+    mod[i].df = qb_noise_chisq_df(&own[i]); /* the prior is fitted with these */
+    own_band[i] = qb_noise_band(0.05 / N, 1, &own[i]);
+  }
+  qb_history_free(h, nh);
+  qb_noise_prior pr;
+  qb_noise_moderate(mod, N, &pr);
+  assert_int_equal(pr.rows, N);
+  assert_int_equal(c->prior[1].rows, N);
+  assert_close(c->prior[1].s0, pr.s0, 1e-12);
+  assert_close(c->prior[1].d0, pr.d0, 1e-12);
+  assert_true(pr.d0 > 4.2);              /* they agree: each row borrows more than it has */
+  assert_int_equal(c->prior[0].rows, 0); /* no other metric */
+  size_t flagged = 0;
+  for (int i = 0; i < N; i++) {
+    const qb_compare_row *r = row_of(c, names[i], "latency");
+    assert_true(r->primary);
+    assert_int_equal(r->history_runs, HIST);
+    assert_int_equal(r->noise_segments, 1);
+    assert_true(r->noise_known);
+    assert_close(r->noise_sigma, mod[i].sigma * 100, 1e-12);
+    /* its own t degrees of freedom plus those borrowed (d0) */
+    double want_df = isinf(pr.d0) ? 1e6 : own[i].df + pr.d0;
+    assert_close(r->noise_df, want_df > 1e6 ? 1e6 : want_df, 1e-9);
+    assert_true(r->noise_df > own[i].df);
+    qb_noise nz = noise_of(r);
+    assert_close(r->threshold_pct, qb_noise_band(0.05 / N, 1, &nz), 1e-12);
+    if (i != 17) flagged += r->verdict != QB_VERDICT_UNCHANGED;
+  }
+  qsort(own_band, N, sizeof *own_band, cmp_double);
+  const qb_compare_row *step = row_of(c, "b017", "latency");
+  print_message("moderation: s0 %.3f%%, d0 %.2f; band at alpha/100 %.1f%% (median of the rows' "
+                "own: %.1f%%), step %.2f%%, %zu other rows flagged\n",
+                pr.s0 * 100, pr.d0, step->threshold_pct, (own_band[49] + own_band[50]) / 2,
+                step->change_pct, flagged);
+  assert_true((own_band[49] + own_band[50]) / 2 > 25.0); /* on its own: the step is noise */
+  assert_true(step->change_pct > 15.0 && step->change_pct < 25.0);
+  assert_true(step->threshold_pct < step->change_pct);
+  assert_true(step->beyond_noise);
+  assert_true(step->significant);
+  assert_int_equal(step->verdict, QB_VERDICT_REGRESSION);
+  assert_true(flagged <= 2);
+  assert_int_equal(c->regressions + c->improvements, flagged + 1);
+  assert_int_equal(c->noise_unknown, 0);
   qb_compare_free(c);
   qb_store_close(s);
 }
@@ -827,9 +1042,11 @@ int main(void) {
       cmocka_unit_test(test_compare__a_a_false_alarms),
       cmocka_unit_test(test_compare__errors),
       cmocka_unit_test(test_compare__noise_after_change_point),
+      cmocka_unit_test(test_compare__noise_from_earlier_segments),
       cmocka_unit_test(test_compare__constant_series_flags_step),
       cmocka_unit_test(test_compare__noise_unknown_few_runs),
       cmocka_unit_test(test_compare__multiplicity_against_noise),
+      cmocka_unit_test(test_compare__moderation_shares_noise),
       cmocka_unit_test(test_compare__primary_metric_counts),
       cmocka_unit_test(test_compare__pooled_baseline),
       cmocka_unit_test(test_compare__two_machines),
