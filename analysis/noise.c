@@ -71,7 +71,9 @@ static double trigamma_inverse(double y) {
 }
 
 double qb_noise_chisq_df(const qb_noise *noise) {
-  return noise->runs >= 3 && !isnan(noise->df) ? 0.7 * (double)(noise->runs - 1) : NAN;
+  if (noise->runs < 3 || isnan(noise->df)) return NAN;
+  double a = (double)noise->runs - 2.0, b = 0.7 * (double)(noise->runs - 1);
+  return a < b ? a : b;
 }
 
 /* A row qb_noise_moderate uses: sigma finite and > 0, df in [1, 1e6] (GSL's digamma and

@@ -59,9 +59,10 @@ typedef struct qb_noise_prior {
 void qb_noise_moderate(qb_noise *x, size_t n, qb_noise_prior *out);
 
 /* The degrees of freedom of a chi-square whose log has the spread of this estimate's log
- * sigma^2: 0.7 (runs - 1), measured by simulation (10^6 normal series of 6, 10 and 30 runs:
- * 3.6, 6.5 and 20). qb_noise_moderate fits its prior with these (its formulas assume
- * sigma^2 ~ s^2 chi^2_df / df); the t reference keeps df. NAN when runs < 3. */
+ * sigma^2: min(runs - 2, 0.7 (runs - 1)), measured by simulation (10^5 normal series each:
+ * 1.0, 2.0, 2.9, 3.6, 6.5 and 20 at 3, 4, 5, 6, 10 and 30 runs). qb_noise_moderate fits its
+ * prior with these (its formulas assume sigma^2 ~ s^2 chi^2_df / df); the t reference keeps df.
+ * NAN when runs < 3. */
 double qb_noise_chisq_df(const qb_noise *noise);
 
 /* The two-sided p-value of a head centre `head` against a baseline level `base` (both > 0) when

@@ -745,8 +745,16 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
         if (jobs[i].noise.df > 1e6) jobs[i].noise.df = 1e6;
       }
       qb_compare_row *row = &c->rows[i];
-      row->noise_known = row->history_runs >= 3 &&
-                         jobs[i].noise.df >= jobs[i].st.noise_runs - QB_NOISE_DF_OFFSET - 1e-9;
+      double need_df = jobs[i].st.noise_runs - QB_NOISE_DF_OFFSET - 1e-9;
+      row->noise_known = row->history_runs >= 3 && jobs[i].noise.df >= need_df;
+      const qb_noise_prior *pr = &c->prior[f];
+      if (!row->noise_known && pr->rows >= 3 && pr->d0 >= need_df) {
+        /* too little history of its own, but the other benchmarks agree on their noise
+         * (limma's rows without residual degrees of freedom: the prior alone) */
+        jobs[i].noise.sigma = pr->s0;
+        jobs[i].noise.df = pr->d0 > 1e6 ? 1e6 : pr->d0;
+        row->noise_known = row->noise_borrowed = 1;
+      }
       if (row->noise_known) {
         row->noise_sigma = jobs[i].noise.sigma * 100.0;
         row->noise_df = jobs[i].noise.df;

@@ -129,6 +129,8 @@ typedef struct qb_compare_row {
   int noise_segments; /* 1: the current segment alone; more: it was too short, so the
                          differences within each of these segments of the last 30 runs (never
                          across a change point); 0: no estimate */
+  int noise_borrowed; /* 1: too little history of its own; the noise is the one its family of
+                         rows agrees on (their prior: qb_noise_prior) */
   double noise_sigma; /* run-to-run sd of log(centre), in percent, moderated with the other rows
                          of its family (qb_noise_moderate); NAN when not known */
   double noise_df;    /* its degrees of freedom (its own and those borrowed) */

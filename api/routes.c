@@ -806,8 +806,11 @@ static int h_openapi_get(const qb_request *r, qb_response *out, qb_err *err) {
       {"/api/v1/runs", "Runs, newest first (project, branch, machine, limit, cursor)"},
       {"/api/v1/runs/{id}", "One run with its results"},
       {"/api/v1/runs/{id}/grade", "The grade of a run"},
-      {"/api/v1/compare", "Compare two runs (base, head, project, metric, benchmark, alpha, "
-                          "threshold)"},
+      {"/api/v1/compare", "Compare run head with base, or with the baseline rule's choice "
+                          "(head, base, base_branch, base_commit, base_runs, machine, "
+                          "any_machine, all_metrics, project, metric, benchmark, alpha, "
+                          "threshold, only_changed, sort, format=json|markdown|text|csv or "
+                          "Accept: text/markdown); the Qbdb-Verdict header sums it up"},
       {"/api/v1/benchmarks", "Benchmarks of a project with their metrics"},
       {"/api/v1/trend", "A series with its change points and trend"},
       {"/api/v1/regressions", "Detected regressions (project, status, min_severity, all)"},
@@ -821,7 +824,10 @@ static int h_openapi_get(const qb_request *r, qb_response *out, qb_err *err) {
       json_object_get(paths, "/api/v1/runs"), "post",
       json_pack("{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}", "summary",
                 "Upload one run: the raw tool output as the body (format, project, branch, "
-                "commit, machine, tag); Authorization: Bearer; Idempotency-Key",
+                "commit, machine, tag), compared with its baseline (base, base_branch, "
+                "base_branch_source, base_commit, base_runs, any_machine, all_metrics; "
+                "summary=markdown adds the pull-request comment); Authorization: Bearer; "
+                "Idempotency-Key",
                 "responses", "201", "description", "stored", "200", "description",
                 "replay of an earlier upload", "401", "description", "no or bad token", "413",
                 "description", "body too large", "422", "description",

@@ -206,6 +206,7 @@ json_t *qb_view_compare(const qb_compare *c, int only_changed) {
     json_object_set_new(ro, "history_runs", json_integer(r->history_runs));
     json_object_set_new(ro, "noise_known", json_boolean(r->noise_known));
     json_object_set_new(ro, "noise_segments", json_integer(r->noise_segments));
+    json_object_set_new(ro, "noise_borrowed", json_boolean(r->noise_borrowed));
     set_num(ro, "noise_sigma_pct", r->noise_sigma);
     set_num(ro, "noise_df", r->noise_df);
     set_num(ro, "noise_p", r->noise_p);

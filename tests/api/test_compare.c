@@ -824,6 +824,62 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* A benchmark added two runs ago has too little history of its own; the 50 others agree on
+ * their noise (2%), so it takes theirs (noise_borrowed): its +20% step is flagged, and a quiet
+ * run of it is not. Without the others (one benchmark alone) it falls back to the 10% rule. */
+static void test_compare__noise_borrowed_from_the_others(void **state) {
+  (void)state;
+  enum { N = 51, HIST = 10 };
+  qb_store *s = open_db("borrowed.db");
+  static char names_buf[N][16];
+  const char *names[N];
+  double centres[N];
+  for (int i = 0; i < N; i++) {
+    snprintf(names_buf[i], sizeof names_buf[i], "b%03d", i);
+    names[i] = names_buf[i];
+  }
+  rng_state = 707;
+  for (int k = 0; k <= HIST; k++) {
+    for (int i = 0; i < N; i++) centres[i] = (100.0 + i) * (1 + 0.02 * normal_ish());
+    /* b050 is new: only in the last two runs of the history, then the head */
+    size_t n = k >= HIST - 2 ? N : N - 1;
+    if (k == HIST) centres[50] = 150.0 * 1.2; /* the head: a real step of the new one */
+    add_run(s, "p", 1 + k, names, centres, n, 30, 0.002);
+  }
+  qb_compare *c = NULL;
+  qb_err err = QB_ERR_INIT;
+  if (qb_compare_runs(s, "main@latest", NULL, &c, &err)) fail_msg("%s", err.msg);
+  const qb_compare_row *r = row_of(c, "b050", "latency");
+  assert_int_equal(r->history_runs, 2);
+  assert_true(r->noise_borrowed);
+  assert_true(r->noise_known);
+  assert_true(c->prior[1].rows >= 40);
+  assert_close(r->noise_sigma, c->prior[1].s0 * 100.0, 1e-12);
+  assert_true(r->noise_sigma > 1.0 && r->noise_sigma < 3.0); /* about the 2% put in */
+  assert_true(r->change_pct > 15.0);
+  assert_int_equal(r->verdict, QB_VERDICT_REGRESSION);
+  assert_int_equal(c->noise_unknown, 0);
+  for (int i = 0; i < N - 1; i++) assert_false(row_of(c, names[i], "latency")->noise_borrowed);
+  qb_compare_free(c);
+  qb_store_close(s);
+  /* alone, with the same two runs of history: nothing to borrow, the 10% rule */
+  s = open_db("borrowed_alone.db");
+  const char *one[1] = {"b050"};
+  double v;
+  for (int k = 0; k < 3; k++) {
+    v = 150.0 * (1 + 0.02 * normal_ish()) * (k == 2 ? 1.2 : 1.0);
+    add_run(s, "p", 1 + k, one, &v, 1, 30, 0.002);
+  }
+  if (qb_compare_runs(s, "main@latest", NULL, &c, &err)) fail_msg("%s", err.msg);
+  r = row_of(c, "b050", "latency");
+  assert_false(r->noise_borrowed);
+  assert_false(r->noise_known);
+  assert_close(r->threshold_pct, 10.0, 1e-12);
+  assert_int_equal(c->noise_unknown, 1);
+  qb_compare_free(c);
+  qb_store_close(s);
+}
+
 /* 100 benchmarks with 6 runs each of history at the same 2% run-to-run noise, and a +20% step on
  * one. On its own, each row's estimate has df 4.2 (6 - 1.8), and against 100 rows (the band at
  * alpha / 100) that needs a change of about 30%: the step would be noise. The rows share the
@@ -1050,6 +1106,7 @@ int main(void) {
       cmocka_unit_test(test_compare__primary_metric_counts),
       cmocka_unit_test(test_compare__pooled_baseline),
       cmocka_unit_test(test_compare__two_machines),
+      cmocka_unit_test(test_compare__noise_borrowed_from_the_others),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
