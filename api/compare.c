@@ -243,8 +243,7 @@ static int fill_side(const qb_result *r, qb_compare_side *side, double **sorted,
 static double log10_choose(double n, double k) {
   int sign; /* lgamma_r: lgamma writes the global signgam, a data race between compare's
               worker threads (ThreadSanitizer, issue 13) */
-  return (lgamma_r(n + 1, &sign) - lgamma_r(k + 1, &sign) - lgamma_r(n - k + 1, &sign)) /
-         log(10.0);
+  return (lgamma_r(n + 1, &sign) - lgamma_r(k + 1, &sign) - lgamma_r(n - k + 1, &sign)) / log(10.0);
 }
 
 /* Run the test that the two sides allow and fill p, shift and the test name; bs and hs are the
