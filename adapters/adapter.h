@@ -39,7 +39,11 @@ int qb_format_parse(const char *name, qb_format *out);
 int qb_adapter_detect(const char *path, const char *data, size_t len, qb_format *out, qb_err *err);
 
 /* Read path (a file, a directory for criterion, or "-" for standard input, named "<stdin>" in
- * messages), detect the format when fmt is QB_FMT_AUTO, and parse it. */
+ * messages), detect the format when fmt is QB_FMT_AUTO, and parse it. A path must be a regular
+ * file, a directory or a pipe (a fifo, <(...)); a character or block device or a socket is
+ * refused before it is opened (QB_EFORMAT, "PATH: is a character device, not a file or a pipe
+ * of benchmark output"). Standard input may also be a terminal or a socket. At most
+ * QB_ADAPTER_MAX_FILE + 1 bytes are read; more is QB_EFORMAT "file larger than". */
 int qb_adapter_load(const char *path, qb_format fmt, qb_run **out, qb_err *err);
 
 /* Parse content already in memory (an upload): detect when fmt is QB_FMT_AUTO, dispatch, and

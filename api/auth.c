@@ -61,12 +61,17 @@ int qb_token_check(qb_store *s, const char *secret, const char *write_project, q
     return qb_err_set(err, QB_EUSAGE, "unauthorized: unknown or revoked token");
   }
   if (rc) return rc;
-  if (write_project && strcmp(out->scope, "admin") != 0 &&
-      (strcmp(out->scope, "write") != 0 || strcmp(out->project, write_project) != 0)) {
-    rc = qb_err_set(err, QB_EUSAGE, "forbidden: token '%s' may not write to project '%s'",
-                    out->name, write_project);
+  if (write_project && (rc = qb_token_allows(out, write_project, err))) {
     qb_token_dispose(out);
     return rc;
   }
   return QB_OK;
+}
+
+int qb_token_allows(const qb_token *t, const char *project, qb_err *err) {
+  if (!strcmp(t->scope, "admin") ||
+      (!strcmp(t->scope, "write") && t->project && !strcmp(t->project, project)))
+    return QB_OK;
+  return qb_err_set(err, QB_EUSAGE, "forbidden: token '%s' may not write to project '%s'",
+                    t->name ? t->name : "", project);
 }

@@ -22,6 +22,11 @@ int qb_token_create(qb_store *s, const char *name, const char *project, const ch
 int qb_token_check(qb_store *s, const char *secret, const char *write_project, qb_token *out,
                    qb_err *err);
 
+/* QB_OK when token t (checked valid by qb_token_check) may write to project: an admin token, or a
+ * write token of that project; otherwise QB_EUSAGE "forbidden: ...". For checks made once the
+ * project is known (the run parsed, the regression found). */
+int qb_token_allows(const qb_token *t, const char *project, qb_err *err);
+
 /* 1 when a and b (n bytes each) are equal; the time taken does not depend on where they
  * differ. */
 int qb_ct_equal(const void *a, const void *b, size_t n);

@@ -14,15 +14,20 @@ const char qb_export_csv_header[] =
     "unit,direction,n,min,max,mean,median,stddev,p95,p99,q1,q3,outliers,estimate,ci_lo,ci_hi";
 const char qb_export_csv_sample_columns[] = ",sample,value,iterations";
 
-/* One CSV field: as it is when it holds no comma, quote, CR or LF; else quoted, with quotes
- * doubled (RFC 4180). NULL is an empty field. */
+/* One CSV text field: as it is when it holds no comma, quote, CR or LF; else quoted, with quotes
+ * doubled (RFC 4180). NULL is an empty field. Text that a spreadsheet would run as a formula
+ * (it starts with =, +, -, @, tab or CR) gets a leading apostrophe (OWASP, "CSV Injection"):
+ * only text columns come here, so a negative number stays a number. */
 static void csv_str(FILE *f, const char *s) {
   if (!s) return;
-  if (!strpbrk(s, ",\"\r\n")) {
+  int formula = *s && strchr("=+-@\t\r", *s) != NULL;
+  int quote = strpbrk(s, ",\"\r\n") != NULL;
+  if (quote) fputc('"', f);
+  if (formula) fputc('\'', f);
+  if (!quote) {
     fputs(s, f);
     return;
   }
-  fputc('"', f);
   for (; *s; s++) {
     if (*s == '"') fputc('"', f);
     fputc(*s, f);

@@ -1,5 +1,6 @@
 /* api/routes.c - the HTTP routes: one sorted table, handlers h_<resource>_<verb> over the same
  * service functions as the CLI. */
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include "api/server.h"
 #include "api/view.h"
 #include "api/web_assets.h"
+#include "core/sha256.h"
 #include "core/time.h"
 #include "ingest/ingest.h"
 
@@ -100,12 +102,33 @@ static int h_projects_get(const qb_request *r, qb_response *out, qb_err *err) {
   return QB_OK;
 }
 
+/* A whole-number query argument in [lo, hi] into *out (def when absent); what says what it
+ * should be in the message. */
+static int int_arg(const qb_request *r, const char *key, long long def, long long lo, long long hi,
+                   const char *what, long long *out, qb_err *err) {
+  const char *v = qb_request_arg(r, key);
+  *out = def;
+  if (!v) return QB_OK;
+  char *end;
+  errno = 0;
+  long long x = strtoll(v, &end, 10);
+  if (!*v || *end || errno || x < lo || x > hi)
+    return qb_err_set(err, QB_EUSAGE, "%s '%.40s': expected %s (%lld to %lld)", key, v, what, lo,
+                      hi);
+  *out = x;
+  return QB_OK;
+}
+
+/* The largest cursor of GET /runs: offsets stay far from overflowing with the limit added. */
+#define CURSOR_MAX 1000000000000LL
+
 static int h_runs_get(const qb_request *r, qb_response *out, qb_err *err) {
   qb_run_filter f = QB_RUN_FILTER_INIT;
-  const char *lim = qb_request_arg(r, "limit"), *cur = qb_request_arg(r, "cursor");
-  long long limit = lim ? atoll(lim) : 50, offset = cur ? atoll(cur) : 0;
-  if (limit <= 0 || limit > 1000 || offset < 0)
-    return qb_err_set(err, QB_EUSAGE, "limit must be 1..1000 and cursor a value from next_cursor");
+  long long limit, offset;
+  int rc0;
+  if ((rc0 = int_arg(r, "limit", 50, 1, 1000, "a page size", &limit, err)) ||
+      (rc0 = int_arg(r, "cursor", 0, 0, CURSOR_MAX, "a value from next_cursor", &offset, err)))
+    return rc0;
   f.project = qb_request_arg(r, "project");
   f.branch = qb_request_arg(r, "branch");
   f.machine = qb_request_arg(r, "machine");
@@ -155,34 +178,53 @@ static int h_grade_get(const qb_request *r, qb_response *out, qb_err *err) {
   return QB_OK;
 }
 
-/* A number query argument into *out (left alone when absent). */
-static int num_arg(const qb_request *r, const char *key, double *out, qb_err *err) {
+/* A number query argument in [lo, hi] into *out (left alone when absent), checked as the CLI
+ * checks its options (qb_cli_number): empty, trailing text, NaN, infinities and values out of
+ * range are refused, naming the argument. */
+static int num_arg(const qb_request *r, const char *key, double lo, double hi, double *out,
+                   qb_err *err) {
   const char *v = qb_request_arg(r, key);
   if (!v) return QB_OK;
   char *end;
   double d = strtod(v, &end);
-  if (!*v || *end) return qb_err_set(err, QB_EUSAGE, "%s '%s' is not a number", key, v);
+  if (!*v || *end || !isfinite(d) || !(d >= lo && d <= hi))
+    return qb_err_set(err, QB_EUSAGE, "%s '%.40s': expected a number in [%g, %g]", key, v, lo, hi);
   *out = d;
   return QB_OK;
 }
 
 /* Compare answers are cached: stored runs never change, so an answer stays right until a new
- * run, a setting or a target changes (the store's fingerprint is part of the key). */
+ * run, a setting or a target changes, or a prune removes runs or samples (the store's
+ * fingerprint is part of the key). A slot is found by the sha256 of the whole key and then
+ * checked against the whole key: no key is cut, however long its arguments. */
 enum { CACHE_SLOTS = 64 };
-static struct { char *key, *json; } cache[CACHE_SLOTS];
+static struct {
+  char digest[65];
+  char *key, *json;
+} cache[CACHE_SLOTS];
 static size_t cache_next;
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static char *cache_get(const char *key) {
+/* The sha256 hex of key. */
+static void key_digest(const char *key, char digest[65]) {
+  qb_sha256 h;
+  qb_sha256_init(&h);
+  qb_sha256_update(&h, key, strlen(key));
+  qb_sha256_hex(&h, digest);
+}
+
+/* A copy of the answer cached under key (NULL when none); the caller frees it. */
+static char *cache_get(const char *digest, const char *key) {
   char *hit = NULL;
   pthread_mutex_lock(&cache_mu);
   for (size_t i = 0; i < CACHE_SLOTS && !hit; i++)
-    if (cache[i].key && !strcmp(cache[i].key, key)) hit = strdup(cache[i].json);
+    if (cache[i].key && !strcmp(cache[i].digest, digest) && !strcmp(cache[i].key, key))
+      hit = strdup(cache[i].json);
   pthread_mutex_unlock(&cache_mu);
   return hit;
 }
 
-static void cache_put(const char *key, const char *json) {
+static void cache_put(const char *digest, const char *key, const char *json) {
   char *k = strdup(key), *j = strdup(json);
   if (!k || !j) {
     free(k);
@@ -193,9 +235,17 @@ static void cache_put(const char *key, const char *json) {
   size_t i = cache_next++ % CACHE_SLOTS; /* oldest first */
   free(cache[i].key);
   free(cache[i].json);
+  memcpy(cache[i].digest, digest, sizeof cache[i].digest);
   cache[i].key = k;
   cache[i].json = j;
   pthread_mutex_unlock(&cache_mu);
+}
+
+/* Append one field of a cache key: its length, then its bytes (NULL as "-"), so that no two
+ * different argument lists make the same key. */
+static int key_add(qb_buf *b, const char *v, qb_err *err) {
+  if (!v) return qb_buf_adds(b, "-;", err);
+  return qb_buf_printf(b, err, "%zu:%s;", strlen(v), v);
 }
 
 /* A true/false query argument into *out (0 when absent). */
@@ -222,15 +272,12 @@ static int compare_args(const qb_request *r, qb_compare_opts *o, qb_err *err) {
   o->base.base_branch = qb_request_arg(r, "base_branch");
   o->base.base_branch_source = qb_request_arg(r, "base_branch_source");
   o->base.base_commit = qb_request_arg(r, "base_commit");
-  if ((rc = num_arg(r, "alpha", &o->alpha, err)) ||
-      (rc = num_arg(r, "threshold", &o->threshold, err)) ||
+  /* the ranges of `qbdb compare --alpha --threshold` (cli/cmd_compare.c) */
+  if ((rc = num_arg(r, "alpha", 1e-300, 0.999999, &o->alpha, err)) ||
+      (rc = num_arg(r, "threshold", 0, 1e9, &o->threshold, err)) ||
       (rc = bool_arg(r, "any_machine", &o->base.any_machine, err)) ||
       (rc = bool_arg(r, "all_metrics", &o->all_metrics, err)))
     return rc;
-  if (!isnan(o->alpha) && !(o->alpha >= 1e-300 && o->alpha <= 0.999999))
-    return qb_err_set(err, QB_EUSAGE, "alpha %g: expected a number in (0, 1)", o->alpha);
-  if (!isnan(o->threshold) && !(o->threshold >= 0 && o->threshold <= 1e9))
-    return qb_err_set(err, QB_EUSAGE, "threshold %g: expected 0 to 1e9 (percent)", o->threshold);
   const char *runs = qb_request_arg(r, "base_runs");
   if (runs) {
     char *end;
@@ -272,19 +319,34 @@ static int h_compare_get(const qb_request *r, qb_response *out, qb_err *err) {
                                       [QB_CMP_JSON] = "application/json",
                                       [QB_CMP_MARKDOWN] = "text/markdown; charset=utf-8",
                                       [QB_CMP_CSV] = "text/csv; charset=utf-8"};
-  char fp[1024], key[3072];
+  char fp[QB_FINGERPRINT_LEN], digest[65];
   if ((rc = qb_store_fingerprint(r->store, fp, sizeof fp, err))) return rc;
-  snprintf(key, sizeof key,
-           "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%.17g\x1f%.17g\x1f%s\x1f%s\x1f%s\x1f%d\x1f%d\x1f%d"
-           "\x1f%d\x1f%d\x1f%s\x1f%s",
-           head, o.base.base_ref ? o.base.base_ref : "", o.project ? o.project : "",
-           o.metric ? o.metric : "", o.bench_glob ? o.bench_glob : "", o.machine ? o.machine : "",
-           o.alpha, o.threshold, o.base.base_branch ? o.base.base_branch : "",
-           o.base.base_commit ? o.base.base_commit : "",
-           o.base.base_branch_source ? o.base.base_branch_source : "", o.base.base_runs,
-           o.base.any_machine, o.all_metrics, only_changed, (int)fmt, sort ? sort : "", fp);
-  char *hit = cache_get(key);
+  qb_buf kb;
+  qb_buf_init(&kb, (size_t)1 << 24); /* the arguments are bounded by the request's size */
+  const char *const fields[] = {head,
+                                o.base.base_ref,
+                                o.project,
+                                o.metric,
+                                o.bench_glob,
+                                o.machine,
+                                o.base.base_branch,
+                                o.base.base_commit,
+                                o.base.base_branch_source,
+                                sort,
+                                fp};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0] && !rc; i++)
+    rc = key_add(&kb, fields[i], err);
+  if (rc || (rc = qb_buf_printf(&kb, err, "%.17g;%.17g;%d;%d;%d;%d;%d", o.alpha, o.threshold,
+                                o.base.base_runs, o.base.any_machine, o.all_metrics, only_changed,
+                                (int)fmt))) {
+    qb_buf_dispose(&kb);
+    return rc;
+  }
+  char *key = qb_buf_take(&kb, NULL);
+  key_digest(key, digest);
+  char *hit = cache_get(digest, key);
   if (hit) {
+    free(key);
     char *sep = strchr(hit, '\x1e'); /* the verdict header, then the answer */
     if (sep) {
       *sep = '\0';
@@ -297,7 +359,10 @@ static int h_compare_get(const qb_request *r, qb_response *out, qb_err *err) {
     return QB_OK;
   }
   qb_compare *c;
-  if ((rc = qb_compare_runs(r->store, head, &o, &c, err))) return rc;
+  if ((rc = qb_compare_runs(r->store, head, &o, &c, err))) {
+    free(key);
+    return rc;
+  }
   qb_buf b;
   qb_buf_init(&b, (size_t)1 << 30);
   if (sort) rc = qb_compare_sort(c, sort, err);
@@ -313,7 +378,10 @@ static int h_compare_get(const qb_request *r, qb_response *out, qb_err *err) {
   verdict_header(c, out->verdict, sizeof out->verdict);
   qb_buf_dispose(&b);
   qb_compare_free(c);
-  if (rc) return rc;
+  if (rc) {
+    free(key);
+    return rc;
+  }
   out->type = TYPES[fmt];
   size_t lv = strlen(out->verdict), lt = strlen(out->text);
   char *entry = malloc(lv + lt + 2);
@@ -321,41 +389,84 @@ static int h_compare_get(const qb_request *r, qb_response *out, qb_err *err) {
     memcpy(entry, out->verdict, lv);
     entry[lv] = '\x1e';
     memcpy(entry + lv + 1, out->text, lt + 1);
-    cache_put(key, entry);
+    cache_put(digest, key, entry);
     free(entry);
   }
+  free(key);
   return QB_OK;
 }
 
+/* A series of GET /benchmarks with its place in the store's order. */
+typedef struct series_ref {
+  const qb_series_info *s;
+  size_t i;
+} series_ref;
+
+/* By project, then benchmark name (whole names, however long), then the store's order. */
+static int cmp_series_ref(const void *a, const void *b) {
+  const series_ref *x = a, *y = b;
+  int c = strcmp(x->s->project, y->s->project);
+  if (!c) c = strcmp(x->s->bench, y->s->bench);
+  return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* By place in the store's order. */
+static int cmp_series_place(const void *a, const void *b) {
+  const series_ref *x = a, *y = b;
+  return (x->i > y->i) - (x->i < y->i);
+}
+
+/* One entry per benchmark (project and name), with the metrics of its series, in the order of
+ * their first series: the series sorted by project and name, then grouped. */
 static int h_benchmarks_get(const qb_request *r, qb_response *out, qb_err *err) {
   qb_series_filter f = QB_SERIES_FILTER_INIT;
   f.project = qb_request_arg(r, "project");
   qb_series_info *series = NULL;
-  size_t n = 0;
+  size_t n = 0, n_first = 0;
   int rc = qb_store_series_list(r->store, &f, &series, &n, err);
   if (rc) return rc;
-  json_t *arr = json_array(), *by = json_object();
-  for (size_t i = 0; i < n; i++) {
-    char key[512];
-    snprintf(key, sizeof key, "%s\x1f%s", series[i].project, series[i].bench);
-    json_t *b = json_object_get(by, key);
-    if (!b) {
-      b = json_pack("{s:s, s:s, s:[]}", "project", series[i].project, "name", series[i].bench,
-                    "metrics");
-      json_object_set_new(by, key, b);
-      json_array_append(arr, b);
+  series_ref *refs = malloc((n ? n : 1) * sizeof *refs),
+             *firsts = malloc((n ? n : 1) * sizeof *firsts);
+  json_t **objs = calloc(n ? n : 1, sizeof *objs), *arr = json_array();
+  if (!refs || !firsts || !objs || !arr) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) refs[i] = (series_ref){&series[i], i};
+  qsort(refs, n, sizeof *refs, cmp_series_ref);
+  json_t *b = NULL;
+  for (size_t k = 0; k < n; k++) {
+    const qb_series_info *x = refs[k].s;
+    if (!b || strcmp(x->project, refs[k - 1].s->project) ||
+        strcmp(x->bench, refs[k - 1].s->bench)) {
+      /* NULL for a name JSON cannot hold (not UTF-8): left out, as its series */
+      if (!(b = json_pack("{s:s, s:s, s:[]}", "project", x->project, "name", x->bench, "metrics")))
+        continue;
+      objs[refs[k].i] = b; /* owned by objs until appended */
+      firsts[n_first++] = refs[k];
     }
     json_t *metrics = json_object_get(b, "metrics");
     int seen = 0;
-    size_t k;
+    size_t j;
     json_t *m;
-    json_array_foreach(metrics, k, m) seen |= !strcmp(json_string_value(m), series[i].metric);
-    if (!seen) json_array_append_new(metrics, json_string(series[i].metric));
+    json_array_foreach(metrics, j, m) seen |= !strcmp(json_string_value(m), x->metric);
+    if (!seen) json_array_append_new(metrics, json_string(x->metric));
   }
-  json_decref(by);
-  qb_series_infos_free(series, n);
+  qsort(firsts, n_first, sizeof *firsts, cmp_series_place);
+  for (size_t k = 0; k < n_first; k++) {
+    json_array_append_new(arr, objs[firsts[k].i]);
+    objs[firsts[k].i] = NULL;
+  }
   out->json = arr;
-  return QB_OK;
+  arr = NULL;
+done:
+  for (size_t i = 0; objs && i < n; i++) json_decref(objs[i]);
+  free(objs);
+  free(refs);
+  free(firsts);
+  json_decref(arr);
+  qb_series_infos_free(series, n);
+  return rc;
 }
 
 static int h_trend_get(const qb_request *r, qb_response *out, qb_err *err) {
@@ -427,7 +538,7 @@ static int json_strings_capped(const json_t *v, qb_err *err) {
 /* Parse r's body as JSON within the caps of api/server.h: nesting deeper than
  * QB_JSON_MAX_DEPTH is a 400 (checked on the raw bytes first, so jansson never recurses
  * deeper), a string or key longer than QB_JSON_MAX_STRING bytes a 413 ("too large: ..."),
- * malformed JSON a 400. *out is the caller's (json_decref). */
+ * malformed JSON and an object with a key twice a 400. *out is the caller's (json_decref). */
 static int json_body_load(const qb_request *r, json_t **out, qb_err *err) {
   *out = NULL;
   size_t depth = 0, str_start = 0;
@@ -453,7 +564,7 @@ static int json_body_load(const qb_request *r, json_t **out, qb_err *err) {
     }
   }
   json_error_t je;
-  if (!(*out = json_loadb(r->body, r->body_len, 0, &je)))
+  if (!(*out = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je)))
     return qb_err_set(err, QB_EUSAGE, "body: line %d, column %d: %s", je.line, je.column, je.text);
   int rc = json_strings_capped(*out, err);
   if (rc) {
@@ -463,34 +574,75 @@ static int json_body_load(const qb_request *r, json_t **out, qb_err *err) {
   return rc;
 }
 
+/* The JSON type of v, for messages. */
+static const char *json_type_name(const json_t *v) {
+  switch (json_typeof(v)) {
+    case JSON_OBJECT:
+      return "an object";
+    case JSON_ARRAY:
+      return "an array";
+    case JSON_STRING:
+      return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+      return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+      return "a boolean";
+    default:
+      return "null";
+  }
+}
+
+/* PATCH /regressions/{id}: the token first (without one nothing tells whether the id exists),
+ * then the regression, whose project decides which write tokens may triage it, then the body:
+ * {"status": "open|acknowledged|invalid|fixed", "note": "..." or null}. */
 static int h_regression_patch(const qb_request *r, qb_response *out, qb_err *err) {
   int64_t id = 0;
-  int rc = path_id(r, &id, err);
-  if (rc) return rc;
-  /* the regression's project decides which write tokens may triage it */
   qb_regression_filter f = QB_REGRESSION_FILTER_INIT;
   qb_regression *regs = NULL, *mine = NULL;
   size_t n = 0;
-  if ((rc = qb_store_regressions_list(r->store, &f, &regs, &n, err))) return rc;
-  for (size_t i = 0; i < n && !mine; i++)
-    if (regs[i].id == id) mine = &regs[i];
   qb_token tok = {0};
   json_t *body = NULL;
+  int rc;
+  if ((rc = qb_token_check(r->store, r->bearer, NULL, &tok, err)) || (rc = path_id(r, &id, err)) ||
+      (rc = qb_store_regressions_list(r->store, &f, &regs, &n, err)))
+    goto done;
+  for (size_t i = 0; i < n && !mine; i++)
+    if (regs[i].id == id) mine = &regs[i];
   if (!mine) {
     rc = qb_err_set(err, QB_ENOTFOUND, "no regression with id %lld", (long long)id);
     goto done;
   }
-  if ((rc = qb_token_check(r->store, r->bearer, mine->series.project, &tok, err)) ||
+  if ((rc = qb_token_allows(&tok, mine->series.project, err)) ||
       (rc = json_body_load(r, &body, err)))
     goto done;
-  const char *status = body ? json_string_value(json_object_get(body, "status")) : NULL;
-  const char *note = body ? json_string_value(json_object_get(body, "note")) : NULL;
-  if (!status || (strcmp(status, "open") && strcmp(status, "acknowledged") &&
-                  strcmp(status, "invalid") && strcmp(status, "fixed"))) {
-    rc = qb_err_set(err, QB_EUSAGE,
-                    "body: expected {\"status\": \"acknowledged|invalid|fixed|open\", \"note\"}");
+  if (!json_is_object(body)) {
+    rc = qb_err_set(err, QB_EUSAGE, "body: expected an object {\"status\", \"note\"}, got %s",
+                    json_type_name(body));
     goto done;
   }
+  json_t *jstatus = json_object_get(body, "status"), *jnote = json_object_get(body, "note");
+  const char *status = json_string_value(jstatus);
+  if (!status || (strcmp(status, "open") && strcmp(status, "acknowledged") &&
+                  strcmp(status, "invalid") && strcmp(status, "fixed"))) {
+    if (status)
+      rc =
+          qb_err_set(err, QB_EUSAGE,
+                     "body: status '%.40s': expected acknowledged, invalid, fixed or open", status);
+    else
+      rc = qb_err_set(err, QB_EUSAGE,
+                      "body: status: expected \"acknowledged\", \"invalid\", \"fixed\" or "
+                      "\"open\", got %s",
+                      jstatus ? json_type_name(jstatus) : "nothing");
+    goto done;
+  }
+  if (jnote && !json_is_string(jnote) && !json_is_null(jnote)) {
+    rc = qb_err_set(err, QB_EUSAGE, "body: note: expected a string (or null), got %s",
+                    json_type_name(jnote));
+    goto done;
+  }
+  const char *note = json_string_value(jnote);
   if ((rc = qb_store_regression_triage(r->store, id, status, note, tok.name, err))) goto done;
   qb_regressions_free(regs, n);
   regs = NULL;
@@ -547,12 +699,47 @@ static void notify_upload(const qb_request *r, const qb_run_info *info, const qb
   qb_regressions_free(regs, n);
 }
 
-/* POST /runs: parse, authorise for the run's project, store, then the history step, the
- * compare against the previous run of the branch and the grade; a new run's regressions are
- * then queued for notification when the server has --notify-url. */
+/* The query arguments POST /runs reads, in the order its request hash takes them. */
+static const char *const RUNS_POST_ARGS[] = {"format",      "project",     "branch",
+                                             "commit",      "machine",     "tag",
+                                             "base",        "base_branch", "base_branch_source",
+                                             "base_commit", "base_runs",   "any_machine",
+                                             "all_metrics", "summary",     "metric",
+                                             "benchmark",   "alpha",       "threshold"};
+
+/* The sha256 hex of what a POST /runs asks: its body, then every argument it reads (each
+ * occurrence, with its name, index and length), so that one Idempotency-Key stands for one
+ * request. */
+static void request_hash(const qb_request *r, char hex[65]) {
+  qb_sha256 h;
+  char head[96];
+  qb_sha256_init(&h);
+  qb_sha256_update(&h, r->body ? r->body : "", r->body ? r->body_len : 0);
+  for (size_t a = 0; a < sizeof RUNS_POST_ARGS / sizeof RUNS_POST_ARGS[0]; a++) {
+    const char *v;
+    for (size_t i = 0; (v = qb_request_arg_n(r, RUNS_POST_ARGS[a], i)); i++) {
+      int n = snprintf(head, sizeof head, "\n%s[%zu]=%zu:", RUNS_POST_ARGS[a], i, strlen(v));
+      qb_sha256_update(&h, head, (size_t)n);
+      qb_sha256_update(&h, v, strlen(v));
+    }
+  }
+  qb_sha256_hex(&h, hex);
+}
+
+/* The longest Idempotency-Key kept (the key is stored with the run). */
+#define IDEM_KEY_MAX 255
+/* Tags a POST /runs takes (tag=KEY=VALUE, repeated). */
+#define RUNS_POST_TAGS 32
+
+/* POST /runs: parse, authorise for the run's project, store (with the Idempotency-Key, in the
+ * run's transaction), then the history step, the compare against the baseline and the grade; a
+ * new run's regressions are then queued for notification when the server has --notify-url.
+ * Once the run is committed, nothing makes the answer an error: a history step that fails is
+ * reported as "history": "deferred" (its series' markers did not move, so the next detection
+ * catches up), a compare that fails as "compare_error". */
 static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   qb_ingest_opts o = QB_INGEST_OPTS_INIT;
-  qb_tag tags[32];
+  qb_tag tags[RUNS_POST_TAGS];
   const char *fmt = qb_request_arg(r, "format");
   if (fmt && qb_format_parse(fmt, &o.format))
     return qb_err_set(err, QB_EUSAGE,
@@ -571,73 +758,121 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   co.project = co.machine = NULL; /* here they name the run itself */
   if (summary && strcmp(summary, "markdown"))
     return qb_err_set(err, QB_EUSAGE, "summary '%.40s': expected markdown", summary);
-  char tagbuf[32][256];
-  for (size_t i = 0; i < 32; i++) {
+  if (qb_request_arg_n(r, "tag", RUNS_POST_TAGS))
+    return qb_err_set(err, QB_EUSAGE, "tag: more than %d tags", RUNS_POST_TAGS);
+  char tagbuf[RUNS_POST_TAGS][256];
+  for (size_t i = 0; i < RUNS_POST_TAGS; i++) {
     const char *t = qb_request_arg_n(r, "tag", i), *eq;
     if (!t) break;
     if (!(eq = strchr(t, '=')) || eq == t || strlen(t) >= sizeof tagbuf[i])
-      return qb_err_set(err, QB_EUSAGE, "tag '%s': expected KEY=VALUE", t);
+      return qb_err_set(err, QB_EUSAGE, "tag '%.80s': expected KEY=VALUE (at most %zu bytes)", t,
+                        sizeof tagbuf[i] - 1);
     snprintf(tagbuf[i], sizeof tagbuf[i], "%s", t);
     tagbuf[i][eq - t] = '\0';
     tags[i] = (qb_tag){tagbuf[i], tagbuf[i] + (eq - t) + 1};
     o.n_tags = i + 1;
   }
   o.tags = tags;
+  const char *key = r->idempotency_key && *r->idempotency_key ? r->idempotency_key : NULL;
+  if (key && strlen(key) > IDEM_KEY_MAX)
+    return qb_err_set(err, QB_EUSAGE, "Idempotency-Key: longer than %d bytes", IDEM_KEY_MAX);
   qb_token tok = {0};
   qb_run *run = NULL;
   qb_ingest_result res;
   qb_after_ingest after = {0};
   qb_compare *c = NULL;
   qb_grade_report *g = NULL;
-  int rc, replay = 0;
+  int rc, replay = 0, info_loaded = 0;
   int64_t bid = 0;
-  char base_id[24];
+  char base_id[24], hash[65];
+  const char *history = "skipped"; /* the history step: done, deferred or skipped */
+  qb_err herr = QB_ERR_INIT;
   int64_t detect_from = 0; /* when the history step began (notifications) */
-  /* a token first (no parsing for strangers), then its project once the data names it */
+  memset(&res, 0, sizeof res);
+  /* a token first (no parsing for strangers), then its project once the data names it: a
+   * replay is answered only to a token that may write to the run's project */
   if ((rc = qb_token_check(r->store, r->bearer, NULL, &tok, err))) goto done;
-  if (r->idempotency_key && *r->idempotency_key) {
-    int64_t id = 0;
-    rc = qb_store_idempotency_get(r->store, r->idempotency_key, &id, err);
-    if (rc == QB_OK) {
-      memset(&res, 0, sizeof res);
-      res.run_id = id;
-      res.existed = 1;
-      replay = 1;
-    } else if (rc != QB_ENOTFOUND) {
+  if ((rc = qb_ingest_prepare_bytes("body", r->body, r->body_len, &o, &run, err))) goto done;
+  if ((rc = qb_token_allows(&tok, run->project, err))) goto done;
+  if (co.base.base_ref) { /* an explicit baseline that does not exist: refuse, store nothing */
+    if ((rc = qb_store_resolve_run_on(r->store, run->project,
+                                      co.base.any_machine ? NULL : run->machine, co.base.base_ref,
+                                      &bid, err))) {
+      qb_err_prefix(err, "base %s (project %s%s%s)", co.base.base_ref, run->project,
+                    co.base.any_machine ? "" : ", machine ",
+                    co.base.any_machine ? "" : run->machine);
       goto done;
     }
-    rc = QB_OK;
+    /* by id from here: once this run is stored, "main@latest" would name it */
+    snprintf(base_id, sizeof base_id, "%lld", (long long)bid);
+    co.base.base_label = co.base.base_ref;
+    co.base.base_ref = base_id;
   }
-  if (!replay) {
-    if ((rc = qb_ingest_prepare_bytes("body", r->body, r->body_len, &o, &run, err))) goto done;
-    qb_token_dispose(&tok);
-    if ((rc = qb_token_check(r->store, r->bearer, run->project, &tok, err))) goto done;
-    if (co.base.base_ref) { /* an explicit baseline that does not exist: refuse, store nothing */
-      if ((rc = qb_store_resolve_run_on(r->store, run->project,
-                                        co.base.any_machine ? NULL : run->machine, co.base.base_ref,
-                                        &bid, err))) {
-        qb_err_prefix(err, "base %s (project %s%s%s)", co.base.base_ref, run->project,
-                      co.base.any_machine ? "" : ", machine ",
-                      co.base.any_machine ? "" : run->machine);
+  if (key) {
+    /* the key belongs to the project and the token, and stands for this request: the same
+     * request again is a replay; another one with the key is refused, nothing stored */
+    qb_idem k = {tok.id, key, hash};
+    qb_idem_hit hit;
+    request_hash(r, hash);
+    rc = qb_store_idempotency_get(r->store, run->project, &k, &hit, err);
+    if (rc == QB_ENOTFOUND) { /* new: stored with the run, unless a concurrent request won */
+      if ((rc = qb_ingest_store_idem(r->store, run, &k, &hit, &res, err))) goto done;
+      if (res.key_taken) rc = QB_OK;
+    }
+    if (rc) goto done;
+    if (hit.run_id) {
+      if (strcmp(hit.request_hash, hash) != 0) {
+        rc = qb_err_set(err, QB_EEXISTS,
+                        "Idempotency-Key '%.64s' was used by this token for a different request "
+                        "(body or query) to project '%.64s' (run %lld); nothing stored: send new "
+                        "data with a new key",
+                        key, run->project, (long long)hit.run_id);
         goto done;
       }
-      /* by id from here: once this run is stored, "main@latest" would name it */
-      snprintf(base_id, sizeof base_id, "%lld", (long long)bid);
-      co.base.base_label = co.base.base_ref;
-      co.base.base_ref = base_id;
+      memset(&res, 0, sizeof res);
+      res.run_id = hit.run_id;
+      res.existed = 1;
+      replay = 1;
     }
-    if ((rc = qb_ingest_store(r->store, run, &res, err))) goto done;
-    if (r->idempotency_key && *r->idempotency_key &&
-        (rc = qb_store_idempotency_put(r->store, r->idempotency_key, res.run_id, err)))
-      goto done;
+  } else if ((rc = qb_ingest_store(r->store, run, &res, err))) {
+    goto done;
+  }
+  /* the run is committed: from here on the answer is a 201 (or a 200 for a run that existed) */
+  if (!res.existed) {
     detect_from = qb_time_now();
-    if (!res.existed && (rc = qb_after_ingest_run(r->store, res.run_id, &after, err))) goto done;
+    if (qb_after_ingest_run(r->store, res.run_id, &after, &herr) == QB_OK) {
+      history = "done";
+    } else {
+      history = "deferred";
+      qb_after_ingest_dispose(&after);
+    }
   }
   qb_run_info info;
-  if ((rc = qb_store_load_run(r->store, res.run_id, 0, &info, NULL, err))) goto done;
+  qb_err lerr = QB_ERR_INIT;
+  if (qb_store_load_run(r->store, res.run_id, 0, &info, NULL, &lerr) == QB_OK) {
+    info_loaded = 1;
+  } else { /* the run as parsed (a replay: as this request parses, which is the same) */
+    memset(&info, 0, sizeof info);
+    info.id = res.run_id;
+    info.project = run->project;
+    info.branch = run->branch;
+    info.machine = run->machine;
+    info.commit_sha = run->commit_sha;
+    info.format = run->format;
+    info.tool_version = run->tool_version;
+    info.content_hash = run->content_hash;
+    info.commit_time = run->commit_time;
+    info.started_at = run->started_at;
+    info.ingested_at = QB_TIME_NONE;
+    info.tags = run->tags;
+    info.n_tags = run->n_tags;
+  }
   json_t *o_json = json_object();
   json_object_set_new(o_json, "run", qb_view_run_info(&info));
   json_object_set_new(o_json, "existed", json_boolean(res.existed));
+  json_object_set_new(o_json, "history", json_string(history));
+  if (!strcmp(history, "deferred"))
+    json_object_set_new(o_json, "history_error", json_string(herr.msg));
   /* the verdict: compare with the baseline the rule chooses (api/baseline.h); the run is
    * stored by now, so a compare that fails is reported in the answer, not as an error */
   char ref[24];
@@ -686,12 +921,14 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
                                       after.checks[i].value, "unit", after.checks[i].unit));
   json_object_set_new(o_json, "targets_broken", broken);
   json_object_set_new(o_json, "changes", json_integer((json_int_t)after.detect.changes));
-  if (qb_grade_with(r->store, res.run_id, c, replay ? NULL : &after, &g, err) == QB_OK)
+  qb_err gerr = QB_ERR_INIT;
+  if (qb_grade_with(r->store, res.run_id, c, strcmp(history, "done") ? NULL : &after, &g, &gerr) ==
+      QB_OK)
     json_object_set_new(o_json, "grade", qb_view_grade(g));
   else
     json_object_set_new(o_json, "grade", json_null());
   if (r->notifier && !replay && !res.existed) notify_upload(r, &info, c, g, &after, detect_from);
-  qb_run_info_dispose(&info);
+  if (info_loaded) qb_run_info_dispose(&info);
   out->json = o_json;
   out->status = res.existed ? 200 : 201;
   rc = QB_OK;
@@ -710,14 +947,15 @@ static int h_openapi_get(const qb_request *r, qb_response *out, qb_err *err);
 typedef struct route {
   const char *method, *path;
   int (*fn)(const qb_request *r, qb_response *out, qb_err *err);
-  int write; /* 1: does its own auth; 0: a read */
+  int write; /* 1: does its own auth (or none: health, openapi); 0: a read, which needs a token
+                unless the server has --public-read yes */
 } route;
 
 static const route ROUTES[] = {
     {"GET", "/api/v1/benchmarks", h_benchmarks_get, 0},
     {"GET", "/api/v1/compare", h_compare_get, 0},
     {"GET", "/api/v1/health", h_health_get, 1},
-    {"GET", "/api/v1/metrics", h_metrics_get, 1},
+    {"GET", "/api/v1/metrics", h_metrics_get, 0},
     {"GET", "/api/v1/openapi.json", h_openapi_get, 1},
     {"GET", "/api/v1/projects", h_projects_get, 0},
     {"GET", "/api/v1/regressions", h_regressions_get, 0},
@@ -822,16 +1060,22 @@ static int h_openapi_get(const qb_request *r, qb_response *out, qb_err *err) {
                                   "responses", "200", "description", "JSON answer"));
   json_object_set_new(
       json_object_get(paths, "/api/v1/runs"), "post",
-      json_pack("{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}", "summary",
+      json_pack("{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}", "summary",
                 "Upload one run: the raw tool output as the body (format, project, branch, "
                 "commit, machine, tag), compared with its baseline (base, base_branch, "
                 "base_branch_source, base_commit, base_runs, any_machine, all_metrics; "
                 "summary=markdown adds the pull-request comment); Authorization: Bearer; "
                 "Idempotency-Key",
-                "responses", "201", "description", "stored", "200", "description",
-                "replay of an earlier upload", "401", "description", "no or bad token", "413",
+                "responses", "201", "description",
+                "stored (\"history\": \"deferred\" when change-point detection or targets "
+                "failed after the run was stored)",
+                "200", "description",
+                "replay of an earlier upload (same content, or the same "
+                "request with its Idempotency-Key)",
+                "401", "description", "no or bad token", "409", "description",
+                "the Idempotency-Key was used for a different request; nothing stored", "413",
                 "description", "body too large", "422", "description",
-                "benchmark data cannot be parsed"));
+                "benchmark data cannot be parsed or fails validation"));
   json_object_set_new(paths, "/api/v1/regressions/{id}",
                       json_pack("{s:{s:s, s:{s:{s:s}}}}", "patch", "summary",
                                 "Triage: {\"status\", \"note\"}; Authorization: Bearer",

@@ -1,5 +1,8 @@
 /* cli/cli.h - what the `qbdb` subcommands share: the context, the command table entry, option
- * parsing and a text table. Only cli/ prints or exits. */
+ * parsing, terminal-safe text and output files. Only cli/ prints or exits.
+ *
+ * Ownership: escaped copies belong to the qb_cli_esc that made them (qb_cli_esc_dispose frees
+ * them); a qb_cli_outfile owns its stream and temporary file name until qb_cli_out_close. */
 #ifndef QB_CLI_CLI_H
 #define QB_CLI_CLI_H
 
@@ -81,5 +84,51 @@ int qb_cli_print_json(FILE *f, struct json_t *v, qb_err *err);
 
 /* Parse "text" or "json" for --format; returns 1 for json, 0 for text, QB_EUSAGE otherwise. */
 int qb_cli_output_format(const char *cmd, const char *value, qb_err *err);
+
+/* Stored or input text (names, notes, branches...) made safe to print on a terminal in text
+ * formats (tables, lines, markdown; not JSON or CSV, which escape by their own rules): C0
+ * controls (newline, tab and ESC included), DEL, C1 controls (U+0080..U+009F) and bytes that
+ * are not valid UTF-8 are shown as \xNN, one per byte. docs/reliability.md, "Hostile files and
+ * terminals". */
+typedef struct qb_cli_esc {
+  char **copies; /* the escaped copies made, freed by qb_cli_esc_dispose */
+  size_t n, cap;
+} qb_cli_esc;
+#define QB_CLI_ESC_INIT                                                                            \
+  { NULL, 0, 0 }
+
+/* s itself when it needs no escaping (NULL for NULL), else an escaped copy owned by e and valid
+ * until qb_cli_esc_dispose(e); "?" when out of memory (never the raw text). */
+const char *qb_cli_esc_str(qb_cli_esc *e, const char *s);
+void qb_cli_esc_dispose(qb_cli_esc *e);
+/* fputs of the escaped s. */
+void qb_cli_fputs_esc(const char *s, FILE *f);
+
+/* One CSV text field (as api/export.c writes them, docs/cli/export.md): quoted when it holds
+ * a comma, quote, CR or LF (quotes doubled), and with a leading apostrophe when it starts with
+ * =, +, -, @, tab or CR, so a spreadsheet does not run it as a formula. NULL writes nothing. */
+void qb_cli_csv_text(FILE *f, const char *s);
+
+/* An --out FILE being written (docs/cli/report.md, "--out FILE"): a regular file or a new name
+ * is written to a temporary file made with mkstemp in the same folder, then renamed over it
+ * (its mode and, as root, owner kept); a character device, fifo or socket is written in place
+ * (never replaced); a symbolic link is followed only to one of those, else refused, as are
+ * directories and block devices. /dev/stdout, /dev/stderr, /dev/fd/N and /proc/self/fd/N are
+ * the descriptor already open, written where it stands (what a shell's redirection does). */
+typedef struct qb_cli_outfile {
+  FILE *f;          /* write here */
+  const char *what; /* the command, for messages ("report") */
+  const char *path; /* borrowed */
+  char *tmp;        /* the temporary file, or NULL when written in place */
+} qb_cli_outfile;
+#define QB_CLI_OUTFILE_INIT                                                                        \
+  { NULL, NULL, NULL, NULL }
+
+/* Open path for command what. Errors (QB_EIO): "WHAT: PATH: cannot write: REASON". */
+int qb_cli_out_open(qb_cli_outfile *o, const char *what, const char *path, qb_err *err);
+/* keep: flush, sync and close, then rename the temporary file into place; any failure is
+ * QB_EIO and removes the temporary file. !keep: close and remove the temporary file (the
+ * target is untouched). Safe to call twice, or on a QB_CLI_OUTFILE_INIT never opened. */
+int qb_cli_out_close(qb_cli_outfile *o, int keep, qb_err *err);
 
 #endif

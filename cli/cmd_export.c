@@ -1,5 +1,4 @@
 /* cli/cmd_export.c - `qbdb export`: runs, results and raw samples as CSV or JSON. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,7 +21,9 @@ const char cmd_export_help[] =
     "                 ISO 8601 date or time\n"
     "  --format F     csv (default) or json\n"
     "  --samples      the raw samples too\n"
-    "  --out FILE     write to FILE (default: standard output)\n"
+    "  --out FILE     write to FILE (default: standard output), atomically: a new file\n"
+    "                 renamed over it; a device or fifo is written in place; a symbolic link\n"
+    "                 is refused unless it names a device or pipe\n"
     "\n"
     "Exit codes: 0 ok (also when no run matches: the CSV header alone), 2 usage, 4 no\n"
     "database, 5 database refused, 6 cannot write FILE.\n";
@@ -31,7 +32,7 @@ int cmd_export(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_export_opts o = {QB_RUN_FILTER_INIT, QB_TIME_NONE, 0, QB_EXPORT_CSV};
   const char *out_path = NULL;
   qb_store *store = NULL;
-  FILE *out = NULL;
+  qb_cli_outfile out = QB_CLI_OUTFILE_INIT;
   size_t n_runs = 0;
   int rc = QB_OK, m;
   for (int i = 1; i < argc;) {
@@ -64,19 +65,16 @@ int cmd_export(qb_cli *cli, int argc, char **argv, qb_err *err) {
     }
   }
   if ((rc = qb_store_open(&store, cli->db, 0, err))) goto done;
-  if (out_path && !(out = fopen(out_path, "w"))) {
-    rc = qb_err_set(err, QB_EIO, "export: %s: %s", out_path, strerror(errno));
-    goto done;
-  }
-  if ((rc = qb_export(store, &o, out ? out : cli->out, &n_runs, err))) {
+  if (out_path && (rc = qb_cli_out_open(&out, "export", out_path, err))) goto done;
+  if ((rc = qb_export(store, &o, out_path ? out.f : cli->out, &n_runs, err))) {
     if (out_path) qb_err_prefix(err, "%s", out_path);
     goto done;
   }
+  if (out_path && (rc = qb_cli_out_close(&out, 1, err))) goto done;
   if (out_path)
     fprintf(cli->errs, "exported %zu run%s to %s\n", n_runs, n_runs == 1 ? "" : "s", out_path);
 done:
-  if (out && fclose(out) != 0 && !rc)
-    rc = qb_err_set(err, QB_EIO, "export: %s: %s", out_path, strerror(errno));
+  qb_cli_out_close(&out, 0, NULL); /* after a failure: the target is left as it was */
   qb_store_close(store);
   return rc;
 }

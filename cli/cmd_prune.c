@@ -20,7 +20,9 @@ const char cmd_prune_help[] =
     "detection needs to find it again), and the newest run of each project, branch and machine\n"
     "(the baseline of the next compare). Series that lose points are analysed in full again by\n"
     "the next detection. Then the file is rebuilt (VACUUM) so that it shrinks. One\n"
-    "transaction: an error changes nothing.\n"
+    "transaction: an error changes nothing. When other connections keep the WAL from being\n"
+    "checkpointed (a server answering reads), the checkpoint is tried a few times and then left\n"
+    "to the next writer: the deletion stands and a line says so.\n"
     "\n"
     "  --keep-days N          keep runs of the last N days (N >= 0)\n"
     "  --keep-samples-days M  keep raw samples of the last M days (M >= 0)\n"
@@ -58,7 +60,7 @@ int cmd_prune(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_prune_opts o = {QB_TIME_NONE, QB_TIME_NONE, NULL, (int64_t)cp.window, 0};
   qb_prune_result res;
   qb_store *store = NULL;
-  int rc = QB_OK, m, json = 0, vacuum = 1;
+  int rc = QB_OK, m, json = 0, vacuum = 1, deferred = 0;
   int64_t now = qb_time_now(), before = 0, after = 0;
   for (int i = 1; i < argc;) {
     const char *v = NULL;
@@ -90,7 +92,10 @@ int cmd_prune(qb_cli *cli, int argc, char **argv, qb_err *err) {
   if ((rc = qb_store_open(&store, cli->db, 0, err)) || (rc = qb_store_prune(store, &o, &res, err)))
     goto done;
   int changed = !o.dry_run && (res.runs > 0 || res.samples_dropped > 0);
-  if (changed && vacuum && (rc = qb_store_vacuum(store, &before, &after, err))) goto done;
+  if (changed && vacuum && (rc = qb_store_vacuum(store, &before, &after, &deferred, err)))
+    goto done;
+  /* the truncating checkpoint after VACUUM: done, deferred to the next writer, or not tried */
+  const char *checkpoint = !(changed && vacuum) ? "none" : deferred ? "deferred" : "done";
   if (json) {
     json_t *j = json_pack(
         "{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "dry_run", o.dry_run, "runs",
@@ -102,6 +107,7 @@ int cmd_prune(qb_cli *cli, int argc, char **argv, qb_err *err) {
       json_object_set_new(j, "bytes_before", json_integer(before));
       json_object_set_new(j, "bytes_after", json_integer(after));
     }
+    json_object_set_new(j, "checkpoint", json_string(checkpoint));
     json_dumpf(j, cli->out, JSON_INDENT(2));
     fputc('\n', cli->out);
     json_decref(j);
@@ -129,6 +135,9 @@ int cmd_prune(qb_cli *cli, int argc, char **argv, qb_err *err) {
     human_bytes(after, a, sizeof a);
     fprintf(cli->out, "database %s -> %s\n", b, a);
   }
+  if (deferred)
+    fprintf(cli->out, "wal checkpoint deferred: other connections are reading; the next writer "
+                      "checkpoints it (the deletion is done)\n");
 done:
   qb_store_close(store);
   return rc;

@@ -33,8 +33,10 @@ static int sev_rank(const char *name) {
   return qb_severity_parse(name, &s) ? -1 : (int)s;
 }
 
-/* Text or markdown: one block per commit range. */
+/* Text or markdown: one block per commit range. Stored text (commits, names, notes, status) is
+ * escaped for the terminal (cli/cli.h qb_cli_esc_str). */
 static void print_grouped(FILE *f, const qb_regression *r, size_t n, int md) {
+  qb_cli_esc e = QB_CLI_ESC_INIT;
   for (size_t i = 0; i < n; i++) {
     int new_group = i == 0 || r[i].run_id != r[i - 1].run_id;
     if (new_group) {
@@ -44,22 +46,28 @@ static void print_grouped(FILE *f, const qb_regression *r, size_t n, int md) {
               md ? "%s### %s..%s (run %lld, %s)\n\n| id | benchmark | metric | before | after | "
                    "change | p | severity | status |\n|---:|---|---|---:|---:|---:|---:|---|---|\n"
                  : "%scommit range %s..%s (run %lld, %s)\n",
-              i ? "\n" : "", r[i].prev_commit_sha ? r[i].prev_commit_sha : "?",
-              r[i].commit_sha ? r[i].commit_sha : "?", (long long)r[i].run_id, t);
+              i ? "\n" : "", r[i].prev_commit_sha ? qb_cli_esc_str(&e, r[i].prev_commit_sha) : "?",
+              r[i].commit_sha ? qb_cli_esc_str(&e, r[i].commit_sha) : "?", (long long)r[i].run_id,
+              t);
     }
     char b[32], a[32];
     qb_unit_format(r[i].before, r[i].series.unit, b, sizeof b);
     qb_unit_format(r[i].after, r[i].series.unit, a, sizeof a);
+    const char *bench = qb_cli_esc_str(&e, r[i].series.bench),
+               *metric = qb_cli_esc_str(&e, r[i].series.metric),
+               *kind = qb_cli_esc_str(&e, r[i].kind), *sev = qb_cli_esc_str(&e, r[i].severity),
+               *status = qb_cli_esc_str(&e, r[i].status), *note = qb_cli_esc_str(&e, r[i].note),
+               *before = qb_cli_esc_str(&e, b), *after = qb_cli_esc_str(&e, a); /* stored unit */
     if (md)
       fprintf(f, "| %lld | %s | %s | %s | %s | %+.2f%% | %.2g | %s %s | %s |\n", (long long)r[i].id,
-              r[i].series.bench, r[i].series.metric, b, a, r[i].change_pct, r[i].p_value,
-              r[i].severity, r[i].kind, r[i].status);
+              bench, metric, before, after, r[i].change_pct, r[i].p_value, sev, kind, status);
     else
       fprintf(f, "  #%-5lld %-11s %-8s %s (%s) %s -> %s  %+.2f%%  p %.2g  [%s%s]%s%s\n",
-              (long long)r[i].id, r[i].kind, r[i].severity, r[i].series.bench, r[i].series.metric,
-              b, a, r[i].change_pct, r[i].p_value, r[i].status, r[i].active ? "" : ", gone",
-              r[i].note ? "  note: " : "", r[i].note ? r[i].note : "");
+              (long long)r[i].id, kind, sev, bench, metric, before, after, r[i].change_pct,
+              r[i].p_value, status, r[i].active ? "" : ", gone", note ? "  note: " : "",
+              note ? note : "");
   }
+  qb_cli_esc_dispose(&e);
 }
 
 int cmd_regressions(qb_cli *cli, int argc, char **argv, qb_err *err) {

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "api/notify.h"
 #include "api/report.h"
@@ -35,7 +34,9 @@ const char cmd_report_help[] =
     "                       references: id, BRANCH@latest, BRANCH~N, commit prefix)\n"
     "  --format F           markdown (default; PR comments, chat), html (one self-contained\n"
     "                       file for mail and browsers) or json (the contract)\n"
-    "  --out FILE           write the report to FILE (atomically) and print a summary line\n"
+    "  --out FILE           write the report to FILE (atomically: a new file renamed over it; a\n"
+    "                       device or fifo is written in place; a symbolic link is refused\n"
+    "                       unless it names a device or pipe) and print a summary line\n"
     "  --no-record          do not record the report (also --dry-run)\n"
     "  --fail-on SEV        exit 1 when a new regression is at least SEV (minor .. critical)\n"
     "  --notify URL         POST a JSON summary (with a Slack-compatible \"text\") to URL after\n"
@@ -53,25 +54,6 @@ static int parse_since(const char *v, int64_t now, int64_t *out, qb_err *err) {
                     "report: --since '%s': expected a duration (90m, 24h, 7d, 2w) or a date "
                     "(2026-11-24, 2026-11-24T06:00Z)",
                     v);
-}
-
-/* Write text to path atomically (a temporary file in the same folder, then rename). */
-static int write_file(const char *path, const char *text, size_t len, qb_err *err) {
-  char tmp[4096];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp)
-    return qb_err_set(err, QB_EUSAGE, "report: --out '%s': path too long", path);
-  FILE *f = fopen(tmp, "wb");
-  if (!f) return qb_err_set(err, QB_EIO, "%s: cannot write: %s", path, strerror(errno));
-  int bad = fwrite(text, 1, len, f) != len;
-  bad |= fflush(f) != 0;
-  int e = errno;
-  bad |= fclose(f) != 0;
-  if (bad || rename(tmp, path) != 0) {
-    if (!bad) e = errno;
-    unlink(tmp);
-    return qb_err_set(err, QB_EIO, "%s: cannot write: %s", path, strerror(e));
-  }
-  return QB_OK;
 }
 
 /* The worst severity among the new regressions (QB_SEV_NONE when none). */
@@ -130,10 +112,15 @@ int cmd_report(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_report *r = NULL;
   qb_buf text, body;
   int in_tx = 0;
+  qb_cli_outfile out = QB_CLI_OUTFILE_INIT;
   qb_buf_init(&text, (size_t)1 << 30);
   qb_buf_init(&body, (size_t)1 << 24);
   if ((rc = qb_store_open(&store, cli->db, 0, err)) || (rc = qb_report_build(store, &o, &r, err)))
     goto done;
+  /* --out is opened before the write transaction, so a fifo without a reader yet does not hold
+   * the database's write lock (cli/cli.h qb_cli_out_open: a regular file is replaced through a
+   * mkstemp file in its folder; a device or fifo is written in place; symlinks refused) */
+  if (out_path && (rc = qb_cli_out_open(&out, "report", out_path, err))) goto done;
   /* the default window is recorded together with writing the report: both or neither */
   int record = r->window == QB_REPORT_SINCE_LAST && !no_record;
   if (record) {
@@ -143,7 +130,8 @@ int cmd_report(qb_cli *cli, int argc, char **argv, qb_err *err) {
   }
   if ((rc = qb_report_render(r, fmt, &text, err))) goto done;
   if (out_path) {
-    if ((rc = write_file(out_path, text.data, text.len, err))) goto done;
+    fwrite(text.data, 1, text.len, out.f); /* a short write sets the error flag */
+    if ((rc = qb_cli_out_close(&out, 1, err))) goto done;
   } else {
     fwrite(text.data, 1, text.len, cli->out);
     if (fflush(cli->out) != 0 || ferror(cli->out)) {
@@ -204,6 +192,7 @@ int cmd_report(qb_cli *cli, int argc, char **argv, qb_err *err) {
                    r->n_new_regressions, r->n_new_regressions == 1 ? "" : "s",
                    qb_severity_name(worst_new(r)), qb_severity_name(fail_on));
 done:
+  qb_cli_out_close(&out, 0, NULL); /* not written: the temporary file removed, FILE untouched */
   if (in_tx) qb_store_rollback(store);
   qb_buf_dispose(&text);
   qb_buf_dispose(&body);

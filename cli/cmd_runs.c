@@ -29,6 +29,7 @@ int cmd_runs(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_run_info *runs = NULL;
   size_t n = 0;
   qb_table t = {0};
+  qb_cli_esc e = QB_CLI_ESC_INIT;
   int rc = QB_OK, json = 0, m;
   f.limit = 50;
   for (int i = 1; i < argc;) {
@@ -78,12 +79,21 @@ int cmd_runs(qb_cli *cli, int argc, char **argv, qb_err *err) {
     snprintf(nb, sizeof nb, "%lld", (long long)runs[i].n_benches);
     snprintf(ns, sizeof ns, "%lld", (long long)runs[i].n_samples);
     snprintf(sha, sizeof sha, "%s", runs[i].commit_sha ? runs[i].commit_sha : "-");
-    const char *row[] = {
-        id, started, runs[i].project, runs[i].branch, sha, runs[i].machine, runs[i].format, nb, ns};
+    /* stored text escaped for the terminal (cli/cli.h); the commit after it is cut to 12 */
+    const char *row[] = {id,
+                         started,
+                         qb_cli_esc_str(&e, runs[i].project),
+                         qb_cli_esc_str(&e, runs[i].branch),
+                         qb_cli_esc_str(&e, sha),
+                         qb_cli_esc_str(&e, runs[i].machine),
+                         qb_cli_esc_str(&e, runs[i].format),
+                         nb,
+                         ns};
     if ((rc = qb_table_add(&t, row, err))) goto done;
   }
   qb_table_print(&t, cli->out);
 done:
+  qb_cli_esc_dispose(&e);
   qb_table_dispose(&t);
   qb_run_infos_free(runs, n);
   qb_store_close(store);

@@ -29,27 +29,33 @@ const char cmd_show_help[] =
     "\n"
     "Exit codes: 0 ok, 2 usage or ambiguous RUN, 4 no such run or database, 5 database refused.\n";
 
+/* The run's metadata; stored text escaped for the terminal (cli/cli.h qb_cli_esc_str). */
 static void print_header(qb_cli *cli, const qb_run_info *in) {
   char t[40];
-  fprintf(cli->out, "run %lld (%s%s%s)\n", (long long)in->id, in->format,
-          in->tool_version ? ", " : "", in->tool_version ? in->tool_version : "");
-  fprintf(cli->out, "  project  %s\n  branch   %s\n", in->project, in->branch);
+  qb_cli_esc e = QB_CLI_ESC_INIT;
+  fprintf(cli->out, "run %lld (%s%s%s)\n", (long long)in->id, qb_cli_esc_str(&e, in->format),
+          in->tool_version ? ", " : "",
+          in->tool_version ? qb_cli_esc_str(&e, in->tool_version) : "");
+  fprintf(cli->out, "  project  %s\n  branch   %s\n", qb_cli_esc_str(&e, in->project),
+          qb_cli_esc_str(&e, in->branch));
   if (in->commit_sha) {
-    fprintf(cli->out, "  commit   %s", in->commit_sha);
+    fprintf(cli->out, "  commit   %s", qb_cli_esc_str(&e, in->commit_sha));
     if (in->commit_time != QB_TIME_NONE)
       fprintf(cli->out, " (%s)", qb_time_format(in->commit_time, t, sizeof t));
     fputc('\n', cli->out);
   }
-  fprintf(cli->out, "  machine  %s\n", in->machine);
+  fprintf(cli->out, "  machine  %s\n", qb_cli_esc_str(&e, in->machine));
   fprintf(cli->out, "  started  %s\n", qb_time_format(in->started_at, t, sizeof t));
   if (in->n_tags) {
     fprintf(cli->out, "  tags     ");
     for (size_t i = 0; i < in->n_tags; i++)
-      fprintf(cli->out, "%s%s=%s", i ? ", " : "", in->tags[i].key, in->tags[i].value);
+      fprintf(cli->out, "%s%s=%s", i ? ", " : "", qb_cli_esc_str(&e, in->tags[i].key),
+              qb_cli_esc_str(&e, in->tags[i].value));
     fputc('\n', cli->out);
   }
   fprintf(cli->out, "  %lld benchmarks, %lld results, %lld raw samples\n\n",
           (long long)in->n_benches, (long long)in->n_results, (long long)in->n_samples);
+  qb_cli_esc_dispose(&e);
 }
 
 /* One table row per result; an "estimate [ci]" column is added when some result has the tool's
@@ -62,6 +68,7 @@ static int print_results(qb_cli *cli, const qb_run *run, qb_err *err) {
     for (size_t k = 0; k < run->benches[i].n_results; k++)
       with_est |= !isnan(run->benches[i].results[k].stats.estimate);
   qb_table t;
+  qb_cli_esc e = QB_CLI_ESC_INIT; /* names and metrics escaped for the terminal */
   int rc = qb_table_init(&t, with_est ? 11 : 10, head, 0x7fcu, err);
   if (rc) return rc;
   for (size_t i = 0; i < run->n_benches; i++) {
@@ -82,11 +89,14 @@ static int print_results(qb_cli *cli, const qb_run *run, qb_err *err) {
       else if (!isnan(x->estimate))
         snprintf(est, sizeof est, "%s", v[7]);
       const char *row[] = {b->name, r->metric, n, v[0], v[1], v[2], v[3], v[4], v[5], v[6], est};
+      for (size_t c = 0; c < sizeof row / sizeof row[0]; c++) /* values carry a stored unit */
+        row[c] = qb_cli_esc_str(&e, row[c]);
       if ((rc = qb_table_add(&t, row, err))) goto done;
     }
   }
   qb_table_print(&t, cli->out);
 done:
+  qb_cli_esc_dispose(&e);
   qb_table_dispose(&t);
   return rc;
 }

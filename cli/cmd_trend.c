@@ -42,6 +42,7 @@ int cmd_trend(qb_cli *cli, int argc, char **argv, qb_err *err) {
     return qb_err_set(err, QB_EUSAGE, "trend: --format '%s': expected text, json or csv", fmt);
   qb_store *store = NULL;
   qb_trend_report *r = NULL;
+  qb_cli_esc e = QB_CLI_ESC_INIT;
   if ((rc = qb_store_open(&store, cli->db, 0, err)) ||
       (rc = qb_trend_series(store, project, bench, metric, branch, machine, NULL, &r, err)))
     goto done;
@@ -56,8 +57,9 @@ int cmd_trend(qb_cli *cli, int argc, char **argv, qb_err *err) {
       char t[40];
       int cp = c < r->n_changes && r->changes[c].index == i;
       c += cp;
-      fprintf(cli->out, "%lld,%s,%s,%.17g,", (long long)p->run_id,
-              p->commit_sha ? p->commit_sha : "", qb_time_format(p->time, t, sizeof t), p->value);
+      fprintf(cli->out, "%lld,", (long long)p->run_id);
+      qb_cli_csv_text(cli->out, p->commit_sha); /* stored text: quoted, never a formula */
+      fprintf(cli->out, ",%s,%.17g,", qb_time_format(p->time, t, sizeof t), p->value);
       if (isnan(p->ci_lo))
         fprintf(cli->out, ",,%s\r\n", cp ? "true" : "false");
       else
@@ -65,9 +67,12 @@ int cmd_trend(qb_cli *cli, int argc, char **argv, qb_err *err) {
     }
     goto done;
   }
-  fprintf(cli->out, "%s (%s) on %s/%s/%s: %zu runs, %zu change point%s\n", r->series.bench,
-          r->series.metric, r->series.project, r->series.branch, r->series.machine, r->n_points,
-          r->n_changes, r->n_changes == 1 ? "" : "s");
+  /* text: stored names, commits and units escaped for the terminal (cli/cli.h) */
+  fprintf(cli->out, "%s (%s) on %s/%s/%s: %zu runs, %zu change point%s\n",
+          qb_cli_esc_str(&e, r->series.bench), qb_cli_esc_str(&e, r->series.metric),
+          qb_cli_esc_str(&e, r->series.project), qb_cli_esc_str(&e, r->series.branch),
+          qb_cli_esc_str(&e, r->series.machine), r->n_points, r->n_changes,
+          r->n_changes == 1 ? "" : "s");
   static const char *const head[] = {"run", "commit", "time", "value", ""};
   qb_table t;
   if ((rc = qb_table_init(&t, 5, head, 1u | 1u << 3, err))) goto done;
@@ -85,7 +90,7 @@ int cmd_trend(qb_cli *cli, int argc, char **argv, qb_err *err) {
                r->changes[c].p);
       c++;
     }
-    const char *row[] = {id, sha, tm, v, mark};
+    const char *row[] = {id, qb_cli_esc_str(&e, sha), tm, qb_cli_esc_str(&e, v), mark};
     rc = qb_table_add(&t, row, err);
   }
   if (!rc) qb_table_print(&t, cli->out);
@@ -99,6 +104,7 @@ int cmd_trend(qb_cli *cli, int argc, char **argv, qb_err *err) {
             qb_trend_name(r->trend.direction), r->trend.strength, r->trend.n,
             r->trend.slope_pct_per_run, r->trend.noise_pct);
 done:
+  qb_cli_esc_dispose(&e);
   qb_trend_report_free(r);
   qb_store_close(store);
   return rc;

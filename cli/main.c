@@ -1,5 +1,6 @@
 /* cli/main.c - `qbdb`: global options, the command table, and the one map from error codes to
  * exit codes (docs/cli/README.md). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,39 @@ int cmd_version(qb_cli *cli, int argc, char **argv, qb_err *err) {
   return QB_OK;
 }
 
+/* Flush and close standard output and say whether everything written to it arrived: 0, or
+ * QB_EIO with err set ("cannot write to standard output: REASON"). A command's output that
+ * was lost (a full disk, /dev/full, a closed pipe with SIGPIPE ignored) is an error, exit 6. */
+static int close_stdout(qb_err *err) {
+  errno = 0;
+  int e = fflush(stdout) != 0 ? (errno ? errno : -1) : 0;
+  if (!e && ferror(stdout)) e = -1; /* an earlier write failed; its errno is gone */
+  errno = 0;
+  if (fclose(stdout) != 0 && !e) e = errno ? errno : -1;
+  if (!e) return QB_OK;
+  return qb_err_set(err, QB_EIO, "cannot write to standard output: %s",
+                    e > 0 ? strerror(e) : "write error");
+}
+
+/* Print "qbdb: error: MESSAGE" on stderr, control bytes of the message escaped (it may quote
+ * a file name or stored text). */
+static void print_error(int rc, const qb_err *err) {
+  fputs("qbdb: error: ", stderr);
+  qb_cli_fputs_esc(err->msg[0] ? err->msg : qb_rc_name(rc), stderr);
+  fputc('\n', stderr);
+}
+
+/* The exit status of a command that returned rc: standard output is checked first. A write
+ * error there is exit 6 when the command succeeded; when it failed, its own error and exit code
+ * stand and the write error is a second line (unless the command reported an I/O error). */
+static int finish(int rc, qb_err *err) {
+  qb_err werr = QB_ERR_INIT;
+  int wrc = close_stdout(&werr);
+  if (rc != QB_OK) print_error(rc, err);
+  if (wrc && rc != QB_EIO) print_error(wrc, &werr);
+  return exit_code(rc != QB_OK ? rc : wrc);
+}
+
 int main(int argc, char **argv) {
   qb_cli cli = {NULL, stdout, stderr};
   qb_err err = QB_ERR_INIT;
@@ -111,30 +145,25 @@ int main(int argc, char **argv) {
     int m = 0;
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       print_usage(stdout);
-      return 0;
+      return finish(QB_OK, &err);
     }
     if (!strcmp(argv[i], "--version")) {
       printf("qbdb %s\n", QB_VERSION);
-      return 0;
+      return finish(QB_OK, &err);
     }
-    if ((m = qb_cli_opt(argc, argv, &i, "--db", &cli.db, &err)) < 0) {
-      rc = m;
-      goto fail;
-    }
-    if (!m) {
-      rc = qb_err_set(&err, QB_EUSAGE, "unknown option '%s' (see: qbdb --help)", argv[i]);
-      goto fail;
-    }
+    if ((m = qb_cli_opt(argc, argv, &i, "--db", &cli.db, &err)) < 0) return finish(m, &err);
+    if (!m)
+      return finish(qb_err_set(&err, QB_EUSAGE, "unknown option '%s' (see: qbdb --help)", argv[i]),
+                    &err);
   }
   if (i >= argc) {
     print_usage(stderr);
     return exit_code(QB_EUSAGE);
   }
   const qb_cli_cmd *cmd = qb_cli_find(argv[i]);
-  if (!cmd) {
-    rc = qb_err_set(&err, QB_EUSAGE, "unknown command '%s' (see: qbdb --help)", argv[i]);
-    goto fail;
-  }
+  if (!cmd)
+    return finish(qb_err_set(&err, QB_EUSAGE, "unknown command '%s' (see: qbdb --help)", argv[i]),
+                  &err);
   /* --db may also follow the command; -h/--help anywhere shows the command's help. */
   int n = 0;
   char **args = malloc((size_t)(argc - i + 1) * sizeof *args);
@@ -143,7 +172,7 @@ int main(int argc, char **argv) {
     if (k > i && (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h"))) {
       fputs(cmd->help, stdout);
       free(args);
-      return 0;
+      return finish(QB_OK, &err);
     }
     if (!strcmp(argv[k], "--")) {
       while (k < argc) args[n++] = argv[k++];
@@ -152,8 +181,7 @@ int main(int argc, char **argv) {
     int m = k > i ? qb_cli_opt(argc, argv, &k, "--db", &cli.db, &err) : 0;
     if (m < 0) {
       free(args);
-      rc = m;
-      goto fail;
+      return finish(m, &err);
     }
     if (!m) args[n++] = argv[k++];
   }
@@ -162,8 +190,5 @@ int main(int argc, char **argv) {
   if (!cli.db || !*cli.db) cli.db = QB_DEFAULT_DB;
   rc = cmd->run(&cli, n, args, &err);
   free(args);
-  if (rc == QB_OK) return 0;
-fail:
-  fprintf(stderr, "qbdb: error: %s\n", err.msg[0] ? err.msg : qb_rc_name(rc));
-  return exit_code(rc);
+  return finish(rc, &err);
 }

@@ -100,6 +100,37 @@ static int check_unique_names(const char *name, const qb_run *run, qb_err *err) 
   return rc;
 }
 
+/* A name of at most QB_MAX_NAME bytes; field names it in the message ("project", "benchmark
+ * #3: name"), which shows only the name's start. */
+static int check_name(const char *name, const char *field, const char *v, qb_err *err) {
+  size_t n = v ? strlen(v) : 0;
+  if (n <= QB_MAX_NAME) return QB_OK;
+  return qb_err_set(err, QB_EFORMAT, "%s: %s: %zu bytes long, at most %d ('%.40s...')", name, field,
+                    n, QB_MAX_NAME, v);
+}
+
+/* Every name of run within QB_MAX_NAME bytes. */
+static int check_names(const char *name, const qb_run *run, qb_err *err) {
+  int rc;
+  char field[96];
+  if ((rc = check_name(name, "project", run->project, err)) ||
+      (rc = check_name(name, "branch", run->branch, err)) ||
+      (rc = check_name(name, "machine", run->machine, err)))
+    return rc;
+  for (size_t i = 0; i < run->n_benches; i++) {
+    const qb_bench *b = &run->benches[i];
+    snprintf(field, sizeof field, "benchmark #%zu: name", i + 1);
+    if ((rc = check_name(name, field, b->name, err))) return rc;
+    snprintf(field, sizeof field, "benchmark #%zu: group", i + 1);
+    if ((rc = check_name(name, field, b->group, err))) return rc;
+    for (size_t k = 0; k < b->n_results; k++) {
+      snprintf(field, sizeof field, "benchmark #%zu: metric #%zu: name", i + 1, k + 1);
+      if ((rc = check_name(name, field, b->results[k].metric, err))) return rc;
+    }
+  }
+  return QB_OK;
+}
+
 static int is_commit_like(const char *s) {
   size_t n = strlen(s);
   if (n < 4 || n > 64) return 0;
@@ -130,7 +161,7 @@ int qb_ingest_finish(const char *name, qb_run *run, const qb_ingest_opts *opts, 
     if ((rc = qb_run_add_tag(run, opts->tags[i].key, opts->tags[i].value, err))) return rc;
   if (run->started_at == QB_TIME_NONE) run->started_at = qb_time_now();
   if (!run->n_benches) return qb_err_set(err, QB_EFORMAT, "%s: no benchmarks", name);
-  if ((rc = check_unique_names(name, run, err))) return rc;
+  if ((rc = check_names(name, run, err)) || (rc = check_unique_names(name, run, err))) return rc;
   for (size_t i = 0; i < run->n_benches; i++) {
     qb_bench *b = &run->benches[i];
     if (!*b->name)
@@ -177,10 +208,16 @@ int qb_ingest_prepare_bytes(const char *name, const char *data, size_t len,
 }
 
 int qb_ingest_store(qb_store *s, const qb_run *run, qb_ingest_result *res, qb_err *err) {
+  return qb_ingest_store_idem(s, run, NULL, NULL, res, err);
+}
+
+int qb_ingest_store_idem(qb_store *s, const qb_run *run, const qb_idem *k, qb_idem_hit *hit,
+                         qb_ingest_result *res, qb_err *err) {
   memset(res, 0, sizeof *res);
-  int rc = qb_store_insert_run(s, run, &res->run_id, err);
+  int rc = qb_store_insert_run_idem(s, run, k, &res->run_id, hit, err);
   if (rc == QB_EEXISTS) {
     res->existed = 1;
+    res->key_taken = hit && hit->run_id != 0;
     rc = QB_OK;
   }
   if (rc) return rc;

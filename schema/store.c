@@ -22,7 +22,15 @@ int qb_store_schema_version(qb_store *s) {
 }
 
 int qb_store_insert_run(qb_store *s, const qb_run *run, int64_t *out_id, qb_err *err) {
-  return s->ops->insert_run(s, run, out_id, err);
+  return s->ops->insert_run(s, run, NULL, out_id, NULL, err);
+}
+
+int qb_store_insert_run_idem(qb_store *s, const qb_run *run, const qb_idem *k, int64_t *out_id,
+                             qb_idem_hit *hit, qb_err *err) {
+  if (hit) memset(hit, 0, sizeof *hit);
+  if (k && (!hit || !k->key || !k->request_hash))
+    return qb_err_set(err, QB_EINTERNAL, "insert run: an idempotency key needs its hash and hit");
+  return s->ops->insert_run(s, run, k, out_id, k ? hit : NULL, err);
 }
 
 int qb_store_list_runs(qb_store *s, const qb_run_filter *filter, qb_run_info **out, size_t *n_out,
@@ -248,15 +256,16 @@ int qb_store_previous_run(qb_store *s, int64_t run_id, int64_t *prev_id, qb_err 
 }
 
 int qb_store_fingerprint(qb_store *s, char *out, size_t n, qb_err *err) {
+  if (n < QB_FINGERPRINT_LEN)
+    return qb_err_set(err, QB_EINTERNAL, "fingerprint: a buffer of %zu bytes (%d needed)", n,
+                      QB_FINGERPRINT_LEN);
   return s->ops->fingerprint(s, out, n, err);
 }
 
-int qb_store_idempotency_get(qb_store *s, const char *key, int64_t *run_id, qb_err *err) {
-  return s->ops->idem_get(s, key, run_id, err);
-}
-
-int qb_store_idempotency_put(qb_store *s, const char *key, int64_t run_id, qb_err *err) {
-  return s->ops->idem_put(s, key, run_id, err);
+int qb_store_idempotency_get(qb_store *s, const char *project, const qb_idem *k, qb_idem_hit *hit,
+                             qb_err *err) {
+  memset(hit, 0, sizeof *hit);
+  return s->ops->idem_get(s, project, k, hit, err);
 }
 
 void qb_token_dispose(qb_token *t) {
@@ -320,6 +329,8 @@ int qb_store_prune(qb_store *s, const qb_prune_opts *o, qb_prune_result *res, qb
   return s->ops->prune(s, o, res, err);
 }
 
-int qb_store_vacuum(qb_store *s, int64_t *bytes_before, int64_t *bytes_after, qb_err *err) {
-  return s->ops->vacuum(s, bytes_before, bytes_after, err);
+int qb_store_vacuum(qb_store *s, int64_t *bytes_before, int64_t *bytes_after,
+                    int *checkpoint_deferred, qb_err *err) {
+  *checkpoint_deferred = 0;
+  return s->ops->vacuum(s, bytes_before, bytes_after, checkpoint_deferred, err);
 }

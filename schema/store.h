@@ -46,6 +46,35 @@ int qb_store_schema_version(qb_store *s);
  * exists, nothing is written, *out_id is that run and QB_EEXISTS is returned (err untouched). */
 int qb_store_insert_run(qb_store *s, const qb_run *run, int64_t *out_id, qb_err *err);
 
+/* An Idempotency-Key of POST /runs (migration 0011): it belongs to the run's project and to the
+ * token that sent the request, and it stands for one request, named by the sha256 of its body
+ * and query. The strings are borrowed. */
+typedef struct qb_idem {
+  int64_t token_id;         /* token.id of the sender */
+  const char *key;          /* the Idempotency-Key header */
+  const char *request_hash; /* sha256 hex of the request (64 digits) */
+} qb_idem;
+
+/* What a key was recorded with. */
+typedef struct qb_idem_hit {
+  int64_t run_id;        /* the run it stored or found; 0: none */
+  char request_hash[65]; /* the request it stands for */
+} qb_idem_hit;
+
+/* The run and request key k was recorded with in project; QB_ENOTFOUND (hit->run_id 0) when k
+ * is new there. */
+int qb_store_idempotency_get(qb_store *s, const char *project, const qb_idem *k, qb_idem_hit *hit,
+                             qb_err *err);
+
+/* qb_store_insert_run that records k (NULL: none) for run->project in the same transaction, on
+ * the new run or on the run of the same content found instead (QB_EEXISTS, hit->run_id 0). When
+ * k is recorded already - by an earlier request or by a concurrent one that committed first:
+ * the table's primary key decides, not a read before the write - nothing at all is written,
+ * QB_EEXISTS is returned and *hit (and *out_id) tell the run and the request hash the key was
+ * recorded with. hit may be NULL only when k is. */
+int qb_store_insert_run_idem(qb_store *s, const qb_run *run, const qb_idem *k, int64_t *out_id,
+                             qb_idem_hit *hit, qb_err *err);
+
 /* A stored run's header and counts. */
 typedef struct qb_run_info {
   int64_t id;
@@ -332,12 +361,12 @@ int qb_store_token_revoke(qb_store *s, int64_t id, qb_err *err);
 void qb_token_dispose(qb_token *t);
 void qb_tokens_free(qb_token *tokens, size_t n);
 
-/* The run an idempotency key stored (QB_ENOTFOUND when the key is new), and recording one. */
-int qb_store_idempotency_get(qb_store *s, const char *key, int64_t *run_id, qb_err *err);
-int qb_store_idempotency_put(qb_store *s, const char *key, int64_t run_id, qb_err *err);
-
-/* A short text that changes whenever a comparison's inputs may have changed: the newest run and
- * the contents of the settings and targets (for caching compare answers). */
+/* A short text that changes whenever a comparison's inputs may have changed (for caching
+ * compare answers): the sha256 hex of the newest run and the number of runs, the data generation
+ * (bumped by every prune that deletes runs or drops raw samples, migration 0011), and the whole
+ * contents of the settings and targets. out gets the 64 digits and a NUL (n >= 65, else
+ * QB_EINTERNAL). */
+#define QB_FINGERPRINT_LEN 65
 int qb_store_fingerprint(qb_store *s, char *out, size_t n, qb_err *err);
 
 /* Count rows of the main tables (for tests and `qbdb info`). */
@@ -407,11 +436,18 @@ typedef struct qb_prune_result {
 /* Delete old runs and raw samples as o says, in one transaction: never a run that anchors an
  * open or acknowledged regression (its first bad run, the run before it, and o->context points
  * on each side in its series), nor the newest run of a project, branch and machine. The detection
- * markers of the series that lost points are cleared (the next detection analyses them in full). */
+ * markers of the series that lost points are cleared (the next detection analyses them in full).
+ * A prune that deletes or drops anything bumps the data generation (qb_store_fingerprint). */
 int qb_store_prune(qb_store *s, const qb_prune_opts *o, qb_prune_result *res, qb_err *err);
 
 /* Rebuild the database file so that it shrinks (VACUUM, then a WAL checkpoint that truncates);
- * *bytes_before / *bytes_after: the database and WAL files' sizes around it. */
-int qb_store_vacuum(qb_store *s, int64_t *bytes_before, int64_t *bytes_after, qb_err *err);
+ * *bytes_before / *bytes_after: the database and WAL files' sizes around it. The checkpoint
+ * needs every other connection to read the newest data (a reader of an older snapshot holds it
+ * back): it is tried QB_VACUUM_CHECKPOINT_TRIES times, with growing pauses; when it still cannot
+ * run, the rebuild stands, *checkpoint_deferred is 1 (else 0) and 0 is returned - the WAL is
+ * checkpointed by a later writer. Any other failure is an error. */
+#define QB_VACUUM_CHECKPOINT_TRIES 5
+int qb_store_vacuum(qb_store *s, int64_t *bytes_before, int64_t *bytes_after,
+                    int *checkpoint_deferred, qb_err *err);
 
 #endif

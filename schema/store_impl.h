@@ -8,7 +8,9 @@ typedef struct qb_store_ops {
   const char *name;
   void (*close)(qb_store *s);
   int (*schema_version)(qb_store *s);
-  int (*insert_run)(qb_store *s, const qb_run *run, int64_t *out_id, qb_err *err);
+  /* idem NULL: no key (hit is then NULL too) */
+  int (*insert_run)(qb_store *s, const qb_run *run, const qb_idem *idem, int64_t *out_id,
+                    qb_idem_hit *hit, qb_err *err);
   int (*list_runs)(qb_store *s, const qb_run_filter *f, qb_run_info **out, size_t *n, qb_err *err);
   int (*resolve_run)(qb_store *s, const char *project, const char *machine, const char *ref,
                      int64_t *out_id, qb_err *err);
@@ -58,15 +60,16 @@ typedef struct qb_store_ops {
   int (*token_revoke)(qb_store *s, int64_t id, qb_err *err);
   int (*previous_run)(qb_store *s, int64_t run_id, int64_t *prev_id, qb_err *err);
   int (*fingerprint)(qb_store *s, char *out, size_t n, qb_err *err);
-  int (*idem_get)(qb_store *s, const char *key, int64_t *run_id, qb_err *err);
-  int (*idem_put)(qb_store *s, const char *key, int64_t run_id, qb_err *err);
+  int (*idem_get)(qb_store *s, const char *project, const qb_idem *k, qb_idem_hit *hit,
+                  qb_err *err);
   int (*report_add)(qb_store *s, const qb_report_record *rec, const qb_report_item *items, size_t n,
                     int64_t *out_id, qb_err *err);
   int (*report_last)(qb_store *s, const char *project, qb_report_record *out, qb_err *err);
   int (*report_items)(qb_store *s, const char *project, qb_report_item **out, size_t *n,
                       qb_err *err);
   int (*prune)(qb_store *s, const qb_prune_opts *o, qb_prune_result *res, qb_err *err);
-  int (*vacuum)(qb_store *s, int64_t *bytes_before, int64_t *bytes_after, qb_err *err);
+  int (*vacuum)(qb_store *s, int64_t *bytes_before, int64_t *bytes_after, int *checkpoint_deferred,
+                qb_err *err);
 } qb_store_ops;
 
 /* Every backend's store struct starts with this. */

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/buf.h"
+#include "core/sha256.h"
 #include "core/time.h"
 #include "schema/migrate.h"
 #include "schema/samples.h"
@@ -78,6 +80,8 @@ enum {
   S_PREVIOUS_RUN,
   S_IDEM_GET,
   S_IDEM_PUT,
+  S_IDEM_TAKEN,
+  S_GENERATION_BUMP,
   S_REPORT_ADD,
   S_REPORT_ITEM_ADD,
   S_REPORT_LAST,
@@ -294,13 +298,21 @@ static const char *const SQL[S_COUNT_] = {
         "DESC, p.id DESC LIMIT 1",
     [S_FINGERPRINT] =
         "SELECT (SELECT coalesce(max(id), 0) FROM run) || ':' || (SELECT count(*) FROM run) || "
+        "':' || coalesce((SELECT generation FROM data_generation WHERE id = 1), 0) || "
         "':' || (SELECT coalesce(group_concat(project || '|' || bench_glob || '|' || key || '|' "
         "|| value || '|' || coalesce(text, ''), ';'), '') FROM setting) || ':' || (SELECT "
         "coalesce(group_concat(project || '|' "
         "|| bench_glob || '|' || metric || '|' || op || '|' || value, ';'), '') FROM target)",
-    [S_IDEM_GET] = "SELECT run_id FROM idempotency WHERE key = :key",
-    [S_IDEM_PUT] = "INSERT OR IGNORE INTO idempotency(key, run_id, created_at) VALUES (:key, :run, "
-                   ":now)",
+    /* idempotency keys (migration 0011): per project and token; the primary key decides which
+     * of two concurrent requests with one key records it */
+    [S_IDEM_GET] = "SELECT i.run_id, i.request_hash FROM idempotency i JOIN project p ON p.id = "
+                   "i.project_id WHERE p.name = :project AND i.token_id = :token AND i.key = :key",
+    [S_IDEM_PUT] = "INSERT INTO idempotency(project_id, token_id, key, request_hash, run_id, "
+                   "created_at) VALUES (:project, :token, :key, :hash, :run, :now) ON CONFLICT "
+                   "(project_id, token_id, key) DO NOTHING RETURNING run_id",
+    [S_IDEM_TAKEN] = "SELECT run_id, request_hash FROM idempotency WHERE project_id = :project "
+                     "AND token_id = :token AND key = :key",
+    [S_GENERATION_BUMP] = "UPDATE data_generation SET generation = generation + 1 WHERE id = 1",
     [S_TOKEN_REVOKE] = "UPDATE token SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL",
     [S_SETTING_UNSET] =
         "DELETE FROM setting WHERE project = :project AND bench_glob = :glob AND key = :key",
@@ -374,6 +386,7 @@ typedef struct sq_store {
   char *path;
   int version;
   int64_t busy_since; /* when the current wait for the write lock began (us, monotonic) */
+  int64_t busy_limit; /* how long a wait may last (us): BUSY_TIMEOUT_US, shorter for retries */
   int bg_checkpoint;  /* QB_STORE_BG_CHECKPOINT: checkpoints are left to qb_store_checkpoint_due */
   sqlite3_stmt *st[S_COUNT_];
 } sq_store;
@@ -570,7 +583,7 @@ static int on_busy(void *arg, int count) {
   sq_store *s = arg;
   int64_t now = mono_us();
   if (count == 0) s->busy_since = now;
-  if (now - s->busy_since >= BUSY_TIMEOUT_US) return 0;
+  if (now - s->busy_since >= s->busy_limit) return 0;
   pthread_once(&writers_once, writers_init);
   struct timespec ts = deadline_in(BUSY_POLL_US);
   pthread_mutex_lock(&writers_mu);
@@ -710,7 +723,59 @@ static int insert_result(sq_store *s, const qb_run *run, int64_t run_id, int64_t
   return step_insert(s, st, NULL, err);
 }
 
-static int sq_insert_run(qb_store *base, const qb_run *run, int64_t *out_id, qb_err *err) {
+/* Bind the key columns of an idempotency statement. */
+static void bind_key(sqlite3_stmt *st, int64_t project_id, const qb_idem *k) {
+  b_int(st, ":project", project_id);
+  b_int(st, ":token", k->token_id);
+  b_text(st, ":key", k->key);
+}
+
+/* The run and request hash key k is recorded with in project_id, into *hit (found: 1 when it
+ * is). */
+static int key_taken(sq_store *s, int64_t project_id, const qb_idem *k, qb_idem_hit *hit,
+                     int *found, qb_err *err) {
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, S_IDEM_TAKEN, &st, err), step;
+  if (rc) return rc;
+  bind_key(st, project_id, k);
+  *found = 0;
+  if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    *found = 1;
+    hit->run_id = sqlite3_column_int64(st, 0);
+    const char *h = (const char *)sqlite3_column_text(st, 1);
+    snprintf(hit->request_hash, sizeof hit->request_hash, "%s", h ? h : "");
+  } else if (step != SQLITE_DONE) {
+    rc = sq_fail(s, QB_EINTERNAL, "idempotency key", err);
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+/* Record key k for run run_id of project project_id (inside the caller's write transaction).
+ * When the key is recorded already (the primary key refuses the row), *hit tells with what and
+ * QB_EEXISTS is returned: the caller rolls back. */
+static int record_key(sq_store *s, int64_t project_id, const qb_idem *k, int64_t run_id,
+                      qb_idem_hit *hit, qb_err *err) {
+  sqlite3_stmt *st = NULL;
+  int64_t got = 0;
+  int found, rc = stmt(s, S_IDEM_PUT, &st, err);
+  if (rc) return rc;
+  bind_key(st, project_id, k);
+  b_text(st, ":hash", k->request_hash);
+  b_int(st, ":run", run_id);
+  b_int(st, ":now", qb_time_now());
+  if ((rc = step_id(s, st, &got, &found, err))) return rc;
+  sqlite3_reset(st);
+  if (found) return QB_OK;
+  if ((rc = key_taken(s, project_id, k, hit, &found, err))) return rc;
+  if (!found)
+    return qb_err_set(err, QB_EINTERNAL, "idempotency key '%.64s': neither recorded nor refused",
+                      k->key);
+  return QB_EEXISTS;
+}
+
+static int sq_insert_run(qb_store *base, const qb_run *run, const qb_idem *idem, int64_t *out_id,
+                         qb_idem_hit *hit, qb_err *err) {
   sq_store *s = SQ(base);
   reset_all(s);
   sqlite3_stmt *st = NULL;
@@ -729,8 +794,18 @@ static int sq_insert_run(qb_store *base, const qb_run *run, int64_t *out_id, qb_
   if ((rc = step_id(s, st, &existing, &found, err))) goto done;
   if (found) {
     *out_id = existing;
-    rc = QB_EEXISTS;
-    goto done;
+    if (!idem) {
+      rc = QB_EEXISTS;
+      goto done;
+    }
+    /* the same content stored before: the key names that run */
+    if ((rc = record_key(s, project_id, idem, existing, hit, err))) {
+      if (rc == QB_EEXISTS) *out_id = hit->run_id;
+      goto done;
+    }
+    if ((rc = write_end(s, 0, err))) goto done;
+    qb_buf_dispose(&blob);
+    return QB_EEXISTS;
   }
   if ((rc = get_or_add(s, S_BRANCH_GET, S_BRANCH_ADD, project_id, run->branch, &branch_id, err)) ||
       (rc = get_or_add(s, S_MACHINE_GET, S_MACHINE_ADD, 0, run->machine, &machine_id, err)))
@@ -781,6 +856,10 @@ static int sq_insert_run(qb_store *base, const qb_run *run, int64_t *out_id, qb_
       if ((rc = insert_result(s, run, run_id, branch_id, machine_id, bench_id, &b->results[k],
                               &blob, err)))
         goto done;
+  }
+  if (idem && (rc = record_key(s, project_id, idem, run_id, hit, err))) {
+    if (rc == QB_EEXISTS) *out_id = hit->run_id;
+    goto done;
   }
   if ((rc = write_end(s, 0, err))) goto done;
   *out_id = run_id;
@@ -1923,6 +2002,7 @@ static int sq_previous_run(qb_store *base, int64_t run_id, int64_t *prev_id, qb_
   return rc;
 }
 
+/* The sha256 hex of the whole fingerprint text (settings and targets may make it long). */
 static int sq_fingerprint(qb_store *base, char *out, size_t n, qb_err *err) {
   sq_store *s = SQ(base);
   reset_all(s);
@@ -1930,35 +2010,39 @@ static int sq_fingerprint(qb_store *base, char *out, size_t n, qb_err *err) {
   int rc = stmt(s, S_FINGERPRINT, &st, err);
   if (rc) return rc;
   if (sqlite3_step(st) != SQLITE_ROW) return sq_fail(s, QB_EINTERNAL, "fingerprint", err);
-  const char *t = (const char *)sqlite3_column_text(st, 0);
-  snprintf(out, n, "%s", t ? t : "");
+  const void *t = sqlite3_column_text(st, 0);
+  int len = sqlite3_column_bytes(st, 0);
+  char hex[65];
+  qb_sha256 h;
+  qb_sha256_init(&h);
+  qb_sha256_update(&h, t ? t : "", t ? (size_t)len : 0);
+  qb_sha256_hex(&h, hex);
+  snprintf(out, n, "%s", hex);
   sqlite3_reset(st);
   return QB_OK;
 }
 
-static int sq_idem_get(qb_store *base, const char *key, int64_t *run_id, qb_err *err) {
+static int sq_idem_get(qb_store *base, const char *project, const qb_idem *k, qb_idem_hit *hit,
+                       qb_err *err) {
   sq_store *s = SQ(base);
   reset_all(s);
   sqlite3_stmt *st = NULL;
-  int found, rc = stmt(s, S_IDEM_GET, &st, err);
+  int rc = stmt(s, S_IDEM_GET, &st, err), step;
   if (rc) return rc;
-  b_text(st, ":key", key);
-  rc = step_id(s, st, run_id, &found, err);
+  b_text(st, ":project", project);
+  b_int(st, ":token", k->token_id);
+  b_text(st, ":key", k->key);
+  if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    hit->run_id = sqlite3_column_int64(st, 0);
+    const char *h = (const char *)sqlite3_column_text(st, 1);
+    snprintf(hit->request_hash, sizeof hit->request_hash, "%s", h ? h : "");
+  } else if (step == SQLITE_DONE) {
+    rc = QB_ENOTFOUND;
+  } else {
+    rc = sq_fail(s, QB_EINTERNAL, "idempotency key", err);
+  }
   sqlite3_reset(st);
-  if (!rc && !found) rc = QB_ENOTFOUND;
   return rc;
-}
-
-static int sq_idem_put(qb_store *base, const char *key, int64_t run_id, qb_err *err) {
-  sq_store *s = SQ(base);
-  reset_all(s);
-  sqlite3_stmt *st = NULL;
-  int rc = stmt(s, S_IDEM_PUT, &st, err);
-  if (rc) return rc;
-  b_text(st, ":key", key);
-  b_int(st, ":run", run_id);
-  b_int(st, ":now", qb_time_now());
-  return step_insert(s, st, NULL, err);
 }
 
 /* Reports (defined at the end of the file). */
@@ -2041,6 +2125,11 @@ static int sq_prune(qb_store *base, const qb_prune_opts *o, qb_prune_result *res
     goto done;
   bind_prune(st, samples_before, o->branch_glob);
   if ((rc = run_stmt(s, st, "prune: drop samples", err))) goto done;
+  /* what compare reads changed without a new run: a new generation for its cache */
+  if ((res->runs > 0 || res->samples_dropped > 0) &&
+      ((rc = stmt(s, S_GENERATION_BUMP, &st, err)) ||
+       (rc = run_stmt(s, st, "prune: data generation", err))))
+    goto done;
   rc = write_end(s, 0, err);
   if (!rc) return QB_OK;
 done:
@@ -2058,13 +2147,29 @@ static int64_t db_bytes(const char *path) {
   return n;
 }
 
-static int sq_vacuum(qb_store *base, int64_t *bytes_before, int64_t *bytes_after, qb_err *err) {
+/* VACUUM, then the truncating checkpoint, tried QB_VACUUM_CHECKPOINT_TRIES times: each waits
+ * CHECKPOINT_BUSY_US at most for other connections (a reader of an older snapshot, a writer),
+ * with pauses of CHECKPOINT_PAUSE_US, doubling, between tries. Still held back: deferred. */
+#define CHECKPOINT_BUSY_US  200000
+#define CHECKPOINT_PAUSE_US 25000
+static int sq_vacuum(qb_store *base, int64_t *bytes_before, int64_t *bytes_after,
+                     int *checkpoint_deferred, qb_err *err) {
   sq_store *s = SQ(base);
   reset_all(s);
   *bytes_before = db_bytes(s->path);
-  int rc = exec(s, "VACUUM", err);
-  if (!rc &&
-      sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) != SQLITE_OK)
+  int rc = exec(s, "VACUUM", err), ck = SQLITE_OK;
+  useconds_t pause = CHECKPOINT_PAUSE_US;
+  s->busy_limit = CHECKPOINT_BUSY_US;
+  for (int i = 0; !rc && i < QB_VACUUM_CHECKPOINT_TRIES; i++) {
+    ck = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) & 0xff;
+    if (ck != SQLITE_BUSY && ck != SQLITE_LOCKED) break;
+    if (i + 1 < QB_VACUUM_CHECKPOINT_TRIES) usleep(pause);
+    pause *= 2;
+  }
+  s->busy_limit = BUSY_TIMEOUT_US;
+  if (!rc && (ck == SQLITE_BUSY || ck == SQLITE_LOCKED))
+    *checkpoint_deferred = 1; /* the rebuild stands; a later writer checkpoints the WAL */
+  else if (!rc && ck != SQLITE_OK)
     rc = sq_fail(s, QB_EINTERNAL, "checkpoint", err);
   *bytes_after = db_bytes(s->path);
   return rc;
@@ -2109,7 +2214,6 @@ static const qb_store_ops SQLITE_OPS = {
     .previous_run = sq_previous_run,
     .fingerprint = sq_fingerprint,
     .idem_get = sq_idem_get,
-    .idem_put = sq_idem_put,
     .report_add = sq_report_add,
     .report_last = sq_report_last,
     .report_items = sq_report_items,
@@ -2157,6 +2261,7 @@ int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *er
     return qb_err_set(err, QB_ENOMEM, "out of memory");
   }
   s->base.ops = &SQLITE_OPS;
+  s->busy_limit = BUSY_TIMEOUT_US;
   int rc = QB_OK;
   int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
                ((flags & QB_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
@@ -2173,7 +2278,10 @@ int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *er
   /* After the file is known to be ours: WAL, enforced foreign keys, durable-enough syncs. */
   if ((rc = exec(s, "PRAGMA journal_mode = WAL", err)) ||
       (rc = exec(s, "PRAGMA foreign_keys = ON", err)) ||
-      (rc = exec(s, "PRAGMA synchronous = NORMAL", err)))
+      (rc = exec(s, "PRAGMA synchronous = NORMAL", err)) ||
+      /* a WAL that grew (a VACUUM whose checkpoint was deferred) shrinks back to this when a
+       * later writer starts it over */
+      (rc = exec(s, "PRAGMA journal_size_limit = 67108864", err)))
     goto done;
   s->bg_checkpoint = (flags & QB_STORE_BG_CHECKPOINT) != 0;
   sqlite3_wal_hook(s->db, on_wal_commit, s);

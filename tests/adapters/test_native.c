@@ -384,6 +384,58 @@ BAD_CASE(two_headers, "two_headers.jsonl", 3, "format: a second header")
 BAD_CASE(iterations_without_samples, "iterations_without_samples.jsonl", 2,
          "iterations: iteration counts without")
 
+/* The header's commit follows the rule of `qbdb ingest --commit`: 4 to 64 hex digits (either
+ * case); anything else is refused with one line naming the file, the line and the field. An
+ * empty commit means none. */
+static void test_native__commit_must_be_hex(void **state) {
+  (void)state;
+  static const char *const bad[] = {
+      "xyz",             /* not hex */
+      "abc",             /* too short */
+      "=HYPERLINK(1)",   /* a spreadsheet formula */
+      "abcd\\u001b[31m", /* a terminal escape after hex digits */
+      "abcd efgh",       /* a space */
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0", /* 65 digits */
+  };
+  static const char *const good[] = {
+      "abcd", "ABCDEF01", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"};
+  char doc[512];
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    snprintf(doc, sizeof doc,
+             "{\"format\":\"qbdb-native\",\"version\":1,\"commit\":\"%s\"}\n"
+             "{\"name\":\"a\",\"unit\":\"ns\",\"value\":1}\n",
+             bad[i]);
+    qb_err err = QB_ERR_INIT;
+    qb_run *run = (qb_run *)&err;
+    int rc = qb_native_parse("h.jsonl", doc, strlen(doc), &run, &err);
+    if (rc != QB_EFORMAT) fail_msg("commit \"%s\" accepted (rc %d)", bad[i], rc);
+    assert_null(run);
+    static const char want[] = "h.jsonl:1: commit: expected 4 to 64 hex digits, got \"";
+    if (strncmp(err.msg, want, sizeof want - 1)) fail_msg("commit \"%s\": %s", bad[i], err.msg);
+    assert_null(strchr(err.msg, '\n'));
+  }
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    snprintf(doc, sizeof doc,
+             "{\"format\":\"qbdb-native\",\"version\":1,\"commit\":\"%s\"}\n"
+             "{\"name\":\"a\",\"unit\":\"ns\",\"value\":1}\n",
+             good[i]);
+    qb_err err = QB_ERR_INIT;
+    qb_run *run = NULL;
+    if (qb_native_parse("h.jsonl", doc, strlen(doc), &run, &err))
+      fail_msg("commit \"%s\" refused: %s", good[i], err.msg);
+    assert_string_equal(run->commit_sha, good[i]);
+    qb_run_free(run);
+  }
+  /* "" is no commit */
+  const char *none = "{\"format\":\"qbdb-native\",\"version\":1,\"commit\":\"\"}\n"
+                     "{\"name\":\"a\",\"unit\":\"ns\",\"value\":1}\n";
+  qb_err err = QB_ERR_INIT;
+  qb_run *run = NULL;
+  assert_int_equal(qb_native_parse("h.jsonl", none, strlen(none), &run, &err), 0);
+  assert_null(run->commit_sha);
+  qb_run_free(run);
+}
+
 /* Truncation at every byte of a valid file fails cleanly or parses (no leak, no crash: run this
  * binary under ASan), and *out is NULL on every failure. */
 static void test_native__every_prefix(void **state) {
@@ -442,6 +494,7 @@ int main(void) {
       cmocka_unit_test(test_native__bad_trailing_garbage),
       cmocka_unit_test(test_native__bad_iterations_without_samples),
       cmocka_unit_test(test_native__bad_two_headers),
+      cmocka_unit_test(test_native__commit_must_be_hex),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,10 @@
 /* tests/api/test_server.c - the HTTP API against a real server on 127.0.0.1 with a real libcurl
  * client: every endpoint, error statuses, auth, body limits, idempotent replays, and 16
- * concurrent clients x 50 uploads with random replays (exactly the expected runs afterwards). */
+ * concurrent clients x 50 uploads with random replays (exactly the expected runs afterwards);
+ * an upload whose history step fails after the run is stored (201, "history": "deferred"); the
+ * compare cache with keys longer than any buffer; argument validation (cursor, alpha,
+ * threshold, tags, PATCH bodies), authorization before lookup, /metrics without public reads,
+ * and the cap on names (issue 13). Idempotency keys: tests/api/test_idempotency.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +16,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <pthread.h>
+#include <sqlite3.h>
 
 #include "api/auth.h"
 #include "api/server.h"
@@ -34,7 +39,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud) {
 /* One request; body may be NULL (GET). The caller disposes a->body. */
 static void request(unsigned short port, const char *method, const char *path, const char *token,
                     const char *idem, const char *body, size_t len, answer *a) {
-  char url[1024], auth[160], key[160];
+  char url[16384], auth[160], key[160];
   snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)port, path);
   qb_buf_init(&a->body, (size_t)1 << 26);
   CURL *c = curl_easy_init();
@@ -189,13 +194,18 @@ static void test_server__upload_auth_and_replays(void **state) {
   assert_non_null(json_object_get(json_object_get(j, "grade"), "letter"));
   json_decref(j);
   qb_buf_dispose(&a.body);
-  /* replays: by key (even with other content) and by content: 200, the original run */
-  request(F.port, "POST", "/api/v1/runs?project=py", F.write_tok, "key-1", r2, l2, &a);
+  /* replays: by key (the same request) and by content: 200, the original run; the key with
+   * other content is a conflict (409), nothing stored */
+  request(F.port, "POST", "/api/v1/runs?project=py&commit=aaaa1111&tag=net=lan", F.write_tok,
+          "key-1", r1, l1, &a);
   assert_int_equal(a.status, 200);
   j = body_json(&a);
   assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "run"), "id")), 1);
   assert_true(json_is_true(json_object_get(j, "existed")));
   json_decref(j);
+  qb_buf_dispose(&a.body);
+  request(F.port, "POST", "/api/v1/runs?project=py", F.write_tok, "key-1", r2, l2, &a);
+  assert_int_equal(a.status, 409);
   qb_buf_dispose(&a.body);
   request(F.port, "POST", "/api/v1/runs?project=py&commit=bbbb2222", F.write_tok, NULL, r2, l2, &a);
   assert_int_equal(a.status, 200);
@@ -309,11 +319,330 @@ static void test_server__concurrent_uploads(void **state) {
   qb_store_close(s);
 }
 
+/* Run sql on the test database with a connection of its own. */
+static void exec_sql(const char *sql) {
+  sqlite3 *db;
+  char *msg = NULL;
+  assert_int_equal(sqlite3_open(F.db, &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 60000);
+  if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
+  sqlite3_close(db);
+}
+
+/* A native run of project with one benchmark `name` and samples around v. */
+static char *native_doc(const char *project, const char *name, int v) {
+  qb_buf b;
+  qb_buf_init(&b, (size_t)1 << 24);
+  qb_buf_printf(&b, NULL,
+                "{\"format\":\"qbdb-native\",\"version\":1,\"project\":\"%s\"}\n"
+                "{\"name\":\"%s\",\"unit\":\"ns\",\"samples\":[%d,%d,%d,%d,%d]}\n",
+                project, name, 1000 + v, 1001 + v, 1002 + v, 999 + v, 1000 + v);
+  return qb_buf_take(&b, NULL);
+}
+
+/* POST doc with the admin token to path; the answer's status (and body, disposed by caller). */
+static void upload(const char *path, const char *doc, answer *a) {
+  request(F.port, "POST", path, F.admin_tok, NULL, doc, strlen(doc), a);
+}
+
+/* Once the run is committed, a failure of the history step (here the detection marker's write
+ * refused, as a full disk refused its COMMIT) is a 201 with the run and "history": "deferred"
+ * with the reason, never a 5xx for a stored run; the series' marker is not advanced, so the next
+ * detection catches up. */
+static void test_server__history_failure_is_deferred(void **state) {
+  (void)state;
+  exec_sql("CREATE TRIGGER fail_history BEFORE UPDATE OF analysed_n ON series WHEN "
+           "NEW.analysed_n > 0 BEGIN SELECT RAISE(ABORT, 'injected: database or disk is full'); "
+           "END");
+  char *d1 = native_doc("hist", "h", 0), *d2 = native_doc("hist", "h", 50);
+  answer a;
+  upload("/api/v1/runs", d1, &a);
+  if (a.status != 201) fail_msg("history failing: %ld %s", a.status, a.body.data);
+  json_t *j = body_json(&a);
+  assert_string_equal(json_string_value(json_object_get(j, "history")), "deferred");
+  assert_non_null(strstr(json_string_value(json_object_get(j, "history_error")), "injected"));
+  assert_true(json_integer_value(json_object_get(json_object_get(j, "run"), "id")) > 0);
+  json_decref(j);
+  qb_buf_dispose(&a.body);
+  exec_sql("DROP TRIGGER IF EXISTS fail_history");
+  /* the next upload's detection covers both points of the series */
+  upload("/api/v1/runs", d2, &a);
+  assert_int_equal(a.status, 201);
+  j = body_json(&a);
+  assert_string_equal(json_string_value(json_object_get(j, "history")), "done");
+  assert_null(json_object_get(j, "history_error"));
+  json_decref(j);
+  qb_buf_dispose(&a.body);
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  qb_series_filter f = QB_SERIES_FILTER_INIT;
+  qb_series_info *series;
+  size_t n;
+  f.project = "hist";
+  assert_int_equal(qb_store_open(&s, F.db, 0, &err), QB_OK);
+  assert_int_equal(qb_store_series_list(s, &f, &series, &n, &err), QB_OK);
+  assert_int_equal(n, 1);
+  assert_int_equal(series[0].analysed_n, 2);
+  qb_series_infos_free(series, n);
+  qb_store_close(s);
+  free(d1);
+  free(d2);
+}
+
+/* Teardown of the history test: the trigger goes even when the test failed. */
+static int drop_trigger(void **state) {
+  (void)state;
+  exec_sql("DROP TRIGGER IF EXISTS fail_history");
+  return 0;
+}
+
+/* The id of the head run in a compare answer (0 when it is not one). */
+static int64_t compare_head(const char *path) {
+  answer a;
+  request(F.port, "GET", path, NULL, NULL, NULL, 0, &a);
+  if (a.status != 200) fail_msg("%.200s: %ld %s", path, a.status, a.body.data);
+  json_t *j = body_json(&a);
+  int64_t id = (int64_t)json_integer_value(json_object_get(json_object_get(j, "head"), "id"));
+  json_decref(j);
+  qb_buf_dispose(&a.body);
+  return id;
+}
+
+/* A compare key longer than the old 3,072-byte buffer (a long benchmark glob) still holds the
+ * store's fingerprint: a new run is seen at once (before: main@latest answered the old run). */
+static void test_server__compare_cache_long_key(void **state) {
+  (void)state;
+  char path[8192];
+  int len =
+      snprintf(path, sizeof path, "/api/v1/compare?project=cache&head=main@latest&benchmark=");
+  memcpy(path + len, "%5B", 3); /* "[ccc...c]ache": 3,100 bytes that match "cache" */
+  len += 3;
+  memset(path + len, 'c', 3100);
+  len += 3100;
+  snprintf(path + len, sizeof path - (size_t)len, "%%5Dache");
+  char *docs[3];
+  int64_t ids[3];
+  for (int i = 0; i < 3; i++) {
+    docs[i] = native_doc("cache", "cache", 10 * i);
+    answer a;
+    upload("/api/v1/runs", docs[i], &a);
+    assert_int_equal(a.status, 201);
+    json_t *j = body_json(&a);
+    ids[i] = (int64_t)json_integer_value(json_object_get(json_object_get(j, "run"), "id"));
+    json_decref(j);
+    qb_buf_dispose(&a.body);
+    free(docs[i]);
+    if (i >= 1) {
+      assert_int_equal(compare_head(path), ids[i]);
+      assert_int_equal(compare_head(path), ids[i]); /* from the cache */
+    }
+  }
+}
+
+/* Benchmarks whose names share their first 590 bytes are two benchmarks (before: merged by a
+ * 512-byte key). */
+static void test_server__benchmarks_long_names(void **state) {
+  (void)state;
+  char name[2][601];
+  for (int k = 0; k < 2; k++) {
+    memset(name[k], 'n', 600);
+    name[k][600] = '\0';
+    snprintf(name[k] + 590, 11, "%010d", k);
+  }
+  qb_buf b;
+  qb_buf_init(&b, (size_t)1 << 20);
+  qb_buf_printf(&b, NULL, "{\"format\":\"qbdb-native\",\"version\":1,\"project\":\"longnames\"}\n");
+  for (int k = 0; k < 2; k++)
+    qb_buf_printf(&b, NULL, "{\"name\":\"%s\",\"unit\":\"ns\",\"samples\":[1,2,3]}\n", name[k]);
+  char *doc = qb_buf_take(&b, NULL);
+  answer a;
+  upload("/api/v1/runs", doc, &a);
+  assert_int_equal(a.status, 201);
+  qb_buf_dispose(&a.body);
+  free(doc);
+  request(F.port, "GET", "/api/v1/benchmarks?project=longnames", NULL, NULL, NULL, 0, &a);
+  assert_int_equal(a.status, 200);
+  json_t *j = body_json(&a);
+  assert_int_equal(json_array_size(j), 2);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "name")), name[0]);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(j, 1), "name")), name[1]);
+  json_decref(j);
+  qb_buf_dispose(&a.body);
+}
+
+/* GET path (or POST doc to it) and expect a 400 whose message holds needle. */
+static void expect_400(const char *method, const char *path, const char *doc, const char *needle) {
+  answer a;
+  request(F.port, method, path, F.admin_tok, NULL, doc, doc ? strlen(doc) : 0, &a);
+  if (a.status != 400 || !strstr(a.body.data ? a.body.data : "", needle))
+    fail_msg("%s %.120s: %ld %s (want 400 with '%s')", method, path, a.status,
+             a.body.data ? a.body.data : "", needle);
+  qb_buf_dispose(&a.body);
+}
+
+/* The arguments the CLI refuses are refused by the API too, by one validation: a cursor that
+ * would overflow (before: UBSan abort), alpha and threshold out of range, NaN, infinite or empty
+ * (before: nan silently meant the default), a 33rd tag (before: dropped). Nothing is stored. */
+static void test_server__argument_validation(void **state) {
+  (void)state;
+  expect_400("GET", "/api/v1/runs?cursor=9223372036854775807", NULL, "cursor");
+  expect_400("GET", "/api/v1/runs?cursor=9223372036854775000&limit=1000", NULL, "cursor");
+  expect_400("GET", "/api/v1/runs?cursor=abc", NULL, "cursor");
+  expect_400("GET", "/api/v1/runs?limit=10x", NULL, "limit");
+  static const char *const bad[] = {"alpha=-5",      "alpha=nan",     "alpha=inf",    "alpha=",
+                                    "threshold=inf", "threshold=nan", "threshold=-1", "threshold="};
+  char *doc = native_doc("args", "a", 0);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char path[256], param[32];
+    snprintf(param, sizeof param, "%.*s", (int)strcspn(bad[i], "="), bad[i]);
+    snprintf(path, sizeof path, "/api/v1/compare?base=aaaa&head=bbbb&%s", bad[i]);
+    expect_400("GET", path, NULL, param);
+    snprintf(path, sizeof path, "/api/v1/runs?%s", bad[i]);
+    expect_400("POST", path, doc, param);
+  }
+  qb_buf q;
+  qb_buf_init(&q, 1 << 16);
+  qb_buf_adds(&q, "/api/v1/runs?", NULL);
+  for (int i = 0; i < 33; i++) qb_buf_printf(&q, NULL, "%stag=k%d=v", i ? "&" : "", i);
+  expect_400("POST", q.data, doc, "tag");
+  qb_buf_dispose(&q);
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  qb_run_filter f = QB_RUN_FILTER_INIT;
+  qb_run_info *runs;
+  size_t n;
+  f.project = "args";
+  assert_int_equal(qb_store_open(&s, F.db, 0, &err), QB_OK);
+  assert_int_equal(qb_store_list_runs(s, &f, &runs, &n, &err), QB_OK);
+  assert_int_equal(n, 0);
+  qb_store_close(s);
+  /* 32 tags are fine */
+  qb_buf_init(&q, 1 << 16);
+  qb_buf_adds(&q, "/api/v1/runs?", NULL);
+  for (int i = 0; i < 32; i++) qb_buf_printf(&q, NULL, "%stag=k%d=v", i ? "&" : "", i);
+  answer a;
+  request(F.port, "POST", q.data, F.admin_tok, NULL, doc, strlen(doc), &a);
+  assert_int_equal(a.status, 201);
+  qb_buf_dispose(&a.body);
+  qb_buf_dispose(&q);
+  free(doc);
+}
+
+/* PATCH /regressions/{id}: without a token 401 whether the id exists or not (before: 404 told
+ * which ids exist); duplicate keys and a note that is not a string are 400 (before: accepted,
+ * the note dropped). */
+static void test_server__regression_patch(void **state) {
+  (void)state;
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  qb_series_filter f = QB_SERIES_FILTER_INIT;
+  qb_series_info *series;
+  size_t n;
+  qb_regression rec = {0}, *regs;
+  rec.kind = "regression";
+  rec.severity = "major";
+  rec.before = 1, rec.after = 2, rec.change_pct = 100, rec.position = -1;
+  f.project = "py";
+  assert_int_equal(qb_store_open(&s, F.db, 0, &err), QB_OK);
+  assert_int_equal(qb_store_series_list(s, &f, &series, &n, &err), QB_OK);
+  assert_true(n > 0);
+  rec.run_id = 1;
+  assert_int_equal(qb_store_regressions_replace(s, series[0].id, &rec, 1, &err), QB_OK);
+  qb_regression_filter rf = QB_REGRESSION_FILTER_INIT;
+  rf.series_id = series[0].id;
+  size_t n_regs;
+  assert_int_equal(qb_store_regressions_list(s, &rf, &regs, &n_regs, &err), QB_OK);
+  assert_int_equal(n_regs, 1);
+  char known[64];
+  snprintf(known, sizeof known, "/api/v1/regressions/%lld", (long long)regs[0].id);
+  qb_regressions_free(regs, n_regs);
+  qb_series_infos_free(series, n);
+  qb_store_close(s);
+  static const char *const ok = "{\"status\":\"acknowledged\",\"note\":\"seen\"}";
+  answer a;
+  request(F.port, "PATCH", "/api/v1/regressions/999999", NULL, NULL, ok, strlen(ok), &a);
+  assert_int_equal(a.status, 401);
+  qb_buf_dispose(&a.body);
+  request(F.port, "PATCH", known, NULL, NULL, ok, strlen(ok), &a);
+  assert_int_equal(a.status, 401);
+  qb_buf_dispose(&a.body);
+  request(F.port, "PATCH", "/api/v1/regressions/999999", F.admin_tok, NULL, ok, strlen(ok), &a);
+  assert_int_equal(a.status, 404);
+  qb_buf_dispose(&a.body);
+  expect_400("PATCH", known, "{\"status\":\"acknowledged\",\"status\":\"open\"}", "duplicate");
+  expect_400("PATCH", known, "{\"status\":\"acknowledged\",\"note\":5}", "note");
+  expect_400("PATCH", known, "{\"status\":5}", "status");
+  request(F.port, "PATCH", known, F.admin_tok, NULL, ok, strlen(ok), &a);
+  assert_int_equal(a.status, 200);
+  json_t *j = body_json(&a);
+  assert_string_equal(json_string_value(json_object_get(j, "note")), "seen");
+  json_decref(j);
+  qb_buf_dispose(&a.body);
+}
+
+/* With --public-read no, /metrics needs a token like every read (before: public). */
+static void test_server__metrics_need_a_token_when_not_public(void **state) {
+  (void)state;
+  qb_server *srv;
+  qb_err err = QB_ERR_INIT;
+  qb_server_opts o = {.db = F.db, .host = "127.0.0.1", .threads = 2, .max_body = 1 << 20};
+  assert_int_equal(qb_server_start(&srv, &o, &err), QB_OK);
+  unsigned short port = qb_server_port(srv);
+  answer a;
+  request(port, "GET", "/api/v1/metrics", NULL, NULL, NULL, 0, &a);
+  assert_int_equal(a.status, 401);
+  qb_buf_dispose(&a.body);
+  request(port, "GET", "/api/v1/metrics", F.write_tok, NULL, NULL, 0, &a);
+  assert_int_equal(a.status, 200);
+  qb_buf_dispose(&a.body);
+  request(port, "GET", "/api/v1/health", NULL, NULL, NULL, 0, &a);
+  assert_int_equal(a.status, 200);
+  qb_buf_dispose(&a.body);
+  qb_server_stop(srv);
+}
+
+/* A benchmark name over 1,024 bytes is refused (422, one line naming the field); 1,024 bytes are
+ * fine (before: a name of any size was stored). */
+static void test_server__name_cap(void **state) {
+  (void)state;
+  for (int over = 0; over <= 1; over++) {
+    size_t len = 1024 + (size_t)over;
+    char *name = malloc(len + 1);
+    memset(name, 'x', len);
+    name[len] = '\0';
+    char *doc = native_doc("names", name, over);
+    answer a;
+    upload("/api/v1/runs", doc, &a);
+    if (over) {
+      assert_int_equal(a.status, 422);
+      json_t *j = body_json(&a);
+      const char *msg = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+      assert_non_null(strstr(msg, "name"));
+      assert_non_null(strstr(msg, "1024"));
+      assert_null(strchr(msg, '\n'));
+      assert_true(strlen(msg) < 400);
+      json_decref(j);
+    } else {
+      assert_int_equal(a.status, 201);
+    }
+    qb_buf_dispose(&a.body);
+    free(doc);
+    free(name);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_server__upload_auth_and_replays),
       cmocka_unit_test(test_server__read_endpoints),
       cmocka_unit_test(test_server__concurrent_uploads),
+      cmocka_unit_test_teardown(test_server__history_failure_is_deferred, drop_trigger),
+      cmocka_unit_test(test_server__compare_cache_long_key),
+      cmocka_unit_test(test_server__benchmarks_long_names),
+      cmocka_unit_test(test_server__argument_validation),
+      cmocka_unit_test(test_server__regression_patch),
+      cmocka_unit_test(test_server__metrics_need_a_token_when_not_public),
+      cmocka_unit_test(test_server__name_cap),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

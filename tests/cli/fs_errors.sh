@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # File system failures give clear one-line messages naming the database, the documented exit
 # codes, and leave the database intact: a read-only database file, a read-only directory, a
-# database locked by another process for longer than the 5 s wait, a full disk (a small tmpfs),
-# a --db in a missing directory. As root, which ignores permission bits, read-only is made
-# with `chattr +i`; cases whose tool is not permitted here are skipped with a note.
+# database locked by another process for longer than the 5 s wait, a full disk (a small tmpfs;
+# also `report --out` onto it), a --db in a missing directory. As root, which ignores permission
+# bits, read-only is made with `chattr +i`; cases whose tool is not permitted here are skipped
+# with a note.
 # docs/reliability.md, "Crash consistency and faults"
 source "$(dirname "$0")/lib.bash"
 command -v sqlite3 >/dev/null || { echo "skipped: sqlite3 CLI not installed"; exit 0; }
@@ -106,6 +107,7 @@ if mount -t tmpfs -o size=2m tmpfs "$TMP/full" 2>/dev/null; then
   MOUNTED+=("$TMP/full")
   DB=$TMP/full/qbdb.db
   run 0 "$QBDB" --db "$DB" ingest "$MIN"
+  echo "the old report" >"$TMP/full/old.md"
   # room for the WAL index but not for the run: the commit fails
   avail=$(df -k --output=avail "$TMP/full" | tail -1)
   dd if=/dev/zero of="$TMP/full/filler" bs=1k count=$((avail - 64)) 2>/dev/null
@@ -117,6 +119,13 @@ if mount -t tmpfs -o size=2m tmpfs "$TMP/full" 2>/dev/null; then
   run 6 "$QBDB" --db "$DB" ingest "$PY1"
   contains "$ERR" "$DB: cannot read: disk I/O error" "full disk: no room at all"
   one_line "$ERR" "full disk, no room at all: one line"
+  # report --out onto the full disk (the database elsewhere): exit 6 naming the file, the
+  # report already there left whole, no temporary file left behind (docs/cli/report.md)
+  run 6 "$QBDB" --db "$TMP/locked/qbdb.db" report --no-record --out "$TMP/full/old.md"
+  equals "$ERR" "qbdb: error: report: $TMP/full/old.md: cannot write: No space left on device" \
+    "report --out on a full disk: says so"
+  equals "$(cat "$TMP/full/old.md")" "the old report" "report --out on a full disk: the old file kept"
+  equals "$(find "$TMP/full" -name 'old.md?*' | wc -l)" 0 "report --out on a full disk: no temporary file"
   rm -f "$TMP/full/filler" "$TMP/full/filler2"
   intact "$DB" "full disk"
   equals "$(runs_of "$DB")" 1 "full disk: nothing stored"

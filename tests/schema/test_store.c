@@ -1,5 +1,6 @@
 /* tests/schema/test_store.c - the SQLite store: migrations and refusal of foreign or newer
- * files, exact round trips of runs, idempotent re-insert, run references, compact samples. */
+ * files, exact round trips of runs, idempotent re-insert, idempotency keys scoped to project and
+ * token, run references, compact samples, the fingerprint after a prune of samples. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -506,6 +507,88 @@ static void test_store__samples_cost_under_10_bytes_each(void **state) {
   assert_true(per_sample <= 10.0);
 }
 
+/* Idempotency keys (migration 0011) belong to a project and a token: the table's key refuses a
+ * second run under a key already recorded (nothing written, the recorded run and request hash
+ * told), while another token or another project has keys of its own. */
+static void test_store__idempotency_keys_are_scoped(void **state) {
+  (void)state;
+  char *path = db_path("idemkeys.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  char h1[65], h2[65];
+  snprintf(h1, sizeof h1, "%064d", 1);
+  snprintf(h2, sizeof h2, "%064d", 2);
+  qb_idem k1 = {1, "key", h1}, k1b = {1, "key", h2}, k2 = {2, "key", h2};
+  qb_idem_hit hit;
+  assert_int_equal(qb_store_idempotency_get(s, "p", &k1, &hit, &err), QB_ENOTFOUND);
+  qb_run *a = make_run("p", "main", "0123abcd", 1000000, 11, 1, 3);
+  qb_run *b = make_run("p", "main", "0123abce", 2000000, 12, 1, 3);
+  int64_t id_a = 0, id_b = 0, id = 0;
+  assert_int_equal(qb_store_insert_run_idem(s, a, &k1, &id_a, &hit, &err), QB_OK);
+  assert_int_equal(hit.run_id, 0);
+  assert_int_equal(qb_store_idempotency_get(s, "p", &k1, &hit, &err), QB_OK);
+  assert_int_equal(hit.run_id, id_a);
+  assert_string_equal(hit.request_hash, h1);
+  /* the key again with another request: refused, nothing written */
+  qb_store_counts c1, c2;
+  assert_int_equal(qb_store_counts_get(s, &c1, &err), QB_OK);
+  assert_int_equal(qb_store_insert_run_idem(s, b, &k1b, &id, &hit, &err), QB_EEXISTS);
+  assert_int_equal(hit.run_id, id_a);
+  assert_int_equal(id, id_a);
+  assert_string_equal(hit.request_hash, h1);
+  assert_int_equal(qb_store_counts_get(s, &c2, &err), QB_OK);
+  assert_memory_equal(&c1, &c2, sizeof c1);
+  /* another token, another project: keys of their own */
+  assert_int_equal(qb_store_insert_run_idem(s, b, &k2, &id_b, &hit, &err), QB_OK);
+  assert_true(id_b != id_a);
+  free(b->project);
+  b->project = strdup("q");
+  assert_int_equal(qb_store_insert_run_idem(s, b, &k1b, &id, &hit, &err), QB_OK);
+  assert_true(id != id_b && id != id_a);
+  assert_int_equal(qb_store_idempotency_get(s, "q", &k1, &hit, &err), QB_OK);
+  assert_int_equal(hit.run_id, id);
+  assert_string_equal(hit.request_hash, h2);
+  /* content stored before under no key: the key is recorded for that run (QB_EEXISTS) */
+  qb_idem k3 = {1, "other", h1};
+  assert_int_equal(qb_store_insert_run_idem(s, a, &k3, &id, &hit, &err), QB_EEXISTS);
+  assert_int_equal(id, id_a);
+  assert_int_equal(hit.run_id, 0);
+  assert_int_equal(qb_store_idempotency_get(s, "p", &k3, &hit, &err), QB_OK);
+  assert_int_equal(hit.run_id, id_a);
+  qb_run_free(a);
+  qb_run_free(b);
+  qb_store_close(s);
+}
+
+/* The fingerprint (the compare cache's key) changes when a prune drops raw samples, which
+ * changes what compare answers (before: runs, settings and targets only); a dry run leaves it. */
+static void test_store__fingerprint_changes_with_pruned_samples(void **state) {
+  (void)state;
+  char *path = db_path("fingerprint.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  qb_run *run = make_run("p", "main", "0123abcd", 1000000, 21, 2, 10);
+  int64_t id;
+  assert_int_equal(qb_store_insert_run(s, run, &id, &err), QB_OK);
+  qb_run_free(run);
+  char fp1[1024], fp2[1024], fp3[1024];
+  assert_int_equal(qb_store_fingerprint(s, fp1, sizeof fp1, &err), QB_OK);
+  qb_prune_opts o = {QB_TIME_NONE, qb_time_now(), NULL, 30, 1};
+  qb_prune_result res;
+  assert_int_equal(qb_store_prune(s, &o, &res, &err), QB_OK);
+  assert_int_equal(res.samples_dropped, 20);
+  assert_int_equal(qb_store_fingerprint(s, fp2, sizeof fp2, &err), QB_OK);
+  assert_string_equal(fp1, fp2);
+  o.dry_run = 0;
+  assert_int_equal(qb_store_prune(s, &o, &res, &err), QB_OK);
+  assert_int_equal(res.samples_dropped, 20);
+  assert_int_equal(qb_store_fingerprint(s, fp3, sizeof fp3, &err), QB_OK);
+  assert_string_not_equal(fp1, fp3);
+  qb_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_store__new_file_is_migrated_and_marked),
@@ -518,6 +601,8 @@ int main(void) {
       cmocka_unit_test(test_store__series_history),
       cmocka_unit_test(test_store__settings),
       cmocka_unit_test(test_store__samples_cost_under_10_bytes_each),
+      cmocka_unit_test(test_store__idempotency_keys_are_scoped),
+      cmocka_unit_test(test_store__fingerprint_changes_with_pruned_samples),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
