@@ -3,7 +3,14 @@
  * and records every request; a socket that listens but never answers (a hung receiver); a port
  * nobody listens on (connection refused). Then `qbdb serve`'s hook end to end: a real qb_server
  * with notify_url pointing at the receiver, real uploads over libcurl. Backoffs are a few
- * milliseconds, except where the time bound itself is measured. */
+ * milliseconds, except where the time bound itself is measured.
+ *
+ * Time and load (issue 13: the suite runs on a loaded 2-core machine, under ASan and valgrind):
+ * a duration is checked only as a lower bound (a timeout or a backoff cannot end early) or as an
+ * upper bound far above what the work needs and below what the fault it catches would take
+ * (an uncapped 60 s attempt, an answer that waited for a 60 s notification); the other checks
+ * are counts, states and log lines. Every wait for another thread or process is bounded and
+ * names what it waited for (wait_requests, wait_connection); none is a fixed sleep. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +24,7 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -30,7 +38,8 @@
 #include "tests/http_peer.h"
 #include "tests/testutil.h"
 
-#define TMP QB_TEST_TMP "/api_notify"
+#define TMP     QB_TEST_TMP "/api_notify"
+#define WAIT_MS 60000 /* the longest any wait on another thread or process may take */
 
 /* ---- the receiver: tests/http_peer.h (URLs end in /hook) ---- */
 
@@ -49,6 +58,24 @@ static int hung_start(char *url, size_t n) {
   assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
   snprintf(url, n, "http://127.0.0.1:%u/hook", (unsigned)ntohs(sa.sin_port));
   return fd;
+}
+
+/* Wait until the hung receiver fd has a connection waiting to be accepted (a request is in
+ * flight); fail naming what after WAIT_MS. */
+static void wait_connection(int fd, const char *what) {
+  struct pollfd pf = {fd, POLLIN, 0};
+  int rc = poll(&pf, 1, WAIT_MS);
+  if (rc != 1) fail_msg("%s: no connection to the receiver after %d ms", what, WAIT_MS);
+}
+
+/* Wait until peer p has recorded at least n requests; fail naming what after WAIT_MS. */
+static void wait_requests(peer *p, size_t n, const char *what) {
+  double t0 = now_ms();
+  while (peer_count(p) < n) {
+    if (now_ms() - t0 > WAIT_MS)
+      fail_msg("%s: %zu of %zu requests after %d ms", what, peer_count(p), n, WAIT_MS);
+    usleep(1000);
+  }
 }
 
 /* The URL of a port on 127.0.0.1 that nobody listens on (bound, then closed). */
@@ -213,8 +240,9 @@ static void test_notify__receiver_absent(void **state) {
   assert_non_null(strstr(err.msg, url));
 }
 
-/* A receiver that never answers: the call returns within total_ms (generous slack for a loaded
- * machine), whether one attempt takes the whole bound or several short ones are retried. */
+/* A receiver that never answers: the call ends at total_ms, whether one attempt would take longer
+ * than the whole bound or several short ones are retried. The speed of the machine only decides
+ * how many of the short attempts fit, never more than at full speed. */
 static void test_notify__bounded_time(void **state) {
   (void)state;
   char url[128];
@@ -222,7 +250,7 @@ static void test_notify__bounded_time(void **state) {
   qb_notify_opts o = QB_NOTIFY_OPTS_INIT;
   o.url = url;
   o.total_ms = 1500;
-  o.attempt_ms = 3000; /* longer than the whole: capped by the time left */
+  o.attempt_ms = 60000; /* far longer than the whole: capped by the time left */
   qb_notify_result res;
   qb_err err = QB_ERR_INIT;
   double t0 = now_ms();
@@ -230,8 +258,8 @@ static void test_notify__bounded_time(void **state) {
   double took = now_ms() - t0;
   printf("bounded time: one attempt capped by total_ms 1500: %.0f ms, %d attempt(s)\n", took,
          res.attempts);
-  assert_true(took >= 1400);
-  assert_true(took < 4000);
+  assert_true(took >= 1400); /* the attempt's timeout cannot fire early */
+  assert_true(took < 30000); /* an attempt not capped would take 60 s */
   assert_int_equal(res.attempts, 1);
   assert_int_equal(res.status, 0);
   char want[256];
@@ -239,18 +267,23 @@ static void test_notify__bounded_time(void **state) {
   assert_true(!strncmp(err.msg, want, strlen(want)));
   assert_non_null(strstr(err.msg, "after 1 attempt (time bound of 1500 ms reached)"));
 
-  /* 400 ms attempts, waits of 200, 400, 800 ms: the third wait would pass the bound */
-  o.attempt_ms = 400;
-  o.backoff_ms = 200;
+  /* 300 ms attempts, waits of 100, 200, 400 ms: at full speed the third attempt ends at 1200 ms
+   * and the third wait would pass the bound, so 3 attempts at most, of the 10 allowed, at any
+   * speed; a second attempt needs the first to end before 1380 ms (300 at full speed) */
+  o.attempt_ms = 300;
+  o.backoff_ms = 100;
   o.max_attempts = 10;
   t0 = now_ms();
   assert_int_equal(qb_notify_post(&o, BODY, sizeof BODY - 1, &res, &err), QB_EIO);
   took = now_ms() - t0;
-  printf("bounded time: 400 ms attempts within total_ms 1500: %.0f ms, %d attempt(s)\n", took,
+  printf("bounded time: 300 ms attempts within total_ms 1500: %.0f ms, %d attempt(s)\n", took,
          res.attempts);
-  assert_true(took < 4000);
-  assert_int_equal(res.attempts, 3);
-  assert_non_null(strstr(err.msg, "after 3 attempts (time bound of 1500 ms reached)"));
+  assert_true(took >= 1000); /* 3 timeouts and 2 waits, or 2 attempts until the bound */
+  assert_true(took < 30000);
+  assert_in_range(res.attempts, 2, 3);
+  char words[96];
+  snprintf(words, sizeof words, "after %d attempts (time bound of 1500 ms reached)", res.attempts);
+  assert_non_null(strstr(err.msg, words));
   close(fd);
 }
 
@@ -417,15 +450,19 @@ static size_t count_lines(const char *s, const char *needle) {
 }
 
 /* A slow receiver and a queue of 2: of 6 notifications queued at once, the one in flight and 2
- * waiting are sent, the rest dropped at once with a log line each; enqueue never waits. */
+ * waiting are sent, the rest dropped at once with a log line each; enqueue never waits: the five
+ * calls return while the receiver still holds the first request (2 s), nothing sent yet. */
 static void test_notify__queue_bounded(void **state) {
   (void)state;
-  static const reply script[] = {{200, "ok", 500}};
-  peer *p = peer_start(script, 1, "/hook");
+  static const reply script[] = {{200, "ok", 2000}, {200, "ok", 0}};
+  peer *p = peer_start(script, 2, "/hook");
   FILE *log = tmpfile();
   assert_non_null(log);
   qb_notifier_opts o = QB_NOTIFIER_OPTS_INIT;
   o.post.url = p->url;
+  o.post.attempt_ms = 60000; /* the 2 s answer is never a timeout, however slow the machine */
+  o.post.total_ms = 60000;
+  o.grace_ms = 60000; /* the waiting ones are sent on stop, after the slow one */
   o.queue_max = 2;
   o.log = log;
   qb_notifier *n;
@@ -433,7 +470,7 @@ static void test_notify__queue_bounded(void **state) {
   assert_int_equal(qb_notifier_start(&n, &o, &err), QB_OK);
   char *body = strdup(BODY);
   assert_int_equal(qb_notifier_enqueue(n, 1, body, strlen(body), &err), QB_OK);
-  while (peer_count(p) < 1) usleep(1000); /* the first one is in flight */
+  wait_requests(p, 1, "queue_bounded: the first notification"); /* in flight, held 2 s */
   int dropped = 0;
   double t0 = now_ms();
   for (int i = 2; i <= 6; i++) {
@@ -441,7 +478,13 @@ static void test_notify__queue_bounded(void **state) {
     if (qb_notifier_enqueue(n, i, body, strlen(body), &err)) dropped++;
   }
   double took = now_ms() - t0;
-  assert_true(took < 100); /* no waiting on the receiver */
+  qb_notifier_stats st;
+  qb_notifier_stats_get(n, &st);
+  printf("queue bounded: 5 enqueues in %.2f ms, the first notification still unanswered: %s\n",
+         took, st.sent == 0 ? "yes" : "no");
+  assert_int_equal(st.sent, 0); /* no waiting on the receiver */
+  assert_int_equal(st.queued, 3);
+  assert_int_equal(st.dropped, 3);
   assert_int_equal(dropped, 3);
   assert_non_null(strstr(err.msg, ": run 6: dropped: queue full (2 waiting)"));
   qb_notifier_stop(n); /* the waiting ones go out within the grace period */
@@ -464,8 +507,9 @@ static void test_notify__queue_bounded(void **state) {
   peer_free(p);
 }
 
-/* Stop while the receiver hangs: the one in flight ends at its bound (800 ms), the grace period
- * (300 ms from the stop) is over by then, so the waiting ones are dropped, not attempted. */
+/* Stop while the receiver hangs: the one in flight ends at its bound (2000 ms), the grace period
+ * (300 ms from the stop) is over by then, so the waiting ones are dropped, not attempted. The
+ * stop follows the connection at once, so 1.7 s of slack. */
 static void test_notify__stop_grace(void **state) {
   (void)state;
   char url[128];
@@ -473,7 +517,7 @@ static void test_notify__stop_grace(void **state) {
   FILE *log = tmpfile();
   qb_notifier_opts o = QB_NOTIFIER_OPTS_INIT;
   o.post.url = url;
-  o.post.total_ms = 800;
+  o.post.total_ms = 2000;
   o.grace_ms = 300;
   o.log = log;
   qb_notifier *n;
@@ -483,18 +527,18 @@ static void test_notify__stop_grace(void **state) {
     char *body = strdup(BODY);
     assert_int_equal(qb_notifier_enqueue(n, i, body, strlen(body), &err), QB_OK);
   }
-  usleep(100 * 1000);
+  wait_connection(fd, "stop_grace: the first notification"); /* run 1 is in flight */
   qb_notifier_stats st;
   qb_notifier_stats_get(n, &st);
   assert_int_equal(st.queued, 3);
   double t0 = now_ms();
   qb_notifier_stop(n);
   double took = now_ms() - t0;
-  printf("stop with a hung receiver: %.0f ms (in flight bound 800 ms, grace 300 ms)\n", took);
-  assert_true(took < 3000);
+  printf("stop with a hung receiver: %.0f ms (in flight bound 2000 ms, grace 300 ms)\n", took);
+  assert_true(took < 30000); /* bounded: no wait for the receiver beyond the bound */
   char *text = slurp(log);
   assert_int_equal(count_lines(text, "run=1 attempts=1 failed: notify "), 1);
-  assert_int_equal(count_lines(text, "(time bound of 800 ms reached)"), 1);
+  assert_int_equal(count_lines(text, "(time bound of 2000 ms reached)"), 1);
   assert_int_equal(count_lines(text, "attempts=0 dropped: stopping, grace period over"), 2);
   free(text);
   fclose(log);
@@ -739,8 +783,9 @@ static void test_notify__serve_history(void **state) {
     qb_buf_dispose(&a.body);
     free(data);
     /* wait for what this upload queued (the receiver answers at once) */
-    double t0 = now_ms();
-    while (peer_count(p) < (r == 9 ? 1u : r >= 11 ? 2u : 0u) && now_ms() - t0 < 5000) usleep(1000);
+    char what[64];
+    snprintf(what, sizeof what, "serve_history: the notification of upload %d", r);
+    wait_requests(p, r < 9 ? 0u : r < 11 ? 1u : 2u, what);
     after[r - 1] = peer_count(p);
   }
   qb_server_stop(srv);
@@ -772,9 +817,11 @@ static void test_notify__serve_history(void **state) {
   peer_free(p);
 }
 
-/* A receiver that never answers: the upload's answer does not wait for it (answer times far
- * below the 3 s bound of the notification); stop ends the notification at its bound and logs
- * it as failed. */
+/* A receiver that never answers: the upload's answer does not wait for the notification. Its
+ * bound is 60 s, so an answer that waited for it would take 60 s, whatever the speed of the
+ * machine; the answers take milliseconds. Then the receiver goes away (its pending connection
+ * is reset, the retries refused): the notification fails and is logged, and stop, which waits
+ * for it, returns. */
 static void test_notify__serve_not_delayed(void **state) {
   (void)state;
   char url[128], db[256], tok[QB_TOKEN_MAX];
@@ -782,27 +829,29 @@ static void test_notify__serve_not_delayed(void **state) {
   fresh_db(db, sizeof db, "hung", tok);
   FILE *log = tmpfile();
   qb_server_opts o = {.db = db, .threads = 2, .log = log, .notify_url = url};
-  o.notify_total_ms = 3000;
+  o.notify_total_ms = 60000;
   qb_server *srv;
   qb_err err = QB_ERR_INIT;
   if (qb_server_start(&srv, &o, &err)) fail_msg("%s", err.msg);
   double slowest = 0;
   upload_two_runs(qb_server_port(srv), tok, &slowest);
-  printf("upload answer with a hung receiver: %.0f ms at most (notification bound 3000 ms)\n",
+  wait_connection(fd, "serve_not_delayed: the notification of run 2"); /* in flight, hung */
+  printf("upload answer with a hung receiver: %.0f ms at most (notification bound 60000 ms)\n",
          slowest);
-  assert_true(slowest < 1500);
+  assert_true(slowest < 30000);
+  close(fd); /* the receiver goes away */
   double t0 = now_ms();
   qb_server_stop(srv);
   double took = now_ms() - t0;
   printf("server stop with the notification in flight: %.0f ms\n", took);
-  assert_true(took < 6000);
+  assert_true(took < 30000); /* the notification ended with its receiver, not at 60 s */
   char *text = slurp(log);
   assert_int_equal(count_lines(text, "notify POST "), 1);
-  assert_int_equal(count_lines(text, "run=2 attempts=1 failed: notify "), 1);
-  assert_int_equal(count_lines(text, ": no answer: "), 1);
+  assert_int_equal(count_lines(text, "run=2 attempts="), 1);
+  assert_int_equal(count_lines(text, " failed: notify "), 1);
+  assert_int_equal(count_lines(text, ": cannot reach the receiver: "), 1);
   free(text);
   fclose(log);
-  close(fd);
 }
 
 static int setup(void **state) {

@@ -58,3 +58,101 @@ finish() {
   fi
   echo "ok"
 }
+
+# ---- timing-free helpers (issue 13): progress lines, bounded waits, kill points taken from
+# what a process has done. Used by crash_ingest.sh and crash_serve.sh.
+
+lib_now() { # milliseconds since the epoch into LIB_NOW (bash 5's clock: no process started)
+  if [ -n "${EPOCHREALTIME:-}" ]; then
+    local t=${EPOCHREALTIME/[.,]/}
+    LIB_NOW=$((t / 1000))
+  else
+    LIB_NOW=$(date +%s%3N)
+  fi
+}
+lib_now
+LIB_T0=$LIB_NOW
+
+progress() { # progress MSG...: one line on stdout, "[SECONDS] MSG", so that a run cut short by
+  # ctest's TIMEOUT shows how far it got
+  lib_now
+  local t=$((LIB_NOW - LIB_T0))
+  printf '[%d.%d s] %s\n' $((t / 1000)) $((t % 1000 / 100)) "$*"
+}
+
+elapsed_s() { # seconds since lib.bash was sourced
+  lib_now
+  echo $(((LIB_NOW - LIB_T0) / 1000))
+}
+
+abort_test() { # abort_test MSG: fail and stop now (a wait that expired): MSG says what it waited for
+  fail "$* (after $(elapsed_s) s)"
+  echo "$failures failure(s)" >&2
+  exit 1
+}
+
+# The tap: the stderr of a qbdb run with QBDB_SQL_PROFILE=1 (one "sql N us: SQL" line per
+# statement, written as the statement ends) goes into a FIFO that an awk copies to a log. A
+# writer cannot get further ahead of the awk than what the pipe holds (64 KiB), so stopping the
+# process (SIGSTOP) when the awk reads a given line freezes it close after that line, at the
+# same point of its work whatever the speed of the machine. The awk writes its events, one line
+# "ID EVENT [ARG]", to the FIFO $TAP_NOTES held open (read-write) on fd 9 by tap_init.
+tap_init() { # tap_init: make the notes FIFO and open it on fd 9
+  TAP_NOTES=$TMP/tap-notes
+  rm -f "$TAP_NOTES"
+  mkfifo "$TAP_NOTES"
+  exec 9<>"$TAP_NOTES"
+}
+
+# tap_start ID FIFO LOG TRACE ARM TRIGGER K PID: in the background (TAP_PID), copy FIFO to LOG
+# and the lines from the line ARM on ("": from the start; a test writes ARM into the FIFO itself,
+# e.g. before the request it wants to follow) to TRACE. Events: "ready
+# URL" at the banner of qbdb serve; "stopped N" when TRIGGER is reached, after PID has been sent
+# SIGSTOP (TRIGGER "stmt": the first BEGIN IMMEDIATE after ARM, then K more statements, N of
+# them; "commit": the first COMMIT after that BEGIN IMMEDIATE; "none": never); "eof" when every
+# writer has closed the FIFO (the process ended).
+TAP_AWK=(awk)
+# mawk fills its whole input buffer from a pipe before it reads a line: -W interactive makes it
+# take each line as it comes (gawk does that anyway)
+if awk -W version 2>/dev/null | grep -q mawk; then TAP_AWK=(awk -W interactive); fi
+tap_start() {
+  "${TAP_AWK[@]}" -v id="$1" -v trace="$4" -v arm="$5" -v trig="$6" -v k="$7" -v pid="$8" -v notes="$TAP_NOTES" '
+    function note(s) { print id " " s > notes; fflush(notes) }
+    function fire() { fired = 1; system("kill -STOP " pid " 2>/dev/null"); note("stopped " n) }
+    BEGIN { armed = arm == "" }
+    { print }
+    !armed && $0 == arm { armed = 1 }
+    armed { print > trace }
+    /^qbdb serving .* on http:\/\// && match($0, /http:\/\/[^\/]*/) { note("ready " substr($0, RSTART, RLENGTH)) }
+    !armed || fired || trig == "none" { next }
+    !begun && /^sql [0-9]+ us: BEGIN IMMEDIATE$/ { begun = 1; n = 0; if (trig == "stmt" && k <= 0) fire(); next }
+    begun && /^sql / { n++; if (trig == "stmt" && n >= k || trig == "commit" && /^sql [0-9]+ us: COMMIT$/) fire() }
+    END { if (armed) close(trace); note("eof") }' <"$2" >"$3" &
+  TAP_PID=$!
+}
+
+# tap_next ID SECONDS WHAT: the next event of tap ID into TAP_EVENT (events of other taps are
+# skipped); abort_test naming WHAT when none comes within SECONDS.
+tap_next() {
+  local deadline=$((SECONDS + $2)) line left
+  while :; do
+    left=$((deadline - SECONDS))
+    [ "$left" -gt 0 ] || abort_test "$3: no sign from the process within $2 s"
+    if IFS= read -r -t "$left" -u 9 line; then
+      case $line in "$1 "*) TAP_EVENT=${line#"$1 "} && return 0 ;; esac
+    fi
+  done
+}
+
+# tap_wait_eof ID SECONDS WHAT: wait for tap ID's "eof" (the process's stderr closed), then for
+# the awk itself.
+tap_wait_eof() {
+  while :; do
+    tap_next "$1" "$2" "$3"
+    [ "$TAP_EVENT" != eof ] || break
+  done
+  wait "$TAP_PID" 2>/dev/null || true
+  TAP_PID=
+}
+
+sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; } # sleep_ms MS
