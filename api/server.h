@@ -32,31 +32,59 @@ typedef struct qb_server_opts {
   /* CORS (docs/api/README.md): NULL, no Access-Control-* header ever; otherwise requests whose
    * Origin is exactly this origin get it echoed, and their OPTIONS preflights a 204 */
   const char *cors_origin;
+  /* limits (docs/reliability.md, "Server limits"); 0 takes the default */
+  unsigned max_per_ip;      /* connections from one client address (QB_SERVER_MAX_PER_IP);
+                               more are closed at once, unanswered */
+  unsigned max_connections; /* connections in all (QB_SERVER_MAX_CONNECTIONS); more are closed
+                               at once (passed by fewer than threads at worst) */
+  long request_timeout_ms;  /* a request - line, headers, body - must arrive within this
+                               (QB_SERVER_REQUEST_TIMEOUT_MS); later, it is answered 408 (or,
+                               before its request line, closed) */
+  size_t max_inflight;      /* request body bytes kept at once, all connections together
+                               (4 x max_body); a POST or PATCH beyond it is answered 503 */
+  unsigned max_expensive;   /* expensive reads answered at once (online CPUs); up to
+                               QB_SERVER_WAITING_PER_EXPENSIVE x as many more wait (at most the
+                               request timeout), more are answered 503 */
 } qb_server_opts;
 
 /* Caps on what a client may send (docs/reliability.md, "Security"): the request line and headers
  * together (libmicrohttpd's per-connection memory; more is answered 431), and, for JSON request
  * bodies, the nesting depth and the length of one string (qb_json_body_load in api/routes.c). */
 #define QB_SERVER_MAX_HEADER ((size_t)32 << 10)
-#define QB_JSON_MAX_DEPTH    32
-#define QB_JSON_MAX_STRING   ((size_t)64 << 10)
+/* The request target (path and query, as sent) and its number of query arguments: longer or
+ * more is answered 414 before libmicrohttpd splits the arguments (which, past its memory,
+ * would leave the connection hanging unanswered until its timeout). */
+#define QB_SERVER_MAX_TARGET ((size_t)8 << 10)
+#define QB_SERVER_MAX_ARGS   128
+/* Defaults of the limits in qb_server_opts (docs/reliability.md, "Server limits"). */
+#define QB_SERVER_MAX_PER_IP         64
+#define QB_SERVER_MAX_CONNECTIONS    512
+#define QB_SERVER_REQUEST_TIMEOUT_MS 30000L
+#define QB_SERVER_RETRY_AFTER_S      1 /* the Retry-After of 503 answers */
+/* Expensive reads beyond --max-expensive wait for a place, this many per place at most (and
+ * at most the request timeout); more are answered 503 at once. */
+#define QB_SERVER_WAITING_PER_EXPENSIVE 8
+#define QB_JSON_MAX_DEPTH               32
+#define QB_JSON_MAX_STRING              ((size_t)64 << 10)
 
 typedef struct qb_server qb_server;
 
 int qb_server_start(qb_server **out, const qb_server_opts *o, qb_err *err);
 unsigned short qb_server_port(const qb_server *s);
-/* Stop accepting, let requests in flight finish, close the databases, free. NULL is fine. */
+/* Let the handlers running or queued on the server's threads finish (expensive reads still
+ * waiting for a place are answered 503), stop accepting, let requests in flight finish, close
+ * the databases, free. NULL is fine. */
 void qb_server_stop(qb_server *s);
 
 /* ---- what routes see (api/routes.c) ---- */
 
 typedef struct qb_request {
-  const char *method;        /* "GET", "POST", "PATCH" */
+  const char *method;        /* "GET" (HEAD too: answered as GET without body), "POST", ... */
   const char *path;          /* without the query */
   const char *const *params; /* path parameters ({id}), NULL-terminated */
   const char *body;          /* request body (NUL-terminated), may be empty */
   size_t body_len;
-  const char *bearer; /* the Authorization: Bearer secret or NULL */
+  const char *bearer; /* the Authorization: Bearer secret (scheme in any case) or NULL */
   const char *idempotency_key;
   const char *accept; /* the Accept header or NULL */
   void *conn;         /* for qb_request_arg */
@@ -83,6 +111,7 @@ typedef struct qb_response {
   const char *type; /* content type for text/data */
   char verdict[96]; /* when not empty, sent as the Qbdb-Verdict header (a compare's summary:
                        "regressions=2; worst=major; improvements=0") */
+  int retry_after;  /* when > 0, sent as the Retry-After header (seconds) */
 } qb_response;
 
 /* Route a request; fills out. Never fails: errors become JSON error answers. */

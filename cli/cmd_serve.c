@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 
 #include "api/compare.h"
 #include "api/notify.h"
@@ -16,6 +17,8 @@ const char cmd_serve_help[] =
     "usage: qbdb serve [--db PATH] [--listen 127.0.0.1:8080] [--threads N] [--max-body 64MiB]\n"
     "                  [--public-read yes|no] [--cors-origin ORIGIN] [--insecure]\n"
     "                  [--notify-url URL] [--notify-min-severity minor|moderate|major|critical]\n"
+    "                  [--max-per-ip 64] [--max-connections 512] [--request-timeout 30]\n"
+    "                  [--max-inflight SIZE] [--max-expensive N]\n"
     "\n"
     "Serve the HTTP API (docs/api/README.md) and the web page on the given address (loopback by\n"
     "default; port 0 picks a free one, printed on start). Writes need a token (`qbdb token\n"
@@ -34,6 +37,15 @@ const char cmd_serve_help[] =
     "\"text\" suits Slack-compatible webhooks; docs/notify.md). Sent from a background thread\n"
     "with a bounded queue: the upload's answer never waits for it. Each notification takes 10 s\n"
     "at most, retries included, and logs one line; on stop, waiting ones get 2 s.\n"
+    "\n"
+    "Limits (docs/reliability.md, \"Server limits\"): --max-per-ip N connections from one\n"
+    "address (default 64) and --max-connections N in all (default 512): more are closed\n"
+    "unanswered; --request-timeout S seconds for a request's line, headers and body to arrive\n"
+    "(default 30; later: 408 or closed); --max-inflight SIZE of request bodies kept at once\n"
+    "(default 4 x --max-body; beyond: 503 with Retry-After); --max-expensive N compares, trends\n"
+    "and single runs answered at once (default: the online CPUs; 8 x N more wait, at most\n"
+    "--request-timeout; beyond: 503 with Retry-After). A POST or PATCH without a valid token is\n"
+    "answered 401 before its body is read.\n"
     "\n"
     "Exit codes: 0 stopped by a signal, 2 usage (or a non-loopback --listen without a token),\n"
     "5 database refused, 6 cannot listen.\n";
@@ -77,8 +89,8 @@ done:
   return rc;
 }
 
-/* Parse "64MiB", "1048576", "10KB" into bytes. */
-static int parse_size(const char *v, size_t *out, qb_err *err) {
+/* Parse "64MiB", "1048576", "10KB" (the value of option opt) into bytes. */
+static int parse_size(const char *opt, const char *v, size_t *out, qb_err *err) {
   char *end;
   double d = strtod(v, &end);
   double f = !*end                                      ? 1
@@ -89,7 +101,7 @@ static int parse_size(const char *v, size_t *out, qb_err *err) {
              : !strcmp(end, "MB")                       ? 1e6
                                                         : -1;
   if (end == v || f < 0 || !(d * f >= 1) || d * f > 1e12)
-    return qb_err_set(err, QB_EUSAGE, "serve: --max-body '%s': expected a size like 64MiB", v);
+    return qb_err_set(err, QB_EUSAGE, "serve: %s '%s': expected a size like 64MiB", opt, v);
   *out = (size_t)(d * f);
   return QB_OK;
 }
@@ -111,7 +123,30 @@ int cmd_serve(qb_cli *cli, int argc, char **argv, qb_err *err) {
         return m < 0 ? m : rc;
       o.threads = (unsigned)t;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--max-body", &v, err))) {
-      if (m < 0 || (rc = parse_size(v, &o.max_body, err))) return m < 0 ? m : rc;
+      if (m < 0 || (rc = parse_size("--max-body", v, &o.max_body, err))) return m < 0 ? m : rc;
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--max-inflight", &v, err))) {
+      if (m < 0 || (rc = parse_size("--max-inflight", v, &o.max_inflight, err)))
+        return m < 0 ? m : rc;
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--max-per-ip", &v, err))) {
+      double t;
+      if (m < 0 || (rc = qb_cli_number("serve", "--max-per-ip", v, 1, 65536, &t, err)))
+        return m < 0 ? m : rc;
+      o.max_per_ip = (unsigned)t;
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--max-connections", &v, err))) {
+      double t;
+      if (m < 0 || (rc = qb_cli_number("serve", "--max-connections", v, 1, 65536, &t, err)))
+        return m < 0 ? m : rc;
+      o.max_connections = (unsigned)t;
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--request-timeout", &v, err))) {
+      double t;
+      if (m < 0 || (rc = qb_cli_number("serve", "--request-timeout", v, 0.1, 3600, &t, err)))
+        return m < 0 ? m : rc;
+      o.request_timeout_ms = (long)(t * 1000 + 0.5);
+    } else if ((m = qb_cli_opt(argc, argv, &i, "--max-expensive", &v, err))) {
+      double t;
+      if (m < 0 || (rc = qb_cli_number("serve", "--max-expensive", v, 1, 1024, &t, err)))
+        return m < 0 ? m : rc;
+      o.max_expensive = (unsigned)t;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--public-read", &v, err))) {
       if (m < 0) return m;
       if (strcmp(v, "yes") && strcmp(v, "no"))
@@ -166,6 +201,15 @@ int cmd_serve(qb_cli *cli, int argc, char **argv, qb_err *err) {
     if (!n_tokens)
       fprintf(cli->errs, "qbdb: warning: --insecure: %s has no token, serving %s anyway\n", o.db,
               listen);
+  }
+  /* room for --max-connections sockets and the database files: without it accept() fails
+   * (EMFILE) before the limit and libmicrohttpd stops accepting (docs/reliability.md, "Server
+   * limits") */
+  struct rlimit nofile;
+  rlim_t want = (rlim_t)(o.max_connections ? o.max_connections : QB_SERVER_MAX_CONNECTIONS) + 256;
+  if (!getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur < want) {
+    nofile.rlim_cur = nofile.rlim_max < want ? nofile.rlim_max : want;
+    setrlimit(RLIMIT_NOFILE, &nofile);
   }
   /* the signals are taken by sigwait below, not by the server's threads */
   sigset_t set;

@@ -12,8 +12,10 @@
 
 #include <arpa/inet.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "api/auth.h"
@@ -36,13 +38,16 @@ typedef struct fixture {
 
 static fixture F;
 
-/* Send req (len bytes) to 127.0.0.1:port and read the answer until the server closes; the
- * caller frees the NUL-terminated answer. The status is parsed into *status (0: none). */
+/* Send req (len bytes) to 127.0.0.1:port and read the answer until the server closes (failing
+ * when nothing comes for 30 s); the caller frees the NUL-terminated answer. The status is parsed
+ * into *status (0: none). */
 static char *raw(unsigned short port, const char *req, size_t len, int *status) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa)) fail_msg("cannot connect");
+  struct timeval tv = {.tv_sec = 30};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   for (size_t off = 0; off < len;) {
     ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
     if (w <= 0) break; /* the server may answer and close before reading it all */
@@ -54,6 +59,8 @@ static char *raw(unsigned short port, const char *req, size_t len, int *status) 
   char chunk[4096];
   ssize_t r;
   while ((r = recv(fd, chunk, sizeof chunk, 0)) > 0) qb_buf_add(&b, chunk, (size_t)r, NULL);
+  if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    fail_msg("%.60s...: no answer (or no end of it) within 30 s", req);
   close(fd);
   qb_buf_add(&b, "", 1, NULL);
   char *ans = qb_buf_take(&b, NULL);
@@ -453,6 +460,99 @@ static void test_security__cors(void **state) {
   }
 }
 
+/* The headers of an answer (up to the blank line), for searching. */
+static char *head_of(char *ans) {
+  char *end = strstr(ans, "\r\n\r\n");
+  if (end) end[2] = '\0';
+  return ans;
+}
+
+/* HTTP corner cases (issue 13): two different Content-Length headers, Content-Length with
+ * Transfer-Encoding, HTTP/1.1 without Host or with two are 400 (libmicrohttpd took the first
+ * length and read the rest as the next request, and took a request without Host); HEAD is GET
+ * without the body (not 405); the Bearer scheme is matched in any case (RFC 7235); a query of
+ * 1,000 arguments is refused 414 at once (it left the connection unanswered for 60 s). */
+static void test_security__http_corners(void **state) {
+  (void)state;
+  char h[200];
+  int st;
+  char *ans;
+  static const char *const bad[] = {
+      "GET /api/v1/health HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 5\r\n"
+      "Connection: close\r\n\r\nabcde",
+      "POST /api/v1/runs HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n"
+      "Connection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+      "GET /api/v1/health HTTP/1.1\r\nConnection: close\r\n\r\n",
+      "GET /api/v1/health HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ans = raw(F.port, bad[i], strlen(bad[i]), &st);
+    if (st != 400 || strstr(ans, "HTTP/1.1 200")) fail_msg("request %zu: %d\n%s", i, st, ans);
+    free(ans);
+  }
+  /* the same length twice is one length; HTTP/1.0 needs no Host */
+  static const char *const fine[] = {
+      "GET /api/v1/health HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nContent-Length: 0\r\n"
+      "Connection: close\r\n\r\n",
+      "GET /api/v1/health HTTP/1.0\r\n\r\n",
+  };
+  for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+    ans = raw(F.port, fine[i], strlen(fine[i]), &st);
+    if (st != 200) fail_msg("request %zu: %d\n%s", i, st, ans);
+    free(ans);
+  }
+  /* HEAD: GET's status and headers, no body */
+  const char *heads[][2] = {{"/api/v1/health", ""}, {"/", ""}, {"/api/v1/runs", h}};
+  bearer(h, sizeof h, F.write_tok);
+  for (size_t i = 0; i < 3; i++) {
+    ans = http(F.port, "HEAD", heads[i][0], heads[i][1], NULL, &st);
+    char *body = strstr(ans, "\r\n\r\n");
+    if (st != 200 || !body || body[4] || !strstr(ans, "Content-Length: "))
+      fail_msg("HEAD %s: %d\n%s", heads[i][0], st, ans);
+    free(ans);
+  }
+  ans = http(F.port, "HEAD", "/api/v1/nope", "", NULL, &st);
+  assert_int_equal(st, 404);
+  free(ans);
+  /* the scheme in any case, for reads (this server's need a token) and writes */
+  static const char *const schemes[] = {"bearer", "BEARER", "BeArEr"};
+  char target[64];
+  snprintf(target, sizeof target, "/api/v1/regressions/%lld", (long long)F.regression_id);
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(h, sizeof h, "Authorization: %s %s\r\n", schemes[i], F.admin_tok);
+    ans = http(F.port, "GET", "/api/v1/runs", h, NULL, &st);
+    if (st != 200) fail_msg("GET with '%s': %d %s", schemes[i], st, ans);
+    free(ans);
+    ans = http(F.port, "PATCH", target, h, "{\"status\":\"acknowledged\",\"note\":\"case\"}", &st);
+    if (st != 200) fail_msg("PATCH with '%s': %d %s", schemes[i], st, ans);
+    free(ans);
+  }
+  snprintf(h, sizeof h, "Authorization: Bearerx %s\r\n", F.admin_tok); /* not the scheme */
+  ans = http(F.port, "GET", "/api/v1/runs", h, NULL, &st);
+  assert_int_equal(st, 401);
+  free(ans);
+  /* many query arguments: 1,000 (11 KB) and 129 are refused at once; 128 are fine */
+  qb_buf q;
+  size_t counts[] = {1000, QB_SERVER_MAX_ARGS + 1, QB_SERVER_MAX_ARGS};
+  for (size_t c = 0; c < 3; c++) {
+    qb_buf_init(&q, 1 << 20);
+    qb_buf_adds(&q, "/api/v1/health?", NULL);
+    for (size_t i = 0; i < counts[c]; i++)
+      qb_buf_printf(&q, NULL, "%sa%zu=%zu", i ? "&" : "", i, i);
+    qb_buf_add(&q, "", 1, NULL);
+    ans = http(F.port, "GET", q.data, "", NULL, &st);
+    int want = counts[c] > QB_SERVER_MAX_ARGS ? 414 : 200;
+    if (st != want)
+      fail_msg("%zu arguments (%zu bytes): %d\n%s", counts[c], q.len, st, head_of(ans));
+    free(ans);
+    qb_buf_dispose(&q);
+  }
+  /* and the server goes on */
+  ans = http(F.port, "GET", "/api/v1/health", "", NULL, &st);
+  assert_int_equal(st, 200);
+  free(ans);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_security__no_path_escapes),
@@ -460,6 +560,7 @@ int main(void) {
       cmocka_unit_test(test_security__json_caps),
       cmocka_unit_test(test_security__no_secrets),
       cmocka_unit_test(test_security__cors),
+      cmocka_unit_test(test_security__http_corners),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
