@@ -3,12 +3,14 @@
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
+BUILD_TSAN ?= build-tsan
 FUZZ_SECONDS ?= 300
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 QBDB_DB    ?= qbdb.db
 export QBDB_DB
 
-.PHONY: all deps build build-asan build-fuzz demo check test test-asan test-fuzz test-valgrind \
+.PHONY: all deps build build-asan build-fuzz build-tsan demo check test test-asan test-tsan \
+        test-fuzz test-valgrind \
         valgrind fuzz bench soak selfbench format clean
 
 all: build
@@ -28,10 +30,11 @@ build-asan: deps
 demo: build
 	@scripts/demo.sh $(BUILD)/qbdb
 
-# The whole test suite: normal build, then the ASan/UBSan build, then each fuzz target briefly
-# (QB_FUZZ_SECONDS, 20 s by default, plus its saved crash cases; docs/reliability.md, "Fuzzing"),
-# then the cmocka tests that do I/O under valgrind memcheck (docs/reliability.md).
-check: test test-asan test-fuzz test-valgrind
+# The whole test suite: normal build, then the ASan/UBSan build, then the server's concurrency
+# tests under ThreadSanitizer, then each fuzz target briefly (QB_FUZZ_SECONDS, 20 s by default,
+# plus its saved crash cases; docs/reliability.md, "Fuzzing"), then the cmocka tests that do I/O
+# under valgrind memcheck (docs/reliability.md).
+check: test test-asan test-tsan test-fuzz test-valgrind
 
 test: build
 	@cd $(BUILD) && ctest -j$(JOBS) --output-on-failure
@@ -49,6 +52,34 @@ valgrind: build
 test-asan: build-asan
 	@cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest -j$(JOBS) --output-on-failure
+
+# ThreadSanitizer (docs/reliability.md, "ThreadSanitizer"): only what the concurrency tests need
+# is built in $(BUILD_TSAN) - the tests that run a server, the notifier or the compare thread pool
+# in their process, and the qbdb binary for the CLI tests that run `qbdb serve`. Any report fails
+# the stage: halt_on_error makes the process exit 66, and every report (a background server's
+# too, whose exit status its script may not look at) is also written to
+# $(BUILD_TSAN)/tsan-logs/, which must stay empty. ctest runs under `setarch -R` (no ASLR) where
+# that is allowed: gcc 12's TSan aborts ("unexpected memory mapping") with vm.mmap_rnd_bits > 30.
+TSAN_TARGETS ?= qbdb api_test_server api_test_limits api_test_idempotency api_test_notify \
+                api_test_compare api_test_client api_test_security
+TSAN_TESTS   ?= ^(api_test_(server|limits|idempotency|notify|compare|client|security)|cli_(concurrent_ingest|notify))$$
+TSAN_LOGS     = $(abspath $(BUILD_TSAN))/tsan-logs
+TSAN_NOASLR   = $(shell setarch $$(uname -m) -R true >/dev/null 2>&1 && echo setarch $$(uname -m) -R)
+
+build-tsan: deps
+	@cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug -DQB_TSAN=ON >/dev/null
+	@cmake --build $(BUILD_TSAN) -j$(JOBS) --target $(TSAN_TARGETS)
+
+test-tsan: build-tsan
+	@rm -rf $(TSAN_LOGS) && mkdir -p $(TSAN_LOGS)
+	@cd $(BUILD_TSAN) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 \
+	  suppressions=$(CURDIR)/tests/tsan.supp log_path=$(TSAN_LOGS)/tsan" \
+	  $(TSAN_NOASLR) ctest -j$(JOBS) --output-on-failure --no-tests=error -R '$(TSAN_TESTS)'; \
+	  rc=$$?; \
+	  if [ -n "$$(ls -A $(TSAN_LOGS))" ]; then \
+	    cat $(TSAN_LOGS)/*; echo "ThreadSanitizer reports above (logs in $(TSAN_LOGS))" >&2; \
+	    rc=1; \
+	  fi; exit $$rc
 
 # libFuzzer targets (fuzz/, clang, ASan+UBSan): only they are built in $(BUILD_FUZZ).
 build-fuzz: deps
@@ -119,4 +150,4 @@ format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i --style=file
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) build-fuzz-long
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_FUZZ) build-fuzz-long

@@ -2,13 +2,10 @@
 #include "adapters/adapter.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/sha256.h"
@@ -27,6 +24,15 @@ int qb_format_parse(const char *name, qb_format *out) {
       return QB_OK;
     }
   return QB_EUSAGE;
+}
+
+int qb_commit_ok(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  if (n < 4 || n > 64) return 0;
+  for (; *s; s++)
+    if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
+      return 0;
+  return 1;
 }
 
 /* First n bytes of s contain needle? (s need not be NUL-terminated within n.) */
@@ -154,103 +160,6 @@ int qb_adapter_parse_bytes(const char *name, qb_format fmt, const char *data, si
   return rc;
 }
 
-/* What a file of mode m is, for messages. */
-static const char *kind_name(mode_t m) {
-  if (S_ISCHR(m)) return "a character device";
-  if (S_ISBLK(m)) return "a block device";
-  if (S_ISSOCK(m)) return "a socket";
-  if (S_ISFIFO(m)) return "a pipe";
-  if (S_ISDIR(m)) return "a directory";
-  return "not a regular file";
-}
-
-/* Read all of fd (named name in messages; st is its fstat) into *out, NUL-terminated (the
- * caller frees it): at most max + 1 bytes are ever read, so an endless stream stops at the cap;
- * a regular file larger than max is refused before reading. */
-static int read_fd(int fd, const char *name, const struct stat *st, size_t max, char **out,
-                   size_t *out_len, qb_err *err) {
-  size_t len = 0, alloc = (size_t)1 << 16;
-  if (S_ISREG(st->st_mode)) {
-    if ((uint64_t)st->st_size > max)
-      return qb_err_set(err, QB_EFORMAT, "%s: file larger than %zu bytes", name, max);
-    if (st->st_size > 0) alloc = (size_t)st->st_size + 2; /* + the byte that shows it grew, NUL */
-  }
-  if (alloc > max + 2) alloc = max + 2;
-  char *buf = malloc(alloc);
-  if (!buf) return qb_err_set(err, QB_ENOMEM, "%s: out of memory for %zu bytes", name, alloc);
-  for (;;) {
-    if (len + 1 >= alloc) { /* full: grow, never past max + 2 (max + 1 bytes and the NUL) */
-      if (alloc >= max + 2) break;
-      size_t na = alloc > (max + 2) / 2 ? max + 2 : alloc * 2;
-      char *p = realloc(buf, na);
-      if (!p) {
-        free(buf);
-        return qb_err_set(err, QB_ENOMEM, "%s: out of memory for %zu bytes", name, na);
-      }
-      buf = p;
-      alloc = na;
-    }
-    ssize_t n = read(fd, buf + len, alloc - 1 - len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      free(buf);
-      return qb_err_set(err, QB_EIO, "%s: read error: %s", name, strerror(e));
-    }
-    if (n == 0) break;
-    len += (size_t)n;
-    if (len > max) break;
-  }
-  if (len > max) {
-    free(buf);
-    return qb_err_set(err, QB_EFORMAT, "%s: file larger than %zu bytes", name, max);
-  }
-  buf[len] = '\0';
-  *out = buf;
-  *out_len = len;
-  return QB_OK;
-}
-
-/* Read the benchmark output at path ("-": standard input, named "<stdin>") into *out (caller
- * frees). Benchmark output is a regular file or a pipe (`ingest -`, <(...)); character and
- * block devices (/dev/zero, /dev/urandom) and sockets are refused before they are opened (an
- * open alone can act on a device); standard input may also be a terminal or a socket. */
-static int read_input(const char *path, char **out, size_t *len, qb_err *err) {
-  int is_stdin = !strcmp(path, "-");
-  const char *name = is_stdin ? "<stdin>" : path;
-  struct stat st, fst;
-  int fd = 0, rc;
-  if (!is_stdin) {
-    if (stat(path, &st) != 0)
-      return qb_err_set(err, errno == ENOENT ? QB_ENOTFOUND : QB_EIO, "%s: %s", path,
-                        strerror(errno));
-    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
-      return qb_err_set(err, QB_EFORMAT, "%s: is %s, not a file or a pipe of benchmark output",
-                        path, kind_name(st.st_mode));
-    if ((fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC)) < 0)
-      return qb_err_set(err, errno == ENOENT ? QB_ENOTFOUND : QB_EIO, "%s: cannot open: %s", path,
-                        strerror(errno));
-  }
-  if (fstat(fd, &fst) != 0) {
-    rc = qb_err_set(err, QB_EIO, "%s: cannot read: %s", name, strerror(errno));
-    goto done;
-  }
-  int ok = S_ISREG(fst.st_mode) || S_ISFIFO(fst.st_mode);
-  if (is_stdin)
-    ok = ok || S_ISSOCK(fst.st_mode) || (S_ISCHR(fst.st_mode) && isatty(fd));
-  else
-    ok = ok && fst.st_dev == st.st_dev && fst.st_ino == st.st_ino; /* not swapped meanwhile */
-  if (!ok) {
-    rc = qb_err_set(err, QB_EFORMAT, "%s: is %s, not a file or a pipe of benchmark output", name,
-                    is_stdin ? kind_name(fst.st_mode) : "a file that changed while it was opened");
-    goto done;
-  }
-  rc = read_fd(fd, name, &fst, QB_ADAPTER_MAX_FILE, out, len, err);
-done:
-  if (!is_stdin) close(fd);
-  return rc;
-}
-
 int qb_adapter_load(const char *path, qb_format fmt, qb_run **out, qb_err *err) {
   *out = NULL;
   char *data = NULL;
@@ -258,7 +167,7 @@ int qb_adapter_load(const char *path, qb_format fmt, qb_run **out, qb_err *err) 
   int rc;
   struct stat st;
   if (!strcmp(path, "-")) { /* standard input: `curl ... | qbdb ingest -` */
-    if ((rc = read_input(path, &data, &len, err))) goto done;
+    if ((rc = qb_input_read(path, QB_ADAPTER_MAX_FILE, &data, &len, err))) goto done;
     rc = qb_adapter_parse_bytes("<stdin>", fmt, data, len, out, err);
     goto done;
   }
@@ -276,7 +185,7 @@ int qb_adapter_load(const char *path, qb_format fmt, qb_run **out, qb_err *err) 
                       "%s: format criterion reads a target/criterion directory, not a file "
                       "(use criterion-text for cargo bench output)",
                       path);
-  if ((rc = read_input(path, &data, &len, err))) goto done;
+  if ((rc = qb_input_read(path, QB_ADAPTER_MAX_FILE, &data, &len, err))) goto done;
   rc = qb_adapter_parse_bytes(path, fmt, data, len, out, err);
 done:
   free(data);

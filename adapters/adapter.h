@@ -34,6 +34,11 @@ const char *qb_format_name(qb_format f);
 /* Parse a format name; returns 0 or QB_EUSAGE. */
 int qb_format_parse(const char *name, qb_format *out);
 
+/* 1 when s is 4 to 64 hex digits (either case), the one rule for a commit wherever qbdb takes
+ * one: `ingest --commit`, `upload --commit`, a native header's commit, pytest-benchmark's
+ * commit_info.id (docs/formats/native.md, docs/formats/pytest-benchmark.md); else 0. */
+int qb_commit_ok(const char *s);
+
 /* Guess the format of file content (path is only used to look at the name). Returns 0 and sets
  * *out, or QB_EFORMAT with a message when nothing matches. */
 int qb_adapter_detect(const char *path, const char *data, size_t len, qb_format *out, qb_err *err);
@@ -42,8 +47,9 @@ int qb_adapter_detect(const char *path, const char *data, size_t len, qb_format 
  * messages), detect the format when fmt is QB_FMT_AUTO, and parse it. A path must be a regular
  * file, a directory or a pipe (a fifo, <(...)); a character or block device or a socket is
  * refused before it is opened (QB_EFORMAT, "PATH: is a character device, not a file or a pipe
- * of benchmark output"). Standard input may also be a terminal or a socket. At most
- * QB_ADAPTER_MAX_FILE + 1 bytes are read; more is QB_EFORMAT "file larger than". */
+ * of benchmark output"). Standard input may also be a terminal or a socket (core/buf.h
+ * qb_input_read). At most QB_ADAPTER_MAX_FILE + 1 bytes are read; more is QB_EFORMAT "file
+ * larger than". */
 int qb_adapter_load(const char *path, qb_format fmt, qb_run **out, qb_err *err);
 
 /* Parse content already in memory (an upload): detect when fmt is QB_FMT_AUTO, dispatch, and

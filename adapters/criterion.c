@@ -4,7 +4,9 @@
  * A benchmark directory is one that holds new/benchmark.json. For each one it reads
  * new/benchmark.json, new/sample.json, new/estimates.json, new/tukey.json (optional) and
  * change/estimates.json (optional); report/ folders are skipped and symlinked sub-directories
- * are not followed. The mapping into the model is documented in docs/formats/criterion.md.
+ * are not followed. Below the root nothing is read through a symbolic link, only regular files
+ * are read (no fifo or device), and all the files of a tree together stay within
+ * QB_ADAPTER_MAX_FILE bytes. The mapping into the model is documented in docs/formats/criterion.md.
  *
  * Ownership: the run handed back in *out is the caller's (qb_run_free); every other allocation
  * is freed before the public functions return. Nothing here prints, exits or touches the store. */
@@ -12,12 +14,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "adapters/json.h"
 #include "core/buf.h"
@@ -45,6 +49,7 @@ typedef struct crit_ctx {
   char *root; /* the criterion root as the caller spelled it, without trailing '/' */
   crit_file *files;
   size_t n_files, cap_files;
+  size_t bytes; /* read so far: all the files of a tree together stay within the cap */
   crit_bench *benches;
   size_t n_benches, cap_benches;
 } crit_ctx;
@@ -245,6 +250,88 @@ done:
   return rc;
 }
 
+/* Read the file rel (below the root: "DIR/new/sample.json"; disp names it in messages) into
+ * *data (caller frees) without following a symbolic link anywhere below the root: each folder
+ * is opened with O_NOFOLLOW from the one above it, so a link planted in the tree (to /etc, to
+ * /dev/zero) is refused rather than read and stored. The file must be a regular file (a fifo or
+ * a device is refused before it is opened), and all the files of one tree together are read
+ * within QB_ADAPTER_MAX_FILE bytes. A missing file or folder is QB_ENOTFOUND without a message;
+ * everything else is QB_EFORMAT or QB_EIO naming disp. */
+static int read_tree_file(crit_ctx *c, const char *rel, const char *disp, char **data, size_t *len,
+                          qb_err *err) {
+  int rc = QB_OK, dfd, fd = -1;
+  char *path = NULL, *comp, *slash;
+  struct stat st, fst;
+  *data = NULL;
+  *len = 0;
+  if ((dfd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return qb_err_set(err, QB_EIO, "%s: cannot open directory: %s", c->root, strerror(errno));
+  if (!(path = strdup(rel))) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (comp = path; (slash = strchr(comp, '/')); comp = slash + 1) { /* the folders */
+    *slash = '\0';
+    int nfd = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (nfd < 0) {
+      int e = errno;
+      if (e == ENOENT) {
+        rc = QB_ENOTFOUND;
+      } else if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+        *slash = '/';
+        rc = qb_err_set(err, QB_EFORMAT,
+                        "%s: %.*s is a symbolic link (not followed inside a criterion tree)", disp,
+                        (int)(slash - path), path);
+      } else {
+        rc = qb_err_set(err, QB_EIO, "%s: cannot open: %s", disp, strerror(e));
+      }
+      goto done;
+    }
+    *slash = '/';
+    close(dfd);
+    dfd = nfd;
+  }
+  if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    rc = errno == ENOENT ? QB_ENOTFOUND
+                         : qb_err_set(err, QB_EIO, "%s: cannot read: %s", disp, strerror(errno));
+    goto done;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    rc = qb_err_set(err, QB_EIO, "%s: cannot read: it is a directory", disp);
+    goto done;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    rc = qb_err_set(err, QB_EFORMAT, "%s: is %s, not a regular file%s", disp,
+                    qb_file_kind(st.st_mode),
+                    S_ISLNK(st.st_mode) ? " (not followed inside a criterion tree)" : "");
+    goto done;
+  }
+  /* O_NONBLOCK: a fifo swapped in after the check above cannot hold the open */
+  fd = openat(dfd, comp, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 || fstat(fd, &fst) != 0) {
+    rc = qb_err_set(err, QB_EIO, "%s: cannot open: %s", disp, strerror(errno));
+    goto done;
+  }
+  if (!S_ISREG(fst.st_mode) || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+    rc = qb_err_set(err, QB_EFORMAT, "%s: is a file that changed while it was opened", disp);
+    goto done;
+  }
+  size_t left = QB_ADAPTER_MAX_FILE - c->bytes;
+  if ((rc = qb_fd_read(fd, disp, left, data, len, err))) {
+    if (rc == QB_EFORMAT && left < QB_ADAPTER_MAX_FILE)
+      qb_err_set(err, QB_EFORMAT,
+                 "%s: the files of this criterion tree are larger than %zu bytes together", disp,
+                 (size_t)QB_ADAPTER_MAX_FILE);
+    goto done;
+  }
+  c->bytes += *len;
+done:
+  if (fd >= 0) close(fd);
+  if (dfd >= 0) close(dfd);
+  free(path);
+  return rc;
+}
+
 /* Read root/dir/leaf, keep its bytes for the content hash, and parse it as JSON. *out is a new
  * reference (json_decref) and *disp the file's display path (root/dir/leaf, caller frees; set
  * even on failure when it could be built). A missing optional file gives QB_ENOTFOUND without a
@@ -260,15 +347,13 @@ static int load_json(crit_ctx *c, const char *dir, const char *leaf, int require
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
     goto done;
   }
-  struct stat st;
-  if (stat(*disp, &st) != 0 && errno == ENOENT) {
-    rc = required
-             ? qb_err_set(err, QB_EFORMAT,
-                          "%s: missing (criterion writes it next to new/benchmark.json)", *disp)
-             : QB_ENOTFOUND;
+  if ((rc = read_tree_file(c, rel, *disp, &data, &len, err)) == QB_ENOTFOUND) {
+    if (required)
+      rc = qb_err_set(err, QB_EFORMAT,
+                      "%s: missing (criterion writes it next to new/benchmark.json)", *disp);
     goto done;
   }
-  if ((rc = qb_file_read(*disp, QB_ADAPTER_MAX_FILE, &data, &len, err))) goto done;
+  if (rc) goto done;
   if ((rc = reserve((void **)&c->files, &c->cap_files, c->n_files, sizeof *c->files, err)))
     goto done;
   c->files[c->n_files++] = (crit_file){rel, data, len};

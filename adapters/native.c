@@ -85,16 +85,6 @@ static int header_time(const char *label, json_t *h, const char *key, int64_t *o
   return QB_OK;
 }
 
-/* 1 when s is 4 to 64 hex digits: a commit, as `qbdb ingest --commit` requires it. */
-static int is_commit(const char *s) {
-  size_t n = strlen(s);
-  if (n < 4 || n > 64) return 0;
-  for (; *s; s++)
-    if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
-      return 0;
-  return 1;
-}
-
 /* Fill the run's metadata from the header object h (line label names it in errors). Strings
  * are copied into the run; unknown keys go, as written, into run->extra. */
 static int parse_header(native_state *st, const char *label, json_t *h, qb_err *err) {
@@ -123,7 +113,7 @@ static int parse_header(native_state *st, const char *label, json_t *h, qb_err *
   }
   for (size_t i = 0; i < COUNT(STR_KEYS); i++) {
     if ((rc = qb_json_opt_str(label, "", h, STR_KEYS[i], &s, err))) goto done;
-    if (s && *s && str_fields[i] == &run->commit_sha && !is_commit(s)) {
+    if (s && *s && str_fields[i] == &run->commit_sha && !qb_commit_ok(s)) {
       rc = qb_err_set(err, QB_EFORMAT, "%s: commit: expected 4 to 64 hex digits, got \"%.80s%s\"",
                       label, s, strlen(s) > 80 ? "..." : "");
       goto done;

@@ -38,9 +38,17 @@ static int parse_run_meta(const char *path, json_t *root, qb_run *run, qb_err *e
     if ((rc = qb_json_opt_str(path, "commit_info", ci, "branch", &s, err))) goto done;
     if (s && *s && strcmp(s, "(unknown)") != 0 && (rc = qb_run_set_str(&run->branch, s, err)))
       goto done;
+    /* the commit as everywhere in qbdb: 4 to 64 hex digits ("unversioned" and "" mean none) */
     if ((rc = qb_json_opt_str(path, "commit_info", ci, "id", &s, err))) goto done;
-    if (s && *s && strcmp(s, "unversioned") != 0 && (rc = qb_run_set_str(&run->commit_sha, s, err)))
-      goto done;
+    if (s && *s && strcmp(s, "unversioned") != 0) {
+      if (!qb_commit_ok(s)) {
+        rc = qb_err_set(err, QB_EFORMAT,
+                        "%s: commit_info.id: expected 4 to 64 hex digits, got \"%.80s%s\"", path, s,
+                        strlen(s) > 80 ? "..." : "");
+        goto done;
+      }
+      if ((rc = qb_run_set_str(&run->commit_sha, s, err))) goto done;
+    }
     /* The commit time comes from the VCS in its own format (git: strict ISO 8601, mercurial:
      * "2015-08-15 03:04 +0300"); one we cannot read stays unknown: the raw text is kept in
      * extra.commit_info anyway. */

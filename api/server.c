@@ -448,6 +448,7 @@ typedef struct req_ctx {
   int discard;     /* not a write: its body, if any, is read and dropped */
   int too_large;   /* its body passed max_body: read and dropped, answered 413 */
   int over_cap;    /* its body passed max_inflight: read and dropped, answered 503 */
+  int held;        /* refused on its headers, answer in resp, sent once its small body is read */
   int expensive;   /* holds one of the max_expensive places until completed (under reads.mu) */
   int routed;      /* handed to qb_route (inline or on a pool) */
   size_t reserved; /* body bytes counted in the server's inflight */
@@ -830,9 +831,17 @@ static void release(qb_server *srv, req_ctx *ctx) {
 
 /* What the header checks count. */
 typedef struct header_scan {
-  int hosts, lengths, chunked, length_conflict;
+  int hosts, lengths, chunked, length_conflict, expect;
   const char *length;
 } header_scan;
+
+/* A write refused for its token (401) whose declared body is at most this long, and that does
+ * not wait for "100 Continue", is answered once that body has been read and dropped: a client
+ * still sending when the server closes gets a reset that can lose the answer (curl: "Failed
+ * sending data to the peer"), and a 401 is the one answer a client must see to be fixed. Longer
+ * bodies are answered at once and the connection closed: reading them would be work done for
+ * an anonymous client. (A 503 is answered at once too: a client retries whatever it saw.) */
+#define QB_SERVER_DRAIN_MAX ((unsigned long long)1 << 20)
 
 static enum MHD_Result scan_iter(void *cls, enum MHD_ValueKind kind, const char *key,
                                  const char *value) {
@@ -840,6 +849,7 @@ static enum MHD_Result scan_iter(void *cls, enum MHD_ValueKind kind, const char 
   header_scan *h = cls;
   if (!strcasecmp(key, "Host")) h->hosts++;
   if (!strcasecmp(key, "Transfer-Encoding")) h->chunked = 1;
+  if (!strcasecmp(key, "Expect")) h->expect = 1;
   if (!strcasecmp(key, "Content-Length")) {
     if (h->lengths++ && strcmp(h->length, value ? value : "")) h->length_conflict = 1;
     h->length = value ? value : "";
@@ -880,13 +890,15 @@ static void header_checks(qb_server *srv, struct MHD_Connection *conn, req_ctx *
   int rc = qb_token_check(st, bearer_of(auth), NULL, &tok, &err);
   pool_put(&srv->pool, st);
   qb_token_dispose(&tok); /* (zeroed by a failed check) */
+  unsigned long long n = h.length ? strtoull(h.length, NULL, 10) : 0;
+  int small = h.length && !h.chunked && !h.expect && n <= QB_SERVER_DRAIN_MAX;
   if (rc) {
     error_response(out, rc == QB_EUSAGE ? 401 : 500, rc == QB_EUSAGE ? "unauthorized" : "internal",
                    err.msg);
+    ctx->held = small && n > 0;
     return;
   }
   if (h.length) {
-    unsigned long long n = strtoull(h.length, NULL, 10);
     if (n > srv->o.max_body) { /* read and dropped, answered 413 as before */
       ctx->too_large = 1;
     } else if (n && !reserve(srv, (size_t)n)) {
@@ -902,7 +914,7 @@ static void header_checks(qb_server *srv, struct MHD_Connection *conn, req_ctx *
 /* A piece of a body: kept for an authorized write within max_body and max_inflight (a chunked
  * body reserves as it comes), otherwise dropped. */
 static void body_piece(qb_server *srv, req_ctx *ctx, const char *data, size_t n) {
-  if (ctx->discard || ctx->too_large || ctx->over_cap) return;
+  if (ctx->discard || ctx->held || ctx->too_large || ctx->over_cap) return;
   size_t want = ctx->body.len + n;
   if (want > srv->o.max_body || qb_buf_add(&ctx->body, data, n, NULL)) {
     ctx->too_large = 1;
@@ -963,6 +975,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     header_checks(srv, conn, ctx, method, version, &out);
     if (!out.status) return MHD_YES;
+    if (ctx->held) { /* answered once its small body is read (and dropped) */
+      ctx->resp = out;
+      return MHD_YES;
+    }
     slot_receiving(srv, s, 0); /* answered now; libmicrohttpd reads no body and closes */
     return finish(srv, conn, ctx, method, url, &out);
   }
@@ -987,6 +1003,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   int expensive = is_expensive(method, url);
   if (preflight) { /* a CORS preflight: no route, no store */
     out.status = 204;
+  } else if (ctx->held) { /* refused on its headers */
+    return finish(srv, conn, ctx, method, url, &ctx->resp);
   } else if (ctx->raw_nul) { /* "/index.html%00.txt" names nothing */
     error_response(&out, 404, "not_found", "no such endpoint: the path holds an encoded NUL");
   } else if (ctx->too_large) {
@@ -1112,16 +1130,18 @@ int qb_server_start(qb_server **out, const qb_server_opts *o, qb_err *err) {
     goto done;
   }
   srv->ckpt_started = 1;
-  if (pthread_create(&srv->wd_thread, NULL, watchdog, srv) != 0) {
-    rc = qb_err_set(err, QB_EINTERNAL, "cannot start the watchdog thread");
-    goto done;
-  }
-  srv->wd_started = 1;
   srv->reads.limit = srv->o.max_expensive;
   srv->reads.max_waiting = (size_t)QB_SERVER_WAITING_PER_EXPENSIVE * srv->o.max_expensive;
   if ((rc = jobs_start(&srv->reads, srv, srv->o.max_expensive, err)) ||
       (rc = jobs_start(&srv->writes, srv, srv->o.threads, err)))
     goto done;
+  /* after the pools (it expires the reads pool's waiting jobs: their mutex and threads must
+   * exist), stopped before them in qb_server_stop */
+  if (pthread_create(&srv->wd_thread, NULL, watchdog, srv) != 0) {
+    rc = qb_err_set(err, QB_EINTERNAL, "cannot start the watchdog thread");
+    goto done;
+  }
+  srv->wd_started = 1;
   if (srv->o.notify_url) { /* before the first request can want it */
     qb_notifier_opts no = QB_NOTIFIER_OPTS_INIT;
     no.post.url = srv->o.notify_url;
@@ -1174,6 +1194,16 @@ void qb_server_stop(qb_server *s) {
   jobs_drain(&s->reads);
   jobs_drain(&s->writes);
   if (s->d) MHD_stop_daemon(s->d); /* waits for the requests in flight */
+  /* the watchdog before the pools: it calls jobs_expire on the reads pool, whose mutex and
+   * thread array jobs_stop destroys (a data race, and a lock of a destroyed mutex, found by
+   * ThreadSanitizer) */
+  if (s->wd_started) {
+    pthread_mutex_lock(&s->conns_mu);
+    s->wd_quit = 1;
+    pthread_cond_signal(&s->wd_cv);
+    pthread_mutex_unlock(&s->conns_mu);
+    pthread_join(s->wd_thread, NULL);
+  }
   jobs_stop(&s->reads);
   jobs_stop(&s->writes);
   qb_notifier_stop(s->notifier); /* after them: they may have queued notifications */
@@ -1181,13 +1211,6 @@ void qb_server_stop(qb_server *s) {
   if (s->ckpt_started) {
     qb_store_checkpoint_interrupt();
     pthread_join(s->ckpt_thread, NULL);
-  }
-  if (s->wd_started) {
-    pthread_mutex_lock(&s->conns_mu);
-    s->wd_quit = 1;
-    pthread_cond_signal(&s->wd_cv);
-    pthread_mutex_unlock(&s->conns_mu);
-    pthread_join(s->wd_thread, NULL);
   }
   qb_store_close(s->ckpt_store);
   for (size_t i = 0; s->pool.stores && i < s->pool.n; i++) qb_store_close(s->pool.stores[i]);

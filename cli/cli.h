@@ -104,6 +104,14 @@ void qb_cli_esc_dispose(qb_cli_esc *e);
 /* fputs of the escaped s. */
 void qb_cli_fputs_esc(const char *s, FILE *f);
 
+/* A rendered text document (a table, markdown: `compare`, `report`, a server's answer) written
+ * to f with the escaping of qb_cli_esc_str applied to its n bytes, newlines excepted: for
+ * documents whose user text cannot be escaped field by field (api/ renders them). A NUL byte is
+ * \x00. */
+void qb_cli_write_doc(FILE *f, const char *s, size_t n);
+/* 1 when qb_cli_write_doc would escape something in these n bytes. */
+int qb_cli_doc_needs_esc(const char *s, size_t n);
+
 /* One CSV text field (as api/export.c writes them, docs/cli/export.md): quoted when it holds
  * a comma, quote, CR or LF (quotes doubled), and with a leading apostrophe when it starts with
  * =, +, -, @, tab or CR, so a spreadsheet does not run it as a formula. NULL writes nothing. */
@@ -130,5 +138,14 @@ int qb_cli_out_open(qb_cli_outfile *o, const char *what, const char *path, qb_er
  * QB_EIO and removes the temporary file. !keep: close and remove the temporary file (the
  * target is untouched). Safe to call twice, or on a QB_CLI_OUTFILE_INIT never opened. */
 int qb_cli_out_close(qb_cli_outfile *o, int keep, qb_err *err);
+
+/* Open path to append to (`ingest --summary`, `upload --summary`, $GITHUB_STEP_SUMMARY):
+ * a regular file, created with mode 0644 (less the umask) when absent, is appended to; a fifo or
+ * a character device (/dev/null, /dev/tty, a named pipe) is written in place; /dev/stdout,
+ * /dev/stderr, /dev/fd/N and /proc/self/fd/N are the descriptor already open. A symbolic link is
+ * never followed (O_NOFOLLOW: a link planted at the name cannot make qbdb append to the file it
+ * names); a directory, block device or socket is refused. Returns the stream, or NULL with *why
+ * set to a static reason or strerror(errno) (docs/cli/ingest.md, "--summary FILE"). */
+FILE *qb_cli_append_open(const char *path, const char **why);
 
 #endif

@@ -107,7 +107,12 @@ static int compare_remote(qb_cli *cli, const char *server, const char *token, co
     }
     goto done;
   }
-  if (a.len && fwrite(a.body, 1, a.len, cli->out) != a.len) {
+  /* text and markdown are for a terminal: the server's stored text escaped (cli/cli.h) */
+  if (a.len && (fmt == QB_CMP_TEXT || fmt == QB_CMP_MARKDOWN))
+    qb_cli_write_doc(cli->out, a.body, a.len);
+  else if (a.len)
+    fwrite(a.body, 1, a.len, cli->out);
+  if (ferror(cli->out)) {
     rc = qb_err_set(err, QB_EIO, "compare: cannot write the answer: %s", strerror(errno));
     goto done;
   }
@@ -230,8 +235,21 @@ int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err) {
     goto done;
   const char *no_color = getenv("NO_COLOR");
   int color = fmt == QB_CMP_TEXT && isatty(fileno(cli->out)) && !(no_color && *no_color);
-  if ((rc = qb_compare_render(c, fmt, only_changed, color, &out, err))) goto done;
-  fputs(out.data ? out.data : "", cli->out);
+  if ((rc = qb_compare_render(c, fmt, only_changed, 0, &out, err))) goto done;
+  if (fmt == QB_CMP_TEXT || fmt == QB_CMP_MARKDOWN) {
+    /* stored text escaped for the terminal (cli/cli.h): the document without colour is written
+     * escaped when it needs it; else, for a terminal, rendered again with the colour, whose
+     * own sequences are the only control bytes in it */
+    if (color && !qb_cli_doc_needs_esc(out.data, out.len)) {
+      qb_buf_dispose(&out);
+      if ((rc = qb_compare_render(c, fmt, only_changed, 1, &out, err))) goto done;
+      if (out.len) fwrite(out.data, 1, out.len, cli->out);
+    } else {
+      qb_cli_write_doc(cli->out, out.data, out.len);
+    }
+  } else if (out.len) {
+    fwrite(out.data, 1, out.len, cli->out);
+  }
   if (have_fail_on && c->regressions && c->worst_regression >= fail_on)
     rc = qb_err_set(err, QB_EREGRESSION, "compare: %zu regression%s, the worst %s (--fail-on %s)",
                     c->regressions, c->regressions == 1 ? "" : "s",

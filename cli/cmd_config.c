@@ -88,6 +88,7 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_setting *rows = NULL;
   size_t n = 0;
   qb_table t = {0};
+  qb_cli_esc e = QB_CLI_ESC_INIT;
   rc = qb_store_open(&store, cli->db, want == 3 ? QB_STORE_CREATE : 0, err);
   if (rc) goto done;
   if (want == 3) {
@@ -121,8 +122,10 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
       char v[32];
       snprintf(v, sizeof v, "%.31s", rows[i].text ? rows[i].text : "");
       if (!rows[i].text) snprintf(v, sizeof v, "%g", rows[i].value);
-      const char *row[] = {*rows[i].project ? rows[i].project : "*",
-                           *rows[i].bench_glob ? rows[i].bench_glob : "*", rows[i].key, v};
+      /* stored text escaped for the terminal (cli/cli.h) */
+      const char *row[] = {*rows[i].project ? qb_cli_esc_str(&e, rows[i].project) : "*",
+                           *rows[i].bench_glob ? qb_cli_esc_str(&e, rows[i].bench_glob) : "*",
+                           qb_cli_esc_str(&e, rows[i].key), qb_cli_esc_str(&e, v)};
       rc = qb_table_add(&t, row, err);
     }
     if (!rc) {
@@ -146,9 +149,10 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
           (!*rows[i].project || (project && !strcmp(rows[i].project, project))) &&
           (!db || *rows[i].project))
         db = rows[i].text;
-    fprintf(cli->out, "default_branch %s\n", db ? db : "main");
+    fprintf(cli->out, "default_branch %s\n", db ? qb_cli_esc_str(&e, db) : "main");
   }
 done:
+  qb_cli_esc_dispose(&e);
   qb_table_dispose(&t);
   qb_settings_free(rows, n);
   qb_store_close(store);

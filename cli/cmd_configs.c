@@ -37,6 +37,7 @@ int cmd_configs(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_config_row *rows = NULL;
   size_t n = 0;
   qb_table t = {0};
+  qb_cli_esc e = QB_CLI_ESC_INIT; /* stored text escaped for the terminal (cli/cli.h) */
   if ((rc = qb_store_open(&store, cli->db, 0, err)) ||
       (rc = qb_configs_by_tag(store, project, tag, &rows, &n, err)))
     goto done;
@@ -61,14 +62,21 @@ int cmd_configs(qb_cli *cli, int argc, char **argv, qb_err *err) {
     qb_unit_format(rows[i].best_value, rows[i].unit, bv, sizeof bv);
     qb_unit_format(rows[i].worst_value, rows[i].unit, wv, sizeof wv);
     snprintf(sp, sizeof sp, "%.1f%%", fabs(rows[i].worst_value / rows[i].best_value - 1.0) * 100.0);
-    const char *row[] = {rows[i].bench, rows[i].metric, rows[i].best, bv, rows[i].worst, wv, sp};
+    const char *row[] = {qb_cli_esc_str(&e, rows[i].bench),
+                         qb_cli_esc_str(&e, rows[i].metric),
+                         qb_cli_esc_str(&e, rows[i].best),
+                         qb_cli_esc_str(&e, bv),
+                         qb_cli_esc_str(&e, rows[i].worst),
+                         qb_cli_esc_str(&e, wv),
+                         sp};
     rc = qb_table_add(&t, row, err);
   }
   if (!rc) {
-    fprintf(cli->out, "by tag %s:\n", tag);
+    fprintf(cli->out, "by tag %s:\n", qb_cli_esc_str(&e, tag));
     qb_table_print(&t, cli->out);
   }
 done:
+  qb_cli_esc_dispose(&e);
   qb_table_dispose(&t);
   qb_config_rows_free(rows, n);
   qb_store_close(store);

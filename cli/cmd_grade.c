@@ -118,6 +118,7 @@ int cmd_scaling(qb_cli *cli, int argc, char **argv, qb_err *err) {
   if ((json = qb_cli_output_format("scaling", fmt, err)) < 0) return json;
   qb_store *store = NULL;
   qb_scaling_report *r = NULL;
+  qb_cli_esc e = QB_CLI_ESC_INIT;
   if ((rc = qb_store_open(&store, cli->db, 0, err)) ||
       (rc = qb_scaling_family(store, project, pos[0], pos[1], metric, &r, err)))
     goto done;
@@ -125,12 +126,14 @@ int cmd_scaling(qb_cli *cli, int argc, char **argv, qb_err *err) {
     rc = qb_cli_print_json(cli->out, qb_view_scaling(r), err);
     goto done;
   }
-  fprintf(cli->out, "%s in run %lld: %s by %s\n", r->family, (long long)r->run.id, r->metric,
-          r->param_name);
+  /* stored text escaped for the terminal (cli/cli.h) */
+  fprintf(cli->out, "%s in run %lld: %s by %s\n", qb_cli_esc_str(&e, r->family),
+          (long long)r->run.id, qb_cli_esc_str(&e, r->metric), qb_cli_esc_str(&e, r->param_name));
   for (size_t i = 0; i < r->n_points; i++) {
     char v[32];
-    fprintf(cli->out, "  %-28s %s = %-10g %12s", r->points[i].bench, r->param_name,
-            r->points[i].param, qb_unit_format(r->points[i].value, r->unit, v, sizeof v));
+    qb_unit_format(r->points[i].value, r->unit, v, sizeof v);
+    fprintf(cli->out, "  %-28s %s = %-10g %12s", qb_cli_esc_str(&e, r->points[i].bench),
+            qb_cli_esc_str(&e, r->param_name), r->points[i].param, qb_cli_esc_str(&e, v));
     if (!isnan(r->points[i].efficiency))
       fprintf(cli->out, "   efficiency %.2f", r->points[i].efficiency);
     fputc('\n', cli->out);
@@ -140,6 +143,7 @@ int cmd_scaling(qb_cli *cli, int argc, char **argv, qb_err *err) {
   for (int k = 0; k < QB_N_COMPLEXITIES; k++)
     fprintf(cli->out, "  %-11s rms %.3f\n", qb_complexity_name((qb_complexity)k), r->fit.rms[k]);
 done:
+  qb_cli_esc_dispose(&e);
   qb_scaling_report_free(r);
   qb_store_close(store);
   return rc;

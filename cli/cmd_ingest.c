@@ -53,7 +53,9 @@ const char cmd_ingest_help[] =
     "  --fail-on SEV    exit 1 when the comparison finds a regression at least SEV (minor,\n"
     "                   moderate, major, critical); a broken target counts as major\n"
     "  --summary FILE   append the pull-request comment (markdown) to FILE (default\n"
-    "                   $GITHUB_STEP_SUMMARY when set)\n"
+    "                   $GITHUB_STEP_SUMMARY when set; --summary '' writes none); a symbolic\n"
+    "                   link is not followed (refused), a fifo or character device is written\n"
+    "                   in place\n"
     "\n"
     "Prints per run its id and what was stored, the baseline and the comparison with it, the\n"
     "worst regressions, and the broken targets; a failing --fail-on is the last line.\n"
@@ -61,9 +63,9 @@ const char cmd_ingest_help[] =
     "3 bad input, 4 file not found, 5 database refused, 6 i/o error.\n";
 
 /* Print the comparison of a stored run with its baseline: the baseline, the counts, the worst
- * regressions by name (at most 5). */
-static void print_compare(FILE *f, const qb_compare *c) {
-  fprintf(f, "  baseline: %s\n  compare: ", c->baseline.reason);
+ * regressions by name (at most 5); stored text escaped for the terminal (cli/cli.h). */
+static void print_compare(FILE *f, qb_cli_esc *e, const qb_compare *c) {
+  fprintf(f, "  baseline: %s\n  compare: ", qb_cli_esc_str(e, c->baseline.reason));
   if (c->regressions)
     fprintf(f, "%zu regression%s (worst %s)", c->regressions, c->regressions == 1 ? "" : "s",
             qb_severity_name(c->worst_regression));
@@ -81,24 +83,20 @@ static void print_compare(FILE *f, const qb_compare *c) {
       if (r->verdict != QB_VERDICT_REGRESSION || (int)r->severity != sev ||
           !(r->primary || c->all_metrics || (r->has_target && !r->target_met)))
         continue;
-      fprintf(f, "  regression (%s): %s %s %+.1f%%\n", qb_severity_name(r->severity), r->benchmark,
-              r->metric, r->change_pct);
+      fprintf(f, "  regression (%s): %s %s %+.1f%%\n", qb_severity_name(r->severity),
+              qb_cli_esc_str(e, r->benchmark), qb_cli_esc_str(e, r->metric), r->change_pct);
       shown++;
     }
 }
 
-/* Append the markdown of c to path (the CI's step summary). */
-static int append_summary(const char *path, const qb_compare *c, qb_err *err) {
+/* Append the markdown of c to the summary file f (named path in messages; the CI's step
+ * summary), then a blank line, and flush it. */
+static int append_summary(FILE *f, const char *path, const qb_compare *c, qb_err *err) {
   qb_buf md;
   qb_buf_init(&md, (size_t)1 << 28);
   int rc = qb_compare_render(c, QB_CMP_MARKDOWN, 0, 0, &md, err);
-  FILE *f = NULL;
-  if (!rc && !(f = fopen(path, "a")))
-    rc = qb_err_set(err, QB_EIO, "--summary %s: %s", path, strerror(errno));
-  if (!rc && (fwrite(md.data, 1, md.len, f) != md.len || fputc('\n', f) == EOF))
-    rc = qb_err_set(err, QB_EIO, "--summary %s: %s", path, strerror(errno));
-  if (f && fclose(f) != 0 && !rc)
-    rc = qb_err_set(err, QB_EIO, "--summary %s: %s", path, strerror(errno));
+  if (!rc && (fwrite(md.data, 1, md.len, f) != md.len || fputc('\n', f) == EOF || fflush(f) != 0))
+    rc = qb_err_set(err, QB_EIO, "--summary %s: cannot write: %s", path, strerror(errno));
   qb_buf_dispose(&md);
   return rc;
 }
@@ -114,7 +112,8 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
   int rc = QB_OK, json = 0, m, only_paths = 0, have_fail_on = 0;
   qb_compare_opts co = QB_COMPARE_OPTS_INIT;
   qb_severity fail_on = QB_SEV_NONE;
-  const char *summary = NULL;
+  const char *summary = NULL, *why = NULL;
+  FILE *summary_f = NULL;
   char failed[QB_ERR_MSG_MAX] = "";
   int64_t *base_ids = NULL; /* the --base run of each PATH's project and machine */
   if (!paths || !runs || !(tags = calloc((size_t)argc, sizeof *tags))) {
@@ -217,6 +216,7 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
     const char *gh = getenv("GITHUB_STEP_SUMMARY");
     if (gh && *gh) summary = gh;
   }
+  if (summary && !*summary) summary = NULL; /* --summary '': none, even with the variable set */
   if ((rc = qb_baseline_opts_check(&co.base, err))) {
     qb_err_prefix(err, "ingest");
     goto done;
@@ -224,6 +224,11 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
   /* Parse and validate everything before touching the database. */
   for (size_t k = 0; k < n_paths; k++)
     if ((rc = qb_ingest_prepare(paths[k], &opts, &runs[k], err))) goto done;
+  /* the summary file is opened before anything is stored: one refused stores nothing */
+  if (summary && !(summary_f = qb_cli_append_open(summary, &why))) {
+    rc = qb_err_set(err, QB_EIO, "ingest: --summary %s: cannot open: %s", summary, why);
+    goto done;
+  }
   if ((rc = qb_store_open(&store, cli->db, QB_STORE_CREATE, err))) goto done;
   /* an explicit baseline must exist before anything is stored */
   if (!(base_ids = calloc(n_paths, sizeof *base_ids))) {
@@ -277,7 +282,7 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
       qb_after_ingest_dispose(&after);
       goto done;
     }
-    if (cmp && summary && (rc = append_summary(summary, cmp, err))) {
+    if (cmp && summary_f && (rc = append_summary(summary_f, summary, cmp, err))) {
       qb_err_prefix(err, "%s: stored as run %lld, then", paths[k], (long long)res.run_id);
       qb_compare_free(cmp);
       qb_after_ingest_dispose(&after);
@@ -312,16 +317,21 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
       qb_compare_free(cmp);
       continue;
     }
+    /* the file's text (project, branch, machine, names) and the path escaped for the terminal */
+    qb_cli_esc e = QB_CLI_ESC_INIT;
     fprintf(cli->out,
             "%s run %lld: %s (%s): project %s, branch %s, machine %s%s%s, %zu benchmarks, "
             "%zu results, %zu samples\n",
-            res.existed ? "already stored as" : "stored", (long long)res.run_id, paths[k],
-            r->format, r->project, r->branch, r->machine, r->commit_sha ? ", commit " : "",
-            r->commit_sha ? r->commit_sha : "", res.n_benches, res.n_results, res.n_samples);
+            res.existed ? "already stored as" : "stored", (long long)res.run_id,
+            qb_cli_esc_str(&e, paths[k]), qb_cli_esc_str(&e, r->format),
+            qb_cli_esc_str(&e, r->project), qb_cli_esc_str(&e, r->branch),
+            qb_cli_esc_str(&e, r->machine), r->commit_sha ? ", commit " : "",
+            r->commit_sha ? qb_cli_esc_str(&e, r->commit_sha) : "", res.n_benches, res.n_results,
+            res.n_samples);
     if (cmp)
-      print_compare(cli->out, cmp);
+      print_compare(cli->out, &e, cmp);
     else
-      fprintf(cli->out, "  compare: no baseline: %s\n", none_bl.reason);
+      fprintf(cli->out, "  compare: no baseline: %s\n", qb_cli_esc_str(&e, none_bl.reason));
     qb_compare_free(cmp);
     if (after.detect.changes)
       fprintf(cli->out,
@@ -332,12 +342,14 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
     for (size_t t = 0; t < after.n_checks; t++)
       if (!after.checks[t].met) {
         char v[32], tv[32];
-        fprintf(cli->out, "  target broken: %s %s %s, must be %s %s\n", after.checks[t].bench,
-                after.checks[t].metric,
-                qb_unit_format(after.checks[t].value, after.checks[t].unit, v, sizeof v),
-                after.checks[t].op,
-                qb_unit_format(after.checks[t].target, after.checks[t].unit, tv, sizeof tv));
+        qb_unit_format(after.checks[t].value, after.checks[t].unit, v, sizeof v);
+        qb_unit_format(after.checks[t].target, after.checks[t].unit, tv, sizeof tv);
+        fprintf(cli->out, "  target broken: %s %s %s, must be %s %s\n",
+                qb_cli_esc_str(&e, after.checks[t].bench),
+                qb_cli_esc_str(&e, after.checks[t].metric), qb_cli_esc_str(&e, v),
+                after.checks[t].op, qb_cli_esc_str(&e, tv));
       }
+    qb_cli_esc_dispose(&e);
     qb_after_ingest_dispose(&after);
   }
   if (json) {
@@ -345,8 +357,18 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
     fputc('\n', cli->out);
   }
   fflush(cli->out); /* the details before the failing line */
+  if (summary_f) {
+    int bad = fclose(summary_f) != 0;
+    summary_f = NULL;
+    if (bad) {
+      rc = qb_err_set(err, QB_EIO, "ingest: --summary %s: cannot write: %s", summary,
+                      strerror(errno));
+      goto done;
+    }
+  }
   if (failed[0]) rc = qb_err_set(err, QB_EREGRESSION, "%s", failed);
 done:
+  if (summary_f) fclose(summary_f);
   free(base_ids);
   json_decref(jout);
   qb_store_close(store);

@@ -113,6 +113,7 @@ int cmd_report(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_buf text, body;
   int in_tx = 0;
   qb_cli_outfile out = QB_CLI_OUTFILE_INIT;
+  qb_cli_esc e = QB_CLI_ESC_INIT;
   qb_buf_init(&text, (size_t)1 << 30);
   qb_buf_init(&body, (size_t)1 << 24);
   if ((rc = qb_store_open(&store, cli->db, 0, err)) || (rc = qb_report_build(store, &o, &r, err)))
@@ -129,11 +130,17 @@ int cmd_report(qb_cli *cli, int argc, char **argv, qb_err *err) {
     if ((rc = qb_report_save(store, r, qb_report_format_name(fmt), err))) goto done;
   }
   if ((rc = qb_report_render(r, fmt, &text, err))) goto done;
+  /* markdown is read on terminals (and pasted from them): its stored text (benchmark names,
+   * branches, machines, notes) escaped as \xNN (cli/cli.h); html and json escape by their own
+   * rules and are written as rendered */
+  FILE *to = out_path ? out.f : cli->out;
+  if (fmt == QB_REPORT_MARKDOWN)
+    qb_cli_write_doc(to, text.data, text.len);
+  else if (text.len)
+    fwrite(text.data, 1, text.len, to); /* a short write sets the error flag */
   if (out_path) {
-    fwrite(text.data, 1, text.len, out.f); /* a short write sets the error flag */
     if ((rc = qb_cli_out_close(&out, 1, err))) goto done;
   } else {
-    fwrite(text.data, 1, text.len, cli->out);
     if (fflush(cli->out) != 0 || ferror(cli->out)) {
       rc = qb_err_set(err, QB_EIO, "report: cannot write to standard output: %s", strerror(errno));
       goto done;
@@ -162,7 +169,7 @@ int cmd_report(qb_cli *cli, int argc, char **argv, qb_err *err) {
             "broken -> %s\n",
             r->n_new_regressions, r->n_new_regressions == 1 ? "" : "s", sev, r->n_new_improvements,
             r->n_new_improvements == 1 ? "" : "s", r->n_open_regressions, r->targets_broken,
-            r->targets_broken == 1 ? "" : "s", out_path);
+            r->targets_broken == 1 ? "" : "s", qb_cli_esc_str(&e, out_path));
   }
   int fail = fail_on != QB_SEV_NONE && worst_new(r) >= fail_on;
   if (notify) {
@@ -175,7 +182,9 @@ int cmd_report(qb_cli *cli, int argc, char **argv, qb_err *err) {
     int nrc = qb_report_notify_body(r, &body, &nerr);
     if (!nrc) nrc = qb_notify_post(&no, body.data, body.len, &nres, &nerr);
     if (nrc && fail) {
-      fprintf(cli->errs, "qbdb: warning: report: notification failed: %s\n", nerr.msg);
+      fputs("qbdb: warning: report: notification failed: ", cli->errs);
+      qb_cli_fputs_esc(nerr.msg, cli->errs);
+      fputc('\n', cli->errs);
     } else if (nrc) {
       rc = qb_err_set(err, QB_EIO, "report: written%s, but the notification failed: %s",
                       r->id ? " and recorded" : "", nerr.msg);
@@ -183,7 +192,7 @@ int cmd_report(qb_cli *cli, int argc, char **argv, qb_err *err) {
     } else if (out_path) {
       char where[512];
       qb_notify_url_display(notify, where, sizeof where);
-      fprintf(cli->out, "notified %s (HTTP %ld)\n", where, nres.status);
+      fprintf(cli->out, "notified %s (HTTP %ld)\n", qb_cli_esc_str(&e, where), nres.status);
     }
   }
   if (fail)
@@ -192,6 +201,7 @@ int cmd_report(qb_cli *cli, int argc, char **argv, qb_err *err) {
                    r->n_new_regressions, r->n_new_regressions == 1 ? "" : "s",
                    qb_severity_name(worst_new(r)), qb_severity_name(fail_on));
 done:
+  qb_cli_esc_dispose(&e);
   qb_cli_out_close(&out, 0, NULL); /* not written: the temporary file removed, FILE untouched */
   if (in_tx) qb_store_rollback(store);
   qb_buf_dispose(&text);

@@ -70,14 +70,16 @@ int cmd_target(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_target_check *checks = NULL;
   size_t n = 0, n_checks = 0;
   qb_table tb = {0};
+  qb_cli_esc e = QB_CLI_ESC_INIT; /* stored text escaped for the terminal (cli/cli.h) */
   if ((rc = qb_store_open(&store, cli->db, want == 5 ? QB_STORE_CREATE : 0, err))) goto done;
   if (want == 5) {
     int64_t id;
     if ((rc = qb_store_target_set(store, &t, &id, err))) goto done;
     char v[32];
-    fprintf(cli->out, "target %lld: %s %s %s %s%s%s\n", (long long)id, t.bench_glob, t.metric, t.op,
-            qb_unit_format(t.value, t.unit, v, sizeof v), *t.project ? " in project " : "",
-            t.project);
+    qb_unit_format(t.value, t.unit, v, sizeof v);
+    fprintf(cli->out, "target %lld: %s %s %s %s%s%s\n", (long long)id,
+            qb_cli_esc_str(&e, t.bench_glob), qb_cli_esc_str(&e, t.metric), t.op,
+            qb_cli_esc_str(&e, v), *t.project ? " in project " : "", qb_cli_esc_str(&e, t.project));
   } else if (!strcmp(verb, "rm")) {
     char *end;
     long long id = strtoll(pos[1], &end, 10);
@@ -96,8 +98,9 @@ int cmd_target(qb_cli *cli, int argc, char **argv, qb_err *err) {
       snprintf(id, sizeof id, "%lld", (long long)list[i].id);
       snprintf(v, sizeof v, "%s %s", list[i].op,
                qb_unit_format(list[i].value, list[i].unit, vv, sizeof vv));
-      const char *row[] = {id, *list[i].project ? list[i].project : "*", list[i].bench_glob,
-                           list[i].metric, v};
+      const char *row[] = {id, *list[i].project ? qb_cli_esc_str(&e, list[i].project) : "*",
+                           qb_cli_esc_str(&e, list[i].bench_glob),
+                           qb_cli_esc_str(&e, list[i].metric), qb_cli_esc_str(&e, v)};
       rc = qb_table_add(&tb, row, err);
     }
     if (!rc) {
@@ -115,10 +118,11 @@ int cmd_target(qb_cli *cli, int argc, char **argv, qb_err *err) {
     for (size_t i = 0; i < n_checks; i++) {
       char v[32], tv[32];
       broken += !checks[i].met;
+      qb_unit_format(checks[i].value, checks[i].unit, v, sizeof v);
+      qb_unit_format(checks[i].target, checks[i].unit, tv, sizeof tv);
       fprintf(cli->out, "%s  %s %s: %s %s %s\n", checks[i].met ? "met   " : "BROKEN",
-              checks[i].bench, checks[i].metric,
-              qb_unit_format(checks[i].value, checks[i].unit, v, sizeof v), checks[i].op,
-              qb_unit_format(checks[i].target, checks[i].unit, tv, sizeof tv));
+              qb_cli_esc_str(&e, checks[i].bench), qb_cli_esc_str(&e, checks[i].metric),
+              qb_cli_esc_str(&e, v), checks[i].op, qb_cli_esc_str(&e, tv));
     }
     if (!n_checks) fprintf(cli->out, "no targets apply to run %lld\n", (long long)id);
     if (broken)
@@ -126,6 +130,7 @@ int cmd_target(qb_cli *cli, int argc, char **argv, qb_err *err) {
                       broken, n_checks);
   }
 done:
+  qb_cli_esc_dispose(&e);
   qb_table_dispose(&tb);
   qb_targets_free(list, n);
   qb_target_checks_free(checks, n_checks);

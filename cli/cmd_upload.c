@@ -1,6 +1,5 @@
 /* cli/cmd_upload.c - `qbdb upload`: send result files to a qbdb server (POST /api/v1/runs) and
  * report what it stored and found. */
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@ const char cmd_upload_help[] =
     "test -bench output, or a qbdb native JSON Lines file; - reads standard input. The server\n"
     "detects the format unless --format is given. Criterion directories cannot be uploaded yet:\n"
     "ingest them with `qbdb ingest`, or upload the `cargo bench` output instead.\n"
+    "A PATH is a regular file or a pipe: devices (/dev/zero) are refused before they are read.\n"
     "Every PATH is read before anything is sent; uploads stop at the first failure (runs sent\n"
     "before it stay stored). An upload carries an Idempotency-Key made from its content and\n"
     "options, so sending the same thing again reports the run already stored. Connection\n"
@@ -57,7 +57,9 @@ const char cmd_upload_help[] =
     "  --any-machine    --base may be a run of another machine\n"
     "  --all-metrics    every metric counts in the verdict, not only each benchmark's primary\n"
     "  --summary FILE   append the pull-request comment (markdown) of each upload to FILE\n"
-    "                   (default $GITHUB_STEP_SUMMARY when set; --summary '' writes none)\n"
+    "                   (default $GITHUB_STEP_SUMMARY when set; --summary '' writes none); a\n"
+    "                   symbolic link is not followed (refused), a fifo or character device\n"
+    "                   is written in place\n"
     "  --fail-on SEV    exit 1 when the comparison finds a regression at least SEV (minor,\n"
     "                   moderate, major, critical); a broken target counts as major\n"
     "  --output text|json  how to print the result (default text)\n"
@@ -72,39 +74,27 @@ const char cmd_upload_help[] =
     "found (or no upload endpoint at URL), 6 the server could not be reached or kept failing,\n"
     "or FILE could not be written.\n";
 
-/* 1 when s is 4 to 64 hex digits (what the server accepts as a commit). */
-static int is_commit(const char *s) {
-  size_t n = strlen(s);
-  if (n < 4 || n > 64) return 0;
-  for (size_t i = 0; i < n; i++)
-    if (!isxdigit((unsigned char)s[i])) return 0;
-  return 1;
-}
-
-/* Read path ("-": standard input) into *data (caller frees with free()). A missing path is
- * QB_ENOTFOUND, a directory QB_EUSAGE (criterion trees are not uploaded yet). */
+/* Read path ("-": standard input) into *data (caller frees with free()), as `qbdb ingest` reads
+ * a file (core/buf.h qb_input_read: a regular file or a pipe; devices and sockets refused before
+ * they are opened; at most the cap + 1 bytes read). A missing path is QB_ENOTFOUND, a directory
+ * QB_EUSAGE (criterion trees are not uploaded yet). */
 static int read_input(const char *path, char **data, size_t *len, qb_err *err) {
-  if (!strcmp(path, "-")) {
-    int rc = qb_file_read("/dev/stdin", QB_ADAPTER_MAX_FILE, data, len, err);
-    if (rc) qb_err_set(err, rc, "<stdin>: cannot read standard input");
-    return rc;
-  }
   struct stat st;
-  if (stat(path, &st) != 0) {
+  if (strcmp(path, "-") && stat(path, &st) != 0) {
     if (errno == ENOENT || errno == ENOTDIR)
       return qb_err_set(err, QB_ENOTFOUND, "%s: no such file", path);
     return qb_err_set(err, QB_EIO, "%s: %s", path, strerror(errno));
   }
-  if (S_ISDIR(st.st_mode))
+  if (strcmp(path, "-") && S_ISDIR(st.st_mode))
     return qb_err_set(err, QB_EUSAGE,
                       "%s: a directory: upload sends one file per run and does not support "
                       "criterion directories yet (use qbdb ingest, or upload cargo bench output)",
                       path);
-  return qb_file_read(path, QB_ADAPTER_MAX_FILE, data, len, err);
+  return qb_input_read(path, QB_ADAPTER_MAX_FILE, data, len, err);
 }
 
 /* Print the verdict's comparison of r: the counts, then its worst regressions by name. */
-static void print_compare(FILE *f, const qb_upload_result *r) {
+static void print_compare(FILE *f, qb_cli_esc *e, const qb_upload_result *r) {
   fprintf(f, "  compare");
   if (r->base_run_id) fprintf(f, " with run %lld", (long long)r->base_run_id);
   if (r->regressions)
@@ -127,7 +117,8 @@ static void print_compare(FILE *f, const qb_upload_result *r) {
   for (size_t k = 0; k < total && k < TOP; k++) {
     const qb_upload_change *x = top[k];
     fprintf(f, "  regression (%s): %s %s", qb_severity_name(x->severity),
-            x->benchmark ? x->benchmark : "?", x->metric ? x->metric : "?");
+            x->benchmark ? qb_cli_esc_str(e, x->benchmark) : "?",
+            x->metric ? qb_cli_esc_str(e, x->metric) : "?");
     if (x->change_pct == x->change_pct) fprintf(f, " %+.1f%%", x->change_pct);
     fputc('\n', f);
   }
@@ -136,26 +127,31 @@ static void print_compare(FILE *f, const qb_upload_result *r) {
 }
 
 /* Print what one upload stored and found, in the style of `qbdb ingest`: the run, the baseline
- * and the comparison with it, the change points, the broken targets, the grade. */
+ * and the comparison with it, the change points, the broken targets, the grade. The text the
+ * server sent back (names, branches, reasons) and the path are escaped for the terminal
+ * (cli/cli.h qb_cli_esc_str). */
 static void print_result(FILE *f, const char *name, const qb_upload_result *r) {
+  qb_cli_esc e = QB_CLI_ESC_INIT;
   fprintf(f, "%s run %lld: %s", r->existed ? "already stored as" : "stored", (long long)r->run_id,
-          name);
-  if (r->format) fprintf(f, " (%s)", r->format);
-  fprintf(f, ": project %s, branch %s, machine %s", r->project ? r->project : "?",
-          r->branch ? r->branch : "?", r->machine ? r->machine : "?");
-  if (r->commit) fprintf(f, ", commit %s", r->commit);
+          qb_cli_esc_str(&e, name));
+  if (r->format) fprintf(f, " (%s)", qb_cli_esc_str(&e, r->format));
+  fprintf(f, ": project %s, branch %s, machine %s",
+          r->project ? qb_cli_esc_str(&e, r->project) : "?",
+          r->branch ? qb_cli_esc_str(&e, r->branch) : "?",
+          r->machine ? qb_cli_esc_str(&e, r->machine) : "?");
+  if (r->commit) fprintf(f, ", commit %s", qb_cli_esc_str(&e, r->commit));
   if (r->n_benchmarks >= 0)
     fprintf(f, ", %lld benchmarks, %lld results, %lld samples", (long long)r->n_benchmarks,
             (long long)(r->n_results < 0 ? 0 : r->n_results),
             (long long)(r->n_samples < 0 ? 0 : r->n_samples));
   fputc('\n', f);
   if (r->has_compare) {
-    if (r->baseline_reason) fprintf(f, "  baseline: %s\n", r->baseline_reason);
-    print_compare(f, r);
+    if (r->baseline_reason) fprintf(f, "  baseline: %s\n", qb_cli_esc_str(&e, r->baseline_reason));
+    print_compare(f, &e, r);
   } else if (r->compare_error) {
-    fprintf(f, "  compare: failed: %s\n", r->compare_error);
+    fprintf(f, "  compare: failed: %s\n", qb_cli_esc_str(&e, r->compare_error));
   } else if (r->baseline_reason) {
-    fprintf(f, "  compare: no baseline: %s\n", r->baseline_reason);
+    fprintf(f, "  compare: no baseline: %s\n", qb_cli_esc_str(&e, r->baseline_reason));
   } else if (!r->existed) {
     fprintf(f, "  compare: no earlier run on this branch\n"); /* a server without baselines */
   }
@@ -167,15 +163,18 @@ static void print_result(FILE *f, const char *name, const qb_upload_result *r) {
     char v[32] = "?", tv[32] = "?";
     if (t->value == t->value) qb_unit_format(t->value, t->unit ? t->unit : "", v, sizeof v);
     if (t->target == t->target) qb_unit_format(t->target, t->unit ? t->unit : "", tv, sizeof tv);
-    fprintf(f, "  target broken: %s %s %s, must be %s %s\n", t->benchmark ? t->benchmark : "?",
-            t->metric ? t->metric : "?", v, t->op ? t->op : "?", tv);
+    fprintf(f, "  target broken: %s %s %s, must be %s %s\n",
+            t->benchmark ? qb_cli_esc_str(&e, t->benchmark) : "?",
+            t->metric ? qb_cli_esc_str(&e, t->metric) : "?", qb_cli_esc_str(&e, v),
+            t->op ? qb_cli_esc_str(&e, t->op) : "?", qb_cli_esc_str(&e, tv));
   }
   if (r->has_grade) {
     if (r->score == r->score)
-      fprintf(f, "  grade: %s (%.1f)\n", r->letter ? r->letter : "?", r->score);
+      fprintf(f, "  grade: %s (%.1f)\n", r->letter ? qb_cli_esc_str(&e, r->letter) : "?", r->score);
     else
       fprintf(f, "  grade: none (nothing to grade it against yet)\n");
   }
+  qb_cli_esc_dispose(&e);
 }
 
 /* Append one upload's pull-request comment to the summary file f (named what in messages),
@@ -204,7 +203,7 @@ int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_severity fail_on = QB_SEV_NONE, worst = QB_SEV_NONE;
   char failed[QB_ERR_MSG_MAX] = "", unjudged[QB_ERR_MSG_MAX] = "", source[80] = "",
        summary_what[600] = "";
-  const char *summary_path = NULL;
+  const char *summary_path = NULL, *why = NULL;
   FILE *summary = NULL;
   if (!tags || !paths || !datas || !lens) {
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
@@ -272,7 +271,7 @@ int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
       opts.all_metrics = 1;
       i++;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--commit", &opts.commit, err))) {
-      if (m < 0 || !is_commit(opts.commit)) {
+      if (m < 0 || !qb_commit_ok(opts.commit)) {
         rc = m < 0 ? m
                    : qb_err_set(err, QB_EUSAGE,
                                 "upload: --commit '%s': expected 4 to 64 hex digits", opts.commit);
@@ -354,9 +353,8 @@ int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
     }
     if ((rc = read_input(paths[k], &datas[k], &lens[k], err))) goto done;
   }
-  if (summary_path && !(summary = fopen(summary_path, "a"))) {
-    rc = qb_err_set(err, QB_EIO, "upload: --summary %s: cannot open: %s", summary_what,
-                    strerror(errno));
+  if (summary_path && !(summary = qb_cli_append_open(summary_path, &why))) {
+    rc = qb_err_set(err, QB_EIO, "upload: --summary %s: cannot open: %s", summary_what, why);
     goto done;
   }
   if (json && !(jout = json_array())) {

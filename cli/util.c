@@ -1,6 +1,7 @@
 /* cli/util.c - option parsing, terminal-safe text and output files for the subcommands. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -73,8 +74,9 @@ int qb_cli_tag(const char *cmd, const char *v, qb_tag *out, qb_err *err) {
 
 /* ---- Text for terminals ---------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (2 to 4), or 0 when s[0] does not start one. */
-static size_t utf8_len(const unsigned char *s) {
+/* Length of the valid UTF-8 sequence at s (2 to 4, within avail bytes), or 0 when s[0] does not
+ * start one. A NUL-terminated s may pass SIZE_MAX: the NUL fails the continuation test. */
+static size_t utf8_len(const unsigned char *s, size_t avail) {
   unsigned char c = s[0];
   size_t n;
   unsigned char lo = 0x80, hi = 0xbf;
@@ -91,7 +93,7 @@ static size_t utf8_len(const unsigned char *s) {
   } else {
     return 0;
   }
-  if (s[1] < lo || s[1] > hi) return 0;
+  if (n > avail || s[1] < lo || s[1] > hi) return 0;
   for (size_t i = 2; i < n; i++)
     if (s[i] < 0x80 || s[i] > 0xbf) return 0;
   return n;
@@ -108,7 +110,7 @@ static size_t escape_text(const char *s, char *out) {
     size_t n = 1;
     int bad = *p < 0x20 || *p == 0x7f;
     if (*p >= 0x80) {
-      n = utf8_len(p);
+      n = utf8_len(p, SIZE_MAX);
       bad = n == 0 || (p[0] == 0xc2 && p[1] <= 0x9f); /* invalid, or C1 */
       if (!n) n = 1;
     }
@@ -160,6 +162,46 @@ void qb_cli_fputs_esc(const char *s, FILE *f) {
   qb_cli_esc e = QB_CLI_ESC_INIT;
   fputs(qb_cli_esc_str(&e, s), f);
   qb_cli_esc_dispose(&e);
+}
+
+/* The bytes at p (n available) that form one unit for escaping: *k gets its length (1 to 4)
+ * and the result is 1 when it must be written as \xNN (a control other than newline, DEL, a C1
+ * control, a byte that is not UTF-8). */
+static int doc_unit(const unsigned char *p, size_t n, size_t *k) {
+  *k = 1;
+  if (*p < 0x80) return (*p < 0x20 && *p != '\n') || *p == 0x7f;
+  size_t u = utf8_len(p, n);
+  if (!u) return 1;
+  *k = u;
+  return p[0] == 0xc2 && p[1] <= 0x9f;
+}
+
+int qb_cli_doc_needs_esc(const char *s, size_t n) {
+  if (!n) return 0;
+  const unsigned char *p = (const unsigned char *)s, *end = p + n;
+  for (size_t k; p < end; p += k)
+    if (doc_unit(p, (size_t)(end - p), &k)) return 1;
+  return 0;
+}
+
+void qb_cli_write_doc(FILE *f, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  if (!n) return;
+  const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+  size_t k;
+  while (p < end) {
+    if (!doc_unit(p, (size_t)(end - p), &k)) {
+      p += k;
+      continue;
+    }
+    if (p > run) fwrite(run, 1, (size_t)(p - run), f);
+    for (size_t i = 0; i < k; i++, p++) {
+      char e[4] = {'\\', 'x', hex[*p >> 4], hex[*p & 15]};
+      fwrite(e, 1, 4, f);
+    }
+    run = p;
+  }
+  if (p > run) fwrite(run, 1, (size_t)(p - run), f);
 }
 
 void qb_cli_csv_text(FILE *f, const char *s) {
@@ -310,4 +352,42 @@ int qb_cli_out_close(qb_cli_outfile *o, int keep, qb_err *err) {
   free(o->tmp);
   o->tmp = NULL;
   return rc;
+}
+
+/* ---- Files appended to ----------------------------------------------------------------- */
+
+FILE *qb_cli_append_open(const char *path, const char **why) {
+  struct stat st;
+  int fd = named_fd(path);
+  if (fd >= 0) { /* a descriptor already open: appended where it stands, as a shell's >> */
+    if (fd == 1) fflush(stdout);
+    fd = dup(fd);
+  } else {
+    /* refused before the open: kinds that open(2) would act on or that take no text */
+    if (lstat(path, &st) == 0 && (S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode))) {
+      *why = S_ISBLK(st.st_mode) ? "it is a block device" : "it is a socket";
+      return NULL;
+    }
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == ELOOP && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+      *why = "it is a symbolic link (not followed: give the file it names)";
+      return NULL;
+    }
+  }
+  if (fd < 0) {
+    *why = strerror(errno);
+    return NULL;
+  }
+  if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode)) {
+    close(fd);
+    *why = "it is not a regular file, a fifo or a character device";
+    return NULL;
+  }
+  FILE *f = fdopen(fd, "a");
+  if (!f) {
+    int e = errno;
+    close(fd);
+    *why = strerror(e);
+  }
+  return f;
 }

@@ -131,20 +131,11 @@ static int check_names(const char *name, const qb_run *run, qb_err *err) {
   return QB_OK;
 }
 
-static int is_commit_like(const char *s) {
-  size_t n = strlen(s);
-  if (n < 4 || n > 64) return 0;
-  for (; *s; s++)
-    if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
-      return 0;
-  return 1;
-}
-
 int qb_ingest_finish(const char *name, qb_run *run, const qb_ingest_opts *opts, qb_err *err) {
   int rc;
   qb_ingest_opts none = QB_INGEST_OPTS_INIT;
   if (!opts) opts = &none;
-  if (opts->commit && !is_commit_like(opts->commit))
+  if (opts->commit && !qb_commit_ok(opts->commit))
     return qb_err_set(err, QB_EUSAGE, "--commit '%s': expected 4 to 64 hex digits", opts->commit);
   if ((opts->project && (rc = qb_run_set_str(&run->project, opts->project, err))) ||
       (opts->branch && (rc = qb_run_set_str(&run->branch, opts->branch, err))) ||

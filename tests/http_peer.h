@@ -3,14 +3,21 @@
  * URI, decoded query arguments, Idempotency-Key, Authorization, Content-Type, body, arrival
  * time) and answers request i with script[min(i, n - 1)] (status, body, delay).
  *
+ * A delayed answer never outlasts its client or the peer: the wait ends as soon as the client
+ * hangs up (the request is then marked hung_up and gets no answer) or peer_stop is called (so a
+ * stop never waits out a delay); PEER_HOLD holds a request until peer_release, the client's
+ * hang-up or the stop, whatever the speed of the machine.
+ *
  * Ownership: peer_start returns a peer the caller frees with peer_free (which stops it first);
  * the recorded bodies belong to the peer. Read what it recorded after peer_stop, or under mu. */
 #ifndef QB_TESTS_HTTP_PEER_H
 #define QB_TESTS_HTTP_PEER_H
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +28,15 @@
 
 #include "core/buf.h"
 
-#define MAX_REQS 32
-#define MAX_ARGS 16
+#define MAX_REQS     32
+#define MAX_ARGS     16
+#define PEER_HOLD    -1     /* delay_ms: until peer_release, the client's hang-up or peer_stop */
+#define PEER_WAIT_MS 120000 /* the longest peer_await waits for another thread */
 
 typedef struct reply {
   unsigned status;
   const char *body;
-  int delay_ms; /* wait this long before answering */
+  int delay_ms; /* wait this long before answering (PEER_HOLD: until released) */
 } reply;
 
 typedef struct seen { /* one request as the peer saw it */
@@ -41,6 +50,8 @@ typedef struct seen { /* one request as the peer saw it */
   char *body; /* malloc'd copy, freed by peer_free */
   size_t body_len;
   double at_ms; /* arrival, CLOCK_MONOTONIC */
+  int hung_up;  /* the client hung up while the peer held its answer back: none was sent */
+  int ended;    /* 1 once the peer is done with it (answered, hung up on, or stopped) */
 } seen;
 
 typedef struct peer {
@@ -52,6 +63,8 @@ typedef struct peer {
   size_t n_script;
   seen reqs[MAX_REQS];
   size_t n_reqs;
+  int stopping; /* set by peer_stop: held answers are given up */
+  int released; /* set by peer_release: PEER_HOLD answers go out */
 } peer;
 
 typedef struct req { /* one request in flight, from the URI callback to completion */
@@ -65,6 +78,34 @@ static inline double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* 1 when the client of con has closed its end (or the connection is broken). */
+static inline int client_gone(struct MHD_Connection *con) {
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (!ci) return 0;
+  struct pollfd pf = {ci->connect_fd, POLLIN, 0};
+  if (poll(&pf, 1, 0) != 1) return 0;
+  if (pf.revents & (POLLHUP | POLLERR)) return 1;
+  char c;
+  ssize_t r = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Hold the answer to con for delay_ms (PEER_HOLD: until peer_release), in 5 ms steps; 0 when
+ * it may go out, 1 when the client hung up, -1 when the peer is stopping. */
+static inline int hold(peer *p, struct MHD_Connection *con, int delay_ms) {
+  double end = now_ms() + delay_ms;
+  for (;;) {
+    pthread_mutex_lock(&p->mu);
+    int stopping = p->stopping, released = p->released;
+    pthread_mutex_unlock(&p->mu);
+    if (stopping) return -1;
+    if (client_gone(con)) return 1;
+    if (delay_ms == PEER_HOLD ? released : now_ms() >= end) return 0;
+    usleep(5000);
+  }
 }
 
 /* MHD URI callback: a new request starts; allocate its state (freed in on_done). */
@@ -132,7 +173,14 @@ static inline enum MHD_Result on_request(void *cls, struct MHD_Connection *con, 
   }
   const reply *rp = &p->script[i < p->n_script ? i : p->n_script - 1];
   pthread_mutex_unlock(&p->mu);
-  if (rp->delay_ms) usleep((useconds_t)rp->delay_ms * 1000);
+  int held = rp->delay_ms ? hold(p, con, rp->delay_ms) : 0;
+  if (i < MAX_REQS) {
+    pthread_mutex_lock(&p->mu);
+    p->reqs[i].hung_up = held == 1;
+    p->reqs[i].ended = 1;
+    pthread_mutex_unlock(&p->mu);
+  }
+  if (held) return MHD_NO; /* no answer: the connection is closed */
   struct MHD_Response *res =
       MHD_create_response_from_buffer(strlen(rp->body), (void *)rp->body, MHD_RESPMEM_PERSISTENT);
   if (!res) return MHD_NO;
@@ -181,8 +229,12 @@ static inline peer *peer_start(const reply *script, size_t n, const char *path) 
   return p;
 }
 
-/* Stop the daemon (joins its threads, so what it recorded can be read without the lock). */
+/* Stop the daemon (joins its threads, so what it recorded can be read without the lock); an
+ * answer still held back is given up at once. */
 static inline void peer_stop(peer *p) {
+  pthread_mutex_lock(&p->mu);
+  p->stopping = 1;
+  pthread_mutex_unlock(&p->mu);
   if (p->d) MHD_stop_daemon(p->d);
   p->d = NULL;
 }
@@ -201,6 +253,28 @@ static inline size_t peer_count(peer *p) {
   size_t n = p->n_reqs;
   pthread_mutex_unlock(&p->mu);
   return n;
+}
+
+/* Let the answers held by PEER_HOLD go out (and those that come later at once). */
+static inline void peer_release(peer *p) {
+  pthread_mutex_lock(&p->mu);
+  p->released = 1;
+  pthread_mutex_unlock(&p->mu);
+}
+
+/* Wait until p is done with request i (answered, or its client hung up); fail naming what
+ * after PEER_WAIT_MS. Returns whether the client hung up. */
+static inline int peer_await(peer *p, size_t i, const char *what) {
+  double end = now_ms() + PEER_WAIT_MS;
+  for (;;) {
+    pthread_mutex_lock(&p->mu);
+    int ended = i < p->n_reqs && p->reqs[i].ended, hung_up = ended && p->reqs[i].hung_up;
+    pthread_mutex_unlock(&p->mu);
+    if (ended) return hung_up;
+    if (now_ms() > end)
+      fail_msg("%s: request %zu not done after %d s", what, i + 1, PEER_WAIT_MS / 1000);
+    usleep(1000);
+  }
 }
 
 #endif

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "adapters/adapter.h"
 #include "core/buf.h"
@@ -760,6 +761,76 @@ static void test_criterion__bad_unreadable(void **state) {
                    "criterion_unreadable/u/new/sample.json", NULL);
 }
 
+/* Copy the legacy benchmark's four files into dir/new/. */
+static void make_bench(const char *dir) {
+  char src[512], dst[512];
+  snprintf(dst, sizeof dst, "%s/new", dir);
+  mkdirs(dst);
+  for (size_t i = 0; i < 4; i++) {
+    snprintf(src, sizeof src, DATA "/legacy/target/criterion/old bench/new/%s", LEGACY_FILES[i]);
+    snprintf(dst, sizeof dst, "%s/new/%s", dir, LEGACY_FILES[i]);
+    copy_file(src, dst);
+  }
+}
+
+/* Replace path with a symbolic link to target. */
+static void relink(const char *target, const char *path) {
+  unlink(path);
+  if (symlink(target, path) != 0) fail_msg("symlink %s: %s", path, strerror(errno));
+}
+
+/* Below the criterion root nothing is read through a symbolic link (a file or a folder planted
+ * to point out of the tree: /dev/zero, another user's files), and only regular files are read: a
+ * fifo is refused before it is opened (it used to block the read forever), as is a device. The
+ * root itself may be a link (CARGO_TARGET_DIR elsewhere). */
+static void test_criterion__links_and_special_files(void **state) {
+  (void)state;
+#define HT QB_TEST_TMP "/criterion_hostile"
+  if (system("rm -rf '" HT "'") != 0) fail_msg("cannot clear " HT);
+  mkdirs(HT "/outside");
+  make_bench(HT "/outside/b"); /* a valid benchmark out of the trees below */
+
+  /* a link as an optional file (tukey.json) pointing out of the tree: refused, not read */
+  make_bench(HT "/t1/target/criterion/b");
+  qb_run *run = parse_dir_ok(HT "/t1");
+  qb_run_free(run);
+  relink(HT "/outside/b/new/tukey.json", HT "/t1/target/criterion/b/new/tukey.json");
+  expect_dir_error(HT "/t1", QB_EFORMAT,
+                   "criterion/b/new/tukey.json: is a symbolic link, not a regular file (not "
+                   "followed inside a criterion tree)",
+                   NULL);
+  /* ... or a required one to /dev/zero: refused before anything is read */
+  make_bench(HT "/t2/target/criterion/b");
+  relink("/dev/zero", HT "/t2/target/criterion/b/new/sample.json");
+  expect_dir_error(HT "/t2", QB_EFORMAT, "criterion/b/new/sample.json: is a symbolic link", NULL);
+
+  /* the new/ folder itself a link out of the tree */
+  mkdirs(HT "/t3/target/criterion/b");
+  relink(HT "/outside/b/new", HT "/t3/target/criterion/b/new");
+  expect_dir_error(HT "/t3", QB_EFORMAT,
+                   "criterion/b/new/benchmark.json: b/new is a symbolic link (not followed "
+                   "inside a criterion tree)",
+                   NULL);
+
+  /* a fifo where sample.json should be: refused without opening it (no writer would come) */
+  make_bench(HT "/t4/target/criterion/b");
+  unlink(HT "/t4/target/criterion/b/new/sample.json");
+  if (mkfifo(HT "/t4/target/criterion/b/new/sample.json", 0644) != 0)
+    fail_msg("mkfifo: %s", strerror(errno));
+  expect_dir_error(HT "/t4", QB_EFORMAT,
+                   "criterion/b/new/sample.json: is a pipe, not a regular file", NULL);
+
+  /* the root given through a link is followed: the user named it */
+  relink(HT "/t1/target", HT "/rootlink");
+  unlink(HT "/t1/target/criterion/b/new/tukey.json");
+  copy_file(DATA "/legacy/target/criterion/old bench/new/tukey.json",
+            HT "/t1/target/criterion/b/new/tukey.json");
+  run = parse_dir_ok(HT "/rootlink");
+  assert_int_equal(run->n_benches, 1);
+  qb_run_free(run);
+#undef HT
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_criterion__suite_a_run1),
@@ -784,6 +855,7 @@ int main(void) {
       cmocka_unit_test(test_criterion__bad_duplicate_id),
       cmocka_unit_test(test_criterion__bad_after_good),
       cmocka_unit_test(test_criterion__bad_unreadable),
+      cmocka_unit_test(test_criterion__links_and_special_files),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

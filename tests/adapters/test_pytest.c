@@ -300,20 +300,74 @@ static void test_pytest__exact_duplicate_kept(void **state) {
 /* commit_info.time null falls back to author_time; an unreadable VCS time stays unknown. */
 static void test_pytest__commit_time(void **state) {
   (void)state;
-  qb_run *run = parse_text("ct.json", "{\"commit_info\":{\"id\":\"abc\",\"time\":null,"
+  qb_run *run = parse_text("ct.json", "{\"commit_info\":{\"id\":\"abc1\",\"time\":null,"
                                       "\"author_time\":\"2020-01-02T03:04:05Z\",\"branch\":\"\"},"
                                       "\"benchmarks\":[{\"name\":\"t\",\"stats\":{\"mean\":1}}]}");
   char ts[64];
   assert_string_equal(qb_time_format(run->commit_time, ts, sizeof ts), "2020-01-02T03:04:05Z");
-  assert_string_equal(run->commit_sha, "abc");
+  assert_string_equal(run->commit_sha, "abc1");
   assert_null(run->branch);
   qb_run_free(run);
-  run =
-      parse_text("hg.json", "{\"commit_info\":{\"id\":\"abc\",\"time\":\"2015-08-15 03:04 +0300\"},"
-                            "\"benchmarks\":[{\"name\":\"t\",\"stats\":{\"mean\":1}}]}");
+  run = parse_text("hg.json",
+                   "{\"commit_info\":{\"id\":\"abc1\",\"time\":\"2015-08-15 03:04 +0300\"},"
+                   "\"benchmarks\":[{\"name\":\"t\",\"stats\":{\"mean\":1}}]}");
   assert_true(run->commit_time == QB_TIME_NONE);
   assert_non_null(strstr(run->extra, "2015-08-15 03:04 +0300"));
   qb_run_free(run);
+}
+
+/* commit_info.id is a commit as everywhere in qbdb (adapters/adapter.h qb_commit_ok, the rule
+ * of the native format and of --commit): 4 to 64 hex digits, else the file is refused naming it;
+ * "unversioned" (pytest-benchmark outside a repository) and "" are no commit. */
+static void test_pytest__commit_must_be_hex(void **state) {
+  (void)state;
+  static const char *const bad[] = {
+      "xyz",             /* not hex */
+      "abc",             /* too short */
+      "=HYPERLINK(1)",   /* a spreadsheet formula */
+      "abcd\\u001b[31m", /* a terminal escape after hex digits */
+      "abcd efgh",       /* a space */
+      "abcd+",           /* a dirty mercurial id (pytest-benchmark strips the '+') */
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0", /* 65 digits */
+  };
+  static const char *const good[] = {
+      "abcd", "ABCDEF01", "5b78858eb718649a31fb93d8dc96ca2cee41a4cd",
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"};
+  char doc[512];
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    snprintf(doc, sizeof doc,
+             "{\"commit_info\":{\"id\":\"%s\"},\"benchmarks\":[{\"name\":\"t\",\"stats\":"
+             "{\"mean\":1}}]}",
+             bad[i]);
+    qb_err err = QB_ERR_INIT;
+    qb_run *run = (qb_run *)&err;
+    int rc = qb_pytest_parse("b.json", doc, strlen(doc), &run, &err);
+    if (rc != QB_EFORMAT) fail_msg("commit_info.id \"%s\" accepted (rc %d)", bad[i], rc);
+    assert_null(run);
+    static const char want[] = "b.json: commit_info.id: expected 4 to 64 hex digits, got \"";
+    if (strncmp(err.msg, want, sizeof want - 1))
+      fail_msg("commit_info.id \"%s\": %s", bad[i], err.msg);
+    assert_null(strchr(err.msg, '\n'));
+  }
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    snprintf(doc, sizeof doc,
+             "{\"commit_info\":{\"id\":\"%s\"},\"benchmarks\":[{\"name\":\"t\",\"stats\":"
+             "{\"mean\":1}}]}",
+             good[i]);
+    qb_run *run = parse_text("b.json", doc);
+    assert_string_equal(run->commit_sha, good[i]);
+    qb_run_free(run);
+  }
+  static const char *const none[] = {"unversioned", ""};
+  for (size_t i = 0; i < 2; i++) {
+    snprintf(doc, sizeof doc,
+             "{\"commit_info\":{\"id\":\"%s\"},\"benchmarks\":[{\"name\":\"t\",\"stats\":"
+             "{\"mean\":1}}]}",
+             none[i]);
+    qb_run *run = parse_text("b.json", doc);
+    assert_null(run->commit_sha);
+    qb_run_free(run);
+  }
 }
 
 /* The 2.5.0 files from pytest-benchmark's own repository, checked against SOURCE.json. */
@@ -575,6 +629,7 @@ int main(void) {
       cmocka_unit_test(test_pytest__exact_duplicate_kept),
       cmocka_unit_test(test_pytest__ambiguous_groups),
       cmocka_unit_test(test_pytest__commit_time),
+      cmocka_unit_test(test_pytest__commit_must_be_hex),
       cmocka_unit_test(test_pytest__realworld),
       cmocka_unit_test(test_pytest__every_prefix),
       cmocka_unit_test(test_pytest__bad_not_json),

@@ -448,6 +448,55 @@ static void test_limits__auth_before_body(void **state) {
   qb_server_stop(srv);
 }
 
+/* A write with a bad token and a small body (1 MiB at most) is answered 401 once its body has
+ * been read and dropped, so a client that sends the whole body gets the answer and an orderly
+ * close, not a reset (before: the answer went on the headers and the connection was closed with
+ * the body unread; curl then said "Failed sending data to the peer" now and then instead of
+ * showing the 401). Larger bodies are answered on the headers (auth_before_body). */
+static void test_limits__small_refused_body_read(void **state) {
+  (void)state;
+  qb_server_opts o = {.threads = 2};
+  qb_server *srv = start(&o);
+  unsigned short port = qb_server_port(srv);
+  const size_t len = (size_t)256 << 10;
+  char head[256];
+  snprintf(head, sizeof head,
+           "POST /api/v1/runs?project=lim HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+           "Authorization: Bearer nope\r\nContent-Length: %zu\r\n\r\n",
+           len);
+  int fd = dial(NULL, port, 0);
+  puts_(fd, head);
+  /* nothing is answered while the body is due (a slow server can only make this pass, never
+   * fail: the answer waits for the body at any speed) */
+  if (readable(fd, 200)) fail_msg("a bad token with a small body: answered before the body");
+  char *body = malloc(len);
+  memset(body, ' ', len);
+  put(fd, body, len);
+  free(body);
+  qb_buf b;
+  qb_buf_init(&b, (size_t)1 << 20);
+  double end = now_ms() + WAIT;
+  char chunk[4096];
+  for (;;) {
+    int left = (int)(end - now_ms());
+    if (left <= 0 || !readable(fd, left))
+      fail_msg("a bad token with a small body: no answer within %d s", WAIT / 1000);
+    ssize_t r = recv(fd, chunk, sizeof chunk, 0);
+    if (r < 0)
+      fail_msg("a bad token with a small body: %s after %zu bytes of the answer", strerror(errno),
+               b.len);
+    if (r == 0) break;
+    qb_buf_add(&b, chunk, (size_t)r, NULL);
+  }
+  qb_buf_add(&b, "", 1, NULL);
+  if (strncmp(b.data, "HTTP/1.1 401", 12) || !strstr(b.data, "WWW-Authenticate: Bearer") ||
+      !strstr(b.data, "unauthorized"))
+    fail_msg("a bad token with a small body: %.300s", b.data);
+  qb_buf_dispose(&b);
+  close(fd);
+  qb_server_stop(srv);
+}
+
 /* The bytes of bodies in flight are capped (--max-inflight): an upload whose announced body
  * does not fit beside one being received is answered 503 + Retry-After on its headers, a
  * chunked one when its bytes pass the cap; once the first connection goes, its bytes are free. */
@@ -683,6 +732,7 @@ int main(void) {
       cmocka_unit_test(test_limits__connections),
       cmocka_unit_test(test_limits__request_timeout),
       cmocka_unit_test(test_limits__auth_before_body),
+      cmocka_unit_test(test_limits__small_refused_body_read),
       cmocka_unit_test(test_limits__inflight_cap),
       cmocka_unit_test(test_limits__expensive),
       cmocka_unit_test(test_limits__expensive_wait_bounded),

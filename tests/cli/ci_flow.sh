@@ -100,29 +100,12 @@ trap stop_server EXIT
 # port 0: the server picks a free port and names it in its first line on stderr
 "$QBDB" serve --db "$QBDB_DB" --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.log" &
 SERVER_PID=$!
-URL=
-tries=200 # 0.1 s apart: 20 s at most, however loaded the machine
-started='^qbdb serving .* on http://127\.0\.0\.1:\([0-9][0-9]*\)/.*'
-for _ in $(seq "$tries"); do
-  if [ -z "$URL" ]; then
-    port=$(sed -n "1s|$started|\1|p" "$TMP/serve.log" 2>/dev/null) || true
-    [ -n "$port" ] && URL="http://127.0.0.1:$port"
-  fi
-  if [ -n "$URL" ] && curl -sf "$URL/api/v1/health" >/dev/null 2>&1; then break; fi
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$URL" ] || ! curl -sf "$URL/api/v1/health" >/dev/null 2>&1; then
-  cat "$TMP/serve.log" >&2
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    why="no answer after $tries tries, 0.1 s apart"
-  else
-    why="it exited first (its stderr is above)"
-  fi
-  echo "FAIL: waited for qbdb serve --listen 127.0.0.1:0 to name its port on stderr and to" \
-    "answer GET ${URL:-http://127.0.0.1:PORT}/api/v1/health: $why" >&2
-  exit 1
-fi
+wait_serving "$TMP/serve.log" "$SERVER_PID" "qbdb serve --listen 127.0.0.1:0 to name its port" || {
+  echo "$SERVE_LOG" >&2
+  abort_test "qbdb serve --listen 127.0.0.1:0 exited before naming its port (its stderr is above)"
+}
+health() { curl -sf "$URL/api/v1/health" >/dev/null 2>&1; }
+wait_until "$LIB_START_S" "qbdb serve to answer GET $URL/api/v1/health" health
 # the runs of a branch, newest first, as the API lists them
 runs_of() { curl -sf "$URL/api/v1/runs?project=$PROJECT&machine=$MACHINE&branch=$1&limit=50"; }
 

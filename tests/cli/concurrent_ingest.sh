@@ -20,13 +20,8 @@ stop_server() {
 trap stop_server EXIT
 "$QBDB" serve --listen 127.0.0.1:0 --threads 4 >"$TMP/serve.log" 2>&1 &
 SERVER_PID=$!
-PORT=
-for _ in $(seq 100); do
-  PORT=$(sed -n 's|^qbdb serving .* on http://[0-9.]*:\([0-9]*\)/.*|\1|p' "$TMP/serve.log")
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
-[ -n "$PORT" ] || { cat "$TMP/serve.log" >&2; echo "FAIL: qbdb serve did not start" >&2; exit 1; }
+wait_serving "$TMP/serve.log" "$SERVER_PID" "starting qbdb serve --threads 4" ||
+  abort_test "qbdb serve exited at start: $SERVE_LOG"
 URL="http://127.0.0.1:$PORT/api/v1/runs"
 
 # native runs, each distinct: a benchmark per writer, samples by index

@@ -11,8 +11,14 @@
 #     pipe and a fifo are still read.
 #  6. stored text (benchmark names, branches, machines, notes) holding ESC, other C0 controls,
 #     DEL or C1 controls is printed escaped (\xNN) by the text formats of regressions, runs,
-#     show and trend, and in error messages; JSON keeps it exact.
-# No timing: every wait ends on an event (a process exit, a pipe closed).
+#     show, trend, ingest, compare (text, markdown, --server), configs, target, report
+#     (markdown, to stdout and --out) and upload, and in error messages; JSON keeps it exact.
+#  7. `ingest --summary` and `upload --summary` append to a regular file, a fifo or a device,
+#     never through a symbolic link (a planted one is refused and what it names untouched), and
+#     a refused summary stores nothing.
+#  8. `upload /dev/zero` (and `upload - < /dev/zero`) is refused before anything is read, as
+#     ingest refuses it; standard input and pipes are still read.
+# No timing: every wait ends on an event (a process exit, a pipe closed, a line read).
 source "$(dirname "$0")/lib.bash"
 
 ESC=$'\033'
@@ -25,8 +31,9 @@ raw_controls() { LC_ALL=C grep -c $'[\033\x7f\x07]\\|\xc2\x9b' "$1" || true; }
 # 12 runs of a benchmark whose name holds an ANSI colour sequence, +20% from run 9 (a
 # regression), on a branch holding an OSC title sequence and BEL, a machine holding a C1 CSI,
 # a project holding DEL and a tag value holding ESC.
-for r in $(seq 1 12); do
-  awk -v r="$r" 'BEGIN {
+# evil_run R: the native file of run R (1 to 28) on stdout
+evil_run() {
+  awk -v r="$1" 'BEGIN {
     seed = r * 7919 + 17
     printf "{\"format\":\"qbdb-native\",\"version\":1,\"project\":\"p\\u007fq\",\"branch\":\"b\\u001b]0;pwned\\u0007\",\"machine\":\"m\\u009bx\",\"commit\":\"%04x%04x\",\"started_at\":\"2026-10-%02dT12:00:00Z\",\"tags\":{\"t\":\"v\\u001b[2J\"}}\n", 4096 + r, r * 13, r
     base = r >= 9 ? 1200 : 1000
@@ -36,10 +43,14 @@ for r in $(seq 1 12); do
       printf "%s%.6f", (i ? "," : ""), base * (1 + 0.01 * (seed / 2147483648.0 - 0.5))
     }
     printf "]}\n"
-  }' >"$TMP/evil$(printf %02d "$r").jsonl"
+  }'
+}
+for r in $(seq 1 12); do evil_run "$r" >"$TMP/evil$(printf %02d "$r").jsonl"; done
+: >"$TMP/ingest.out"
+for f in "$TMP"/evil*.jsonl; do
+  run 0 "$QBDB" ingest "$f"
+  cat "$TMP/out" >>"$TMP/ingest.out"
 done
-for f in "$TMP"/evil*.jsonl; do run 0 "$QBDB" ingest "$f"; done
-# (ingest's own "stored run" line is cli/cmd_ingest.c's business, not checked here)
 
 name="evil${ESC}[31mred"
 # check_text WHAT: the last command's stdout holds no raw control byte and shows the name escaped
@@ -73,6 +84,51 @@ contains "$OUT" 't=v\x1b[2J' "show: the tag escaped"
 run 0 "$QBDB" trend "$name"
 check_text "trend"
 contains "$OUT" 'on p\x7fq/b\x1b]0;pwned\x07/m\xc2\x9bx' "trend: the series escaped"
+
+# ingest's own lines: the run stored (project, branch, machine from the file), its comparison
+# and the regression it names (run 9: +20% on run 8)
+equals "$(raw_controls "$TMP/ingest.out")" 0 "ingest: no raw control bytes"
+contains "$(head -n 1 "$TMP/ingest.out")" \
+  "project p\x7fq, branch b\x1b]0;pwned\x07, machine m\xc2\x9bx, commit 1001000d" \
+  "ingest: the stored run's text escaped"
+contains "$(cat "$TMP/ingest.out")" "): evil\x1b[31mred latency +" "ingest: the regression named, escaped"
+contains "$(cat "$TMP/ingest.out")" "baseline: run 8, the previous run of b\x1b]0;pwned\x07 on m\xc2\x9bx" \
+  "ingest: the baseline's reason escaped"
+
+# compare: text (a terminal's colour is never mixed with raw stored text) and markdown
+run 0 "$QBDB" compare 9
+check_text "compare"
+contains "$OUT" "head: run 9 (b\x1b]0;pwned\x07 @ 10090075" "compare: the branch escaped"
+run 0 "$QBDB" compare --format markdown 9
+check_text "compare --format markdown"
+equals "$(jq -r '.rows[0].benchmark' < <("$QBDB" compare --format json 9))" "$name" \
+  "compare --format json: the name exact"
+# configs: the tag's values and the names
+run 0 "$QBDB" configs --by t
+check_text "configs"
+contains "$OUT" 'v\x1b[2J' "configs: the tag value escaped"
+# target: set, list, check, and the broken target reported by ingest
+run 0 "$QBDB" target set --project "p${DEL}q" "evil${ESC}*" latency '<' 1100ns
+equals "$(raw_controls "$TMP/out")" 0 "target set: no raw control bytes"
+contains "$OUT" 'evil\x1b* latency < 1.100 µs in project p\x7fq' "target set: escaped"
+run 0 "$QBDB" target list
+equals "$(raw_controls "$TMP/out")" 0 "target list: no raw control bytes"
+contains "$OUT" 'evil\x1b*' "target list: the glob escaped"
+run 1 "$QBDB" target check 12
+check_text "target check"
+evil_run 13 >"$TMP/evil13.jsonl"
+run 0 "$QBDB" ingest "$TMP/evil13.jsonl"
+check_text "ingest with a broken target"
+contains "$OUT" "target broken: evil\x1b[31mred latency" "ingest: the broken target named, escaped"
+# report: markdown on stdout and in --out FILE (html and json escape by their own rules)
+run 0 "$QBDB" report --no-record
+check_text "report"
+run 0 "$QBDB" report --no-record --out "$TMP/evil-report.md"
+equals "$(raw_controls "$TMP/evil-report.md")" 0 "report --out: no raw control bytes"
+contains "$(cat "$TMP/evil-report.md")" 'evil\x1b[31mred' "report --out: the name escaped"
+run 0 "$QBDB" report --no-record --format json
+equals "$(jq -r '[.. | strings | select(startswith("evil"))][0]' <<<"$OUT")" "$name" \
+  "report --format json: the name exact"
 
 # error messages quote what they were given: escaped too, still one line
 run 4 "$QBDB" trend "no${ESC}[2Jsuch"$'\n'"line"
@@ -133,6 +189,119 @@ run 0 "$QBDB" ingest --project pipes - <"$DATA/pytest/run2/benchmark.json"
 contains "$OUT" "stored run" "ingest - < file: read"
 equals "$(jq length < <("$QBDB" runs --limit 0 --format json))" $((runs_before + 3)) \
   "only the three good inputs were stored"
+
+# ---- 8. upload: input files that are not benchmark output ---------------------------------
+# (refused before anything is read or sent: no server is needed to see it)
+if [ -c /dev/zero ]; then
+  run 3 "$QBDB" upload --server http://127.0.0.1:9 /dev/zero
+  equals "$ERR" "qbdb: error: /dev/zero: is a character device, not a file or a pipe of benchmark output" \
+    "upload /dev/zero: refused, naming the file"
+  run 3 "$QBDB" upload --server http://127.0.0.1:9 - </dev/zero
+  equals "$ERR" "qbdb: error: <stdin>: is a character device, not a file or a pipe of benchmark output" \
+    "upload - < /dev/zero: refused"
+fi
+
+# ---- 7. --summary FILE: appended to, never through a symbolic link -------------------------
+n_runs() { jq length < <("$QBDB" runs --limit 0 --format json); }
+echo precious >"$TMP/victim.sum"
+ln -s "$TMP/victim.sum" "$TMP/summary.link"
+before=$(n_runs)
+run 6 "$QBDB" ingest --project sum --summary "$TMP/summary.link" "$TMP/evil01.jsonl"
+equals "$ERR" "qbdb: error: ingest: --summary $TMP/summary.link: cannot open: it is a symbolic link (not followed: give the file it names)" \
+  "ingest --summary SYMLINK: refused"
+GITHUB_STEP_SUMMARY=$TMP/summary.link run 6 "$QBDB" ingest --project sum "$TMP/evil01.jsonl"
+contains "$ERR" "--summary $TMP/summary.link: cannot open: it is a symbolic link" \
+  "ingest with \$GITHUB_STEP_SUMMARY a SYMLINK: refused"
+run 6 "$QBDB" upload --server http://127.0.0.1:9 --summary "$TMP/summary.link" "$TMP/evil01.jsonl"
+equals "$ERR" "qbdb: error: upload: --summary $TMP/summary.link: cannot open: it is a symbolic link (not followed: give the file it names)" \
+  "upload --summary SYMLINK: refused"
+equals "$(cat "$TMP/victim.sum")" precious "--summary SYMLINK: the file it names untouched"
+[ -L "$TMP/summary.link" ] || fail "--summary SYMLINK: the link was replaced"
+ln -s "$TMP/nothing.sum" "$TMP/dangling.sum"
+run 6 "$QBDB" ingest --project sum --summary "$TMP/dangling.sum" "$TMP/evil01.jsonl"
+contains "$ERR" "it is a symbolic link (not followed" "ingest --summary DANGLING-SYMLINK: refused"
+[ ! -e "$TMP/nothing.sum" ] || fail "ingest --summary DANGLING-SYMLINK: created what it names"
+mkdir "$TMP/summary.dir"
+run 6 "$QBDB" ingest --project sum --summary "$TMP/summary.dir" "$TMP/evil01.jsonl"
+contains "$ERR" "--summary $TMP/summary.dir: cannot open: Is a directory" "ingest --summary DIRECTORY: refused"
+equals "$(n_runs)" "$before" "a refused --summary stores nothing"
+# a regular file (the step summary) is appended to: what earlier steps wrote is kept
+echo "# an earlier step" >"$TMP/step.md"
+run 0 "$QBDB" ingest --project sum --summary "$TMP/step.md" "$TMP/evil01.jsonl"
+GITHUB_STEP_SUMMARY=$TMP/step.md run 0 "$QBDB" ingest --project sum "$TMP/evil02.jsonl"
+equals "$(head -n 1 "$TMP/step.md")" "# an earlier step" "ingest --summary FILE: appended to"
+contains "$(sed -n 2p "$TMP/step.md")" "qbdb: " "ingest --summary FILE: the comparison's markdown"
+# a new file: 0644 less the umask
+(umask 027 && "$QBDB" ingest --project sum --summary "$TMP/new-step.md" "$TMP/evil03.jsonl" >/dev/null)
+equals "$(stat -c %a "$TMP/new-step.md")" 640 "ingest --summary NEW-FILE: mode 0644 & ~umask"
+# a device, the standard output, a fifo: written in place
+run 0 "$QBDB" ingest --project sum --summary /dev/null "$TMP/evil04.jsonl"
+[ -c /dev/null ] || fail "ingest --summary /dev/null: no longer a device"
+run 0 "$QBDB" ingest --project sum --summary /dev/stdout "$TMP/evil05.jsonl"
+contains "$OUT" "qbdb: " "ingest --summary /dev/stdout: the markdown on stdout"
+contains "$OUT" "stored run" "ingest --summary /dev/stdout: and the run"
+mkfifo "$TMP/summary.fifo"
+cat "$TMP/summary.fifo" >"$TMP/summary-fifo.got" &
+reader=$!
+run 0 "$QBDB" ingest --project sum --summary "$TMP/summary.fifo" "$TMP/evil06.jsonl"
+if [ -p "$TMP/summary.fifo" ]; then
+  exec 8<>"$TMP/summary.fifo" # the reader ends even if qbdb never opened the fifo
+  exec 8>&-
+else
+  fail "ingest --summary FIFO: the fifo was replaced"
+  kill "$reader" 2>/dev/null || true
+fi
+wait "$reader" || true
+contains "$(cat "$TMP/summary-fifo.got")" "qbdb: " "ingest --summary FIFO: the reader got the markdown"
+
+# ---- 6 and 8 against a server: upload's lines, compare --server, standard input -----------
+if command -v curl >/dev/null; then
+  UPDB=$TMP/up.db
+  TOKEN=$("$QBDB" --db "$UPDB" token create --scope admin --name hostile 2>/dev/null)
+  mkfifo "$TMP/serve.fifo"
+  "$QBDB" serve --db "$UPDB" --listen 127.0.0.1:0 >/dev/null 2>"$TMP/serve.fifo" &
+  SERVER_PID=$!
+  trap 'kill "$SERVER_PID" 2>/dev/null || true' EXIT
+  exec 7<"$TMP/serve.fifo" # its first line names the port; a line read, not a time waited
+  URL=
+  while IFS= read -r -t 60 -u 7 line; do
+    case $line in "qbdb serving "*)
+      URL=$(sed -n 's|.* on \(http://127\.0\.0\.1:[0-9]*\)/.*|\1|p' <<<"$line")
+      break
+      ;;
+    esac
+  done
+  cat <&7 >"$TMP/serve.log" & # the rest of its stderr, until it exits
+  exec 7<&-
+  if [ -z "$URL" ]; then
+    fail "qbdb serve did not name its port"
+  else
+    : >"$TMP/upload.out"
+    for r in 07 08 09; do
+      run 0 "$QBDB" upload --server "$URL" --token "$TOKEN" "$TMP/evil$r.jsonl"
+      cat "$TMP/out" >>"$TMP/upload.out"
+    done
+    equals "$(raw_controls "$TMP/upload.out")" 0 "upload: no raw control bytes"
+    contains "$(cat "$TMP/upload.out")" "project p\x7fq, branch b\x1b]0;pwned\x07, machine m\xc2\x9bx" \
+      "upload: the stored run's text escaped"
+    contains "$(cat "$TMP/upload.out")" "): evil\x1b[31mred latency +" "upload: the regression named, escaped"
+    run 0 "$QBDB" compare --server "$URL" --token "$TOKEN" 3
+    check_text "compare --server"
+    run 0 "$QBDB" compare --server "$URL" --token "$TOKEN" --format markdown 3
+    check_text "compare --server --format markdown"
+    # standard input and pipes are still benchmark output
+    run 0 "$QBDB" upload --server "$URL" --token "$TOKEN" - <"$TMP/evil10.jsonl"
+    contains "$OUT" "stored run 4: <stdin> (native)" "upload - < FILE: read"
+    run 0 "$QBDB" upload --server "$URL" --token "$TOKEN" <(cat "$TMP/evil11.jsonl")
+    contains "$OUT" "stored run 5: /dev/fd/" "upload <(...): a pipe is read"
+  fi
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  wait # the stderr reader, at the server's exit
+  trap - EXIT
+else
+  echo "skipped: upload against a server (no curl, so perhaps no libcurl)"
+fi
 
 # ---- 1. report --out: planted symlinks, devices, fifos -------------------------------------
 # devices: scratch nodes as root (the same major/minor as /dev/null and /dev/full), else /dev's

@@ -1,9 +1,10 @@
 # tests/cli/lib.bash - helpers for the CLI end-to-end scripts (sourced, not a test itself).
 # Each script is run by ctest as: bash SCRIPT QBDB_BINARY TEST_DATA_DIR SCRATCH_DIR
 set -euo pipefail
-QBDB=$1
-DATA=$2
-TMP=$3
+# relative paths are taken from where the script was started: it runs in TMP
+QBDB=$(realpath "$1")
+DATA=$(realpath "$2")
+TMP=$(realpath -m "$3")
 rm -rf "$TMP"
 mkdir -p "$TMP"
 cd "$TMP"
@@ -156,3 +157,44 @@ tap_wait_eof() {
 }
 
 sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; } # sleep_ms MS
+
+# ---- start-up waits: long (a loaded 2-core machine, an ASan build), and they say what they
+# waited for when they give up. A process that has to be up before the test goes on is polled
+# for the sign that it is, never given a fixed time.
+LIB_START_S=${QBDB_TEST_START_S:-120} # seconds a process may take to start
+
+# wait_until SECONDS WHAT CMD...: run CMD every 0.1 s until it succeeds; abort_test "waited
+# SECONDS s for WHAT" when it has not within SECONDS.
+wait_until() {
+  local limit=$1 what=$2 deadline=$((SECONDS + $1))
+  shift 2
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || abort_test "waited $limit s for $what"
+    sleep 0.1
+  done
+}
+
+# wait_serving LOG PID WHAT: wait (at most LIB_START_S) until `qbdb serve` (PID, its stderr in
+# LOG; start it with a fresh LOG, or the line of an earlier server may be read) names the URL it
+# serves on: its port into PORT, the URL into URL. Returns 1 (LOG's text in SERVE_LOG) when the
+# process exits first; abort_test naming WHAT, with LOG, when the time is up.
+wait_serving() {
+  local log=$1 pid=$2 what=$3 deadline=$((SECONDS + LIB_START_S))
+  PORT='' URL='' SERVE_LOG=''
+  while :; do
+    # the shell may not have created LOG yet: no file is no line
+    PORT=$(sed -n 's|^qbdb serving .* on http://[0-9.]*:\([0-9][0-9]*\)/.*|\1|p' "$log" 2>/dev/null |
+      head -n 1) || true
+    [ -z "$PORT" ] || break
+    if ! kill -0 "$pid" 2>/dev/null; then
+      SERVE_LOG=$(cat "$log" 2>/dev/null) || true
+      return 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      cat "$log" >&2 2>/dev/null || true
+      abort_test "$what: waited $LIB_START_S s for qbdb serve to name its port in $log (above)"
+    fi
+    sleep 0.1
+  done
+  URL=http://127.0.0.1:$PORT
+}

@@ -40,30 +40,21 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 python3 "$TMP/receiver.py" "$TMP/got.jsonl" >"$TMP/receiver.port" &
-PIDS+=($!)
-for _ in $(seq 50); do [ -s "$TMP/receiver.port" ] && break; sleep 0.1; done
+RECEIVER_PID=$!
+PIDS+=("$RECEIVER_PID")
+receiver_up() { [ -s "$TMP/receiver.port" ] || ! kill -0 "$RECEIVER_PID" 2>/dev/null; }
+wait_until "$LIB_START_S" "the receiver (python3) to print its port" receiver_up
 RPORT=$(cat "$TMP/receiver.port")
-[ -n "$RPORT" ] || { echo "FAIL: the receiver did not start" >&2; exit 1; }
+[ -n "$RPORT" ] || abort_test "the receiver (python3) exited without printing its port"
 
 ADMIN=$("$QBDB" token create --scope admin --name ci 2>/dev/null)
-SERVER_PID=
-for try in 1 2 3 4 5; do
-  PORT=$((20000 + RANDOM % 30000))
-  "$QBDB" serve --db "$QBDB_DB" --listen "127.0.0.1:$PORT" \
-    --notify-url "http://127.0.0.1:$RPORT/hook?key=SECRET" >"$TMP/serve.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 50); do
-    curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null 2>&1 && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null 2>&1 && break
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=
-done
-[ -n "$SERVER_PID" ] || { cat "$TMP/serve.log" >&2; echo "FAIL: qbdb serve did not start" >&2; exit 1; }
+# port 0: the server picks a free port and names it in its first line on stderr
+"$QBDB" serve --db "$QBDB_DB" --listen 127.0.0.1:0 \
+  --notify-url "http://127.0.0.1:$RPORT/hook?key=SECRET" >"$TMP/serve.log" 2>&1 &
+SERVER_PID=$!
 PIDS+=("$SERVER_PID")
+wait_serving "$TMP/serve.log" "$SERVER_PID" "starting qbdb serve --notify-url" ||
+  abort_test "qbdb serve --notify-url exited at start: $SERVE_LOG"
 URL="http://127.0.0.1:$PORT"
 PY1="$DATA/pytest/run1/benchmark.json"
 PY2="$DATA/pytest/run2/benchmark.json"
@@ -71,7 +62,10 @@ run 0 "$QBDB" upload --server "$URL" --token "$ADMIN" --project py --commit 5e1f
 run 0 "$QBDB" upload --server "$URL" --token "$ADMIN" --project py --commit 9d3b2c41 "$PY2"
 run 0 "$QBDB" upload --server "$URL" --token "$ADMIN" --project py --commit 9d3b2c41 "$PY2"
 contains "$OUT" "already stored as run 2" "replay"
-# SIGTERM: the server drains the queue before it exits
+# the notification of run 2 is sent from a background thread: wait for the receiver to have it,
+# then SIGTERM (a notification still waiting at the stop would have only the 2 s grace period)
+got_one() { [ -s "$TMP/got.jsonl" ]; }
+wait_until "$LIB_START_S" "the receiver to get the notification of run 2" got_one
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 

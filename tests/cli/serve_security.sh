@@ -14,19 +14,17 @@ stop_server() {
   fi
 }
 trap stop_server EXIT
-# start_server LOG ARGS...: qbdb serve on an ephemeral port (port 0), $PORT from its first line
+# start_server LOG ARGS...: qbdb serve on an ephemeral port (port 0), $PORT from its first line;
+# 1 (the server's output in $SERVE_LOG) when it exits instead
 start_server() {
   local log=$1
   shift
+  rm -f "$log" # a fresh log: never the line of an earlier server
   "$QBDB" serve "$@" >"$log" 2>&1 &
   SERVER_PID=$!
-  PORT=
-  for _ in $(seq 100); do
-    PORT=$(sed -n 's|^qbdb serving .* on http://[0-9.]*:\([0-9]*\)/.*|\1|p' "$log")
-    [ -n "$PORT" ] && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.05
-  done
+  wait_serving "$log" "$SERVER_PID" "starting qbdb serve $*" && return 0
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=
   return 1
 }
 

@@ -22,7 +22,7 @@ fi
 ADMIN=$("$QBDB" token create --scope admin --name ci 2>/dev/null)
 OTHER=$("$QBDB" token create --scope write --project other --name other 2>/dev/null)
 
-# the server, on a free port: try a few random ones
+# the server, on a free port (port 0: it names the port in its first line on stderr)
 SERVER_PID=
 stop_server() {
   if [ -n "$SERVER_PID" ]; then
@@ -32,19 +32,10 @@ stop_server() {
   fi
 }
 trap stop_server EXIT
-for try in 1 2 3 4 5; do
-  PORT=$((20000 + RANDOM % 30000))
-  "$QBDB" serve --db "$QBDB_DB" --listen "127.0.0.1:$PORT" >"$TMP/serve.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 50); do
-    curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null 2>&1 && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null 2>&1 && break
-  stop_server
-done
-[ -n "$SERVER_PID" ] || { cat "$TMP/serve.log" >&2; echo "FAIL: qbdb serve did not start" >&2; exit 1; }
+"$QBDB" serve --db "$QBDB_DB" --listen 127.0.0.1:0 >"$TMP/serve.log" 2>&1 &
+SERVER_PID=$!
+wait_serving "$TMP/serve.log" "$SERVER_PID" "starting qbdb serve" ||
+  abort_test "qbdb serve exited at start: $SERVE_LOG"
 URL="http://127.0.0.1:$PORT"
 PY1="$DATA/pytest/run1/benchmark.json"
 PY2="$DATA/pytest/run2/benchmark.json"

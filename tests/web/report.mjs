@@ -40,10 +40,12 @@ async function main() {
   browser = await chromium.launch({
     executablePath: env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
+    timeout: 120000, // the launch, on a loaded machine
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
       "--disable-sync", "--no-first-run"],
   });
   const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  ctx.setDefaultTimeout(120000); // ms: a loaded 2-core machine; a wait that runs out names itself
   const page = await ctx.newPage();
   const problems = [];
   const requests = [];

@@ -18,6 +18,9 @@ const require = createRequire(join(env.WEB_DIR, "package.json"));
 const { chromium } = require("playwright-core");
 
 const SHOTS = env.SHOTS;
+// ms: the longest any one wait may take (a loaded 2-core machine, an ASan build); a wait that
+// runs out says what it waited for
+const WAIT = 120000;
 mkdirSync(SHOTS, { recursive: true });
 let failures = 0;
 function check(cond, what, got) {
@@ -56,7 +59,7 @@ async function startServer(extra = []) {
     let exited = null;
     proc.on("exit", (code, sig) => (exited = code ?? sig));
     const url = "http://127.0.0.1:" + port + "/";
-    for (let i = 0; i < 100 && exited === null; i++) {
+    for (const end = Date.now() + WAIT; Date.now() < end && exited === null; ) {
       try {
         const r = await fetch(url + "api/v1/health");
         if (r.ok) return { url, proc, log: () => log };
@@ -66,7 +69,8 @@ async function startServer(extra = []) {
       await sleep(100);
     }
     if (exited === null) proc.kill("SIGKILL");
-    console.log("qbdb serve did not come up on port " + port + " (exit " + exited + "): " + log.trim());
+    console.log("qbdb serve did not answer GET /api/v1/health on port " + port +
+      (exited === null ? " within " + WAIT / 1000 + " s" : " (exit " + exited + ")") + ": " + log.trim());
   }
   throw new Error("could not start qbdb serve");
 }
@@ -100,10 +104,12 @@ async function main() {
   browser = await chromium.launch({
     executablePath: env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
+    timeout: WAIT, // the launch, on a loaded machine
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
       "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
   const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  ctx.setDefaultTimeout(WAIT);
   const page = await ctx.newPage();
   const problems = [];
   const foreign = [];
@@ -121,7 +127,7 @@ async function main() {
   };
   // waits until the router has rendered `name` after the last navigation
   const ready = async (name) => {
-    await page.waitForFunction((n) => (document.body.dataset.ready || "").startsWith(n + ":"), name, { timeout: 15000 });
+    await page.waitForFunction((n) => (document.body.dataset.ready || "").startsWith(n + ":"), name, { timeout: WAIT });
   };
   const nav = async (hash, name) => {
     await page.evaluate(() => delete document.body.dataset.ready);
@@ -330,18 +336,19 @@ async function main() {
       const anon = await getJson(priv.url + "api/v1/runs");
       check(anon.status === 401, "the API refuses an anonymous read", anon.status);
       const pctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      pctx.setDefaultTimeout(WAIT);
       const ppage = await pctx.newPage();
       const perrors = [];
       ppage.on("pageerror", (e) => perrors.push("page error: " + e.message));
       await ppage.goto(priv.url + "#/runs");
-      await ppage.waitForSelector("#need-token", { timeout: 15000 });
+      await ppage.waitForSelector("#need-token", { timeout: WAIT });
       const hint = await ppage.textContent("#need-token");
       check(/token/i.test(hint), "the runs page says a token is needed", hint);
       check((await ppage.$$("#runs-table tbody tr")).length === 0, "no runs shown without a token");
       await ppage.screenshot({ path: join(SHOTS, "private-needs-token.png"), fullPage: true });
       await ppage.fill("#token", env.QBDB_TOKEN);
       await ppage.dispatchEvent("#token", "change");
-      await ppage.waitForSelector("#runs-table tbody tr", { timeout: 15000 });
+      await ppage.waitForSelector("#runs-table tbody tr", { timeout: WAIT });
       const n = (await ppage.$$("#runs-table tbody tr")).length;
       check(n === 16, "with the token the 16 runs are listed", n);
       await ppage.screenshot({ path: join(SHOTS, "private-with-token.png"), fullPage: true });
