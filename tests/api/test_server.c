@@ -21,6 +21,7 @@
 #include "api/auth.h"
 #include "api/server.h"
 #include "core/buf.h"
+#include "core/time.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/api_server"
@@ -439,6 +440,60 @@ static void test_server__compare_cache_long_key(void **state) {
   }
 }
 
+/* The first row's statistical test and base sample count in a compare answer for path. */
+static void compare_test(const char *path, char *test, size_t n, int64_t *base_n) {
+  answer a;
+  request(F.port, "GET", path, NULL, NULL, NULL, 0, &a);
+  if (a.status != 200) fail_msg("%.200s: %ld %s", path, a.status, a.body.data);
+  json_t *j = body_json(&a), *row = json_array_get(json_object_get(j, "rows"), 0);
+  if (!row) fail_msg("%.200s: no rows in %.300s", path, a.body.data);
+  const char *t = json_string_value(json_object_get(row, "test"));
+  snprintf(test, n, "%s", t ? t : "");
+  *base_n = (int64_t)json_integer_value(json_object_get(json_object_get(row, "base"), "n"));
+  json_decref(j);
+  qb_buf_dispose(&a.body);
+}
+
+/* A prune that drops raw samples changes the store's fingerprint: the running server's next
+ * compare of the same runs is made from what is left, Welch's t on the statistics kept (before:
+ * the cached answer still showed a Mann-Whitney test on samples that were gone). */
+static void test_server__prune_samples_not_cached(void **state) {
+  (void)state;
+  int64_t ids[2];
+  for (int i = 0; i < 2; i++) {
+    char *doc = native_doc("pruned", "p", 40 * i);
+    answer a;
+    upload("/api/v1/runs", doc, &a);
+    assert_int_equal(a.status, 201);
+    json_t *j = body_json(&a);
+    ids[i] = (int64_t)json_integer_value(json_object_get(json_object_get(j, "run"), "id"));
+    json_decref(j);
+    qb_buf_dispose(&a.body);
+    free(doc);
+  }
+  char path[160], test[32];
+  int64_t n;
+  snprintf(path, sizeof path, "/api/v1/compare?project=pruned&base=%lld&head=%lld",
+           (long long)ids[0], (long long)ids[1]);
+  for (int i = 0; i < 2; i++) { /* computed, then from the cache */
+    compare_test(path, test, sizeof test, &n);
+    assert_string_equal(test, "mann-whitney-u");
+    assert_int_equal(n, 5);
+  }
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, F.db, 0, &err), QB_OK);
+  qb_prune_opts po = {.runs_before = QB_TIME_NONE,
+                      .samples_before = qb_time_now() + (int64_t)86400 * 1000000};
+  qb_prune_result pr;
+  if (qb_store_prune(s, &po, &pr, &err)) fail_msg("prune: %s", err.msg);
+  qb_store_close(s);
+  assert_true(pr.sample_runs >= 2);
+  compare_test(path, test, sizeof test, &n);
+  assert_string_equal(test, "welch-t"); /* from the statistics kept: the samples are gone */
+  assert_int_equal(n, 5);
+}
+
 /* Benchmarks whose names share their first 590 bytes are two benchmarks (before: merged by a
  * 512-byte key). */
 static void test_server__benchmarks_long_names(void **state) {
@@ -638,6 +693,7 @@ int main(void) {
       cmocka_unit_test(test_server__concurrent_uploads),
       cmocka_unit_test_teardown(test_server__history_failure_is_deferred, drop_trigger),
       cmocka_unit_test(test_server__compare_cache_long_key),
+      cmocka_unit_test(test_server__prune_samples_not_cached),
       cmocka_unit_test(test_server__benchmarks_long_names),
       cmocka_unit_test(test_server__argument_validation),
       cmocka_unit_test(test_server__regression_patch),
