@@ -516,8 +516,12 @@ int qb_upload(qb_upload_result *out, const qb_upload_opts *o, const char *name, 
 
   /* headers (curl_slist_append copies each line) */
   if ((rc = qb_buf_printf(&line, err, "Idempotency-Key: %s", out->idempotency_key))) goto done;
-  const char *fixed[] = {"Content-Type: application/octet-stream", "Accept: application/json",
-                         "Expect:", line.data};
+  /* A body over 1 MiB asks for "100 Continue" first: a server that refuses it on its headers
+   * (a bad token: 401) answers at once and closes, and a client still sending would get a
+   * reset instead of the answer; `qbdb serve` reads smaller bodies before refusing them. */
+  const char *fixed[] = {
+      "Content-Type: application/octet-stream", "Accept: application/json",
+      len > QB_UPLOAD_EXPECT_MIN ? "Expect: 100-continue" : "Expect:", line.data};
   for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
     if ((rc = add_header(C, &hdrs, fixed[i], err))) goto done;
   if ((rc = add_auth(C, &hdrs, o->token, err))) goto done;

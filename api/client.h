@@ -23,6 +23,9 @@
 
 /* Largest answer body read from the server; a longer one fails with QB_EIO. */
 #define QB_UPLOAD_MAX_ANSWER ((size_t)64 << 20)
+/* Bodies longer than this are sent with "Expect: 100-continue" (the largest body `qbdb serve`
+ * reads before refusing a bad token, api/server.c). */
+#define QB_UPLOAD_EXPECT_MIN ((size_t)1 << 20)
 /* Size of the buffer that keeps the Qbdb-Verdict response header (longer values are cut). */
 #define QB_VERDICT_HEADER_MAX 128
 

@@ -113,6 +113,12 @@ run 2 "$QBDB" upload --server "$URL" --token "$OTHER" --project py "$PY1"
 contains "$ERR" "forbidden (403)" "token of another project"
 run 2 "$QBDB" upload --server "$URL" --token "not-a-token" --project py "$PY1"
 contains "$ERR" "unauthorized (401)" "unknown token"
+# a body over 1 MiB with a bad token: sent with "Expect: 100-continue", so the 401 that the server
+# gives on the headers is what the user sees (before: the server closed on the unsent body and
+# the client saw a reset - "Failed sending data to the peer" - and retried)
+{ cat "$PY1"; head -c $((3 << 20)) /dev/zero | tr '\0' ' '; } >"$TMP/big.json"
+run 2 "$QBDB" upload --server "$URL" --token "not-a-token" --project py "$TMP/big.json"
+contains "$ERR" "unauthorized (401)" "unknown token, 3 MiB body"
 
 # bad data: refused by the server, nothing stored
 run 3 "$QBDB" upload --server "$URL" --token "$ADMIN" --project py "$DATA/cli/truncated.json"
