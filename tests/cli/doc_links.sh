@@ -2,8 +2,8 @@
 # Every relative link in README.md and docs/**/*.md resolves: the file exists and, for a link
 # with #anchor, the target has a heading with that GitHub anchor (lower case, punctuation
 # other than - and _ dropped, spaces to -, a -N suffix for repeats).
+ROOT=$(cd "$(dirname "$0")/../.." && pwd) # before lib.bash changes to the scratch folder
 source "$(dirname "$0")/lib.bash"
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 set +e
 report=$(python3 - "$ROOT" <<'PY'
 import os, re, sys
