@@ -96,7 +96,9 @@ fuzz: build-fuzz
 	  ctest -L fuzz -j$(JOBS) --output-on-failure; rc=$$?; \
 	  cat $(CURDIR)/build-fuzz-long/*/summary.txt 2>/dev/null; exit $$rc
 
-# qbdb's benchmarks of itself (not part of the tests).
+# qbdb's benchmarks of itself (not part of the tests). bench_scale builds its databases of 1,000
+# and 10,000 runs x 200 benchmarks once (several minutes) and keeps them in $(BUILD), named by
+# schema version (docs/storage.md, "Listings at scale").
 bench: build
 	@QBDB_BIN=$(BUILD)/qbdb $(BUILD)/bench_ingest
 	@QBDB_BIN=$(BUILD)/qbdb $(BUILD)/bench_compare
@@ -104,6 +106,7 @@ bench: build
 	@$(BUILD)/bench_detect
 	@$(BUILD)/bench_verdict
 	@bench/bench_http.sh $(BUILD)/qbdb
+	@QBDB_BIN=$(BUILD)/qbdb $(BUILD)/bench_scale
 	@$(BUILD)/runner_overhead
 	$(run_selfbench)
 

@@ -361,6 +361,7 @@ int qb_trend_series(qb_store *s, const char *project, const char *bench, const c
   f.branch = branch;
   f.machine = machine;
   f.metric = metric;
+  f.bench = bench; /* the series of that benchmark only (series_by_benchmark) */
   int rc = qb_store_series_list(s, &f, &series, &n, err);
   if (rc) return rc;
   size_t match = n, count = 0;

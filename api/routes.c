@@ -79,25 +79,20 @@ static int h_metrics_get(const qb_request *r, qb_response *out, qb_err *err) {
   return QB_OK;
 }
 
+/* The projects with their run count, the benchmarks of their newest run and its id, the project
+ * of the newest run first (qb_store_projects: a row per project, not a pass over every run). */
 static int h_projects_get(const qb_request *r, qb_response *out, qb_err *err) {
-  qb_run_info *runs = NULL;
+  qb_project_info *projects = NULL;
   size_t n = 0;
-  int rc = qb_store_list_runs(r->store, NULL, &runs, &n, err);
+  int rc = qb_store_projects(r->store, &projects, &n, err);
   if (rc) return rc;
-  json_t *arr = json_array(), *by = json_object();
-  for (size_t i = 0; i < n; i++) { /* newest first: the first run seen is the latest */
-    json_t *p = json_object_get(by, runs[i].project);
-    if (!p) {
-      p = json_pack("{s:s, s:i, s:I, s:I}", "name", runs[i].project, "runs", 0, "benchmarks",
-                    (json_int_t)runs[i].n_benches, "latest_run", (json_int_t)runs[i].id);
-      json_object_set_new(by, runs[i].project, p);
-      json_array_append(arr, p);
-    }
-    json_object_set_new(p, "runs",
-                        json_integer(json_integer_value(json_object_get(p, "runs")) + 1));
-  }
-  json_decref(by);
-  qb_run_infos_free(runs, n);
+  json_t *arr = json_array();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I}", "name", projects[i].name, "runs",
+                                         (json_int_t)projects[i].runs, "benchmarks",
+                                         (json_int_t)projects[i].latest_benches, "latest_run",
+                                         (json_int_t)projects[i].latest_run));
+  qb_project_infos_free(projects, n);
   out->json = arr;
   return QB_OK;
 }
@@ -132,18 +127,18 @@ static int h_runs_get(const qb_request *r, qb_response *out, qb_err *err) {
   f.project = qb_request_arg(r, "project");
   f.branch = qb_request_arg(r, "branch");
   f.machine = qb_request_arg(r, "machine");
-  f.limit = offset + limit + 1;
+  f.offset = offset;   /* skipped in the store's index, not loaded and dropped here */
+  f.limit = limit + 1; /* one more: is there a next page? */
   qb_run_info *runs = NULL;
   size_t n = 0;
   int rc = qb_store_list_runs(r->store, &f, &runs, &n, err);
   if (rc) return rc;
   json_t *arr = json_array();
-  for (size_t i = (size_t)offset; i < n && i < (size_t)(offset + limit); i++)
+  for (size_t i = 0; i < n && i < (size_t)limit; i++)
     json_array_append_new(arr, qb_view_run_info(&runs[i]));
   char next[32];
   snprintf(next, sizeof next, "%lld", offset + limit);
-  out->json = json_pack("{s:o, s:s?}", "runs", arr, "next_cursor",
-                        n > (size_t)(offset + limit) ? next : NULL);
+  out->json = json_pack("{s:o, s:s?}", "runs", arr, "next_cursor", n > (size_t)limit ? next : NULL);
   qb_run_infos_free(runs, n);
   return QB_OK;
 }
@@ -396,77 +391,31 @@ static int h_compare_get(const qb_request *r, qb_response *out, qb_err *err) {
   return QB_OK;
 }
 
-/* A series of GET /benchmarks with its place in the store's order. */
-typedef struct series_ref {
-  const qb_series_info *s;
-  size_t i;
-} series_ref;
-
-/* By project, then benchmark name (whole names, however long), then the store's order. */
-static int cmp_series_ref(const void *a, const void *b) {
-  const series_ref *x = a, *y = b;
-  int c = strcmp(x->s->project, y->s->project);
-  if (!c) c = strcmp(x->s->bench, y->s->bench);
-  return c ? c : (x->i > y->i) - (x->i < y->i);
-}
-
-/* By place in the store's order. */
-static int cmp_series_place(const void *a, const void *b) {
-  const series_ref *x = a, *y = b;
-  return (x->i > y->i) - (x->i < y->i);
-}
-
-/* One entry per benchmark (project and name), with the metrics of its series, in the order of
- * their first series: the series sorted by project and name, then grouped. */
+/* One entry per benchmark (project and name, in that order) with the metrics it has series of,
+ * by name (qb_store_bench_metrics: a probe per benchmark and metric, not a pass over every
+ * series of every branch and machine). */
 static int h_benchmarks_get(const qb_request *r, qb_response *out, qb_err *err) {
-  qb_series_filter f = QB_SERIES_FILTER_INIT;
-  f.project = qb_request_arg(r, "project");
-  qb_series_info *series = NULL;
-  size_t n = 0, n_first = 0;
-  int rc = qb_store_series_list(r->store, &f, &series, &n, err);
+  qb_bench_metric *bm = NULL;
+  size_t n = 0;
+  int rc = qb_store_bench_metrics(r->store, qb_request_arg(r, "project"), &bm, &n, err);
   if (rc) return rc;
-  series_ref *refs = malloc((n ? n : 1) * sizeof *refs),
-             *firsts = malloc((n ? n : 1) * sizeof *firsts);
-  json_t **objs = calloc(n ? n : 1, sizeof *objs), *arr = json_array();
-  if (!refs || !firsts || !objs || !arr) {
-    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-    goto done;
-  }
-  for (size_t i = 0; i < n; i++) refs[i] = (series_ref){&series[i], i};
-  qsort(refs, n, sizeof *refs, cmp_series_ref);
-  json_t *b = NULL;
-  for (size_t k = 0; k < n; k++) {
-    const qb_series_info *x = refs[k].s;
-    if (!b || strcmp(x->project, refs[k - 1].s->project) ||
-        strcmp(x->bench, refs[k - 1].s->bench)) {
-      /* NULL for a name JSON cannot hold (not UTF-8): left out, as its series */
-      if (!(b = json_pack("{s:s, s:s, s:[]}", "project", x->project, "name", x->bench, "metrics")))
-        continue;
-      objs[refs[k].i] = b; /* owned by objs until appended */
-      firsts[n_first++] = refs[k];
+  json_t *arr = json_array(), *b = NULL;
+  for (size_t k = 0; k < n && arr; k++) {
+    int same =
+        k && !strcmp(bm[k].project, bm[k - 1].project) && !strcmp(bm[k].bench, bm[k - 1].bench);
+    if (!same) {
+      /* NULL for a name JSON cannot hold (not UTF-8): left out, with its metrics */
+      b = json_pack("{s:s, s:s, s:[]}", "project", bm[k].project, "name", bm[k].bench, "metrics");
+      if (b) json_array_append_new(arr, b);
     }
-    json_t *metrics = json_object_get(b, "metrics");
-    int seen = 0;
-    size_t j;
-    json_t *m;
-    json_array_foreach(metrics, j, m) seen |= !strcmp(json_string_value(m), x->metric);
-    if (!seen) json_array_append_new(metrics, json_string(x->metric));
+    /* a metric name measured in two units comes twice in a row: once here */
+    if (b && (!same || strcmp(bm[k].metric, bm[k - 1].metric)))
+      json_array_append_new(json_object_get(b, "metrics"), json_string(bm[k].metric));
   }
-  qsort(firsts, n_first, sizeof *firsts, cmp_series_place);
-  for (size_t k = 0; k < n_first; k++) {
-    json_array_append_new(arr, objs[firsts[k].i]);
-    objs[firsts[k].i] = NULL;
-  }
+  qb_bench_metrics_free(bm, n);
+  if (!arr) return qb_err_set(err, QB_ENOMEM, "out of memory");
   out->json = arr;
-  arr = NULL;
-done:
-  for (size_t i = 0; objs && i < n; i++) json_decref(objs[i]);
-  free(objs);
-  free(refs);
-  free(firsts);
-  json_decref(arr);
-  qb_series_infos_free(series, n);
-  return rc;
+  return QB_OK;
 }
 
 static int h_trend_get(const qb_request *r, qb_response *out, qb_err *err) {

@@ -39,6 +39,33 @@ int qb_store_list_runs(qb_store *s, const qb_run_filter *filter, qb_run_info **o
   return s->ops->list_runs(s, filter ? filter : &none, out, n_out, err);
 }
 
+int qb_store_projects(qb_store *s, qb_project_info **out, size_t *n, qb_err *err) {
+  *out = NULL;
+  *n = 0;
+  return s->ops->projects(s, out, n, err);
+}
+
+void qb_project_infos_free(qb_project_info *p, size_t n) {
+  for (size_t i = 0; i < n; i++) free(p[i].name);
+  free(p);
+}
+
+int qb_store_bench_metrics(qb_store *s, const char *project, qb_bench_metric **out, size_t *n,
+                           qb_err *err) {
+  *out = NULL;
+  *n = 0;
+  return s->ops->bench_metrics(s, project, out, n, err);
+}
+
+void qb_bench_metrics_free(qb_bench_metric *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(b[i].project);
+    free(b[i].bench);
+    free(b[i].metric);
+  }
+  free(b);
+}
+
 int qb_store_resolve_run(qb_store *s, const char *project, const char *ref, int64_t *out_id,
                          qb_err *err) {
   return s->ops->resolve_run(s, project, NULL, ref, out_id, err);

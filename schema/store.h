@@ -97,15 +97,31 @@ typedef struct qb_run_filter {
   const char *branch;  /* NULL: any */
   const char *machine; /* NULL: any */
   int64_t limit;       /* <= 0: no limit */
+  int64_t offset;      /* runs of the order skipped first (<= 0: none) */
 } qb_run_filter;
 
 #define QB_RUN_FILTER_INIT                                                                         \
-  { NULL, NULL, NULL, 0 }
+  { NULL, NULL, NULL, 0, 0 }
 
-/* Runs matching filter, newest first (started_at, then id). *out is a new array of *n_out infos
- * (NULL when none); free with qb_run_infos_free(). */
+/* Runs matching filter, newest first (started_at, then id), from the offset-th on. A page costs
+ * what its rows cost, whatever the database holds: every combination of filters is read in
+ * order from its own index, and the counts come from the run row (migration 0012). *out is a
+ * new array of *n_out infos (NULL when none); free with qb_run_infos_free(). */
 int qb_store_list_runs(qb_store *s, const qb_run_filter *filter, qb_run_info **out, size_t *n_out,
                        qb_err *err);
+
+/* A project with runs, as GET /api/v1/projects lists it. */
+typedef struct qb_project_info {
+  char *name;
+  int64_t runs;           /* its runs */
+  int64_t latest_run;     /* its newest run (started_at, then id) */
+  int64_t latest_benches; /* the benchmarks of that run */
+} qb_project_info;
+
+/* Every project that has runs, the one with the newest run first. *out is a new array of *n
+ * (NULL when none); free with qb_project_infos_free(). */
+int qb_store_projects(qb_store *s, qb_project_info **out, size_t *n, qb_err *err);
+void qb_project_infos_free(qb_project_info *p, size_t n);
 
 /* The run just before run_id on its project, branch and machine (by start time, then id), or
  * QB_ENOTFOUND when it is the first. */
@@ -212,17 +228,32 @@ typedef struct qb_series_info {
 typedef struct qb_series_filter {
   const char *project, *branch, *machine, *metric; /* NULL: any */
   const char *bench_glob;                          /* fnmatch(3) glob, NULL: any */
-  int64_t run_id; /* only series with a result in this run (0: any) */
+  int64_t run_id;    /* only series with a result in this run (0: any) */
+  const char *bench; /* only this benchmark (its whole name), NULL: any */
 } qb_series_filter;
 
 #define QB_SERIES_FILTER_INIT                                                                      \
-  { NULL, NULL, NULL, NULL, NULL, 0 }
+  { NULL, NULL, NULL, NULL, NULL, 0, NULL }
 
-/* Series matching f, ordered by project, branch, machine, benchmark, metric. Free with
- * qb_series_infos_free(). */
+/* Series matching f, ordered by project, branch, machine, benchmark, metric. Read from the
+ * most selective filter given (the run, the benchmark, the branch, the project), so the cost
+ * follows the series that match, not the series stored. Free with qb_series_infos_free(). */
 int qb_store_series_list(qb_store *s, const qb_series_filter *f, qb_series_info **out, size_t *n,
                          qb_err *err);
 void qb_series_infos_free(qb_series_info *series, size_t n);
+
+/* A benchmark and one metric it has a series of (GET /api/v1/benchmarks). */
+typedef struct qb_bench_metric {
+  char *project, *bench, *metric;
+} qb_bench_metric;
+
+/* Every benchmark of project (NULL: of every project) with each metric it has series of,
+ * ordered by project, benchmark name, metric name (a metric name measured in two units is listed
+ * twice). One probe per benchmark and metric, however many branches and machines the series are
+ * on. *out is a new array of *n (NULL when none); free with qb_bench_metrics_free(). */
+int qb_store_bench_metrics(qb_store *s, const char *project, qb_bench_metric **out, size_t *n,
+                           qb_err *err);
+void qb_bench_metrics_free(qb_bench_metric *b, size_t n);
 
 /* One run's value in a series. */
 typedef struct qb_series_point {

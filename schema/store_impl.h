@@ -12,6 +12,9 @@ typedef struct qb_store_ops {
   int (*insert_run)(qb_store *s, const qb_run *run, const qb_idem *idem, int64_t *out_id,
                     qb_idem_hit *hit, qb_err *err);
   int (*list_runs)(qb_store *s, const qb_run_filter *f, qb_run_info **out, size_t *n, qb_err *err);
+  int (*projects)(qb_store *s, qb_project_info **out, size_t *n, qb_err *err);
+  int (*bench_metrics)(qb_store *s, const char *project, qb_bench_metric **out, size_t *n,
+                       qb_err *err);
   int (*resolve_run)(qb_store *s, const char *project, const char *machine, const char *ref,
                      int64_t *out_id, qb_err *err);
   int (*find_runs)(qb_store *s, const qb_run_query *q, int64_t **ids, size_t *n, qb_err *err);

@@ -44,9 +44,19 @@ enum {
   S_RUN_RESULTS,
   S_SAMPLES_GET,
   S_RUN_EXISTS,
-  S_RUN_NTH_ON_BRANCH,
-  S_BRANCH_PROJECTS,
+  S_RUN_NTH_B,
+  S_RUN_NTH_BM,
+  S_BRANCHES_NAMED,
   S_RUN_BY_SHA_PREFIX,
+  S_RUN_COUNTS,
+  S_RUNS_ALL,
+  S_RUNS_P,
+  S_RUNS_M,
+  S_RUNS_PM,
+  S_RUNS_B,
+  S_RUNS_BM,
+  S_PROJECTS,
+  S_BENCH_METRICS,
   S_COUNTS,
   S_HISTORY,
   S_HISTORY_SERIES,
@@ -54,6 +64,10 @@ enum {
   S_SETTING_SET,
   S_SETTING_UNSET,
   S_SERIES_LIST,
+  S_SERIES_BY_PROJECT,
+  S_SERIES_BY_BRANCH,
+  S_SERIES_BY_BENCH,
+  S_SERIES_BY_PROJECT_BENCH,
   S_SERIES_POINTS,
   S_SERIES_VALUES,
   S_SERIES_CHANGES,
@@ -68,6 +82,8 @@ enum {
   S_SERIES_AFTER,
   S_SERIES_OF_RUN,
   S_REG_LIST,
+  S_REG_LIST_STATUS,
+  S_REG_LIST_SERIES,
   S_REG_TRIAGE,
   S_TARGET_SET,
   S_TARGETS,
@@ -99,20 +115,72 @@ enum {
   S_PRUNE_DELETE,
   S_PRUNE_SAMPLES_COUNT,
   S_PRUNE_SAMPLES_DELETE,
+  S_PRUNE_SAMPLES_RECOUNT,
   S_FIND_RUNS,
+  S_FIND_RUNS_M,
+  S_FIND_RUNS_SHA,
+  S_RUN_SERIES_KEY,
   S_COUNT_
 };
 
-/* Columns of S_RUN_INFO and the list query, in this order. */
-#define RUN_INFO_COLUMNS                                                                           \
-  "r.id, p.name, b.name, m.name, r.commit_sha, r.commit_time, r.started_at, r.ingested_at, "       \
-  "r.format, r.tool_version, r.content_hash, r.machine_info, r.extra, "                            \
-  "(SELECT count(DISTINCT x.benchmark_id) FROM result x WHERE x.run_id = r.id), "                  \
-  "(SELECT count(*) FROM result x WHERE x.run_id = r.id), "                                        \
-  "(SELECT coalesce(sum(ss.n), 0) FROM result x JOIN sample_set ss ON ss.result_id = x.id "        \
-  "WHERE x.run_id = r.id) "                                                                        \
-  "FROM run r JOIN project p ON p.id = r.project_id JOIN branch b ON b.id = r.branch_id "          \
+/* The columns read_info reads, from the run row (its counts too: migration 0012) and its names,
+ * then what names them. */
+#define RUN_COLUMNS                                                                                \
+  "SELECT r.id, p.name, b.name, m.name, r.commit_sha, r.commit_time, r.started_at, "               \
+  "r.ingested_at, r.format, r.tool_version, r.content_hash, r.machine_info, r.extra, "             \
+  "r.n_benches, r.n_results, r.n_samples FROM "
+#define RUN_JOINS                                                                                  \
+  "CROSS JOIN project p ON p.id = r.project_id CROSS JOIN branch b ON b.id = r.branch_id CROSS "   \
   "JOIN machine m ON m.id = r.machine_id "
+/* A page of a run listing, newest first: the ids of the page from the filter's index alone (an
+ * offset skips index entries, not rows with their names), then those runs: RUN_COLUMNS "(SELECT
+ * id FROM run WHERE ..." RUN_PAGE_IDS RUN_JOINS RUN_PAGE_ORDER. */
+#define RUN_PAGE_IDS                                                                               \
+  "ORDER BY started_at DESC, id DESC LIMIT :limit OFFSET :offset) k CROSS JOIN run r ON r.id = "   \
+  "k.id "
+#define RUN_PAGE_ORDER "ORDER BY r.started_at DESC, r.id DESC"
+
+/* A regression list: the record, its series' names, its runs' commits, its time, its severity
+ * as a number; the record is the outer loop (its index gives the order). */
+#define REG_SELECT                                                                                 \
+  "SELECT g.id, g.series_id, g.run_id, coalesce(g.prev_run_id, 0), g.kind, g.severity, "           \
+  "g.status, g.note, g.triaged_by, g.before, g.after, g.change_pct, g.p_value, g.triaged_at, "     \
+  "g.detected_at, g.active, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "     \
+  "r.commit_sha, pr.commit_sha, g.run_time AS t, CASE g.severity WHEN 'none' THEN 0 WHEN "         \
+  "'minor' THEN 1 WHEN 'moderate' THEN 2 WHEN 'major' THEN 3 ELSE 4 END AS sev FROM regression g " \
+  "CROSS JOIN series s ON s.id = g.series_id JOIN branch b ON b.id = s.branch_id JOIN project p "  \
+  "ON p.id = b.project_id JOIN machine m ON m.id = s.machine_id JOIN benchmark bm ON bm.id = "     \
+  "s.benchmark_id JOIN metric mt ON mt.id = s.metric_id JOIN run r ON r.id = g.run_id LEFT JOIN "  \
+  "run pr ON pr.id = g.prev_run_id WHERE "
+/* Every filter of qb_regression_filter, then the order and the page. */
+#define REG_FILTERS                                                                                \
+  "(:project IS NULL OR p.name = :project) AND (:status IS NULL OR g.status = :status) AND "       \
+  "(:kind IS NULL OR g.kind = :kind) AND (:series = 0 OR g.series_id = :series) AND sev >= "       \
+  ":minsev AND (:active = 0 OR g.active = 1) ORDER BY g.run_time DESC, g.run_id DESC, sev DESC, "  \
+  "bm.name, mt.name LIMIT :limit"
+
+/* Baseline candidates (api/baseline.c): the runs of a branch before (:t, :id) in series order
+ * (commit time, else start time; then id), newest first: a range of run_by_branch_series, or of
+ * run_by_branch_machine on one machine, read in order up to the page. */
+#define FIND_RUNS_SELECT                                                                           \
+  "SELECT r.id FROM run r WHERE r.branch_id = (SELECT b.id FROM branch b JOIN project p ON p.id "  \
+  "= b.project_id WHERE p.name = :project AND b.name = :branch) AND "
+#define FIND_RUNS_BEFORE                                                                           \
+  "coalesce(r.commit_time, r.started_at) <= :t AND (coalesce(r.commit_time, r.started_at) < :t "   \
+  "OR r.id < :id) AND (:sha IS NULL OR substr(r.commit_sha, 1, length(:sha)) = lower(:sha)) AND "  \
+  "r.id <> :exclude "
+#define FIND_RUNS_PAGE "ORDER BY coalesce(r.commit_time, r.started_at) DESC, r.id DESC LIMIT :limit"
+
+/* The series columns read_series and sq_series_list read, after SELECT. */
+#define SERIES_COLUMNS                                                                             \
+  "SELECT s.id, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, s.analysed_n, "   \
+  "coalesce(s.analysed_run_id, 0), s.analysed_time, s.analysed_opts FROM "
+/* Every filter of qb_series_filter, checked on the rows the statement's driving index found. */
+#define SERIES_FILTERS                                                                             \
+  "(:project IS NULL OR p.name = :project) AND (:branch IS NULL OR b.name = :branch) AND "         \
+  "(:machine IS NULL OR m.name = :machine) AND (:metric IS NULL OR mt.name = :metric) AND "        \
+  "(:glob IS NULL OR bm.name GLOB :glob) AND (:bench IS NULL OR bm.name = :bench) "                \
+  "ORDER BY p.name, b.name, m.name, bm.name, mt.name"
 
 static const char *const SQL[S_COUNT_] = {
     [S_PROJECT_GET] = "SELECT id FROM project WHERE name = :name",
@@ -148,7 +216,7 @@ static const char *const SQL[S_COUNT_] = {
         "VALUES (:run, :bench, :metric, :series, :n, :min, :max, :mean, :median, :stddev, :p95, "
         ":p99, :q1, :q3, :outliers, :estimate, :ci_lo, :ci_hi, :extra, :run_time)",
     [S_SAMPLES_ADD] = "INSERT INTO sample_set(result_id, n, data) VALUES (:result, :n, :data)",
-    [S_RUN_INFO] = "SELECT " RUN_INFO_COLUMNS "WHERE r.id = :id",
+    [S_RUN_INFO] = RUN_COLUMNS "run r " RUN_JOINS "WHERE r.id = :id",
     [S_RUN_TAGS] = "SELECT key, value FROM run_tag WHERE run_id = :run ORDER BY key",
     [S_RUN_RESULTS] =
         "SELECT b.name, b.grp, b.params, rb.extra, m.name, m.unit, m.direction, x.n, x.min, "
@@ -159,20 +227,54 @@ static const char *const SQL[S_COUNT_] = {
     [S_SAMPLES_GET] = "SELECT data FROM sample_set WHERE result_id = :result",
     [S_RUN_EXISTS] = "SELECT r.id FROM run r JOIN project p ON p.id = r.project_id "
                      "WHERE r.id = :id AND (:project IS NULL OR p.name = :project)",
-    [S_RUN_NTH_ON_BRANCH] =
-        "SELECT r.id FROM run r JOIN project p ON p.id = r.project_id JOIN branch b ON b.id = "
-        "r.branch_id WHERE b.name = :branch AND (:project IS NULL OR p.name = :project) "
-        "AND (:machine IS NULL OR r.machine_id = (SELECT id FROM machine WHERE name = :machine)) "
-        "ORDER BY r.started_at DESC, r.id DESC LIMIT 1 OFFSET :n",
-    [S_BRANCH_PROJECTS] =
-        "SELECT count(DISTINCT b.project_id) FROM branch b JOIN project p ON p.id = b.project_id "
-        "WHERE b.name = :branch AND (:project IS NULL OR p.name = :project)",
+    /* BRANCH@latest and BRANCH~N: the n-th newest run of a branch (on a machine), one seek */
+    [S_RUN_NTH_B] = "SELECT id FROM run WHERE branch_id = :branch ORDER BY started_at DESC, id "
+                    "DESC LIMIT 1 OFFSET :n",
+    [S_RUN_NTH_BM] = "SELECT id FROM run WHERE branch_id = :branch AND machine_id = :machine "
+                     "ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET :n",
+    /* the branches of that name, one per project (branch_by_name) */
+    [S_BRANCHES_NAMED] = "SELECT id FROM branch WHERE name = :name ORDER BY id",
+    /* commits from :prefix up to :upper (the prefix with its last digit raised): a range of
+     * run_by_commit */
     [S_RUN_BY_SHA_PREFIX] =
         "SELECT r.id, r.commit_sha FROM run r JOIN project p ON p.id = r.project_id "
-        "WHERE substr(r.commit_sha, 1, length(:prefix)) = :prefix "
+        "WHERE r.commit_sha >= :prefix AND r.commit_sha < :upper "
+        "AND substr(r.commit_sha, 1, length(:prefix)) = :prefix "
         "AND (:project IS NULL OR p.name = :project) "
         "AND (:machine IS NULL OR r.machine_id = (SELECT id FROM machine WHERE name = :machine)) "
         "ORDER BY r.started_at DESC, r.id DESC",
+    /* a new run's counts (migration 0012), from the rows just stored in its transaction */
+    [S_RUN_COUNTS] =
+        "UPDATE run SET n_benches = (SELECT count(DISTINCT benchmark_id) FROM result WHERE run_id "
+        "= :run), n_results = (SELECT count(*) FROM result WHERE run_id = :run), n_samples = "
+        "(SELECT coalesce(sum(ss.n), 0) FROM result x JOIN sample_set ss ON ss.result_id = x.id "
+        "WHERE x.run_id = :run) WHERE id = :run",
+    /* run listings, one statement per combination of filters (names resolved to ids first): each
+     * reads its index in order (run_by_time, run_by_project, ...) and stops after the page */
+    [S_RUNS_ALL] = RUN_COLUMNS "(SELECT id FROM run " RUN_PAGE_IDS RUN_JOINS RUN_PAGE_ORDER,
+    [S_RUNS_P] = RUN_COLUMNS
+    "(SELECT id FROM run WHERE project_id = :project " RUN_PAGE_IDS RUN_JOINS RUN_PAGE_ORDER,
+    [S_RUNS_M] = RUN_COLUMNS
+    "(SELECT id FROM run WHERE machine_id = :machine " RUN_PAGE_IDS RUN_JOINS RUN_PAGE_ORDER,
+    [S_RUNS_PM] = RUN_COLUMNS "(SELECT id FROM run WHERE project_id = :project AND machine_id = "
+                              ":machine " RUN_PAGE_IDS RUN_JOINS RUN_PAGE_ORDER,
+    [S_RUNS_B] = RUN_COLUMNS
+    "(SELECT id FROM run WHERE branch_id = :branch " RUN_PAGE_IDS RUN_JOINS RUN_PAGE_ORDER,
+    [S_RUNS_BM] = RUN_COLUMNS "(SELECT id FROM run WHERE branch_id = :branch AND machine_id = "
+                              ":machine " RUN_PAGE_IDS RUN_JOINS RUN_PAGE_ORDER,
+    /* projects with their run count and newest run, the project of the newest run first */
+    [S_PROJECTS] =
+        "SELECT p.name, (SELECT count(*) FROM run c WHERE c.project_id = p.id), r.id, "
+        "r.n_benches FROM project p CROSS JOIN run r ON r.id = (SELECT l.id FROM run l WHERE "
+        "l.project_id = p.id ORDER BY l.started_at DESC, l.id DESC LIMIT 1) ORDER BY "
+        "r.started_at DESC, r.id DESC",
+    /* benchmarks and the metrics they have series of: a probe of series_by_benchmark per
+     * benchmark and metric (the metric table is small), not a pass over every series */
+    [S_BENCH_METRICS] =
+        "SELECT p.name, bm.name, mt.name FROM project p CROSS JOIN benchmark bm ON bm.project_id = "
+        "p.id CROSS JOIN metric mt WHERE (:project IS NULL OR p.name = :project) AND EXISTS "
+        "(SELECT 1 FROM series s WHERE s.benchmark_id = bm.id AND s.metric_id = mt.id) ORDER BY "
+        "p.name, bm.name, mt.name",
     [S_COUNTS] = "SELECT (SELECT count(*) FROM project), (SELECT count(*) FROM branch), "
                  "(SELECT count(*) FROM machine), (SELECT count(*) FROM run), "
                  "(SELECT count(*) FROM benchmark), (SELECT count(*) FROM metric), "
@@ -191,30 +293,36 @@ static const char *const SQL[S_COUNT_] = {
     [S_SETTING_SET] = "INSERT INTO setting(project, bench_glob, key, value, text) VALUES "
                       "(:project, :glob, :key, :value, :text) ON CONFLICT (project, bench_glob, "
                       "key) DO UPDATE SET value = excluded.value, text = excluded.text",
-    [S_SERIES_LIST] =
-        "SELECT s.id, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "
-        "s.analysed_n, coalesce(s.analysed_run_id, 0), s.analysed_time, s.analysed_opts FROM "
-        "series s "
-        "JOIN branch b ON b.id = s.branch_id JOIN project p ON p.id = b.project_id JOIN machine m "
-        "ON m.id = s.machine_id JOIN benchmark bm ON bm.id = s.benchmark_id JOIN metric mt ON "
-        "mt.id = s.metric_id WHERE (:project IS NULL OR p.name = :project) AND (:branch IS NULL "
-        "OR b.name = :branch) AND (:machine IS NULL OR m.name = :machine) AND (:metric IS NULL OR "
-        "mt.name = :metric) AND (:glob IS NULL OR bm.name GLOB :glob) "
-        "ORDER BY p.name, b.name, m.name, bm.name, mt.name",
-    /* the same for the series of one run, driven by the run's results (not a scan of every
-     * series in the database) */
-    [S_SERIES_OF_RUN] =
-        "SELECT s.id, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "
-        "s.analysed_n, coalesce(s.analysed_run_id, 0), s.analysed_time, s.analysed_opts FROM "
-        "result x CROSS JOIN "
-        "series s ON "
-        "s.id = x.series_id "
-        "JOIN branch b ON b.id = s.branch_id JOIN project p ON p.id = b.project_id JOIN machine m "
-        "ON m.id = s.machine_id JOIN benchmark bm ON bm.id = s.benchmark_id JOIN metric mt ON "
-        "mt.id = s.metric_id WHERE x.run_id = :run AND (:project IS NULL OR p.name = :project) "
-        "AND (:branch IS NULL OR b.name = :branch) AND (:machine IS NULL OR m.name = :machine) "
-        "AND (:metric IS NULL OR mt.name = :metric) AND (:glob IS NULL OR bm.name GLOB :glob) "
-        "ORDER BY p.name, b.name, m.name, bm.name, mt.name",
+    /* Series lists, each driven by its most selective filter (sq_series_list picks): every
+     * series (no filter that narrows), the series of a run (its results), of a benchmark of a
+     * project or of a benchmark (series_by_benchmark), of a branch (branch_by_name, then the
+     * series key), of a project (its branches); the other filters are checked on what it finds */
+    [S_SERIES_LIST] = SERIES_COLUMNS
+    "series s JOIN branch b ON b.id = s.branch_id JOIN project p ON p.id = b.project_id JOIN "
+    "machine m ON m.id = s.machine_id JOIN benchmark bm ON bm.id = s.benchmark_id JOIN metric mt "
+    "ON mt.id = s.metric_id WHERE " SERIES_FILTERS,
+    [S_SERIES_OF_RUN] = SERIES_COLUMNS
+    "result x CROSS JOIN series s ON s.id = x.series_id JOIN branch b ON b.id = s.branch_id JOIN "
+    "project p ON p.id = b.project_id JOIN machine m ON m.id = s.machine_id JOIN benchmark bm ON "
+    "bm.id = s.benchmark_id JOIN metric mt ON mt.id = s.metric_id WHERE x.run_id = :run "
+    "AND " SERIES_FILTERS,
+    [S_SERIES_BY_PROJECT_BENCH] = SERIES_COLUMNS
+    "project p CROSS JOIN benchmark bm ON bm.project_id = p.id CROSS JOIN series s ON "
+    "s.benchmark_id = bm.id JOIN branch b ON b.id = s.branch_id JOIN machine m ON m.id = "
+    "s.machine_id JOIN metric mt ON mt.id = s.metric_id WHERE p.name = :project AND bm.name = "
+    ":bench AND " SERIES_FILTERS,
+    [S_SERIES_BY_BENCH] = SERIES_COLUMNS
+    "benchmark bm CROSS JOIN series s ON s.benchmark_id = bm.id JOIN branch b ON b.id = "
+    "s.branch_id JOIN project p ON p.id = b.project_id JOIN machine m ON m.id = s.machine_id "
+    "JOIN metric mt ON mt.id = s.metric_id WHERE bm.name = :bench AND " SERIES_FILTERS,
+    [S_SERIES_BY_BRANCH] = SERIES_COLUMNS
+    "branch b CROSS JOIN series s ON s.branch_id = b.id JOIN project p ON p.id = b.project_id "
+    "JOIN machine m ON m.id = s.machine_id JOIN benchmark bm ON bm.id = s.benchmark_id JOIN "
+    "metric mt ON mt.id = s.metric_id WHERE b.name = :branch AND " SERIES_FILTERS,
+    [S_SERIES_BY_PROJECT] = SERIES_COLUMNS
+    "project p CROSS JOIN branch b ON b.project_id = p.id CROSS JOIN series s ON s.branch_id = "
+    "b.id JOIN machine m ON m.id = s.machine_id JOIN benchmark bm ON bm.id = s.benchmark_id JOIN "
+    "metric mt ON mt.id = s.metric_id WHERE p.name = :project AND " SERIES_FILTERS,
     [S_SERIES_POINTS] =
         "SELECT x.run_id, r.commit_sha, x.run_time, coalesce(x.median, x.mean, x.estimate), "
         "x.ci_lo, x.ci_hi, x.n FROM result x JOIN run r ON r.id = x.run_id WHERE x.series_id = "
@@ -245,26 +353,18 @@ static const char *const SQL[S_COUNT_] = {
                        ":run) ORDER BY run_time, run_id",
     [S_REG_UPSERT] =
         "INSERT INTO regression(series_id, run_id, prev_run_id, kind, before, after, change_pct, "
-        "p_value, severity, detected_at, position) VALUES (:series, :run, :prev, :kind, :before, "
-        ":after, :change, :p, :severity, :now, :position) ON CONFLICT (series_id, run_id) DO "
+        "p_value, severity, detected_at, position, run_time) VALUES (:series, :run, :prev, :kind, "
+        ":before, :after, :change, :p, :severity, :now, :position, (SELECT coalesce(commit_time, "
+        "started_at) FROM run WHERE id = :run)) ON CONFLICT (series_id, run_id) DO "
         "UPDATE SET active = 1, prev_run_id = excluded.prev_run_id, kind = excluded.kind, before "
         "= excluded.before, after = excluded.after, change_pct = excluded.change_pct, p_value = "
         "excluded.p_value, severity = excluded.severity, position = excluded.position",
     [S_REG_DELETE] = "DELETE FROM regression WHERE id = :id",
-    [S_REG_LIST] =
-        "SELECT g.id, g.series_id, g.run_id, coalesce(g.prev_run_id, 0), g.kind, g.severity, "
-        "g.status, g.note, g.triaged_by, g.before, g.after, g.change_pct, g.p_value, g.triaged_at, "
-        "g.detected_at, g.active, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "
-        "r.commit_sha, pr.commit_sha, coalesce(r.commit_time, r.started_at) AS t, CASE g.severity "
-        "WHEN 'none' THEN 0 WHEN 'minor' THEN 1 WHEN 'moderate' THEN 2 WHEN 'major' THEN 3 ELSE 4 "
-        "END AS sev FROM regression g JOIN series s ON s.id = g.series_id JOIN branch b ON b.id = "
-        "s.branch_id JOIN project p ON p.id = b.project_id JOIN machine m ON m.id = s.machine_id "
-        "JOIN benchmark bm ON bm.id = s.benchmark_id JOIN metric mt ON mt.id = s.metric_id JOIN "
-        "run r ON r.id = g.run_id LEFT JOIN run pr ON pr.id = g.prev_run_id WHERE (:project IS "
-        "NULL OR p.name = :project) AND (:status IS NULL OR g.status = :status) AND (:kind IS "
-        "NULL OR g.kind = :kind) AND (:series = 0 OR g.series_id = :series) AND sev >= :minsev "
-        "AND (:active = 0 OR g.active = 1) "
-        "ORDER BY t DESC, g.run_id DESC, sev DESC, bm.name, mt.name LIMIT :limit",
+    /* regression lists, newest first, each read in order from its index (migration 0012):
+     * every record, those of a status, those of a series */
+    [S_REG_LIST] = REG_SELECT REG_FILTERS,
+    [S_REG_LIST_STATUS] = REG_SELECT "g.status = :status AND " REG_FILTERS,
+    [S_REG_LIST_SERIES] = REG_SELECT "g.series_id = :series AND " REG_FILTERS,
     [S_REG_TRIAGE] = "UPDATE regression SET status = :status, note = :note, triaged_by = :who, "
                      "triaged_at = :now WHERE id = :id",
     [S_TARGET_SET] =
@@ -283,19 +383,25 @@ static const char *const SQL[S_COUNT_] = {
                  "BY id DESC",
     /* runs of a branch (on a machine, at a commit, before a run in series order), newest first
      * in series order: the candidates of a baseline (api/baseline.c) */
-    [S_FIND_RUNS] =
-        "SELECT r.id FROM run r JOIN project p ON p.id = r.project_id JOIN branch b ON b.id = "
-        "r.branch_id WHERE p.name = :project AND b.name = :branch AND (:machine IS NULL OR "
-        "r.machine_id = (SELECT id FROM machine WHERE name = :machine)) AND (:sha IS NULL OR "
-        "substr(r.commit_sha, 1, length(:sha)) = lower(:sha)) AND (:before = 0 OR "
-        "(coalesce(r.commit_time, r.started_at), r.id) < (SELECT coalesce(q.commit_time, "
-        "q.started_at), q.id FROM run q WHERE q.id = :before)) AND r.id <> :exclude "
-        "ORDER BY coalesce(r.commit_time, r.started_at) DESC, r.id DESC LIMIT :limit",
+    [S_FIND_RUNS] = FIND_RUNS_SELECT FIND_RUNS_BEFORE FIND_RUNS_PAGE,
+    [S_FIND_RUNS_M] = FIND_RUNS_SELECT
+    "r.machine_id = (SELECT id FROM machine WHERE name = :machine) AND " FIND_RUNS_BEFORE
+        FIND_RUNS_PAGE,
+    /* at a commit: the runs of that commit prefix (run_by_commit), few; the caller stops at
+     * :limit */
+    [S_FIND_RUNS_SHA] =
+        "SELECT r.id FROM run r WHERE r.commit_sha >= :sha AND r.commit_sha < :upper AND "
+        "substr(r.commit_sha, 1, length(:sha)) = :sha AND +r.branch_id = (SELECT b.id FROM branch "
+        "b JOIN project p ON p.id = b.project_id WHERE p.name = :project AND b.name = :branch) "
+        "AND (:machine IS NULL OR r.machine_id = (SELECT id FROM machine WHERE name = :machine)) "
+        "AND (coalesce(r.commit_time, r.started_at), r.id) < (:t, :id) AND r.id <> :exclude "
+        "ORDER BY coalesce(r.commit_time, r.started_at) DESC, r.id DESC",
+    /* a run's place in series order */
+    [S_RUN_SERIES_KEY] = "SELECT coalesce(commit_time, started_at), id FROM run WHERE id = :id",
     [S_PREVIOUS_RUN] =
-        "SELECT p.id FROM run r JOIN run p ON p.project_id = r.project_id AND p.branch_id = "
-        "r.branch_id AND p.machine_id = r.machine_id AND (p.started_at < r.started_at OR "
-        "(p.started_at = r.started_at AND p.id < r.id)) WHERE r.id = :id ORDER BY p.started_at "
-        "DESC, p.id DESC LIMIT 1",
+        "SELECT p.id FROM run r CROSS JOIN run p ON p.branch_id = r.branch_id AND p.machine_id = "
+        "r.machine_id AND (p.started_at, p.id) < (r.started_at, r.id) WHERE r.id = :id ORDER BY "
+        "p.started_at DESC, p.id DESC LIMIT 1",
     [S_FINGERPRINT] =
         "SELECT (SELECT coalesce(max(id), 0) FROM run) || ':' || (SELECT count(*) FROM run) || "
         "':' || coalesce((SELECT generation FROM data_generation WHERE id = 1), 0) || "
@@ -378,6 +484,12 @@ static const char *const SQL[S_COUNT_] = {
         "DELETE FROM sample_set WHERE result_id IN (SELECT x.id FROM result x JOIN run r ON r.id "
         "= x.run_id JOIN branch b ON b.id = r.branch_id WHERE r.started_at < :before AND (:glob "
         "IS NULL OR b.name GLOB :glob) AND r.id NOT IN (SELECT id FROM temp.prune_run))",
+    /* the runs whose samples S_PRUNE_SAMPLES_DELETE dropped count what they still have (0) */
+    [S_PRUNE_SAMPLES_RECOUNT] =
+        "UPDATE run SET n_samples = (SELECT coalesce(sum(ss.n), 0) FROM result x JOIN sample_set "
+        "ss ON ss.result_id = x.id WHERE x.run_id = run.id) WHERE n_samples > 0 AND started_at < "
+        ":before AND (:glob IS NULL OR branch_id IN (SELECT id FROM branch WHERE name GLOB :glob)) "
+        "AND id NOT IN (SELECT id FROM temp.prune_run)",
 };
 
 typedef struct sq_store {
@@ -857,6 +969,10 @@ static int sq_insert_run(qb_store *base, const qb_run *run, const qb_idem *idem,
                               &blob, err)))
         goto done;
   }
+  /* the counts listings show, kept on the run row (migration 0012) */
+  if ((rc = stmt(s, S_RUN_COUNTS, &st, err))) goto done;
+  b_int(st, ":run", run_id);
+  if ((rc = step_insert(s, st, NULL, err))) goto done;
   if (idem && (rc = record_key(s, project_id, idem, run_id, hit, err))) {
     if (rc == QB_EEXISTS) *out_id = hit->run_id;
     goto done;
@@ -881,7 +997,9 @@ static double col_real(sqlite3_stmt *st, int i) {
   return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
 }
 
-/* Fill info from a row of RUN_INFO_COLUMNS and load its tags. */
+static int grow(void **arr, size_t *cap, size_t n, size_t elem, qb_err *err);
+
+/* Fill info from a row of RUN_COLUMNS and load its tags. */
 static int read_info(sq_store *s, sqlite3_stmt *row, qb_run_info *info, qb_err *err) {
   memset(info, 0, sizeof *info);
   info->id = sqlite3_column_int64(row, 0);
@@ -933,47 +1051,212 @@ static int read_info(sq_store *s, sqlite3_stmt *row, qb_run_info *info, qb_err *
   return QB_OK;
 }
 
+/* Step a run listing statement (bound already) and append its rows to *arr (*n used, *cap
+ * allocated). */
+static int read_infos(sq_store *s, sqlite3_stmt *st, qb_run_info **arr, size_t *n, size_t *cap,
+                      qb_err *err) {
+  int rc = QB_OK, step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (*n == *cap) {
+      size_t nc = *cap ? *cap * 2 : 16;
+      qb_run_info *p = realloc(*arr, nc * sizeof *p);
+      if (!p) {
+        rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+        break;
+      }
+      *arr = p;
+      *cap = nc;
+    }
+    rc = read_info(s, st, &(*arr)[*n], err);
+    (*n)++;
+    if (rc) break;
+  }
+  if (!rc && step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "list runs", err);
+  sqlite3_reset(st);
+  return rc;
+}
+
+/* Newest first: started_at, then id, both descending (the listing's order). */
+static int cmp_info_newest(const void *a, const void *b) {
+  const qb_run_info *x = a, *y = b;
+  if (x->started_at != y->started_at) return x->started_at < y->started_at ? 1 : -1;
+  return (x->id < y->id) - (x->id > y->id);
+}
+
+/* Look up the id of a name with statement id (:name, and :project when project > 0); *found 0
+ * when there is none. */
+static int name_id(sq_store *s, int id, int64_t project, const char *name, int64_t *out, int *found,
+                   qb_err *err) {
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, id, &st, err);
+  if (rc) return rc;
+  if (project > 0) b_int(st, ":project", project);
+  b_text(st, ":name", name);
+  return step_id(s, st, out, found, err);
+}
+
+/* The branch ids named branch: in project_id when > 0 (at most one), else in every project
+ * (one per project). *ids is malloc'd (NULL when none); the caller frees it. */
+static int branch_ids(sq_store *s, int64_t project_id, const char *branch, int64_t **ids, size_t *n,
+                      qb_err *err) {
+  sqlite3_stmt *st = NULL;
+  size_t cap = 0;
+  int rc, step;
+  *ids = NULL;
+  *n = 0;
+  if (project_id > 0) {
+    int64_t id = 0;
+    int found;
+    if ((rc = name_id(s, S_BRANCH_GET, project_id, branch, &id, &found, err)) || !found) return rc;
+    if (!(*ids = malloc(sizeof **ids))) return qb_err_set(err, QB_ENOMEM, "out of memory");
+    (*ids)[0] = id;
+    *n = 1;
+    return QB_OK;
+  }
+  if ((rc = stmt(s, S_BRANCHES_NAMED, &st, err))) return rc;
+  b_text(st, ":name", branch);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = grow((void **)ids, &cap, *n, sizeof **ids, err))) break;
+    (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+  }
+  if (!rc && step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "branches", err);
+  sqlite3_reset(st);
+  if (rc) {
+    free(*ids);
+    *ids = NULL;
+    *n = 0;
+  }
+  return rc;
+}
+
 static int sq_list_runs(qb_store *base, const qb_run_filter *f, qb_run_info **out, size_t *n_out,
                         qb_err *err) {
   sq_store *s = SQ(base);
   reset_all(s);
   *out = NULL;
   *n_out = 0;
-  /* Built per call: the list query is not on a hot path and its filters vary. */
   sqlite3_stmt *st = NULL;
   qb_run_info *arr = NULL;
-  size_t n = 0, cap = 0;
-  int rc = QB_OK, step;
-  const char *sql = "SELECT " RUN_INFO_COLUMNS
-                    "WHERE (:project IS NULL OR p.name = :project) AND (:branch IS NULL OR "
-                    "b.name = :branch) AND (:machine IS NULL OR m.name = :machine) "
-                    "ORDER BY r.started_at DESC, r.id DESC LIMIT :limit";
-  if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-    return sq_fail(s, QB_EINTERNAL, "prepare", err);
-  b_text(st, ":project", f->project);
-  b_text(st, ":branch", f->branch);
-  b_text(st, ":machine", f->machine);
-  b_int(st, ":limit", f->limit > 0 ? f->limit : -1);
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    if (n == cap) {
-      size_t nc = cap ? cap * 2 : 16;
-      qb_run_info *p = realloc(arr, nc * sizeof *p);
-      if (!p) {
-        rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-        goto done;
-      }
-      arr = p;
-      cap = nc;
+  int64_t project_id = 0, machine_id = 0, *branches = NULL;
+  size_t n = 0, cap = 0, n_branches = 0;
+  int rc = QB_OK, found = 1;
+  int64_t limit = f->limit > 0 ? f->limit : -1, offset = f->offset > 0 ? f->offset : 0;
+  /* names to ids first: a name that is not there matches no run */
+  if (f->project &&
+      ((rc = name_id(s, S_PROJECT_GET, 0, f->project, &project_id, &found, err)) || !found))
+    goto done;
+  if (f->machine &&
+      ((rc = name_id(s, S_MACHINE_GET, 0, f->machine, &machine_id, &found, err)) || !found))
+    goto done;
+  if (f->branch) {
+    if ((rc = branch_ids(s, project_id, f->branch, &branches, &n_branches, err)) || !n_branches)
+      goto done;
+    /* a branch belongs to one project: its id says the project too */
+    int id = f->machine ? S_RUNS_BM : S_RUNS_B;
+    /* one branch: its page, read in order; the same name in several projects: the first
+     * offset + limit runs of each, merged here */
+    int64_t each = n_branches == 1                           ? limit
+                   : limit < 0 || limit > INT64_MAX - offset ? -1
+                                                             : limit + offset;
+    for (size_t i = 0; i < n_branches && !rc; i++) {
+      if ((rc = stmt(s, id, &st, err))) break;
+      b_int(st, ":branch", branches[i]);
+      if (f->machine) b_int(st, ":machine", machine_id);
+      b_int(st, ":limit", each);
+      b_int(st, ":offset", n_branches == 1 ? offset : 0);
+      rc = read_infos(s, st, &arr, &n, &cap, err);
     }
-    rc = read_info(s, st, &arr[n], err);
-    n++;
-    if (rc) goto done;
+    if (rc || n_branches == 1) goto done;
+    qsort(arr, n, sizeof *arr, cmp_info_newest);
+    size_t from = (uint64_t)offset < n ? (size_t)offset : n;
+    size_t to = limit < 0 || (uint64_t)limit >= n - from ? n : from + (size_t)limit;
+    for (size_t i = 0; i < from; i++) qb_run_info_dispose(&arr[i]);
+    for (size_t i = to; i < n; i++) qb_run_info_dispose(&arr[i]);
+    memmove(arr, arr + from, (to - from) * sizeof *arr);
+    n = to - from;
+    goto done;
   }
-  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "list runs", err);
+  int id = f->project ? (f->machine ? S_RUNS_PM : S_RUNS_P) : (f->machine ? S_RUNS_M : S_RUNS_ALL);
+  if ((rc = stmt(s, id, &st, err))) goto done;
+  if (f->project) b_int(st, ":project", project_id);
+  if (f->machine) b_int(st, ":machine", machine_id);
+  b_int(st, ":limit", limit);
+  b_int(st, ":offset", offset);
+  rc = read_infos(s, st, &arr, &n, &cap, err);
 done:
-  sqlite3_finalize(st);
+  free(branches);
   if (rc) {
     qb_run_infos_free(arr, n);
+    return rc;
+  }
+  if (!n) {
+    free(arr);
+    arr = NULL;
+  }
+  *out = arr;
+  *n_out = n;
+  return QB_OK;
+}
+
+/* Fill infos of every project with runs (S_PROJECTS). */
+static int sq_projects(qb_store *base, qb_project_info **out, size_t *n_out, qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  sqlite3_stmt *st = NULL;
+  qb_project_info *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = stmt(s, S_PROJECTS, &st, err), step;
+  if (rc) return rc;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
+    qb_project_info *p = &arr[n++];
+    p->name = col_text(st, 0);
+    p->runs = sqlite3_column_int64(st, 1);
+    p->latest_run = sqlite3_column_int64(st, 2);
+    p->latest_benches = sqlite3_column_int64(st, 3);
+    if (!p->name) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "projects", err);
+done:
+  sqlite3_reset(st);
+  if (rc) {
+    qb_project_infos_free(arr, n);
+    return rc;
+  }
+  *out = arr;
+  *n_out = n;
+  return QB_OK;
+}
+
+static int sq_bench_metrics(qb_store *base, const char *project, qb_bench_metric **out,
+                            size_t *n_out, qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  sqlite3_stmt *st = NULL;
+  qb_bench_metric *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = stmt(s, S_BENCH_METRICS, &st, err), step;
+  if (rc) return rc;
+  b_text(st, ":project", project);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
+    qb_bench_metric *b = &arr[n++];
+    b->project = col_text(st, 0);
+    b->bench = col_text(st, 1);
+    b->metric = col_text(st, 2);
+    if (!b->project || !b->bench || !b->metric) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "benchmarks", err);
+done:
+  sqlite3_reset(st);
+  if (rc) {
+    qb_bench_metrics_free(arr, n);
     return rc;
   }
   *out = arr;
@@ -1022,23 +1305,31 @@ static int sq_resolve_run(qb_store *base, const char *project, const char *machi
       return qb_err_set(err, QB_EUSAGE, "run reference '%s': expected BRANCH@latest", ref);
     char *branch = qb_strndup(ref, (size_t)(at - ref));
     if (!branch) return qb_err_set(err, QB_ENOMEM, "out of memory");
-    int64_t nproj = 0;
-    if ((rc = stmt(s, S_BRANCH_PROJECTS, &st, err))) goto branch_done;
-    b_text(st, ":branch", branch);
-    b_text(st, ":project", project);
-    if ((rc = step_id(s, st, &nproj, &found, err))) goto branch_done;
-    if (nproj > 1) {
+    int64_t project_id = 0, machine_id = 0, *ids = NULL;
+    size_t n_ids = 0;
+    found = 1;
+    /* the branch (and machine) by name, then one seek in run_by_branch[_machine]_time */
+    if (project &&
+        ((rc = name_id(s, S_PROJECT_GET, 0, project, &project_id, &found, err)) || !found))
+      goto branch_none;
+    if ((rc = branch_ids(s, project_id, branch, &ids, &n_ids, err))) goto branch_done;
+    if (n_ids > 1) {
       rc = qb_err_set(err, QB_EUSAGE,
-                      "run reference '%s': branch '%s' exists in %lld projects; pass --project",
-                      ref, branch, (long long)nproj);
+                      "run reference '%s': branch '%s' exists in %zu projects; pass --project", ref,
+                      branch, n_ids);
       goto branch_done;
     }
-    if ((rc = stmt(s, S_RUN_NTH_ON_BRANCH, &st, err))) goto branch_done;
-    b_text(st, ":branch", branch);
-    b_text(st, ":project", project);
-    b_text(st, ":machine", machine);
-    b_int(st, ":n", nth);
-    if ((rc = step_id(s, st, out_id, &found, err))) goto branch_done;
+    found = n_ids == 1;
+    if (found && machine && (rc = name_id(s, S_MACHINE_GET, 0, machine, &machine_id, &found, err)))
+      goto branch_done;
+    if (found) {
+      if ((rc = stmt(s, machine ? S_RUN_NTH_BM : S_RUN_NTH_B, &st, err))) goto branch_done;
+      b_int(st, ":branch", ids[0]);
+      if (machine) b_int(st, ":machine", machine_id);
+      b_int(st, ":n", nth);
+      if ((rc = step_id(s, st, out_id, &found, err))) goto branch_done;
+    }
+  branch_none:
     if (!found && nth)
       rc = qb_err_set(err, QB_ENOTFOUND,
                       "run reference '%s': branch '%s' has fewer than %llu runs%s%s", ref, branch,
@@ -1048,12 +1339,18 @@ static int sq_resolve_run(qb_store *base, const char *project, const char *machi
       rc = qb_err_set(err, QB_ENOTFOUND, "run reference '%s': no runs on branch '%s'%s%s", ref,
                       branch, machine ? " on machine " : "", machine ? machine : "");
   branch_done:
+    free(ids);
     free(branch);
     return rc;
   }
   if (is_hex(ref) && strlen(ref) >= 4) {
     if ((rc = stmt(s, S_RUN_BY_SHA_PREFIX, &st, err))) return rc;
+    char upper[64];
+    snprintf(upper, sizeof upper, "%s", ref);
+    size_t len = strlen(upper);
+    upper[len - 1]++; /* a hex digit raised: above every text that starts with ref */
     b_text(st, ":prefix", ref);
+    b_text(st, ":upper", upper);
     b_text(st, ":project", project);
     b_text(st, ":machine", machine);
     char first[64] = "";
@@ -1201,8 +1498,6 @@ static int sq_counts(qb_store *base, qb_store_counts *out, qb_err *err) {
   sqlite3_reset(st);
   return QB_OK;
 }
-
-static int grow(void **arr, size_t *cap, size_t n, size_t elem, qb_err *err);
 
 /* Order history points by benchmark, metric, then newest first. */
 static int cmp_history(const void *a, const void *b) {
@@ -1516,10 +1811,18 @@ static int sq_series_list(qb_store *base, const qb_series_filter *f, qb_series_i
   sqlite3_stmt *st = NULL;
   qb_series_info *arr = NULL;
   size_t n = 0, cap = 0;
-  int rc = stmt(s, f->run_id ? S_SERIES_OF_RUN : S_SERIES_LIST, &st, err), step;
+  /* the statement driven by the most selective filter given */
+  int id = f->run_id                ? S_SERIES_OF_RUN
+           : f->bench && f->project ? S_SERIES_BY_PROJECT_BENCH
+           : f->bench               ? S_SERIES_BY_BENCH
+           : f->branch              ? S_SERIES_BY_BRANCH
+           : f->project             ? S_SERIES_BY_PROJECT
+                                    : S_SERIES_LIST;
+  int rc = stmt(s, id, &st, err), step;
   *out = NULL;
   *n_out = 0;
   if (rc) return rc;
+  b_text(st, ":bench", f->bench);
   b_text(st, ":project", f->project);
   b_text(st, ":branch", f->branch);
   b_text(st, ":machine", f->machine);
@@ -1720,7 +2023,8 @@ static int sq_regressions_list(qb_store *base, const qb_regression_filter *f, qb
   sqlite3_stmt *st = NULL;
   qb_regression *arr = NULL;
   size_t n = 0, cap = 0;
-  int rc = stmt(s, S_REG_LIST, &st, err), step;
+  int id = f->series_id ? S_REG_LIST_SERIES : f->status ? S_REG_LIST_STATUS : S_REG_LIST;
+  int rc = stmt(s, id, &st, err), step;
   *out = NULL;
   *n_out = 0;
   if (rc) return rc;
@@ -1962,24 +2266,50 @@ static int sq_find_runs(qb_store *base, const qb_run_query *q, int64_t **ids, si
   sq_store *s = SQ(base);
   reset_all(s);
   sqlite3_stmt *st = NULL;
-  int64_t *arr = NULL;
+  int64_t *arr = NULL, t = INT64_MAX, before_id = INT64_MAX;
   size_t n = 0, cap = 0;
-  int rc = stmt(s, S_FIND_RUNS, &st, err), step;
-  if (rc) return rc;
+  int rc = QB_OK, step;
+  char sha[64] = "", upper[64] = "";
+  if (q->before) { /* the candidates come before that run in series order */
+    if ((rc = stmt(s, S_RUN_SERIES_KEY, &st, err))) return rc;
+    b_int(st, ":id", q->before);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+      t = sqlite3_column_int64(st, 0);
+      before_id = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (step == SQLITE_DONE) goto done; /* no such run: nothing comes before it */
+    if (step != SQLITE_ROW) return sq_fail(s, QB_EINTERNAL, "find runs", err);
+  }
+  /* a commit prefix: its runs by run_by_commit (lower case, as stored), from :sha up to :upper
+   * (its last digit raised) */
+  int by_sha = q->commit && *q->commit && strlen(q->commit) < sizeof sha;
+  if (by_sha) {
+    for (size_t i = 0; q->commit[i]; i++)
+      sha[i] =
+          (char)(q->commit[i] >= 'A' && q->commit[i] <= 'Z' ? q->commit[i] + 32 : q->commit[i]);
+    memcpy(upper, sha, sizeof upper);
+    upper[strlen(upper) - 1]++;
+  }
+  int id = by_sha ? S_FIND_RUNS_SHA : q->machine ? S_FIND_RUNS_M : S_FIND_RUNS;
+  if ((rc = stmt(s, id, &st, err))) return rc;
   b_text(st, ":project", q->project);
   b_text(st, ":branch", q->branch);
   b_text(st, ":machine", q->machine);
-  b_text(st, ":sha", q->commit);
-  b_int(st, ":before", q->before);
+  b_text(st, ":sha", by_sha ? sha : q->commit);
+  if (by_sha) b_text(st, ":upper", upper);
+  b_int(st, ":t", t);
+  b_int(st, ":id", before_id);
   b_int(st, ":exclude", q->exclude);
-  b_int(st, ":limit", q->limit);
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+  if (!by_sha) b_int(st, ":limit", q->limit);
+  while ((int64_t)n < q->limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
     if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
     arr[n++] = sqlite3_column_int64(st, 0);
   }
-  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "find runs", err);
+  if ((int64_t)n < q->limit && step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "find runs", err);
 done:
-  sqlite3_reset(st);
+  if (st) sqlite3_reset(st);
   if (rc) {
     free(arr);
     return rc;
@@ -2124,7 +2454,11 @@ static int sq_prune(qb_store *base, const qb_prune_opts *o, qb_prune_result *res
       (rc = stmt(s, S_PRUNE_SAMPLES_DELETE, &st, err)))
     goto done;
   bind_prune(st, samples_before, o->branch_glob);
-  if ((rc = run_stmt(s, st, "prune: drop samples", err))) goto done;
+  if ((rc = run_stmt(s, st, "prune: drop samples", err)) ||
+      (rc = stmt(s, S_PRUNE_SAMPLES_RECOUNT, &st, err)))
+    goto done;
+  bind_prune(st, samples_before, o->branch_glob);
+  if ((rc = run_stmt(s, st, "prune: recount samples", err))) goto done;
   /* what compare reads changed without a new run: a new generation for its cache */
   if ((res->runs > 0 || res->samples_dropped > 0) &&
       ((rc = stmt(s, S_GENERATION_BUMP, &st, err)) ||
@@ -2181,6 +2515,8 @@ static const qb_store_ops SQLITE_OPS = {
     .schema_version = sq_schema_version,
     .insert_run = sq_insert_run,
     .list_runs = sq_list_runs,
+    .projects = sq_projects,
+    .bench_metrics = sq_bench_metrics,
     .resolve_run = sq_resolve_run,
     .find_runs = sq_find_runs,
     .load_run = sq_load_run,

@@ -26,7 +26,8 @@ KILLS=${QBDB_CRASH_KILLS:-100}
 if [[ "$(ldd "$QBDB" 2>/dev/null)" == *libasan* ]]; then # ~3x slower: fewer kills
   [ -n "${QBDB_CRASH_KILLS:-}" ] || KILLS=50
 fi
-WAIT=60                               # seconds any one wait may take before the test gives up
+WAIT=${QBDB_CRASH_WAIT_S:-300} # seconds any one wait may take before the test gives up (a 1 s step;
+# 60 s once ran out beside stress-ng, an ASan make check and two builds: load 13 on 2 cores)
 # seconds of kills at most: a machine so slow that the kills take longer makes fewer of them (at
 # least two of each kind), rather than run into ctest's TIMEOUT (300 s)
 BUDGET=${QBDB_CRASH_BUDGET_S:-180}

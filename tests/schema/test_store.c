@@ -1,6 +1,8 @@
-/* tests/schema/test_store.c - the SQLite store: migrations and refusal of foreign or newer
- * files, exact round trips of runs, idempotent re-insert, idempotency keys scoped to project and
- * token, run references, compact samples, the fingerprint after a prune of samples. */
+/* tests/schema/test_store.c - the SQLite store: migrations (a version 11 database upgraded) and
+ * refusal of foreign or newer files, exact round trips of runs, idempotent re-insert, idempotency
+ * keys scoped to project and token, run references, the counts on the run row through inserts
+ * and prunes, pages of the run listing, compact samples, the fingerprint after a prune of
+ * samples. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -184,6 +186,214 @@ static void test_store__older_schema_is_migrated(void **state) {
   qb_store_counts c;
   assert_int_equal(qb_store_counts_get(s, &c, &err), QB_OK);
   assert_int_equal(c.projects, 1);
+  qb_store_close(s);
+}
+
+/* Runs whose stored counts (migration 0012) differ from what the listing counted before it:
+ * benchmarks with a result, results, raw samples. */
+static int64_t count_mismatches(const char *path) {
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(
+      sqlite3_prepare_v2(
+          db,
+          "SELECT count(*) FROM run r WHERE r.n_benches <> (SELECT count(DISTINCT x.benchmark_id) "
+          "FROM result x WHERE x.run_id = r.id) OR r.n_results <> (SELECT count(*) FROM result x "
+          "WHERE x.run_id = r.id) OR r.n_samples <> (SELECT coalesce(sum(ss.n), 0) FROM result x "
+          "JOIN sample_set ss ON ss.result_id = x.id WHERE x.run_id = r.id)",
+          -1, &st, NULL),
+      SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  int64_t n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+/* A database made by the previous qbdb (schema version 11: migrations 0001-0011, rows written
+ * as that version wrote them) is migrated on open: the counts 0012 puts on the run row are the
+ * ones the listing counted, regressions get their time, and the store works on it. */
+static void test_store__version_11_database_is_migrated(void **state) {
+  (void)state;
+  char *path = db_path("v11.db");
+  sqlite3 *db;
+  char sql[128];
+  assert_true(qb_migrations_count >= 12);
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  for (int i = 0; i < 11; i++)
+    assert_int_equal(sqlite3_exec(db, qb_migrations[i].sql, NULL, NULL, NULL), SQLITE_OK);
+  snprintf(sql, sizeof sql, "PRAGMA application_id = %d; PRAGMA user_version = 11;",
+           QB_APPLICATION_ID);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  static const char *const rows =
+      "INSERT INTO project VALUES (1, 'old');"
+      "INSERT INTO branch VALUES (1, 1, 'main');"
+      "INSERT INTO machine VALUES (1, 'm1', NULL);"
+      "INSERT INTO run(id, project_id, branch_id, machine_id, commit_sha, commit_time, started_at,"
+      " ingested_at, format, content_hash) VALUES"
+      " (1, 1, 1, 1, 'abcd1111', NULL, 1000000, 1000000, 'native', 'h1'),"
+      " (2, 1, 1, 1, 'abcd2222', 500, 2000000, 2000000, 'native', 'h2'),"
+      " (3, 1, 1, 1, 'abcd3333', NULL, 3000000, 3000000, 'native', 'h3');"
+      "INSERT INTO run_tag VALUES (1, 'net', 'lan');"
+      "INSERT INTO benchmark VALUES (1, 1, 'a', NULL, NULL), (2, 1, 'b', NULL, NULL);"
+      "INSERT INTO metric VALUES (1, 'latency', 'ns', 0), (2, 'throughput', '1/s', 1);"
+      "INSERT INTO series(id, branch_id, machine_id, benchmark_id, metric_id) VALUES"
+      " (1, 1, 1, 1, 1), (2, 1, 1, 1, 2), (3, 1, 1, 2, 1);"
+      "INSERT INTO result(id, run_id, benchmark_id, metric_id, series_id, n, median, run_time)"
+      " VALUES (1, 1, 1, 1, 1, 5, 10, 1000000), (2, 1, 1, 2, 2, NULL, 9, 1000000),"
+      " (3, 1, 2, 1, 3, 3, 20, 1000000), (4, 2, 1, 1, 1, 7, 12, 500);"
+      "INSERT INTO sample_set VALUES (1, 5, x'01'), (3, 3, x'01'), (4, 7, x'01');"
+      "INSERT INTO regression(series_id, run_id, prev_run_id, kind, before, after, change_pct,"
+      " p_value, severity, detected_at) VALUES (1, 2, 1, 'regression', 10, 12, 20, 0.001,"
+      " 'major', 1);";
+  assert_int_equal(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, 0, &err), QB_OK);
+  assert_int_equal(qb_store_schema_version(s), qb_migrations_count);
+  qb_run_info *list;
+  size_t n;
+  assert_int_equal(qb_store_list_runs(s, NULL, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 3);
+  const int64_t want[3][4] = {{3, 0, 0, 0}, {2, 1, 1, 7}, {1, 2, 3, 8}}; /* id, counts */
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(list[i].id, want[i][0]);
+    assert_int_equal(list[i].n_benches, want[i][1]);
+    assert_int_equal(list[i].n_results, want[i][2]);
+    assert_int_equal(list[i].n_samples, want[i][3]);
+  }
+  assert_int_equal(list[2].n_tags, 1);
+  qb_run_infos_free(list, n);
+  qb_project_info *pr;
+  assert_int_equal(qb_store_projects(s, &pr, &n, &err), QB_OK);
+  assert_int_equal(n, 1);
+  assert_int_equal(pr[0].runs, 3);
+  assert_int_equal(pr[0].latest_run, 3);
+  qb_project_infos_free(pr, n);
+  qb_regression *regs;
+  assert_int_equal(qb_store_regressions_list(s, NULL, &regs, &n, &err), QB_OK);
+  assert_int_equal(n, 1);
+  assert_int_equal(regs[0].time, 500); /* the run's commit time, as the listing showed it */
+  assert_string_equal(regs[0].commit_sha, "abcd2222");
+  qb_regressions_free(regs, n);
+  int64_t id;
+  assert_int_equal(qb_store_resolve_run(s, "old", "main~1", &id, &err), QB_OK);
+  assert_int_equal(id, 2);
+  qb_run *run = make_run("old", "main", "abcd4444", 4000000, 44, 2, 4);
+  assert_int_equal(qb_store_insert_run(s, run, &id, &err), QB_OK);
+  qb_run_free(run);
+  assert_int_equal(qb_store_resolve_run(s, "old", "main@latest", &id, &err), QB_OK);
+  assert_int_equal(id, 4);
+  qb_store_close(s);
+  assert_int_equal(count_mismatches(path), 0);
+}
+
+/* The counts listings show (migration 0012) are written with the run and kept right by prune:
+ * equal to what the listing counted before, after inserts (a benchmark without results, a
+ * result without samples), a prune that drops raw samples and one that deletes runs. */
+static void test_store__run_counts_are_kept(void **state) {
+  (void)state;
+  char *path = db_path("counts.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  int64_t ids[5];
+  for (int i = 0; i < 5; i++) {
+    qb_run *r = make_run("p", i == 4 ? "dev" : "main", "abcd0000", 1000000 * (i + 1), 700 + i,
+                         (size_t)(2 + i), 3);
+    qb_bench *b;
+    assert_int_equal(qb_run_add_bench(r, "no/results", NULL, &b, &err), 0);
+    assert_int_equal(qb_store_insert_run(s, r, &ids[i], &err), QB_OK);
+    qb_run_free(r);
+  }
+  qb_run_info *list;
+  size_t n;
+  qb_run_filter f = QB_RUN_FILTER_INIT;
+  f.branch = "main";
+  assert_int_equal(qb_store_list_runs(s, &f, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 4);
+  for (size_t i = 0; i < n; i++) { /* newest first: run 3 has 5 benchmarks */
+    int64_t nb = 5 - (int64_t)i;
+    assert_int_equal(list[i].n_benches, nb);
+    assert_int_equal(list[i].n_results, nb + 1); /* + the first benchmark's throughput */
+    assert_int_equal(list[i].n_samples, nb * 3); /* the throughput has none */
+  }
+  qb_run_infos_free(list, n);
+  assert_int_equal(count_mismatches(path), 0);
+  /* drop the samples of runs started before 2.5 s: runs 0 and 1 */
+  qb_prune_opts o = {QB_TIME_NONE, 2500000, NULL, 30, 0};
+  qb_prune_result res;
+  assert_int_equal(qb_store_prune(s, &o, &res, &err), QB_OK);
+  assert_int_equal(res.samples_dropped, 2 * 3 + 3 * 3);
+  qb_run_info info;
+  assert_int_equal(qb_store_load_run(s, ids[1], 0, &info, NULL, &err), QB_OK);
+  assert_int_equal(info.n_samples, 0);
+  assert_int_equal(info.n_results, 4);
+  qb_run_info_dispose(&info);
+  assert_int_equal(count_mismatches(path), 0);
+  /* delete the runs started before 3.5 s but the newest of main on ci-1 (run 3): 0, 1, 2 */
+  o = (qb_prune_opts){3500000, QB_TIME_NONE, NULL, 30, 0};
+  assert_int_equal(qb_store_prune(s, &o, &res, &err), QB_OK);
+  assert_int_equal(res.runs, 3);
+  assert_int_equal(qb_store_list_runs(s, NULL, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 2);
+  assert_int_equal(list[0].id, ids[4]);
+  assert_int_equal(list[0].n_samples, 6 * 3);
+  assert_int_equal(list[1].id, ids[3]);
+  assert_int_equal(list[1].n_samples, 5 * 3);
+  qb_run_infos_free(list, n);
+  qb_store_close(s);
+  assert_int_equal(count_mismatches(path), 0);
+}
+
+/* Pages of the run listing: an offset skips runs in the listing's order, with any filter, and a
+ * branch name that is in two projects merges their runs in that order. */
+static void test_store__run_pages(void **state) {
+  (void)state;
+  char *path = db_path("pages.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  int64_t ids[12];
+  for (int i = 0; i < 12; i++) { /* main in projects p and q, in turn; started out of order */
+    qb_run *r =
+        make_run(i % 2 ? "q" : "p", "main", "abcd0000", 1000000 * ((i * 5) % 12), 800 + i, 1, 2);
+    assert_int_equal(qb_store_insert_run(s, r, &ids[i], &err), QB_OK);
+    qb_run_free(r);
+  }
+  qb_run_info *all, *page;
+  size_t n_all, n;
+  assert_int_equal(qb_store_list_runs(s, NULL, &all, &n_all, &err), QB_OK);
+  assert_int_equal(n_all, 12);
+  for (size_t i = 1; i < n_all; i++) assert_true(all[i - 1].started_at > all[i].started_at);
+  for (int by_branch = 0; by_branch < 2; by_branch++)
+    for (int64_t off = 0; off < 14; off += 3) {
+      qb_run_filter f = QB_RUN_FILTER_INIT;
+      f.branch = by_branch ? "main" : NULL; /* in two projects: merged */
+      f.offset = off;
+      f.limit = 4;
+      assert_int_equal(qb_store_list_runs(s, &f, &page, &n, &err), QB_OK);
+      size_t want = off >= 12 ? 0 : 12 - (size_t)off < 4 ? 12 - (size_t)off : 4;
+      assert_int_equal(n, want);
+      for (size_t i = 0; i < n; i++) assert_int_equal(page[i].id, all[off + (int64_t)i].id);
+      qb_run_infos_free(page, n);
+    }
+  qb_run_filter f = QB_RUN_FILTER_INIT;
+  f.project = "q";
+  f.branch = "main";
+  f.machine = "ci-1";
+  f.offset = 2;
+  assert_int_equal(qb_store_list_runs(s, &f, &page, &n, &err), QB_OK);
+  assert_int_equal(n, 4);
+  for (size_t i = 0; i < n; i++) assert_string_equal(page[i].project, "q");
+  qb_run_infos_free(page, n);
+  f.machine = "nowhere";
+  assert_int_equal(qb_store_list_runs(s, &f, &page, &n, &err), QB_OK);
+  assert_int_equal(n, 0);
+  assert_null(page);
+  qb_run_infos_free(all, n_all);
   qb_store_close(s);
 }
 
@@ -593,6 +803,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_store__new_file_is_migrated_and_marked),
       cmocka_unit_test(test_store__older_schema_is_migrated),
+      cmocka_unit_test(test_store__version_11_database_is_migrated),
+      cmocka_unit_test(test_store__run_counts_are_kept),
+      cmocka_unit_test(test_store__run_pages),
       cmocka_unit_test(test_store__foreign_files_are_refused),
       cmocka_unit_test(test_store__run_round_trip_is_exact),
       cmocka_unit_test(test_store__same_content_is_idempotent),
