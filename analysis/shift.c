@@ -111,9 +111,13 @@ typedef struct bracket {
  * narrowing br by counting passes at interpolated pivots (where the k-th difference would sit if
  * the counts grew linearly; Illinois weighting, the midpoint when interpolation stalls) until it
  * holds at most ~(nx + ny) / 4 differences, then collecting those and selecting among them. br ends
- * as the last bracket. Exact: the answer is a computed difference, ties included; +0 for zero. */
+ * as the last bracket. Exact: the answer is a computed difference, ties included; +0 for zero.
+ * When next is not NULL it receives the (k + 1)-th difference too when that one lies in the
+ * collected bracket (the smallest collected value after the k-th: quickselect leaves only values
+ * >= the k-th there), else NAN, and the caller finds it with next_difference. */
 static double select_in(const double *xs, size_t nx, const double *ys, size_t ny,
-                        unsigned long long k, bracket *br) {
+                        unsigned long long k, bracket *br, double *next) {
+  if (next) *next = NAN;
   if (br->ca > k) return br->a + 0.0; /* the smallest difference, tied k + 1 times or more */
   unsigned long long limit = (nx + ny) / 4 > 64 ? (nx + ny) / 4 : 64;
   double stack[512], *buf = NULL;
@@ -129,7 +133,13 @@ static double select_in(const double *xs, size_t nx, const double *ys, size_t ny
       double *v = cb - ca <= 512 ? stack : (buf = malloc((cb - ca) * sizeof *buf));
       if (v) {
         collect_between(xs, nx, ys, ny, a, b, v);
-        double r = select_kth(v, (size_t)(cb - ca), (size_t)(k - ca));
+        size_t n = (size_t)(cb - ca), at = (size_t)(k - ca);
+        double r = select_kth(v, n, at);
+        if (next && at + 1 < n) {
+          double m = v[at + 1];
+          for (size_t q = at + 2; q < n; q++) m = v[q] < m ? v[q] : m;
+          *next = m + 0.0;
+        }
         free(buf);
         return r + 0.0;
       }
@@ -222,7 +232,7 @@ double qb_shift_kth_difference(const double *xs, size_t nx, const double *ys, si
   if (nx == 0 || ny == 0 || k / ny >= nx) return NAN;
   bracket br;
   full_bracket(xs, nx, ys, ny, &br);
-  return select_in(xs, nx, ys, ny, k, &br);
+  return select_in(xs, nx, ys, ny, k, &br, NULL);
 }
 
 /* The k-th smallest difference (0-based) given v, the (k-1)-th: v itself when more than k
@@ -283,8 +293,10 @@ int qb_hodges_lehmann_sorted(const double *xs, size_t nx, const double *ys, size
   bracket br;
   unsigned long long kmed = N % 2 ? N / 2 : N / 2 - 1;
   guess_bracket(xs, nx, ys, ny, kmed, ys[ny / 2] - xs[nx / 2], step, &br);
-  double med = select_in(xs, nx, ys, ny, kmed, &br);
-  out->estimate = N % 2 ? med : (med + next_difference(xs, nx, ys, ny, med, N / 2)) / 2.0;
+  double next; /* the (N/2)-th difference when the median's last bracket holds it */
+  double med = select_in(xs, nx, ys, ny, kmed, &br, N % 2 ? NULL : &next);
+  if (N % 2 == 0 && isnan(next)) next = next_difference(xs, nx, ys, ny, med, N / 2);
+  out->estimate = N % 2 ? med : (med + next) / 2.0;
   double density = br.b > br.a ? (double)(br.cb - br.ca) / (br.b - br.a) : NAN;
 
   /* k: how many differences to drop from each end; the interval is [d_(k+1), d_(N-k)]
@@ -292,7 +304,7 @@ int qb_hodges_lehmann_sorted(const double *xs, size_t nx, const double *ys, size
   double alpha = 1.0 - conf;
   long long k;
   out->conf = conf;
-  if (!pooled_ties(xs, nx, ys, ny) && nx <= QB_MWU_EXACT_MAX && ny <= QB_MWU_EXACT_MAX) {
+  if (nx <= QB_MWU_EXACT_MAX && ny <= QB_MWU_EXACT_MAX && !pooled_ties(xs, nx, ys, ny)) {
     /* exact: the largest k with P(U <= k) <= alpha / 2 (k = -1 when even P(U = 0) is larger) */
     double cdf_k;
     if ((rc = qb_mwu_exact_lower(nx, ny, alpha / 2.0, &k, &cdf_k, err))) goto done;
@@ -312,10 +324,10 @@ int qb_hodges_lehmann_sorted(const double *xs, size_t nx, const double *ys, size
     if (density > 0 && isfinite(density)) {
       guess_bracket(xs, nx, ys, ny, klo, med - ((double)kmed - (double)klo) / density,
                     half / density, &br);
-      out->lo = select_in(xs, nx, ys, ny, klo, &br);
+      out->lo = select_in(xs, nx, ys, ny, klo, &br, NULL);
       guess_bracket(xs, nx, ys, ny, khi, med + ((double)khi - (double)kmed) / density,
                     half / density, &br);
-      out->hi = select_in(xs, nx, ys, ny, khi, &br);
+      out->hi = select_in(xs, nx, ys, ny, khi, &br, NULL);
     } else {
       out->lo = qb_shift_kth_difference(xs, nx, ys, ny, klo);
       out->hi = qb_shift_kth_difference(xs, nx, ys, ny, khi);

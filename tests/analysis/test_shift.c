@@ -11,7 +11,13 @@
 
 #include <cmocka.h>
 
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "analysis/describe.h"
+#include "analysis/mwu.h"
 #include "analysis/shift.h"
 #include "tests/testutil.h"
 
@@ -96,6 +102,71 @@ static void test_shift__kth_matches_brute_force(void **state) {
     assert_true(isnan(qb_shift_kth_difference(x, nx, y, ny, N)));
   }
   assert_true(isnan(qb_shift_kth_difference(x, 0, y, 3, 0)));
+}
+
+/* The shift and its interval from the selection over the sorted samples equal the exhaustive
+ * computation: all nx*ny differences materialised and sorted, the median as numpy takes it, the
+ * interval ends the (k+1)-th and (N-k)-th of them with k from its definition (exact for untied
+ * samples up to QB_MWU_EXACT_MAX, the normal approximation otherwise). Random samples with and
+ * without ties, nx, ny in 1..200; qb_hodges_lehmann (unsorted input) gives the same bits. */
+static void test_shift__sorted_matches_exhaustive(void **state) {
+  (void)state;
+  uint64_t s = 20261207;
+  enum { MAXN = 200 };
+  double x[MAXN], y[MAXN], ux[MAXN], uy[MAXN];
+  double *d = malloc((size_t)MAXN * MAXN * sizeof *d);
+  assert_non_null(d);
+  for (int trial = 0; trial < 300; trial++) {
+    size_t nx = 1 + lcg(&s) % MAXN, ny = 1 + lcg(&s) % MAXN;
+    if (trial % 5 == 0) nx = 1 + lcg(&s) % 60, ny = 1 + lcg(&s) % 60; /* the exact k's range */
+    int kind = trial % 3;
+    for (size_t i = 0; i < nx + ny; i++) {
+      uint64_t r = lcg(&s);
+      double v = kind == 0   ? (double)(r % 7) * 0.25 - 0.5             /* heavy ties */
+                 : kind == 1 ? 1e-6 * (1.0 + (double)(r % 40) / 1000.0) /* timings, some ties */
+                             : (double)r * 0x1p-53 * 3.0 + (i < nx ? 0.0 : 0.3); /* untied */
+      if (i < nx)
+        ux[i] = x[i] = v;
+      else
+        uy[i - nx] = y[i - nx] = v;
+    }
+    qb_sort_doubles(x, nx);
+    qb_sort_doubles(y, ny);
+    size_t N = 0;
+    for (size_t i = 0; i < nx; i++)
+      for (size_t j = 0; j < ny; j++) d[N++] = y[j] - x[i];
+    qsort(d, N, sizeof *d, cmp_double);
+    double want = N % 2 ? d[N / 2] : (d[N / 2 - 1] + d[N / 2]) / 2.0;
+    int tied = 0;
+    for (size_t i = 0; i < nx && !tied; i++)
+      for (size_t j = 0; j < ny && !tied; j++) tied = x[i] == y[j];
+    for (size_t i = 1; i < nx && !tied; i++) tied = x[i] == x[i - 1];
+    for (size_t j = 1; j < ny && !tied; j++) tied = y[j] == y[j - 1];
+    double conf = 0.95;
+    long long k;
+    qb_err err = QB_ERR_INIT;
+    if (!tied && nx <= QB_MWU_EXACT_MAX && ny <= QB_MWU_EXACT_MAX) {
+      double cdf_k;
+      assert_int_equal(qb_mwu_exact_lower(nx, ny, (1.0 - conf) / 2.0, &k, &cdf_k, &err), QB_OK);
+    } else {
+      double z = gsl_cdf_ugaussian_Pinv(1.0 - (1.0 - conf) / 2.0);
+      double kd = floor((double)N / 2.0 - z * sqrt((double)N * (double)(nx + ny + 1) / 12.0));
+      k = kd >= 0 ? (long long)kd : -1;
+    }
+    double want_lo = k >= 0 ? d[k] + 0.0 : NAN, want_hi = k >= 0 ? d[N - 1 - k] + 0.0 : NAN;
+    qb_shift a, b;
+    assert_int_equal(qb_hodges_lehmann_sorted(x, nx, y, ny, conf, &a, &err), QB_OK);
+    assert_int_equal(qb_hodges_lehmann(ux, nx, uy, ny, conf, &b, &err), QB_OK);
+    char name[64];
+    snprintf(name, sizeof name, "trial %d (%zu x %zu)", trial, nx, ny);
+    check_same(a.estimate, want, name, "estimate");
+    check_same(a.lo, want_lo, name, "lo");
+    check_same(a.hi, want_hi, name, "hi");
+    check_same(b.estimate, a.estimate, name, "unsorted estimate");
+    check_same(b.lo, a.lo, name, "unsorted lo");
+    check_same(b.hi, a.hi, name, "unsorted hi");
+  }
+  free(d);
 }
 
 /* Swapping the samples negates the estimate and mirrors the interval, exactly. */
@@ -195,6 +266,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_shift__matches_numpy),
       cmocka_unit_test(test_shift__kth_matches_brute_force),
+      cmocka_unit_test(test_shift__sorted_matches_exhaustive),
       cmocka_unit_test(test_shift__swap_symmetry),
       cmocka_unit_test(test_shift__shift_invariance),
       cmocka_unit_test(test_shift__large_is_fast),
