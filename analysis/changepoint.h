@@ -1,14 +1,19 @@
 /* analysis/changepoint.h - change-point detection in a series of per-run values: E-Divisive
  * means with a Student's t-test significance check (the deterministic variant of Apache Otava /
- * Hunter), and its incremental form. Pure functions on arrays; results are caller-owned arrays
- * freed with free(). See docs/statistics.md for the algorithm and where it differs from Otava,
- * asv and Perfherder. */
+ * Hunter) whose merge looks further where that helps (small persistent steps, drifts that look
+ * like staircases), its incremental form, and the drifts between change points. Pure functions
+ * on arrays; results are caller-owned arrays freed with free(). See docs/statistics.md for the
+ * algorithm and where it differs from Otava, asv and Perfherder. */
 #ifndef QB_ANALYSIS_CHANGEPOINT_H
 #define QB_ANALYSIS_CHANGEPOINT_H
 
 #include <stddef.h>
 
 #include "core/err.h"
+
+/* The version of the algorithm: stored change points found by another version are not a valid
+ * start for qb_changepoints_update (callers keep it with the options they store). */
+#define QB_CP_VERSION 2
 
 typedef struct qb_cp_opts {
   double max_p;         /* a split is kept only when its p-value (below) is <= this (0.001) */
@@ -21,12 +26,25 @@ typedef struct qb_cp_opts {
 
 typedef struct qb_changepoint {
   size_t index;  /* first point of the new segment (1 <= index < n) */
-  double p;      /* the split's pooled t-test p-value times the number of splits it was chosen
-                    among (Bonferroni), at most 1 */
-  double before; /* mean of the segment (within the window) before index, outliers replaced */
-  double after;  /* mean of the segment (within the window) from index on, outliers replaced */
+  double p;      /* the p-value of the test that kept it (the pooled t-test on the window, or on
+                    the long sides, or of the jump between two drifting segments) times the
+                    number of splits it was chosen among (Bonferroni), at most 1 */
+  double before; /* level before index, outliers replaced: the mean of the segment within the
+                    window (or the long sides, when they decided), or on a drift the fitted
+                    line's value just before the step */
+  double after;  /* the same from index on */
   double change; /* after / before - 1 (relative change; NAN when before is 0) */
 } qb_changepoint;
+
+/* A stretch between change points (or the series' ends) whose level moves steadily: a slope,
+ * not a step. */
+typedef struct qb_cp_drift {
+  size_t from, to; /* the drifting runs [from, to) */
+  double p;        /* the slope's p-value (t-test allowing for runs that drift together) */
+  double before;   /* the fitted level at from, outliers replaced */
+  double after;    /* the fitted level at to - 1 */
+  double change;   /* after / before - 1 (NAN when before is 0) */
+} qb_cp_drift;
 
 /* Change points of x[0..n), in increasing index order. Deterministic. *out is malloc'd (NULL when
  * none) and freed by the caller. o NULL means QB_CP_OPTS_INIT. QB_EUSAGE for a NaN or infinite
@@ -53,7 +71,16 @@ int qb_changepoints_update_tail(const double *x, size_t from, size_t n, size_t n
                                 qb_changepoint **out, size_t *n_out, int *need_all, qb_err *err);
 
 /* The smallest useful `from` for qb_changepoints_update_tail after n_old points (the points its
- * first search for a cut reads begin there); 0 when the update is a full analysis. */
+ * first two searches for a cut read begin there); 0 when the update is a full analysis. */
 size_t qb_changepoints_tail_start(size_t n_old, const qb_cp_opts *o);
+
+/* The drifts of x[0..n) between its change points cps[0..n_cps) (what qb_changepoints returned,
+ * or any increasing indices within [1, n)): at most one per stretch between change points, in
+ * order. A smooth drift is one record here instead of a staircase of change points. Reads every
+ * point of the stretches it describes; a caller with a long series may pass its end (x + k,
+ * n - k and the change points above k, shifted). *out is malloc'd (NULL when none), caller
+ * frees. QB_EUSAGE as qb_changepoints, or for change points not increasing within [1, n). */
+int qb_cp_drifts(const double *x, size_t n, const qb_changepoint *cps, size_t n_cps,
+                 const qb_cp_opts *o, qb_cp_drift **out, size_t *n_out, qb_err *err);
 
 #endif

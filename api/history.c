@@ -82,7 +82,8 @@ typedef struct series_work {
   int64_t last_run;  /* the run of the last of them */
   int64_t last_time; /* its run_time */
   int had_records;   /* 0: the series had no active record (known), so none is to be removed */
-  char opts[128];    /* the detection options, as qb_cp_opts_key writes them */
+  char opts[128];    /* the detection options, as qb_cp_opts_key writes them, and ";cp=" and
+                        QB_CP_VERSION */
 } series_work;
 
 void qb_detect_opts_for(const qb_setting *settings, size_t n, const char *project,
@@ -155,6 +156,9 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
   if (o->cp_given & QB_CP_MAX_P) cpo.max_p = o->cp.max_p;
   if (o->cp_given & QB_CP_MIN_CHANGE) cpo.min_magnitude = o->cp.min_magnitude;
   qb_cp_opts_key(&cpo, key, sizeof key);
+  /* and the version of the algorithm: change points stored by another are no start for an update */
+  size_t kl = strlen(key);
+  snprintf(key + kl, sizeof key - kl, ";cp=%d", QB_CP_VERSION);
   /* the stored change points help only when found with the same options */
   int marked = o->incremental && n_old >= 1 && ser->analysed_run != 0 && ser->analysed_opts &&
                !strcmp(ser->analysed_opts, key);
