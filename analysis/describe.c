@@ -5,6 +5,7 @@
 #include <gsl/gsl_statistics_double.h>
 #include <limits.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,14 +158,25 @@ void qb_median_ci(const double *sorted, size_t n, double conf, double *lo, doubl
    * GSL's binomial CDF: O(log n) evaluations, no allocation. NAN when even k = 1 falls short. */
   *lo = *hi = NAN;
   if (n == 0 || n > UINT_MAX || !(conf > 0 && conf < 1)) return;
-  double half_alpha = (1.0 - conf) / 2.0;
-  size_t a = 0, b = (n + 1) / 2; /* the answer is in [a, b]; a = 0 means none */
-  while (a < b) {
-    size_t mid = a + (b - a + 1) / 2;
-    if (gsl_cdf_binomial_P((unsigned)(mid - 1), 0.5, (unsigned)n) <= half_alpha)
-      a = mid;
-    else
-      b = mid - 1;
+  /* k depends on n and conf only: remembered for the usual 95% and n < 4096 (k + 1, 0 while
+   * unknown; threads that race store the same value) */
+  static _Atomic unsigned known[4096];
+  int cached = conf == 0.95 && n < 4096;
+  unsigned k1 = cached ? atomic_load_explicit(&known[n], memory_order_relaxed) : 0;
+  size_t a = 0;
+  if (k1) {
+    a = k1 - 1;
+  } else {
+    double half_alpha = (1.0 - conf) / 2.0;
+    size_t b = (n + 1) / 2; /* the answer is in [a, b]; a = 0 means none */
+    while (a < b) {
+      size_t mid = a + (b - a + 1) / 2;
+      if (gsl_cdf_binomial_P((unsigned)(mid - 1), 0.5, (unsigned)n) <= half_alpha)
+        a = mid;
+      else
+        b = mid - 1;
+    }
+    if (cached) atomic_store_explicit(&known[n], (unsigned)a + 1, memory_order_relaxed);
   }
   if (a == 0) return;
   *lo = sorted[a - 1];

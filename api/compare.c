@@ -16,6 +16,7 @@
 #include "analysis/noise.h"
 #include "analysis/shift.h"
 #include "analysis/ttest.h"
+#include "api/run_cache.h"
 
 #define CONF 0.95 /* confidence of every interval shown */
 
@@ -204,8 +205,11 @@ static int run_has_metric(const qb_run *run, const char *metric) {
   return 0;
 }
 
-/* Fill one side from a stored result; sorted gets a sorted copy of the samples (or NULL). */
-static int fill_side(const qb_result *r, qb_compare_side *side, double **sorted, qb_err *err) {
+/* Fill one side from a stored result; *sorted gets its samples sorted: presorted when not NULL
+ * (kept by the run cache), else a sorted copy that *owned also gets (the caller frees it), or
+ * NULL without samples. */
+static int fill_side(const qb_result *r, const double *presorted, qb_compare_side *side,
+                     const double **sorted, double **owned, qb_err *err) {
   const qb_stats *x = &r->stats;
   side->present = 1;
   side->n = x->n >= 0 ? x->n : (int64_t)r->n_samples;
@@ -215,6 +219,7 @@ static int fill_side(const qb_result *r, qb_compare_side *side, double **sorted,
   side->stddev = x->stddev;
   side->ci_lo = side->ci_hi = NAN;
   *sorted = NULL;
+  *owned = NULL;
   if (!isnan(x->median)) {
     side->centre = x->median;
     side->centre_kind = "median";
@@ -228,10 +233,14 @@ static int fill_side(const qb_result *r, qb_compare_side *side, double **sorted,
     side->ci_hi = x->ci_hi;
   }
   if (r->n_samples) {
-    double *s = malloc(r->n_samples * sizeof *s);
-    if (!s) return qb_err_set(err, QB_ENOMEM, "out of memory");
-    memcpy(s, r->samples, r->n_samples * sizeof *s);
-    qb_sort_doubles(s, r->n_samples);
+    const double *s = presorted;
+    if (!s) {
+      double *copy = malloc(r->n_samples * sizeof *copy);
+      if (!copy) return qb_err_set(err, QB_ENOMEM, "out of memory");
+      memcpy(copy, r->samples, r->n_samples * sizeof *copy);
+      qb_sort_doubles(copy, r->n_samples);
+      s = *owned = copy;
+    }
     if (!strcmp(side->centre_kind, "median"))
       qb_median_ci(s, r->n_samples, CONF, &side->ci_lo, &side->ci_hi);
     *sorted = s;
@@ -343,6 +352,7 @@ static void history_range(const qb_history_point *h, size_t n, const char *bench
 typedef struct row_job {
   qb_compare_row *row;
   const qb_result *bres, *hres;            /* NULL for an added / removed row */
+  const double *bsorted, *hsorted;         /* their samples sorted, when the run cache has them */
   const qb_result *pool[QB_BASE_RUNS_MAX]; /* the baseline's results to pool (pool[0] = bres) */
   size_t n_pool;
   qb_result pooled; /* their union, when n_pool > 1 (samples owned by the job) */
@@ -424,13 +434,19 @@ static int pool_results(row_job *job, qb_err *err) {
 
 static void do_job(row_job *job) {
   qb_compare_row *row = job->row;
-  double *bs = NULL, *hs = NULL;
+  const double *bs = NULL, *hs = NULL;
+  double *bown = NULL, *hown = NULL;
   if (job->bres && job->n_pool > 1) {
     if ((job->rc = pool_results(job, &job->err))) goto done;
     job->bres = &job->pooled;
+    job->bsorted = NULL;
   }
-  if (job->bres && (job->rc = fill_side(job->bres, &row->base, &bs, &job->err))) goto done;
-  if (job->hres && (job->rc = fill_side(job->hres, &row->head, &hs, &job->err))) goto done;
+  if (job->bres &&
+      (job->rc = fill_side(job->bres, job->bsorted, &row->base, &bs, &bown, &job->err)))
+    goto done;
+  if (job->hres &&
+      (job->rc = fill_side(job->hres, job->hsorted, &row->head, &hs, &hown, &job->err)))
+    goto done;
   row->base.runs = job->bres ? (int)(job->n_pool ? job->n_pool : 1) : 0;
   row->head.runs = job->hres ? 1 : 0;
   if (!job->bres || !job->hres) goto done;
@@ -438,8 +454,8 @@ static void do_job(row_job *job) {
   if (row->base.centre != 0 && isfinite(row->base.centre) && isfinite(row->head.centre))
     row->change_pct = (row->head.centre / row->base.centre - 1.0) * 100.0;
 done:
-  free(bs);
-  free(hs);
+  free(bown);
+  free(hown);
 }
 
 typedef struct job_queue {
@@ -599,7 +615,8 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
   qb_compare_opts none = QB_COMPARE_OPTS_INIT;
   const qb_compare_opts *o = opts ? opts : &none;
   qb_compare *c = calloc(1, sizeof *c);
-  qb_run *base = NULL, *head = NULL, *pool[QB_BASE_RUNS_MAX] = {NULL};
+  qb_run_ref base_rr = {NULL, NULL}, head_rr = {NULL, NULL}, pool_ref[QB_BASE_RUNS_MAX] = {{0}};
+  const qb_run *base = NULL, *head = NULL, *pool[QB_BASE_RUNS_MAX] = {NULL};
   result_ref *br = NULL, *hr = NULL, *pr[QB_BASE_RUNS_MAX] = {NULL};
   size_t npr[QB_BASE_RUNS_MAX] = {0};
   qb_history_point *hist = NULL;
@@ -624,9 +641,11 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
     goto done;
   }
   int64_t base_id = c->baseline.runs[0];
-  if ((rc = qb_store_load_run(s, base_id, 1, &c->base, &base, err)) ||
-      (rc = qb_store_load_run(s, head_id, 1, &c->head, &head, err)))
+  if ((rc = qb_run_cache_load(o->run_cache, s, base_id, &c->base, &base_rr, err)) ||
+      (rc = qb_run_cache_load(o->run_cache, s, head_id, &c->head, &head_rr, err)))
     goto done;
+  base = base_rr.run;
+  head = head_rr.run;
   if (o->metric) {
     char names[256];
     const qb_run *miss = !run_has_metric(base, o->metric)   ? base
@@ -647,7 +666,9 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
   /* the other runs of a pooled baseline */
   for (size_t k = 1; k < c->baseline.n_runs; k++) {
     qb_run_info info;
-    if ((rc = qb_store_load_run(s, c->baseline.runs[k], 1, &info, &pool[k], err))) goto done;
+    if ((rc = qb_run_cache_load(o->run_cache, s, c->baseline.runs[k], &info, &pool_ref[k], err)))
+      goto done;
+    pool[k] = pool_ref[k].run;
     qb_run_info_dispose(&info);
     if ((rc = collect(pool[k], o, &pr[k], &npr[k], err))) goto done;
     qsort(pr[k], npr[k], sizeof *pr[k], cmp_ref);
@@ -665,7 +686,7 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
   /* 1. the rows, in head order (matched and added), then removed; their settings, noise and
    * the baseline results to pool */
   for (size_t i = 0; i < nh + nb; i++) {
-    const qb_bench *bench;
+    const qb_bench *bench, *bbench = NULL;
     const qb_result *hres = NULL, *bres = NULL;
     if (i < nh) {
       bench = hr[i].bench;
@@ -674,10 +695,11 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
       if (m) {
         m->used = 1;
         bres = m->res;
+        bbench = m->bench;
       }
     } else {
       if (br[i - nh].used) continue;
-      bench = br[i - nh].bench;
+      bench = bbench = br[i - nh].bench;
       bres = br[i - nh].res;
     }
     row_job *job = &jobs[c->n_rows];
@@ -686,6 +708,8 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
     job->row = row;
     job->bres = bres;
     job->hres = hres;
+    job->bsorted = bres ? qb_run_ref_sorted(&base_rr, bbench, bres) : NULL;
+    job->hsorted = hres ? qb_run_ref_sorted(&head_rr, bench, hres) : NULL;
     if ((rc = row_strings(row, bench, hres ? hres : bres, err))) goto done;
     row->primary = !strcmp(row->metric, primary_metric(bench));
     qb_compare_settings_for(settings, n_settings, c->head.project, bench->name, &job->st);
@@ -891,10 +915,10 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
   c = NULL;
 done:
   qb_compare_free(c);
-  qb_run_free(base);
-  qb_run_free(head);
+  qb_run_cache_release(o->run_cache, &base_rr);
+  qb_run_cache_release(o->run_cache, &head_rr);
   for (size_t k = 0; k < QB_BASE_RUNS_MAX; k++) {
-    qb_run_free(pool[k]);
+    qb_run_cache_release(o->run_cache, &pool_ref[k]);
     free(pr[k]);
   }
   for (size_t i = 0; jobs && i < (size_t)(nb + nh + 1); i++) free(jobs[i].pooled.samples);

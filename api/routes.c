@@ -259,6 +259,7 @@ static int bool_arg(const qb_request *r, const char *key, int *out, qb_err *err)
  * checks its options (cli/cmd_compare.c, cli/cmd_upload.c). */
 static int compare_args(const qb_request *r, qb_compare_opts *o, qb_err *err) {
   int rc;
+  o->run_cache = r->run_cache;
   o->project = qb_request_arg(r, "project");
   o->metric = qb_request_arg(r, "metric");
   o->bench_glob = qb_request_arg(r, "benchmark");

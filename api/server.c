@@ -33,6 +33,7 @@
 
 #include "api/auth.h"
 #include "api/notifier.h"
+#include "api/run_cache.h"
 #include "core/time.h"
 
 /* A pool of database connections, one per thread that may run a handler (SQLite connections are
@@ -103,6 +104,7 @@ struct qb_server {
   int ckpt_started;
   atomic_int stopping;
   qb_notifier *notifier; /* --notify-url: its queue and thread (NULL: none) */
+  qb_run_cache *run_cache;
   /* the connections, for the watchdog */
   pthread_mutex_t conns_mu;
   pthread_cond_t wd_cv;
@@ -1026,6 +1028,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r.public_read = srv->o.public_read;
     r.db_path = srv->o.db;
     r.notifier = srv->notifier;
+    r.run_cache = srv->run_cache;
     r.notify_min = srv->o.notify_min_severity;
     job_pool *pool = expensive ? &srv->reads : is_write(method) ? &srv->writes : NULL;
     int rc = pool ? jobs_submit(pool, conn, ctx, &r) : 0;
@@ -1089,6 +1092,7 @@ static int opts_resolve(qb_server_opts *o, qb_err *err) {
   if (o->request_timeout_ms <= 0) o->request_timeout_ms = QB_SERVER_REQUEST_TIMEOUT_MS;
   if (!o->max_inflight) o->max_inflight = 4 * o->max_body;
   if (!o->max_expensive) o->max_expensive = cpus > 0 ? (unsigned)cpus : 2;
+  if (!o->run_cache_bytes) o->run_cache_bytes = QB_SERVER_RUN_CACHE_BYTES;
   if (o->max_per_ip > o->max_connections)
     return qb_err_set(err, QB_EUSAGE, "serve: --max-per-ip %u: more than --max-connections %u",
                       o->max_per_ip, o->max_connections);
@@ -1112,6 +1116,10 @@ int qb_server_start(qb_server **out, const qb_server_opts *o, qb_err *err) {
   pthread_cond_init(&p->cv, NULL);
   int rc = opts_resolve(&srv->o, err);
   if (rc) goto done;
+  if (!(srv->run_cache = qb_run_cache_new(srv->o.run_cache_bytes))) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
   /* a connection for each thread that runs handlers (libmicrohttpd's, the expensive reads', the
    * writes') and one to spare */
   p->n = 2 * (size_t)srv->o.threads + srv->o.max_expensive + 1;
@@ -1213,6 +1221,7 @@ void qb_server_stop(qb_server *s) {
     pthread_join(s->ckpt_thread, NULL);
   }
   qb_store_close(s->ckpt_store);
+  qb_run_cache_free(s->run_cache);
   for (size_t i = 0; s->pool.stores && i < s->pool.n; i++) qb_store_close(s->pool.stores[i]);
   free(s->pool.stores);
   free(s->pool.busy);

@@ -45,6 +45,8 @@ typedef struct qb_server_opts {
   unsigned max_expensive;   /* expensive reads answered at once (online CPUs); up to
                                QB_SERVER_WAITING_PER_EXPENSIVE x as many more wait (at most the
                                request timeout), more are answered 503 */
+  size_t run_cache_bytes;   /* decoded runs kept for compares (api/run_cache.h), bytes
+                               (QB_SERVER_RUN_CACHE_BYTES) */
 } qb_server_opts;
 
 /* Caps on what a client may send (docs/reliability.md, "Security"): the request line and headers
@@ -57,6 +59,7 @@ typedef struct qb_server_opts {
 #define QB_SERVER_MAX_TARGET ((size_t)8 << 10)
 #define QB_SERVER_MAX_ARGS   128
 /* Defaults of the limits in qb_server_opts (docs/reliability.md, "Server limits"). */
+#define QB_SERVER_RUN_CACHE_BYTES    ((size_t)64 << 20)
 #define QB_SERVER_MAX_PER_IP         64
 #define QB_SERVER_MAX_CONNECTIONS    512
 #define QB_SERVER_REQUEST_TIMEOUT_MS 30000L
@@ -95,6 +98,7 @@ typedef struct qb_request {
   const char *db_path; /* the database location (for /metrics) */
   int public_read;
   struct qb_notifier *notifier; /* where POST /runs queues notifications (NULL: none) */
+  struct qb_run_cache *run_cache; /* decoded runs shared by the requests (NULL: none) */
   qb_severity notify_min;       /* the least severity notified */
 } qb_request;
 

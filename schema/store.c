@@ -99,10 +99,11 @@ int qb_store_history(qb_store *s, int64_t run_id, int per_series, qb_history_poi
 }
 
 void qb_history_free(qb_history_point *points, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    free(points[i].bench);
-    free(points[i].metric);
-  }
+  for (size_t i = 0; i < n; i++)
+    if (points[i].owns) {
+      free(points[i].bench);
+      free(points[i].metric);
+    }
   free(points);
 }
 
@@ -287,6 +288,11 @@ int qb_store_fingerprint(qb_store *s, char *out, size_t n, qb_err *err) {
     return qb_err_set(err, QB_EINTERNAL, "fingerprint: a buffer of %zu bytes (%d needed)", n,
                       QB_FINGERPRINT_LEN);
   return s->ops->fingerprint(s, out, n, err);
+}
+
+int qb_store_generation(qb_store *s, int64_t *out, qb_err *err) {
+  *out = 0;
+  return s->ops->generation(s, out, err);
 }
 
 int qb_store_idempotency_get(qb_store *s, const char *project, const qb_idem *k, qb_idem_hit *hit,

@@ -165,11 +165,12 @@ int qb_store_load_run(qb_store *s, int64_t id, int with_samples, qb_run_info *in
 
 /* One result of a series up to a run (for run-to-run noise estimates). */
 typedef struct qb_history_point {
-  char *bench;                   /* benchmark name */
-  char *metric;                  /* metric name */
+  char *bench;                   /* benchmark name (shared by the points of one series) */
+  char *metric;                  /* metric name (shared likewise) */
   int64_t run_id, started_at;    /* started_at: the point's time in series order (run_time) */
   double median, mean, estimate; /* NAN when unknown */
   int change; /* 1: an active change point of the series begins a new segment at this point */
+  int owns;   /* 1: this point owns bench and metric (one point per series) */
 } qb_history_point;
 
 /* For every result of run run_id: the at most per_series most recent results of the same series
@@ -399,6 +400,11 @@ void qb_tokens_free(qb_token *tokens, size_t n);
  * QB_EINTERNAL). */
 #define QB_FINGERPRINT_LEN 65
 int qb_store_fingerprint(qb_store *s, char *out, size_t n, qb_err *err);
+
+/* The data generation alone (see qb_store_fingerprint): what can change a stored run's results
+ * (a prune dropping its raw samples) bumps it, so (run id, content hash, generation) names the
+ * contents of a run for caching (api/run_cache.h). One indexed read. */
+int qb_store_generation(qb_store *s, int64_t *out, qb_err *err);
 
 /* Count rows of the main tables (for tests and `qbdb info`). */
 typedef struct qb_store_counts {

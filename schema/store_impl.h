@@ -63,6 +63,7 @@ typedef struct qb_store_ops {
   int (*token_revoke)(qb_store *s, int64_t id, qb_err *err);
   int (*previous_run)(qb_store *s, int64_t run_id, int64_t *prev_id, qb_err *err);
   int (*fingerprint)(qb_store *s, char *out, size_t n, qb_err *err);
+  int (*generation)(qb_store *s, int64_t *out, qb_err *err);
   int (*idem_get)(qb_store *s, const char *project, const qb_idem *k, qb_idem_hit *hit,
                   qb_err *err);
   int (*report_add)(qb_store *s, const qb_report_record *rec, const qb_report_item *items, size_t n,

@@ -93,6 +93,7 @@ enum {
   S_TOKENS,
   S_TOKEN_REVOKE,
   S_FINGERPRINT,
+  S_GENERATION,
   S_PREVIOUS_RUN,
   S_IDEM_GET,
   S_IDEM_PUT,
@@ -281,7 +282,7 @@ static const char *const SQL[S_COUNT_] = {
                  "(SELECT count(*) FROM result), (SELECT coalesce(sum(n), 0) FROM sample_set)",
     [S_HISTORY] = "SELECT x.series_id, b.name, m.name, x.run_time FROM result x JOIN benchmark b "
                   "ON b.id = x.benchmark_id JOIN metric m ON m.id = x.metric_id WHERE x.run_id = "
-                  ":head",
+                  ":head ORDER BY b.name, m.name",
     [S_HISTORY_SERIES] =
         "SELECT x.run_id, x.run_time, x.median, x.mean, x.estimate, EXISTS (SELECT 1 FROM "
         "regression g WHERE g.series_id = x.series_id AND g.run_id = x.run_id AND g.active = 1) "
@@ -409,6 +410,7 @@ static const char *const SQL[S_COUNT_] = {
         "|| value || '|' || coalesce(text, ''), ';'), '') FROM setting) || ':' || (SELECT "
         "coalesce(group_concat(project || '|' "
         "|| bench_glob || '|' || metric || '|' || op || '|' || value, ';'), '') FROM target)",
+    [S_GENERATION] = "SELECT coalesce((SELECT generation FROM data_generation WHERE id = 1), 0)",
     /* idempotency keys (migration 0011): per project and token; the primary key decides which
      * of two concurrent requests with one key records it */
     [S_IDEM_GET] = "SELECT i.run_id, i.request_hash FROM idempotency i JOIN project p ON p.id = "
@@ -1499,16 +1501,6 @@ static int sq_counts(qb_store *base, qb_store_counts *out, qb_err *err) {
   return QB_OK;
 }
 
-/* Order history points by benchmark, metric, then newest first. */
-static int cmp_history(const void *a, const void *b) {
-  const qb_history_point *x = a, *y = b;
-  int c = strcmp(x->bench, y->bench);
-  if (!c) c = strcmp(x->metric, y->metric);
-  if (!c) c = (x->started_at < y->started_at) - (x->started_at > y->started_at);
-  if (!c) c = (x->run_id < y->run_id) - (x->run_id > y->run_id);
-  return c;
-}
-
 static int sq_history(qb_store *base, int64_t run_id, int per_series, qb_history_point **out,
                       size_t *n_out, qb_err *err) {
   /* the run's series, then for each a backwards range scan of the covering index
@@ -1524,8 +1516,7 @@ static int sq_history(qb_store *base, int64_t run_id, int per_series, qb_history
   if (rc) return rc;
   b_int(st, ":head", run_id);
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *bench = (const char *)sqlite3_column_text(st, 1);
-    const char *metric = (const char *)sqlite3_column_text(st, 2);
+    char *bench = NULL, *metric = NULL; /* the series' names, owned by its first point */
     if ((rc = stmt(s, S_HISTORY_SERIES, &pt, err))) goto done;
     b_int(pt, ":series", sqlite3_column_int64(st, 0));
     b_int(pt, ":run", run_id);
@@ -1535,18 +1526,21 @@ static int sq_history(qb_store *base, int64_t run_id, int per_series, qb_history
     while ((ps = sqlite3_step(pt)) == SQLITE_ROW) {
       if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
       qb_history_point *h = &arr[n++];
-      h->bench = strdup(bench);
-      h->metric = strdup(metric);
+      h->owns = !bench;
+      if (!bench && (!(bench = col_text(st, 1)) || !(metric = col_text(st, 2)))) {
+        h->bench = bench;
+        h->metric = metric;
+        rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+        goto done;
+      }
+      h->bench = bench;
+      h->metric = metric;
       h->run_id = sqlite3_column_int64(pt, 0);
       h->started_at = sqlite3_column_int64(pt, 1);
       h->median = col_real(pt, 2);
       h->mean = col_real(pt, 3);
       h->estimate = col_real(pt, 4);
       h->change = sqlite3_column_int(pt, 5) != 0;
-      if (!h->bench || !h->metric) {
-        rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-        goto done;
-      }
     }
     sqlite3_reset(pt);
     if (ps != SQLITE_DONE) {
@@ -1561,8 +1555,7 @@ done:
     qb_history_free(arr, n);
     return rc;
   }
-  if (n) qsort(arr, n, sizeof *arr, cmp_history);
-  *out = arr;
+  *out = arr; /* in order: series by name and metric (S_HISTORY), each newest first */
   *n_out = n;
   return QB_OK;
 }
@@ -2352,6 +2345,18 @@ static int sq_fingerprint(qb_store *base, char *out, size_t n, qb_err *err) {
   return QB_OK;
 }
 
+static int sq_generation(qb_store *base, int64_t *out, qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, S_GENERATION, &st, err);
+  if (rc) return rc;
+  if (sqlite3_step(st) != SQLITE_ROW) return sq_fail(s, QB_EINTERNAL, "generation", err);
+  *out = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return QB_OK;
+}
+
 static int sq_idem_get(qb_store *base, const char *project, const qb_idem *k, qb_idem_hit *hit,
                        qb_err *err) {
   sq_store *s = SQ(base);
@@ -2549,6 +2554,7 @@ static const qb_store_ops SQLITE_OPS = {
     .token_revoke = sq_token_revoke,
     .previous_run = sq_previous_run,
     .fingerprint = sq_fingerprint,
+    .generation = sq_generation,
     .idem_get = sq_idem_get,
     .report_add = sq_report_add,
     .report_last = sq_report_last,

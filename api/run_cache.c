@@ -1,0 +1,278 @@
+/* api/run_cache.c - a bounded LRU cache of decoded runs shared by the server's threads (see
+ * api/run_cache.h). */
+#include "api/run_cache.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/describe.h"
+
+enum { BUCKETS = 256 };
+
+typedef struct entry {
+  int64_t id, generation;
+  char hash[65];
+  qb_run *run;
+  size_t n_sorted;
+  size_t *first;   /* per benchmark: the index of its first result in sorted */
+  double **sorted; /* per result, in run order: its samples sorted ascending (NULL: none) */
+  size_t bytes;
+  int refs;                  /* references handed out and not released */
+  int cached;                /* still in the table (0: dropped, freed on the last release) */
+  struct entry *prev, *next; /* the LRU list, most recent first */
+  struct entry *chain;       /* the bucket */
+} entry;
+
+struct qb_run_cache {
+  pthread_mutex_t mu;
+  size_t max_bytes, bytes, runs;
+  uint64_t hits, misses, evictions;
+  entry *head, *tail;
+  entry *bucket[BUCKETS];
+};
+
+qb_run_cache *qb_run_cache_new(size_t max_bytes) {
+  qb_run_cache *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  pthread_mutex_init(&c->mu, NULL);
+  c->max_bytes = max_bytes;
+  return c;
+}
+
+/* Free an entry and its run. */
+static void entry_free(entry *e) {
+  for (size_t i = 0; e->sorted && i < e->n_sorted; i++) free(e->sorted[i]);
+  free(e->sorted);
+  free(e->first);
+  qb_run_free(e->run);
+  free(e);
+}
+
+/* Give e the sorted samples of every result of its run (sorting once per load, not once per
+ * compare); their bytes are added to e->bytes. QB_ENOMEM when out of memory. */
+static int sort_samples(entry *e) {
+  const qb_run *r = e->run;
+  size_t n = 0;
+  if (!(e->first = calloc(r->n_benches ? r->n_benches : 1, sizeof *e->first))) return QB_ENOMEM;
+  for (size_t i = 0; i < r->n_benches; i++) {
+    e->first[i] = n;
+    n += r->benches[i].n_results;
+  }
+  if (!(e->sorted = calloc(n ? n : 1, sizeof *e->sorted))) return QB_ENOMEM;
+  e->n_sorted = n;
+  e->bytes += (r->n_benches + n) * sizeof(void *);
+  for (size_t i = 0, k = 0; i < r->n_benches; i++)
+    for (size_t j = 0; j < r->benches[i].n_results; j++, k++) {
+      const qb_result *x = &r->benches[i].results[j];
+      if (!x->n_samples) continue;
+      if (!(e->sorted[k] = malloc(x->n_samples * sizeof *x->samples))) return QB_ENOMEM;
+      memcpy(e->sorted[k], x->samples, x->n_samples * sizeof *x->samples);
+      qb_sort_doubles(e->sorted[k], x->n_samples);
+      e->bytes += x->n_samples * sizeof *x->samples + 16;
+    }
+  return QB_OK;
+}
+
+const double *qb_run_ref_sorted(const qb_run_ref *ref, const qb_bench *b, const qb_result *r) {
+  const entry *e = ref->entry;
+  if (!e || !e->sorted) return NULL;
+  size_t bi = (size_t)(b - e->run->benches), ri = (size_t)(r - b->results);
+  if (bi >= e->run->n_benches || ri >= b->n_results) return NULL;
+  return e->sorted[e->first[bi] + ri];
+}
+
+void qb_run_cache_free(qb_run_cache *c) {
+  if (!c) return;
+  for (entry *e = c->head, *next; e; e = next) {
+    next = e->next;
+    entry_free(e);
+  }
+  pthread_mutex_destroy(&c->mu);
+  free(c);
+}
+
+/* The length of s plus its NUL and a malloc header, 0 for NULL. */
+static size_t str_bytes(const char *s) {
+  return s ? strlen(s) + 1 + 16 : 0;
+}
+
+/* An estimate of the heap held by run. */
+static size_t run_bytes(const qb_run *r) {
+  size_t n = sizeof *r + str_bytes(r->project) + str_bytes(r->branch) + str_bytes(r->commit_sha) +
+             str_bytes(r->machine) + str_bytes(r->machine_info) + str_bytes(r->format) +
+             str_bytes(r->tool_version) + str_bytes(r->extra) + r->cap_tags * sizeof *r->tags +
+             r->cap_benches * sizeof *r->benches;
+  for (size_t i = 0; i < r->n_tags; i++)
+    n += str_bytes(r->tags[i].key) + str_bytes(r->tags[i].value);
+  for (size_t i = 0; i < r->n_benches; i++) {
+    const qb_bench *b = &r->benches[i];
+    n += str_bytes(b->name) + str_bytes(b->group) + str_bytes(b->params) + str_bytes(b->extra) +
+         b->cap_results * sizeof *b->results;
+    for (size_t j = 0; j < b->n_results; j++) {
+      const qb_result *x = &b->results[j];
+      n += str_bytes(x->metric) + str_bytes(x->unit) + str_bytes(x->extra) +
+           x->n_samples * (sizeof *x->samples + (x->iters ? sizeof *x->iters : 0)) + 32;
+    }
+  }
+  return n;
+}
+
+/* Take e out of the LRU list. */
+static void lru_unlink(qb_run_cache *c, entry *e) {
+  if (e->prev)
+    e->prev->next = e->next;
+  else
+    c->head = e->next;
+  if (e->next)
+    e->next->prev = e->prev;
+  else
+    c->tail = e->prev;
+  e->prev = e->next = NULL;
+}
+
+/* Put e first in the LRU list. */
+static void lru_front(qb_run_cache *c, entry *e) {
+  e->prev = NULL;
+  e->next = c->head;
+  if (c->head) c->head->prev = e;
+  c->head = e;
+  if (!c->tail) c->tail = e;
+}
+
+/* Drop e from the table (freed now when nobody holds it, else on its last release). */
+static void drop(qb_run_cache *c, entry *e) {
+  entry **p = &c->bucket[(uint64_t)e->id % BUCKETS];
+  while (*p != e) p = &(*p)->chain;
+  *p = e->chain;
+  lru_unlink(c, e);
+  c->bytes -= e->bytes;
+  c->runs--;
+  e->cached = 0;
+  if (!e->refs) entry_free(e);
+}
+
+/* The entry of run id as stored now (hash, generation), moved to the front and referenced, or
+ * NULL; entries of id with another hash or generation are dropped on the way. */
+static entry *find(qb_run_cache *c, int64_t id, const char *hash, int64_t generation) {
+  entry *e = c->bucket[(uint64_t)id % BUCKETS], *next;
+  for (; e; e = next) {
+    next = e->chain;
+    if (e->id != id) continue;
+    if (e->generation == generation && !strcmp(e->hash, hash)) {
+      lru_unlink(c, e);
+      lru_front(c, e);
+      e->refs++;
+      return e;
+    }
+    drop(c, e);
+  }
+  return NULL;
+}
+
+int qb_run_cache_load(qb_run_cache *c, qb_store *s, int64_t id, qb_run_info *info, qb_run_ref *out,
+                      qb_err *err) {
+  out->run = NULL;
+  out->entry = NULL;
+  qb_run *run = NULL;
+  int64_t generation;
+  int rc;
+  if (!c) {
+    if ((rc = qb_store_load_run(s, id, 1, info, &run, err))) return rc;
+    out->run = run;
+    return QB_OK;
+  }
+  /* the generation before the run: a prune after this read gives a newer generation, so what is
+   * loaded below is never kept under a generation it is older than */
+  if ((rc = qb_store_generation(s, &generation, err)) ||
+      (rc = qb_store_load_run(s, id, 0, info, NULL, err)))
+    return rc;
+  const char *hash = info->content_hash ? info->content_hash : "";
+  pthread_mutex_lock(&c->mu);
+  entry *e = find(c, id, hash, generation);
+  if (e) c->hits++;
+  pthread_mutex_unlock(&c->mu);
+  if (e) {
+    out->run = e->run;
+    out->entry = e;
+    return QB_OK;
+  }
+  qb_run_info again;
+  if ((rc = qb_store_load_run(s, id, 1, &again, &run, err))) return rc;
+  int same = !strcmp(again.content_hash ? again.content_hash : "", hash);
+  qb_run_info_dispose(&again);
+  size_t bytes = run_bytes(run);
+  if (same && 2 * bytes <= c->max_bytes && (e = calloc(1, sizeof *e))) {
+    e->run = run;
+    e->bytes = bytes;
+    if (sort_samples(e)) { /* out of memory: give the run back uncached */
+      e->run = NULL;
+      entry_free(e);
+      e = NULL;
+    }
+  }
+  if (!e || e->bytes > c->max_bytes) {
+    if (e) {
+      e->run = NULL;
+      entry_free(e);
+    }
+    out->run = run; /* replaced meanwhile, too big or out of memory: not kept */
+    return QB_OK;
+  }
+  bytes = e->bytes;
+  e->id = id;
+  e->generation = generation;
+  snprintf(e->hash, sizeof e->hash, "%s", hash);
+  e->refs = 1;
+  e->cached = 1;
+  pthread_mutex_lock(&c->mu);
+  c->misses++;
+  entry *other = find(c, id, hash, generation); /* another thread loaded it meanwhile */
+  if (other) {
+    pthread_mutex_unlock(&c->mu);
+    entry_free(e);
+    out->run = other->run;
+    out->entry = other;
+    return QB_OK;
+  }
+  while (c->tail && c->bytes + bytes > c->max_bytes) {
+    c->evictions++;
+    drop(c, c->tail);
+  }
+  e->chain = c->bucket[(uint64_t)id % BUCKETS];
+  c->bucket[(uint64_t)id % BUCKETS] = e;
+  lru_front(c, e);
+  c->bytes += bytes;
+  c->runs++;
+  pthread_mutex_unlock(&c->mu);
+  out->run = run;
+  out->entry = e;
+  return QB_OK;
+}
+
+void qb_run_cache_release(qb_run_cache *c, qb_run_ref *ref) {
+  entry *e = ref->entry;
+  if (!e) {
+    qb_run_free((qb_run *)ref->run);
+  } else {
+    pthread_mutex_lock(&c->mu);
+    int last = --e->refs == 0 && !e->cached;
+    pthread_mutex_unlock(&c->mu);
+    if (last) entry_free(e);
+  }
+  ref->run = NULL;
+  ref->entry = NULL;
+}
+
+void qb_run_cache_stats_get(qb_run_cache *c, qb_run_cache_stats *out) {
+  memset(out, 0, sizeof *out);
+  if (!c) return;
+  pthread_mutex_lock(&c->mu);
+  out->hits = c->hits;
+  out->misses = c->misses;
+  out->evictions = c->evictions;
+  out->runs = c->runs;
+  out->bytes = c->bytes;
+  pthread_mutex_unlock(&c->mu);
+}

@@ -1,0 +1,55 @@
+/* api/run_cache.h - decoded runs (results and raw samples) kept in memory by the server, so that
+ * compares of hot runs do not read and decode them from the store again (issue 14).
+ *
+ * A run is cached under (id, content hash, data generation): stored runs never change, and the
+ * only change to what a run holds, a prune dropping its raw samples, bumps the generation
+ * (qb_store_generation). A lookup reads the run's row and the generation first (two indexed
+ * reads), so an answer is never older than the database. The cache is bounded in bytes and
+ * drops the least recently used runs first; it is safe to share between threads.
+ *
+ * Ownership: the cache owns its runs. qb_run_cache_load hands out a reference to a shared
+ * read-only run that the caller gives back with qb_run_cache_release (a run dropped from the
+ * cache meanwhile is freed on its last release). With a NULL cache (or a run too big for it)
+ * the reference owns a plain qb_store_load_run result, which release frees. */
+#ifndef QB_API_RUN_CACHE_H
+#define QB_API_RUN_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "schema/model.h"
+#include "schema/store.h"
+
+typedef struct qb_run_cache qb_run_cache;
+
+/* A run handed out by qb_run_cache_load. */
+typedef struct qb_run_ref {
+  const qb_run *run;
+  void *entry; /* the cache's (NULL: run is owned by the reference) */
+} qb_run_ref;
+
+/* A cache of at most max_bytes of runs (an estimate of their heap size), or NULL when out of
+ * memory. Free with qb_run_cache_free (every run handed out must have been released). */
+qb_run_cache *qb_run_cache_new(size_t max_bytes);
+void qb_run_cache_free(qb_run_cache *c);
+
+/* Run id with its raw samples, as qb_store_load_run(s, id, 1, info, ...) gives it: info is
+ * filled (the caller disposes it), out->run is read-only until qb_run_cache_release(c, out),
+ * which also clears *out (a cleared or zeroed reference may be released again). */
+int qb_run_cache_load(qb_run_cache *c, qb_store *s, int64_t id, qb_run_info *info, qb_run_ref *out,
+                      qb_err *err);
+void qb_run_cache_release(qb_run_cache *c, qb_run_ref *ref);
+
+/* The raw samples of result r (of benchmark b of ref->run) sorted ascending, kept with the
+ * cached run; NULL when the reference has none (uncached, or r has no samples). */
+const double *qb_run_ref_sorted(const qb_run_ref *ref, const qb_bench *b, const qb_result *r);
+
+/* What the cache did so far (for tests and /metrics). */
+typedef struct qb_run_cache_stats {
+  uint64_t hits, misses, evictions;
+  size_t runs, bytes;
+} qb_run_cache_stats;
+void qb_run_cache_stats_get(qb_run_cache *c, qb_run_cache_stats *out);
+
+#endif

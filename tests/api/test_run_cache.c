@@ -1,0 +1,278 @@
+/* tests/api/test_run_cache.c - the server's cache of decoded runs (api/run_cache.h): a cached
+ * run equals the stored one and its sorted samples are its samples in order; compares through
+ * the cache give the same answer, bit for bit, as without it (first load, hits, pooled
+ * baselines, filters); a prune that drops raw samples is seen at once; the byte bound holds and
+ * a run handed out stays valid when it is evicted (ASan checks the latter). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "analysis/describe.h"
+#include "api/compare.h"
+#include "api/run_cache.h"
+#include "api/view.h"
+#include "core/time.h"
+#include "ingest/ingest.h"
+#include "tests/testutil.h"
+
+#define TMP QB_TEST_TMP "/api_run_cache"
+
+/* xorshift64* and a Box-Muller normal: seeded, so every run of the test sees the same data */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static double uniform(void) {
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return (double)((rng_state * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+static double normal(void) {
+  double u = uniform(), v = uniform();
+  return sqrt(-2 * log(u > 1e-300 ? u : 1e-300)) * cos(6.283185307179586 * v);
+}
+
+/* A database of 8 runs x 20 benchmarks x 30 samples (run 6 on: bench_003 15% slower), with the
+ * runs' ids in ids[0..8). */
+static qb_store *make_db(int64_t ids[8]) {
+  if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'")) fail_msg("cannot make " TMP);
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, TMP "/db.sqlite", QB_STORE_CREATE, &err), QB_OK);
+  for (int r = 0; r < 8; r++) {
+    char path[256];
+    snprintf(path, sizeof path, TMP "/run%d.jsonl", r);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "{\"format\": \"qbdb-native\", \"version\": 1, \"project\": \"rc\", \"branch\": "
+            "\"main\", \"machine\": \"m1\", \"commit\": \"%08x\", \"started_at\": "
+            "\"2026-10-01T%02d:00:00Z\"}\n",
+            0xab000 + r, r);
+    for (int b = 0; b < 20; b++) {
+      double level = 1000.0 * (1 + b) * (b == 3 && r >= 6 ? 1.15 : 1.0);
+      fprintf(f, "{\"name\": \"bench_%03d\", \"unit\": \"ns\", \"samples\": [", b);
+      for (int i = 0; i < 30; i++)
+        fprintf(f, "%s%.17g", i ? ", " : "", level * (1 + 0.02 * normal()));
+      fprintf(f, "]}\n");
+    }
+    fclose(f);
+    qb_ingest_opts o = QB_INGEST_OPTS_INIT;
+    qb_run *run;
+    qb_ingest_result res;
+    if (qb_ingest_prepare(path, &o, &run, &err)) fail_msg("%s", err.msg);
+    if (qb_ingest_store(s, run, &res, &err)) fail_msg("%s", err.msg);
+    qb_run_free(run);
+    ids[r] = res.run_id;
+  }
+  return s;
+}
+
+/* The compare's JSON view, every double with 17 digits (caller frees). */
+static char *compare_json(qb_store *s, qb_run_cache *cache, int64_t base, int64_t head,
+                          const char *glob, int base_runs) {
+  qb_compare_opts o = QB_COMPARE_OPTS_INIT;
+  char b[24], h[24];
+  snprintf(b, sizeof b, "%lld", (long long)base);
+  snprintf(h, sizeof h, "%lld", (long long)head);
+  o.run_cache = cache;
+  o.bench_glob = glob;
+  o.base.base_runs = base_runs;
+  qb_compare *c = NULL;
+  qb_err err = QB_ERR_INIT;
+  if (qb_compare_pair(s, base_runs > 1 ? NULL : b, h, &o, &c, &err)) fail_msg("%s", err.msg);
+  json_t *j = qb_view_compare(c, 0);
+  char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+  json_decref(j);
+  qb_compare_free(c);
+  assert_non_null(text);
+  return text;
+}
+
+/* A cached run is the stored run: same benchmarks, statistics and samples; its sorted samples
+ * are its samples in ascending order. The second load is a hit and shares the run. */
+static void test_run_cache__equals_store(void **state) {
+  (void)state;
+  int64_t ids[8];
+  qb_store *s = make_db(ids);
+  qb_run_cache *c = qb_run_cache_new((size_t)64 << 20);
+  qb_err err = QB_ERR_INIT;
+  qb_run_info info, plain_info;
+  qb_run_ref ref, again;
+  qb_run *plain;
+  assert_int_equal(qb_run_cache_load(c, s, ids[2], &info, &ref, &err), QB_OK);
+  assert_int_equal(qb_store_load_run(s, ids[2], 1, &plain_info, &plain, &err), QB_OK);
+  assert_string_equal(info.content_hash, plain_info.content_hash);
+  assert_int_equal(ref.run->n_benches, plain->n_benches);
+  for (size_t i = 0; i < plain->n_benches; i++) {
+    const qb_bench *x = &ref.run->benches[i], *y = &plain->benches[i];
+    assert_string_equal(x->name, y->name);
+    assert_int_equal(x->n_results, y->n_results);
+    for (size_t k = 0; k < y->n_results; k++) {
+      const qb_result *a = &x->results[k], *b = &y->results[k];
+      assert_int_equal(a->n_samples, b->n_samples);
+      assert_int_equal(a->n_samples, 30);
+      assert_memory_equal(a->samples, b->samples, b->n_samples * sizeof *b->samples);
+      assert_memory_equal(&a->stats, &b->stats, sizeof a->stats);
+      const double *sorted = qb_run_ref_sorted(&ref, x, a);
+      assert_non_null(sorted);
+      double copy[30];
+      memcpy(copy, b->samples, sizeof copy);
+      qb_sort_doubles(copy, 30);
+      assert_memory_equal(sorted, copy, sizeof copy);
+    }
+  }
+  qb_run_info_dispose(&plain_info);
+  qb_run_free(plain);
+  qb_run_info again_info;
+  assert_int_equal(qb_run_cache_load(c, s, ids[2], &again_info, &again, &err), QB_OK);
+  assert_ptr_equal(again.run, ref.run);
+  qb_run_info_dispose(&again_info);
+  qb_run_cache_stats st;
+  qb_run_cache_stats_get(c, &st);
+  assert_int_equal(st.hits, 1);
+  assert_int_equal(st.misses, 1);
+  assert_int_equal(st.runs, 1);
+  qb_run_cache_release(c, &again);
+  qb_run_cache_release(c, &ref);
+  assert_null(ref.run);
+  qb_run_cache_release(c, &ref); /* a cleared reference: nothing to do */
+  qb_run_info_dispose(&info);
+  /* without a cache: a plain load, no sorted samples, freed on release */
+  assert_int_equal(qb_run_cache_load(NULL, s, ids[1], &info, &ref, &err), QB_OK);
+  assert_int_equal(ref.run->n_benches, 20);
+  assert_null(qb_run_ref_sorted(&ref, &ref.run->benches[0], &ref.run->benches[0].results[0]));
+  qb_run_cache_release(NULL, &ref);
+  qb_run_info_dispose(&info);
+  qb_run_cache_free(c);
+  qb_store_close(s);
+}
+
+/* Compares through the cache give the same answer as without it, the first time (misses) and
+ * again (hits): explicit pairs, a filter, and a pooled baseline of 3 runs. */
+static void test_run_cache__compare_same_answer(void **state) {
+  (void)state;
+  int64_t ids[8];
+  qb_store *s = make_db(ids);
+  qb_run_cache *c = qb_run_cache_new((size_t)64 << 20);
+  const struct {
+    int base, head;
+    const char *glob;
+    int base_runs;
+  } cases[] = {{0, 7, NULL, 1}, {5, 6, NULL, 1}, {2, 7, "bench_00*", 1}, {0, 7, NULL, 3}};
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      char *plain = compare_json(s, NULL, ids[cases[i].base], ids[cases[i].head], cases[i].glob,
+                                 cases[i].base_runs);
+      char *cached = compare_json(s, c, ids[cases[i].base], ids[cases[i].head], cases[i].glob,
+                                  cases[i].base_runs);
+      assert_string_equal(cached, plain);
+      /* and the answer shows the planted change */
+      if (cases[i].head == 6 || cases[i].head == 7) assert_non_null(strstr(plain, "bench_003"));
+      free(plain);
+      free(cached);
+    }
+  qb_run_cache_stats st;
+  qb_run_cache_stats_get(c, &st);
+  assert_true(st.hits >= 8); /* the second pass hit every run */
+  assert_int_equal(st.evictions, 0);
+  qb_run_cache_free(c);
+  qb_store_close(s);
+}
+
+/* A prune that drops raw samples bumps the generation: the next load reads the run again and
+ * sees no samples; the compare through the cache agrees with the one without it. */
+static void test_run_cache__prune_is_seen(void **state) {
+  (void)state;
+  int64_t ids[8];
+  qb_store *s = make_db(ids);
+  qb_run_cache *c = qb_run_cache_new((size_t)64 << 20);
+  qb_err err = QB_ERR_INIT;
+  char *before = compare_json(s, c, ids[1], ids[7], NULL, 1);
+  assert_non_null(strstr(before, "mann-whitney-u"));
+  qb_prune_opts po = {QB_TIME_NONE, QB_TIME_NONE, NULL, 0, 0};
+  assert_int_equal(qb_time_parse("2026-10-01T03:00:00Z", &po.samples_before), QB_OK);
+  qb_prune_result pr;
+  assert_int_equal(qb_store_prune(s, &po, &pr, &err), QB_OK);
+  assert_true(pr.sample_runs >= 1);
+  qb_run_info info;
+  qb_run_ref ref;
+  assert_int_equal(qb_run_cache_load(c, s, ids[1], &info, &ref, &err), QB_OK);
+  assert_int_equal(ref.run->benches[0].results[0].n_samples, 0);
+  qb_run_cache_release(c, &ref);
+  qb_run_info_dispose(&info);
+  char *after = compare_json(s, c, ids[1], ids[7], NULL, 1);
+  char *plain = compare_json(s, NULL, ids[1], ids[7], NULL, 1);
+  assert_string_equal(after, plain);
+  assert_null(strstr(after, "mann-whitney-u")); /* no samples on the base side: Welch's test */
+  free(before);
+  free(after);
+  free(plain);
+  qb_run_cache_free(c);
+  qb_store_close(s);
+}
+
+/* A cache with room for about two runs: it never holds more than its bound, drops the least
+ * recently used run first, and a run handed out before it was dropped stays readable. */
+static void test_run_cache__bounded(void **state) {
+  (void)state;
+  int64_t ids[8];
+  qb_store *s = make_db(ids);
+  qb_err err = QB_ERR_INIT;
+  qb_run_info info;
+  qb_run_ref ref;
+  qb_run_cache *probe = qb_run_cache_new((size_t)64 << 20);
+  assert_int_equal(qb_run_cache_load(probe, s, ids[0], &info, &ref, &err), QB_OK);
+  qb_run_cache_release(probe, &ref);
+  qb_run_info_dispose(&info);
+  qb_run_cache_stats st;
+  qb_run_cache_stats_get(probe, &st);
+  size_t one = st.bytes;
+  assert_true(one > 20 * 30 * 2 * sizeof(double)); /* samples and their sorted copies */
+  qb_run_cache_free(probe);
+
+  qb_run_cache *c = qb_run_cache_new(2 * one + one / 2);
+  qb_run_ref held;
+  qb_run_info held_info;
+  assert_int_equal(qb_run_cache_load(c, s, ids[0], &held_info, &held, &err), QB_OK);
+  for (int r = 1; r < 8; r++) {
+    assert_int_equal(qb_run_cache_load(c, s, ids[r], &info, &ref, &err), QB_OK);
+    qb_run_cache_release(c, &ref);
+    qb_run_info_dispose(&info);
+    qb_run_cache_stats_get(c, &st);
+    assert_true(st.bytes <= 2 * one + one / 2);
+    assert_true(st.runs <= 2);
+  }
+  assert_true(st.evictions >= 6);
+  /* run 0 was dropped long ago, but the reference still reads it */
+  assert_int_equal(held.run->n_benches, 20);
+  assert_string_equal(held.run->benches[19].name, "bench_019");
+  qb_run_cache_release(c, &held);
+  qb_run_info_dispose(&held_info);
+  /* the newest run is still there: a hit */
+  uint64_t hits = st.hits;
+  assert_int_equal(qb_run_cache_load(c, s, ids[7], &info, &ref, &err), QB_OK);
+  qb_run_cache_release(c, &ref);
+  qb_run_info_dispose(&info);
+  qb_run_cache_stats_get(c, &st);
+  assert_int_equal(st.hits, hits + 1);
+  qb_run_cache_free(c);
+  qb_store_close(s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_run_cache__equals_store),
+      cmocka_unit_test(test_run_cache__compare_same_answer),
+      cmocka_unit_test(test_run_cache__prune_is_seen),
+      cmocka_unit_test(test_run_cache__bounded),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
