@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "api/compare.h"
+#include "api/json_out.h"
 #include "api/view.h"
 #include "core/table.h"
 #include "core/time.h"
@@ -457,7 +458,7 @@ int qb_compare_render(const qb_compare *c, qb_compare_format fmt, int only_chang
       return render_csv(c, only_changed, out, err);
     case QB_CMP_JSON: {
       json_t *o = qb_view_compare(c, only_changed);
-      char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
+      char *s = o ? qb_json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
       json_decref(o);
       if (!s) return qb_err_set(err, QB_ENOMEM, "out of memory");
       int rc = qb_buf_printf(out, err, "%s\n", s);

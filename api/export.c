@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/json_out.h"
 #include "api/view.h"
 #include "core/time.h"
 
@@ -138,7 +139,7 @@ int qb_export(qb_store *s, const qb_export_opts *o, FILE *out, size_t *n_runs, q
       csv_run(out, &info, run, o->samples);
     } else {
       json_t *v = qb_view_run(&info, run, o->samples);
-      char *text = v ? json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+      char *text = v ? qb_json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
       json_decref(v);
       if (!text) {
         qb_run_info_dispose(&info);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "api/curl_dl.h"
+#include "api/json_out.h"
 #include "core/buf.h"
 
 #define DEFAULT_QUEUE  64
@@ -144,7 +145,7 @@ int qb_notify_summary(char **out, size_t *len, size_t *n_regs, const qb_run_info
                 str(run->project), "branch", str(run->branch), "machine", str(run->machine), "run",
                 "id", (json_int_t)run->id, "commit", str(run->commit_sha), "regressions", regs,
                 "grade", grade ? grade : json_null());
-  char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+  char *s = o ? qb_json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
   if (!s) {
     rc = qb_err_set(err, QB_ENOMEM, "notify: cannot build the summary (out of memory)");
     goto done;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/json_out.h"
 #include "api/report.h"
 #include "api/view.h"
 #include "core/time.h"
@@ -1057,7 +1058,7 @@ int qb_report_render(const qb_report *r, qb_report_format fmt, qb_buf *out, qb_e
   if (fmt == QB_REPORT_HTML) return render_html(r, out, err);
   json_t *j = qb_report_json(r);
   if (!j) return qb_err_set(err, QB_ENOMEM, "out of memory");
-  char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+  char *text = qb_json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
   json_decref(j);
   if (!text) return qb_err_set(err, QB_ENOMEM, "out of memory");
   int rc = qb_buf_adds(out, text, err);
@@ -1109,7 +1110,7 @@ int qb_report_notify_body(const qb_report *r, qb_buf *out, qb_err *err) {
       json_array_append_new(top, json_change(&r->new_regressions[i], 0));
     json_object_set_new(o, "worst", top);
     top = NULL;
-    char *body = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    char *body = qb_json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
     if (!body)
       rc = qb_err_set(err, QB_ENOMEM, "out of memory");
     else

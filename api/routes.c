@@ -12,6 +12,7 @@
 #include "api/baseline.h"
 #include "api/compare.h"
 #include "api/history.h"
+#include "api/json_out.h"
 #include "api/notifier.h"
 #include "api/server.h"
 #include "api/view.h"
@@ -364,7 +365,7 @@ static int h_compare_get(const qb_request *r, qb_response *out, qb_err *err) {
   if (sort) rc = qb_compare_sort(c, sort, err);
   if (!rc && fmt == QB_CMP_JSON) {
     json_t *j = qb_view_compare(c, only_changed);
-    out->text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    out->text = j ? qb_json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(j);
     if (!out->text) rc = qb_err_set(err, QB_ENOMEM, "out of memory");
   } else if (!rc && !(rc = qb_compare_render(c, fmt, only_changed, 0, &b, err))) {

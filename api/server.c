@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "api/auth.h"
+#include "api/json_out.h"
 #include "api/notifier.h"
 #include "api/run_cache.h"
 #include "core/time.h"
@@ -728,7 +729,7 @@ static enum MHD_Result send_response(struct MHD_Connection *c, qb_response *out,
   struct MHD_Response *resp;
   const char *type = out->type;
   if (out->json) {
-    text = json_dumps(out->json, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    text = qb_json_dumps(out->json, JSON_COMPACT | JSON_REAL_PRECISION(17));
     json_decref(out->json);
     out->json = NULL;
     len = text ? strlen(text) : 0;

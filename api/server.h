@@ -97,9 +97,9 @@ typedef struct qb_request {
   qb_store *store;     /* a connection for this request */
   const char *db_path; /* the database location (for /metrics) */
   int public_read;
-  struct qb_notifier *notifier; /* where POST /runs queues notifications (NULL: none) */
+  struct qb_notifier *notifier;   /* where POST /runs queues notifications (NULL: none) */
   struct qb_run_cache *run_cache; /* decoded runs shared by the requests (NULL: none) */
-  qb_severity notify_min;       /* the least severity notified */
+  qb_severity notify_min;         /* the least severity notified */
 } qb_request;
 
 /* A query-string argument (NULL when absent); the i-th occurrence of a repeated one. */

@@ -9,6 +9,7 @@
 #include "api/baseline.h"
 #include "api/compare.h"
 #include "api/history.h"
+#include "api/json_out.h"
 #include "api/view.h"
 #include "cli/cli.h"
 #include "core/units.h"
@@ -353,7 +354,7 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
     qb_after_ingest_dispose(&after);
   }
   if (json) {
-    json_dumpf(jout, cli->out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    qb_json_dumpf(jout, cli->out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
     fputc('\n', cli->out);
   }
   fflush(cli->out); /* the details before the failing line */

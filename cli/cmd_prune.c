@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "analysis/changepoint.h"
+#include "api/json_out.h"
 #include "cli/cli.h"
 #include "core/time.h"
 #include "schema/store.h"
@@ -108,7 +109,7 @@ int cmd_prune(qb_cli *cli, int argc, char **argv, qb_err *err) {
       json_object_set_new(j, "bytes_after", json_integer(after));
     }
     json_object_set_new(j, "checkpoint", json_string(checkpoint));
-    json_dumpf(j, cli->out, JSON_INDENT(2));
+    qb_json_dumpf(j, cli->out, JSON_INDENT(2));
     fputc('\n', cli->out);
     json_decref(j);
     goto done;

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "api/json_out.h"
 #include "api/view.h"
 #include "cli/cli.h"
 #include "core/time.h"
@@ -58,7 +59,7 @@ int cmd_runs(qb_cli *cli, int argc, char **argv, qb_err *err) {
   if (json) {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(arr, qb_view_run_info(&runs[i]));
-    json_dumpf(arr, cli->out, JSON_INDENT(2));
+    qb_json_dumpf(arr, cli->out, JSON_INDENT(2));
     fputc('\n', cli->out);
     json_decref(arr);
     goto done;

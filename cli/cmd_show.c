@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "api/json_out.h"
 #include "api/view.h"
 #include "cli/cli.h"
 #include "core/time.h"
@@ -131,7 +132,7 @@ int cmd_show(qb_cli *cli, int argc, char **argv, qb_err *err) {
     goto done;
   if (json) {
     json_t *o = qb_view_run(&info, run, samples);
-    json_dumpf(o, cli->out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    qb_json_dumpf(o, cli->out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
     fputc('\n', cli->out);
     json_decref(o);
   } else {

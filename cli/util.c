@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/json_out.h"
 #include "cli/cli.h"
 #include "core/buf.h"
 
@@ -43,7 +44,7 @@ int qb_cli_output_format(const char *cmd, const char *value, qb_err *err) {
 
 int qb_cli_print_json(FILE *f, json_t *v, qb_err *err) {
   if (!v) return qb_err_set(err, QB_ENOMEM, "out of memory");
-  json_dumpf(v, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+  qb_json_dumpf(v, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
   fputc('\n', f);
   json_decref(v);
   return QB_OK;

@@ -1,0 +1,324 @@
+/* api/json_out.c - json_dumps, rewritten around a growable buffer and qb_dtoa_g17.
+ *
+ * It follows jansson 2.14's dump.c step for step so the bytes agree: separators "," and ": "
+ * (":" with JSON_COMPACT, ", " without an indent), a newline and depth * n spaces per level with
+ * JSON_INDENT(n), "[]" and "{}" for empty containers, object keys in insertion order, integers
+ * as "%lld", reals as "%.17g" with ".0" appended when that has neither '.' nor 'e' and the
+ * exponent's '+' and leading zeros removed ("1e20", "1e-5"). Strings escape '"', '\\', \b \f
+ * \n \r \t and other control characters as \u00XX (upper-case hex); '/' and UTF-8 go as they
+ * are. A string value that is not valid UTF-8 fails the dump; an invalid key does not (jansson
+ * ignores that error): it is written up to its last escape before the bad byte, without the
+ * closing quote, and the dump goes on. */
+#include "api/json_out.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/dtoa.h"
+
+/* The flags handled here; any other goes to json_dumps itself. */
+#define JO_INDENT_MASK 0x1FU
+#define JO_PREC_MASK   (0x1FU << 11)
+#define JO_OWN_FLAGS                                                                               \
+  (JO_INDENT_MASK | JO_PREC_MASK | JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER)
+
+typedef struct jo_out {
+  char *p;
+  size_t len, cap;
+  unsigned indent; /* JSON_INDENT(n): n */
+  int compact;     /* JSON_COMPACT */
+} jo_out;
+
+/* An open container and the one holding it, to refuse a tree that contains itself. */
+typedef struct jo_parent {
+  const json_t *j;
+  const struct jo_parent *up;
+} jo_parent;
+
+/* String bytes: 0 goes as it is, 1 is escaped, 2 starts (or breaks) a multi-byte sequence. */
+static const unsigned char byte_class[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+static const char hex_upper[] = "0123456789ABCDEF";
+
+/* Make room for n more bytes plus a NUL: 0, or -1 when out of memory. */
+static int jo_grow(jo_out *o, size_t n) {
+  if (n > SIZE_MAX / 2 - o->len) return -1;
+  size_t need = o->len + n + 1, cap = o->cap ? o->cap : 1024;
+  while (cap < need) cap *= 2;
+  char *p = realloc(o->p, cap);
+  if (!p) return -1;
+  o->p = p;
+  o->cap = cap;
+  return 0;
+}
+
+/* Make room for n more bytes plus a NUL (the common case inline). */
+static inline int jo_reserve(jo_out *o, size_t n) {
+  return o->cap - o->len > n ? 0 : jo_grow(o, n);
+}
+
+/* Append n bytes. */
+static inline int jo_add(jo_out *o, const char *s, size_t n) {
+  if (jo_reserve(o, n)) return -1;
+  memcpy(o->p + o->len, s, n);
+  o->len += n;
+  return 0;
+}
+
+/* jansson's dump_indent: a newline and depth * indent spaces with an indent, else one space
+ * when space is set and the output is not compact. */
+static int jo_indent(jo_out *o, unsigned depth, int space) {
+  if (o->indent > 0) {
+    size_t n = (size_t)depth * o->indent;
+    if (jo_reserve(o, n + 1)) return -1;
+    o->p[o->len++] = '\n';
+    memset(o->p + o->len, ' ', n);
+    o->len += n;
+  } else if (space && !o->compact) {
+    return jo_add(o, " ", 1);
+  }
+  return 0;
+}
+
+/* Length of the valid UTF-8 sequence (2 to 4 bytes) at s, as jansson's utf8_check_first and
+ * utf8_check_full accept it (no overlong forms, no surrogates, at most U+10FFFF); 0 if none. */
+static size_t utf8_seq(const unsigned char *s, const unsigned char *end) {
+  unsigned c = s[0];
+  size_t n;
+  uint32_t v;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+    v = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    v = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    v = c & 0x07;
+  } else {
+    return 0;
+  }
+  if ((size_t)(end - s) < n) return 0;
+  for (size_t i = 1; i < n; i++) {
+    if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+    v = (v << 6) | (s[i] & 0x3F);
+  }
+  if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+  if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000)) return 0;
+  return n;
+}
+
+/* The quoted, escaped string s of n bytes: 0, 1 when s is not valid UTF-8 (the output then ends
+ * after the last escape written, as jansson's does), -1 when out of memory. */
+static int jo_string(jo_out *o, const char *str, size_t n) {
+  const unsigned char *s = (const unsigned char *)str, *end = s + n;
+  if (jo_add(o, "\"", 1)) return -1;
+  size_t mark = o->len; /* what jansson has written at any point: up to the last escape */
+  while (s < end) {
+    const unsigned char *run = s;
+    for (;;) {
+      while (s < end && byte_class[*s] == 0) s++;
+      if (s == end || byte_class[*s] == 1) break;
+      size_t k = utf8_seq(s, end);
+      if (!k) break;
+      s += k;
+    }
+    if (s > run && jo_add(o, (const char *)run, (size_t)(s - run))) return -1;
+    if (s == end) break;
+    unsigned c = *s++;
+    if (c >= 0x80) { /* a byte no valid sequence starts with */
+      o->len = mark;
+      return 1;
+    }
+    if (jo_reserve(o, 6)) return -1;
+    char *w = o->p + o->len;
+    w[0] = '\\';
+    switch (c) {
+      case '"':
+      case '\\':
+        w[1] = (char)c;
+        break;
+      case '\b':
+        w[1] = 'b';
+        break;
+      case '\f':
+        w[1] = 'f';
+        break;
+      case '\n':
+        w[1] = 'n';
+        break;
+      case '\r':
+        w[1] = 'r';
+        break;
+      case '\t':
+        w[1] = 't';
+        break;
+      default:
+        memcpy(w + 1, "u00", 3);
+        w[4] = hex_upper[c >> 4];
+        w[5] = hex_upper[c & 15];
+        o->len += 4;
+        break;
+    }
+    o->len += 2;
+    mark = o->len;
+  }
+  return jo_add(o, "\"", 1);
+}
+
+/* A JSON integer as "%lld". */
+static int jo_integer(jo_out *o, json_int_t v) {
+  char t[24], *e = t + sizeof t, *p = e;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) *--p = '-';
+  return jo_add(o, p, (size_t)(e - p));
+}
+
+/* A JSON real as jansson's jsonp_dtostr writes it with precision 17; -1 when not finite. */
+static int jo_real(jo_out *o, double v) {
+  if (!isfinite(v)) return -1;
+  char t[QB_DTOA_G17_SIZE + 4];
+  size_t n = qb_dtoa_g17(v, t);
+  char *e = memchr(t, 'e', n);
+  if (e) { /* "e+20" -> "e20", "e-05" -> "e-5" */
+    char *from = e + 1, *to = e + 1;
+    if (*from == '-') {
+      from++;
+      to++;
+    } else if (*from == '+') {
+      from++;
+    }
+    while (*from == '0' && from[1] != '\0') from++;
+    if (from != to) {
+      memmove(to, from, (size_t)(t + n - from) + 1);
+      n -= (size_t)(from - to);
+    }
+  } else if (!memchr(t, '.', n)) {
+    memcpy(t + n, ".0", 3);
+    n += 2;
+  }
+  return jo_add(o, t, n);
+}
+
+/* jansson's do_dump: j at the given depth, inside the containers listed by up. */
+static int jo_value(jo_out *o, const json_t *j, unsigned depth, const jo_parent *up) {
+  if (!j) return -1;
+  switch (json_typeof(j)) {
+    case JSON_NULL:
+      return jo_add(o, "null", 4);
+    case JSON_TRUE:
+      return jo_add(o, "true", 4);
+    case JSON_FALSE:
+      return jo_add(o, "false", 5);
+    case JSON_INTEGER:
+      return jo_integer(o, json_integer_value(j));
+    case JSON_REAL:
+      return jo_real(o, json_real_value(j));
+    case JSON_STRING:
+      return jo_string(o, json_string_value(j), json_string_length(j)) ? -1 : 0;
+    case JSON_ARRAY:
+    case JSON_OBJECT:
+      break;
+    default:
+      return -1;
+  }
+  for (const jo_parent *p = up; p; p = p->up)
+    if (p->j == j) return -1; /* the tree contains itself */
+  jo_parent self = {j, up};
+
+  if (json_is_array(j)) {
+    size_t n = json_array_size(j);
+    if (jo_add(o, "[", 1)) return -1;
+    if (n == 0) return jo_add(o, "]", 1);
+    if (jo_indent(o, depth + 1, 0)) return -1;
+    for (size_t i = 0; i < n; i++) {
+      if (jo_value(o, json_array_get(j, i), depth + 1, &self)) return -1;
+      if (i + 1 < n) {
+        if (jo_add(o, ",", 1) || jo_indent(o, depth + 1, 1)) return -1;
+      } else if (jo_indent(o, depth, 0)) {
+        return -1;
+      }
+    }
+    return jo_add(o, "]", 1);
+  }
+
+  void *iter = json_object_iter((json_t *)j);
+  if (jo_add(o, "{", 1)) return -1;
+  if (!iter) return jo_add(o, "}", 1);
+  if (jo_indent(o, depth + 1, 0)) return -1;
+  while (iter) {
+    void *next = json_object_iter_next((json_t *)j, iter);
+    /* an invalid key is not an error in jansson (its result is ignored); only memory is */
+    if (jo_string(o, json_object_iter_key(iter), json_object_iter_key_len(iter)) < 0) return -1;
+    if (jo_add(o, ": ", o->compact ? 1 : 2) ||
+        jo_value(o, json_object_iter_value(iter), depth + 1, &self))
+      return -1;
+    if (next) {
+      if (jo_add(o, ",", 1) || jo_indent(o, depth + 1, 1)) return -1;
+    } else if (jo_indent(o, depth, 0)) {
+      return -1;
+    }
+    iter = next;
+  }
+  return jo_add(o, "}", 1);
+}
+
+/* 1 when flags ask for something only json_dumps does (its flags are then in *jflags). */
+static int jo_delegate(size_t flags, size_t *jflags) {
+  size_t prec = (flags & JO_PREC_MASK) >> 11;
+  *jflags = prec == 0 ? flags | JSON_REAL_PRECISION(17) : flags;
+  return (flags & ~(size_t)JO_OWN_FLAGS) != 0 || (prec != 0 && prec != 17);
+}
+
+/* The text into o (o->p malloc'ed, NUL-terminated): 0, or -1 with o->p freed. */
+static int jo_dump(jo_out *o, const json_t *j, size_t flags) {
+  o->p = NULL;
+  o->len = o->cap = 0;
+  o->indent = (unsigned)(flags & JO_INDENT_MASK);
+  o->compact = (flags & JSON_COMPACT) != 0;
+  if (!(flags & JSON_ENCODE_ANY) && !json_is_array(j) && !json_is_object(j)) return -1;
+  if (jo_reserve(o, 0) || jo_value(o, j, 0, NULL)) {
+    free(o->p);
+    o->p = NULL;
+    return -1;
+  }
+  o->p[o->len] = '\0';
+  return 0;
+}
+
+char *qb_json_dumps(const json_t *j, size_t flags) {
+  size_t jflags;
+  if (jo_delegate(flags, &jflags)) return json_dumps(j, jflags);
+  jo_out o;
+  if (jo_dump(&o, j, flags)) return NULL;
+  if (o.cap - o.len > o.len / 4 + 64) { /* give back a large unused tail */
+    char *p = realloc(o.p, o.len + 1);
+    if (p) o.p = p;
+  }
+  return o.p;
+}
+
+int qb_json_dumpf(const json_t *j, FILE *f, size_t flags) {
+  size_t jflags;
+  if (jo_delegate(flags, &jflags)) return json_dumpf(j, f, jflags);
+  jo_out o;
+  if (jo_dump(&o, j, flags)) return -1;
+  int rc = o.len == 0 || fwrite(o.p, o.len, 1, f) == 1 ? 0 : -1;
+  free(o.p);
+  return rc;
+}
