@@ -6,8 +6,8 @@
 
 #include <jansson.h>
 
+#include "adapters/json_out.h"
 #include "api/compare.h"
-#include "api/json_out.h"
 #include "api/view.h"
 #include "core/table.h"
 #include "core/time.h"

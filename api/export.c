@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/json_out.h"
+#include "adapters/json_out.h"
 #include "api/view.h"
 #include "core/time.h"
 

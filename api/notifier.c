@@ -10,8 +10,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "adapters/json_out.h"
 #include "api/curl_dl.h"
-#include "api/json_out.h"
 #include "core/buf.h"
 
 #define DEFAULT_QUEUE  64

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/json_out.h"
 #include "api/auth.h"
 #include "api/baseline.h"
 #include "api/compare.h"
 #include "api/history.h"
-#include "api/json_out.h"
 #include "api/notifier.h"
 #include "api/server.h"
 #include "api/view.h"

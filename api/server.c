@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adapters/json_out.h"
 #include "api/auth.h"
-#include "api/json_out.h"
 #include "api/notifier.h"
 #include "api/run_cache.h"
 #include "core/time.h"

@@ -6,10 +6,10 @@
 
 #include <jansson.h>
 
+#include "adapters/json_out.h"
 #include "api/baseline.h"
 #include "api/compare.h"
 #include "api/history.h"
-#include "api/json_out.h"
 #include "api/view.h"
 #include "cli/cli.h"
 #include "core/units.h"

@@ -4,8 +4,8 @@
 
 #include <jansson.h>
 
+#include "adapters/json_out.h"
 #include "analysis/changepoint.h"
-#include "api/json_out.h"
 #include "cli/cli.h"
 #include "core/time.h"
 #include "schema/store.h"

@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "api/json_out.h"
+#include "adapters/json_out.h"
 #include "api/view.h"
 #include "cli/cli.h"
 #include "core/time.h"

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/json_out.h"
+#include "adapters/json_out.h"
 #include "cli/cli.h"
 #include "core/buf.h"
 

@@ -1,6 +1,6 @@
-/* tests/api/test_json_out.c - qb_json_dumps against jansson's json_dumps, byte for byte: random
- * seeded trees (nested containers, strings with control characters, quotes, backslashes, NULs
- * and UTF-8, extreme integers, reals of every magnitude, empty containers), the failures
+/* tests/adapters/test_json_out.c - qb_json_dumps against jansson's json_dumps, byte for byte:
+ * random seeded trees (nested containers, strings with control characters, quotes, backslashes,
+ * NULs and UTF-8, extreme integers, reals of every magnitude, empty containers), the failures
  * json_dumps reports, the flags handed over to jansson, and the JSON files in tests/data. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "api/json_out.h"
+#include "adapters/json_out.h"
 
 #define N_TREES 4000
 

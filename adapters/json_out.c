@@ -1,4 +1,4 @@
-/* api/json_out.c - json_dumps, rewritten around a growable buffer and qb_dtoa_g17.
+/* adapters/json_out.c - json_dumps, rewritten around a growable buffer and qb_dtoa_g17.
  *
  * It follows jansson 2.14's dump.c step for step so the bytes agree: separators "," and ": "
  * (":" with JSON_COMPACT, ", " without an indent), a newline and depth * n spaces per level with
@@ -9,7 +9,7 @@
  * are. A string value that is not valid UTF-8 fails the dump; an invalid key does not (jansson
  * ignores that error): it is written up to its last escape before the bad byte, without the
  * closing quote, and the dump goes on. */
-#include "api/json_out.h"
+#include "adapters/json_out.h"
 
 #include <math.h>
 #include <stdint.h>

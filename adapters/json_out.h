@@ -1,11 +1,11 @@
-/* api/json_out.h - jansson's json_dumps without printf: the same bytes, several times faster on
- * documents full of reals (each real goes through qb_dtoa_g17 instead of snprintf "%.17g").
+/* adapters/json_out.h - jansson's json_dumps without printf: the same bytes, several times faster
+ * on documents full of reals (each real goes through qb_dtoa_g17 instead of snprintf "%.17g").
  *
  * Ownership: the tree is borrowed and left as it was; qb_json_dumps's text belongs to the
  * caller, who frees it with free(). These are drop-ins for json_dumps / json_dumpf, so they
  * fail as those do (NULL, -1) rather than with a qb_err. */
-#ifndef QB_API_JSON_OUT_H
-#define QB_API_JSON_OUT_H
+#ifndef QB_ADAPTERS_JSON_OUT_H
+#define QB_ADAPTERS_JSON_OUT_H
 
 #include <jansson.h>
 #include <stddef.h>
