@@ -322,3 +322,254 @@ int qb_json_dumpf(const json_t *j, FILE *f, size_t flags) {
   free(o.p);
   return rc;
 }
+
+/* ---- the writer ---- */
+
+/* The writer's text as a jo_out, and back. */
+static jo_out jw_out(const qb_jw *w) {
+  jo_out o = {w->p, w->len, w->cap, w->indent, w->compact};
+  return o;
+}
+static void jw_back(qb_jw *w, const jo_out *o, int rc) {
+  w->p = o->p;
+  w->len = o->len;
+  w->cap = o->cap;
+  if (rc) w->failed = 1;
+}
+
+void qb_jw_init(qb_jw *w, size_t flags) {
+  memset(w, 0, sizeof *w);
+  w->indent = (unsigned)(flags & JO_INDENT_MASK);
+  w->compact = (flags & JSON_COMPACT) != 0;
+}
+
+void qb_jw_init_tree(qb_jw *w) {
+  memset(w, 0, sizeof *w);
+  w->tree = 1;
+}
+
+/* Text mode: what comes before a value or key in the innermost container (jansson's separators
+ * and indentation); a value in an object needs its key first. 0, or 1 when failed. */
+static int jw_prefix(qb_jw *w, int is_key) {
+  if (w->failed) return 1;
+  if (!w->depth) {
+    if (is_key || w->root || w->len) return w->failed = 1;
+    return 0;
+  }
+  int object = w->stack[w->depth - 1].object;
+  if (object && !is_key) { /* the value after its key */
+    if (!w->key) return w->failed = 1;
+    w->key = NULL;
+    return 0;
+  }
+  if (object != is_key || w->key) return w->failed = 1;
+  if (w->tree) return 0;
+  jo_out o = jw_out(w);
+  int rc = w->stack[w->depth - 1].count++ == 0 ? jo_indent(&o, w->depth, 0)
+                                               : jo_add(&o, ",", 1) || jo_indent(&o, w->depth, 1);
+  jw_back(w, &o, rc);
+  return w->failed;
+}
+
+/* Tree mode: place v (owned) where the next value goes. */
+static void jw_place(qb_jw *w, json_t *v, const char *key) {
+  if (!v) {
+    w->failed = 1;
+    return;
+  }
+  int rc;
+  if (!w->depth) {
+    w->root = v;
+    return;
+  }
+  json_t *c = w->stack[w->depth - 1].j;
+  rc = w->stack[w->depth - 1].object ? json_object_set_new(c, key, v) : json_array_append_new(c, v);
+  if (rc) w->failed = 1;
+}
+
+/* A scalar: its text, or its tree node (made by make). */
+static void jw_scalar(qb_jw *w, const char *text, size_t n, json_t *node) {
+  const char *key = w->key;
+  if (jw_prefix(w, 0)) {
+    json_decref(node);
+    return;
+  }
+  if (w->tree) {
+    jw_place(w, node, key);
+    return;
+  }
+  jo_out o = jw_out(w);
+  jw_back(w, &o, jo_add(&o, text, n));
+  if (!w->depth) w->root = (json_t *)1; /* text mode: the outer value is done */
+}
+
+/* Open a container. */
+static void jw_open(qb_jw *w, int object) {
+  const char *key = w->key;
+  if (jw_prefix(w, 0)) return;
+  if (w->depth == QB_JW_MAX_DEPTH) {
+    w->failed = 1;
+    return;
+  }
+  json_t *c = NULL;
+  if (w->tree) {
+    c = object ? json_object() : json_array();
+    json_incref(c); /* one reference for the stack, one for the parent */
+    jw_place(w, c, key);
+    if (w->failed) {
+      json_decref(c);
+      return;
+    }
+  } else {
+    jo_out o = jw_out(w);
+    jw_back(w, &o, jo_add(&o, object ? "{" : "[", 1));
+  }
+  w->stack[w->depth].j = c;
+  w->stack[w->depth].count = 0;
+  w->stack[w->depth].object = object;
+  w->depth++;
+}
+
+void qb_jw_obj(qb_jw *w) {
+  jw_open(w, 1);
+}
+
+void qb_jw_arr(qb_jw *w) {
+  jw_open(w, 0);
+}
+
+void qb_jw_end(qb_jw *w) {
+  if (w->failed) return;
+  if (!w->depth || w->key) {
+    w->failed = 1;
+    return;
+  }
+  w->depth--;
+  if (w->tree) {
+    json_decref(w->stack[w->depth].j);
+    return;
+  }
+  jo_out o = jw_out(w);
+  int rc = 0;
+  if (w->stack[w->depth].count) rc = jo_indent(&o, w->depth, 0);
+  if (!rc) rc = jo_add(&o, w->stack[w->depth].object ? "}" : "]", 1);
+  jw_back(w, &o, rc);
+  if (!w->depth) w->root = (json_t *)1;
+}
+
+void qb_jw_key(qb_jw *w, const char *k) {
+  if (jw_prefix(w, 1)) return;
+  w->key = k;
+  if (w->tree) return;
+  jo_out o = jw_out(w);
+  int rc = jo_string(&o, k, strlen(k)) < 0 || jo_add(&o, ": ", o.compact ? 1 : 2);
+  jw_back(w, &o, rc);
+}
+
+void qb_jw_str(qb_jw *w, const char *s) {
+  if (!s) {
+    qb_jw_null(w);
+    return;
+  }
+  size_t n = strlen(s);
+  if (w->tree) {
+    json_t *v = json_stringn(s, n);
+    if (v) {
+      jw_scalar(w, NULL, 0, v);
+      return;
+    }
+    for (size_t i = 0; i < n; i++) /* not UTF-8 (null, as in text), or out of memory */
+      if ((unsigned char)s[i] >= 0x80) {
+        qb_jw_null(w);
+        return;
+      }
+    w->failed = 1;
+    return;
+  }
+  if (jw_prefix(w, 0)) return;
+  jo_out o = jw_out(w);
+  size_t at = o.len;
+  int rc = jo_string(&o, s, n);
+  if (rc == 1) { /* not valid UTF-8: null */
+    o.len = at;
+    rc = jo_add(&o, "null", 4);
+  }
+  jw_back(w, &o, rc);
+  if (!w->depth) w->root = (json_t *)1;
+}
+
+void qb_jw_real(qb_jw *w, double v) {
+  if (!isfinite(v)) {
+    qb_jw_null(w);
+    return;
+  }
+  if (w->tree) {
+    jw_scalar(w, NULL, 0, json_real(v));
+    return;
+  }
+  if (jw_prefix(w, 0)) return;
+  jo_out o = jw_out(w);
+  jw_back(w, &o, jo_real(&o, v));
+  if (!w->depth) w->root = (json_t *)1;
+}
+
+void qb_jw_int(qb_jw *w, long long v) {
+  if (w->tree) {
+    jw_scalar(w, NULL, 0, json_integer(v));
+    return;
+  }
+  if (jw_prefix(w, 0)) return;
+  jo_out o = jw_out(w);
+  jw_back(w, &o, jo_integer(&o, v));
+  if (!w->depth) w->root = (json_t *)1;
+}
+
+void qb_jw_bool(qb_jw *w, int v) {
+  jw_scalar(w, v ? "true" : "false", v ? 4 : 5, w->tree ? json_boolean(v) : NULL);
+}
+
+void qb_jw_null(qb_jw *w) {
+  jw_scalar(w, "null", 4, w->tree ? json_null() : NULL);
+}
+
+void qb_jw_json(qb_jw *w, const json_t *v) {
+  if (!v) {
+    qb_jw_null(w);
+    return;
+  }
+  if (w->tree) {
+    jw_scalar(w, NULL, 0, json_deep_copy(v));
+    return;
+  }
+  if (jw_prefix(w, 0)) return;
+  jo_out o = jw_out(w);
+  jw_back(w, &o, jo_value(&o, v, w->depth, NULL));
+  if (!w->depth) w->root = (json_t *)1;
+}
+
+char *qb_jw_text(qb_jw *w) {
+  char *p = w->p;
+  int ok = !w->failed && !w->tree && !w->depth && w->root && p;
+  w->p = NULL;
+  if (!ok) {
+    free(p);
+    return NULL;
+  }
+  if (w->cap - w->len > w->len / 4 + 64) { /* give back a large unused tail */
+    char *q = realloc(p, w->len + 1);
+    if (q) p = q;
+  }
+  p[w->len] = '\0';
+  return p;
+}
+
+json_t *qb_jw_take_tree(qb_jw *w) {
+  for (; w->depth; w->depth--) json_decref(w->stack[w->depth - 1].j);
+  json_t *root = w->tree ? w->root : NULL;
+  w->root = NULL;
+  if (w->failed || !w->tree) {
+    json_decref(root);
+    return NULL;
+  }
+  return root;
+}

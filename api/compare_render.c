@@ -457,9 +457,7 @@ int qb_compare_render(const qb_compare *c, qb_compare_format fmt, int only_chang
     case QB_CMP_CSV:
       return render_csv(c, only_changed, out, err);
     case QB_CMP_JSON: {
-      json_t *o = qb_view_compare(c, only_changed);
-      char *s = o ? qb_json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
-      json_decref(o);
+      char *s = qb_view_compare_text(c, only_changed, JSON_INDENT(2));
       if (!s) return qb_err_set(err, QB_ENOMEM, "out of memory");
       int rc = qb_buf_printf(out, err, "%s\n", s);
       free(s);

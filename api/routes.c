@@ -364,9 +364,7 @@ static int h_compare_get(const qb_request *r, qb_response *out, qb_err *err) {
   qb_buf_init(&b, (size_t)1 << 30);
   if (sort) rc = qb_compare_sort(c, sort, err);
   if (!rc && fmt == QB_CMP_JSON) {
-    json_t *j = qb_view_compare(c, only_changed);
-    out->text = j ? qb_json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-    json_decref(j);
+    out->text = qb_view_compare_text(c, only_changed, JSON_COMPACT);
     if (!out->text) rc = qb_err_set(err, QB_ENOMEM, "out of memory");
   } else if (!rc && !(rc = qb_compare_render(c, fmt, only_changed, 0, &b, err))) {
     out->text = qb_buf_take(&b, NULL);

@@ -2,7 +2,9 @@
 #include "api/view.h"
 
 #include <math.h>
+#include <string.h>
 
+#include "adapters/json_out.h"
 #include "core/time.h"
 
 /* Set obj[key] to a string, or null for NULL. */
@@ -32,31 +34,68 @@ static json_t *raw(const char *text) {
   return v ? v : json_null();
 }
 
-json_t *qb_view_run_info(const qb_run_info *info) {
-  json_t *o = json_object(), *tags = json_object();
-  if (!o || !tags) {
-    json_decref(o);
-    json_decref(tags);
-    return NULL;
+/* Writer helpers: a time (ISO 8601, null when unknown) and a count (null when negative). */
+static void w_time(qb_jw *w, int64_t us) {
+  char buf[40];
+  qb_jw_str(w, us == QB_TIME_NONE ? NULL : qb_time_format(us, buf, sizeof buf));
+}
+
+static void w_count(qb_jw *w, int64_t v) {
+  if (v < 0)
+    qb_jw_null(w);
+  else
+    qb_jw_int(w, v);
+}
+
+/* The fields of qb_view_run_info, written. */
+static void w_run_info(qb_jw *w, const qb_run_info *info) {
+  qb_jw_obj(w);
+  qb_jw_key(w, "id");
+  qb_jw_int(w, info->id);
+  qb_jw_key(w, "project");
+  qb_jw_str(w, info->project);
+  qb_jw_key(w, "branch");
+  qb_jw_str(w, info->branch);
+  qb_jw_key(w, "machine");
+  qb_jw_str(w, info->machine);
+  qb_jw_key(w, "commit");
+  qb_jw_str(w, info->commit_sha);
+  qb_jw_key(w, "commit_time");
+  w_time(w, info->commit_time);
+  qb_jw_key(w, "started_at");
+  w_time(w, info->started_at);
+  qb_jw_key(w, "ingested_at");
+  w_time(w, info->ingested_at);
+  qb_jw_key(w, "format");
+  qb_jw_str(w, info->format);
+  qb_jw_key(w, "tool_version");
+  qb_jw_str(w, info->tool_version);
+  qb_jw_key(w, "content_hash");
+  qb_jw_str(w, info->content_hash);
+  qb_jw_key(w, "tags");
+  qb_jw_obj(w);
+  for (size_t i = 0; i < info->n_tags; i++) {
+    size_t k = i + 1; /* a later tag with the same key replaces an earlier one, as in a tree */
+    while (k < info->n_tags && strcmp(info->tags[k].key, info->tags[i].key)) k++;
+    if (k < info->n_tags) continue;
+    qb_jw_key(w, info->tags[i].key);
+    qb_jw_str(w, info->tags[i].value);
   }
-  json_object_set_new(o, "id", json_integer(info->id));
-  set_str(o, "project", info->project);
-  set_str(o, "branch", info->branch);
-  set_str(o, "machine", info->machine);
-  set_str(o, "commit", info->commit_sha);
-  set_time(o, "commit_time", info->commit_time);
-  set_time(o, "started_at", info->started_at);
-  set_time(o, "ingested_at", info->ingested_at);
-  set_str(o, "format", info->format);
-  set_str(o, "tool_version", info->tool_version);
-  set_str(o, "content_hash", info->content_hash);
-  for (size_t i = 0; i < info->n_tags; i++)
-    json_object_set_new(tags, info->tags[i].key, json_string(info->tags[i].value));
-  json_object_set_new(o, "tags", tags);
-  json_object_set_new(o, "n_benchmarks", json_integer(info->n_benches));
-  json_object_set_new(o, "n_results", json_integer(info->n_results));
-  json_object_set_new(o, "n_samples", json_integer(info->n_samples));
-  return o;
+  qb_jw_end(w);
+  qb_jw_key(w, "n_benchmarks");
+  qb_jw_int(w, info->n_benches);
+  qb_jw_key(w, "n_results");
+  qb_jw_int(w, info->n_results);
+  qb_jw_key(w, "n_samples");
+  qb_jw_int(w, info->n_samples);
+  qb_jw_end(w);
+}
+
+json_t *qb_view_run_info(const qb_run_info *info) {
+  qb_jw w;
+  qb_jw_init_tree(&w);
+  w_run_info(&w, info);
+  return qb_jw_take_tree(&w);
 }
 
 static json_t *view_result(const qb_result *r, int with_samples) {
@@ -136,122 +175,171 @@ json_t *qb_view_ingest(const char *path, const qb_run *run, const qb_ingest_resu
   return o;
 }
 
+/* Key k with a number (null when NAN), a string (null when NULL), an integer or a boolean. */
+static void w_num(qb_jw *w, const char *k, double v) {
+  qb_jw_key(w, k);
+  qb_jw_real(w, v);
+}
+static void w_str(qb_jw *w, const char *k, const char *v) {
+  qb_jw_key(w, k);
+  qb_jw_str(w, v);
+}
+static void w_int(qb_jw *w, const char *k, long long v) {
+  qb_jw_key(w, k);
+  qb_jw_int(w, v);
+}
+static void w_bool(qb_jw *w, const char *k, int v) {
+  qb_jw_key(w, k);
+  qb_jw_bool(w, v);
+}
+
 /* One side of a compare row. */
-static json_t *view_side(const qb_compare_side *x) {
-  if (!x->present) return json_null();
-  json_t *o = json_object();
-  set_count(o, "n", x->n);
-  json_object_set_new(o, "samples", json_integer((json_int_t)x->n_samples));
-  set_num(o, "median", x->median);
-  set_num(o, "mean", x->mean);
-  set_num(o, "stddev", x->stddev);
-  set_num(o, "centre", x->centre);
-  set_str(o, "centre_kind", x->centre_kind);
-  set_num(o, "ci_low", x->ci_lo);
-  set_num(o, "ci_high", x->ci_hi);
-  json_object_set_new(o, "runs", json_integer(x->runs));
-  return o;
+static void w_side(qb_jw *w, const qb_compare_side *x) {
+  if (!x->present) {
+    qb_jw_null(w);
+    return;
+  }
+  qb_jw_obj(w);
+  qb_jw_key(w, "n");
+  w_count(w, x->n);
+  w_int(w, "samples", (long long)x->n_samples);
+  w_num(w, "median", x->median);
+  w_num(w, "mean", x->mean);
+  w_num(w, "stddev", x->stddev);
+  w_num(w, "centre", x->centre);
+  w_str(w, "centre_kind", x->centre_kind);
+  w_num(w, "ci_low", x->ci_lo);
+  w_num(w, "ci_high", x->ci_hi);
+  w_int(w, "runs", x->runs);
+  qb_jw_end(w);
+}
+
+/* The fields of qb_view_baseline, written. */
+static void w_baseline(qb_jw *w, const qb_baseline *b) {
+  qb_jw_obj(w);
+  w_str(w, "rule", b->rule);
+  w_str(w, "reason", b->reason);
+  w_str(w, "branch", b->branch[0] ? b->branch : NULL);
+  qb_jw_key(w, "runs");
+  qb_jw_arr(w);
+  for (size_t i = 0; i < b->n_runs; i++) qb_jw_int(w, b->runs[i]);
+  qb_jw_end(w);
+  qb_jw_end(w);
 }
 
 json_t *qb_view_baseline(const qb_baseline *b) {
-  json_t *o = json_object(), *runs = json_array();
-  if (!o || !runs) {
-    json_decref(o);
-    json_decref(runs);
-    return NULL;
-  }
-  set_str(o, "rule", b->rule);
-  set_str(o, "reason", b->reason);
-  set_str(o, "branch", b->branch[0] ? b->branch : NULL);
-  for (size_t i = 0; i < b->n_runs; i++) json_array_append_new(runs, json_integer(b->runs[i]));
-  json_object_set_new(o, "runs", runs);
-  return o;
+  qb_jw w;
+  qb_jw_init_tree(&w);
+  w_baseline(&w, b);
+  return qb_jw_take_tree(&w);
 }
 
-json_t *qb_view_compare(const qb_compare *c, int only_changed) {
-  json_t *o = json_object(), *rows = json_array(), *sum = json_object();
-  if (!o || !rows || !sum) {
-    json_decref(o);
-    json_decref(rows);
-    json_decref(sum);
-    return NULL;
-  }
-  json_object_set_new(o, "base", qb_view_run_info(&c->base));
-  json_object_set_new(o, "head", qb_view_run_info(&c->head));
-  json_object_set_new(o, "baseline", qb_view_baseline(&c->baseline));
-  set_num(o, "alpha", c->alpha);
-  set_num(o, "threshold_pct", c->threshold);
-  set_str(o, "correction", c->correction);
+/* The fields of qb_view_compare, written. */
+static void w_compare(qb_jw *w, const qb_compare *c, int only_changed) {
+  qb_jw_obj(w);
+  qb_jw_key(w, "base");
+  w_run_info(w, &c->base);
+  qb_jw_key(w, "head");
+  w_run_info(w, &c->head);
+  qb_jw_key(w, "baseline");
+  w_baseline(w, &c->baseline);
+  w_num(w, "alpha", c->alpha);
+  w_num(w, "threshold_pct", c->threshold);
+  w_str(w, "correction", c->correction);
+  qb_jw_key(w, "rows");
+  qb_jw_arr(w);
   for (size_t i = 0; i < c->n_rows; i++) {
     const qb_compare_row *r = &c->rows[i];
     if (only_changed && r->verdict == QB_VERDICT_UNCHANGED) continue;
-    json_t *ro = json_object(), *sh = json_object();
-    set_str(ro, "benchmark", r->benchmark);
-    set_str(ro, "metric", r->metric);
-    set_str(ro, "unit", r->unit);
-    set_str(ro, "direction", r->higher_is_better ? "higher" : "lower");
-    json_object_set_new(ro, "primary", json_boolean(r->primary));
-    json_object_set_new(ro, "base", view_side(&r->base));
-    json_object_set_new(ro, "head", view_side(&r->head));
-    set_num(ro, "change_pct", r->change_pct);
-    set_num(ro, "p_value", r->p_value);
-    set_num(ro, "p_adjusted", r->p_adjusted);
-    set_str(ro, "test", r->test);
-    json_object_set_new(ro, "exact", json_boolean(r->exact));
-    set_num(sh, "estimate", r->shift);
-    set_num(sh, "ci_low", r->shift_lo);
-    set_num(sh, "ci_high", r->shift_hi);
-    json_object_set_new(ro, "shift", sh);
-    set_num(ro, "noise_pct", r->noise_pct);
-    json_object_set_new(ro, "history_runs", json_integer(r->history_runs));
-    json_object_set_new(ro, "noise_known", json_boolean(r->noise_known));
-    json_object_set_new(ro, "noise_segments", json_integer(r->noise_segments));
-    json_object_set_new(ro, "noise_borrowed", json_boolean(r->noise_borrowed));
-    set_num(ro, "noise_sigma_pct", r->noise_sigma);
-    set_num(ro, "noise_df", r->noise_df);
-    set_num(ro, "noise_p", r->noise_p);
-    set_num(ro, "noise_p_adjusted", r->noise_p_adjusted);
-    set_num(ro, "threshold_pct", r->threshold_pct);
-    set_num(ro, "alpha", r->alpha);
-    json_object_set_new(ro, "significant", json_boolean(r->significant));
-    json_object_set_new(ro, "beyond_noise", json_boolean(r->beyond_noise));
-    set_str(ro, "severity", qb_severity_name(r->severity));
-    set_str(ro, "verdict", qb_verdict_name(r->verdict));
-    set_str(ro, "note", r->note);
+    qb_jw_obj(w);
+    w_str(w, "benchmark", r->benchmark);
+    w_str(w, "metric", r->metric);
+    w_str(w, "unit", r->unit);
+    w_str(w, "direction", r->higher_is_better ? "higher" : "lower");
+    w_bool(w, "primary", r->primary);
+    qb_jw_key(w, "base");
+    w_side(w, &r->base);
+    qb_jw_key(w, "head");
+    w_side(w, &r->head);
+    w_num(w, "change_pct", r->change_pct);
+    w_num(w, "p_value", r->p_value);
+    w_num(w, "p_adjusted", r->p_adjusted);
+    w_str(w, "test", r->test);
+    w_bool(w, "exact", r->exact);
+    qb_jw_key(w, "shift");
+    qb_jw_obj(w);
+    w_num(w, "estimate", r->shift);
+    w_num(w, "ci_low", r->shift_lo);
+    w_num(w, "ci_high", r->shift_hi);
+    qb_jw_end(w);
+    w_num(w, "noise_pct", r->noise_pct);
+    w_int(w, "history_runs", r->history_runs);
+    w_bool(w, "noise_known", r->noise_known);
+    w_int(w, "noise_segments", r->noise_segments);
+    w_bool(w, "noise_borrowed", r->noise_borrowed);
+    w_num(w, "noise_sigma_pct", r->noise_sigma);
+    w_num(w, "noise_df", r->noise_df);
+    w_num(w, "noise_p", r->noise_p);
+    w_num(w, "noise_p_adjusted", r->noise_p_adjusted);
+    w_num(w, "threshold_pct", r->threshold_pct);
+    w_num(w, "alpha", r->alpha);
+    w_bool(w, "significant", r->significant);
+    w_bool(w, "beyond_noise", r->beyond_noise);
+    w_str(w, "severity", qb_severity_name(r->severity));
+    w_str(w, "verdict", qb_verdict_name(r->verdict));
+    w_str(w, "note", r->note);
+    qb_jw_key(w, "target");
     if (r->has_target) {
-      json_t *t = json_object();
-      set_str(t, "op", r->target_op);
-      set_num(t, "value", r->target_value);
-      json_object_set_new(t, "met", json_boolean(r->target_met));
-      json_object_set_new(ro, "target", t);
+      qb_jw_obj(w);
+      w_str(w, "op", r->target_op);
+      w_num(w, "value", r->target_value);
+      w_bool(w, "met", r->target_met);
+      qb_jw_end(w);
     } else {
-      json_object_set_new(ro, "target", json_null());
+      qb_jw_null(w);
     }
-    json_array_append_new(rows, ro);
+    qb_jw_end(w);
   }
-  json_object_set_new(o, "rows", rows);
-  set_num(sum, "geomean_change_pct", c->geomean_change_pct);
-  set_str(sum, "geomean_metric", c->geomean_metric);
-  json_object_set_new(sum, "regressions", json_integer((json_int_t)c->regressions));
-  json_object_set_new(sum, "improvements", json_integer((json_int_t)c->improvements));
-  json_object_set_new(sum, "unchanged", json_integer((json_int_t)c->unchanged));
-  json_object_set_new(sum, "added", json_integer((json_int_t)c->added));
-  json_object_set_new(sum, "removed", json_integer((json_int_t)c->removed));
-  json_object_set_new(sum, "tests", json_integer((json_int_t)c->n_tests));
-  json_object_set_new(sum, "other_regressions", json_integer((json_int_t)c->other_regressions));
-  json_object_set_new(sum, "other_improvements", json_integer((json_int_t)c->other_improvements));
-  json_object_set_new(sum, "noise_unknown", json_integer((json_int_t)c->noise_unknown));
-  json_object_set_new(sum, "all_metrics", json_boolean(c->all_metrics));
+  qb_jw_end(w);
+  qb_jw_key(w, "summary");
+  qb_jw_obj(w);
+  w_num(w, "geomean_change_pct", c->geomean_change_pct);
+  w_str(w, "geomean_metric", c->geomean_metric);
+  w_int(w, "regressions", (long long)c->regressions);
+  w_int(w, "improvements", (long long)c->improvements);
+  w_int(w, "unchanged", (long long)c->unchanged);
+  w_int(w, "added", (long long)c->added);
+  w_int(w, "removed", (long long)c->removed);
+  w_int(w, "tests", (long long)c->n_tests);
+  w_int(w, "other_regressions", (long long)c->other_regressions);
+  w_int(w, "other_improvements", (long long)c->other_improvements);
+  w_int(w, "noise_unknown", (long long)c->noise_unknown);
+  w_bool(w, "all_metrics", c->all_metrics);
   const qb_noise_prior *pr = &c->prior[1];
-  json_t *prior = json_object();
-  json_object_set_new(prior, "rows", json_integer((json_int_t)pr->rows));
-  set_num(prior, "sigma_pct", pr->rows >= 3 ? pr->s0 * 100.0 : NAN);
-  set_num(prior, "df", pr->rows >= 3 && isfinite(pr->d0) ? pr->d0 : NAN);
-  json_object_set_new(prior, "agree", json_boolean(pr->rows >= 3 && isinf(pr->d0)));
-  json_object_set_new(sum, "noise_prior", prior);
-  set_str(sum, "worst_regression", c->regressions ? qb_severity_name(c->worst_regression) : NULL);
-  json_object_set_new(o, "summary", sum);
-  return o;
+  qb_jw_key(w, "noise_prior");
+  qb_jw_obj(w);
+  w_int(w, "rows", (long long)pr->rows);
+  w_num(w, "sigma_pct", pr->rows >= 3 ? pr->s0 * 100.0 : NAN);
+  w_num(w, "df", pr->rows >= 3 && isfinite(pr->d0) ? pr->d0 : NAN);
+  w_bool(w, "agree", pr->rows >= 3 && isinf(pr->d0));
+  qb_jw_end(w);
+  w_str(w, "worst_regression", c->regressions ? qb_severity_name(c->worst_regression) : NULL);
+  qb_jw_end(w);
+  qb_jw_end(w);
+}
+
+json_t *qb_view_compare(const qb_compare *c, int only_changed) {
+  qb_jw w;
+  qb_jw_init_tree(&w);
+  w_compare(&w, c, only_changed);
+  return qb_jw_take_tree(&w);
+}
+
+char *qb_view_compare_text(const qb_compare *c, int only_changed, size_t flags) {
+  qb_jw w;
+  qb_jw_init(&w, flags);
+  w_compare(&w, c, only_changed);
+  return qb_jw_text(&w);
 }
 
 json_t *qb_view_regression(const qb_regression *r) {

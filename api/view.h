@@ -34,6 +34,10 @@ json_t *qb_view_baseline(const qb_baseline *b);
  * "alpha", "threshold_pct", "correction", "rows": [...], "summary": {...}}. only_changed
  * drops rows whose verdict is "unchanged". */
 json_t *qb_view_compare(const qb_compare *c, int only_changed);
+/* The same as text, byte for byte what qb_json_dumps(qb_view_compare(c, only_changed), flags)
+ * gives (flags: JSON_COMPACT or JSON_INDENT(n)), written without building the tree; NULL when
+ * out of memory. The caller frees it. */
+char *qb_view_compare_text(const qb_compare *c, int only_changed, size_t flags);
 
 /* Stored changes: [{"id", "kind", "severity", "status", "project", "branch", "machine",
  * "benchmark", "metric", "unit", "run_id", "commit", "prev_run_id", "prev_commit", "time",

@@ -379,6 +379,139 @@ static void test_json_out__real_documents(void **state) {
   assert_true(n >= 10);
 }
 
+/* Replay tree j into writer calls; 0 when j holds something the writer takes differently (a
+ * string or key with a NUL byte: the writer takes C strings). */
+static int replay(qb_jw *w, const json_t *j) {
+  switch (json_typeof(j)) {
+    case JSON_NULL:
+      qb_jw_null(w);
+      return 1;
+    case JSON_TRUE:
+    case JSON_FALSE:
+      qb_jw_bool(w, json_is_true(j));
+      return 1;
+    case JSON_INTEGER:
+      qb_jw_int(w, json_integer_value(j));
+      return 1;
+    case JSON_REAL:
+      qb_jw_real(w, json_real_value(j));
+      return 1;
+    case JSON_STRING:
+      if (strlen(json_string_value(j)) != json_string_length(j)) return 0;
+      qb_jw_str(w, json_string_value(j));
+      return 1;
+    case JSON_ARRAY:
+      qb_jw_arr(w);
+      for (size_t i = 0; i < json_array_size(j); i++)
+        if (!replay(w, json_array_get(j, i))) return 0;
+      qb_jw_end(w);
+      return 1;
+    default: {
+      qb_jw_obj(w);
+      const char *k;
+      size_t kl;
+      json_t *v;
+      json_object_keylen_foreach((json_t *)j, k, kl, v) {
+        if (strlen(k) != kl) return 0;
+        qb_jw_key(w, k);
+        if (!replay(w, v)) return 0;
+      }
+      qb_jw_end(w);
+      return 1;
+    }
+  }
+}
+
+/* The writer: the random trees written by calls give json_dumps's text in every flag set, and
+ * an equal tree; a third of the trees also go through qb_jw_json (a copy of a subtree). */
+static void test_json_out__writer(void **state) {
+  (void)state;
+  uint64_t s = 7654321;
+  int checked = 0;
+  for (int t = 0; t < N_TREES; t++) {
+    json_t *root = json_object();
+    size_t n = splitmix(&s) % 12;
+    for (size_t i = 0; i < n; i++) {
+      char key[32];
+      snprintf(key, sizeof key, "k%zu", i);
+      json_object_set_new(root, key, random_value(&s, 4));
+    }
+    for (size_t f = 0; f < N_FLAG_SETS; f++) {
+      qb_jw w;
+      qb_jw_init(&w, flag_sets[f]);
+      int whole = t % 3 != 0;
+      if (whole) {
+        if (!replay(&w, root)) {
+          free(qb_jw_text(&w));
+          break;
+        }
+      } else { /* the object by calls, its members by qb_jw_json */
+        qb_jw_obj(&w);
+        const char *k;
+        json_t *v;
+        json_object_foreach(root, k, v) {
+          qb_jw_key(&w, k);
+          qb_jw_json(&w, v);
+        }
+        qb_jw_end(&w);
+      }
+      char *got = qb_jw_text(&w), *want = json_dumps(root, flag_sets[f] | JSON_REAL_PRECISION(17));
+      if (want && !got) fail_msg("tree %d: the writer failed", t);
+      if (want) assert_string_equal(got, want);
+      free(got);
+      free(want);
+      checked += f == 0 && want;
+    }
+    qb_jw w;
+    qb_jw_init_tree(&w);
+    if (replay(&w, root)) {
+      json_t *tree = qb_jw_take_tree(&w);
+      assert_non_null(tree);
+      assert_true(json_equal(tree, root));
+      json_decref(tree);
+    } else {
+      json_decref(qb_jw_take_tree(&w));
+    }
+    json_decref(root);
+  }
+  assert_true(checked > N_TREES / 2);
+  /* misuse fails the result and nothing else: a value without a key, an unclosed object */
+  qb_jw w;
+  qb_jw_init(&w, JSON_COMPACT);
+  qb_jw_obj(&w);
+  qb_jw_int(&w, 1);
+  qb_jw_end(&w);
+  assert_null(qb_jw_text(&w));
+  qb_jw_init(&w, JSON_COMPACT);
+  qb_jw_obj(&w);
+  qb_jw_key(&w, "a");
+  qb_jw_real(&w, NAN);
+  assert_null(qb_jw_text(&w));
+  qb_jw_init(&w, JSON_COMPACT);
+  qb_jw_obj(&w);
+  qb_jw_key(&w, "a");
+  qb_jw_real(&w, NAN);
+  qb_jw_key(&w, "b");
+  qb_jw_str(&w, "\xff\xfe");
+  qb_jw_key(&w, "c");
+  qb_jw_real(&w, INFINITY);
+  qb_jw_end(&w);
+  char *text = qb_jw_text(&w);
+  assert_string_equal(text, "{\"a\":null,\"b\":null,\"c\":null}");
+  free(text);
+  qb_jw_init_tree(&w);
+  qb_jw_arr(&w);
+  qb_jw_str(&w, "\xff");
+  qb_jw_end(&w);
+  json_t *tree = qb_jw_take_tree(&w);
+  assert_true(json_is_null(json_array_get(tree, 0)));
+  json_decref(tree);
+  qb_jw_init_tree(&w);
+  qb_jw_arr(&w);
+  qb_jw_arr(&w);
+  json_decref(qb_jw_take_tree(&w)); /* unclosed: NULL, nothing leaks (ASan) */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_json_out__random_trees),
@@ -387,6 +520,7 @@ int main(void) {
       cmocka_unit_test(test_json_out__failures),
       cmocka_unit_test(test_json_out__dumpf),
       cmocka_unit_test(test_json_out__real_documents),
+      cmocka_unit_test(test_json_out__writer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
