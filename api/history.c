@@ -345,6 +345,7 @@ void qb_trend_report_free(qb_trend_report *r) {
   free(r->series.analysed_opts);
   qb_series_points_free(r->points, r->n_points);
   free(r->changes);
+  free(r->drifts);
   free(r);
 }
 
@@ -405,9 +406,15 @@ int qb_trend_series(qb_store *s, const char *project, const char *bench, const c
       (!cp && (rc = qb_store_settings(s, r->series.project, &settings, &n_settings, err))))
     goto done;
   if (!cp) qb_detect_opts_for(settings, n_settings, r->series.project, r->series.bench, &defaults);
-  if ((rc = qb_changepoints(x, nx, cp ? cp : &defaults, &cps, &n_cp, err))) goto done;
-  /* change points as indices into points, not into the NaN-free values */
+  if ((rc = qb_changepoints(x, nx, cp ? cp : &defaults, &cps, &n_cp, err)) ||
+      (rc = qb_cp_drifts(x, nx, cps, n_cp, cp ? cp : &defaults, &r->drifts, &r->n_drifts, err)))
+    goto done;
+  /* change points and drifts as indices into points, not into the NaN-free values */
   for (size_t i = 0; i < n_cp; i++) cps[i].index = idx[cps[i].index];
+  for (size_t i = 0; i < r->n_drifts; i++) {
+    r->drifts[i].from = idx[r->drifts[i].from];
+    r->drifts[i].to = idx[r->drifts[i].to - 1] + 1;
+  }
   r->changes = cps;
   r->n_changes = n_cp;
   cps = NULL;

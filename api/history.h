@@ -61,6 +61,9 @@ typedef struct qb_trend_report {
   size_t n_points;
   qb_changepoint *changes; /* indices into points */
   size_t n_changes;
+  qb_cp_drift *drifts; /* smooth drifts between the change points (qb_cp_drifts): points
+                          [from, to) drift, indices into points */
+  size_t n_drifts;
   qb_trend trend; /* over the points after the last change */
 } qb_trend_report;
 

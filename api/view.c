@@ -410,6 +410,21 @@ json_t *qb_view_trend(const qb_trend_report *r) {
     set_num(co, "p_value", c->p);
     json_array_append_new(cps, co);
   }
+  json_t *drifts = json_array();
+  for (size_t i = 0; i < r->n_drifts; i++) {
+    const qb_cp_drift *d = &r->drifts[i];
+    json_t *dobj = json_object();
+    json_object_set_new(dobj, "from_index", json_integer((json_int_t)d->from));
+    json_object_set_new(dobj, "to_index", json_integer((json_int_t)d->to - 1));
+    json_object_set_new(dobj, "from_run_id", json_integer(r->points[d->from].run_id));
+    json_object_set_new(dobj, "to_run_id", json_integer(r->points[d->to - 1].run_id));
+    json_object_set_new(dobj, "runs", json_integer((json_int_t)(d->to - d->from)));
+    set_num(dobj, "before", d->before);
+    set_num(dobj, "after", d->after);
+    set_num(dobj, "change_pct", d->change * 100.0);
+    set_num(dobj, "p_value", d->p);
+    json_array_append_new(drifts, dobj);
+  }
   set_str(t, "direction", qb_trend_name(r->trend.direction));
   set_num(t, "strength", r->trend.strength);
   set_num(t, "slope_pct_per_run", r->trend.slope_pct_per_run);
@@ -419,6 +434,7 @@ json_t *qb_view_trend(const qb_trend_report *r) {
   json_object_set_new(t, "n", json_integer((json_int_t)r->trend.n));
   json_object_set_new(o, "points", pts);
   json_object_set_new(o, "change_points", cps);
+  json_object_set_new(o, "drifts", drifts);
   json_object_set_new(o, "trend", t);
   return o;
 }

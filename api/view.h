@@ -49,6 +49,8 @@ json_t *qb_view_regressions(const qb_regression *regs, size_t n);
 /* A trend: {"project", "branch", "machine", "benchmark", "metric", "unit", "direction",
  * "points": [{"run_id", "commit", "time", "value", "ci_low", "ci_high", "n"}],
  * "change_points": [{"index", "run_id", "before", "after", "change_pct", "p_value"}],
+ * "drifts": [{"from_index", "to_index", "from_run_id", "to_run_id", "runs", "before", "after",
+ *             "change_pct", "p_value"}] (to: the last drifting point),
  * "trend": {"direction", "strength", "slope_pct_per_run", "noise_pct", "from_run_id", "n"}}. */
 json_t *qb_view_trend(const qb_trend_report *r);
 

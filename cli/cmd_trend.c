@@ -68,17 +68,17 @@ int cmd_trend(qb_cli *cli, int argc, char **argv, qb_err *err) {
     goto done;
   }
   /* text: stored names, commits and units escaped for the terminal (cli/cli.h) */
-  fprintf(cli->out, "%s (%s) on %s/%s/%s: %zu runs, %zu change point%s\n",
+  fprintf(cli->out, "%s (%s) on %s/%s/%s: %zu runs, %zu change point%s, %zu drift%s\n",
           qb_cli_esc_str(&e, r->series.bench), qb_cli_esc_str(&e, r->series.metric),
           qb_cli_esc_str(&e, r->series.project), qb_cli_esc_str(&e, r->series.branch),
           qb_cli_esc_str(&e, r->series.machine), r->n_points, r->n_changes,
-          r->n_changes == 1 ? "" : "s");
+          r->n_changes == 1 ? "" : "s", r->n_drifts, r->n_drifts == 1 ? "" : "s");
   static const char *const head[] = {"run", "commit", "time", "value", ""};
   qb_table t;
   if ((rc = qb_table_init(&t, 5, head, 1u | 1u << 3, err))) goto done;
   for (size_t i = 0, c = 0; i < r->n_points && !rc; i++) {
     const qb_series_point *p = &r->points[i];
-    char id[24], tm[40], v[32], sha[13], mark[64] = "";
+    char id[24], tm[40], v[32], sha[13], mark[160] = "";
     snprintf(id, sizeof id, "%lld", (long long)p->run_id);
     snprintf(sha, sizeof sha, "%s", p->commit_sha ? p->commit_sha : "-");
     qb_time_format(p->time, tm, sizeof tm);
@@ -89,6 +89,15 @@ int cmd_trend(qb_cli *cli, int argc, char **argv, qb_err *err) {
       snprintf(mark, sizeof mark, "<- change %+.1f%% (p %.2g)", r->changes[c].change * 100,
                r->changes[c].p);
       c++;
+    }
+    for (size_t d = 0; d < r->n_drifts; d++) { /* a drift: marked where it starts and ends */
+      const qb_cp_drift *x = &r->drifts[d];
+      size_t at = strlen(mark);
+      if (x->from == i)
+        snprintf(mark + at, sizeof mark - at, "%sdrift starts: %+.1f%% over %zu runs (p %.2g)",
+                 at ? "; " : "<- ", x->change * 100, x->to - x->from, x->p);
+      else if (x->to - 1 == i)
+        snprintf(mark + at, sizeof mark - at, "%sdrift ends", at ? "; " : "<- ");
     }
     const char *row[] = {id, qb_cli_esc_str(&e, sha), tm, qb_cli_esc_str(&e, v), mark};
     rc = qb_table_add(&t, row, err);

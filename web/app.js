@@ -587,7 +587,8 @@
           (tr.strength != null ? " (strength " + tr.strength.toFixed(2) + ")" : "") +
           (tr.slope_pct_per_run != null ? ", slope " + pct(tr.slope_pct_per_run) + "/run" : "") +
           (tr.noise_pct != null ? ", noise ±" + tr.noise_pct.toFixed(2) + "%" : "") +
-          " · " + (t.change_points || []).length + " change point(s)")));
+          " · " + (t.change_points || []).length + " change point(s)" +
+          " · " + (t.drifts || []).length + " drift(s)")));
 
     const chartBox = h("div", { class: "chart", id: "trend-chart" });
     root.appendChild(chartBox);
@@ -606,6 +607,16 @@
               num(human(c.before, t.unit)), num(human(c.after, t.unit)), num(pct(c.change_pct)), num(pval(c.p_value)));
           }))
       : h("p", { class: "muted" }, "No change point found in this series."));
+
+    // smooth drifts between change points: one record each, not a staircase of small steps
+    const drifts = t.drifts || [];
+    if (drifts.length) {
+      root.appendChild(h("h2", null, "Drifts"));
+      root.appendChild(table("data drifts", [th("runs"), th("from", { class: "num" }), th("to", { class: "num" }), th("change", { class: "num" }), th("p", { class: "num" })],
+        drifts.map((d) => h("tr", { class: "drift-row" },
+          td([link("run/" + d.from_run_id, null, "#" + d.from_run_id), " – ", link("run/" + d.to_run_id, null, "#" + d.to_run_id), " (" + d.runs + " runs; ", link("compare", { base: d.from_run_id, head: d.to_run_id }, "compare"), ")"]),
+          num(human(d.before, t.unit)), num(human(d.after, t.unit)), num(pct(d.change_pct)), num(pval(d.p_value))))));
+    }
 
     root.appendChild(h("h2", null, "Runs"));
     root.appendChild(table("data points", [th("run"), th("commit"), th("time"), th("value", { class: "num" }), th("95% CI", { class: "num" }), th("n", { class: "num" })],
