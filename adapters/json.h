@@ -22,6 +22,11 @@ int qb_json_parse(const char *path, const char *data, size_t len, json_t **out, 
  * or the error). A new reference. */
 json_t *qb_json_parse_fast(const char *data, size_t len, int allow_nul);
 
+/* The double strtod gives for the JSON-style decimal s[0..n) ("-12.5e-3"), computed without
+ * strtod when that is exact and cheap (at most 19 significant digits, a small power of ten):
+ * returns 1 and sets *out, or 0 (out untouched) when the caller must use strtod. */
+int qb_json_decimal(const char *s, size_t n, double *out);
+
 /* Fetch obj[key] as a number (integer or real). Missing or null: QB_ENOTFOUND when !required
  * (out untouched, no message), QB_EFORMAT when required. Wrong type: QB_EFORMAT naming
  * "PATH: WHERE.KEY: expected a number, got TYPE". */

@@ -3,13 +3,15 @@
  * jansson's decoder reads its input one character at a time through a callback and runs at
  * ~60 MB/s here; parsing a pytest-benchmark upload was a third of the server's CPU per POST.
  * This parser scans the buffer directly and builds the same jansson tree (same types, same key
- * order, same numbers: integers through strtoll's rules, reals through strtod) for the input
- * jansson accepts with JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL. It never reports errors itself:
+ * order, same numbers: integers through strtoll's rules, reals as strtod reads them, most
+ * without calling it: qb_json_decimal) for the input jansson accepts with
+ * JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL. It never reports errors itself:
  * on anything it does not accept - malformed input, but also rare valid cases it leaves to
  * jansson (integers or reals out of range, nesting deeper than QB_JSON_FAST_DEPTH, NUL in a key)
  * - it gives up, and qb_json_parse runs jansson, which then produces the value or the positioned
  * error message. So the fast path only has to be exact on what it accepts. */
 #include <errno.h>
+#include <float.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +213,89 @@ static int string(parser *ps, const char **s, size_t *n) {
   return -1;
 }
 
+#if LDBL_MANT_DIG == 64
+/* 10^0 .. 10^27: exact in x87 extended precision (5^27 < 2^64). */
+static const long double POW10_X[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,
+                                      1e7L,  1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L,
+                                      1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L,
+                                      1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+#define POW10_MAX 27
+#else
+/* 10^0 .. 10^22: exact in binary64 (5^22 < 2^53). */
+static const double POW10_D[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+#define POW10_MAX 22
+#endif
+
+/* Convert the decimal number s[0..n) exactly as strtod would (round to nearest even), without
+ * strtod: the digits must fit in 19 significant digits w and the power of ten e must be small,
+ * so that w * 10^e (or w / 10^-e) is one correctly rounded operation on exact operands. With
+ * x87 extended precision (64-bit significands, w and 10^e up to 10^27 exact) that operation
+ * rounds to 64 bits, and rounding that to a double gives strtod's double unless the 64-bit
+ * result lies exactly halfway between two doubles (its 11 low bits are 10000000000): then, and
+ * for everything else (more digits, larger exponents, malformed text), 0 is returned and the
+ * caller uses strtod. Elsewhere the classic binary64 fast path (w <= 2^53, e <= 22) is used. */
+int qb_json_decimal(const char *s, size_t n, double *out) {
+  const char *p = s, *end = s + n;
+  uint64_t w = 0; /* wraps when there are more than 19 digits: then nd says so */
+  int e10 = 0, neg = 0;
+  size_t nd;
+  if (n > 200) return 0; /* keeps e10 far from overflow */
+  if (p < end && *p == '-') {
+    neg = 1;
+    p++;
+  }
+  const char *start = p;
+  while (p < end && *p == '0') p++; /* leading zeros are not significant */
+  const char *sig = p;
+  for (; p < end && (unsigned)(*p - '0') < 10; p++) w = w * 10 + (uint64_t)(*p - '0');
+  nd = (size_t)(p - sig);
+  if (p == start) return 0;
+  if (p < end && *p == '.') {
+    const char *frac = ++p;
+    if (nd == 0)
+      while (p < end && *p == '0') p++; /* "0.000123": still leading zeros */
+    const char *digits = p;
+    for (; p < end && (unsigned)(*p - '0') < 10; p++) w = w * 10 + (uint64_t)(*p - '0');
+    if (p == frac) return 0;
+    nd += (size_t)(p - digits);
+    e10 = -(int)(p - frac);
+  }
+  if (nd > 19) return 0;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    int eneg = 0, x = 0;
+    p++;
+    if (p < end && (*p == '+' || *p == '-')) eneg = *p++ == '-';
+    const char *digits = p;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+      if (x > 100000) return 0;
+      x = x * 10 + (*p - '0');
+    }
+    if (p == digits) return 0;
+    e10 += eneg ? -x : x;
+  }
+  if (p != end) return 0;
+  if (w == 0) {
+    *out = neg ? -0.0 : 0.0;
+    return 1;
+  }
+  if (e10 < -POW10_MAX || e10 > POW10_MAX) return 0;
+  double r;
+#if LDBL_MANT_DIG == 64
+  long double y = e10 < 0 ? (long double)w / POW10_X[-e10] : (long double)w * POW10_X[e10];
+  uint64_t bits;
+  memcpy(&bits, &y, sizeof bits); /* the 64-bit significand, explicit leading bit included */
+  if ((bits & 0x7FF) == 0x400) return 0;
+  r = (double)y;
+#else
+  if (w > (UINT64_C(1) << 53)) return 0;
+  r = e10 < 0 ? (double)w / POW10_D[-e10] : (double)w * POW10_D[e10];
+#endif
+  *out = neg ? -r : r;
+  return 1;
+}
+
 /* A number at ps->p, with JSON's grammar (no leading zeros, no '+', digits after '.' and 'e'). */
 static json_t *number(parser *ps) {
   const unsigned char *s = ps->p, *q = s;
@@ -249,6 +334,8 @@ static json_t *number(parser *ps) {
       return json_integer(*s == '-' ? -v : v);
     }
   }
+  double v;
+  if (real && qb_json_decimal((const char *)s, n, &v)) return json_real(v);
   char buf[NUM_MAX];
   memcpy(buf, s, n);
   buf[n] = '\0';
@@ -259,7 +346,7 @@ static json_t *number(parser *ps) {
     if (errno == ERANGE || *e) return NULL; /* jansson says "too big integer" */
     return json_integer(v);
   }
-  double v = strtod(buf, &e);
+  v = strtod(buf, &e);
   /* strtod stops at a locale decimal point other than '.'; overflow is jansson's error */
   if (*e || (errno == ERANGE && (v > 1.0 || v < -1.0))) return NULL;
   return json_real(v);

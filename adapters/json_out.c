@@ -22,14 +22,30 @@
 #define JO_INDENT_MASK 0x1FU
 #define JO_PREC_MASK   (0x1FU << 11)
 #define JO_OWN_FLAGS                                                                               \
-  (JO_INDENT_MASK | JO_PREC_MASK | JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER)
+  (JO_INDENT_MASK | JO_PREC_MASK | JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER |          \
+   JSON_SORT_KEYS)
 
 typedef struct jo_out {
   char *p;
   size_t len, cap;
   unsigned indent; /* JSON_INDENT(n): n */
   int compact;     /* JSON_COMPACT */
+  int sort;        /* JSON_SORT_KEYS */
 } jo_out;
+
+/* An object member, for JSON_SORT_KEYS. */
+typedef struct jo_member {
+  const char *key;
+  size_t len;
+  const json_t *v;
+} jo_member;
+
+/* jansson's key order with JSON_SORT_KEYS: bytes compared, then the shorter first. */
+static int jo_cmp_member(const void *pa, const void *pb) {
+  const jo_member *a = pa, *b = pb;
+  int c = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
+  return c ? c : (a->len > b->len) - (a->len < b->len);
+}
 
 /* An open container and the one holding it, to refuse a tree that contains itself. */
 typedef struct jo_parent {
@@ -215,6 +231,41 @@ static int jo_real(jo_out *o, double v) {
   return jo_add(o, t, n);
 }
 
+static int jo_value(jo_out *o, const json_t *j, unsigned depth, const jo_parent *up);
+
+/* An object with its keys in jansson's JSON_SORT_KEYS order (self: j and its parents). */
+static int jo_sorted_object(jo_out *o, const json_t *j, unsigned depth, const jo_parent *self) {
+  size_t n = json_object_size(j), i = 0;
+  jo_member small[16], *m = n <= 16 ? small : malloc(n * sizeof *m);
+  if (!m) return -1;
+  for (void *it = json_object_iter((json_t *)j); it && i < n;
+       it = json_object_iter_next((json_t *)j, it), i++)
+    m[i] = (jo_member){json_object_iter_key(it), json_object_iter_key_len(it),
+                       json_object_iter_value(it)};
+  if (i > 16) {
+    qsort(m, i, sizeof *m, jo_cmp_member);
+  } else {
+    for (size_t a = 1; a < i; a++) /* small objects: no qsort overhead */
+      for (size_t b = a; b > 0 && jo_cmp_member(&m[b - 1], &m[b]) > 0; b--) {
+        jo_member t = m[b];
+        m[b] = m[b - 1];
+        m[b - 1] = t;
+      }
+  }
+  int rc = jo_add(o, "{", 1);
+  if (!rc && i) rc = jo_indent(o, depth + 1, 0);
+  for (size_t k = 0; k < i && !rc; k++) {
+    /* an invalid key is not an error in jansson (its result is ignored); only memory is */
+    rc = jo_string(o, m[k].key, m[k].len) < 0 || jo_add(o, ": ", o->compact ? 1 : 2) ||
+         jo_value(o, m[k].v, depth + 1, self);
+    if (!rc)
+      rc = k + 1 < i ? jo_add(o, ",", 1) || jo_indent(o, depth + 1, 1) : jo_indent(o, depth, 0);
+  }
+  if (!rc) rc = jo_add(o, "}", 1);
+  if (m != small) free(m);
+  return rc ? -1 : 0;
+}
+
 /* jansson's do_dump: j at the given depth, inside the containers listed by up. */
 static int jo_value(jo_out *o, const json_t *j, unsigned depth, const jo_parent *up) {
   if (!j) return -1;
@@ -257,6 +308,7 @@ static int jo_value(jo_out *o, const json_t *j, unsigned depth, const jo_parent 
     return jo_add(o, "]", 1);
   }
 
+  if (o->sort) return jo_sorted_object(o, j, depth, &self);
   void *iter = json_object_iter((json_t *)j);
   if (jo_add(o, "{", 1)) return -1;
   if (!iter) return jo_add(o, "}", 1);
@@ -291,6 +343,7 @@ static int jo_dump(jo_out *o, const json_t *j, size_t flags) {
   o->len = o->cap = 0;
   o->indent = (unsigned)(flags & JO_INDENT_MASK);
   o->compact = (flags & JSON_COMPACT) != 0;
+  o->sort = (flags & JSON_SORT_KEYS) != 0;
   if (!(flags & JSON_ENCODE_ANY) && !json_is_array(j) && !json_is_object(j)) return -1;
   if (jo_reserve(o, 0) || jo_value(o, j, 0, NULL)) {
     free(o->p);
@@ -327,7 +380,7 @@ int qb_json_dumpf(const json_t *j, FILE *f, size_t flags) {
 
 /* The writer's text as a jo_out, and back. */
 static jo_out jw_out(const qb_jw *w) {
-  jo_out o = {w->p, w->len, w->cap, w->indent, w->compact};
+  jo_out o = {w->p, w->len, w->cap, w->indent, w->compact, 0};
   return o;
 }
 static void jw_back(qb_jw *w, const jo_out *o, int rc) {

@@ -12,8 +12,8 @@
 #include <stdio.h>
 
 /* The text of j, byte for byte what json_dumps(j, flags | JSON_REAL_PRECISION(17)) returns
- * (jansson 2.14, C locale): flags combine JSON_INDENT(n), JSON_COMPACT, JSON_ENCODE_ANY and
- * JSON_PRESERVE_ORDER (a no-op). Other flags (JSON_SORT_KEYS, JSON_ENSURE_ASCII,
+ * (jansson 2.14, C locale): flags combine JSON_INDENT(n), JSON_COMPACT, JSON_ENCODE_ANY,
+ * JSON_SORT_KEYS and JSON_PRESERVE_ORDER (a no-op). Other flags (JSON_ENSURE_ASCII,
  * JSON_ESCAPE_SLASH, JSON_EMBED, a JSON_REAL_PRECISION other than 17) are handed to json_dumps
  * itself. NULL, as json_dumps, when j is NULL, is neither an array nor an object (without
  * JSON_ENCODE_ANY), contains itself, holds a string value that is not valid UTF-8 or a real

@@ -113,6 +113,25 @@ static int cmp_name_ref(const void *pa, const void *pb) {
   return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
 }
 
+/* 1 when the m names of refs are all different, 0 when two are equal or memory is short: one
+ * pass over an open-addressing table (FNV-1a), so a run without shared names costs no sort. */
+static int names_distinct(const name_ref *refs, size_t m) {
+  size_t cap = 16;
+  while (cap < 2 * m) cap *= 2;
+  const char **slot = calloc(cap, sizeof *slot);
+  if (!slot) return 0;
+  int distinct = 1;
+  for (size_t i = 0; i < m && distinct; i++) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *c = refs[i].name; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+    size_t k = (size_t)h & (cap - 1);
+    while (slot[k] && (distinct = strcmp(slot[k], refs[i].name) != 0)) k = (k + 1) & (cap - 1);
+    slot[k] = refs[i].name;
+  }
+  free(slot);
+  return distinct;
+}
+
 /* Sets (*out)[i] to 1 when another entry of benches has the same "name" as entry i but a
  * different (or no) "fullname", so that entry i must be known by its fullname: entries sorted by
  * (name, fullname), one pass over the groups. *out is malloc'd, the caller frees it. */
@@ -130,6 +149,10 @@ static int ambiguous_names(json_t *benches, unsigned char **out, qb_err *err) {
     json_t *o = json_array_get(benches, i);
     const char *name = json_string_value(json_object_get(o, "name"));
     if (name) refs[m++] = (name_ref){name, json_string_value(json_object_get(o, "fullname")), i};
+  }
+  if (names_distinct(refs, m)) { /* the usual case: no name is shared, nothing is ambiguous */
+    free(refs);
+    return QB_OK;
   }
   qsort(refs, m, sizeof *refs, cmp_name_ref);
   for (size_t a = 0, b; a < m; a = b) {

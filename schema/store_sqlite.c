@@ -766,24 +766,74 @@ static int write_end(sq_store *s, int rollback, qb_err *err) {
   return rc;
 }
 
-/* Insert one result of bench (benchmark row bench_id) with its series and samples. */
+/* The metric id last looked up by insert_result in this transaction: every result of a run
+ * usually has the same metric, so its row is read once per run, not once per result. */
+typedef struct metric_memo {
+  const char *name, *unit;
+  int dir;
+  int64_t id; /* 0: nothing remembered */
+} metric_memo;
+
+/* The parameters of S_RESULT_ADD in the order they first appear in its SQL (SQLite numbers
+ * named parameters so): bound by position, as looking each name up costs more than the insert's
+ * own bookkeeping. result_params_ok checks the order against the prepared statement. */
+static const char *const RESULT_PARAMS[] = {
+    ":run",      ":bench",    ":metric", ":series", ":n",     ":min",     ":max",
+    ":mean",     ":median",   ":stddev", ":p95",    ":p99",   ":q1",      ":q3",
+    ":outliers", ":estimate", ":ci_lo",  ":ci_hi",  ":extra", ":run_time"};
+#define N_RESULT_PARAMS (sizeof RESULT_PARAMS / sizeof RESULT_PARAMS[0])
+
+/* 1 when st's parameters are RESULT_PARAMS, in that order. */
+static int result_params_ok(sqlite3_stmt *st) {
+  if (sqlite3_bind_parameter_count(st) != (int)N_RESULT_PARAMS) return 0;
+  for (size_t i = 0; i < N_RESULT_PARAMS; i++) {
+    const char *name = sqlite3_bind_parameter_name(st, (int)i + 1);
+    if (!name || strcmp(name, RESULT_PARAMS[i])) return 0;
+  }
+  return 1;
+}
+
+/* A double at position i where NAN means NULL (b_real by position). */
+static void b_real_at(sqlite3_stmt *st, int i, double v) {
+  if (isnan(v))
+    sqlite3_bind_null(st, i);
+  else
+    sqlite3_bind_double(st, i, v);
+}
+
+/* A count at position i where a negative value means NULL (b_opt_int by position). */
+static void b_count_at(sqlite3_stmt *st, int i, int64_t v) {
+  if (v < 0)
+    sqlite3_bind_null(st, i);
+  else
+    sqlite3_bind_int64(st, i, v);
+}
+
+/* Insert one result of bench (benchmark row bench_id) with its series and samples; memo keeps the
+ * metric id between the results of one transaction. */
 static int insert_result(sq_store *s, const qb_run *run, int64_t run_id, int64_t branch_id,
                          int64_t machine_id, int64_t bench_id, const qb_result *r, qb_buf *blob,
-                         qb_err *err) {
+                         metric_memo *memo, qb_err *err) {
   sqlite3_stmt *st = NULL;
   int64_t metric_id = 0, series_id = 0, result_id = 0;
   int found, rc;
-  if ((rc = stmt(s, S_METRIC_GET, &st, err))) return rc;
-  b_text(st, ":name", r->metric);
-  b_text(st, ":unit", r->unit);
-  b_int(st, ":dir", r->direction);
-  if ((rc = step_id(s, st, &metric_id, &found, err))) return rc;
-  if (!found) {
-    if ((rc = stmt(s, S_METRIC_ADD, &st, err))) return rc;
+  if (memo->id && memo->dir == (int)r->direction && !strcmp(memo->name, r->metric) &&
+      !strcmp(memo->unit, r->unit)) {
+    metric_id = memo->id;
+  } else {
+    if ((rc = stmt(s, S_METRIC_GET, &st, err))) return rc;
     b_text(st, ":name", r->metric);
     b_text(st, ":unit", r->unit);
     b_int(st, ":dir", r->direction);
-    if ((rc = step_insert(s, st, &metric_id, err))) return rc;
+    if ((rc = step_id(s, st, &metric_id, &found, err))) return rc;
+    if (!found) {
+      if ((rc = stmt(s, S_METRIC_ADD, &st, err))) return rc;
+      b_text(st, ":name", r->metric);
+      b_text(st, ":unit", r->unit);
+      b_int(st, ":dir", r->direction);
+      if ((rc = step_insert(s, st, &metric_id, err))) return rc;
+    }
+    *memo = (metric_memo){r->metric, r->unit, (int)r->direction, metric_id};
   }
   for (int pass = 0; pass < 2; pass++) {
     if ((rc = stmt(s, pass ? S_SERIES_ADD : S_SERIES_GET, &st, err))) return rc;
@@ -800,27 +850,26 @@ static int insert_result(sq_store *s, const qb_run *run, int64_t run_id, int64_t
   if (rc) return rc;
   const qb_stats *x = &r->stats;
   if ((rc = stmt(s, S_RESULT_ADD, &st, err))) return rc;
-  b_int(st, ":run", run_id);
-  b_int(st, ":bench", bench_id);
-  b_int(st, ":metric", metric_id);
-  b_int(st, ":series", series_id);
-  b_opt_int(st, ":n", x->n, 0);
-  b_real(st, ":min", x->min);
-  b_real(st, ":max", x->max);
-  b_real(st, ":mean", x->mean);
-  b_real(st, ":median", x->median);
-  b_real(st, ":stddev", x->stddev);
-  b_real(st, ":p95", x->p95);
-  b_real(st, ":p99", x->p99);
-  b_real(st, ":q1", x->q1);
-  b_real(st, ":q3", x->q3);
-  b_opt_int(st, ":outliers", x->outliers, 0);
-  b_real(st, ":estimate", x->estimate);
-  b_real(st, ":ci_lo", x->ci_lo);
-  b_real(st, ":ci_hi", x->ci_hi);
-  b_text(st, ":extra", r->extra);
+  if (!result_params_ok(st))
+    return qb_err_set(err, QB_EINTERNAL, "insert result: parameters out of order");
   int64_t run_time = run->commit_time != QB_TIME_NONE ? run->commit_time : run->started_at;
-  b_int(st, ":run_time", run_time);
+  sqlite3_bind_int64(st, 1, run_id);
+  sqlite3_bind_int64(st, 2, bench_id);
+  sqlite3_bind_int64(st, 3, metric_id);
+  sqlite3_bind_int64(st, 4, series_id);
+  b_count_at(st, 5, x->n);
+  const double reals[] = {x->min, x->max, x->mean, x->median, x->stddev,
+                          x->p95, x->p99, x->q1,   x->q3};
+  for (int i = 0; i < 9; i++) b_real_at(st, 6 + i, reals[i]);
+  b_count_at(st, 15, x->outliers);
+  b_real_at(st, 16, x->estimate);
+  b_real_at(st, 17, x->ci_lo);
+  b_real_at(st, 18, x->ci_hi);
+  if (r->extra)
+    sqlite3_bind_text(st, 19, r->extra, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, 19);
+  sqlite3_bind_int64(st, 20, run_time);
   if ((rc = step_insert(s, st, &result_id, err))) return rc;
   if ((rc = stmt(s, S_SERIES_UNMARK, &st, err))) return rc;
   b_int(st, ":series", series_id);
@@ -895,6 +944,7 @@ static int sq_insert_run(qb_store *base, const qb_run *run, const qb_idem *idem,
   sqlite3_stmt *st = NULL;
   int64_t project_id = 0, branch_id = 0, machine_id = 0, run_id = 0, existing = 0;
   int found, rc;
+  metric_memo memo = {NULL, NULL, 0, 0};
   qb_buf blob;
   qb_buf_init(&blob, (size_t)1 << 31);
   if (!run->project || !run->branch || !run->machine || run->started_at == QB_TIME_NONE)
@@ -968,7 +1018,7 @@ static int sq_insert_run(qb_store *base, const qb_run *run, const qb_idem *idem,
     }
     for (size_t k = 0; k < b->n_results; k++)
       if ((rc = insert_result(s, run, run_id, branch_id, machine_id, bench_id, &b->results[k],
-                              &blob, err)))
+                              &blob, &memo, err)))
         goto done;
   }
   /* the counts listings show, kept on the run row (migration 0012) */
