@@ -1,8 +1,9 @@
 /* analysis/changepoint.c - change points of a series: E-Divisive means with a pooled Student's
  * t-test on a fixed grid of overlapping windows (candidates), then a merge pass whose tests look
- * beyond the window when that helps: up to 4 windows into the past and 1.5 into the future to
- * prove a small persistent step, and over runs of same-direction change points to tell a step from
- * a drift that only looks like a staircase (docs/statistics.md, "Change points"). Every statistic
+ * beyond the window when that helps: up to 6 windows into the past and 1.5 into the future to
+ * prove a small persistent step (a jump that a slope through both sides does not explain: slow
+ * wander is no step), and over runs of same-direction change points to tell a step from a drift
+ * that only looks like a staircase (docs/statistics.md, "Change points"). Every statistic
  * is computed from the points it covers only (block-local prefix sums, stretches cleaned per
  * cluster, direct sums in the merge), so a result never depends on where an analysis started:
  * that is what lets qb_changepoints_update re-analyse only the tail and still equal
@@ -29,8 +30,9 @@
 
 /* The long sides of the merge's tests reach CP_LONG_MULT windows into the past (W) and one and
  * a half windows into the future (R = w + w / 2): the past does not change when points are
- * added, so it costs the incremental update nothing; the future does. */
-#define CP_LONG_MULT 4
+ * added, so it costs the incremental update nothing; the future does. A long past also lets a
+ * slow wander average out on the left side instead of looking like the level before a step. */
+#define CP_LONG_MULT 6
 
 /* Candidates less than CP_CLUSTER_MULT windows apart are merged together: a staircase of points
  * that a drift leaves is judged as one run. */
@@ -55,6 +57,12 @@
  * residual sds. */
 #define CP_STABLE_T    1.36
 #define CP_LONG_MIN_SD 1.1
+
+/* And the step must be a jump, not a slope: with one slope common to both sides (two parallel
+ * lines), the jump between the lines must still be significant at this level (uncorrected). A
+ * slow wander that crosses the candidate rises (or falls) through both sides, and a line takes
+ * it; a persistent step keeps most of its jump. */
+#define CP_LONG_SLOPE_P 0.003
 
 /* Lag-1 autocorrelation above this is taken as this (the variance factor (1 + r)/(1 - r) is at
  * most 19). */
@@ -247,17 +255,28 @@ static double median_of(double *a, size_t n) {
  * (mostly equal values) or n < 5. Only v[0..n) is read, so the result depends on no other point.
  * When the neighbourhood holds, besides v[i], at least half of the others within limit of v[i],
  * the median is within limit too (more than half of the values lie in [v[i] - limit, v[i] +
- * limit]), so it need not be computed. scratch holds n values. */
+ * limit]), so it need not be computed. Each pair within 2 runs is compared once (|a - b| and
+ * |b - a| are the same double): near1[j] for v[j], v[j + 1] and near2[j] for v[j], v[j + 2], kept
+ * as bytes in scratch once the median is known. scratch holds n values. */
 static void clean_outliers(const double *v, size_t n, double *y, double *scratch) {
   memcpy(y, v, n * sizeof *y);
   if (n < 5) return;
   for (size_t i = 0; i + 1 < n; i++) scratch[i] = fabs(v[i + 1] - v[i]);
   double limit = CP_OUTLIER_K * median_of(scratch, n - 1) / CP_MAD_DIFF_SD;
   if (!(limit > 0) || isinf(limit)) return;
+  unsigned char *near1 = (unsigned char *)scratch, *near2 = near1 + n;
+  for (size_t j = 0; j + 1 < n; j++) near1[j] = fabs(v[j + 1] - v[j]) <= limit;
+  for (size_t j = 0; j + 2 < n; j++) near2[j] = fabs(v[j + 2] - v[j]) <= limit;
   for (size_t i = 0; i < n; i++) {
-    size_t lo = i < 2 ? 0 : i > n - 3 ? n - 3 : i - 2, hi = i < 2 ? 2 : i > n - 3 ? n - 1 : i + 2;
-    size_t near = 0;
-    for (size_t j = lo; j <= hi; j++) near += j != i && fabs(v[j] - v[i]) <= limit;
+    size_t lo, hi, near; /* the others of v[lo..hi] within limit of v[i] */
+    if (i < 2) {
+      lo = 0, hi = 2, near = i ? near1[0] + near1[1] : near1[0] + near2[0];
+    } else if (i > n - 3) {
+      lo = n - 3, hi = n - 1;
+      near = i == n - 2 ? near1[n - 3] + near1[n - 2] : near2[n - 3] + near1[n - 2];
+    } else {
+      lo = i - 2, hi = i + 2, near = near1[i - 1] + near1[i] + near2[i - 2] + near2[i];
+    }
     if (2 * near >= hi - lo) continue;
     double m = med_small(v, lo, hi);
     if (fabs(v[i] - m) > limit) y[i] = m;
@@ -342,7 +361,8 @@ static void fit_side(const double *v, size_t len, int left, size_t batch, double
 
 /* The result of a long test (long_test). before and after are in the units of its input. */
 typedef struct long_result {
-  int stable;           /* each side holds its level; when not, p is 1 */
+  int stable;           /* each side holds its level and the step is a jump (not a common slope);
+                           when not, p is 1 */
   double p, raw;        /* corrected p-value (at most 1) and before that cut */
   double before, after; /* the means of the two sides */
 } long_result;
@@ -353,7 +373,13 @@ typedef struct long_result {
  * least 1) and p by choices. It compares two levels, so it asks for levels: each side's partial
  * sums of residuals stay within CP_STABLE_T sqrt(n) residual sds (Kolmogorov's bound; a side that
  * wanders or slopes exceeds it), and the means differ by at least CP_LONG_MIN_SD residual sds
- * (smaller differences over long sides are no different from slow wander). Else p is 1. */
+ * (smaller differences over long sides are no different from slow wander). And it asks for a
+ * jump: fitted with one slope b common to both sides (b from the residuals around the side means
+ * against the positions centred in each side), the jump between the two parallel lines,
+ * d - b (m + k) / 2, must have a two-sided t-test p <= CP_LONG_SLOPE_P (variance s^2 (1/m + 1/k +
+ * ((m + k) / 2)^2 / Suu) times the same factor, s^2 the residual variance of the lines, df =
+ * (m + k) / factor - 3, at least 1): a wander that runs through the candidate is a slope across
+ * both sides, and explains the difference of the means without a jump. Else p is 1. */
 static void long_test(const double *v, size_t m, size_t k, size_t batch, double choices, double *e,
                       long_result *r) {
   side_fit L, R;
@@ -369,6 +395,20 @@ static void long_test(const double *v, size_t m, size_t k, size_t batch, double 
   r->stable = !(L.lv.ss > 0 && L.lv.ks > CP_STABLE_T * sqrt(L.lv.ss / (fm - 1) * fm)) &&
               !(R.lv.ss > 0 && R.lv.ks > CP_STABLE_T * sqrt(R.lv.ss / (fk - 1) * fk)) &&
               !(fabs(d) < CP_LONG_MIN_SD * sqrt(ss / (fm + fk - 2)));
+  if (r->stable) { /* the jump between two parallel lines */
+    double cl = (fm - 1) / 2, cr = (fk - 1) / 2, sue = 0;
+    for (size_t j = 0; j < m; j++) sue += ((double)j - cl) * e[j];
+    for (size_t j = 0; j < k; j++) sue += ((double)j - cr) * e[m + j];
+    double suu = fm * (fm * fm - 1) / 12 + fk * (fk * fk - 1) / 12, b = sue / suu;
+    double jump = d - b * (fm + fk) / 2, rss = ss - b * sue, dfj = (fm + fk) / f - 3;
+    double vj = (rss > 0 ? rss : 0) / (fm + fk - 3) *
+                (1 / fm + 1 / fk + (fm + fk) * (fm + fk) / 4 / suu) * f;
+    if (dfj < 1) dfj = 1;
+    double pj = jump == 0 || isnan(jump) ? 1.0
+                : !(vj > 0)              ? 0.0
+                                         : t_pvalue(fabs(jump) / sqrt(vj), dfj, 1, NULL);
+    r->stable = pj <= CP_LONG_SLOPE_P;
+  }
   if (!r->stable || d == 0 || isnan(d) || isnan(ss)) {
     r->p = 1;
     r->raw = choices;
@@ -769,7 +809,9 @@ static void test_run(const merge_ctx *g, cp_state *st, size_t s, size_t e) {
   }
 }
 
-/* The outcome of st's tests: the jump test when its run slopes, else the step test. */
+/* The outcome of st's tests: the jump test when its run slopes, else the step test. A long-only
+ * candidate whose run slopes fails: it is a step only the long test can prove, and that test
+ * needs level sides. */
 static void settle(const cp_cfg *c, cp_state *st) {
   if (st->sloped) {
     st->p = st->jp;
@@ -783,7 +825,8 @@ static void settle(const cp_cfg *c, cp_state *st) {
     st->after = st->safter;
   }
   st->mag = magnitude(st->before, st->after);
-  st->fails = st->short_side || !(st->p <= c->max_p) || st->mag < c->min_mag;
+  st->fails =
+      st->short_side || !(st->p <= c->max_p) || st->mag < c->min_mag || (st->lng && st->sloped);
 }
 
 /* The first and the last change point of the run (maximal stretch of consecutive change points

@@ -13,7 +13,7 @@
 
 /* The version of the algorithm: stored change points found by another version are not a valid
  * start for qb_changepoints_update (callers keep it with the options they store). */
-#define QB_CP_VERSION 2
+#define QB_CP_VERSION 3
 
 typedef struct qb_cp_opts {
   double max_p;         /* a split is kept only when its p-value (below) is <= this (0.001) */

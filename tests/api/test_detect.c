@@ -114,23 +114,23 @@ static void test_detect__tail_reads_and_agrees(void **state) {
   (void)state;
   qb_store *s = open_db("tail.db");
   size_t last_read = 0;
-  for (int r = 0; r < 300; r++) {
+  for (int r = 0; r < 720; r++) {
     qb_detect_result d = ingest_run(s, r, r, 0);
     assert_int_equal(d.series, 2);
     last_read = d.points;
   }
-  /* 300 points in each series; the update read about nine windows (of 30) of the end of each:
-   * the last ones it re-analyses (with room for a second search for a cut), and the four before
+  /* 720 points in each series; the update read about eleven windows (of 30) of the end of each:
+   * the last ones it re-analyses (with room for a second search for a cut), and the six before
    * them that long tests look back on */
-  print_message("the last update read %zu points of 2 x 300\n", last_read);
-  assert_true(last_read > 2 && last_read <= 2 * 270);
+  print_message("the last update read %zu points of 2 x 720\n", last_read);
+  assert_true(last_read > 2 && last_read <= 2 * 340);
   char *inc = records(s);
   assert_non_null(strstr(inc, "steps run 101 prev 100 regression")); /* run ids start at 1 */
   assert_non_null(strstr(inc, "steps run 171 prev 170 improvement"));
   assert_non_null(strstr(inc, "steps run 241 prev 240 regression"));
   assert_null(strstr(inc, "flat"));
   free(inc);
-  assert_full_agrees(s, "300 runs in order");
+  assert_full_agrees(s, "720 runs in order");
   qb_store_close(s);
 }
 

@@ -22,12 +22,13 @@ MIN_SEG = 3
 OUTLIER_K = 5.0
 MAD_DIFF_SD = 0.9538725524089398  # Phi^-1(3/4) * sqrt(2)
 assert abs(MAD_DIFF_SD - stats.norm.ppf(0.75) * math.sqrt(2)) < 1e-16
-LONG_MULT, CLUSTER_MULT = 4, 2
+LONG_MULT, CLUSTER_MULT = 6, 2
 SLOPE_P = 0.001
 LONG_LOCAL_P = 0.05
 LOOSE_P = 0.01
 STABLE_T = 1.36
 LONG_MIN_SD = 1.1
+LONG_SLOPE_P = 0.003
 AR_MAX = 0.9
 NONE = None
 
@@ -305,6 +306,28 @@ def long_test(v, m, k, batch, choices):
     check_margin(abs(d), lim)
     if abs(d) < lim:
         stable = False
+    if stable:  # the jump between two parallel lines (one slope common to both sides)
+        e = [a - lmean for a in v[:m]] + [a - rmean for a in v[m:m + k]]
+        cl, cr, sue = (fm - 1) / 2, (fk - 1) / 2, 0.0
+        for j in range(m):
+            sue += (float(j) - cl) * e[j]
+        for j in range(k):
+            sue += (float(j) - cr) * e[m + j]
+        suu = fm * (fm * fm - 1) / 12 + fk * (fk * fk - 1) / 12
+        b = sue / suu
+        jump, rss, dfj = d - b * (fm + fk) / 2, ss - b * sue, (fm + fk) / f - 3
+        vj = ((rss if rss > 0 else 0.0) / (fm + fk - 3)
+              * (1 / fm + 1 / fk + (fm + fk) * (fm + fk) / 4 / suu) * f)
+        if dfj < 1:
+            dfj = 1.0
+        if jump == 0 or math.isnan(jump):
+            pj = 1.0
+        elif not vj > 0:
+            pj = 0.0
+        else:
+            pj = t_pvalue(abs(jump) / math.sqrt(vj), dfj, 1.0)[0]
+        check_margin(pj, LONG_SLOPE_P)
+        stable = pj <= LONG_SLOPE_P
     if not stable or d == 0 or math.isnan(d) or math.isnan(ss):
         return stable, 1.0, choices, lmean, rmean
     if not ss > 0:
@@ -518,7 +541,8 @@ def settle(c, pt):
         pt.p, pt.raw, pt.before, pt.after = pt.sp, pt.sraw, pt.sbefore, pt.safter
     check_margin(pt.p, c.max_p)
     pt.mag = magnitude(pt.before, pt.after)
-    pt.fails = pt.short_side or not pt.p <= c.max_p or pt.mag < c.min_mag
+    # a long-only candidate whose run slopes fails: the long test needs level sides
+    pt.fails = pt.short_side or not pt.p <= c.max_p or pt.mag < c.min_mag or (pt.lng and pt.sloped)
 
 
 def run_start(pts, i):
