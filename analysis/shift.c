@@ -289,14 +289,18 @@ int qb_hodges_lehmann_sorted(const double *xs, size_t nx, const double *ys, size
    * nx + ny differences given the spread of the samples; the interval ends from the density of
    * differences found around the median. */
   double spread = (xs[nx - 1 - nx / 4] - xs[nx / 4]) + (ys[ny - 1 - ny / 4] - ys[ny / 4]);
-  double step = spread * (double)(nx + ny) / (double)N;
+  /* four times that many: the guess is off by several such steps at every size (the median
+   * of each sample is uncertain), and each doubling of the step costs a pass */
+  double step = 4 * spread * (double)(nx + ny) / (double)N;
   bracket br;
   unsigned long long kmed = N % 2 ? N / 2 : N / 2 - 1;
   guess_bracket(xs, nx, ys, ny, kmed, ys[ny / 2] - xs[nx / 2], step, &br);
-  double next; /* the (N/2)-th difference when the median's last bracket holds it */
+  bracket wide = br; /* the density is estimated on this larger bracket: less noisy */
+  double next;       /* the (N/2)-th difference when the median's last bracket holds it */
   double med = select_in(xs, nx, ys, ny, kmed, &br, N % 2 ? NULL : &next);
   if (N % 2 == 0 && isnan(next)) next = next_difference(xs, nx, ys, ny, med, N / 2);
   out->estimate = N % 2 ? med : (med + next) / 2.0;
+  if (wide.cb - wide.ca > br.cb - br.ca && wide.b > wide.a) br = wide;
   double density = br.b > br.a ? (double)(br.cb - br.ca) / (br.b - br.a) : NAN;
 
   /* k: how many differences to drop from each end; the interval is [d_(k+1), d_(N-k)]
