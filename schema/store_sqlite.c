@@ -60,6 +60,7 @@ enum {
   S_COUNTS,
   S_HISTORY,
   S_HISTORY_SERIES,
+  S_HISTORY_CHANGES,
   S_SETTINGS,
   S_SETTING_SET,
   S_SETTING_UNSET,
@@ -284,10 +285,14 @@ static const char *const SQL[S_COUNT_] = {
                   "ON b.id = x.benchmark_id JOIN metric m ON m.id = x.metric_id WHERE x.run_id = "
                   ":head ORDER BY b.name, m.name",
     [S_HISTORY_SERIES] =
-        "SELECT x.run_id, x.run_time, x.median, x.mean, x.estimate, EXISTS (SELECT 1 FROM "
-        "regression g WHERE g.series_id = x.series_id AND g.run_id = x.run_id AND g.active = 1) "
-        "FROM result x WHERE x.series_id = :series AND (x.run_time, x.run_id) <= (:t, :run) "
-        "ORDER BY x.run_time DESC, x.run_id DESC LIMIT :limit",
+        "SELECT x.run_id, x.run_time, x.median, x.mean, x.estimate FROM result x WHERE "
+        "x.series_id = :series AND (x.run_time, x.run_id) <= (:t, :run) ORDER BY x.run_time DESC, "
+        "x.run_id DESC LIMIT :limit",
+    /* the active change points among those points: one range of regression_by_series_time (a
+     * subquery per point cost as much as reading the points) */
+    [S_HISTORY_CHANGES] =
+        "SELECT run_id FROM regression WHERE series_id = :series AND run_time >= :from AND "
+        "(run_time, run_id) <= (:t, :run) AND active = 1",
     [S_SETTINGS] =
         "SELECT project, bench_glob, key, value, text FROM setting WHERE :project IS NULL "
         "OR project = '' OR project = :project ORDER BY project, bench_glob, key",
@@ -1590,12 +1595,30 @@ static int sq_history(qb_store *base, int64_t run_id, int per_series, qb_history
       h->median = col_real(pt, 2);
       h->mean = col_real(pt, 3);
       h->estimate = col_real(pt, 4);
-      h->change = sqlite3_column_int(pt, 5) != 0;
+      h->change = 0;
     }
     sqlite3_reset(pt);
     if (ps != SQLITE_DONE) {
       rc = sq_fail(s, QB_EINTERNAL, "history", err);
       goto done;
+    }
+    if (bench) {        /* mark the points where an active change point begins a segment */
+      size_t first = n; /* this series' points: arr[first..n), newest first */
+      while (first > 0 && arr[first - 1].bench == bench) first--;
+      if ((rc = stmt(s, S_HISTORY_CHANGES, &pt, err))) goto done;
+      b_int(pt, ":series", sqlite3_column_int64(st, 0));
+      b_int(pt, ":from", arr[n - 1].started_at);
+      b_int(pt, ":t", sqlite3_column_int64(st, 3));
+      b_int(pt, ":run", run_id);
+      while ((ps = sqlite3_step(pt)) == SQLITE_ROW) {
+        int64_t at = sqlite3_column_int64(pt, 0);
+        for (size_t i = first; i < n; i++) arr[i].change |= arr[i].run_id == at;
+      }
+      sqlite3_reset(pt);
+      if (ps != SQLITE_DONE) {
+        rc = sq_fail(s, QB_EINTERNAL, "history", err);
+        goto done;
+      }
     }
   }
   if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "history", err);
