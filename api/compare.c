@@ -659,7 +659,8 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
     }
   }
   if ((rc = qb_store_settings(s, c->head.project, &settings, &n_settings, err)) ||
-      (rc = qb_store_history(s, base_id, o->history > 0 ? o->history : 30, &hist, &n_hist, err)) ||
+      (rc = qb_run_cache_history(o->run_cache, s, base_id, o->history > 0 ? o->history : 30, &hist,
+                                 &n_hist, err)) ||
       (rc = collect(base, o, &br, &nb, err)) || (rc = collect(head, o, &hr, &nh, err)))
     goto done;
   qsort(br, nb, sizeof *br, cmp_ref);

@@ -25,12 +25,25 @@ typedef struct entry {
   struct entry *chain;       /* the bucket */
 } entry;
 
+/* A run's history for the noise model, kept while the store's fingerprint stays the same. */
+enum { HISTORIES = 64 };
+typedef struct hist_entry {
+  int64_t run_id;
+  int per_series;
+  char fingerprint[QB_FINGERPRINT_LEN];
+  qb_history_point *points; /* NULL with n 0: an empty history */
+  size_t n;
+  int used;     /* a slot in use */
+  uint64_t age; /* for replacing the least recently used */
+} hist_entry;
+
 struct qb_run_cache {
   pthread_mutex_t mu;
   size_t max_bytes, bytes, runs;
-  uint64_t hits, misses, evictions;
+  uint64_t hits, misses, evictions, history_hits, history_misses, clock;
   entry *head, *tail;
   entry *bucket[BUCKETS];
+  hist_entry hist[HISTORIES];
 };
 
 qb_run_cache *qb_run_cache_new(size_t max_bytes) {
@@ -85,6 +98,7 @@ const double *qb_run_ref_sorted(const qb_run_ref *ref, const qb_bench *b, const 
 
 void qb_run_cache_free(qb_run_cache *c) {
   if (!c) return;
+  for (size_t i = 0; i < HISTORIES; i++) qb_history_free(c->hist[i].points, c->hist[i].n);
   for (entry *e = c->head, *next; e; e = next) {
     next = e->next;
     entry_free(e);
@@ -265,6 +279,46 @@ void qb_run_cache_release(qb_run_cache *c, qb_run_ref *ref) {
   ref->entry = NULL;
 }
 
+int qb_run_cache_history(qb_run_cache *c, qb_store *s, int64_t run_id, int per_series,
+                         qb_history_point **out, size_t *n, qb_err *err) {
+  *out = NULL;
+  *n = 0;
+  if (!c) return qb_store_history(s, run_id, per_series, out, n, err);
+  char fp[QB_FINGERPRINT_LEN];
+  int rc = qb_store_fingerprint(s, fp, sizeof fp, err);
+  if (rc) return rc;
+  pthread_mutex_lock(&c->mu);
+  hist_entry *hit = NULL;
+  for (size_t i = 0; i < HISTORIES && !hit; i++)
+    if (c->hist[i].used && c->hist[i].run_id == run_id && c->hist[i].per_series == per_series &&
+        !strcmp(c->hist[i].fingerprint, fp))
+      hit = &c->hist[i];
+  if (hit) {
+    hit->age = ++c->clock;
+    c->history_hits++;
+    rc = qb_history_copy(hit->points, hit->n, out, err);
+    if (!rc) *n = hit->n;
+  }
+  pthread_mutex_unlock(&c->mu);
+  if (hit) /* the change points as stored now: a detection may have run since */
+    return rc ? rc : qb_store_history_marks(s, run_id, *out, *n, err);
+  if ((rc = qb_store_history(s, run_id, per_series, out, n, err))) return rc;
+  qb_history_point *copy;
+  if (qb_history_copy(*out, *n, &copy, err)) return QB_OK; /* out of memory: not kept */
+  pthread_mutex_lock(&c->mu);
+  c->history_misses++;
+  hist_entry *slot = &c->hist[0];
+  for (size_t i = 1; i < HISTORIES && slot->used; i++)
+    if (!c->hist[i].used || c->hist[i].age < slot->age) slot = &c->hist[i];
+  qb_history_point *old = slot->points;
+  size_t n_old = slot->n;
+  *slot = (hist_entry){run_id, per_series, "", copy, *n, 1, ++c->clock};
+  memcpy(slot->fingerprint, fp, sizeof fp);
+  pthread_mutex_unlock(&c->mu);
+  qb_history_free(old, n_old);
+  return QB_OK;
+}
+
 void qb_run_cache_stats_get(qb_run_cache *c, qb_run_cache_stats *out) {
   memset(out, 0, sizeof *out);
   if (!c) return;
@@ -274,5 +328,7 @@ void qb_run_cache_stats_get(qb_run_cache *c, qb_run_cache_stats *out) {
   out->evictions = c->evictions;
   out->runs = c->runs;
   out->bytes = c->bytes;
+  out->history_hits = c->history_hits;
+  out->history_misses = c->history_misses;
   pthread_mutex_unlock(&c->mu);
 }

@@ -5,7 +5,8 @@
  * only change to what a run holds, a prune dropping its raw samples, bumps the generation
  * (qb_store_generation). A lookup reads the run's row and the generation first (two indexed
  * reads), so an answer is never older than the database. The cache is bounded in bytes and
- * drops the least recently used runs first; it is safe to share between threads.
+ * drops the least recently used runs first; it is safe to share between threads. It also keeps
+ * the history a compare reads for its noise model (qb_run_cache_history).
  *
  * Ownership: the cache owns its runs. qb_run_cache_load hands out a reference to a shared
  * read-only run that the caller gives back with qb_run_cache_release (a run dropped from the
@@ -45,10 +46,19 @@ void qb_run_cache_release(qb_run_cache *c, qb_run_ref *ref);
  * cached run; NULL when the reference has none (uncached, or r has no samples). */
 const double *qb_run_ref_sorted(const qb_run_ref *ref, const qb_bench *b, const qb_result *r);
 
+/* What qb_store_history(s, run_id, per_series, ...) gives, from the cache when the store's
+ * fingerprint (qb_store_fingerprint: the newest run, the number of runs, the data generation,
+ * settings and targets) is the one it was read under; the change points marked as stored now
+ * (one statement). The last 64 histories are kept. *out is the caller's (qb_history_free). A NULL
+ * cache reads the store. */
+int qb_run_cache_history(qb_run_cache *c, qb_store *s, int64_t run_id, int per_series,
+                         qb_history_point **out, size_t *n, qb_err *err);
+
 /* What the cache did so far (for tests and /metrics). */
 typedef struct qb_run_cache_stats {
   uint64_t hits, misses, evictions;
   size_t runs, bytes;
+  uint64_t history_hits, history_misses;
 } qb_run_cache_stats;
 void qb_run_cache_stats_get(qb_run_cache *c, qb_run_cache_stats *out);
 

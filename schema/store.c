@@ -98,6 +98,38 @@ int qb_store_history(qb_store *s, int64_t run_id, int per_series, qb_history_poi
   return s->ops->history(s, run_id, per_series, out, n, err);
 }
 
+int qb_store_history_marks(qb_store *s, int64_t run_id, qb_history_point *points, size_t n,
+                           qb_err *err) {
+  return s->ops->history_marks(s, run_id, points, n, err);
+}
+
+int qb_history_copy(const qb_history_point *points, size_t n, qb_history_point **out, qb_err *err) {
+  *out = NULL;
+  if (!n) return QB_OK;
+  qb_history_point *c = malloc(n * sizeof *c);
+  if (!c) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  memcpy(c, points, n * sizeof *c);
+  for (size_t i = 0; i < n; i++) c[i].owns = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!points[i].owns) continue;
+    char *bench = strdup(points[i].bench), *metric = strdup(points[i].metric);
+    if (!bench || !metric) {
+      free(bench);
+      free(metric);
+      qb_history_free(c, n);
+      return qb_err_set(err, QB_ENOMEM, "out of memory");
+    }
+    /* the owner and every later point that shares its names (a series' points are together) */
+    for (size_t k = i; k < n && points[k].bench == points[i].bench; k++) {
+      c[k].bench = bench;
+      c[k].metric = metric;
+    }
+    c[i].owns = 1;
+  }
+  *out = c;
+  return QB_OK;
+}
+
 void qb_history_free(qb_history_point *points, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (points[i].owns) {

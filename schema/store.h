@@ -171,6 +171,7 @@ typedef struct qb_history_point {
   double median, mean, estimate; /* NAN when unknown */
   int change; /* 1: an active change point of the series begins a new segment at this point */
   int owns;   /* 1: this point owns bench and metric (one point per series) */
+  int64_t series_id;
 } qb_history_point;
 
 /* For every result of run run_id: the at most per_series most recent results of the same series
@@ -181,6 +182,13 @@ typedef struct qb_history_point {
 int qb_store_history(qb_store *s, int64_t run_id, int per_series, qb_history_point **out, size_t *n,
                      qb_err *err);
 void qb_history_free(qb_history_point *points, size_t n);
+/* Mark points[0..n) (what qb_store_history(s, run_id, ...) returned, or a copy) anew with the
+ * active change points stored now: one statement (for a caller that keeps histories). */
+int qb_store_history_marks(qb_store *s, int64_t run_id, qb_history_point *points, size_t n,
+                           qb_err *err);
+/* A copy of points[0..n) with names of its own (*out NULL when n is 0); QB_ENOMEM. Free with
+ * qb_history_free. */
+int qb_history_copy(const qb_history_point *points, size_t n, qb_history_point **out, qb_err *err);
 
 /* A comparison setting (docs/cli/config.md). */
 typedef struct qb_setting {

@@ -288,11 +288,12 @@ static const char *const SQL[S_COUNT_] = {
         "SELECT x.run_id, x.run_time, x.median, x.mean, x.estimate FROM result x WHERE "
         "x.series_id = :series AND (x.run_time, x.run_id) <= (:t, :run) ORDER BY x.run_time DESC, "
         "x.run_id DESC LIMIT :limit",
-    /* the active change points among those points: one range of regression_by_series_time (a
-     * subquery per point cost as much as reading the points) */
+    /* the active change points of the run's series up to it, all in one statement (a subquery
+     * per point, or a statement per series, cost as much as reading the points) */
     [S_HISTORY_CHANGES] =
-        "SELECT run_id FROM regression WHERE series_id = :series AND run_time >= :from AND "
-        "(run_time, run_id) <= (:t, :run) AND active = 1",
+        "SELECT g.series_id, g.run_id FROM result x JOIN regression g ON g.series_id = "
+        "x.series_id AND g.active = 1 AND (g.run_time, g.run_id) <= (x.run_time, x.run_id) WHERE "
+        "x.run_id = :head ORDER BY g.series_id",
     [S_SETTINGS] =
         "SELECT project, bench_glob, key, value, text FROM setting WHERE :project IS NULL "
         "OR project = '' OR project = :project ORDER BY project, bench_glob, key",
@@ -1556,6 +1557,35 @@ static int sq_counts(qb_store *base, qb_store_counts *out, qb_err *err) {
   return QB_OK;
 }
 
+/* Mark pts[0..n) (history points of run_id's series) with the active change points stored now:
+ * one statement for every series of the run. */
+static int history_marks(sq_store *s, int64_t run_id, qb_history_point *pts, size_t n,
+                         qb_err *err) {
+  sqlite3_stmt *st = NULL;
+  int rc = stmt(s, S_HISTORY_CHANGES, &st, err), step;
+  if (rc) return rc;
+  for (size_t i = 0; i < n; i++) pts[i].change = 0;
+  b_int(st, ":head", run_id);
+  size_t at = 0; /* the points are grouped by series; the rows come by series id */
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t series = sqlite3_column_int64(st, 0), run = sqlite3_column_int64(st, 1);
+    if (at >= n || pts[at].series_id != series) /* find the series' first point */
+      for (at = 0; at < n && pts[at].series_id != series; at++) {
+      }
+    for (size_t i = at; i < n && pts[i].series_id == series; i++)
+      pts[i].change |= pts[i].run_id == run;
+  }
+  sqlite3_reset(st);
+  return step == SQLITE_DONE ? QB_OK : sq_fail(s, QB_EINTERNAL, "history", err);
+}
+
+static int sq_history_marks(qb_store *base, int64_t run_id, qb_history_point *pts, size_t n,
+                            qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  return history_marks(s, run_id, pts, n, err);
+}
+
 static int sq_history(qb_store *base, int64_t run_id, int per_series, qb_history_point **out,
                       size_t *n_out, qb_err *err) {
   /* the run's series, then for each a backwards range scan of the covering index
@@ -1565,7 +1595,7 @@ static int sq_history(qb_store *base, int64_t run_id, int per_series, qb_history
   sqlite3_stmt *st = NULL, *pt = NULL;
   qb_history_point *arr = NULL;
   size_t n = 0, cap = 0;
-  int rc = stmt(s, S_HISTORY, &st, err), step;
+  int rc = stmt(s, S_HISTORY, &st, err), step, ps;
   *out = NULL;
   *n_out = 0;
   if (rc) return rc;
@@ -1577,7 +1607,6 @@ static int sq_history(qb_store *base, int64_t run_id, int per_series, qb_history
     b_int(pt, ":run", run_id);
     b_int(pt, ":t", sqlite3_column_int64(st, 3));
     b_int(pt, ":limit", per_series);
-    int ps;
     while ((ps = sqlite3_step(pt)) == SQLITE_ROW) {
       if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
       qb_history_point *h = &arr[n++];
@@ -1596,34 +1625,19 @@ static int sq_history(qb_store *base, int64_t run_id, int per_series, qb_history
       h->mean = col_real(pt, 3);
       h->estimate = col_real(pt, 4);
       h->change = 0;
+      h->series_id = sqlite3_column_int64(st, 0);
     }
     sqlite3_reset(pt);
     if (ps != SQLITE_DONE) {
       rc = sq_fail(s, QB_EINTERNAL, "history", err);
       goto done;
     }
-    if (bench) {        /* mark the points where an active change point begins a segment */
-      size_t first = n; /* this series' points: arr[first..n), newest first */
-      while (first > 0 && arr[first - 1].bench == bench) first--;
-      if ((rc = stmt(s, S_HISTORY_CHANGES, &pt, err))) goto done;
-      b_int(pt, ":series", sqlite3_column_int64(st, 0));
-      b_int(pt, ":from", arr[n - 1].started_at);
-      b_int(pt, ":t", sqlite3_column_int64(st, 3));
-      b_int(pt, ":run", run_id);
-      while ((ps = sqlite3_step(pt)) == SQLITE_ROW) {
-        int64_t at = sqlite3_column_int64(pt, 0);
-        for (size_t i = first; i < n; i++) arr[i].change |= arr[i].run_id == at;
-      }
-      sqlite3_reset(pt);
-      if (ps != SQLITE_DONE) {
-        rc = sq_fail(s, QB_EINTERNAL, "history", err);
-        goto done;
-      }
-    }
   }
   if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "history", err);
+  if (st) sqlite3_reset(st);
+  if (!rc) rc = history_marks(s, run_id, arr, n, err);
 done:
-  sqlite3_reset(st);
+  if (st) sqlite3_reset(st);
   if (rc) {
     qb_history_free(arr, n);
     return rc;
@@ -2600,6 +2614,7 @@ static const qb_store_ops SQLITE_OPS = {
     .load_run = sq_load_run,
     .counts = sq_counts,
     .history = sq_history,
+    .history_marks = sq_history_marks,
     .settings = sq_settings,
     .setting_set = sq_setting_set,
     .setting_unset = sq_setting_unset,

@@ -267,12 +267,77 @@ static void test_run_cache__bounded(void **state) {
   qb_store_close(s);
 }
 
+/* Histories: the second read is a hit and equals the store's; a change point stored since (a
+ * detection does not change the fingerprint) is marked on the hit; a new run is a miss. */
+static void test_run_cache__history(void **state) {
+  (void)state;
+  int64_t ids[8];
+  qb_store *s = make_db(ids);
+  qb_run_cache *c = qb_run_cache_new((size_t)64 << 20);
+  qb_err err = QB_ERR_INIT;
+  qb_history_point *a, *b, *plain;
+  size_t na, nb, np;
+  assert_int_equal(qb_run_cache_history(c, s, ids[6], 30, &a, &na, &err), QB_OK);
+  assert_int_equal(qb_run_cache_history(c, s, ids[6], 30, &b, &nb, &err), QB_OK);
+  assert_int_equal(qb_store_history(s, ids[6], 30, &plain, &np, &err), QB_OK);
+  assert_int_equal(na, 20 * 7); /* runs 0..6 of 20 series */
+  assert_int_equal(nb, np);
+  for (size_t i = 0; i < np; i++) {
+    assert_string_equal(b[i].bench, plain[i].bench);
+    assert_int_equal(b[i].run_id, plain[i].run_id);
+    assert_memory_equal(&b[i].median, &plain[i].median, sizeof plain[i].median);
+    assert_int_equal(b[i].change, 0);
+  }
+  qb_run_cache_stats st;
+  qb_run_cache_stats_get(c, &st);
+  assert_int_equal(st.history_hits, 1);
+  assert_int_equal(st.history_misses, 1);
+  /* a change point at run 3 of bench_003's series, stored as a detection would */
+  int64_t series = 0;
+  for (size_t i = 0; i < np; i++)
+    if (!strcmp(plain[i].bench, "bench_003")) series = plain[i].series_id;
+  assert_true(series > 0);
+  qb_regression rec = {0};
+  rec.run_id = ids[3];
+  rec.prev_run_id = ids[2];
+  rec.kind = "regression";
+  rec.severity = "major";
+  rec.before = rec.after = rec.change_pct = rec.p_value = 1;
+  rec.position = 3;
+  assert_int_equal(qb_store_regressions_replace(s, series, &rec, 1, &err), QB_OK);
+  qb_history_point *d;
+  size_t nd;
+  assert_int_equal(qb_run_cache_history(c, s, ids[6], 30, &d, &nd, &err), QB_OK);
+  qb_run_cache_stats_get(c, &st);
+  assert_int_equal(st.history_hits, 2);
+  int marked = 0;
+  for (size_t i = 0; i < nd; i++) {
+    int want = d[i].series_id == series && d[i].run_id == ids[3];
+    assert_int_equal(d[i].change, want);
+    marked += want;
+  }
+  assert_int_equal(marked, 1);
+  qb_history_free(d, nd);
+  /* a history of another run is its own entry */
+  assert_int_equal(qb_run_cache_history(c, s, ids[7], 30, &d, &nd, &err), QB_OK);
+  assert_int_equal(nd, 20 * 8);
+  qb_history_free(d, nd);
+  qb_run_cache_stats_get(c, &st);
+  assert_int_equal(st.history_misses, 2);
+  qb_history_free(a, na);
+  qb_history_free(b, nb);
+  qb_history_free(plain, np);
+  qb_run_cache_free(c);
+  qb_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_run_cache__equals_store),
       cmocka_unit_test(test_run_cache__compare_same_answer),
       cmocka_unit_test(test_run_cache__prune_is_seen),
       cmocka_unit_test(test_run_cache__bounded),
+      cmocka_unit_test(test_run_cache__history),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
