@@ -16,15 +16,14 @@
 /* Number of differences ys[j] - xs[i] (as computed in floating point) that are <= v, with xs and
  * ys ascending. The rounded difference is monotone in both arguments, so for growing x_i the
  * count of qualifying y_j only grows: one pass with two pointers, O(nx + ny). */
-static unsigned long long count_le(const double *xs, size_t nx, const double *ys, size_t ny,
-                                   double v) {
-  /* Eight independent merge walks over eight slices of the rows, interleaved: each step of a walk
-   * depends on the one before it (load, subtract, compare), so one walk is latency-bound; eight
+static inline __attribute__((always_inline)) unsigned long long
+count_walks(const double *xs, size_t nx, const double *ys, size_t ny, double v, const int W) {
+  /* W independent merge walks over W slices of the rows, interleaved: each step of a walk
+   * depends on the one before it (load, subtract, compare), so one walk is latency-bound; several
    * let the CPU overlap them. Each walk starts where the row before its slice ends (found by
    * binary search); the steps themselves have no data-dependent branches. */
-  enum { W = 8 };
-  size_t i[W], end[W], j[W];
-  unsigned long long count[W];
+  size_t i[8], end[8], j[8];
+  unsigned long long count[8];
   for (int w = 0; w < W; w++) {
     i[w] = nx * (size_t)w / W;
     end[w] = nx * (size_t)(w + 1) / W;
@@ -55,6 +54,13 @@ static unsigned long long count_le(const double *xs, size_t nx, const double *ys
   unsigned long long total = 0;
   for (int w = 0; w < W; w++) total += count[w] + (unsigned long long)(end[w] - i[w]) * ny;
   return total;
+}
+
+static unsigned long long count_le(const double *xs, size_t nx, const double *ys, size_t ny,
+                                   double v) {
+  /* eight walks pay off on long rows; on short ones their binary searches cost more than the
+   * overlap gains (50 x 50: 8.2 us per Hodges-Lehmann with eight, 7.2 with four) */
+  return nx >= 256 ? count_walks(xs, nx, ys, ny, v, 8) : count_walks(xs, nx, ys, ny, v, 4);
 }
 
 /* The k-th smallest (0-based) of v[0..n), reordering v: quickselect with a median-of-three
