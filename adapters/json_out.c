@@ -511,6 +511,25 @@ void qb_jw_end(qb_jw *w) {
 }
 
 void qb_jw_key(qb_jw *w, const char *k) {
+  /* compact text (answers over HTTP), a key of printable ASCII: ,"key": in one copy */
+  if (w->compact && !w->indent && !w->tree && !w->failed && w->depth && !w->key &&
+      w->stack[w->depth - 1].object) {
+    const unsigned char *u = (const unsigned char *)k;
+    size_t n = 0;
+    while (u[n] >= 0x20 && u[n] < 0x80 && u[n] != '"' && u[n] != '\\') n++;
+    if (!k[n] && w->cap - w->len > n + 4) {
+      char *p = w->p + w->len;
+      if (w->stack[w->depth - 1].count++) *p++ = ',';
+      *p++ = '"';
+      memcpy(p, k, n);
+      p += n;
+      *p++ = '"';
+      *p++ = ':';
+      w->len = (size_t)(p - w->p);
+      w->key = k;
+      return;
+    }
+  }
   if (jw_prefix(w, 1)) return;
   w->key = k;
   if (w->tree) return;
