@@ -1,6 +1,7 @@
 /* core/sha256.c - SHA-256 written from the FIPS 180-4 description. */
 #include "core/sha256.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 static const uint32_t K[64] = {
@@ -48,6 +49,81 @@ static void compress(uint32_t h[8], const unsigned char *p) {
   h[7] += k;
 }
 
+/* The SHA extensions of x86-64 (Intel SHA-NI, AMD since Zen): the same compression with the
+ * sha256rnds2 / sha256msg1 / sha256msg2 instructions, several times faster (an upload's content
+ * hash was about a tenth of its CPU). The state lives as (A, B, E, F) and (C, D, G, H). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define QB_SHA_NI 1
+
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+compress_ni(uint32_t h[8], const unsigned char *p, size_t blocks) {
+  const __m128i swap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+  __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1);    /* C D A B */
+  __m128i cdgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B); /* H G F E */
+  __m128i abef = _mm_alignr_epi8(t, cdgh, 8);
+  cdgh = _mm_blend_epi16(cdgh, t, 0xF0);
+  for (; blocks; blocks--, p += 64) {
+    __m128i a0 = abef, c0 = cdgh, w[16];
+    for (int i = 0; i < 4; i++)
+      w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), swap);
+    /* W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four words at a time */
+    for (int i = 4; i < 16; i++)
+      w[i] = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(w[i - 4], w[i - 3]),
+                                                _mm_alignr_epi8(w[i - 1], w[i - 2], 4)),
+                                  w[i - 1]);
+    for (int i = 0; i < 16; i++) { /* four rounds: two with each half of the words */
+      __m128i m = _mm_add_epi32(w[i], _mm_loadu_si128((const __m128i *)&K[4 * i]));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(m, 0x0E));
+    }
+    abef = _mm_add_epi32(abef, a0);
+    cdgh = _mm_add_epi32(cdgh, c0);
+  }
+  t = _mm_shuffle_epi32(abef, 0x1B);                                  /* F E B A */
+  cdgh = _mm_shuffle_epi32(cdgh, 0xB1);                               /* D C H G */
+  _mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(t, cdgh, 0xF0)); /* D C B A */
+  _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(cdgh, t, 8));    /* H G F E */
+}
+
+/* 1 when the CPU has the SHA extensions (and SSSE3, SSE4.1): CPUID leaf 7 EBX bit 29. */
+static int cpu_has_sha(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1)) return 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+  return (b >> 29) & 1;
+}
+#endif
+
+/* -1 unknown, 0 portable code, 1 the SHA extensions (qb_sha256_hw). */
+static _Atomic int use_hw = -1;
+
+int qb_sha256_hw(int mode) {
+#ifdef QB_SHA_NI
+  if (mode >= 0)
+    use_hw = mode && cpu_has_sha();
+  else if (use_hw < 0)
+    use_hw = cpu_has_sha();
+#else
+  use_hw = 0;
+  (void)mode;
+#endif
+  return use_hw;
+}
+
+/* Compress blocks 64-byte blocks at p. */
+static void compress_blocks(uint32_t h[8], const unsigned char *p, size_t blocks) {
+#ifdef QB_SHA_NI
+  if (use_hw < 0) qb_sha256_hw(-1); /* racing threads store the same value */
+  if (use_hw) {
+    compress_ni(h, p, blocks);
+    return;
+  }
+#endif
+  for (; blocks; blocks--, p += 64) compress(h, p);
+}
+
 void qb_sha256_init(qb_sha256 *c) {
   static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -66,10 +142,12 @@ void qb_sha256_update(qb_sha256 *c, const void *data, size_t n) {
     p += take;
     n -= take;
     if (c->fill < 64) return;
-    compress(c->h, c->block);
+    compress_blocks(c->h, c->block, 1);
     c->fill = 0;
   }
-  for (; n >= 64; p += 64, n -= 64) compress(c->h, p);
+  compress_blocks(c->h, p, n / 64);
+  p += n / 64 * 64;
+  n %= 64;
   memcpy(c->block, p, n);
   c->fill = n;
 }
