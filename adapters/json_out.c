@@ -511,20 +511,28 @@ void qb_jw_end(qb_jw *w) {
 }
 
 void qb_jw_key(qb_jw *w, const char *k) {
-  /* compact text (answers over HTTP), a key of printable ASCII: ,"key": in one copy */
-  if (w->compact && !w->indent && !w->tree && !w->failed && w->depth && !w->key &&
-      w->stack[w->depth - 1].object) {
+  /* text, a key of printable ASCII: its separator, indentation and quoted text in one copy */
+  if (!w->tree && !w->failed && w->depth && !w->key && w->stack[w->depth - 1].object) {
     const unsigned char *u = (const unsigned char *)k;
-    size_t n = 0;
+    size_t n = 0, pad = (size_t)w->depth * w->indent;
     while (u[n] >= 0x20 && u[n] < 0x80 && u[n] != '"' && u[n] != '\\') n++;
-    if (!k[n] && w->cap - w->len > n + 4) {
+    if (!k[n] && w->cap - w->len > n + pad + 6) {
       char *p = w->p + w->len;
-      if (w->stack[w->depth - 1].count++) *p++ = ',';
+      if (w->stack[w->depth - 1].count++) {
+        *p++ = ',';
+        if (!w->indent && !w->compact) *p++ = ' ';
+      }
+      if (w->indent) {
+        *p++ = '\n';
+        memset(p, ' ', pad);
+        p += pad;
+      }
       *p++ = '"';
       memcpy(p, k, n);
       p += n;
       *p++ = '"';
       *p++ = ':';
+      if (!w->compact) *p++ = ' ';
       w->len = (size_t)(p - w->p);
       w->key = k;
       return;
