@@ -351,8 +351,10 @@ static void history_range(const qb_history_point *h, size_t n, const char *bench
 /* The work of one row that can run on any thread: both sides, the test, the change. */
 typedef struct row_job {
   qb_compare_row *row;
-  const qb_result *bres, *hres;            /* NULL for an added / removed row */
-  const double *bsorted, *hsorted;         /* their samples sorted, when the run cache has them */
+  const qb_result *bres, *hres;    /* NULL for an added / removed row */
+  const double *bsorted, *hsorted; /* their samples sorted, when the run cache has them */
+  int bmine, hmine; /* the result belongs to a run this compare loaded for itself (not shared):
+                       its samples may be sorted where they are, without a copy */
   const qb_result *pool[QB_BASE_RUNS_MAX]; /* the baseline's results to pool (pool[0] = bres) */
   size_t n_pool;
   qb_result pooled; /* their union, when n_pool > 1 (samples owned by the job) */
@@ -440,6 +442,17 @@ static void do_job(row_job *job) {
     if ((job->rc = pool_results(job, &job->err))) goto done;
     job->bres = &job->pooled;
     job->bsorted = NULL;
+    job->bmine = 1; /* the pooled copy is the job's own */
+  }
+  /* a result of a run loaded for this compare alone is sorted where it is: nothing else reads
+   * its order (16 MB of copies fewer at 1000 x 1000) */
+  if (job->bres && !job->bsorted && job->bmine && job->bres->n_samples) {
+    qb_sort_doubles(job->bres->samples, job->bres->n_samples);
+    job->bsorted = job->bres->samples;
+  }
+  if (job->hres && !job->hsorted && job->hmine && job->hres->n_samples) {
+    qb_sort_doubles(job->hres->samples, job->hres->n_samples);
+    job->hsorted = job->hres->samples;
   }
   if (job->bres &&
       (job->rc = fill_side(job->bres, job->bsorted, &row->base, &bs, &bown, &job->err)))
@@ -711,6 +724,8 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
     job->hres = hres;
     job->bsorted = bres ? qb_run_ref_sorted(&base_rr, bbench, bres) : NULL;
     job->hsorted = hres ? qb_run_ref_sorted(&head_rr, bench, hres) : NULL;
+    job->bmine = !base_rr.entry;
+    job->hmine = !head_rr.entry && head_rr.run != base_rr.run;
     if ((rc = row_strings(row, bench, hres ? hres : bres, err))) goto done;
     row->primary = !strcmp(row->metric, primary_metric(bench));
     qb_compare_settings_for(settings, n_settings, c->head.project, bench->name, &job->st);

@@ -459,7 +459,8 @@ int qb_compare_render(const qb_compare *c, qb_compare_format fmt, int only_chang
     case QB_CMP_JSON: {
       char *s = qb_view_compare_text(c, only_changed, JSON_INDENT(2));
       if (!s) return qb_err_set(err, QB_ENOMEM, "out of memory");
-      int rc = qb_buf_printf(out, err, "%s\n", s);
+      int rc = qb_buf_adds(out, s, err);
+      if (!rc) rc = qb_buf_adds(out, "\n", err);
       free(s);
       return rc;
     }

@@ -193,7 +193,7 @@ int qb_run_cache_load(qb_run_cache *c, qb_store *s, int64_t id, qb_run_info *inf
   int64_t generation;
   int rc;
   if (!c) {
-    if ((rc = qb_store_load_run(s, id, 1, info, &run, err))) return rc;
+    if ((rc = qb_store_load_run(s, id, QB_LOAD_VALUES, info, &run, err))) return rc;
     out->run = run;
     return QB_OK;
   }
@@ -213,7 +213,7 @@ int qb_run_cache_load(qb_run_cache *c, qb_store *s, int64_t id, qb_run_info *inf
     return QB_OK;
   }
   qb_run_info again;
-  if ((rc = qb_store_load_run(s, id, 1, &again, &run, err))) return rc;
+  if ((rc = qb_store_load_run(s, id, QB_LOAD_VALUES, &again, &run, err))) return rc;
   int same = !strcmp(again.content_hash ? again.content_hash : "", hash);
   qb_run_info_dispose(&again);
   size_t bytes = run_bytes(run);

@@ -35,7 +35,8 @@ typedef struct qb_run_ref {
 qb_run_cache *qb_run_cache_new(size_t max_bytes);
 void qb_run_cache_free(qb_run_cache *c);
 
-/* Run id with its raw samples, as qb_store_load_run(s, id, 1, info, ...) gives it: info is
+/* Run id with its raw sample values (no iteration counts: what a compare reads), as
+ * qb_store_load_run(s, id, QB_LOAD_VALUES, info, ...) gives it: info is
  * filled (the caller disposes it), out->run is read-only until qb_run_cache_release(c, out),
  * which also clears *out (a cleared or zeroed reference may be released again). */
 int qb_run_cache_load(qb_run_cache *c, qb_store *s, int64_t id, qb_run_info *info, qb_run_ref *out,

@@ -71,7 +71,7 @@ int qb_samples_decode(const void *blob, size_t len, double **values, uint64_t **
                       size_t *n_out, qb_err *err) {
   const unsigned char *p = blob, *end = p + len;
   *values = NULL;
-  *iters = NULL;
+  if (iters) *iters = NULL;
   *n_out = 0;
   uint64_t n, a = 0, d = 0;
   if (len < 3 || p[0] != 1 || p[1] > MODE_LIST)
@@ -83,26 +83,33 @@ int qb_samples_decode(const void *blob, size_t len, double **values, uint64_t **
   if ((mode == MODE_CONST && get_varint(&p, end, &a)) ||
       (mode == MODE_ARITH && (get_varint(&p, end, &a) || get_varint(&p, end, &d))))
     return qb_err_set(err, QB_EDB, "sample blob: truncated header");
+  int keep = iters && mode != MODE_ONES; /* the counts are wanted and not all 1 */
   double *v = malloc((n ? n : 1) * sizeof *v);
-  uint64_t *it = mode == MODE_ONES ? NULL : malloc((n ? n : 1) * sizeof *it);
-  if (!v || (mode != MODE_ONES && !it)) {
+  uint64_t *it = keep ? malloc((n ? n : 1) * sizeof *it) : NULL, skip;
+  if (!v || (keep && !it)) {
     free(v);
     free(it);
     return qb_err_set(err, QB_ENOMEM, "out of memory decoding %llu samples", (unsigned long long)n);
   }
-  for (uint64_t i = 0; i < n && it; i++) {
+  for (uint64_t i = 0; i < n && keep; i++) {
     if (mode == MODE_CONST) it[i] = a;
     if (mode == MODE_ARITH) it[i] = a + i * d;
     if (mode == MODE_LIST && get_varint(&p, end, &it[i])) goto bad;
   }
+  for (uint64_t i = 0; i < n && !keep && mode == MODE_LIST; i++) /* read past them */
+    if (get_varint(&p, end, &skip)) goto bad;
   if ((size_t)(end - p) != n * 8) goto bad;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(v, p, n * 8); /* stored little-endian: the bytes are the doubles */
+#else
   for (uint64_t i = 0; i < n; i++, p += 8) {
     uint64_t bits = 0;
     for (int k = 0; k < 8; k++) bits |= (uint64_t)p[k] << (8 * k);
     memcpy(&v[i], &bits, 8);
   }
+#endif
   *values = v;
-  *iters = it;
+  if (iters) *iters = it;
   *n_out = n;
   return QB_OK;
 bad:

@@ -25,7 +25,8 @@ int qb_samples_encode(const double *values, const uint64_t *iters, size_t n, qb_
                       qb_err *err);
 
 /* Decode a blob of len bytes. *values gets n doubles; *iters gets n counts, or NULL when every
- * sample is one iteration. QB_EDB when the blob is malformed. */
+ * sample is one iteration. iters may be NULL: the counts are checked but not kept. QB_EDB when
+ * the blob is malformed. */
 int qb_samples_decode(const void *blob, size_t len, double **values, uint64_t **iters, size_t *n,
                       qb_err *err);
 

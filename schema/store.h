@@ -159,7 +159,9 @@ typedef struct qb_run_query {
 int qb_store_find_runs(qb_store *s, const qb_run_query *q, int64_t **ids, size_t *n, qb_err *err);
 
 /* Load run id: its info (into *info, dispose with qb_run_info_dispose) and, when out is not
- * NULL, the full model with benchmarks and results, and the raw samples when with_samples. */
+ * NULL, the full model with benchmarks and results, and the raw samples when with_samples
+ * (QB_LOAD_VALUES: their values only, without iteration counts, as a compare needs them). */
+#define QB_LOAD_VALUES 2
 int qb_store_load_run(qb_store *s, int64_t id, int with_samples, qb_run_info *info, qb_run **out,
                       qb_err *err);
 

@@ -1477,10 +1477,10 @@ static int load_results(sq_store *s, int64_t id, int with_samples, qb_run *run, 
     int sr = sqlite3_step(ss);
     if (sr == SQLITE_ROW) {
       double *v;
-      uint64_t *it;
+      uint64_t *it = NULL;
       size_t n;
       if ((rc = qb_samples_decode(sqlite3_column_blob(ss, 0), (size_t)sqlite3_column_bytes(ss, 0),
-                                  &v, &it, &n, err)))
+                                  &v, with_samples == QB_LOAD_VALUES ? NULL : &it, &n, err)))
         return rc;
       qb_result_take_samples(r, v, it, n);
     } else if (sr != SQLITE_DONE) {

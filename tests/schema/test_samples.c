@@ -33,6 +33,13 @@ static void round_trip(const double *v, const uint64_t *it, size_t n, size_t wan
   }
   free(dv);
   free(di);
+  /* values only (what a compare loads): the same values, the counts read past and checked */
+  assert_int_equal(qb_samples_decode(b.data, b.len, &dv, NULL, &dn, &err), QB_OK);
+  assert_int_equal(dn, n);
+  assert_memory_equal(dv, v, n * sizeof *v);
+  free(dv);
+  if (b.len > 3) /* a truncated blob is refused values-only too */
+    assert_int_equal(qb_samples_decode(b.data, b.len - 1, &dv, NULL, &dn, &err), QB_EDB);
   qb_buf_dispose(&b);
 }
 
