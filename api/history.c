@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analysis/describe.h"
+#include "api/run_cache.h"
 #include "core/time.h"
 #include "core/units.h"
 
@@ -130,6 +131,51 @@ static int changes_at(qb_store *s, int64_t series_id, const int64_t *ids, size_t
   return QB_OK;
 }
 
+/* The series' end as qb_store_series_tail(s, ser, marker, n_old - from) gives it, from the run
+ * cache's tail kept under the series' marker and the points read after the marker (the marker's
+ * own point and the new ones: one short range). *tids stays NULL when the cache cannot serve it
+ * (the caller reads the store). */
+static int cached_tail(qb_store *s, struct qb_run_cache *cache, const qb_series_info *ser,
+                       size_t n_old, size_t from, int64_t **tids, double **tx, size_t *tn,
+                       size_t *tb, int64_t *last_time, qb_err *err) {
+  size_t cfrom = 0, nn = 0, nb = 0;
+  int64_t *cids = NULL, *nids = NULL;
+  double *cx = NULL, *nxv = NULL;
+  int rc = QB_OK;
+  *tids = NULL;
+  *tx = NULL;
+  if (!qb_run_cache_tail_get(cache, ser->id, n_old, ser->analysed_run, ser->analysed_time, from,
+                             &cfrom, &cids, &cx))
+    return QB_OK;
+  if ((rc = qb_store_series_tail(s, ser->id, ser->analysed_time, ser->analysed_run, 1, &nids, &nxv,
+                                 &nn, &nb, last_time, err)))
+    goto done;
+  if (nb == 1 && nids[0] == ser->analysed_run) { /* the marker is where it was */
+    size_t kept = n_old - from, added = nn - 1;
+    if (!(*tids = malloc((kept + added) * sizeof **tids)) ||
+        !(*tx = malloc((kept + added) * sizeof **tx))) {
+      free(*tids);
+      *tids = NULL;
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+    memcpy(*tids, cids + (from - cfrom), kept * sizeof **tids);
+    memcpy(*tx, cx + (from - cfrom), kept * sizeof **tx);
+    memcpy(*tids + kept, nids + 1, added * sizeof **tids);
+    memcpy(*tx + kept, nxv + 1, added * sizeof **tx);
+    *tn = kept + added;
+    *tb = kept;
+  } else {
+    *last_time = QB_TIME_NONE;
+  }
+done:
+  free(cids);
+  free(cx);
+  free(nids);
+  free(nxv);
+  return rc;
+}
+
 /* Analyse one series (reads only): its change points as records into *w.
  * Three ways, cheapest first: (1) when the series' detection marker stands and the series is long,
  * only its end is read (the points after the marker and the last ones before it that the update
@@ -164,9 +210,11 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
                !strcmp(ser->analysed_opts, key);
   if (marked && ser->analysed_time != QB_TIME_NONE &&
       (from = qb_changepoints_tail_start(n_old, &cpo)) > 0) {
-    size_t tn, tb;
-    if ((rc = qb_store_series_tail(s, ser->id, ser->analysed_time, ser->analysed_run, n_old - from,
-                                   &tids, &tx, &tn, &tb, &last_time, err)))
+    size_t tn = 0, tb = 0;
+    if ((rc = cached_tail(s, o->cache, ser, n_old, from, &tids, &tx, &tn, &tb, &last_time, err)))
+      goto done;
+    if (!tids && (rc = qb_store_series_tail(s, ser->id, ser->analysed_time, ser->analysed_run,
+                                            n_old - from, &tids, &tx, &tn, &tb, &last_time, err)))
       goto done;
     if (tb == n_old - from && tids[tb - 1] == ser->analysed_run) {
       nx = n_old + (tn - tb);
@@ -199,7 +247,14 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
     if (!analysed) from = 0;
   }
   if (!analysed) {
-    if ((rc = qb_store_series_values(s, ser->id, &ids, &x, &nx, err))) goto done;
+    if (marked && ser->analysed_time != QB_TIME_NONE) { /* a short series kept whole */
+      size_t tn = 0, tb = 0;
+      if ((rc = cached_tail(s, o->cache, ser, n_old, 0, &tids, &tx, &tn, &tb, &last_time, err)))
+        goto done;
+      ids = tids, x = tx, nx = tn;
+      tids = NULL, tx = NULL;
+    }
+    if (!ids && (rc = qb_store_series_values(s, ser->id, &ids, &x, &nx, err))) goto done;
     res->series++;
     res->points += nx;
     /* incremental when the marker names the run of the last analysed point and that run is
@@ -261,6 +316,11 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
   if (nx && last_time == QB_TIME_NONE &&
       (rc = qb_store_point_time(s, ser->id, ids[nx - 1], &last_time, err)))
     goto done;
+  { /* the series' end for the next update, under the marker this analysis writes */
+    size_t next = nx ? qb_changepoints_tail_start(nx, &cpo) : 0;
+    if (o->cache && !o->dry_run && nx && next >= from)
+      qb_run_cache_tail_put(o->cache, ser->id, nx, ids[nx - 1], last_time, next, ids, x);
+  }
   *w = (series_work){1, recs, n_cp, nx, nx ? ids[nx - 1] : 0, last_time, had_records, ""};
   snprintf(w->opts, sizeof w->opts, "%s", key);
   recs = NULL;
@@ -771,10 +831,16 @@ done:
 /* ---- after an ingest ------------------------------------------------------------------------ */
 
 int qb_after_ingest_run(qb_store *s, int64_t run_id, qb_after_ingest *out, qb_err *err) {
+  return qb_after_ingest_run_cached(s, run_id, NULL, out, err);
+}
+
+int qb_after_ingest_run_cached(qb_store *s, int64_t run_id, struct qb_run_cache *cache,
+                               qb_after_ingest *out, qb_err *err) {
   memset(out, 0, sizeof *out);
   qb_detect_opts o = QB_DETECT_OPTS_INIT;
   o.filter.run_id = run_id;
   o.incremental = 1;
+  o.cache = cache;
   int rc = qb_detect(s, &o, &out->detect, err);
   if (rc) return rc;
   if ((rc = qb_targets_check(s, run_id, &out->checks, &out->n_checks, err))) return rc;

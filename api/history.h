@@ -18,21 +18,23 @@
 /* ---- change points and regressions ---- */
 
 typedef struct qb_detect_opts {
-  qb_series_filter filter; /* which series (run_id: only the series of that run) */
-  qb_cp_opts cp;           /* detection parameters: each series' project settings (window,
-                              max_p, min_change: qb_cp_opts_from_settings), but for the fields
-                              named in cp_given, taken from here */
-  int incremental;         /* 1: a series whose stored change points cover a prefix of it (its
-                              detection marker matches, with the same options) is updated from
-                              them instead of being re-analysed in full, and skipped when it has
-                              no new point */
-  int cp_given;            /* QB_CP_WINDOW | QB_CP_MAX_P | QB_CP_MIN_CHANGE: fields of cp that
-                              override the settings (0: none) */
-  int dry_run;             /* 1: analyse and count, store nothing */
+  qb_series_filter filter;    /* which series (run_id: only the series of that run) */
+  qb_cp_opts cp;              /* detection parameters: each series' project settings (window,
+                                 max_p, min_change: qb_cp_opts_from_settings), but for the fields
+                                 named in cp_given, taken from here */
+  int incremental;            /* 1: a series whose stored change points cover a prefix of it (its
+                                 detection marker matches, with the same options) is updated from
+                                 them instead of being re-analysed in full, and skipped when it has
+                                 no new point */
+  int cp_given;               /* QB_CP_WINDOW | QB_CP_MAX_P | QB_CP_MIN_CHANGE: fields of cp that
+                                 override the settings (0: none) */
+  int dry_run;                /* 1: analyse and count, store nothing */
+  struct qb_run_cache *cache; /* the server's (api/run_cache.h): the ends of series kept between
+                                 detections, so an update reads only the new points (NULL: none) */
 } qb_detect_opts;
 
 #define QB_DETECT_OPTS_INIT                                                                        \
-  { QB_SERIES_FILTER_INIT, QB_CP_OPTS_INIT, 0, 0, 0 }
+  { QB_SERIES_FILTER_INIT, QB_CP_OPTS_INIT, 0, 0, 0, NULL }
 
 enum { QB_CP_WINDOW = 1, QB_CP_MAX_P = 2, QB_CP_MIN_CHANGE = 4 };
 
@@ -109,6 +111,9 @@ typedef struct qb_after_ingest {
 /* What happens after a run is stored: detect (incrementally) in its series and check targets.
  * Free the result's checks with qb_after_ingest_dispose(). */
 int qb_after_ingest_run(qb_store *s, int64_t run_id, qb_after_ingest *out, qb_err *err);
+/* The same with the server's cache of series ends (qb_detect_opts.cache; NULL: none). */
+int qb_after_ingest_run_cached(qb_store *s, int64_t run_id, struct qb_run_cache *cache,
+                               qb_after_ingest *out, qb_err *err);
 void qb_after_ingest_dispose(qb_after_ingest *a);
 
 /* ---- grades ---- */

@@ -789,7 +789,7 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   /* the run is committed: from here on the answer is a 201 (or a 200 for a run that existed) */
   if (!res.existed) {
     detect_from = qb_time_now();
-    if (qb_after_ingest_run(r->store, res.run_id, &after, &herr) == QB_OK) {
+    if (qb_after_ingest_run_cached(r->store, res.run_id, r->run_cache, &after, &herr) == QB_OK) {
       history = "done";
     } else {
       history = "deferred";

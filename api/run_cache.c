@@ -37,8 +37,22 @@ typedef struct hist_entry {
   uint64_t age; /* for replacing the least recently used */
 } hist_entry;
 
+/* A series' end under its detection marker (qb_run_cache_tail_get). */
+enum { TAIL_BUCKETS = 1024 };
+#define TAIL_BYTES ((size_t)16 << 20)
+typedef struct tail_entry {
+  int64_t series, run, time;
+  size_t n, from; /* the marker's point count; the points kept are [from, n) */
+  int64_t *ids;
+  double *x;
+  struct tail_entry *prev, *next, *chain; /* the LRU list (most recent first), the bucket */
+} tail_entry;
+
 struct qb_run_cache {
   pthread_mutex_t mu;
+  tail_entry *tail_bucket[TAIL_BUCKETS], *tail_head, *tail_tail;
+  size_t tails, tail_bytes;
+  uint64_t tail_hits, tail_misses;
   size_t max_bytes, bytes, runs;
   uint64_t hits, misses, evictions, history_hits, history_misses, clock;
   entry *head, *tail;
@@ -96,8 +110,19 @@ const double *qb_run_ref_sorted(const qb_run_ref *ref, const qb_bench *b, const 
   return e->sorted[e->first[bi] + ri];
 }
 
+/* Free a tail entry. */
+static void tail_free(tail_entry *t) {
+  free(t->ids);
+  free(t->x);
+  free(t);
+}
+
 void qb_run_cache_free(qb_run_cache *c) {
   if (!c) return;
+  for (tail_entry *t = c->tail_head, *next; t; t = next) {
+    next = t->next;
+    tail_free(t);
+  }
   for (size_t i = 0; i < HISTORIES; i++) qb_history_free(c->hist[i].points, c->hist[i].n);
   for (entry *e = c->head, *next; e; e = next) {
     next = e->next;
@@ -319,6 +344,95 @@ int qb_run_cache_history(qb_run_cache *c, qb_store *s, int64_t run_id, int per_s
   return QB_OK;
 }
 
+/* Take t out of the tail LRU list and its bucket (the caller frees or reuses it). */
+static void tail_unlink(qb_run_cache *c, tail_entry *t) {
+  if (t->prev)
+    t->prev->next = t->next;
+  else
+    c->tail_head = t->next;
+  if (t->next)
+    t->next->prev = t->prev;
+  else
+    c->tail_tail = t->prev;
+  tail_entry **p = &c->tail_bucket[(uint64_t)t->series % TAIL_BUCKETS];
+  while (*p != t) p = &(*p)->chain;
+  *p = t->chain;
+  c->tails--;
+  c->tail_bytes -= sizeof *t + (t->n - t->from) * (sizeof *t->ids + sizeof *t->x);
+}
+
+/* The tail entry of series, or NULL (the caller holds the lock). */
+static tail_entry *tail_find(qb_run_cache *c, int64_t series) {
+  tail_entry *t = c->tail_bucket[(uint64_t)series % TAIL_BUCKETS];
+  while (t && t->series != series) t = t->chain;
+  return t;
+}
+
+int qb_run_cache_tail_get(qb_run_cache *c, int64_t series, size_t n, int64_t run, int64_t time,
+                          size_t from_max, size_t *from, int64_t **ids, double **x) {
+  *ids = NULL;
+  *x = NULL;
+  if (!c) return 0;
+  pthread_mutex_lock(&c->mu);
+  tail_entry *t = tail_find(c, series);
+  int hit = t && t->n == n && t->run == run && t->time == time && t->from <= from_max;
+  if (hit) {
+    size_t k = n - t->from;
+    *ids = malloc(k * sizeof **ids);
+    *x = malloc(k * sizeof **x);
+    if (*ids && *x) {
+      memcpy(*ids, t->ids, k * sizeof **ids);
+      memcpy(*x, t->x, k * sizeof **x);
+      *from = t->from;
+    } else {
+      free(*ids);
+      free(*x);
+      *ids = NULL;
+      *x = NULL;
+      hit = 0;
+    }
+  }
+  if (hit)
+    c->tail_hits++;
+  else
+    c->tail_misses++;
+  pthread_mutex_unlock(&c->mu);
+  return hit;
+}
+
+void qb_run_cache_tail_put(qb_run_cache *c, int64_t series, size_t n, int64_t run, int64_t time,
+                           size_t from, const int64_t *ids, const double *x) {
+  if (!c || from >= n) return;
+  size_t k = n - from, bytes = sizeof(tail_entry) + k * (sizeof *ids + sizeof *x);
+  if (bytes > TAIL_BYTES / 4) return;
+  tail_entry *t = calloc(1, sizeof *t);
+  if (!t || !(t->ids = malloc(k * sizeof *ids)) || !(t->x = malloc(k * sizeof *x))) {
+    if (t) tail_free(t);
+    return;
+  }
+  *t = (tail_entry){series, run, time, n, from, t->ids, t->x, NULL, NULL, NULL};
+  memcpy(t->ids, ids + from, k * sizeof *ids);
+  memcpy(t->x, x + from, k * sizeof *x);
+  pthread_mutex_lock(&c->mu);
+  tail_entry *old = tail_find(c, series);
+  if (old) tail_unlink(c, old);
+  while (c->tail_tail && c->tail_bytes + bytes > TAIL_BYTES) {
+    tail_entry *last = c->tail_tail;
+    tail_unlink(c, last);
+    tail_free(last);
+  }
+  t->chain = c->tail_bucket[(uint64_t)series % TAIL_BUCKETS];
+  c->tail_bucket[(uint64_t)series % TAIL_BUCKETS] = t;
+  t->next = c->tail_head;
+  if (c->tail_head) c->tail_head->prev = t;
+  c->tail_head = t;
+  if (!c->tail_tail) c->tail_tail = t;
+  c->tails++;
+  c->tail_bytes += bytes;
+  pthread_mutex_unlock(&c->mu);
+  if (old) tail_free(old);
+}
+
 void qb_run_cache_stats_get(qb_run_cache *c, qb_run_cache_stats *out) {
   memset(out, 0, sizeof *out);
   if (!c) return;
@@ -330,5 +444,9 @@ void qb_run_cache_stats_get(qb_run_cache *c, qb_run_cache_stats *out) {
   out->bytes = c->bytes;
   out->history_hits = c->history_hits;
   out->history_misses = c->history_misses;
+  out->tail_hits = c->tail_hits;
+  out->tail_misses = c->tail_misses;
+  out->tails = c->tails;
+  out->tail_bytes = c->tail_bytes;
   pthread_mutex_unlock(&c->mu);
 }

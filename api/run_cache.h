@@ -55,11 +55,26 @@ const double *qb_run_ref_sorted(const qb_run_ref *ref, const qb_bench *b, const 
 int qb_run_cache_history(qb_run_cache *c, qb_store *s, int64_t run_id, int per_series,
                          qb_history_point **out, size_t *n, qb_err *err);
 
+/* The ends of series that detection read (what the incremental update reads again after the
+ * next run), kept under their detection marker: n points analysed, the last from run at time.
+ * A marker changes whenever a series changes otherwise (a run stored before the marker or a prune
+ * clears it), so a tail kept under the marker the store shows is the series' end as stored.
+ * qb_run_cache_tail_get copies the kept points [*from, n) (malloc'd ids and values, the
+ * caller's) when the series has a tail under exactly that marker starting at or before from_max;
+ * it returns 0 when it has none. qb_run_cache_tail_put keeps ids/x[from..n). Bounded: 16 MiB,
+ * least recently used out first. A NULL cache keeps nothing. */
+int qb_run_cache_tail_get(qb_run_cache *c, int64_t series, size_t n, int64_t run, int64_t time,
+                          size_t from_max, size_t *from, int64_t **ids, double **x);
+void qb_run_cache_tail_put(qb_run_cache *c, int64_t series, size_t n, int64_t run, int64_t time,
+                           size_t from, const int64_t *ids, const double *x);
+
 /* What the cache did so far (for tests and /metrics). */
 typedef struct qb_run_cache_stats {
   uint64_t hits, misses, evictions;
   size_t runs, bytes;
   uint64_t history_hits, history_misses;
+  uint64_t tail_hits, tail_misses;
+  size_t tails, tail_bytes;
 } qb_run_cache_stats;
 void qb_run_cache_stats_get(qb_run_cache *c, qb_run_cache_stats *out);
 

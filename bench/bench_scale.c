@@ -30,6 +30,7 @@
 
 #include "api/auth.h"
 #include "api/history.h"
+#include "api/run_cache.h"
 #include "api/server.h"
 #include "bench/bench_util.h"
 #include "ingest/ingest.h"
@@ -200,6 +201,8 @@ static row *row_named(const char *name) {
 /* Time `method path?query` (query: "k=v&k=v", not encoded) on db with a new connection per
  * repetition; path and query may hold one %d, replaced by the repetition's index (distinct
  * compares). */
+static qb_run_cache *g_cache; /* time_route's requests share it when set (a running server's) */
+
 static void time_route(int col, const char *name, const char *db, const char *method,
                        const char *path_fmt, const char *query_fmt, const char *bearer,
                        const char *(*body_of)(int rep, size_t *len), int reps) {
@@ -237,7 +240,8 @@ static void time_route(int col, const char *name, const char *db, const char *me
                      .args = args,
                      .store = s,
                      .db_path = db,
-                     .public_read = 1};
+                     .public_read = 1,
+                     .run_cache = g_cache};
     qb_response out;
     double t0 = now_s();
     qb_route(&rq, &out);
@@ -290,9 +294,11 @@ static char *g_body;      /* the last upload body made */
 static size_t g_body_len; /* its length */
 
 /* The body of upload rep: run g_size + rep (main, m1: the next run of the longest series). */
+static int g_upload_from; /* the first upload's number after the database's runs */
+
 static const char *upload_body(int rep, size_t *len) {
   free(g_body);
-  g_body = run_json(g_size + 2 * rep, &g_body_len); /* even: main on m1 */
+  g_body = run_json(g_size + 2 * (g_upload_from + rep), &g_body_len); /* even: main on m1 */
   *len = g_body_len;
   return g_body;
 }
@@ -385,6 +391,18 @@ int main(int argc, char **argv) {
     time_route(c, "GET /runs/{ref}/grade main~N/4", work, "GET", grade_old, NULL, NULL, NULL, reps);
     time_route(c, "POST /runs (200 benchmarks)", work, "POST", "/api/v1/runs",
                "project=scale&branch=main&machine=m1", token, upload_body, reps);
+    /* the same on a server that has run a while: its run cache holds the series' ends (one
+     * upload to warm it, then the next runs of the series) */
+    g_cache = qb_run_cache_new(QB_SERVER_RUN_CACHE_BYTES);
+    g_upload_from = reps;
+    time_route(c, "POST /runs, warm server cache", work, "POST", "/api/v1/runs",
+               "project=scale&branch=main&machine=m1", token, upload_body, 1);
+    g_upload_from = reps + 1;
+    time_route(c, "POST /runs, warm server cache", work, "POST", "/api/v1/runs",
+               "project=scale&branch=main&machine=m1", token, upload_body, reps);
+    qb_run_cache_free(g_cache);
+    g_cache = NULL;
+    g_upload_from = 0;
     if (bin) {
       char *a1[] = {(char *)bin, "runs", "--db", work, NULL};
       char *a2[] = {(char *)bin, "runs", "--db", work, "--branch", "main", "--machine", "m2", NULL};

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "api/history.h"
+#include "api/run_cache.h"
 #include "core/buf.h"
 #include "ingest/ingest.h"
 #include "tests/testutil.h"
@@ -36,6 +37,9 @@ static qb_store *open_db(const char *name) {
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
   return s;
 }
+
+/* The run cache ingest_run's detection uses (NULL: none). */
+static qb_run_cache *g_cache;
 
 /* Ingest run r (a native file made here: two series, "steps" with level changes at runs 100,
  * 170 and 240 and "flat", 20 samples each with seeded noise) started at hour `hour`; then the
@@ -72,7 +76,8 @@ static qb_detect_result ingest_run(qb_store *s, int r, int hour, int skip) {
   qb_run_free(run);
   qb_buf_dispose(&b);
   qb_after_ingest after = {0};
-  if (!skip && qb_after_ingest_run(s, res.run_id, &after, &err)) fail_msg("%s", err.msg);
+  if (!skip && qb_after_ingest_run_cached(s, res.run_id, g_cache, &after, &err))
+    fail_msg("%s", err.msg);
   qb_detect_result d = after.detect;
   qb_after_ingest_dispose(&after);
   return d;
@@ -150,10 +155,59 @@ static void test_detect__backfill_and_missed_step(void **state) {
   qb_store_close(s);
 }
 
+/* With the server's cache of series ends, nearly every update reads only the new points and
+ * the marker's, and the records equal those of the same history detected without the
+ * cache and of a full re-analysis; a run stored before the markers (a backfill) clears them, the
+ * cache is not used for it, and the records still agree. */
+static void test_detect__cached_tails(void **state) {
+  (void)state;
+  qb_store *plain = open_db("tails_plain.db"), *s = open_db("tails_cached.db");
+  g_cache = qb_run_cache_new((size_t)64 << 20);
+  for (int r = 0; r < 500; r++) {
+    qb_run_cache *keep = g_cache;
+    g_cache = NULL;
+    ingest_run(plain, r, r + 10, 0);
+    g_cache = keep;
+    qb_detect_result d = ingest_run(s, r, r + 10, 0);
+    assert_int_equal(d.series, 2);
+  }
+  qb_run_cache_stats st;
+  qb_run_cache_stats_get(g_cache, &st);
+  print_message("tails: %llu hits, %llu misses, %zu kept (%zu bytes)\n",
+                (unsigned long long)st.tail_hits, (unsigned long long)st.tail_misses, st.tails,
+                st.tail_bytes);
+  /* nearly every update: short series are kept whole, long ones from what an update reads
+   * (about 300 points); a miss is an update that needs more than the kept end (it reads the
+   * whole series) */
+  assert_true(st.tail_hits >= 2 * 400);
+  assert_true(st.tail_misses <= st.tail_hits / 8);
+  assert_int_equal(st.tails, 2);
+  char *a = records(plain), *b = records(s);
+  assert_string_equal(a, b);
+  assert_non_null(strstr(b, "steps run 241 prev 240 regression"));
+  free(a);
+  free(b);
+  assert_full_agrees(s, "500 runs with cached tails");
+  /* a backfilled run (hour 1, before every other): markers cleared, read from the store */
+  uint64_t hits = st.tail_hits;
+  ingest_run(s, 500, 1, 0);
+  qb_run_cache_stats_get(g_cache, &st);
+  assert_int_equal(st.tail_hits, hits);
+  ingest_run(s, 501, 501 + 10, 0);
+  qb_run_cache_stats_get(g_cache, &st);
+  assert_true(st.tail_hits > hits); /* the tails kept by the full analysis serve the next run */
+  assert_full_agrees(s, "after a backfill with cached tails");
+  qb_run_cache_free(g_cache);
+  g_cache = NULL;
+  qb_store_close(plain);
+  qb_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_detect__tail_reads_and_agrees),
       cmocka_unit_test(test_detect__backfill_and_missed_step),
+      cmocka_unit_test(test_detect__cached_tails),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
