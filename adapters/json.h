@@ -26,6 +26,9 @@ json_t *qb_json_parse_fast(const char *data, size_t len, int allow_nul);
  * strtod when that is exact and cheap (at most 19 significant digits, a small power of ten):
  * returns 1 and sets *out, or 0 (out untouched) when the caller must use strtod. */
 int qb_json_decimal(const char *s, size_t n, double *out);
+/* 1 when qb_json_decimal may use extended precision (x87 arithmetic that really carries 64-bit
+ * significands here; checked on every call, as a program or an emulator can change it). */
+int qb_json_decimal_extended(void);
 
 /* Fetch obj[key] as a number (integer or real). Missing or null: QB_ENOTFOUND when !required
  * (out untouched, no message), QB_EFORMAT when required. Wrong type: QB_EFORMAT naming

@@ -219,14 +219,24 @@ static const long double POW10_X[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  
                                       1e7L,  1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L,
                                       1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L,
                                       1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
-#define POW10_MAX 27
-#else
+#define POW10_X_MAX 27
+#endif
 /* 10^0 .. 10^22: exact in binary64 (5^22 < 2^53). */
 static const double POW10_D[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-#define POW10_MAX 22
+#define POW10_D_MAX 22
+
+int qb_json_decimal_extended(void) {
+#if LDBL_MANT_DIG == 64
+  /* the arithmetic as it runs here, not as the type promises: valgrind computes x87 operations
+   * in double precision, and a program may have set the x87 precision control to 53 bits */
+  volatile long double one = 1.0L, tiny = 0x1p-63L;
+  return one + tiny != one;
+#else
+  return 0;
 #endif
+}
 
 /* Convert the decimal number s[0..n) exactly as strtod would (round to nearest even), without
  * strtod: the digits must fit in 19 significant digits w and the power of ten e must be small,
@@ -235,7 +245,9 @@ static const double POW10_D[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
  * rounds to 64 bits, and rounding that to a double gives strtod's double unless the 64-bit
  * result lies exactly halfway between two doubles (its 11 low bits are 10000000000): then, and
  * for everything else (more digits, larger exponents, malformed text), 0 is returned and the
- * caller uses strtod. Elsewhere the classic binary64 fast path (w <= 2^53, e <= 22) is used. */
+ * caller uses strtod. Where the arithmetic is not extended (qb_json_decimal_extended: another
+ * platform, valgrind, a 53-bit x87 precision control) the classic binary64 fast path (w <= 2^53,
+ * e <= 22) is used. */
 int qb_json_decimal(const char *s, size_t n, double *out) {
   const char *p = s, *end = s + n;
   uint64_t w = 0; /* wraps when there are more than 19 digits: then nd says so */
@@ -280,18 +292,20 @@ int qb_json_decimal(const char *s, size_t n, double *out) {
     *out = neg ? -0.0 : 0.0;
     return 1;
   }
-  if (e10 < -POW10_MAX || e10 > POW10_MAX) return 0;
   double r;
 #if LDBL_MANT_DIG == 64
-  long double y = e10 < 0 ? (long double)w / POW10_X[-e10] : (long double)w * POW10_X[e10];
-  uint64_t bits;
-  memcpy(&bits, &y, sizeof bits); /* the 64-bit significand, explicit leading bit included */
-  if ((bits & 0x7FF) == 0x400) return 0;
-  r = (double)y;
-#else
-  if (w > (UINT64_C(1) << 53)) return 0;
-  r = e10 < 0 ? (double)w / POW10_D[-e10] : (double)w * POW10_D[e10];
+  if (e10 >= -POW10_X_MAX && e10 <= POW10_X_MAX && qb_json_decimal_extended()) {
+    long double y = e10 < 0 ? (long double)w / POW10_X[-e10] : (long double)w * POW10_X[e10];
+    uint64_t bits;
+    memcpy(&bits, &y, sizeof bits); /* the 64-bit significand, explicit leading bit included */
+    if ((bits & 0x7FF) == 0x400) return 0;
+    r = (double)y;
+    *out = neg ? -r : r;
+    return 1;
+  }
 #endif
+  if (e10 < -POW10_D_MAX || e10 > POW10_D_MAX || w > (UINT64_C(1) << 53)) return 0;
+  r = e10 < 0 ? (double)w / POW10_D[-e10] : (double)w * POW10_D[e10];
   *out = neg ? -r : r;
   return 1;
 }

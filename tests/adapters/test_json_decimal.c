@@ -95,7 +95,8 @@ static void test_json_decimal__edge_cases(void **state) {
                                          "00.5",
                                          "-0.000123e+3"};
   for (size_t i = 0; i < sizeof ACCEPTED / sizeof ACCEPTED[0]; i++)
-    if (!check(ACCEPTED[i])) fail_msg("\"%s\": declined", ACCEPTED[i]);
+    if (!check(ACCEPTED[i]) && qb_json_decimal_extended())
+      fail_msg("\"%s\": declined", ACCEPTED[i]);
   /* exact halfway between two doubles: 2^53 + 1 (rounds to even, 2^53) is left to strtod */
   double v = 1;
   assert_int_equal(qb_json_decimal("9007199254740993", 16, &v), 0);
@@ -158,7 +159,10 @@ static void test_json_decimal__random_digits(void **state) {
     s[n] = '\0';
     accepted += (size_t)check(s);
   }
-  if (accepted < total / 4) fail_msg("only %zu of %zu accepted", accepted, total);
+  /* 17 digits need extended precision (without it, under valgrind, every value is still
+   * checked against strtod where it is taken) */
+  if (qb_json_decimal_extended() && accepted < total / 4)
+    fail_msg("only %zu of %zu accepted", accepted, total);
 }
 
 static void test_json_decimal__random_doubles(void **state) {
@@ -179,7 +183,10 @@ static void test_json_decimal__random_doubles(void **state) {
     shortest(d, s, sizeof s);
     check(s);
   }
-  if (accepted < total / 4) fail_msg("only %zu of %zu accepted", accepted, total);
+  /* 17 digits need extended precision (without it, under valgrind, every value is still
+   * checked against strtod where it is taken) */
+  if (qb_json_decimal_extended() && accepted < total / 4)
+    fail_msg("only %zu of %zu accepted", accepted, total);
 }
 
 /* What benchmark files hold: seconds from 1e-9 to 1e3 (pytest-benchmark's repr) and
@@ -198,7 +205,12 @@ static void test_json_decimal__typical(void **state) {
       snprintf(s, sizeof s, "%.17g", d);
     accepted += (size_t)check(s);
   }
-  if (accepted < total * 99 / 100) fail_msg("only %zu of %zu accepted", accepted, total);
+  /* with extended precision nearly all; without it (valgrind, other platforms) the binary64
+   * path takes those of at most 15-16 digits, about half */
+  size_t want = qb_json_decimal_extended() ? total * 99 / 100 : total * 3 / 10;
+  print_message("extended precision: %s; %zu of %zu taken without strtod\n",
+                qb_json_decimal_extended() ? "yes" : "no", accepted, total);
+  if (accepted < want) fail_msg("only %zu of %zu accepted", accepted, total);
 }
 
 /* Exact halfway cases between two doubles and their neighbours: m * 2^k (m a 54-bit odd number)
