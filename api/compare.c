@@ -258,7 +258,7 @@ static double log10_choose(double n, double k) {
 /* Run the test that the two sides allow and fill p, shift and the test name; bs and hs are the
  * sorted raw samples of base and head, or NULL. */
 static int test_row(qb_compare_row *row, const qb_result *b, const qb_result *h, const double *bs,
-                    const double *hs, qb_err *err) {
+                    const double *hs, int shift, qb_err *err) {
   int rc;
   row->p_value = row->p_adjusted = NAN;
   row->shift = row->shift_lo = row->shift_hi = NAN;
@@ -267,14 +267,17 @@ static int test_row(qb_compare_row *row, const qb_result *b, const qb_result *h,
     qb_mwu_result m;
     qb_shift sh;
     if ((rc = qb_mwu_sorted(bs, b->n_samples, hs, h->n_samples, &m, err)) ||
-        (rc = qb_hodges_lehmann_sorted(bs, b->n_samples, hs, h->n_samples, CONF, &sh, err)))
+        (shift &&
+         (rc = qb_hodges_lehmann_sorted(bs, b->n_samples, hs, h->n_samples, CONF, &sh, err))))
       return rc;
     row->test = "mann-whitney-u";
     row->p_value = m.p;
     row->exact = m.exact;
-    row->shift = sh.estimate;
-    row->shift_lo = sh.lo;
-    row->shift_hi = sh.hi;
+    if (shift) {
+      row->shift = sh.estimate;
+      row->shift_lo = sh.lo;
+      row->shift_hi = sh.hi;
+    }
     /* the smallest two-sided p any arrangement can give: 2 / C(n1 + n2, n1) */
     double n1 = (double)b->n_samples, n2 = (double)h->n_samples;
     double lmin = log10(2.0) - log10_choose(n1 + n2, n1);
@@ -353,8 +356,11 @@ typedef struct row_job {
   qb_compare_row *row;
   const qb_result *bres, *hres;    /* NULL for an added / removed row */
   const double *bsorted, *hsorted; /* their samples sorted, when the run cache has them */
-  int bmine, hmine; /* the result belongs to a run this compare loaded for itself (not shared):
-                       its samples may be sorted where they are, without a copy */
+  int bmine, hmine;      /* the result belongs to a run this compare loaded for itself (not shared):
+                            its samples may be sorted where they are, without a copy */
+  int later_shift;       /* the shift is left for after the verdicts (shifts_changed_only) */
+  const double *bs, *hs; /* the sorted samples the tests used (kept for a later shift) */
+  double *bown, *hown;   /* the copies among them the job owns (freed with the compare) */
   const qb_result *pool[QB_BASE_RUNS_MAX]; /* the baseline's results to pool (pool[0] = bres) */
   size_t n_pool;
   qb_result pooled; /* their union, when n_pool > 1 (samples owned by the job) */
@@ -437,7 +443,6 @@ static int pool_results(row_job *job, qb_err *err) {
 static void do_job(row_job *job) {
   qb_compare_row *row = job->row;
   const double *bs = NULL, *hs = NULL;
-  double *bown = NULL, *hown = NULL;
   if (job->bres && job->n_pool > 1) {
     if ((job->rc = pool_results(job, &job->err))) goto done;
     job->bres = &job->pooled;
@@ -455,20 +460,22 @@ static void do_job(row_job *job) {
     job->hsorted = job->hres->samples;
   }
   if (job->bres &&
-      (job->rc = fill_side(job->bres, job->bsorted, &row->base, &bs, &bown, &job->err)))
+      (job->rc = fill_side(job->bres, job->bsorted, &row->base, &bs, &job->bown, &job->err)))
     goto done;
   if (job->hres &&
-      (job->rc = fill_side(job->hres, job->hsorted, &row->head, &hs, &hown, &job->err)))
+      (job->rc = fill_side(job->hres, job->hsorted, &row->head, &hs, &job->hown, &job->err)))
     goto done;
+  job->bs = bs;
+  job->hs = hs;
   row->base.runs = job->bres ? (int)(job->n_pool ? job->n_pool : 1) : 0;
   row->head.runs = job->hres ? 1 : 0;
   if (!job->bres || !job->hres) goto done;
-  if ((job->rc = test_row(row, job->bres, job->hres, bs, hs, &job->err))) goto done;
+  if ((job->rc = test_row(row, job->bres, job->hres, bs, hs, !job->later_shift, &job->err)))
+    goto done;
   if (row->base.centre != 0 && isfinite(row->base.centre) && isfinite(row->head.centre))
     row->change_pct = (row->head.centre / row->base.centre - 1.0) * 100.0;
 done:
-  free(bown);
-  free(hown);
+  return;
 }
 
 typedef struct job_queue {
@@ -724,6 +731,7 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
     job->hres = hres;
     job->bsorted = bres ? qb_run_ref_sorted(&base_rr, bbench, bres) : NULL;
     job->hsorted = hres ? qb_run_ref_sorted(&head_rr, bench, hres) : NULL;
+    job->later_shift = o->shifts_changed_only;
     job->bmine = !base_rr.entry;
     job->hmine = !head_rr.entry && head_rr.run != base_rr.run;
     if ((rc = row_strings(row, bench, hres ? hres : bres, err))) goto done;
@@ -909,6 +917,19 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
       c->unchanged++;
     }
   }
+  /* the shifts left for now: only the rows that changed show them */
+  for (size_t i = 0; i < c->n_rows; i++) {
+    qb_compare_row *row = &c->rows[i];
+    row_job *job = &jobs[i];
+    if (!job->later_shift || !job->bs || !job->hs || row->verdict == QB_VERDICT_UNCHANGED) continue;
+    qb_shift sh;
+    if ((rc = qb_hodges_lehmann_sorted(job->bs, job->bres->n_samples, job->hs, job->hres->n_samples,
+                                       CONF, &sh, err)))
+      goto done;
+    row->shift = sh.estimate;
+    row->shift_lo = sh.lo;
+    row->shift_hi = sh.hi;
+  }
   /* a wall-time regression whose cpu time did not move is the machine's doing more often than
    * the code's (another process on its cores): say so, the verdict stands */
   for (size_t i = 0; i < c->n_rows; i++) {
@@ -937,7 +958,11 @@ done:
     qb_run_cache_release(o->run_cache, &pool_ref[k]);
     free(pr[k]);
   }
-  for (size_t i = 0; jobs && i < (size_t)(nb + nh + 1); i++) free(jobs[i].pooled.samples);
+  for (size_t i = 0; jobs && i < (size_t)(nb + nh + 1); i++) {
+    free(jobs[i].pooled.samples);
+    free(jobs[i].bown);
+    free(jobs[i].hown);
+  }
   free(br);
   free(hr);
   free(pv);

@@ -92,10 +92,13 @@ typedef struct qb_compare_opts {
   qb_baseline_opts base;  /* the baseline: base.base_ref explicit, else the rule (baseline.h);
                              base.any_machine also allows explicit runs of two machines */
   struct qb_run_cache *run_cache; /* decoded runs kept between calls (the server's), or NULL */
+  int shifts_changed_only;        /* 1: the Hodges-Lehmann shift and its interval only for the rows
+                                     whose verdict is not "unchanged" (NAN elsewhere; an upload's
+                                     answer shows only those) */
 } qb_compare_opts;
 
 #define QB_COMPARE_OPTS_INIT                                                                       \
-  { NULL, NULL, NULL, NAN, NAN, 30, NULL, 0, QB_BASELINE_OPTS_INIT, NULL }
+  { NULL, NULL, NULL, NAN, NAN, 30, NULL, 0, QB_BASELINE_OPTS_INIT, NULL, 0 }
 
 /* One side (base or head) of a row. */
 typedef struct qb_compare_side {

@@ -705,6 +705,7 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   int rc0 = compare_args(r, &co, err);
   if (rc0) return rc0;
   co.project = co.machine = NULL; /* here they name the run itself */
+  co.shifts_changed_only = 1;     /* the answer shows the changed rows only */
   if (summary && strcmp(summary, "markdown"))
     return qb_err_set(err, QB_EUSAGE, "summary '%.40s': expected markdown", summary);
   if (qb_request_arg_n(r, "tag", RUNS_POST_TAGS))

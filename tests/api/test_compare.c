@@ -4,6 +4,7 @@
  * noise after a change point and from earlier segments, noise shared by moderation). Where a
  * case checks a row's sigma, df or band, the expected value is recomputed from the stored
  * history through analysis/noise.h. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1087,9 +1088,48 @@ static void test_compare__two_machines(void **state) {
   qb_store_close(s);
 }
 
+/* shifts_changed_only (what an upload's answer uses): the changed rows get the same shift and
+ * interval, bit for bit, as with every shift computed; the unchanged rows none; everything else
+ * is the same. */
+static void test_compare__shifts_changed_only(void **state) {
+  (void)state;
+  qb_store *s = open_db("shifts.db");
+  ingest(s, QB_TEST_DATA "/pytest/run1/benchmark.json", "py", "aaaa1111");
+  ingest(s, QB_TEST_DATA "/pytest/run2/benchmark.json", "py", "bbbb2222");
+  qb_compare *all = compare(s, "aaaa", "bbbb", NULL);
+  qb_compare_opts o = QB_COMPARE_OPTS_INIT;
+  o.shifts_changed_only = 1;
+  qb_compare *some = compare(s, "aaaa", "bbbb", &o);
+  assert_int_equal(some->n_rows, all->n_rows);
+  int changed = 0, without = 0;
+  for (size_t i = 0; i < all->n_rows; i++) {
+    const qb_compare_row *a = &all->rows[i], *b = &some->rows[i];
+    assert_string_equal(a->benchmark, b->benchmark);
+    assert_int_equal(a->verdict, b->verdict);
+    assert_memory_equal(&a->p_value, &b->p_value, sizeof a->p_value);
+    assert_memory_equal(&a->p_adjusted, &b->p_adjusted, sizeof a->p_adjusted);
+    if (a->verdict != QB_VERDICT_UNCHANGED) {
+      assert_false(isnan(b->shift));
+      assert_memory_equal(&a->shift, &b->shift, sizeof a->shift);
+      assert_memory_equal(&a->shift_lo, &b->shift_lo, sizeof a->shift_lo);
+      assert_memory_equal(&a->shift_hi, &b->shift_hi, sizeof a->shift_hi);
+      changed++;
+    } else {
+      assert_true(isnan(b->shift) && isnan(b->shift_lo) && isnan(b->shift_hi));
+      without += !isnan(a->shift);
+    }
+  }
+  assert_int_equal(changed, 2); /* test_scaled_slower and test_scaled_faster */
+  assert_true(without > 0);
+  qb_compare_free(all);
+  qb_compare_free(some);
+  qb_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_compare__pytest_fixture_changes),
+      cmocka_unit_test(test_compare__shifts_changed_only),
       cmocka_unit_test(test_compare__criterion_fixture_changes),
       cmocka_unit_test(test_compare__noise_band_from_history),
       cmocka_unit_test(test_compare__added_removed_and_settings),
