@@ -22,6 +22,11 @@ int qb_json_parse(const char *path, const char *data, size_t len, json_t **out, 
  * or the error). A new reference. */
 json_t *qb_json_parse_fast(const char *data, size_t len, int allow_nul);
 
+/* Length of the valid UTF-8 sequence starting at s (lead byte >= 0x80, end: the end of the
+ * text), or 0 when it is not one: overlong forms, surrogates and code points above U+10FFFF are
+ * invalid, as in jansson (its parser and its dumper agree on this). */
+size_t qb_json_utf8_len(const unsigned char *s, const unsigned char *end);
+
 /* The double strtod gives for the JSON-style decimal s[0..n) ("-12.5e-3"), computed without
  * strtod when that is exact and cheap (at most 19 significant digits, a small power of ten):
  * returns 1 and sets *out, or 0 (out untouched) when the caller must use strtod. */

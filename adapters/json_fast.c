@@ -35,9 +35,7 @@ static void skip_ws(parser *ps) {
     ps->p++;
 }
 
-/* Length of the valid UTF-8 sequence starting at s (lead byte >= 0x80), or 0 when it is not one
- * (overlong forms, surrogates and code points above U+10FFFF are invalid, as in jansson). */
-static size_t utf8_len(const unsigned char *s, const unsigned char *end) {
+size_t qb_json_utf8_len(const unsigned char *s, const unsigned char *end) {
   unsigned c = s[0];
   size_t n;
   uint32_t cp;
@@ -111,7 +109,7 @@ static int string(parser *ps, const char **s, size_t *n) {
     if (c < 0x80) {
       q++;
     } else {
-      size_t k = utf8_len(q, ps->end);
+      size_t k = qb_json_utf8_len(q, ps->end);
       if (!k) return -1;
       q += k;
     }
@@ -135,7 +133,7 @@ static int string(parser *ps, const char **s, size_t *n) {
     }
     if (c < 0x20) return -1;
     if (c >= 0x80) {
-      size_t k = utf8_len(q, ps->end);
+      size_t k = qb_json_utf8_len(q, ps->end);
       if (!k) return -1;
       memcpy(ps->scratch + out, q, k);
       out += k;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/json.h"
 #include "core/dtoa.h"
 
 /* The flags handled here; any other goes to json_dumps itself. */
@@ -107,34 +108,6 @@ static int jo_indent(jo_out *o, unsigned depth, int space) {
   return 0;
 }
 
-/* Length of the valid UTF-8 sequence (2 to 4 bytes) at s, as jansson's utf8_check_first and
- * utf8_check_full accept it (no overlong forms, no surrogates, at most U+10FFFF); 0 if none. */
-static size_t utf8_seq(const unsigned char *s, const unsigned char *end) {
-  unsigned c = s[0];
-  size_t n;
-  uint32_t v;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-    v = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    v = c & 0x0F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    v = c & 0x07;
-  } else {
-    return 0;
-  }
-  if ((size_t)(end - s) < n) return 0;
-  for (size_t i = 1; i < n; i++) {
-    if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-    v = (v << 6) | (s[i] & 0x3F);
-  }
-  if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-  if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000)) return 0;
-  return n;
-}
-
 /* The quoted, escaped string s of n bytes: 0, 1 when s is not valid UTF-8 (the output then ends
  * after the last escape written, as jansson's does), -1 when out of memory. */
 static int jo_string(jo_out *o, const char *str, size_t n) {
@@ -146,7 +119,7 @@ static int jo_string(jo_out *o, const char *str, size_t n) {
     for (;;) {
       while (s < end && byte_class[*s] == 0) s++;
       if (s == end || byte_class[*s] == 1) break;
-      size_t k = utf8_seq(s, end);
+      size_t k = qb_json_utf8_len(s, end);
       if (!k) break;
       s += k;
     }

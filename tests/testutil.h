@@ -3,6 +3,7 @@
 #ifndef QB_TESTS_TESTUTIL_H
 #define QB_TESTS_TESTUTIL_H
 
+#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -172,6 +173,31 @@ static inline void qbt_expect_bad(qbt_parser parse, const char *path, const char
 static inline int qbt_exists(const char *path) {
   struct stat st;
   return stat(path, &st) == 0;
+}
+
+/* Call fn(path, ctx) for every *.json file under dir (recursively; names starting with '.' are
+ * skipped) and return the sum of what it returned (1: the file counted). */
+static inline size_t qbt_each_json(const char *dir, int (*fn)(const char *path, void *ctx),
+                                   void *ctx) {
+  size_t n = 0;
+  DIR *d = opendir(dir);
+  if (!d) return 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    char path[4096];
+    int w = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    struct stat st;
+    if (w < 0 || (size_t)w >= sizeof path || stat(path, &st)) continue;
+    if (S_ISDIR(st.st_mode)) {
+      n += qbt_each_json(path, fn, ctx);
+      continue;
+    }
+    size_t len = strlen(e->d_name);
+    if (len >= 5 && !strcmp(e->d_name + len - 5, ".json")) n += (size_t)fn(path, ctx);
+  }
+  closedir(d);
+  return n;
 }
 
 #endif

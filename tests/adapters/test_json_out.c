@@ -9,7 +9,6 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "adapters/json_out.h"
+#include "tests/testutil.h"
 
 #define N_TREES 4000
 
@@ -348,37 +348,19 @@ static void test_json_out__dumpf(void **state) {
   json_decref(o);
 }
 
-/* check_same on every JSON file under dir that jansson loads; *n counts them. */
-static void check_dir(const char *dir, int *n) {
-  DIR *d = opendir(dir);
-  if (!d) return;
-  struct dirent *de;
-  while ((de = readdir(d))) {
-    if (de->d_name[0] == '.') continue;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-    struct stat st;
-    if (stat(path, &st) != 0) continue;
-    if (S_ISDIR(st.st_mode)) {
-      check_dir(path, n);
-      continue;
-    }
-    size_t len = strlen(de->d_name);
-    if (len < 5 || strcmp(de->d_name + len - 5, ".json") != 0) continue;
-    json_t *j = json_load_file(path, 0, NULL);
-    if (!j) continue; /* the deliberately broken inputs */
-    for (size_t f = 0; f < N_FLAG_SETS; f++) check_same(j, flag_sets[f], path);
-    json_decref(j);
-    (*n)++;
-  }
-  closedir(d);
+/* A *.json file jansson loads, dumped with every flag set both ways; 1 when loaded. */
+static int check_file(const char *path, void *ctx) {
+  (void)ctx;
+  json_t *j = json_load_file(path, 0, NULL);
+  if (!j) return 0; /* the deliberately broken inputs */
+  for (size_t f = 0; f < N_FLAG_SETS; f++) check_same(j, flag_sets[f], path);
+  json_decref(j);
+  return 1;
 }
 
 static void test_json_out__real_documents(void **state) {
   (void)state;
-  int n = 0;
-  check_dir(QB_TEST_DATA, &n);
-  assert_true(n >= 10);
+  assert_true(qbt_each_json(QB_TEST_DATA, check_file, NULL) >= 10);
 }
 
 /* Replay tree j into writer calls; 0 when j holds something the writer takes differently (a
