@@ -249,6 +249,8 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
   if (!analysed) {
     if (marked && ser->analysed_time != QB_TIME_NONE) { /* a short series kept whole */
       size_t tn = 0, tb = 0;
+      free(tids); /* what the first way read, when it needed every point */
+      free(tx);
       if ((rc = cached_tail(s, o->cache, ser, n_old, 0, &tids, &tx, &tn, &tb, &last_time, err)))
         goto done;
       ids = tids, x = tx, nx = tn;
