@@ -14,6 +14,7 @@
 #include "api/compare.h"
 #include "api/history.h"
 #include "api/notifier.h"
+#include "api/run_cache.h"
 #include "api/server.h"
 #include "api/view.h"
 #include "api/web_assets.h"
@@ -75,6 +76,31 @@ static int h_metrics_get(const qb_request *r, qb_response *out, qb_err *err) {
   qb_buf b;
   qb_buf_init(&b, (size_t)1 << 20);
   qb_server_metrics(&b, r->db_path);
+  if (r->run_cache) { /* what the server keeps of the data it read (api/run_cache.h) */
+    qb_run_cache_stats st;
+    qb_run_cache_stats_get(r->run_cache, &st);
+    qb_buf_printf(
+        &b, NULL,
+        "# HELP qbdb_run_cache_lookups_total Decoded runs asked of the server's cache.\n"
+        "# TYPE qbdb_run_cache_lookups_total counter\n"
+        "qbdb_run_cache_lookups_total{result=\"hit\"} %llu\n"
+        "qbdb_run_cache_lookups_total{result=\"miss\"} %llu\n"
+        "# HELP qbdb_run_cache_runs Decoded runs kept.\n# TYPE qbdb_run_cache_runs gauge\n"
+        "qbdb_run_cache_runs %zu\n"
+        "# HELP qbdb_run_cache_bytes Their estimated size.\n# TYPE qbdb_run_cache_bytes gauge\n"
+        "qbdb_run_cache_bytes %zu\n"
+        "# HELP qbdb_history_cache_lookups_total Histories for the noise model asked of it.\n"
+        "# TYPE qbdb_history_cache_lookups_total counter\n"
+        "qbdb_history_cache_lookups_total{result=\"hit\"} %llu\n"
+        "qbdb_history_cache_lookups_total{result=\"miss\"} %llu\n"
+        "# HELP qbdb_series_end_cache_lookups_total Series ends asked of it by detection.\n"
+        "# TYPE qbdb_series_end_cache_lookups_total counter\n"
+        "qbdb_series_end_cache_lookups_total{result=\"hit\"} %llu\n"
+        "qbdb_series_end_cache_lookups_total{result=\"miss\"} %llu\n",
+        (unsigned long long)st.hits, (unsigned long long)st.misses, st.runs, st.bytes,
+        (unsigned long long)st.history_hits, (unsigned long long)st.history_misses,
+        (unsigned long long)st.tail_hits, (unsigned long long)st.tail_misses);
+  }
   out->text = qb_buf_take(&b, NULL);
   out->type = "text/plain; version=0.0.4";
   return QB_OK;

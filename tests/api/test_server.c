@@ -239,6 +239,8 @@ static void test_server__read_endpoints(void **state) {
       {"/api/v1/regressions?all=true", 200, "["},
       {"/api/v1/openapi.json", 200, "\"openapi\":\"3.0.3\""},
       {"/api/v1/metrics", 200, "qbdb_http_requests_total"},
+      /* the compare above read both runs into the run cache */
+      {"/api/v1/metrics", 200, "qbdb_run_cache_lookups_total{result=\"miss\"} 2"},
       {"/api/v1/nope", 404, "no such endpoint"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
