@@ -1,5 +1,5 @@
-/* api/run_cache.c - a bounded LRU cache of decoded runs shared by the server's threads (see
- * api/run_cache.h). */
+/* api/run_cache.c - what the server keeps of the data it read, shared by its threads and bounded:
+ * decoded runs, the histories of the noise model and the ends of series (see api/run_cache.h). */
 #include "api/run_cache.h"
 
 #include <pthread.h>
@@ -25,14 +25,16 @@ typedef struct entry {
   struct entry *chain;       /* the bucket */
 } entry;
 
-/* A run's history for the noise model, kept while the store's fingerprint stays the same. */
+/* A run's history for the noise model, kept while the store's fingerprint stays the same: at
+ * most HISTORIES of them and HIST_BYTES in all. */
 enum { HISTORIES = 64 };
+#define HIST_BYTES ((size_t)16 << 20)
 typedef struct hist_entry {
   int64_t run_id;
   int per_series;
   char fingerprint[QB_FINGERPRINT_LEN];
   qb_history_point *points; /* NULL with n 0: an empty history */
-  size_t n;
+  size_t n, bytes;
   int used;     /* a slot in use */
   uint64_t age; /* for replacing the least recently used */
 } hist_entry;
@@ -55,6 +57,7 @@ struct qb_run_cache {
   uint64_t tail_hits, tail_misses;
   size_t max_bytes, bytes, runs;
   uint64_t hits, misses, evictions, history_hits, history_misses, clock;
+  size_t hist_bytes;
   entry *head, *tail;
   entry *bucket[BUCKETS];
   hist_entry hist[HISTORIES];
@@ -328,19 +331,41 @@ int qb_run_cache_history(qb_run_cache *c, qb_store *s, int64_t run_id, int per_s
   if (hit) /* the change points as stored now: a detection may have run since */
     return rc ? rc : qb_store_history_marks(s, run_id, *out, *n, err);
   if ((rc = qb_store_history(s, run_id, per_series, out, n, err))) return rc;
+  size_t bytes = *n * sizeof **out;
+  for (size_t i = 0; i < *n; i++)
+    if ((*out)[i].owns) bytes += strlen((*out)[i].bench) + strlen((*out)[i].metric) + 2 + 32;
   qb_history_point *copy;
-  if (qb_history_copy(*out, *n, &copy, err)) return QB_OK; /* out of memory: not kept */
   pthread_mutex_lock(&c->mu);
   c->history_misses++;
-  hist_entry *slot = &c->hist[0];
-  for (size_t i = 1; i < HISTORIES && slot->used; i++)
-    if (!c->hist[i].used || c->hist[i].age < slot->age) slot = &c->hist[i];
-  qb_history_point *old = slot->points;
-  size_t n_old = slot->n;
-  *slot = (hist_entry){run_id, per_series, "", copy, *n, 1, ++c->clock};
-  memcpy(slot->fingerprint, fp, sizeof fp);
   pthread_mutex_unlock(&c->mu);
-  qb_history_free(old, n_old);
+  if (bytes > HIST_BYTES / 4 || qb_history_copy(*out, *n, &copy, err))
+    return QB_OK; /* too big to keep, or out of memory */
+  pthread_mutex_lock(&c->mu);
+  for (;;) { /* a free slot once the new history fits, the least recently used ones out first */
+    hist_entry *free_slot = NULL, *lru = NULL;
+    for (size_t i = 0; i < HISTORIES; i++) {
+      hist_entry *h = &c->hist[i];
+      if (!h->used) {
+        if (!free_slot) free_slot = h;
+      } else if (!lru || h->age < lru->age) {
+        lru = h;
+      }
+    }
+    if (free_slot && c->hist_bytes + bytes <= HIST_BYTES) {
+      *free_slot = (hist_entry){run_id, per_series, "", copy, *n, bytes, 1, ++c->clock};
+      memcpy(free_slot->fingerprint, fp, sizeof fp);
+      c->hist_bytes += bytes;
+      break;
+    }
+    if (!lru) { /* cannot happen (bytes <= HIST_BYTES / 4): not kept */
+      qb_history_free(copy, *n);
+      break;
+    }
+    c->hist_bytes -= lru->bytes;
+    qb_history_free(lru->points, lru->n);
+    memset(lru, 0, sizeof *lru);
+  }
+  pthread_mutex_unlock(&c->mu);
   return QB_OK;
 }
 
@@ -444,6 +469,8 @@ void qb_run_cache_stats_get(qb_run_cache *c, qb_run_cache_stats *out) {
   out->bytes = c->bytes;
   out->history_hits = c->history_hits;
   out->history_misses = c->history_misses;
+  for (size_t i = 0; i < HISTORIES; i++) out->histories += c->hist[i].used;
+  out->history_bytes = c->hist_bytes;
   out->tail_hits = c->tail_hits;
   out->tail_misses = c->tail_misses;
   out->tails = c->tails;

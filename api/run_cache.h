@@ -73,6 +73,7 @@ typedef struct qb_run_cache_stats {
   uint64_t hits, misses, evictions;
   size_t runs, bytes;
   uint64_t history_hits, history_misses;
+  size_t histories, history_bytes;
   uint64_t tail_hits, tail_misses;
   size_t tails, tail_bytes;
 } qb_run_cache_stats;

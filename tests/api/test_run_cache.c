@@ -324,6 +324,21 @@ static void test_run_cache__history(void **state) {
   qb_history_free(d, nd);
   qb_run_cache_stats_get(c, &st);
   assert_int_equal(st.history_misses, 2);
+  /* more histories than it keeps (64): the oldest go, each answer is still the store's */
+  for (int per = 1; per <= 70; per++) {
+    assert_int_equal(qb_run_cache_history(c, s, ids[7], per, &d, &nd, &err), QB_OK);
+    assert_int_equal(nd, 20 * (size_t)(per < 8 ? per : 8));
+    qb_history_free(d, nd);
+  }
+  qb_run_cache_stats_get(c, &st);
+  assert_int_equal(st.histories, 64);
+  assert_true(st.history_bytes > 0 && st.history_bytes <= (size_t)16 << 20);
+  uint64_t hits_before = st.history_hits;
+  assert_int_equal(qb_run_cache_history(c, s, ids[6], 30, &d, &nd, &err), QB_OK); /* evicted */
+  assert_int_equal(nd, 20 * 7);
+  qb_history_free(d, nd);
+  qb_run_cache_stats_get(c, &st);
+  assert_int_equal(st.history_hits, hits_before); /* a miss: that one had gone */
   qb_history_free(a, na);
   qb_history_free(b, nb);
   qb_history_free(plain, np);
