@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "adapters/json.h"
+#include "tests/testutil.h"
 
 /* splitmix64: the seeded generator of every random case here. */
 static uint64_t next_u64(uint64_t *state) {
@@ -136,7 +137,7 @@ static void test_json_decimal__random_digits(void **state) {
   (void)state;
   uint64_t rng = 20261207;
   char s[96];
-  size_t accepted = 0, total = 2000000;
+  size_t accepted = 0, total = qbt_quick() ? 2000000 / 100 : 2000000;
   for (size_t i = 0; i < total; i++) {
     size_t n = 0;
     if (below(&rng, 4) == 0) s[n++] = '-';
@@ -169,7 +170,7 @@ static void test_json_decimal__random_doubles(void **state) {
   (void)state;
   uint64_t rng = 1125;
   char s[64];
-  size_t accepted = 0, total = 300000;
+  size_t accepted = 0, total = qbt_quick() ? 300000 / 100 : 300000;
   for (size_t i = 0; i < total; i++) {
     double d = random_double(&rng);
     snprintf(s, sizeof s, "%.17g", d);
@@ -195,7 +196,7 @@ static void test_json_decimal__typical(void **state) {
   (void)state;
   uint64_t rng = 42;
   char s[64];
-  size_t accepted = 0, total = 500000;
+  size_t accepted = 0, total = qbt_quick() ? 500000 / 100 : 500000;
   for (size_t i = 0; i < total; i++) {
     double mant = (double)(next_u64(&rng) >> 11) / 9007199254740992.0;
     double d = (1.0 + 9.0 * mant) * pow(10.0, (int)below(&rng, 22) - 10);
@@ -219,7 +220,7 @@ static void test_json_decimal__halfway(void **state) {
   (void)state;
   uint64_t rng = 7;
   char s[64];
-  for (size_t i = 0; i < 1000000; i++) {
+  for (size_t i = 0; i < (qbt_quick() ? 10000u : 1000000u); i++) {
     uint64_t m = (next_u64(&rng) >> 10) | (UINT64_C(1) << 53) | 1; /* 54 bits, odd */
     unsigned k = below(&rng, 10);
     unsigned __int128 v;

@@ -19,7 +19,7 @@
 #include "adapters/json_out.h"
 #include "tests/testutil.h"
 
-#define N_TREES 4000
+#define N_TREES (qbt_quick() ? 100 : 4000) /* sampled under valgrind (QB_TEST_QUICK) */
 
 /* The flag sets the callers use, and a few more. */
 static const size_t flag_sets[] = {0,
@@ -231,7 +231,8 @@ static void test_json_out__reals(void **state) {
   json_decref(a);
   uint64_t s = 99;
   a = json_array();
-  for (int i = 0; i < 200000; i++) json_array_append_new(a, json_real(random_real(&s)));
+  for (int i = 0; i < (qbt_quick() ? 5000 : 200000); i++)
+    json_array_append_new(a, json_real(random_real(&s)));
   check_same(a, JSON_COMPACT, "200000 reals");
   json_decref(a);
 }

@@ -18,6 +18,11 @@
 
 #define N_RANDOM 2000000
 
+/* The loops' sizes: a hundredth with QB_TEST_QUICK (the valgrind stage, scripts/valgrind.sh). */
+static long scaled(long n) {
+  return getenv("QB_TEST_QUICK") ? n / 100 : n;
+}
+
 /* splitmix64: a seeded, reproducible stream of 64-bit values. */
 static uint64_t splitmix(uint64_t *s) {
   uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
@@ -52,7 +57,7 @@ static void check2(double v) {
 static void test_dtoa__random_bits(void **state) {
   (void)state;
   uint64_t s = 20240611;
-  for (long i = 0; i < N_RANDOM; i++) {
+  for (long i = 0; i < scaled(N_RANDOM); i++) {
     uint64_t bits = splitmix(&s);
     if (i % 4 == 1) bits &= ~(0x7FFULL << 52); /* subnormals */
     if (i % 4 == 2)
@@ -67,7 +72,7 @@ static void test_dtoa__random_bits(void **state) {
 static void test_dtoa__benchmark_ranges(void **state) {
   (void)state;
   uint64_t s = 7;
-  for (long i = 0; i < N_RANDOM / 8; i++) {
+  for (long i = 0; i < scaled(N_RANDOM / 8); i++) {
     double u = uniform(&s);
     check2(pow(10, -9 + 21 * u));       /* times, sizes, rates: 1e-9..1e12 */
     check(pow(10, -300 * uniform(&s))); /* p-values: 1e-300..1 */
@@ -86,7 +91,7 @@ static void test_dtoa__powers_of_ten(void **state) {
       snprintf(t, sizeof t, "%de%d", d, k);
       double v = strtod(t, NULL);
       double up = v, down = v;
-      for (int i = 0; i < 40; i++) {
+      for (int i = 0; i < (getenv("QB_TEST_QUICK") ? 3 : 40); i++) {
         check2(up);
         check2(down);
         up = nextafter(up, INFINITY);
