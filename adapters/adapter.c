@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "adapters/json.h"
 #include "core/buf.h"
 #include "core/sha256.h"
 
@@ -132,6 +133,11 @@ int qb_adapter_parse_bytes(const char *name, qb_format fmt, const char *data, si
   hash_job job = {data, len, ""};
   pthread_t tid;
   int threaded = len >= HASH_THREAD_MIN && pthread_create(&tid, NULL, hash_worker, &job) == 0;
+  /* the one-document JSON formats build the whole tree of the file and free it at the end: in
+   * an arena (adapters/json.h). Line formats free each line's tree before the next, so malloc
+   * reuses its memory, which an arena would not. */
+  int arena = fmt == QB_FMT_PYTEST || fmt == QB_FMT_GBENCH || fmt == QB_FMT_HYPERFINE;
+  if (arena) qb_json_arena_begin();
   switch (fmt) {
     case QB_FMT_PYTEST:
       rc = qb_pytest_parse(name, data, len, out, err);
@@ -152,6 +158,7 @@ int qb_adapter_parse_bytes(const char *name, qb_format fmt, const char *data, si
       rc = qb_native_parse(name, data, len, out, err);
       break;
   }
+  if (arena) qb_json_arena_end();
   if (threaded)
     pthread_join(tid, NULL);
   else

@@ -6,6 +6,76 @@
 
 #include "adapters/json_out.h"
 
+/* ---- the parse arena (json.h) ---------------------------------------------------------- */
+/* Chunks of at least ARENA_CHUNK bytes, each twice the last up to ARENA_CHUNK_MAX. */
+#define ARENA_CHUNK     ((size_t)64 << 10)
+#define ARENA_CHUNK_MAX ((size_t)1 << 20)
+#define ARENA_ALIGN     16
+
+typedef struct arena_chunk {
+  struct arena_chunk *next;
+  size_t size, used;
+  _Alignas(ARENA_ALIGN) unsigned char data[];
+} arena_chunk;
+
+static _Thread_local struct {
+  arena_chunk *head; /* newest chunk first */
+  size_t bytes;      /* of all chunks */
+  int depth;         /* open scopes */
+} arena;
+
+static void *arena_malloc(size_t n) {
+  if (!arena.depth) return malloc(n);
+  n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+  arena_chunk *c = arena.head;
+  if (!c || c->size - c->used < n) {
+    size_t size = c ? 2 * c->size : ARENA_CHUNK;
+    if (size > ARENA_CHUNK_MAX) size = ARENA_CHUNK_MAX;
+    if (size < n) size = n;
+    if (!(c = malloc(sizeof *c + size))) return NULL;
+    c->next = arena.head;
+    c->size = size;
+    c->used = 0;
+    arena.head = c;
+    arena.bytes += size;
+  }
+  void *p = c->data + c->used;
+  c->used += n;
+  return p;
+}
+
+/* A pointer from the arena is freed with it; any other (made outside a scope) is free()d. */
+static void arena_free(void *p) {
+  if (!p) return;
+  if (arena.depth)
+    for (const arena_chunk *c = arena.head; c; c = c->next)
+      if ((unsigned char *)p >= c->data && (unsigned char *)p < c->data + c->size) return;
+  free(p);
+}
+
+/* Installed before main: from then on every jansson allocation goes through the two above. */
+__attribute__((constructor)) static void arena_install(void) {
+  json_set_alloc_funcs(arena_malloc, arena_free);
+}
+
+void qb_json_arena_begin(void) {
+  arena.depth++;
+}
+
+void qb_json_arena_end(void) {
+  if (arena.depth == 0 || --arena.depth > 0) return;
+  for (arena_chunk *c = arena.head, *next; c; c = next) {
+    next = c->next;
+    free(c);
+  }
+  arena.head = NULL;
+  arena.bytes = 0;
+}
+
+size_t qb_json_arena_bytes(void) {
+  return arena.bytes;
+}
+
 int qb_json_parse(const char *path, const char *data, size_t len, json_t **out, qb_err *err) {
   json_error_t je;
   if ((*out = qb_json_parse_fast(data, len, 1))) return QB_OK;

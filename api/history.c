@@ -201,10 +201,18 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
   if (o->cp_given & QB_CP_WINDOW) cpo.window = o->cp.window;
   if (o->cp_given & QB_CP_MAX_P) cpo.max_p = o->cp.max_p;
   if (o->cp_given & QB_CP_MIN_CHANGE) cpo.min_magnitude = o->cp.min_magnitude;
-  qb_cp_opts_key(&cpo, key, sizeof key);
-  /* and the version of the algorithm: change points stored by another are no start for an update */
-  size_t kl = strlen(key);
-  snprintf(key + kl, sizeof key - kl, ";cp=%d", QB_CP_VERSION);
+  /* the options as text, and the version of the algorithm (change points stored by another are
+   * no start for an update): formatted once per thread for the options most series share */
+  static _Thread_local qb_cp_opts last_cpo;
+  static _Thread_local char last_key[128];
+  if (!last_key[0] || last_cpo.window != cpo.window || last_cpo.max_p != cpo.max_p ||
+      last_cpo.min_magnitude != cpo.min_magnitude) {
+    qb_cp_opts_key(&cpo, last_key, sizeof last_key);
+    size_t kl = strlen(last_key);
+    snprintf(last_key + kl, sizeof last_key - kl, ";cp=%d", QB_CP_VERSION);
+    last_cpo = cpo;
+  }
+  memcpy(key, last_key, sizeof key);
   /* the stored change points help only when found with the same options */
   int marked = o->incremental && n_old >= 1 && ser->analysed_run != 0 && ser->analysed_opts &&
                !strcmp(ser->analysed_opts, key);

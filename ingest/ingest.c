@@ -99,8 +99,11 @@ static uint64_t name_hash(const char *s) {
 static int names_distinct(const qb_run *run) {
   size_t cap = 16;
   while (cap < 2 * run->n_benches) cap *= 2;
-  const char **slot = calloc(cap, sizeof *slot);
+  /* up to 1024 benchmarks on the stack (16 KiB of pointers): no allocation per run */
+  const char *local[2048];
+  const char **slot = cap <= sizeof local / sizeof local[0] ? local : malloc(cap * sizeof *slot);
   if (!slot) return 0;
+  memset(slot, 0, cap * sizeof *slot);
   int distinct = 1;
   for (size_t i = 0; i < run->n_benches && distinct; i++) {
     const char *v = run->benches[i].name;
@@ -108,7 +111,7 @@ static int names_distinct(const qb_run *run) {
     while (slot[k] && (distinct = strcmp(slot[k], v) != 0)) k = (k + 1) & (cap - 1);
     slot[k] = v;
   }
-  free(slot);
+  if (slot != local) free(slot);
   return distinct;
 }
 

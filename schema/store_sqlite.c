@@ -31,6 +31,7 @@ enum {
   S_RUN_BY_HASH,
   S_RUN_ADD,
   S_TAG_ADD,
+  S_BENCH_GET,
   S_BENCH_UPSERT,
   S_RUN_BENCH_ADD,
   S_METRIC_GET,
@@ -77,7 +78,7 @@ enum {
   S_REG_DELETE,
   S_REG_DEACTIVATE,
   S_SERIES_ANALYSED,
-  S_SERIES_UNMARK,
+  S_SERIES_UNMARK_RUN,
   S_SERIES_BEFORE,
   S_POINT_TIME,
   S_SERIES_AFTER,
@@ -199,6 +200,9 @@ static const char *const SQL[S_COUNT_] = {
         ":branch, :machine, :sha, :ctime, :started, :ingested, :format, :tool, :minfo, :extra, "
         ":hash)",
     [S_TAG_ADD] = "INSERT INTO run_tag(run_id, key, value) VALUES (:run, :key, :value)",
+    /* the benchmark as stored: when group and params are the same, nothing is written */
+    [S_BENCH_GET] = "SELECT id FROM benchmark WHERE project_id = :project AND name = :name AND grp "
+                    "IS :grp AND params IS :params",
     [S_BENCH_UPSERT] =
         "INSERT INTO benchmark(project_id, name, grp, params) VALUES (:project, :name, :grp, "
         ":params) ON CONFLICT (project_id, name) DO UPDATE SET grp = excluded.grp, "
@@ -345,10 +349,12 @@ static const char *const SQL[S_COUNT_] = {
     [S_SERIES_ANALYSED] = "UPDATE series SET analysed_n = :n, analysed_run_id = nullif(:run, 0), "
                           "analysed_time = :time, analysed_opts = :opts WHERE id = :series AND "
                           "(analysed_n <= :n OR analysed_opts IS NOT :opts)",
-    /* a point stored before the analysed ones: the marker no longer describes a prefix */
-    [S_SERIES_UNMARK] = "UPDATE series SET analysed_n = 0, analysed_run_id = NULL, analysed_time = "
-                        "NULL WHERE id = :series AND analysed_n > 0 AND (analysed_time IS NULL OR "
-                        "(analysed_time, analysed_run_id) > (:time, :run))",
+    /* a point stored before the analysed ones: the marker no longer describes a prefix (for
+     * every series of a new run at once: its results share one run_time) */
+    [S_SERIES_UNMARK_RUN] =
+        "UPDATE series SET analysed_n = 0, analysed_run_id = NULL, analysed_time = NULL WHERE id "
+        "IN (SELECT series_id FROM result WHERE run_id = :run) AND analysed_n > 0 AND "
+        "(analysed_time IS NULL OR (analysed_time, analysed_run_id) > (:time, :run))",
     [S_POINT_TIME] = "SELECT run_time FROM result WHERE run_id = :run AND series_id = :series",
     [S_SERIES_BEFORE] = "SELECT run_id, coalesce(median, mean, estimate) AS v, run_time FROM "
                         "result WHERE "
@@ -877,11 +883,7 @@ static int insert_result(sq_store *s, const qb_run *run, int64_t run_id, int64_t
     sqlite3_bind_null(st, 19);
   sqlite3_bind_int64(st, 20, run_time);
   if ((rc = step_insert(s, st, &result_id, err))) return rc;
-  if ((rc = stmt(s, S_SERIES_UNMARK, &st, err))) return rc;
-  b_int(st, ":series", series_id);
-  b_int(st, ":time", run_time);
-  b_int(st, ":run", run_id);
-  if ((rc = step_insert(s, st, NULL, err))) return rc;
+  /* the series' detection markers: S_SERIES_UNMARK_RUN, once the run's results are in */
   if (!r->n_samples) return QB_OK;
   blob->len = 0;
   if ((rc = qb_samples_encode(r->samples, r->iters, r->n_samples, blob, err))) return rc;
@@ -1008,13 +1010,20 @@ static int sq_insert_run(qb_store *base, const qb_run *run, const qb_idem *idem,
   for (size_t i = 0; i < run->n_benches; i++) {
     const qb_bench *b = &run->benches[i];
     int64_t bench_id = 0;
-    if ((rc = stmt(s, S_BENCH_UPSERT, &st, err))) goto done;
-    b_int(st, ":project", project_id);
-    b_text(st, ":name", b->name);
-    b_text(st, ":grp", b->group);
-    b_text(st, ":params", b->params);
-    if ((rc = step_id(s, st, &bench_id, &found, err))) goto done;
-    sqlite3_reset(st); /* finish the RETURNING statement */
+    for (int pass = 0; pass < 2; pass++) { /* read, else insert or update (RETURNING the id) */
+      if ((rc = stmt(s, pass ? S_BENCH_UPSERT : S_BENCH_GET, &st, err))) goto done;
+      b_int(st, ":project", project_id);
+      b_text(st, ":name", b->name);
+      b_text(st, ":grp", b->group);
+      b_text(st, ":params", b->params);
+      if ((rc = step_id(s, st, &bench_id, &found, err))) goto done;
+      sqlite3_reset(st); /* finish the RETURNING statement */
+      if (found) break;
+    }
+    if (!found) {
+      rc = qb_err_set(err, QB_EINTERNAL, "benchmark '%.80s': not stored", b->name);
+      goto done;
+    }
     if (b->extra) {
       if ((rc = stmt(s, S_RUN_BENCH_ADD, &st, err))) goto done;
       b_int(st, ":run", run_id);
@@ -1027,6 +1036,11 @@ static int sq_insert_run(qb_store *base, const qb_run *run, const qb_idem *idem,
                               &blob, &memo, err)))
         goto done;
   }
+  /* a point stored before a series' analysed ones: its marker no longer describes a prefix */
+  if ((rc = stmt(s, S_SERIES_UNMARK_RUN, &st, err))) goto done;
+  b_int(st, ":run", run_id);
+  b_int(st, ":time", run->commit_time != QB_TIME_NONE ? run->commit_time : run->started_at);
+  if ((rc = step_insert(s, st, NULL, err))) goto done;
   /* the counts listings show, kept on the run row (migration 0012) */
   if ((rc = stmt(s, S_RUN_COUNTS, &st, err))) goto done;
   b_int(st, ":run", run_id);

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 
 #include <cmocka.h>
 
@@ -253,6 +254,56 @@ static void test_json__error_message(void **state) {
   assert_non_null(strstr(err.msg, "real number overflow"));
 }
 
+/* The parse arena (json.h): a tree built in a scope is the tree built outside one; the arena
+ * holds memory only while a scope is open (nested scopes close with the outermost); a value made
+ * before the scope is freed for real inside it (ASan and valgrind see a leak otherwise); other
+ * threads keep using malloc meanwhile. */
+static void *arena_other_thread(void *arg) {
+  (void)arg;
+  json_t *v = json_pack("{s:[f,f], s:s}", "x", 1.5, 2.5, "name", "other");
+  size_t bytes = qb_json_arena_bytes();
+  json_decref(v);
+  return (void *)(uintptr_t)(bytes == 0 && v != NULL);
+}
+
+static void test_json__arena(void **state) {
+  (void)state;
+  size_t len = 0;
+  qb_err err = QB_ERR_INIT;
+  const char *path = QB_TEST_DATA "/pytest/run1/benchmark.json";
+  char *data = read_file(path, &len);
+  json_t *plain = NULL, *in_arena = NULL;
+  assert_int_equal(qb_json_parse(path, data, len, &plain, &err), QB_OK);
+  char *want = json_dumps(plain, DUMP_FLAGS);
+  assert_int_equal(qb_json_arena_bytes(), 0);
+  json_t *before = json_pack("{s:i}", "made", 1); /* on the heap, freed inside the scope */
+  qb_json_arena_begin();
+  assert_int_equal(qb_json_parse(path, data, len, &in_arena, &err), QB_OK);
+  size_t bytes = qb_json_arena_bytes();
+  assert_true(bytes >= len); /* the tree is in the arena (a tree is larger than its text) */
+  char *got = json_dumps(in_arena, DUMP_FLAGS); /* text from the arena, freed by its scope */
+  assert_string_equal(got, want);
+  qb_json_arena_begin(); /* nested: its end keeps the outer scope's memory */
+  json_t *inner = json_pack("[s]", "inner");
+  json_decref(inner);
+  qb_json_arena_end();
+  assert_true(qb_json_arena_bytes() >= bytes);
+  pthread_t t;
+  void *ok = NULL;
+  assert_int_equal(pthread_create(&t, NULL, arena_other_thread, NULL), 0);
+  assert_int_equal(pthread_join(t, &ok), 0);
+  assert_true(ok != NULL);
+  json_decref(before);
+  json_decref(in_arena);
+  qb_json_arena_end();
+  assert_int_equal(qb_json_arena_bytes(), 0);
+  qb_json_arena_end(); /* an end without a scope is ignored */
+  assert_int_equal(qb_json_arena_bytes(), 0);
+  free(want);
+  json_decref(plain);
+  free(data);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_json__every_test_file),
@@ -261,6 +312,7 @@ int main(void) {
       cmocka_unit_test(test_json__depth),
       cmocka_unit_test(test_json__mutations),
       cmocka_unit_test(test_json__error_message),
+      cmocka_unit_test(test_json__arena),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
