@@ -784,6 +784,10 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
     co.base.base_label = co.base.base_ref;
     co.base.base_ref = base_id;
   }
+  /* the data generation before the run is stored: the run is then kept decoded in the run
+   * cache under it (a prune meanwhile makes a newer one, so the copy would go unused) */
+  int64_t generation = 0;
+  int seed = r->run_cache && qb_store_generation(r->store, &generation, NULL) == QB_OK;
   if (key) {
     /* the key belongs to the project and the token, and stands for this request: the same
      * request again is a replay; another one with the key is refused, nothing stored */
@@ -814,6 +818,8 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
     goto done;
   }
   /* the run is committed: from here on the answer is a 201 (or a 200 for a run that existed) */
+  if (!res.existed && seed) /* its compare below reads it from memory (best effort) */
+    qb_run_cache_seed(r->run_cache, r->store, res.run_id, generation, run, NULL);
   if (!res.existed) {
     detect_from = qb_time_now();
     if (qb_after_ingest_run_cached(r->store, res.run_id, r->run_cache, &after, &herr) == QB_OK) {

@@ -213,6 +213,9 @@ static entry *find(qb_run_cache *c, int64_t id, const char *hash, int64_t genera
   return NULL;
 }
 
+static void keep(qb_run_cache *c, int64_t id, const char *hash, int64_t generation, qb_run *run,
+                 int miss, qb_run_ref *out);
+
 int qb_run_cache_load(qb_run_cache *c, qb_store *s, int64_t id, qb_run_info *info, qb_run_ref *out,
                       qb_err *err) {
   out->run = NULL;
@@ -244,8 +247,22 @@ int qb_run_cache_load(qb_run_cache *c, qb_store *s, int64_t id, qb_run_info *inf
   if ((rc = qb_store_load_run(s, id, QB_LOAD_VALUES, &again, &run, err))) return rc;
   int same = !strcmp(again.content_hash ? again.content_hash : "", hash);
   qb_run_info_dispose(&again);
+  if (!same) { /* replaced meanwhile: not kept */
+    out->run = run;
+    return QB_OK;
+  }
+  keep(c, id, hash, generation, run, 1, out);
+  return QB_OK;
+}
+
+/* Keep run (id's, with content hash and data generation, as loaded) in c and reference it in
+ * *out; a run too big to keep, or out of memory, is handed out uncached (owned by *out). miss:
+ * count a lookup that missed. */
+static void keep(qb_run_cache *c, int64_t id, const char *hash, int64_t generation, qb_run *run,
+                 int miss, qb_run_ref *out) {
+  entry *e = NULL;
   size_t bytes = run_bytes(run);
-  if (same && 2 * bytes <= c->max_bytes && (e = calloc(1, sizeof *e))) {
+  if (2 * bytes <= c->max_bytes && (e = calloc(1, sizeof *e))) {
     e->run = run;
     e->bytes = bytes;
     if (sort_samples(e)) { /* out of memory: give the run back uncached */
@@ -259,8 +276,8 @@ int qb_run_cache_load(qb_run_cache *c, qb_store *s, int64_t id, qb_run_info *inf
       e->run = NULL;
       entry_free(e);
     }
-    out->run = run; /* replaced meanwhile, too big or out of memory: not kept */
-    return QB_OK;
+    out->run = run; /* too big or out of memory: not kept */
+    return;
   }
   bytes = e->bytes;
   e->id = id;
@@ -269,14 +286,14 @@ int qb_run_cache_load(qb_run_cache *c, qb_store *s, int64_t id, qb_run_info *inf
   e->refs = 1;
   e->cached = 1;
   pthread_mutex_lock(&c->mu);
-  c->misses++;
+  c->misses += miss != 0;
   entry *other = find(c, id, hash, generation); /* another thread loaded it meanwhile */
   if (other) {
     pthread_mutex_unlock(&c->mu);
     entry_free(e);
     out->run = other->run;
     out->entry = other;
-    return QB_OK;
+    return;
   }
   while (c->tail && c->bytes + bytes > c->max_bytes) {
     c->evictions++;
@@ -290,6 +307,76 @@ int qb_run_cache_load(qb_run_cache *c, qb_store *s, int64_t id, qb_run_info *inf
   pthread_mutex_unlock(&c->mu);
   out->run = run;
   out->entry = e;
+}
+
+/* A copy of string s (NULL stays NULL); *bad is set when out of memory. */
+static char *dup_or_null(const char *s, int *bad) {
+  if (!s) return NULL;
+  char *d = strdup(s);
+  if (!d) *bad = 1;
+  return d;
+}
+
+/* The run that qb_store_load_run(QB_LOAD_VALUES) reads back of `stored` once it is stored with
+ * the run-level fields info: the benchmarks that have results, in order, each with its results
+ * in order (their statistics, extra and sample values; no iteration counts), counts below zero
+ * read as -1 (the store keeps them as NULL). NULL when out of memory. */
+static qb_run *run_as_stored(const qb_run_info *info, const qb_run *stored) {
+  qb_run *run = qb_run_from_info(info);
+  qb_err err = QB_ERR_INIT;
+  int bad = !run;
+  for (size_t i = 0; i < stored->n_benches && !bad; i++) {
+    const qb_bench *sb = &stored->benches[i];
+    qb_bench *b;
+    if (!sb->n_results) continue;
+    if (qb_run_add_bench(run, sb->name, sb->group, &b, &err)) {
+      bad = 1;
+      break;
+    }
+    b->params = dup_or_null(sb->params, &bad);
+    b->extra = dup_or_null(sb->extra, &bad);
+    for (size_t j = 0; j < sb->n_results && !bad; j++) {
+      const qb_result *sr = &sb->results[j];
+      qb_result *r;
+      if (qb_bench_add_result(b, sr->metric, sr->unit, sr->direction, &r, &err)) {
+        bad = 1;
+        break;
+      }
+      r->stats = sr->stats;
+      if (r->stats.n < 0) r->stats.n = -1;
+      if (r->stats.outliers < 0) r->stats.outliers = -1;
+      r->extra = dup_or_null(sr->extra, &bad);
+      if (!sr->n_samples) continue;
+      double *v = malloc(sr->n_samples * sizeof *v);
+      if (!v) {
+        bad = 1;
+        break;
+      }
+      memcpy(v, sr->samples, sr->n_samples * sizeof *v);
+      qb_result_take_samples(r, v, NULL, sr->n_samples);
+    }
+  }
+  if (bad) {
+    qb_run_free(run);
+    return NULL;
+  }
+  return run;
+}
+
+int qb_run_cache_seed(qb_run_cache *c, qb_store *s, int64_t id, int64_t generation,
+                      const qb_run *stored, qb_err *err) {
+  if (!c) return QB_OK;
+  qb_run_info info;
+  int rc = qb_store_load_run(s, id, 0, &info, NULL, err);
+  if (rc) return rc;
+  const char *hash = info.content_hash ? info.content_hash : "";
+  qb_run *run = strcmp(hash, stored->content_hash) ? NULL : run_as_stored(&info, stored);
+  if (run) {
+    qb_run_ref ref = {NULL, NULL};
+    keep(c, id, hash, generation, run, 0, &ref);
+    qb_run_cache_release(c, &ref);
+  }
+  qb_run_info_dispose(&info);
   return QB_OK;
 }
 

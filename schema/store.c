@@ -1,8 +1,11 @@
 /* schema/store.c - backend selection and dispatch for the store interface. */
 #include "schema/store_impl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/buf.h"
 
 int qb_store_open(qb_store **out, const char *location, int flags, qb_err *err) {
   *out = NULL;
@@ -362,6 +365,34 @@ void qb_run_info_dispose(qb_run_info *info) {
   }
   free(info->tags);
   memset(info, 0, sizeof *info);
+}
+
+qb_run *qb_run_from_info(const qb_run_info *info) {
+  qb_run *run = qb_run_new();
+  if (!run) return NULL;
+  run->project = qb_strdup(info->project);
+  run->branch = qb_strdup(info->branch);
+  run->machine = qb_strdup(info->machine);
+  run->commit_sha = qb_strdup(info->commit_sha);
+  run->machine_info = qb_strdup(info->machine_info);
+  run->format = qb_strdup(info->format);
+  run->tool_version = qb_strdup(info->tool_version);
+  run->extra = qb_strdup(info->extra);
+  int bad = !run->project || !run->branch || !run->machine || (info->format && !run->format) ||
+            (info->commit_sha && !run->commit_sha) || (info->machine_info && !run->machine_info) ||
+            (info->tool_version && !run->tool_version) || (info->extra && !run->extra);
+  run->commit_time = info->commit_time;
+  run->started_at = info->started_at;
+  snprintf(run->content_hash, sizeof run->content_hash, "%s",
+           info->content_hash ? info->content_hash : "");
+  qb_err err = QB_ERR_INIT;
+  for (size_t i = 0; i < info->n_tags && !bad; i++)
+    bad = qb_run_add_tag(run, info->tags[i].key, info->tags[i].value, &err) != QB_OK;
+  if (bad) {
+    qb_run_free(run);
+    return NULL;
+  }
+  return run;
 }
 
 void qb_run_infos_free(qb_run_info *infos, size_t n) {

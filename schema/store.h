@@ -89,6 +89,9 @@ typedef struct qb_run_info {
 
 /* Free the strings and tags of one info (not the struct itself). */
 void qb_run_info_dispose(qb_run_info *info);
+/* A new run holding info's run-level fields (names, commit, times, content hash, tags) and no
+ * benchmarks, as qb_store_load_run starts the run it reads; NULL when out of memory. */
+qb_run *qb_run_from_info(const qb_run_info *info);
 /* Dispose n infos and free the array. */
 void qb_run_infos_free(qb_run_info *infos, size_t n);
 

@@ -526,7 +526,8 @@ static sq_store *SQ(qb_store *s) {
  * failing at once on a stale snapshot (WAL mode). */
 static void reset_all(sq_store *s) {
   for (int i = 0; i < S_COUNT_; i++)
-    if (s->st[i]) sqlite3_reset(s->st[i]);
+    if (s->st[i] && sqlite3_stmt_busy(s->st[i])) /* one that halted holds no snapshot */
+      sqlite3_reset(s->st[i]);
 }
 
 /* Record the connection's last error in err with code (QB_EINTERNAL unless told). */
@@ -1524,31 +1525,11 @@ static int sq_load_run(qb_store *base, int64_t id, int with_samples, qb_run_info
   if ((rc = read_info(s, st, info, err))) goto done;
   sqlite3_reset(st);
   if (!out) goto done;
-  if (!(run = qb_run_new())) {
+  if (!(run = qb_run_from_info(info))) {
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
     goto done;
   }
-  run->project = qb_strdup(info->project);
-  run->branch = qb_strdup(info->branch);
-  run->machine = qb_strdup(info->machine);
-  run->commit_sha = qb_strdup(info->commit_sha);
-  run->machine_info = qb_strdup(info->machine_info);
-  run->format = qb_strdup(info->format);
-  run->tool_version = qb_strdup(info->tool_version);
-  run->extra = qb_strdup(info->extra);
-  if (!run->project || !run->branch || !run->machine || (info->format && !run->format) ||
-      (info->commit_sha && !run->commit_sha) || (info->machine_info && !run->machine_info) ||
-      (info->tool_version && !run->tool_version) || (info->extra && !run->extra)) {
-    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-    goto done;
-  }
-  run->commit_time = info->commit_time;
-  run->started_at = info->started_at;
-  snprintf(run->content_hash, sizeof run->content_hash, "%s",
-           info->content_hash ? info->content_hash : "");
-  for (size_t i = 0; i < info->n_tags && !rc; i++)
-    rc = qb_run_add_tag(run, info->tags[i].key, info->tags[i].value, err);
-  if (rc || (rc = load_results(s, id, with_samples, run, err))) goto done;
+  if ((rc = load_results(s, id, with_samples, run, err))) goto done;
   *out = run;
   run = NULL;
 done:

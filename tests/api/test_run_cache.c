@@ -155,6 +155,141 @@ static void test_run_cache__equals_store(void **state) {
   qb_store_close(s);
 }
 
+/* Two strings equal, or both NULL. */
+static void same_text(const char *a, const char *b, const char *what) {
+  if ((a == NULL) != (b == NULL) || (a && strcmp(a, b)))
+    fail_msg("%s: '%s' against '%s'", what, a ? a : "(null)", b ? b : "(null)");
+}
+
+/* Two doubles equal, both NaN counting as equal (NULL in the store). */
+static void same_real(double a, double b, const char *what) {
+  if (!(a == b || (isnan(a) && isnan(b)))) fail_msg("%s: %.17g against %.17g", what, a, b);
+}
+
+/* A run kept by qb_run_cache_seed right after it was stored is what the store reads back: the
+ * same run-level fields and tags, benchmarks, results, statistics, extra texts and sample values,
+ * on real files of every single-file format; the compare's load of it is a hit, with its sorted
+ * samples. A copy kept under an older data generation is never used. */
+static void test_run_cache__seeded_equals_store(void **state) {
+  (void)state;
+  static const char *const FILES[] = {
+      QB_TEST_DATA "/pytest/run1/benchmark.json",
+      QB_TEST_DATA "/gbench/run2_reps5_out.json",
+      QB_TEST_DATA "/hyperfine/run1.json",
+      QB_TEST_DATA "/native/full.jsonl",
+      QB_TEST_DATA "/go/out.txt",
+  };
+  const size_t n_files = sizeof FILES / sizeof FILES[0];
+  if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'")) fail_msg("cannot make " TMP);
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, TMP "/seed.sqlite", QB_STORE_CREATE, &err), QB_OK);
+  qb_run_cache *c = qb_run_cache_new((size_t)64 << 20);
+  for (size_t f = 0; f < n_files; f++) {
+    qb_ingest_opts o = QB_INGEST_OPTS_INIT;
+    qb_tag tag = {"seeded", "yes"};
+    o.tags = &tag;
+    o.n_tags = 1;
+    o.project = "seed";
+    qb_run *run;
+    qb_ingest_result res;
+    int64_t generation;
+    if (qb_ingest_prepare(FILES[f], &o, &run, &err)) fail_msg("%s: %s", FILES[f], err.msg);
+    assert_int_equal(qb_store_generation(s, &generation, &err), QB_OK);
+    if (qb_ingest_store(s, run, &res, &err)) fail_msg("%s: %s", FILES[f], err.msg);
+    assert_false(res.existed);
+    assert_int_equal(qb_run_cache_seed(c, s, res.run_id, generation, run, &err), QB_OK);
+    qb_run_free(run);
+    qb_run_info info, plain_info;
+    qb_run_ref ref;
+    qb_run *plain;
+    assert_int_equal(qb_run_cache_load(c, s, res.run_id, &info, &ref, &err), QB_OK);
+    assert_int_equal(qb_store_load_run(s, res.run_id, QB_LOAD_VALUES, &plain_info, &plain, &err),
+                     QB_OK);
+    const qb_run *x = ref.run;
+    same_text(x->project, plain->project, "project");
+    same_text(x->branch, plain->branch, "branch");
+    same_text(x->machine, plain->machine, "machine");
+    same_text(x->commit_sha, plain->commit_sha, "commit");
+    same_text(x->machine_info, plain->machine_info, "machine_info");
+    same_text(x->format, plain->format, "format");
+    same_text(x->tool_version, plain->tool_version, "tool_version");
+    same_text(x->extra, plain->extra, "extra");
+    assert_string_equal(x->content_hash, plain->content_hash);
+    assert_true(x->commit_time == plain->commit_time && x->started_at == plain->started_at);
+    assert_int_equal(x->n_tags, plain->n_tags);
+    assert_true(x->n_tags >= 1); /* ours, and any the file names */
+    for (size_t i = 0; i < x->n_tags; i++) {
+      same_text(x->tags[i].key, plain->tags[i].key, "tag");
+      same_text(x->tags[i].value, plain->tags[i].value, "tag value");
+    }
+    assert_int_equal(x->n_benches, plain->n_benches);
+    size_t samples = 0;
+    for (size_t i = 0; i < x->n_benches; i++) {
+      const qb_bench *a = &x->benches[i], *b = &plain->benches[i];
+      same_text(a->name, b->name, "benchmark");
+      same_text(a->group, b->group, "group");
+      same_text(a->params, b->params, "params");
+      same_text(a->extra, b->extra, "benchmark extra");
+      assert_int_equal(a->n_results, b->n_results);
+      for (size_t k = 0; k < a->n_results; k++) {
+        const qb_result *p = &a->results[k], *q = &b->results[k];
+        same_text(p->metric, q->metric, "metric");
+        same_text(p->unit, q->unit, "unit");
+        assert_int_equal(p->direction, q->direction);
+        same_text(p->extra, q->extra, "result extra");
+        const qb_stats *u = &p->stats, *v = &q->stats;
+        assert_true(u->n == v->n && u->outliers == v->outliers);
+        const double us[] = {u->min, u->max, u->mean, u->median,   u->stddev, u->p95,
+                             u->p99, u->q1,  u->q3,   u->estimate, u->ci_lo,  u->ci_hi};
+        const double vs[] = {v->min, v->max, v->mean, v->median,   v->stddev, v->p95,
+                             v->p99, v->q1,  v->q3,   v->estimate, v->ci_lo,  v->ci_hi};
+        for (size_t m = 0; m < sizeof us / sizeof us[0]; m++) same_real(us[m], vs[m], a->name);
+        assert_int_equal(p->n_samples, q->n_samples);
+        assert_null(p->iters);
+        assert_null(q->iters);
+        if (q->n_samples)
+          assert_memory_equal(p->samples, q->samples, q->n_samples * sizeof *q->samples);
+        assert_true((qb_run_ref_sorted(&ref, a, p) != NULL) == (p->n_samples > 0));
+        samples += p->n_samples;
+      }
+    }
+    assert_true(samples > 0);
+    qb_run_info_dispose(&plain_info);
+    qb_run_free(plain);
+    qb_run_cache_release(c, &ref);
+    qb_run_info_dispose(&info);
+    qb_run_cache_stats st;
+    qb_run_cache_stats_get(c, &st);
+    assert_int_equal(st.hits, f + 1); /* every load was of a kept copy */
+    assert_int_equal(st.misses, 0);
+  }
+  /* kept under a generation older than the store's: not used (a prune came in between) */
+  qb_run_cache_free(c);
+  c = qb_run_cache_new((size_t)64 << 20);
+  qb_ingest_opts o = QB_INGEST_OPTS_INIT;
+  o.project = "seed2";
+  qb_run *run;
+  qb_ingest_result res;
+  int64_t generation;
+  assert_int_equal(qb_ingest_prepare(FILES[0], &o, &run, &err), QB_OK);
+  assert_int_equal(qb_store_generation(s, &generation, &err), QB_OK);
+  assert_int_equal(qb_ingest_store(s, run, &res, &err), QB_OK);
+  assert_int_equal(qb_run_cache_seed(c, s, res.run_id, generation - 1, run, &err), QB_OK);
+  qb_run_free(run);
+  qb_run_info info;
+  qb_run_ref ref;
+  assert_int_equal(qb_run_cache_load(c, s, res.run_id, &info, &ref, &err), QB_OK);
+  qb_run_cache_release(c, &ref);
+  qb_run_info_dispose(&info);
+  qb_run_cache_stats st;
+  qb_run_cache_stats_get(c, &st);
+  assert_int_equal(st.hits, 0);
+  assert_int_equal(st.misses, 1);
+  qb_run_cache_free(c);
+  qb_store_close(s);
+}
+
 /* Compares through the cache give the same answer as without it, the first time (misses) and
  * again (hits): explicit pairs, a filter, and a pooled baseline of 3 runs. */
 static void test_run_cache__compare_same_answer(void **state) {
@@ -349,6 +484,7 @@ static void test_run_cache__history(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_run_cache__equals_store),
+      cmocka_unit_test(test_run_cache__seeded_equals_store),
       cmocka_unit_test(test_run_cache__compare_same_answer),
       cmocka_unit_test(test_run_cache__prune_is_seen),
       cmocka_unit_test(test_run_cache__bounded),
