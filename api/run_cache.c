@@ -25,14 +25,15 @@ typedef struct entry {
   struct entry *chain;       /* the bucket */
 } entry;
 
-/* A run's history for the noise model, kept while the store's fingerprint stays the same: at
- * most HISTORIES of them and HIST_BYTES in all. */
+/* A run's history for the noise model, kept while the data generation stays the same (a run's
+ * history changes only by a run stored before it in one of its series, or by a prune, and both
+ * bump the generation): at most HISTORIES of them and HIST_BYTES in all. */
 enum { HISTORIES = 64 };
 #define HIST_BYTES ((size_t)16 << 20)
 typedef struct hist_entry {
   int64_t run_id;
   int per_series;
-  char fingerprint[QB_FINGERPRINT_LEN];
+  int64_t generation;       /* the data generation it was read at */
   qb_history_point *points; /* NULL with n 0: an empty history */
   size_t n, bytes;
   int used;     /* a slot in use */
@@ -394,19 +395,37 @@ void qb_run_cache_release(qb_run_cache *c, qb_run_ref *ref) {
   ref->entry = NULL;
 }
 
+/* qb_history_lookup over the kept histories (ctx: the cache). */
+static int history_lookup(void *ctx, int64_t run, int per_series, int64_t generation,
+                          qb_history_point **out, size_t *n) {
+  qb_run_cache *c = ctx;
+  int found = 0;
+  pthread_mutex_lock(&c->mu);
+  for (size_t i = 0; i < HISTORIES && !found; i++) {
+    hist_entry *h = &c->hist[i];
+    if (!h->used || h->run_id != run || h->per_series != per_series || h->generation != generation)
+      continue;
+    h->age = ++c->clock;
+    found = qb_history_copy(h->points, h->n, out, NULL) == QB_OK;
+    if (found) *n = h->n;
+  }
+  pthread_mutex_unlock(&c->mu);
+  return found;
+}
+
 int qb_run_cache_history(qb_run_cache *c, qb_store *s, int64_t run_id, int per_series,
                          qb_history_point **out, size_t *n, qb_err *err) {
   *out = NULL;
   *n = 0;
   if (!c) return qb_store_history(s, run_id, per_series, out, n, err);
-  char fp[QB_FINGERPRINT_LEN];
-  int rc = qb_store_fingerprint(s, fp, sizeof fp, err);
+  int64_t generation;
+  int rc = qb_store_generation(s, &generation, err);
   if (rc) return rc;
   pthread_mutex_lock(&c->mu);
   hist_entry *hit = NULL;
   for (size_t i = 0; i < HISTORIES && !hit; i++)
     if (c->hist[i].used && c->hist[i].run_id == run_id && c->hist[i].per_series == per_series &&
-        !strcmp(c->hist[i].fingerprint, fp))
+        c->hist[i].generation == generation)
       hit = &c->hist[i];
   if (hit) {
     hit->age = ++c->clock;
@@ -417,7 +436,10 @@ int qb_run_cache_history(qb_run_cache *c, qb_store *s, int64_t run_id, int per_s
   pthread_mutex_unlock(&c->mu);
   if (hit) /* the change points as stored now: a detection may have run since */
     return rc ? rc : qb_store_history_marks(s, run_id, *out, *n, err);
-  if ((rc = qb_store_history(s, run_id, per_series, out, n, err))) return rc;
+  /* read, with the kept history of the run before where it serves (qb_store_history_with) */
+  if ((rc = qb_store_history_with(s, run_id, per_series, history_lookup, c, &generation, out, n,
+                                  err)))
+    return rc;
   size_t bytes = *n * sizeof **out;
   for (size_t i = 0; i < *n; i++)
     if ((*out)[i].owns) bytes += strlen((*out)[i].bench) + strlen((*out)[i].metric) + 2 + 32;
@@ -428,6 +450,14 @@ int qb_run_cache_history(qb_run_cache *c, qb_store *s, int64_t run_id, int per_s
   if (bytes > HIST_BYTES / 4 || qb_history_copy(*out, *n, &copy, err))
     return QB_OK; /* too big to keep, or out of memory */
   pthread_mutex_lock(&c->mu);
+  for (size_t i = 0; i < HISTORIES; i++) { /* the run's history of an older generation: out */
+    hist_entry *h = &c->hist[i];
+    if (h->used && h->run_id == run_id && h->per_series == per_series) {
+      c->hist_bytes -= h->bytes;
+      qb_history_free(h->points, h->n);
+      memset(h, 0, sizeof *h);
+    }
+  }
   for (;;) { /* a free slot once the new history fits, the least recently used ones out first */
     hist_entry *free_slot = NULL, *lru = NULL;
     for (size_t i = 0; i < HISTORIES; i++) {
@@ -439,8 +469,7 @@ int qb_run_cache_history(qb_run_cache *c, qb_store *s, int64_t run_id, int per_s
       }
     }
     if (free_slot && c->hist_bytes + bytes <= HIST_BYTES) {
-      *free_slot = (hist_entry){run_id, per_series, "", copy, *n, bytes, 1, ++c->clock};
-      memcpy(free_slot->fingerprint, fp, sizeof fp);
+      *free_slot = (hist_entry){run_id, per_series, generation, copy, *n, bytes, 1, ++c->clock};
       c->hist_bytes += bytes;
       break;
     }

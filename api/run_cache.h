@@ -54,11 +54,13 @@ int qb_run_cache_seed(qb_run_cache *c, qb_store *s, int64_t id, int64_t generati
  * cached run; NULL when the reference has none (uncached, or r has no samples). */
 const double *qb_run_ref_sorted(const qb_run_ref *ref, const qb_bench *b, const qb_result *r);
 
-/* What qb_store_history(s, run_id, per_series, ...) gives, from the cache when the store's
- * fingerprint (qb_store_fingerprint: the newest run, the number of runs, the data generation,
- * settings and targets) is the one it was read under; the change points marked as stored now
- * (one statement). The last 64 histories are kept. *out is the caller's (qb_history_free). A NULL
- * cache reads the store. */
+/* What qb_store_history(s, run_id, per_series, ...) gives, from the cache when it was read at the
+ * data generation the store shows now (a history changes only by a run stored before the end of
+ * one of its series, or a prune, and both bump the generation), with the change points marked as
+ * stored now (one statement). A history not kept is read with qb_store_history_with: the series
+ * whose point before run_id's is the previous run's take that run's kept history (an upload's
+ * base is the run uploaded before it). The last 64 histories are kept. *out is the caller's
+ * (qb_history_free). A NULL cache reads the store. */
 int qb_run_cache_history(qb_run_cache *c, qb_store *s, int64_t run_id, int per_series,
                          qb_history_point **out, size_t *n, qb_err *err);
 

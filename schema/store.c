@@ -98,7 +98,13 @@ int qb_store_counts_get(qb_store *s, qb_store_counts *out, qb_err *err) {
 
 int qb_store_history(qb_store *s, int64_t run_id, int per_series, qb_history_point **out, size_t *n,
                      qb_err *err) {
-  return s->ops->history(s, run_id, per_series, out, n, err);
+  return s->ops->history(s, run_id, per_series, NULL, NULL, NULL, out, n, err);
+}
+
+int qb_store_history_with(qb_store *s, int64_t run_id, int per_series, qb_history_lookup lookup,
+                          void *ctx, int64_t *generation, qb_history_point **out, size_t *n,
+                          qb_err *err) {
+  return s->ops->history(s, run_id, per_series, lookup, ctx, generation, out, n, err);
 }
 
 int qb_store_history_marks(qb_store *s, int64_t run_id, qb_history_point *points, size_t n,

@@ -187,6 +187,19 @@ typedef struct qb_history_point {
 int qb_store_history(qb_store *s, int64_t run_id, int per_series, qb_history_point **out, size_t *n,
                      qb_err *err);
 void qb_history_free(qb_history_point *points, size_t n);
+/* A history kept by the caller: qb_store_history_with asks it for the history of run `run`
+ * (per_series points a series) as read at data generation `generation`. Returns 1 with *out, *n a
+ * copy the store frees (qb_history_free), or 0 when it keeps none. */
+typedef int (*qb_history_lookup)(void *ctx, int64_t run, int per_series, int64_t generation,
+                                 qb_history_point **out, size_t *n);
+/* qb_store_history, in one read transaction, reusing a kept history where it can: for each series
+ * whose point before run_id's is run P's, where lookup(ctx, P, ...) gives P's history of the same
+ * data generation, the series' points are run_id's own then P's (no backfill or prune can have
+ * changed them: either bumps the generation); every other series is read. *generation (when not
+ * NULL) is the data generation the history was read at. Same result as qb_store_history. */
+int qb_store_history_with(qb_store *s, int64_t run_id, int per_series, qb_history_lookup lookup,
+                          void *ctx, int64_t *generation, qb_history_point **out, size_t *n,
+                          qb_err *err);
 /* Mark points[0..n) (what qb_store_history(s, run_id, ...) returned, or a copy) anew with the
  * active change points stored now: one statement (for a caller that keeps histories). */
 int qb_store_history_marks(qb_store *s, int64_t run_id, qb_history_point *points, size_t n,

@@ -21,8 +21,8 @@ typedef struct qb_store_ops {
   int (*load_run)(qb_store *s, int64_t id, int with_samples, qb_run_info *info, qb_run **out,
                   qb_err *err);
   int (*counts)(qb_store *s, qb_store_counts *out, qb_err *err);
-  int (*history)(qb_store *s, int64_t run_id, int per_series, qb_history_point **out, size_t *n,
-                 qb_err *err);
+  int (*history)(qb_store *s, int64_t run_id, int per_series, qb_history_lookup lookup, void *ctx,
+                 int64_t *generation, qb_history_point **out, size_t *n, qb_err *err);
   int (*history_marks)(qb_store *s, int64_t run_id, qb_history_point *points, size_t n,
                        qb_err *err);
   int (*settings)(qb_store *s, const char *project, qb_setting **out, size_t *n, qb_err *err);

@@ -61,6 +61,8 @@ enum {
   S_COUNTS,
   S_HISTORY,
   S_HISTORY_SERIES,
+  S_HISTORY_HEAD,
+  S_RUN_BACKFILL,
   S_HISTORY_CHANGES,
   S_SETTINGS,
   S_SETTING_SET,
@@ -288,6 +290,18 @@ static const char *const SQL[S_COUNT_] = {
     [S_HISTORY] = "SELECT x.series_id, b.name, m.name, x.run_time FROM result x JOIN benchmark b "
                   "ON b.id = x.benchmark_id JOIN metric m ON m.id = x.metric_id WHERE x.run_id = "
                   ":head ORDER BY b.name, m.name",
+    /* S_HISTORY with the run's own point and, per series, the run of the point before it */
+    [S_HISTORY_HEAD] =
+        "SELECT x.series_id, b.name, m.name, x.run_time, x.median, x.mean, x.estimate, (SELECT "
+        "y.run_id FROM result y WHERE y.series_id = x.series_id AND (y.run_time, y.run_id) < "
+        "(x.run_time, x.run_id) ORDER BY y.run_time DESC, y.run_id DESC LIMIT 1) FROM result x "
+        "JOIN benchmark b ON b.id = x.benchmark_id JOIN metric m ON m.id = x.metric_id WHERE "
+        "x.run_id = :head ORDER BY b.name, m.name",
+    /* a result of the run that is not the last of its series: the run was stored before the end
+     * of a series (a backfill), which changes the histories of runs after it */
+    [S_RUN_BACKFILL] =
+        "SELECT 1 FROM result x WHERE x.run_id = :run AND EXISTS (SELECT 1 FROM result y WHERE "
+        "y.series_id = x.series_id AND (y.run_time, y.run_id) > (x.run_time, x.run_id)) LIMIT 1",
     [S_HISTORY_SERIES] =
         "SELECT x.run_id, x.run_time, x.median, x.mean, x.estimate FROM result x WHERE "
         "x.series_id = :series AND (x.run_time, x.run_id) <= (:t, :run) ORDER BY x.run_time DESC, "
@@ -1037,6 +1051,16 @@ static int sq_insert_run(qb_store *base, const qb_run *run, const qb_idem *idem,
                               &blob, &memo, err)))
         goto done;
   }
+  /* a run stored before the end of one of its series changes what the histories of the runs
+   * after it hold: a new data generation, as a prune makes (kept histories are keyed by it) */
+  int64_t one;
+  if ((rc = stmt(s, S_RUN_BACKFILL, &st, err))) goto done;
+  b_int(st, ":run", run_id);
+  if ((rc = step_id(s, st, &one, &found, err))) goto done;
+  if (found) {
+    if ((rc = stmt(s, S_GENERATION_BUMP, &st, err))) goto done;
+    if ((rc = step_insert(s, st, NULL, err))) goto done;
+  }
   /* a point stored before a series' analysed ones: its marker no longer describes a prefix */
   if ((rc = stmt(s, S_SERIES_UNMARK_RUN, &st, err))) goto done;
   b_int(st, ":run", run_id);
@@ -1581,62 +1605,174 @@ static int sq_history_marks(qb_store *base, int64_t run_id, qb_history_point *pt
   return history_marks(s, run_id, pts, n, err);
 }
 
-static int sq_history(qb_store *base, int64_t run_id, int per_series, qb_history_point **out,
-                      size_t *n_out, qb_err *err) {
-  /* the run's series, then for each a backwards range scan of the covering index
-   * result_series_time: O(series x per_series), whatever the length of the history */
+/* Append to *arr the at most per_series points of series (bench and metric names owned by its first
+ * point: taken) up to (t, run), newest first, read with S_HISTORY_SERIES. */
+static int history_series(sq_store *s, int64_t series, int64_t run, int64_t t, int per_series,
+                          char *bench, char *metric, qb_history_point **arr, size_t *n, size_t *cap,
+                          qb_err *err) {
+  sqlite3_stmt *pt = NULL;
+  int rc = stmt(s, S_HISTORY_SERIES, &pt, err), ps;
+  if (rc) {
+    free(bench);
+    free(metric);
+    return rc;
+  }
+  b_int(pt, ":series", series);
+  b_int(pt, ":run", run);
+  b_int(pt, ":t", t);
+  b_int(pt, ":limit", per_series);
+  int first = 1;
+  while ((ps = sqlite3_step(pt)) == SQLITE_ROW) {
+    if ((rc = grow((void **)arr, cap, *n, sizeof **arr, err))) break;
+    qb_history_point *h = &(*arr)[(*n)++];
+    h->owns = first;
+    h->bench = bench;
+    h->metric = metric;
+    first = 0;
+    h->run_id = sqlite3_column_int64(pt, 0);
+    h->started_at = sqlite3_column_int64(pt, 1);
+    h->median = col_real(pt, 2);
+    h->mean = col_real(pt, 3);
+    h->estimate = col_real(pt, 4);
+    h->change = 0;
+    h->series_id = series;
+  }
+  sqlite3_reset(pt);
+  if (first) { /* no point took the names */
+    free(bench);
+    free(metric);
+  }
+  if (rc) return rc;
+  return ps == SQLITE_DONE ? QB_OK : sq_fail(s, QB_EINTERNAL, "history", err);
+}
+
+/* A series of the run a history is read for (a row of S_HISTORY_HEAD). */
+typedef struct history_head {
+  int64_t series, time, pred; /* pred: the run of the point before (0: none) */
+  double median, mean, estimate;
+  char *bench, *metric;
+} history_head;
+
+static int sq_history(qb_store *base, int64_t run_id, int per_series, qb_history_lookup lookup,
+                      void *ctx, int64_t *generation, qb_history_point **out, size_t *n_out,
+                      qb_err *err) {
+  /* the run's series (with its own point and the run before it in each, when a kept history may
+   * serve), then each series' points: from the kept history of the run before, or a backwards
+   * range scan of the covering index result_series_time: O(series x per_series), whatever the
+   * length of the history; all in one read transaction */
   sq_store *s = SQ(base);
   reset_all(s);
-  sqlite3_stmt *st = NULL, *pt = NULL;
-  qb_history_point *arr = NULL;
-  size_t n = 0, cap = 0;
-  int rc = stmt(s, S_HISTORY, &st, err), step, ps;
+  sqlite3_stmt *st = NULL;
+  qb_history_point *arr = NULL, *prev = NULL;
+  history_head *heads = NULL;
+  size_t n = 0, cap = 0, n_heads = 0, cap_heads = 0, n_prev = 0;
+  int64_t gen = 0;
+  int rc, step, own_txn = sqlite3_get_autocommit(s->db);
   *out = NULL;
   *n_out = 0;
-  if (rc) return rc;
+  if (own_txn && (rc = exec(s, "BEGIN DEFERRED", err))) return rc;
+  if ((rc = stmt(s, S_GENERATION, &st, err))) goto done;
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    rc = sq_fail(s, QB_EINTERNAL, "generation", err);
+    goto done;
+  }
+  gen = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  if ((rc = stmt(s, lookup ? S_HISTORY_HEAD : S_HISTORY, &st, err))) goto done;
   b_int(st, ":head", run_id);
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    char *bench = NULL, *metric = NULL; /* the series' names, owned by its first point */
-    if ((rc = stmt(s, S_HISTORY_SERIES, &pt, err))) goto done;
-    b_int(pt, ":series", sqlite3_column_int64(st, 0));
-    b_int(pt, ":run", run_id);
-    b_int(pt, ":t", sqlite3_column_int64(st, 3));
-    b_int(pt, ":limit", per_series);
-    while ((ps = sqlite3_step(pt)) == SQLITE_ROW) {
-      if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
-      qb_history_point *h = &arr[n++];
-      h->owns = !bench;
-      if (!bench && (!(bench = col_text(st, 1)) || !(metric = col_text(st, 2)))) {
-        h->bench = bench;
-        h->metric = metric;
-        rc = qb_err_set(err, QB_ENOMEM, "out of memory");
-        goto done;
-      }
-      h->bench = bench;
-      h->metric = metric;
-      h->run_id = sqlite3_column_int64(pt, 0);
-      h->started_at = sqlite3_column_int64(pt, 1);
-      h->median = col_real(pt, 2);
-      h->mean = col_real(pt, 3);
-      h->estimate = col_real(pt, 4);
-      h->change = 0;
-      h->series_id = sqlite3_column_int64(st, 0);
+    if ((rc = grow((void **)&heads, &cap_heads, n_heads, sizeof *heads, err))) goto done;
+    history_head *h = &heads[n_heads++];
+    memset(h, 0, sizeof *h);
+    h->series = sqlite3_column_int64(st, 0);
+    h->time = sqlite3_column_int64(st, 3);
+    if (lookup) {
+      h->median = col_real(st, 4);
+      h->mean = col_real(st, 5);
+      h->estimate = col_real(st, 6);
+      h->pred = sqlite3_column_int64(st, 7); /* NULL: 0 */
     }
-    sqlite3_reset(pt);
-    if (ps != SQLITE_DONE) {
-      rc = sq_fail(s, QB_EINTERNAL, "history", err);
+    if (!(h->bench = col_text(st, 1)) || !(h->metric = col_text(st, 2))) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
       goto done;
     }
   }
-  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "history", err);
-  if (st) sqlite3_reset(st);
-  if (!rc) rc = history_marks(s, run_id, arr, n, err);
+  sqlite3_reset(st);
+  if (step != SQLITE_DONE) {
+    rc = sq_fail(s, QB_EINTERNAL, "history", err);
+    goto done;
+  }
+  /* the run before, in the first series that has one (an upload's series usually share it) */
+  int64_t pred = 0;
+  for (size_t i = 0; i < n_heads && !pred; i++) pred = heads[i].pred;
+  if (pred && !lookup(ctx, pred, per_series, gen, &prev, &n_prev)) prev = NULL, n_prev = 0;
+  size_t at = 0; /* prev's series come in the same order (benchmark, metric) */
+  for (size_t i = 0; i < n_heads; i++) {
+    history_head *h = &heads[i];
+    const qb_history_point *from = NULL;
+    size_t k = 0;
+    if (prev && h->pred == pred) {
+      while (at < n_prev &&
+             (strcmp(prev[at].bench, h->bench) < 0 ||
+              (!strcmp(prev[at].bench, h->bench) && strcmp(prev[at].metric, h->metric) < 0)))
+        at++;
+      for (size_t j = at; j < n_prev && prev[j].series_id == h->series; j++) k++;
+      /* the kept series, if its newest point is the one just before */
+      if (k && prev[at].run_id == pred) from = &prev[at];
+    }
+    char *bench = h->bench, *metric = h->metric;
+    h->bench = h->metric = NULL; /* taken by the points */
+    if (!from) {
+      if ((rc = history_series(s, h->series, run_id, h->time, per_series, bench, metric, &arr, &n,
+                               &cap, err)))
+        goto done;
+      continue;
+    }
+    for (size_t j = 0; j < k + 1 && (int)j < per_series; j++) {
+      if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) {
+        if (!j) {
+          free(bench);
+          free(metric);
+        }
+        goto done;
+      }
+      qb_history_point *p = &arr[n++];
+      if (j == 0) /* the run's own point */
+        *p = (qb_history_point){bench,   metric,      run_id, h->time, h->median,
+                                h->mean, h->estimate, 0,      1,       h->series};
+      else
+        *p = (qb_history_point){bench,
+                                metric,
+                                from[j - 1].run_id,
+                                from[j - 1].started_at,
+                                from[j - 1].median,
+                                from[j - 1].mean,
+                                from[j - 1].estimate,
+                                0,
+                                0,
+                                h->series};
+    }
+  }
+  rc = history_marks(s, run_id, arr, n, err);
 done:
   if (st) sqlite3_reset(st);
+  if (own_txn) {
+    if (rc)
+      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    else
+      rc = exec(s, "COMMIT", err);
+  }
+  for (size_t i = 0; i < n_heads; i++) {
+    free(heads[i].bench);
+    free(heads[i].metric);
+  }
+  free(heads);
+  qb_history_free(prev, n_prev);
   if (rc) {
     qb_history_free(arr, n);
     return rc;
   }
+  if (generation) *generation = gen;
   *out = arr; /* in order: series by name and metric (S_HISTORY), each newest first */
   *n_out = n;
   return QB_OK;

@@ -402,6 +402,160 @@ static void test_run_cache__bounded(void **state) {
   qb_store_close(s);
 }
 
+/* Store a native run of project "hw" on machine `machine` at hour `hour` of 2026-11-02 (commit
+ * time: the series order), with benchmarks bench_0..bench_4 but for `skip` (-1: none); each
+ * median is 100 * (bench + 1) + hour. Returns its id. */
+static int64_t history_run(qb_store *s, const char *machine, int hour, int skip) {
+  char path[256];
+  snprintf(path, sizeof path, TMP "/h_%s_%d.jsonl", machine, hour);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fprintf(f,
+          "{\"format\": \"qbdb-native\", \"version\": 1, \"project\": \"hw\", \"branch\": "
+          "\"main\", \"machine\": \"%s\", \"commit\": \"%08x\", \"commit_time\": "
+          "\"2026-11-02T%02d:00:00Z\", \"started_at\": \"2026-11-03T00:00:00Z\"}\n",
+          machine, 0xcd000 + hour, hour);
+  for (int b = 0; b < 5; b++)
+    if (b != skip)
+      fprintf(f, "{\"name\": \"bench_%d\", \"unit\": \"ns\", \"samples\": [%d, %d, %d]}\n", b,
+              100 * (b + 1) + hour - 1, 100 * (b + 1) + hour, 100 * (b + 1) + hour + 1);
+  fclose(f);
+  qb_ingest_opts o = QB_INGEST_OPTS_INIT;
+  qb_run *run;
+  qb_ingest_result res;
+  qb_err err = QB_ERR_INIT;
+  if (qb_ingest_prepare(path, &o, &run, &err)) fail_msg("%s", err.msg);
+  if (qb_ingest_store(s, run, &res, &err)) fail_msg("%s", err.msg);
+  qb_run_free(run);
+  return res.run_id;
+}
+
+/* The histories a lookup hands out (the plain ones read before), and what it was asked. */
+typedef struct kept_histories {
+  int64_t runs[16];
+  qb_history_point *h[16];
+  size_t n[16];
+  size_t count;
+  int64_t asked;      /* the run last asked for */
+  double add;         /* added to every median handed out (to see which points came from here) */
+  int64_t generation; /* the generation they belong to */
+} kept_histories;
+
+static int kept_lookup(void *ctx, int64_t run, int per_series, int64_t generation,
+                       qb_history_point **out, size_t *n) {
+  kept_histories *k = ctx;
+  k->asked = run;
+  if (per_series != 3 || generation != k->generation) return 0;
+  for (size_t i = 0; i < k->count; i++)
+    if (k->runs[i] == run) {
+      if (qb_history_copy(k->h[i], k->n[i], out, NULL)) return 0;
+      *n = k->n[i];
+      for (size_t j = 0; j < *n; j++) (*out)[j].median += k->add;
+      return 1;
+    }
+  return 0;
+}
+
+/* Two histories are the same points: names, runs, times, values, change marks, name owners. */
+static void same_history(const qb_history_point *a, size_t na, const qb_history_point *b,
+                         size_t nb) {
+  assert_int_equal(na, nb);
+  for (size_t i = 0; i < na; i++) {
+    assert_string_equal(a[i].bench, b[i].bench);
+    assert_string_equal(a[i].metric, b[i].metric);
+    assert_true(a[i].run_id == b[i].run_id && a[i].started_at == b[i].started_at);
+    assert_true(a[i].series_id == b[i].series_id && a[i].owns == b[i].owns);
+    assert_int_equal(a[i].change, b[i].change);
+    same_real(a[i].median, b[i].median, "median");
+    same_real(a[i].mean, b[i].mean, "mean");
+    same_real(a[i].estimate, b[i].estimate, "estimate");
+  }
+}
+
+/* A history built from the kept history of the run before (qb_store_history_with) is the store's
+ * own: on two machines' interleaved runs, with a benchmark missing from one run (its series' point
+ * before is then an older run's, so that series is read); the kept points are really used (a
+ * doctored copy shows through, except in the series read); a history of another data generation
+ * is not asked for; a run stored before the end of a series (a backfill) bumps the generation, a
+ * run at the end does not; the run cache's histories, built so, equal the store's. */
+static void test_run_cache__history_from_the_run_before(void **state) {
+  (void)state;
+  if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'")) fail_msg("cannot make " TMP);
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, TMP "/hw.sqlite", QB_STORE_CREATE, &err), QB_OK);
+  int64_t a[8], g0, g1;
+  for (int r = 0; r < 8; r++) {
+    a[r] = history_run(s, "m1", 2 * r, r == 5 ? 4 : -1); /* bench_4 missing from run 5 */
+    history_run(s, "m2", 2 * r + 1, -1);
+  }
+  kept_histories k = {0};
+  assert_int_equal(qb_store_generation(s, &k.generation, &err), QB_OK);
+  for (int r = 0; r < 8; r++) {
+    k.runs[k.count] = a[r];
+    assert_int_equal(qb_store_history(s, a[r], 3, &k.h[k.count], &k.n[k.count], &err), QB_OK);
+    k.count++;
+  }
+  for (int r = 1; r < 8; r++) {
+    qb_history_point *h;
+    size_t n;
+    int64_t gen = -1;
+    k.add = 0;
+    assert_int_equal(qb_store_history_with(s, a[r], 3, kept_lookup, &k, &gen, &h, &n, &err), QB_OK);
+    assert_int_equal(gen, k.generation);
+    assert_int_equal(k.asked, a[r - 1]);
+    same_history(h, n, k.h[r], k.n[r]);
+    qb_history_free(h, n);
+    /* doctored kept points show through: so they were used, but not in a series read instead */
+    k.add = 1000;
+    assert_int_equal(qb_store_history_with(s, a[r], 3, kept_lookup, &k, &gen, &h, &n, &err), QB_OK);
+    size_t doctored = 0;
+    for (size_t i = 0; i < n; i++) {
+      int own = h[i].run_id == a[r];
+      int read = (r == 5 || r == 6) && !strcmp(h[i].bench, "bench_4"); /* pred is not run r-1 */
+      if (!own && !read) {
+        assert_true(h[i].median > 1000);
+        doctored++;
+      } else {
+        assert_true(h[i].median < 1000);
+      }
+    }
+    assert_true(doctored >= 4);
+    qb_history_free(h, n);
+  }
+  /* another generation's history is not used: asked, refused, and the answer is the store's */
+  k.add = 1000;
+  k.generation++;
+  qb_history_point *h;
+  size_t n;
+  assert_int_equal(qb_store_history_with(s, a[7], 3, kept_lookup, &k, NULL, &h, &n, &err), QB_OK);
+  same_history(h, n, k.h[7], k.n[7]);
+  qb_history_free(h, n);
+  k.generation--;
+  /* a run at the end of its series keeps the generation; one before the end bumps it */
+  assert_int_equal(qb_store_generation(s, &g0, &err), QB_OK);
+  history_run(s, "m1", 20, -1);
+  assert_int_equal(qb_store_generation(s, &g1, &err), QB_OK);
+  assert_int_equal(g1, g0);
+  history_run(s, "m1", 9, -1); /* between runs 4 and 5 of m1 */
+  assert_int_equal(qb_store_generation(s, &g1, &err), QB_OK);
+  assert_int_equal(g1, g0 + 1);
+  /* the run cache builds its histories so, after the backfill too: each equals the store's */
+  qb_run_cache *c = qb_run_cache_new((size_t)64 << 20);
+  for (int r = 0; r < 8; r++) {
+    qb_history_point *p, *q;
+    size_t np, nq;
+    assert_int_equal(qb_run_cache_history(c, s, a[r], 3, &p, &np, &err), QB_OK);
+    assert_int_equal(qb_store_history(s, a[r], 3, &q, &nq, &err), QB_OK);
+    same_history(p, np, q, nq);
+    qb_history_free(p, np);
+    qb_history_free(q, nq);
+  }
+  qb_run_cache_free(c);
+  for (size_t i = 0; i < k.count; i++) qb_history_free(k.h[i], k.n[i]);
+  qb_store_close(s);
+}
+
 /* Histories: the second read is a hit and equals the store's; a change point stored since (a
  * detection does not change the fingerprint) is marked on the hit; a new run is a miss. */
 static void test_run_cache__history(void **state) {
@@ -489,6 +643,7 @@ int main(void) {
       cmocka_unit_test(test_run_cache__prune_is_seen),
       cmocka_unit_test(test_run_cache__bounded),
       cmocka_unit_test(test_run_cache__history),
+      cmocka_unit_test(test_run_cache__history_from_the_run_before),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
