@@ -136,8 +136,9 @@ static int changes_at(qb_store *s, int64_t series_id, const int64_t *ids, size_t
  * own point and the new ones: one short range). *tids stays NULL when the cache cannot serve it
  * (the caller reads the store). */
 static int cached_tail(qb_store *s, struct qb_run_cache *cache, const qb_series_info *ser,
-                       size_t n_old, size_t from, int64_t **tids, double **tx, size_t *tn,
-                       size_t *tb, int64_t *last_time, qb_err *err) {
+                       const qb_run_point *rp, int64_t rp_run, size_t n_old, size_t from,
+                       int64_t **tids, double **tx, size_t *tn, size_t *tb, int64_t *last_time,
+                       qb_err *err) {
   size_t cfrom = 0, nn = 0, nb = 0;
   int64_t *cids = NULL, *nids = NULL;
   double *cx = NULL, *nxv = NULL;
@@ -147,9 +148,23 @@ static int cached_tail(qb_store *s, struct qb_run_cache *cache, const qb_series_
   if (!qb_run_cache_tail_get(cache, ser->id, n_old, ser->analysed_run, ser->analysed_time, from,
                              &cfrom, &cids, &cx))
     return QB_OK;
-  if ((rc = qb_store_series_tail(s, ser->id, ser->analysed_time, ser->analysed_run, 1, &nids, &nxv,
-                                 &nn, &nb, last_time, err)))
+  if (rp && rp->last && rp->prev_run == ser->analysed_run && !isnan(rp->value)) {
+    /* the run just stored is the one point after the marker (what the store would read) */
+    nn = 2;
+    nb = 1;
+    if (!(nids = malloc(2 * sizeof *nids)) || !(nxv = malloc(2 * sizeof *nxv))) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
+    nids[0] = ser->analysed_run;
+    nids[1] = rp_run;
+    nxv[0] = NAN; /* the marker's own value: not used (only its run is checked) */
+    nxv[1] = rp->value;
+    *last_time = rp->time;
+  } else if ((rc = qb_store_series_tail(s, ser->id, ser->analysed_time, ser->analysed_run, 1, &nids,
+                                        &nxv, &nn, &nb, last_time, err))) {
     goto done;
+  }
   if (nb == 1 && nids[0] == ser->analysed_run) { /* the marker is where it was */
     size_t kept = n_old - from, added = nn - 1;
     if (!(*tids = malloc((kept + added) * sizeof **tids)) ||
@@ -183,8 +198,8 @@ done:
  * or when the update needs more, every point is read and the update starts from the marker when
  * it still names a prefix of the series; (3) else a full analysis. */
 static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_info *ser,
-                          const qb_setting *settings, size_t n_settings, qb_detect_result *res,
-                          series_work *w, qb_err *err) {
+                          const qb_run_point *rp, const qb_setting *settings, size_t n_settings,
+                          qb_detect_result *res, series_work *w, qb_err *err) {
   int64_t *ids = NULL, *tids = NULL;
   double *x = NULL, *tx = NULL;
   size_t nx = 0, n_cp = 0, n_prev = 0, n_st = 0, from = 0, n_old = ser->analysed_n;
@@ -219,7 +234,8 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
   if (marked && ser->analysed_time != QB_TIME_NONE &&
       (from = qb_changepoints_tail_start(n_old, &cpo)) > 0) {
     size_t tn = 0, tb = 0;
-    if ((rc = cached_tail(s, o->cache, ser, n_old, from, &tids, &tx, &tn, &tb, &last_time, err)))
+    if ((rc = cached_tail(s, o->cache, ser, rp, o->filter.run_id, n_old, from, &tids, &tx, &tn, &tb,
+                          &last_time, err)))
       goto done;
     if (!tids && (rc = qb_store_series_tail(s, ser->id, ser->analysed_time, ser->analysed_run,
                                             n_old - from, &tids, &tx, &tn, &tb, &last_time, err)))
@@ -259,7 +275,8 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
       size_t tn = 0, tb = 0;
       free(tids); /* what the first way read, when it needed every point */
       free(tx);
-      if ((rc = cached_tail(s, o->cache, ser, n_old, 0, &tids, &tx, &tn, &tb, &last_time, err)))
+      if ((rc = cached_tail(s, o->cache, ser, rp, o->filter.run_id, n_old, 0, &tids, &tx, &tn, &tb,
+                            &last_time, err)))
         goto done;
       ids = tids, x = tx, nx = tn;
       tids = NULL, tx = NULL;
@@ -369,7 +386,8 @@ int qb_detect(qb_store *s, const qb_detect_opts *o, qb_detect_result *res, qb_er
   qb_series_info *series = NULL;
   qb_setting *settings = NULL;
   series_work *work = NULL;
-  size_t n = 0, n_settings = 0;
+  qb_run_point *points = NULL;
+  size_t n = 0, n_settings = 0, n_points = 0;
   memset(res, 0, sizeof *res);
   int rc = qb_store_begin_read(s, err);
   if (rc) return rc;
@@ -380,8 +398,24 @@ int qb_detect(qb_store *s, const qb_detect_opts *o, qb_detect_result *res, qb_er
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
     goto read_done;
   }
-  for (size_t i = 0; i < n && !rc; i++)
-    rc = analyse_series(s, o, &series[i], settings, n_settings, res, &work[i], err);
+  /* after an upload (the series of one run, with a cache of series ends): the run's point in
+   * each series, read at once, instead of a read of each series' end after its marker */
+  if (o->cache && o->filter.run_id > 0 && o->incremental &&
+      (rc = qb_store_run_points(s, o->filter.run_id, &points, &n_points, err)))
+    goto read_done;
+  for (size_t i = 0; i < n && !rc; i++) {
+    const qb_run_point *rp = NULL;
+    for (size_t lo = 0, hi = n_points; lo < hi && !rp;) { /* by series id */
+      size_t mid = lo + (hi - lo) / 2;
+      if (points[mid].series_id == series[i].id)
+        rp = &points[mid];
+      else if (points[mid].series_id < series[i].id)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    rc = analyse_series(s, o, &series[i], rp, settings, n_settings, res, &work[i], err);
+  }
 read_done:
   if (rc)
     qb_store_rollback(s);
@@ -397,6 +431,7 @@ read_done:
 done:
   for (size_t i = 0; work && i < n; i++) free(work[i].recs);
   free(work);
+  free(points);
   qb_series_infos_free(series, n);
   qb_settings_free(settings, n_settings);
   return rc;

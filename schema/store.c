@@ -254,6 +254,12 @@ int qb_store_series_tail(qb_store *s, int64_t series_id, int64_t time, int64_t r
                              n_got_before, last_time, err);
 }
 
+int qb_store_run_points(qb_store *s, int64_t run_id, qb_run_point **out, size_t *n, qb_err *err) {
+  *out = NULL;
+  *n = 0;
+  return s->ops->run_points(s, run_id, out, n, err);
+}
+
 int qb_store_regressions_list(qb_store *s, const qb_regression_filter *f, qb_regression **out,
                               size_t *n, qb_err *err) {
   qb_regression_filter none = QB_REGRESSION_FILTER_INIT;

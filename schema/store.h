@@ -355,6 +355,17 @@ int qb_store_point_time(qb_store *s, int64_t series_id, int64_t run, int64_t *ti
 int qb_store_series_tail(qb_store *s, int64_t series_id, int64_t time, int64_t run, size_t n_before,
                          int64_t **run_ids, double **values, size_t *n_out, size_t *n_got_before,
                          int64_t *last_time, qb_err *err);
+/* The point of a run in each of its series, and where it stands (what detection after an upload
+ * needs to know that the run's point is the only one after a series' marker). */
+typedef struct qb_run_point {
+  int64_t series_id;
+  int64_t time;     /* its run_time */
+  double value;     /* median, else mean, else estimate (NAN: none, not a point of detection) */
+  int64_t prev_run; /* the run of the series' point before it that has a value (0: none) */
+  int last;         /* 1: no point of the series comes after it */
+} qb_run_point;
+/* The points of run run_id, by series id: *out malloc'd (NULL when none), the caller frees it. */
+int qb_store_run_points(qb_store *s, int64_t run_id, qb_run_point **out, size_t *n, qb_err *err);
 
 typedef struct qb_regression_filter {
   const char *project; /* NULL: any */

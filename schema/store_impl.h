@@ -50,6 +50,7 @@ typedef struct qb_store_ops {
   int (*series_tail)(qb_store *s, int64_t series_id, int64_t time, int64_t run, size_t n_before,
                      int64_t **run_ids, double **values, size_t *n_out, size_t *n_got_before,
                      int64_t *last_time, qb_err *err);
+  int (*run_points)(qb_store *s, int64_t run_id, qb_run_point **out, size_t *n, qb_err *err);
   int (*point_time)(qb_store *s, int64_t series_id, int64_t run, int64_t *time, qb_err *err);
   int (*regressions_list)(qb_store *s, const qb_regression_filter *f, qb_regression **out,
                           size_t *n, qb_err *err);

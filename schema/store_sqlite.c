@@ -62,6 +62,7 @@ enum {
   S_HISTORY,
   S_HISTORY_SERIES,
   S_HISTORY_HEAD,
+  S_RUN_POINTS,
   S_RUN_BACKFILL,
   S_HISTORY_CHANGES,
   S_SETTINGS,
@@ -297,6 +298,15 @@ static const char *const SQL[S_COUNT_] = {
         "(x.run_time, x.run_id) ORDER BY y.run_time DESC, y.run_id DESC LIMIT 1) FROM result x "
         "JOIN benchmark b ON b.id = x.benchmark_id JOIN metric m ON m.id = x.metric_id WHERE "
         "x.run_id = :head ORDER BY b.name, m.name",
+    /* the run's point in each series, the run of the point before it with a value, and whether
+     * it is the series' last (qb_store_run_points) */
+    [S_RUN_POINTS] =
+        "SELECT x.series_id, x.run_time, coalesce(x.median, x.mean, x.estimate), (SELECT y.run_id "
+        "FROM result y WHERE y.series_id = x.series_id AND coalesce(y.median, y.mean, y.estimate) "
+        "IS NOT NULL AND (y.run_time, y.run_id) < (x.run_time, x.run_id) ORDER BY y.run_time "
+        "DESC, y.run_id DESC LIMIT 1), NOT EXISTS (SELECT 1 FROM result z WHERE z.series_id = "
+        "x.series_id AND (z.run_time, z.run_id) > (x.run_time, x.run_id)) FROM result x WHERE "
+        "x.run_id = :run ORDER BY x.series_id",
     /* a result of the run that is not the last of its series: the run was stored before the end
      * of a series (a backfill), which changes the histories of runs after it */
     [S_RUN_BACKFILL] =
@@ -1995,6 +2005,33 @@ done:
   return QB_OK;
 }
 
+static int sq_run_points(qb_store *base, int64_t run_id, qb_run_point **out, size_t *n_out,
+                         qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  sqlite3_stmt *st = NULL;
+  qb_run_point *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = stmt(s, S_RUN_POINTS, &st, err), step;
+  if (rc) return rc;
+  b_int(st, ":run", run_id);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = grow((void **)&arr, &cap, n, sizeof *arr, err))) break;
+    arr[n++] =
+        (qb_run_point){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), col_real(st, 2),
+                       sqlite3_column_int64(st, 3), sqlite3_column_int(st, 4)};
+  }
+  sqlite3_reset(st);
+  if (!rc && step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "run points", err);
+  if (rc) {
+    free(arr);
+    return rc;
+  }
+  *out = arr;
+  *n_out = n;
+  return QB_OK;
+}
+
 static int sq_series_analysed(qb_store *base, int64_t series_id, size_t n, int64_t last_run,
                               int64_t last_time, const char *opts, int *updated, qb_err *err) {
   sq_store *s = SQ(base);
@@ -2755,6 +2792,7 @@ static const qb_store_ops SQLITE_OPS = {
     .series_list = sq_series_list,
     .series_analysed = sq_series_analysed,
     .series_tail = sq_series_tail,
+    .run_points = sq_run_points,
     .point_time = sq_point_time,
     .checkpoint_due = sq_checkpoint_due,
     .begin_read = sq_begin_read,
