@@ -538,6 +538,10 @@ typedef struct sq_store {
   int64_t busy_since; /* when the current wait for the write lock began (us, monotonic) */
   int64_t busy_limit; /* how long a wait may last (us): BUSY_TIMEOUT_US, shorter for retries */
   int bg_checkpoint;  /* QB_STORE_BG_CHECKPOINT: checkpoints are left to qb_store_checkpoint_due */
+  struct series_slot *series_ids; /* series ids by key, as read (series_id_kept) */
+  size_t series_cap, series_used;
+  struct series_slot *series_new; /* read in the open write transaction: kept once it commits */
+  size_t series_new_n, series_new_cap;
   sqlite3_stmt *st[S_COUNT_];
 } sq_store;
 
@@ -654,12 +658,83 @@ static int get_or_add(sq_store *s, int sel, int add, int64_t project, const char
   return step_insert(s, st, out, err);
 }
 
+/* ---- series ids kept by a connection ----------------------------------------------------
+ * A series row never changes its key or id and is never deleted, so once its id is read, the
+ * connection keeps it: an upload of N benchmarks then looks up no series it met before. Ids read
+ * inside a write transaction are kept once it commits (the row may be the transaction's own). */
+typedef struct series_slot {
+  int64_t key[4]; /* branch, machine, benchmark, metric ids (branch 0: free) */
+  int64_t id;
+} series_slot;
+#define SERIES_IDS_MAX                                                                             \
+  ((size_t)1 << 16) /* slots at most (2.5 MiB): beyond, nothing more is kept                       \
+                     */
+
+static size_t series_slot_of(const sq_store *s, const int64_t key[4]) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < 4; i++) h = (h ^ (uint64_t)key[i]) * 0xff51afd7ed558ccdULL;
+  size_t k = (size_t)(h ^ (h >> 29)) & (s->series_cap - 1);
+  while (s->series_ids[k].key[0] &&
+         memcmp(s->series_ids[k].key, key, sizeof s->series_ids[k].key) != 0)
+    k = (k + 1) & (s->series_cap - 1);
+  return k;
+}
+
+/* The kept id of the series with key (0: none kept). */
+static int64_t series_id_kept(const sq_store *s, const int64_t key[4]) {
+  if (!s->series_cap) return 0;
+  const series_slot *e = &s->series_ids[series_slot_of(s, key)];
+  return e->key[0] ? e->id : 0;
+}
+
+/* Keep id for key (nothing when out of memory or full: it is read again next time). */
+static void series_id_keep(sq_store *s, const int64_t key[4], int64_t id) {
+  if (2 * (s->series_used + 1) > s->series_cap) { /* at most half full: grow */
+    size_t cap = s->series_cap ? 2 * s->series_cap : 256;
+    if (cap > SERIES_IDS_MAX) return;
+    series_slot *old = s->series_ids, *fresh = calloc(cap, sizeof *fresh);
+    size_t old_cap = s->series_cap;
+    if (!fresh) return;
+    s->series_ids = fresh;
+    s->series_cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+      if (old[i].key[0]) s->series_ids[series_slot_of(s, old[i].key)] = old[i];
+    free(old);
+  }
+  series_slot *e = &s->series_ids[series_slot_of(s, key)];
+  if (!e->key[0]) s->series_used++;
+  memcpy(e->key, key, sizeof e->key);
+  e->id = id;
+}
+
+/* Keep id for key once the open write transaction commits (series_new_commit). */
+static void series_id_pending(sq_store *s, const int64_t key[4], int64_t id) {
+  if (s->series_new_n == s->series_new_cap) {
+    size_t cap = s->series_new_cap ? 2 * s->series_new_cap : 64;
+    series_slot *p = realloc(s->series_new, cap * sizeof *p);
+    if (!p) return;
+    s->series_new = p;
+    s->series_new_cap = cap;
+  }
+  memcpy(s->series_new[s->series_new_n].key, key, sizeof s->series_new[0].key);
+  s->series_new[s->series_new_n++].id = id;
+}
+
+/* The write transaction ended: keep what it read when it committed, else forget it. */
+static void series_new_end(sq_store *s, int committed) {
+  for (size_t i = 0; committed && i < s->series_new_n; i++)
+    series_id_keep(s, s->series_new[i].key, s->series_new[i].id);
+  s->series_new_n = 0;
+}
+
 static void sq_close(qb_store *base) {
   sq_store *s = SQ(base);
   reset_all(s);
   for (int i = 0; i < S_COUNT_; i++) sqlite3_finalize(s->st[i]);
   sqlite3_close(s->db);
   free(s->path);
+  free(s->series_ids);
+  free(s->series_new);
   free(s);
 }
 
@@ -799,6 +874,8 @@ static int write_end(sq_store *s, int rollback, qb_err *err) {
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   else
     rc = exec(s, "COMMIT", err);
+  if (sqlite3_get_autocommit(s->db)) /* the transaction is over (committed when no error) */
+    series_new_end(s, !rollback && rc == QB_OK);
   writers_wake();
   return rc;
 }
@@ -872,7 +949,9 @@ static int insert_result(sq_store *s, const qb_run *run, int64_t run_id, int64_t
     }
     *memo = (metric_memo){r->metric, r->unit, (int)r->direction, metric_id};
   }
-  for (int pass = 0; pass < 2; pass++) {
+  const int64_t key[4] = {branch_id, machine_id, bench_id, metric_id};
+  series_id = series_id_kept(s, key);
+  for (int pass = 0; pass < 2 && !series_id; pass++) {
     if ((rc = stmt(s, pass ? S_SERIES_ADD : S_SERIES_GET, &st, err))) return rc;
     b_int(st, ":branch", branch_id);
     b_int(st, ":machine", machine_id);
@@ -881,10 +960,10 @@ static int insert_result(sq_store *s, const qb_run *run, int64_t run_id, int64_t
     if (pass) {
       if ((rc = step_insert(s, st, &series_id, err))) return rc;
     } else {
-      if ((rc = step_id(s, st, &series_id, &found, err)) || found) break;
+      if ((rc = step_id(s, st, &series_id, &found, err))) return rc;
+      if (found) series_id_pending(s, key, series_id); /* kept once the transaction commits */
     }
   }
-  if (rc) return rc;
   const qb_stats *x = &r->stats;
   if ((rc = stmt(s, S_RESULT_ADD, &st, err))) return rc;
   if (!result_params_ok(st))

@@ -799,6 +799,52 @@ static void test_store__fingerprint_changes_with_pruned_samples(void **state) {
   qb_store_close(s);
 }
 
+/* The series ids a connection keeps (store_sqlite.c) are those of rows that are stored: a
+ * transaction that read a series it had itself added, then rolled back, leaves nothing kept, so
+ * that when another series gets the rolled-back row id, a later run of the first series is not
+ * stored in it. Each series then holds only its own runs' points. */
+static void test_store__series_ids_after_a_rollback(void **state) {
+  (void)state;
+  char *path = db_path("series_ids.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  /* a run whose bench/1 has "latency" twice: its series is added, then found by the second
+   * result, whose insert the result table refuses: the transaction rolls back */
+  qb_run *bad = make_run("p", "feature", "aaaa0001", 1000000, 1, 2, 5);
+  qb_result *dup;
+  assert_int_equal(
+      qb_bench_add_result(&bad->benches[1], "latency", "ns", QB_LOWER_IS_BETTER, &dup, &err), 0);
+  int64_t id = 0;
+  assert_int_not_equal(qb_store_insert_run(s, bad, &id, &err), QB_OK);
+  qb_run_free(bad);
+  /* runs of another branch take the rolled-back series ids, then the branch gets its runs */
+  qb_run *other = make_run("p", "other", "bbbb0001", 2000000, 2, 2, 5);
+  assert_int_equal(qb_store_insert_run(s, other, &id, &err), QB_OK);
+  qb_run_free(other);
+  for (int k = 0; k < 2; k++) {
+    qb_run *good = make_run("p", "feature", k ? "cccc0002" : "cccc0001", 3000000 + k, 3 + k, 2, 5);
+    assert_int_equal(qb_store_insert_run(s, good, &id, &err), QB_OK);
+    qb_run_free(good);
+  }
+  qb_series_filter f = QB_SERIES_FILTER_INIT;
+  f.project = "p";
+  qb_series_info *series;
+  size_t n;
+  assert_int_equal(qb_store_series_list(s, &f, &series, &n, &err), QB_OK);
+  assert_int_equal(n, 6); /* 3 per branch: bench/0 latency and throughput, bench/1 latency */
+  for (size_t i = 0; i < n; i++) {
+    qb_series_point *pts;
+    size_t np;
+    assert_int_equal(qb_store_series_points(s, series[i].id, &pts, &np, &err), QB_OK);
+    /* feature: its two runs; other: its one */
+    assert_int_equal(np, strcmp(series[i].branch, "feature") ? 1 : 2);
+    qb_series_points_free(pts, np);
+  }
+  qb_series_infos_free(series, n);
+  qb_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_store__new_file_is_migrated_and_marked),
@@ -816,6 +862,7 @@ int main(void) {
       cmocka_unit_test(test_store__samples_cost_under_10_bytes_each),
       cmocka_unit_test(test_store__idempotency_keys_are_scoped),
       cmocka_unit_test(test_store__fingerprint_changes_with_pruned_samples),
+      cmocka_unit_test(test_store__series_ids_after_a_rollback),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
