@@ -32,7 +32,8 @@ size_t qb_json_utf8_len(const unsigned char *s, const unsigned char *end);
  * returns 1 and sets *out, or 0 (out untouched) when the caller must use strtod. */
 int qb_json_decimal(const char *s, size_t n, double *out);
 /* 1 when qb_json_decimal may use extended precision (x87 arithmetic that really carries 64-bit
- * significands here; checked on every call, as a program or an emulator can change it). */
+ * significands here; checked on every call of qb_json_decimal, and once per document by the
+ * parsers, as a program or an emulator can change it). */
 int qb_json_decimal_extended(void);
 
 /* An arena for the jansson values of one parse (the tree of a benchmark file is thousands of small

@@ -26,6 +26,7 @@ typedef struct parser {
   char *scratch; /* unescaped strings; grown as needed, freed by the caller */
   size_t cap;
   int allow_nul; /* \u0000 in strings (JSON_ALLOW_NUL) */
+  int extended;  /* qb_json_decimal_extended(), asked once per document */
 } parser;
 
 static json_t *value(parser *ps, int depth);
@@ -246,7 +247,16 @@ int qb_json_decimal_extended(void) {
  * caller uses strtod. Where the arithmetic is not extended (qb_json_decimal_extended: another
  * platform, valgrind, a 53-bit x87 precision control) the classic binary64 fast path (w <= 2^53,
  * e <= 22) is used. */
+static int decimal(const char *s, size_t n, int extended, double *out);
+
 int qb_json_decimal(const char *s, size_t n, double *out) {
+  return decimal(s, n, qb_json_decimal_extended(), out);
+}
+
+/* qb_json_decimal with the arithmetic's precision known (qb_json_decimal_extended, asked once
+ * per document by the parser). */
+static int decimal(const char *s, size_t n, int extended, double *out) {
+  (void)extended; /* used only where long double is x87 extended */
   const char *p = s, *end = s + n;
   uint64_t w = 0; /* wraps when there are more than 19 digits: then nd says so */
   int e10 = 0, neg = 0;
@@ -292,7 +302,7 @@ int qb_json_decimal(const char *s, size_t n, double *out) {
   }
   double r;
 #if LDBL_MANT_DIG == 64
-  if (e10 >= -POW10_X_MAX && e10 <= POW10_X_MAX && qb_json_decimal_extended()) {
+  if (e10 >= -POW10_X_MAX && e10 <= POW10_X_MAX && extended) {
     long double y = e10 < 0 ? (long double)w / POW10_X[-e10] : (long double)w * POW10_X[e10];
     uint64_t bits;
     memcpy(&bits, &y, sizeof bits); /* the 64-bit significand, explicit leading bit included */
@@ -347,7 +357,7 @@ static json_t *number(parser *ps) {
     }
   }
   double v;
-  if (real && qb_json_decimal((const char *)s, n, &v)) return json_real(v);
+  if (real && decimal((const char *)s, n, ps->extended, &v)) return json_real(v);
   char buf[NUM_MAX];
   memcpy(buf, s, n);
   buf[n] = '\0';
@@ -478,7 +488,8 @@ static json_t *value(parser *ps, int depth) {
 }
 
 json_t *qb_json_parse_fast(const char *data, size_t len, int allow_nul) {
-  parser ps = {(const unsigned char *)data, (const unsigned char *)data + len, NULL, 0, allow_nul};
+  parser ps = {(const unsigned char *)data, (const unsigned char *)data + len, NULL, 0, allow_nul,
+               qb_json_decimal_extended()};
   skip_ws(&ps);
   json_t *v = NULL;
   /* like jansson without JSON_DECODE_ANY: the top level is an object or an array */
