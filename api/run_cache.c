@@ -310,34 +310,29 @@ static void keep(qb_run_cache *c, int64_t id, const char *hash, int64_t generati
   out->entry = e;
 }
 
-/* A copy of string s (NULL stays NULL); *bad is set when out of memory. */
-static char *dup_or_null(const char *s, int *bad) {
-  if (!s) return NULL;
-  char *d = strdup(s);
-  if (!d) *bad = 1;
-  return d;
-}
-
 /* The run that qb_store_load_run(QB_LOAD_VALUES) reads back of `stored` once it is stored with
  * the run-level fields info: the benchmarks that have results, in order, each with its results
  * in order (their statistics, extra and sample values; no iteration counts), counts below zero
- * read as -1 (the store keeps them as NULL). NULL when out of memory. */
-static qb_run *run_as_stored(const qb_run_info *info, const qb_run *stored) {
+ * read as -1 (the store keeps them as NULL). The texts and sample arrays of stored's benchmarks
+ * and results are moved, not copied (stored keeps its names and loses its samples). NULL when
+ * out of memory. */
+static qb_run *run_as_stored(const qb_run_info *info, qb_run *stored) {
   qb_run *run = qb_run_from_info(info);
   qb_err err = QB_ERR_INIT;
   int bad = !run;
   for (size_t i = 0; i < stored->n_benches && !bad; i++) {
-    const qb_bench *sb = &stored->benches[i];
+    qb_bench *sb = &stored->benches[i];
     qb_bench *b;
     if (!sb->n_results) continue;
     if (qb_run_add_bench(run, sb->name, sb->group, &b, &err)) {
       bad = 1;
       break;
     }
-    b->params = dup_or_null(sb->params, &bad);
-    b->extra = dup_or_null(sb->extra, &bad);
+    b->params = sb->params;
+    b->extra = sb->extra;
+    sb->params = sb->extra = NULL;
     for (size_t j = 0; j < sb->n_results && !bad; j++) {
-      const qb_result *sr = &sb->results[j];
+      qb_result *sr = &sb->results[j];
       qb_result *r;
       if (qb_bench_add_result(b, sr->metric, sr->unit, sr->direction, &r, &err)) {
         bad = 1;
@@ -346,15 +341,12 @@ static qb_run *run_as_stored(const qb_run_info *info, const qb_run *stored) {
       r->stats = sr->stats;
       if (r->stats.n < 0) r->stats.n = -1;
       if (r->stats.outliers < 0) r->stats.outliers = -1;
-      r->extra = dup_or_null(sr->extra, &bad);
+      r->extra = sr->extra;
+      sr->extra = NULL;
       if (!sr->n_samples) continue;
-      double *v = malloc(sr->n_samples * sizeof *v);
-      if (!v) {
-        bad = 1;
-        break;
-      }
-      memcpy(v, sr->samples, sr->n_samples * sizeof *v);
-      qb_result_take_samples(r, v, NULL, sr->n_samples);
+      qb_result_take_samples(r, sr->samples, NULL, sr->n_samples);
+      sr->samples = NULL;
+      sr->n_samples = 0;
     }
   }
   if (bad) {
@@ -364,8 +356,8 @@ static qb_run *run_as_stored(const qb_run_info *info, const qb_run *stored) {
   return run;
 }
 
-int qb_run_cache_seed(qb_run_cache *c, qb_store *s, int64_t id, int64_t generation,
-                      const qb_run *stored, qb_err *err) {
+int qb_run_cache_seed(qb_run_cache *c, qb_store *s, int64_t id, int64_t generation, qb_run *stored,
+                      qb_err *err) {
   if (!c) return QB_OK;
   qb_run_info info;
   int rc = qb_store_load_run(s, id, 0, &info, NULL, err);

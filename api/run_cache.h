@@ -46,9 +46,11 @@ void qb_run_cache_release(qb_run_cache *c, qb_run_ref *ref);
 /* Keep `stored`, the run just stored as id, as qb_run_cache_load would read it back (no read of
  * its results and samples from the store): generation is the data generation read before the
  * run was stored, so that a prune since then leaves the copy unused. Only the run's row is read
- * (its run-level fields); a run whose content hash is not stored's is not kept. */
-int qb_run_cache_seed(qb_run_cache *c, qb_store *s, int64_t id, int64_t generation,
-                      const qb_run *stored, qb_err *err);
+ * (its run-level fields); a run whose content hash is not stored's is not kept. The sample
+ * arrays and the texts of stored's benchmarks and results move into the cache (stored keeps its
+ * run-level fields and names, and is still freed by its owner). */
+int qb_run_cache_seed(qb_run_cache *c, qb_store *s, int64_t id, int64_t generation, qb_run *stored,
+                      qb_err *err);
 
 /* The raw samples of result r (of benchmark b of ref->run) sorted ascending, kept with the
  * cached run; NULL when the reference has none (uncached, or r has no samples). */

@@ -195,7 +195,8 @@ static const char *const SQL[S_COUNT_] = {
     [S_BRANCH_ADD] = "INSERT INTO branch(project_id, name) VALUES (:project, :name)",
     [S_MACHINE_GET] = "SELECT id FROM machine WHERE name = :name",
     [S_MACHINE_ADD] = "INSERT INTO machine(name, info) VALUES (:name, :info)",
-    [S_MACHINE_INFO] = "UPDATE machine SET info = :info WHERE id = :id AND :info IS NOT NULL",
+    [S_MACHINE_INFO] = "UPDATE machine SET info = :info WHERE id = :id AND :info IS NOT NULL AND "
+                       "info IS NOT :info", /* unchanged: not rewritten */
     [S_RUN_BY_HASH] = "SELECT id FROM run WHERE project_id = :project AND content_hash = :hash",
     [S_RUN_ADD] =
         "INSERT INTO run(project_id, branch_id, machine_id, commit_sha, commit_time, started_at, "
@@ -253,11 +254,11 @@ static const char *const SQL[S_COUNT_] = {
         "AND (:machine IS NULL OR r.machine_id = (SELECT id FROM machine WHERE name = :machine)) "
         "ORDER BY r.started_at DESC, r.id DESC",
     /* a new run's counts (migration 0012), from the rows just stored in its transaction */
+    /* what count(DISTINCT benchmark_id), count(*) and sum(sample_set.n) over the run's results
+     * give, counted by sq_insert_run as it stores them */
     [S_RUN_COUNTS] =
-        "UPDATE run SET n_benches = (SELECT count(DISTINCT benchmark_id) FROM result WHERE run_id "
-        "= :run), n_results = (SELECT count(*) FROM result WHERE run_id = :run), n_samples = "
-        "(SELECT coalesce(sum(ss.n), 0) FROM result x JOIN sample_set ss ON ss.result_id = x.id "
-        "WHERE x.run_id = :run) WHERE id = :run",
+        "UPDATE run SET n_benches = :benches, n_results = :results, n_samples = :samples WHERE id "
+        "= :run",
     /* run listings, one statement per combination of filters (names resolved to ids first): each
      * reads its index in order (run_by_time, run_by_project, ...) and stops after the page */
     [S_RUNS_ALL] = RUN_COLUMNS "(SELECT id FROM run " RUN_PAGE_IDS RUN_JOINS RUN_PAGE_ORDER,
@@ -1049,19 +1050,31 @@ static int record_key(sq_store *s, int64_t project_id, const qb_idem *k, int64_t
   return QB_EEXISTS;
 }
 
+static int cmp_int64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
 static int sq_insert_run(qb_store *base, const qb_run *run, const qb_idem *idem, int64_t *out_id,
                          qb_idem_hit *hit, qb_err *err) {
   sq_store *s = SQ(base);
   reset_all(s);
   sqlite3_stmt *st = NULL;
   int64_t project_id = 0, branch_id = 0, machine_id = 0, run_id = 0, existing = 0;
+  int64_t n_results = 0, n_samples = 0, *bench_ids;
+  size_t n_bench_ids = 0;
   int found, rc;
   metric_memo memo = {NULL, NULL, 0, 0};
   qb_buf blob;
-  qb_buf_init(&blob, (size_t)1 << 31);
   if (!run->project || !run->branch || !run->machine || run->started_at == QB_TIME_NONE)
     return qb_err_set(err, QB_EINTERNAL, "run is missing project, branch, machine or start");
-  if ((rc = exec(s, "BEGIN IMMEDIATE", err))) return rc;
+  if (!(bench_ids = malloc((run->n_benches ? run->n_benches : 1) * sizeof *bench_ids)))
+    return qb_err_set(err, QB_ENOMEM, "out of memory");
+  qb_buf_init(&blob, (size_t)1 << 31);
+  if ((rc = exec(s, "BEGIN IMMEDIATE", err))) {
+    free(bench_ids);
+    return rc;
+  }
   if ((rc = get_or_add(s, S_PROJECT_GET, S_PROJECT_ADD, 0, run->project, &project_id, err)))
     goto done;
   if ((rc = stmt(s, S_RUN_BY_HASH, &st, err))) goto done;
@@ -1081,6 +1094,7 @@ static int sq_insert_run(qb_store *base, const qb_run *run, const qb_idem *idem,
     }
     if ((rc = write_end(s, 0, err))) goto done;
     qb_buf_dispose(&blob);
+    free(bench_ids);
     return QB_EEXISTS;
   }
   if ((rc = get_or_add(s, S_BRANCH_GET, S_BRANCH_ADD, project_id, run->branch, &branch_id, err)) ||
@@ -1135,11 +1149,19 @@ static int sq_insert_run(qb_store *base, const qb_run *run, const qb_idem *idem,
       b_text(st, ":extra", b->extra);
       if ((rc = step_insert(s, st, NULL, err))) goto done;
     }
-    for (size_t k = 0; k < b->n_results; k++)
+    for (size_t k = 0; k < b->n_results; k++) {
       if ((rc = insert_result(s, run, run_id, branch_id, machine_id, bench_id, &b->results[k],
                               &blob, &memo, err)))
         goto done;
+      n_samples += (int64_t)b->results[k].n_samples; /* a sample_set row of n when n > 0 */
+    }
+    n_results += (int64_t)b->n_results;
+    if (b->n_results) bench_ids[n_bench_ids++] = bench_id;
   }
+  /* distinct benchmarks with a result (two entries of one name are one benchmark) */
+  qsort(bench_ids, n_bench_ids, sizeof *bench_ids, cmp_int64);
+  int64_t n_benches = 0;
+  for (size_t i = 0; i < n_bench_ids; i++) n_benches += !i || bench_ids[i] != bench_ids[i - 1];
   /* a run stored before the end of one of its series changes what the histories of the runs
    * after it hold: a new data generation, as a prune makes (kept histories are keyed by it) */
   int64_t one;
@@ -1158,6 +1180,9 @@ static int sq_insert_run(qb_store *base, const qb_run *run, const qb_idem *idem,
   /* the counts listings show, kept on the run row (migration 0012) */
   if ((rc = stmt(s, S_RUN_COUNTS, &st, err))) goto done;
   b_int(st, ":run", run_id);
+  b_int(st, ":benches", n_benches);
+  b_int(st, ":results", n_results);
+  b_int(st, ":samples", n_samples);
   if ((rc = step_insert(s, st, NULL, err))) goto done;
   if (idem && (rc = record_key(s, project_id, idem, run_id, hit, err))) {
     if (rc == QB_EEXISTS) *out_id = hit->run_id;
@@ -1168,6 +1193,7 @@ static int sq_insert_run(qb_store *base, const qb_run *run, const qb_idem *idem,
 done:
   if (rc) write_end(s, 1, NULL);
   qb_buf_dispose(&blob);
+  free(bench_ids);
   return rc;
 }
 
