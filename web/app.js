@@ -693,6 +693,25 @@
       },
     ];
     const data = [xs, ys];
+    // each drift (a smooth change between change points, reported once): a dashed line from its
+    // level at its first run to its level at its last
+    let nDrifts = 0;
+    for (const d of t.drifts || []) {
+      const i0 = pts.findIndex((p) => p.run_id === d.from_run_id);
+      const i1 = pts.findIndex((p) => p.run_id === d.to_run_id);
+      if (i0 < 0 || i1 <= i0) continue;
+      const arr = pts.map(() => null);
+      arr[i0] = log && !(d.before > 0) ? null : d.before;
+      arr[i1] = log && !(d.after > 0) ? null : d.after;
+      series.push({
+        label: "drift #" + d.from_run_id + "–#" + d.to_run_id + " (" + pct(d.change_pct) + ")",
+        stroke: "#ea580c", width: 2, dash: [8, 4], spanGaps: true, points: { show: false },
+        value: (_u, v) => (v == null ? "-" : human(v, unit)),
+      });
+      data.push(arr);
+      nDrifts++;
+    }
+    box.dataset.drifts = String(nDrifts);
     if (hasCi) {
       for (const [name, arr] of [["95% CI low", lo], ["95% CI high", hi]]) {
         series.push({ label: name, stroke: "#93c5fd", width: 1, dash: [4, 4], points: { show: false }, value: (_u, v) => human(v, unit) });

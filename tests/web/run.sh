@@ -64,6 +64,11 @@ else
   echo "web_pages: note: \`qbdb token create --scope admin\` failed, the triage step is skipped: $(head -n1 "$TMP/token.err")"
 fi
 
-export QBDB WEB_DIR=$WEB SHOTS CHROMIUM QBDB_TOKEN=$token
+# 150 runs of a slow 10% drift (tests/data/history/gen_drift.sh): the page uploads them with the
+# admin token once the checks of the other data are done, then looks at the drift on the chart
+mkdir -p "$TMP/drift"
+bash "$DATA/history/gen_drift.sh" "$TMP/drift"
+
+export QBDB WEB_DIR=$WEB SHOTS CHROMIUM QBDB_TOKEN=$token DRIFT_DIR=$TMP/drift
 cd "$TMP"
 exec node "$HERE/test_pages.mjs"

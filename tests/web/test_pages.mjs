@@ -8,7 +8,7 @@
 //   QBDB_TOKEN  an admin token, or empty when `qbdb token create` is not available
 //   QBDB_WEB_URL  optional: test a server that is already running instead of starting one
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
 import { join } from "node:path";
@@ -362,6 +362,39 @@ async function main() {
         if (priv.proc.exitCode !== null) (clearTimeout(t), r());
       });
     }
+  }
+
+  // ---- a drift, last (its runs would change the counts above): uploaded through the API
+  // (project "creep"), reported once, drawn on the chart
+  if (env.QBDB_TOKEN && env.DRIFT_DIR) {
+    step("trend: a slow drift is one dashed line");
+    problems.length = 0; /* the 404 the escaping step asked for */
+    const files = readdirSync(env.DRIFT_DIR).filter((f) => f.endsWith(".jsonl")).sort();
+    let stored = 0;
+    for (const f of files) {
+      const r = await fetch(base + "api/v1/runs?format=native", {
+        method: "POST",
+        headers: { Authorization: "Bearer " + env.QBDB_TOKEN },
+        body: readFileSync(join(env.DRIFT_DIR, f)),
+      });
+      stored += r.status === 201 ? 1 : 0;
+    }
+    check(stored === 150 && files.length === 150, "150 drift runs uploaded", stored);
+    await nav("#/trend?project=creep&benchmark=slow_creep", "trend");
+    await page.waitForSelector("#trend-chart canvas");
+    const drawn = await page.$eval("#trend-chart", (b) => ({
+      count: b.dataset.drifts,
+      labels: b._uplot.series.map((x) => x.label).filter((l) => /^drift/.test(l)),
+    }));
+    const rows = await page.$$eval("table.drifts tbody tr", (trs) => trs.map((t) => t.innerText));
+    check(rows.length === 1 && drawn.count === "1" && drawn.labels.length === 1 && /\+\d/.test(drawn.labels[0]),
+      "one drift in the table and one dashed drift line on the chart", { rows, drawn });
+    const cpm = (await page.$$("#trend-chart .cp-marker")).length;
+    check(cpm <= 1, "no staircase of change points on the drift (at most one marker)", cpm);
+    await shot("trend-drift");
+    await (await page.$("#trend-chart")).screenshot({ path: join(SHOTS, "trend-drift-chart.png") });
+    console.log("  screenshot " + join(SHOTS, "trend-drift-chart.png"));
+    check(problems.length === 0, "no page errors or console errors", problems);
   }
 }
 
