@@ -39,6 +39,18 @@ static double normal(void) {
   return sqrt(-2 * log(u > 1e-300 ? u : 1e-300)) * cos(6.283185307179586 * v);
 }
 
+/* Ingest the file at path into s (as `qbdb ingest` does); its run's id. */
+static int64_t store_file(qb_store *s, const char *path) {
+  qb_ingest_opts o = QB_INGEST_OPTS_INIT;
+  qb_run *run;
+  qb_ingest_result res;
+  qb_err err = QB_ERR_INIT;
+  if (qb_ingest_prepare(path, &o, &run, &err)) fail_msg("%s: %s", path, err.msg);
+  if (qb_ingest_store(s, run, &res, &err)) fail_msg("%s: %s", path, err.msg);
+  qb_run_free(run);
+  return res.run_id;
+}
+
 /* A database of 8 runs x 20 benchmarks x 30 samples (run 6 on: bench_003 15% slower), with the
  * runs' ids in ids[0..8). */
 static qb_store *make_db(int64_t ids[8]) {
@@ -64,13 +76,7 @@ static qb_store *make_db(int64_t ids[8]) {
       fprintf(f, "]}\n");
     }
     fclose(f);
-    qb_ingest_opts o = QB_INGEST_OPTS_INIT;
-    qb_run *run;
-    qb_ingest_result res;
-    if (qb_ingest_prepare(path, &o, &run, &err)) fail_msg("%s", err.msg);
-    if (qb_ingest_store(s, run, &res, &err)) fail_msg("%s", err.msg);
-    qb_run_free(run);
-    ids[r] = res.run_id;
+    ids[r] = store_file(s, path);
   }
   return s;
 }
@@ -420,14 +426,7 @@ static int64_t history_run(qb_store *s, const char *machine, int hour, int skip)
       fprintf(f, "{\"name\": \"bench_%d\", \"unit\": \"ns\", \"samples\": [%d, %d, %d]}\n", b,
               100 * (b + 1) + hour - 1, 100 * (b + 1) + hour, 100 * (b + 1) + hour + 1);
   fclose(f);
-  qb_ingest_opts o = QB_INGEST_OPTS_INIT;
-  qb_run *run;
-  qb_ingest_result res;
-  qb_err err = QB_ERR_INIT;
-  if (qb_ingest_prepare(path, &o, &run, &err)) fail_msg("%s", err.msg);
-  if (qb_ingest_store(s, run, &res, &err)) fail_msg("%s", err.msg);
-  qb_run_free(run);
-  return res.run_id;
+  return store_file(s, path);
 }
 
 /* The histories a lookup hands out (the plain ones read before), and what it was asked. */
