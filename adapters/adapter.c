@@ -9,6 +9,7 @@
 
 #include "adapters/json.h"
 #include "core/buf.h"
+#include "core/par.h"
 #include "core/sha256.h"
 
 static const char *const NAMES[] = {"auto",   "pytest",           "criterion", "criterion-text",
@@ -118,7 +119,8 @@ static void *hash_worker(void *arg) {
   return NULL;
 }
 
-/* Inputs at least this large are hashed on a second thread while they are parsed (sha256 runs at
+/* Inputs at least this large are hashed on a second thread while they are parsed, when a CPU is
+ * free for it (core/par.h) (sha256 runs at
  * ~300 MB/s here, jansson at ~70 MB/s; a thread costs tens of microseconds). */
 #define HASH_THREAD_MIN ((size_t)64 << 10)
 
@@ -132,7 +134,8 @@ int qb_adapter_parse_bytes(const char *name, qb_format fmt, const char *data, si
                       qb_format_name(fmt));
   hash_job job = {data, len, ""};
   pthread_t tid;
-  int threaded = len >= HASH_THREAD_MIN && pthread_create(&tid, NULL, hash_worker, &job) == 0;
+  int threaded = len >= HASH_THREAD_MIN && qb_par_threads(2) > 1 &&
+                 pthread_create(&tid, NULL, hash_worker, &job) == 0;
   /* the one-document JSON formats build the whole tree of the file and free it at the end: in
    * an arena (adapters/json.h). Line formats free each line's tree before the next, so malloc
    * reuses its memory, which an arena would not. */

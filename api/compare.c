@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "analysis/describe.h"
 #include "analysis/fdr.h"
@@ -17,6 +16,7 @@
 #include "analysis/shift.h"
 #include "analysis/ttest.h"
 #include "api/run_cache.h"
+#include "core/par.h"
 
 #define CONF 0.95 /* confidence of every interval shown */
 
@@ -491,12 +491,11 @@ static void *job_worker(void *arg) {
   return NULL;
 }
 
-/* Run every job, on up to one thread per online CPU (at most 8); the first failing job's error
- * is returned. */
+/* Run every job, on up to one thread per CPU not kept busy by other handlers (core/par.h; at
+ * most 8); the first failing job's error is returned. */
 static int run_jobs(row_job *jobs, size_t n, qb_err *err) {
   job_queue q = {jobs, n, 0};
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  size_t n_threads = cpus > 1 ? (size_t)(cpus < 8 ? cpus : 8) : 1;
+  size_t n_threads = qb_par_threads(8);
   if (n_threads > n / 16 + 1) n_threads = n / 16 + 1; /* small compares stay on this thread */
   pthread_t tids[8];
   size_t started = 0;

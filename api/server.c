@@ -35,6 +35,7 @@
 #include "api/auth.h"
 #include "api/notifier.h"
 #include "api/run_cache.h"
+#include "core/par.h"
 #include "core/time.h"
 
 /* A pool of database connections, one per thread that may run a handler (SQLite connections are
@@ -471,7 +472,9 @@ static void *job_main(void *arg) {
     if (!p->head) p->tail = NULL;
     pthread_mutex_unlock(&p->mu);
     j->r.store = pool_get(&p->srv->pool);
+    qb_par_enter(); /* a CPU kept busy: computations on the others' CPUs start no helpers */
     qb_route(&j->r, &j->ctx->resp);
+    qb_par_leave();
     pool_put(&p->srv->pool, j->r.store);
     atomic_store(&j->ctx->job, 2);
     MHD_resume_connection(j->conn); /* on_request is called again, and sends resp */
@@ -1080,9 +1083,9 @@ static void *checkpointer(void *arg) {
 
 /* The options with their defaults filled in, checked. */
 static int opts_resolve(qb_server_opts *o, qb_err *err) {
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  unsigned cpus = (unsigned)qb_par_cpus();
   if (!o->host) o->host = "127.0.0.1";
-  if (!o->threads) o->threads = cpus > 0 ? (unsigned)cpus : 2;
+  if (!o->threads) o->threads = cpus;
   if (!o->max_body) o->max_body = (size_t)64 << 20;
   if (o->notify_min_severity == QB_SEV_NONE) o->notify_min_severity = QB_SEV_MAJOR;
   if (!o->max_connections) o->max_connections = QB_SERVER_MAX_CONNECTIONS;
@@ -1092,7 +1095,7 @@ static int opts_resolve(qb_server_opts *o, qb_err *err) {
   if (o->threads > o->max_connections) o->threads = o->max_connections; /* libmicrohttpd's rule */
   if (o->request_timeout_ms <= 0) o->request_timeout_ms = QB_SERVER_REQUEST_TIMEOUT_MS;
   if (!o->max_inflight) o->max_inflight = 4 * o->max_body;
-  if (!o->max_expensive) o->max_expensive = cpus > 0 ? (unsigned)cpus : 2;
+  if (!o->max_expensive) o->max_expensive = cpus;
   if (!o->run_cache_bytes) o->run_cache_bytes = QB_SERVER_RUN_CACHE_BYTES;
   if (o->max_per_ip > o->max_connections)
     return qb_err_set(err, QB_EUSAGE, "serve: --max-per-ip %u: more than --max-connections %u",

@@ -140,8 +140,12 @@ cat >"$tmp/post.lua" <<LUA
 local templates = {}
 for v = 0, 31 do
   local f = io.open(string.format("$tmp/post_%02d.json", v), "rb")
-  templates[v] = f:read("*a")
+  local t = f:read("*a")
   f:close()
+  -- split at the date once: a gsub over each 180 KB body cost wrk a quarter of a core, taken
+  -- from the server it measures
+  local a, b = t:find("DATETIME", 1, true)
+  templates[v] = {t:sub(1, a - 1), t:sub(b + 1)}
 end
 local n = 0
 local round = tonumber(os.getenv("QB_ROUND") or "0")
@@ -151,7 +155,8 @@ request = function()
   n = n + 1
   local when = string.format("%04d-11-%02dT%02d:%02d:%02d", 2000 + round, 1 + math.floor(n / 86400),
     math.floor(n / 3600) % 24, math.floor(n / 60) % 60, n % 60)
-  local body = templates[(n + tid * 7) % 32]:gsub("DATETIME", when)
+  local t = templates[(n + tid * 7) % 32]
+  local body = t[1] .. when .. t[2]
   return wrk.format("POST", "/api/v1/runs?project=load&format=pytest&machine=ci-" .. tid .. "-" .. (n % 4),
     {["Authorization"] = "Bearer $token"}, body)
 end

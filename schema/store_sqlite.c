@@ -2938,8 +2938,17 @@ static int profile_cb(unsigned type, void *ctx, void *p, void *x) {
   return 0;
 }
 
+/* Process-wide SQLite settings, before the first connection: no memory statistics (SQLite
+ * otherwise takes one process-wide mutex on every allocation and free of every connection, which
+ * the server's threads queued on; qbdb reads no statistics and sets no heap limit). */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+static void sqlite_configure(void) {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* SQLITE_MISUSE when already initialised: kept */
+}
+
 int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *err) {
   *out = NULL;
+  pthread_once(&sqlite_once, sqlite_configure);
   struct stat st;
   if (stat(path, &st) != 0) {
     if (errno != ENOENT || !(flags & QB_STORE_CREATE))
