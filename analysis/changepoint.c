@@ -421,10 +421,10 @@ static void long_test(const double *v, size_t m, size_t k, size_t batch, double 
 
 /* Scratch space of the split step, sized for blocks of 2w points: the block's cleaned values,
  * room for clean_outliers, prefix sums of the cleaned values and squares (centred on the first
- * value), the reciprocals 1/j (j = 1..2w) and a stack of intervals. One malloc'd buffer;
- * split_dispose frees it. */
+ * value), the reciprocals 1/j and the values j (j = 1..2w), the divergences of one split's right
+ * ends and a stack of intervals. One malloc'd buffer; split_dispose frees it. */
 typedef struct split_scratch {
-  double *y, *tmp, *ps, *pq, *rec;
+  double *y, *tmp, *ps, *pq, *rec, *num, *q;
   size_t *stack;
   void *mem;
 } split_scratch;
@@ -432,16 +432,21 @@ typedef struct split_scratch {
 /* Allocate the scratch for window w; QB_ENOMEM when it cannot. */
 static int split_init(split_scratch *s, size_t w, qb_err *err) {
   size_t len = 2 * w + 1, depth = 2 * (2 * w / CP_MIN_SEG + 2);
-  s->mem = malloc(5 * len * sizeof(double) + depth * sizeof(size_t));
+  s->mem = malloc(7 * len * sizeof(double) + depth * sizeof(size_t));
   if (!s->mem) return qb_err_set(err, QB_ENOMEM, "changepoints: out of memory (window %zu)", w);
   s->y = s->mem;
   s->tmp = s->y + len;
   s->ps = s->tmp + len;
   s->pq = s->ps + len;
   s->rec = s->pq + len;
-  s->stack = (size_t *)(s->rec + len);
-  s->rec[0] = 0;
-  for (size_t j = 1; j < len; j++) s->rec[j] = 1.0 / (double)j;
+  s->num = s->rec + len;
+  s->q = s->num + len;
+  s->stack = (size_t *)(s->q + len);
+  s->rec[0] = s->num[0] = 0;
+  for (size_t j = 1; j < len; j++) {
+    s->rec[j] = 1.0 / (double)j;
+    s->num[j] = (double)j;
+  }
   return QB_OK;
 }
 
@@ -467,7 +472,7 @@ static void split_dispose(split_scratch *s) {
 static int split_block(const double *x, size_t b0, size_t b1, const cp_cfg *c, split_scratch *s,
                        idxvec *out, qb_err *err) {
   size_t len = b1 - b0, w = c->w;
-  const double *y = s->y, *rec = s->rec;
+  const double *y = s->y, *rec = s->rec, *num = s->num;
   clean_outliers(x + b0, len, s->y, s->tmp);
   double x0 = y[0], sc = unit_scale(y, len, x0), *ps = s->ps, *pq = s->pq;
   ps[0] = pq[0] = 0;
@@ -486,17 +491,20 @@ static int split_block(const double *x, size_t b0, size_t b1, const cp_cfg *c, s
     double best_q = -1;
     for (size_t t = a + CP_MIN_SEG; t + CP_MIN_SEG <= b; t++) {
       size_t lo = t - a > w ? t - w : a, m = t - lo, last = b - t > w ? t + w : b;
-      double base = ps[t], ml = (base - ps[lo]) * rec[m];
-      for (size_t e = t + CP_MIN_SEG; e <= last; e++) {
-        size_t k = e - t;
-        double d = (ps[e] - base) * rec[k] - ml;
-        double q = d * d * (double)(m * k) * rec[m + k];
-        if (q > best_q) {
-          best_q = q;
-          best = t;
-          best_e = e;
-        }
+      double base = ps[t], ml = (base - ps[lo]) * rec[m], fm = num[m], *qv = s->q;
+      const double *pt = ps + t, *rm = rec + m;
+      /* every right end's divergence, then the first largest: two loops the compiler can
+       * vectorise (fm * num[k] is m k exactly, as (double)(m * k) was) */
+      for (size_t k = CP_MIN_SEG; k <= last - t; k++) {
+        double d = (pt[k] - base) * rec[k] - ml;
+        qv[k] = d * d * (fm * num[k]) * rm[k];
       }
+      for (size_t k = CP_MIN_SEG; k <= last - t; k++)
+        if (qv[k] > best_q) {
+          best_q = qv[k];
+          best = t;
+          best_e = t + k;
+        }
     }
     if (!best) continue; /* every divergence NaN: values too large to compare */
     size_t t = best, e = best_e, lo = t - a > w ? t - w : a, ends = (b - t > w ? w : b - t);
