@@ -564,6 +564,104 @@ static int collect_raw(const double *x, size_t n, const cp_cfg *c, size_t k_from
   return rc;
 }
 
+/* 1 when memo m holds candidates found with options o. */
+static int memo_fits(const qb_cp_memo *m, const qb_cp_opts *o) {
+  return m && m->start && m->opts.window == o->window && m->opts.max_p == o->max_p &&
+         m->opts.min_magnitude == o->min_magnitude;
+}
+
+/* Record block k's code (SIZE_MAX: the block has none) in keep. */
+static int keep_pair(idxvec *keep, size_t k, size_t code, qb_err *err) {
+  int rc = idx_push(keep, k, err);
+  return rc ? rc : idx_push(keep, code, err);
+}
+
+/* collect_raw with memos: block k's candidates from memo when it holds k (memo NULL: none), else
+ * searched; every complete block's (k w + 2w <= n) are also recorded as (k, code) pairs in keep
+ * (when not NULL), in the order they are appended. */
+static int collect_raw_memo(const double *x, size_t n, const cp_cfg *c, size_t k_from, size_t k_to,
+                            const qb_cp_memo *memo, idxvec *keep, idxvec *raw, qb_err *err) {
+  split_scratch s = {0};
+  int rc = QB_OK;
+  for (size_t k = k_from; k < k_to && k * c->w + 2 * CP_MIN_SEG <= n && !rc; k++) {
+    size_t b0 = k * c->w, b1 = n - b0 > 2 * c->w ? b0 + 2 * c->w : n, before = raw->n;
+    if (memo && k >= memo->k_from && k < memo->k_to) {
+      for (size_t i = memo->start[k - memo->k_from]; i < memo->start[k - memo->k_from + 1] && !rc;
+           i++)
+        rc = idx_push(raw, memo->code[i], err);
+    } else {
+      if (!s.mem && (rc = split_init(&s, c->w, err))) break;
+      rc = split_block(x, b0, b1, c, &s, raw, err);
+    }
+    if (rc || !keep || b1 != b0 + 2 * c->w) continue;
+    if (raw->n == before) rc = keep_pair(keep, k, SIZE_MAX, err);
+    for (size_t i = before; i < raw->n && !rc; i++) rc = keep_pair(keep, k, raw->v[i], err);
+  }
+  split_dispose(&s);
+  return rc;
+}
+
+/* The memo of the (k, code) pairs in keep (the blocks collect_raw_memo recorded, contiguous
+ * together), for options o, into *out. */
+static int memo_build(const idxvec *keep, const qb_cp_opts *o, qb_cp_memo *out, qb_err *err) {
+  memset(out, 0, sizeof *out);
+  size_t np = keep->n / 2, k_from = SIZE_MAX, k_to = 0, *at = NULL;
+  const size_t *pr = keep->v;
+  if (!np) return QB_OK;
+  for (size_t i = 0; i < np; i++) {
+    k_from = pr[2 * i] < k_from ? pr[2 * i] : k_from;
+    k_to = pr[2 * i] + 1 > k_to ? pr[2 * i] + 1 : k_to;
+  }
+  size_t nb = k_to - k_from;
+  if (!(out->start = calloc(nb + 1, sizeof *out->start)) ||
+      !(out->code = malloc(np * sizeof *out->code)) || !(at = calloc(nb, sizeof *at))) {
+    qb_cp_memo_dispose(out);
+    return qb_err_set(err, QB_ENOMEM, "changepoints: out of memory");
+  }
+  /* a counting sort by block that keeps each block's codes in their order */
+  for (size_t i = 0; i < np; i++)
+    if (pr[2 * i + 1] != SIZE_MAX) out->start[pr[2 * i] - k_from + 1]++;
+  for (size_t b = 0; b < nb; b++) out->start[b + 1] += out->start[b];
+  for (size_t i = 0; i < np; i++) {
+    size_t b = pr[2 * i] - k_from;
+    if (pr[2 * i + 1] != SIZE_MAX) out->code[out->start[b] + at[b]++] = pr[2 * i + 1];
+  }
+  free(at);
+  out->opts = *o;
+  out->k_from = k_from;
+  out->k_to = k_to;
+  return QB_OK;
+}
+
+void qb_cp_memo_dispose(qb_cp_memo *m) {
+  if (!m) return;
+  free(m->start);
+  free(m->code);
+  memset(m, 0, sizeof *m);
+}
+
+int qb_cp_memo_copy(const qb_cp_memo *m, qb_cp_memo *out, qb_err *err) {
+  memset(out, 0, sizeof *out);
+  if (!m || !m->start) return QB_OK;
+  size_t nb = m->k_to - m->k_from, nc = m->start[nb];
+  if (!(out->start = malloc((nb + 1) * sizeof *out->start)) ||
+      !(out->code = malloc((nc ? nc : 1) * sizeof *out->code))) {
+    qb_cp_memo_dispose(out);
+    return qb_err_set(err, QB_ENOMEM, "changepoints: out of memory");
+  }
+  memcpy(out->start, m->start, (nb + 1) * sizeof *out->start);
+  memcpy(out->code, m->code, nc * sizeof *out->code);
+  out->opts = m->opts;
+  out->k_from = m->k_from;
+  out->k_to = m->k_to;
+  return QB_OK;
+}
+
+size_t qb_cp_memo_bytes(const qb_cp_memo *m) {
+  if (!m || !m->start) return 0;
+  return (m->k_to - m->k_from + 1 + m->start[m->k_to - m->k_from]) * sizeof(size_t);
+}
+
 /* The candidates from the raw ones (collect_raw), into out (replaced): sorted, unique, coded as
  * split_block codes them (CAND_POS, CAND_LONG; a long-only candidate at the position of another is
  * dropped). With the raw candidates of every block from k_lo on, the result is complete on
@@ -1270,6 +1368,14 @@ int qb_changepoints_update(const double *x, size_t n, size_t n_old, const qb_cha
 int qb_changepoints_update_tail(const double *x, size_t from, size_t n, size_t n_old,
                                 const qb_changepoint *prev, size_t n_prev, const qb_cp_opts *o,
                                 qb_changepoint **out, size_t *n_out, int *need_all, qb_err *err) {
+  return qb_changepoints_update_memo(x, from, n, n_old, prev, n_prev, o, NULL, NULL, out, n_out,
+                                     need_all, err);
+}
+
+int qb_changepoints_update_memo(const double *x, size_t from, size_t n, size_t n_old,
+                                const qb_changepoint *prev, size_t n_prev, const qb_cp_opts *o,
+                                const qb_cp_memo *memo, qb_cp_memo *memo_out, qb_changepoint **out,
+                                size_t *n_out, int *need_all, qb_err *err) {
   /* Why this equals qb_changepoints(x, n) (docs/statistics.md, "Incremental update"): a block
    * that ends at or before n_old holds the same points in both series and gives the same
    * candidates, so with A the start of the first block that does not, the candidates below A are
@@ -1289,8 +1395,9 @@ int qb_changepoints_update_tail(const double *x, size_t from, size_t n, size_t n
   *out = NULL;
   *n_out = 0;
   *need_all = 0;
+  qb_cp_memo_dispose(memo_out);
   cp_cfg c;
-  idxvec raw = {0}, cand = {0};
+  idxvec raw = {0}, cand = {0}, keep = {0};
   size_t cap = 0;
   int rc = setup(x, n, o, &c, err);
   if (rc) return rc;
@@ -1305,7 +1412,9 @@ int qb_changepoints_update_tail(const double *x, size_t from, size_t n, size_t n
                         "changepoints: prev[%zu].index %zu is not increasing within [1, %zu)", i,
                         prev[i].index, n_old);
   qb_cp_opts d = QB_CP_OPTS_INIT;
-  if (n < 2 * CP_MIN_SEG || !update_is_partial(n_old, (o ? o : &d)->window)) {
+  if (!o) o = &d;
+  if (!memo_fits(memo, o)) memo = NULL;
+  if (n < 2 * CP_MIN_SEG || !update_is_partial(n_old, o->window)) {
     if (from) { /* a full analysis reads every point */
       *need_all = 1;
       return QB_OK;
@@ -1323,7 +1432,8 @@ int qb_changepoints_update_tail(const double *x, size_t from, size_t n, size_t n
       goto done;
     }
     /* the blocks from k_lo on, adding to those of the tries before */
-    if ((rc = collect_raw(x, n, &c, k_lo, k_done, &raw, err))) goto done;
+    if ((rc = collect_raw_memo(x, n, &c, k_lo, k_done, memo, memo_out ? &keep : NULL, &raw, err)))
+      goto done;
     k_done = k_lo;
     if ((rc = finish_candidates(&raw, &cand, err))) goto done;
     cut = find_cut(cand.v, cand.n, gap, a, exact_lo, reach);
@@ -1337,9 +1447,11 @@ int qb_changepoints_update_tail(const double *x, size_t from, size_t n, size_t n
   size_t first = 0;
   while (first < cand.n && CAND_POS(cand.v[first]) < cut) first++;
   rc = merge_all(x, n, cand.v + first, cand.n - first, &c, out, n_out, &cap, err);
+  if (!rc && memo_out) rc = memo_build(&keep, o, memo_out, err);
 done:
   idx_dispose(&raw);
   idx_dispose(&cand);
+  idx_dispose(&keep);
   if (rc) {
     free(*out);
     *out = NULL;

@@ -70,6 +70,32 @@ int qb_changepoints_update_tail(const double *x, size_t from, size_t n, size_t n
                                 const qb_changepoint *prev, size_t n_prev, const qb_cp_opts *o,
                                 qb_changepoint **out, size_t *n_out, int *need_all, qb_err *err);
 
+/* The candidates of a series' complete blocks, kept by a caller between updates. The split step
+ * searches blocks x[k w .. k w + 2w) (w the window), and a block's candidates depend on its own
+ * points and the options only: an update after points were appended takes those of the blocks
+ * it was given instead of searching them again. Zeroed, it holds none; qb_cp_memo_dispose frees
+ * it. The fields are the module's. */
+typedef struct qb_cp_memo {
+  qb_cp_opts opts;     /* the options the candidates were found with */
+  size_t k_from, k_to; /* the blocks [k_from, k_to) */
+  size_t *start;       /* block k's codes: code[start[k - k_from] .. start[k - k_from + 1]) */
+  size_t *code;
+} qb_cp_memo;
+void qb_cp_memo_dispose(qb_cp_memo *m);
+/* A copy of m into *out (zeroed when m holds nothing); QB_ENOMEM. */
+int qb_cp_memo_copy(const qb_cp_memo *m, qb_cp_memo *out, qb_err *err);
+/* The bytes m holds (for a bounded cache). */
+size_t qb_cp_memo_bytes(const qb_cp_memo *m);
+
+/* qb_changepoints_update_tail with memos: the candidates of the blocks `memo` holds are taken
+ * from it when it was made with the same options (memo may be NULL), and *memo_out (when not
+ * NULL; disposed first) is made to hold those of every complete block of x[0..n) the update read,
+ * for the next one. The same result as without. */
+int qb_changepoints_update_memo(const double *x, size_t from, size_t n, size_t n_old,
+                                const qb_changepoint *prev, size_t n_prev, const qb_cp_opts *o,
+                                const qb_cp_memo *memo, qb_cp_memo *memo_out, qb_changepoint **out,
+                                size_t *n_out, int *need_all, qb_err *err);
+
 /* The smallest useful `from` for qb_changepoints_update_tail after n_old points (the points its
  * first two searches for a cut read begin there); 0 when the update is a full analysis. */
 size_t qb_changepoints_tail_start(size_t n_old, const qb_cp_opts *o);

@@ -133,12 +133,13 @@ static int changes_at(qb_store *s, int64_t series_id, const int64_t *ids, size_t
 
 /* The series' end as qb_store_series_tail(s, ser, marker, n_old - from) gives it, from the run
  * cache's tail kept under the series' marker and the points read after the marker (the marker's
- * own point and the new ones: one short range). *tids stays NULL when the cache cannot serve it
+ * own point and the new ones: one short range), with the candidates of its blocks kept with it
+ * into *memo (when not NULL). *tids stays NULL (and *memo empty) when the cache cannot serve it
  * (the caller reads the store). */
 static int cached_tail(qb_store *s, struct qb_run_cache *cache, const qb_series_info *ser,
                        const qb_run_point *rp, int64_t rp_run, size_t n_old, size_t from,
                        int64_t **tids, double **tx, size_t *tn, size_t *tb, int64_t *last_time,
-                       qb_err *err) {
+                       qb_cp_memo *memo, qb_err *err) {
   size_t cfrom = 0, nn = 0, nb = 0;
   int64_t *cids = NULL, *nids = NULL;
   double *cx = NULL, *nxv = NULL;
@@ -146,7 +147,7 @@ static int cached_tail(qb_store *s, struct qb_run_cache *cache, const qb_series_
   *tids = NULL;
   *tx = NULL;
   if (!qb_run_cache_tail_get(cache, ser->id, n_old, ser->analysed_run, ser->analysed_time, from,
-                             &cfrom, &cids, &cx))
+                             &cfrom, &cids, &cx, memo))
     return QB_OK;
   if (rp && rp->last && rp->prev_run == ser->analysed_run && !isnan(rp->value)) {
     /* the run just stored is the one point after the marker (what the store would read) */
@@ -184,6 +185,7 @@ static int cached_tail(qb_store *s, struct qb_run_cache *cache, const qb_series_
     *last_time = QB_TIME_NONE;
   }
 done:
+  if (!*tids && memo) qb_cp_memo_dispose(memo); /* the kept tail is not the series' end */
   free(cids);
   free(cx);
   free(nids);
@@ -208,6 +210,7 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
   qb_changepoint *cps = NULL, *prev = NULL;
   qb_stored_change *st = NULL;
   qb_regression *recs = NULL;
+  qb_cp_memo memo = {0}, memo_next = {0}; /* the blocks' candidates, kept with the tail */
   int rc = QB_OK, analysed = 0;
   memset(w, 0, sizeof *w);
   qb_cp_opts cpo;
@@ -235,7 +238,7 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
       (from = qb_changepoints_tail_start(n_old, &cpo)) > 0) {
     size_t tn = 0, tb = 0;
     if ((rc = cached_tail(s, o->cache, ser, rp, o->filter.run_id, n_old, from, &tids, &tx, &tn, &tb,
-                          &last_time, err)))
+                          &last_time, &memo, err)))
       goto done;
     if (!tids && (rc = qb_store_series_tail(s, ser->id, ser->analysed_time, ser->analysed_run,
                                             n_old - from, &tids, &tx, &tn, &tb, &last_time, err)))
@@ -254,9 +257,9 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
       int need_all = 1;
       if ((rc = changes_at(s, ser->id, ids, from, n_old, &prev, &n_prev, &st, &n_st, err)))
         goto done;
-      if (n_prev != (size_t)-1 &&
-          (rc = qb_changepoints_update_tail(x, from, nx, n_old, prev, n_prev, &cpo, &cps, &n_cp,
-                                            &need_all, err)))
+      if (n_prev != (size_t)-1 && (rc = qb_changepoints_update_memo(
+                                       x, from, nx, n_old, prev, n_prev, &cpo, &memo,
+                                       o->cache ? &memo_next : NULL, &cps, &n_cp, &need_all, err)))
         goto done;
       analysed = !need_all;
       had_records = n_st > 0;
@@ -276,7 +279,7 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
       free(tids); /* what the first way read, when it needed every point */
       free(tx);
       if ((rc = cached_tail(s, o->cache, ser, rp, o->filter.run_id, n_old, 0, &tids, &tx, &tn, &tb,
-                            &last_time, err)))
+                            &last_time, NULL, err)))
         goto done;
       ids = tids, x = tx, nx = tn;
       tids = NULL, tx = NULL;
@@ -346,12 +349,15 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
   { /* the series' end for the next update, under the marker this analysis writes */
     size_t next = nx ? qb_changepoints_tail_start(nx, &cpo) : 0;
     if (o->cache && !o->dry_run && nx && next >= from)
-      qb_run_cache_tail_put(o->cache, ser->id, nx, ids[nx - 1], last_time, next, ids, x);
+      qb_run_cache_tail_put(o->cache, ser->id, nx, ids[nx - 1], last_time, next, ids, x,
+                            analysed ? &memo_next : NULL);
   }
   *w = (series_work){1, recs, n_cp, nx, nx ? ids[nx - 1] : 0, last_time, had_records, ""};
   snprintf(w->opts, sizeof w->opts, "%s", key);
   recs = NULL;
 done:
+  qb_cp_memo_dispose(&memo);
+  qb_cp_memo_dispose(&memo_next);
   free(recs);
   free(cps);
   free(prev);

@@ -48,6 +48,8 @@ typedef struct tail_entry {
   size_t n, from; /* the marker's point count; the points kept are [from, n) */
   int64_t *ids;
   double *x;
+  qb_cp_memo memo;                        /* the candidates of the series' complete blocks */
+  size_t bytes;                           /* counted in tail_bytes */
   struct tail_entry *prev, *next, *chain; /* the LRU list (most recent first), the bucket */
 } tail_entry;
 
@@ -118,6 +120,7 @@ const double *qb_run_ref_sorted(const qb_run_ref *ref, const qb_bench *b, const 
 static void tail_free(tail_entry *t) {
   free(t->ids);
   free(t->x);
+  qb_cp_memo_dispose(&t->memo);
   free(t);
 }
 
@@ -491,7 +494,7 @@ static void tail_unlink(qb_run_cache *c, tail_entry *t) {
   while (*p != t) p = &(*p)->chain;
   *p = t->chain;
   c->tails--;
-  c->tail_bytes -= sizeof *t + (t->n - t->from) * (sizeof *t->ids + sizeof *t->x);
+  c->tail_bytes -= t->bytes;
 }
 
 /* The tail entry of series, or NULL (the caller holds the lock). */
@@ -502,9 +505,11 @@ static tail_entry *tail_find(qb_run_cache *c, int64_t series) {
 }
 
 int qb_run_cache_tail_get(qb_run_cache *c, int64_t series, size_t n, int64_t run, int64_t time,
-                          size_t from_max, size_t *from, int64_t **ids, double **x) {
+                          size_t from_max, size_t *from, int64_t **ids, double **x,
+                          qb_cp_memo *memo) {
   *ids = NULL;
   *x = NULL;
+  if (memo) memset(memo, 0, sizeof *memo);
   if (!c) return 0;
   pthread_mutex_lock(&c->mu);
   tail_entry *t = tail_find(c, series);
@@ -517,6 +522,7 @@ int qb_run_cache_tail_get(qb_run_cache *c, int64_t series, size_t n, int64_t run
       memcpy(*ids, t->ids, k * sizeof **ids);
       memcpy(*x, t->x, k * sizeof **x);
       *from = t->from;
+      if (memo) qb_cp_memo_copy(&t->memo, memo, NULL); /* none when short of memory */
     } else {
       free(*ids);
       free(*x);
@@ -534,16 +540,25 @@ int qb_run_cache_tail_get(qb_run_cache *c, int64_t series, size_t n, int64_t run
 }
 
 void qb_run_cache_tail_put(qb_run_cache *c, int64_t series, size_t n, int64_t run, int64_t time,
-                           size_t from, const int64_t *ids, const double *x) {
-  if (!c || from >= n) return;
-  size_t k = n - from, bytes = sizeof(tail_entry) + k * (sizeof *ids + sizeof *x);
-  if (bytes > TAIL_BYTES / 4) return;
-  tail_entry *t = calloc(1, sizeof *t);
-  if (!t || !(t->ids = malloc(k * sizeof *ids)) || !(t->x = malloc(k * sizeof *x))) {
-    if (t) tail_free(t);
+                           size_t from, const int64_t *ids, const double *x, qb_cp_memo *memo) {
+  qb_cp_memo m = {0};
+  if (memo) { /* taken */
+    m = *memo;
+    memset(memo, 0, sizeof *memo);
+  }
+  if (!c || from >= n) {
+    qb_cp_memo_dispose(&m);
     return;
   }
-  *t = (tail_entry){series, run, time, n, from, t->ids, t->x, NULL, NULL, NULL};
+  size_t k = n - from, bytes = sizeof(tail_entry) + k * (sizeof *ids + sizeof *x);
+  bytes += qb_cp_memo_bytes(&m);
+  tail_entry *t = bytes > TAIL_BYTES / 4 ? NULL : calloc(1, sizeof *t);
+  if (!t || !(t->ids = malloc(k * sizeof *ids)) || !(t->x = malloc(k * sizeof *x))) {
+    if (t) tail_free(t);
+    qb_cp_memo_dispose(&m);
+    return;
+  }
+  *t = (tail_entry){series, run, time, n, from, t->ids, t->x, m, bytes, NULL, NULL, NULL};
   memcpy(t->ids, ids + from, k * sizeof *ids);
   memcpy(t->x, x + from, k * sizeof *x);
   pthread_mutex_lock(&c->mu);

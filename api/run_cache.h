@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analysis/changepoint.h"
 #include "core/err.h"
 #include "schema/model.h"
 #include "schema/store.h"
@@ -71,13 +72,16 @@ int qb_run_cache_history(qb_run_cache *c, qb_store *s, int64_t run_id, int per_s
  * A marker changes whenever a series changes otherwise (a run stored before the marker or a prune
  * clears it), so a tail kept under the marker the store shows is the series' end as stored.
  * qb_run_cache_tail_get copies the kept points [*from, n) (malloc'd ids and values, the
- * caller's) when the series has a tail under exactly that marker starting at or before from_max;
- * it returns 0 when it has none. qb_run_cache_tail_put keeps ids/x[from..n). Bounded: 16 MiB,
- * least recently used out first. A NULL cache keeps nothing. */
+ * caller's) when the series has a tail under exactly that marker starting at or before from_max,
+ * and into *memo (when not NULL) a copy of the change-point candidates of its blocks kept with it
+ * (analysis/changepoint.h; zeroed when none); it returns 0 when it has none.
+ * qb_run_cache_tail_put keeps ids/x[from..n), and takes *memo (when not NULL; zeroed). Bounded:
+ * 16 MiB, least recently used out first. A NULL cache keeps nothing. */
 int qb_run_cache_tail_get(qb_run_cache *c, int64_t series, size_t n, int64_t run, int64_t time,
-                          size_t from_max, size_t *from, int64_t **ids, double **x);
+                          size_t from_max, size_t *from, int64_t **ids, double **x,
+                          qb_cp_memo *memo);
 void qb_run_cache_tail_put(qb_run_cache *c, int64_t series, size_t n, int64_t run, int64_t time,
-                           size_t from, const int64_t *ids, const double *x);
+                           size_t from, const int64_t *ids, const double *x, qb_cp_memo *memo);
 
 /* What the cache did so far (for tests and /metrics). */
 typedef struct qb_run_cache_stats {

@@ -669,7 +669,7 @@ static void test_changepoint__shift_and_scale_invariant(void **state) {
  * candidates leave no gap to cut at, so those updates read every point). */
 static void test_changepoint__update_long_series(void **state) {
   (void)state;
-  long checks = 0, tails = 0, tails_all = 0, with_points = 0;
+  long checks = 0, tails = 0, tails_all = 0, with_points = 0, memo_blocks = 0;
   for (int s = 0; s < 60; s++) {
     rng r = rng_new(90000 + (uint64_t)s);
     int n = 300 + (int)(uniform01(&r) * 400), kind = s % 5;
@@ -689,6 +689,7 @@ static void test_changepoint__update_long_series(void **state) {
     int m = n / 2;
     size_t n_prev;
     qb_changepoint *prev = detect(x, (size_t)m, &o, &n_prev);
+    qb_cp_memo memo = {0}; /* the blocks' candidates, kept from one tail update to the next */
     while (m < n) {
       int m2 = m + 1 + (int)(uniform01(&r) * 9);
       if (m2 > n) m2 = n;
@@ -706,16 +707,22 @@ static void test_changepoint__update_long_series(void **state) {
         assert_non_null(xt);
         for (int i = 0; i < m2; i++) xt[i] = (size_t)i < from ? 3 * x[i] + 50 : x[i];
         int need_all = -1;
-        if (qb_changepoints_update_tail(xt, from, (size_t)m2, (size_t)m, prev, n_prev, &o, &tail,
-                                        &n_tail, &need_all, &err))
+        qb_cp_memo next = {0};
+        memo_blocks += memo.k_to - memo.k_from;
+        if (qb_changepoints_update_memo(xt, from, (size_t)m2, (size_t)m, prev, n_prev, &o, &memo,
+                                        &next, &tail, &n_tail, &need_all, &err))
           fail_msg("%s", err.msg);
         if (!need_all &&
             (n_tail != n_full || (n_full && memcmp(tail, full, n_full * sizeof *tail))))
           fail_msg("series %d (kind %d): tail update %d -> %d differs", s, kind, m, m2);
         tails += !need_all;
         tails_all += need_all;
+        qb_cp_memo_dispose(&memo);
+        memo = next; /* none after an update that needed every point */
         free(tail);
         free(xt);
+      } else {
+        qb_cp_memo_dispose(&memo);
       }
       checks++;
       with_points += n_full > 0;
@@ -725,13 +732,15 @@ static void test_changepoint__update_long_series(void **state) {
       n_prev = n_full;
       m = m2;
     }
+    qb_cp_memo_dispose(&memo);
     free(prev);
     free(x);
   }
   print_message("long series: update == full in %ld checks (%ld with change points), from the "
-                "tail only in %ld (%ld more needed every point)\n",
-                checks, with_points, tails, tails_all);
-  assert_true(checks > 1500 && tails > 300);
+                "tail only in %ld (%ld more needed every point), with %ld blocks' candidates "
+                "from the memo of the update before\n",
+                checks, with_points, tails, tails_all, memo_blocks);
+  assert_true(checks > 1500 && tails > 300 && memo_blocks > 3 * tails);
 }
 
 /* qb_cp_drifts: none in a flat series, a constant or a short one; bad change points are
@@ -792,6 +801,7 @@ static void test_changepoint__update_equals_full(void **state) {
     int grow = s % 3 == 0 ? uniform_int(&r, 2, 9) : 1, m = uniform_int(&r, 0, 30);
     size_t n_prev;
     qb_changepoint *prev = detect(x, (size_t)m, &o, &n_prev);
+    qb_cp_memo memo = {0};
     while (m < n) {
       int m2 = m + grow < n ? m + grow : n;
       size_t n_full, n_up;
@@ -812,9 +822,16 @@ static void test_changepoint__update_equals_full(void **state) {
         qb_changepoint *tail = NULL;
         size_t n_tail;
         int need_all = -1;
-        if (qb_changepoints_update_tail(xt, from, (size_t)m2, (size_t)m, prev, n_prev, &o, &tail,
-                                        &n_tail, &need_all, &err))
+        qb_cp_memo next = {0};
+        /* now and then, a memo made with other options: not used */
+        qb_cp_opts other = o;
+        other.max_p = o.max_p == 0.05 ? 0.001 : 0.05;
+        if (s % 11 == 3 && memo.start) memo.opts = other;
+        if (qb_changepoints_update_memo(xt, from, (size_t)m2, (size_t)m, prev, n_prev, &o, &memo,
+                                        &next, &tail, &n_tail, &need_all, &err))
           fail_msg("%s", err.msg);
+        qb_cp_memo_dispose(&memo);
+        memo = next;
         assert_true(need_all == 0 || need_all == 1);
         if (!need_all &&
             (n_tail != n_full || (n_full && memcmp(tail, full, n_full * sizeof *tail))))
@@ -825,6 +842,8 @@ static void test_changepoint__update_equals_full(void **state) {
         tails_all += need_all;
         free(tail);
         free(xt);
+      } else {
+        qb_cp_memo_dispose(&memo);
       }
       checks++;
       with_points += n_full > 0;
@@ -834,6 +853,7 @@ static void test_changepoint__update_equals_full(void **state) {
       n_prev = n_full;
       m = m2;
     }
+    qb_cp_memo_dispose(&memo);
     size_t n_same; /* nothing new: the same change points */
     qb_changepoint *same = NULL;
     qb_err err = QB_ERR_INIT;
