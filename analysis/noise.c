@@ -141,8 +141,26 @@ double qb_noise_p(double base, double head, double n_base, const qb_noise *noise
   return p > 1 ? 1 : p;
 }
 
+/* gsl_cdf_tdist_Qinv(q, df), remembered for the last few (q, df) of this thread: the rows of a
+ * compare mostly share them (one alpha per family; series of one length, one prior), and the
+ * inversion is iterative. The same value as the call. */
+static double t_quantile(double q, double df) {
+  enum { SLOTS = 8 };
+  static _Thread_local struct { double q, df, t; } memo[SLOTS];
+  static _Thread_local unsigned used, next;
+  for (unsigned i = 0; i < used; i++)
+    if (memo[i].q == q && memo[i].df == df) return memo[i].t;
+  double t = gsl_cdf_tdist_Qinv(q, df);
+  memo[next].q = q;
+  memo[next].df = df;
+  memo[next].t = t;
+  next = (next + 1) % SLOTS;
+  if (used < SLOTS) used++;
+  return t;
+}
+
 double qb_noise_band(double p, double n_base, const qb_noise *noise) {
   if (isnan(noise->sigma) || isnan(noise->df) || !(p > 0 && p < 1)) return NAN;
-  double t = gsl_cdf_tdist_Qinv(p / 2.0, noise->df);
+  double t = t_quantile(p / 2.0, noise->df);
   return (exp(t * diff_scale(n_base, noise)) - 1.0) * 100.0;
 }
