@@ -546,24 +546,6 @@ static int split_block(const double *x, size_t b0, size_t b1, const cp_cfg *c, s
   return QB_OK;
 }
 
-/* The raw candidates of the blocks k_from <= k < k_to of x[0..n): block k is
- * x[k w .. min(k w + 2w, n)), for every k whose block has at least 2 CP_MIN_SEG points. Block
- * k's candidates lie in [k w + CP_MIN_SEG, k w + 2w - CP_MIN_SEG]. Appends them to raw as
- * split_block codes them (unsorted). */
-static int collect_raw(const double *x, size_t n, const cp_cfg *c, size_t k_from, size_t k_to,
-                       idxvec *raw, qb_err *err) {
-  split_scratch s = {0};
-  int rc = split_init(&s, c->w, err);
-  if (rc) return rc;
-  for (size_t k = k_from; k < k_to && k * c->w + 2 * CP_MIN_SEG <= n; k++) {
-    size_t b0 = k * c->w, b1 = n - b0 > 2 * c->w ? b0 + 2 * c->w : n;
-    rc = split_block(x, b0, b1, c, &s, raw, err);
-    if (rc) break;
-  }
-  split_dispose(&s);
-  return rc;
-}
-
 /* 1 when memo m holds candidates found with options o. */
 static int memo_fits(const qb_cp_memo *m, const qb_cp_opts *o) {
   return m && m->start && m->opts.window == o->window && m->opts.max_p == o->max_p &&
@@ -576,11 +558,14 @@ static int keep_pair(idxvec *keep, size_t k, size_t code, qb_err *err) {
   return rc ? rc : idx_push(keep, code, err);
 }
 
-/* collect_raw with memos: block k's candidates from memo when it holds k (memo NULL: none), else
- * searched; every complete block's (k w + 2w <= n) are also recorded as (k, code) pairs in keep
- * (when not NULL), in the order they are appended. */
-static int collect_raw_memo(const double *x, size_t n, const cp_cfg *c, size_t k_from, size_t k_to,
-                            const qb_cp_memo *memo, idxvec *keep, idxvec *raw, qb_err *err) {
+/* The raw candidates of the blocks k_from <= k < k_to of x[0..n): block k is
+ * x[k w .. min(k w + 2w, n)), for every k whose block has at least 2 CP_MIN_SEG points. Block
+ * k's candidates lie in [k w + CP_MIN_SEG, k w + 2w - CP_MIN_SEG]. Appends them to raw as
+ * split_block codes them (unsorted): from memo when it holds k (memo NULL: none), else searched.
+ * Every complete block's (k w + 2w <= n) are also recorded as (k, code) pairs in keep (when not
+ * NULL), in the order they are appended. */
+static int collect_raw(const double *x, size_t n, const cp_cfg *c, size_t k_from, size_t k_to,
+                       const qb_cp_memo *memo, idxvec *keep, idxvec *raw, qb_err *err) {
   split_scratch s = {0};
   int rc = QB_OK;
   for (size_t k = k_from; k < k_to && k * c->w + 2 * CP_MIN_SEG <= n && !rc; k++) {
@@ -601,7 +586,7 @@ static int collect_raw_memo(const double *x, size_t n, const cp_cfg *c, size_t k
   return rc;
 }
 
-/* The memo of the (k, code) pairs in keep (the blocks collect_raw_memo recorded, contiguous
+/* The memo of the (k, code) pairs in keep (the blocks collect_raw recorded, contiguous
  * together), for options o, into *out. */
 static int memo_build(const idxvec *keep, const qb_cp_opts *o, qb_cp_memo *out, qb_err *err) {
   memset(out, 0, sizeof *out);
@@ -1278,7 +1263,7 @@ int qb_changepoints(const double *x, size_t n, const qb_cp_opts *o, qb_changepoi
   size_t cap = 0;
   int rc = setup(x, n, o, &c, err);
   if (rc || n < 2 * CP_MIN_SEG) return rc;
-  if ((rc = collect_raw(x, n, &c, 0, SIZE_MAX, &raw, err))) goto done;
+  if ((rc = collect_raw(x, n, &c, 0, SIZE_MAX, NULL, NULL, &raw, err))) goto done;
   if ((rc = finish_candidates(&raw, &cand, err))) goto done;
   rc = merge_all(x, n, cand.v, cand.n, &c, out, n_out, &cap, err);
 done:
@@ -1432,7 +1417,7 @@ int qb_changepoints_update_memo(const double *x, size_t from, size_t n, size_t n
       goto done;
     }
     /* the blocks from k_lo on, adding to those of the tries before */
-    if ((rc = collect_raw_memo(x, n, &c, k_lo, k_done, memo, memo_out ? &keep : NULL, &raw, err)))
+    if ((rc = collect_raw(x, n, &c, k_lo, k_done, memo, memo_out ? &keep : NULL, &raw, err)))
       goto done;
     k_done = k_lo;
     if ((rc = finish_candidates(&raw, &cand, err))) goto done;

@@ -669,7 +669,7 @@ static void test_changepoint__shift_and_scale_invariant(void **state) {
  * candidates leave no gap to cut at, so those updates read every point). */
 static void test_changepoint__update_long_series(void **state) {
   (void)state;
-  long checks = 0, tails = 0, tails_all = 0, with_points = 0, memo_blocks = 0;
+  long checks = 0, tails = 0, tails_all = 0, with_points = 0, memo_blocks = 0, memo_told = 0;
   for (int s = 0; s < 60; s++) {
     rng r = rng_new(90000 + (uint64_t)s);
     int n = 300 + (int)(uniform01(&r) * 400), kind = s % 5;
@@ -715,6 +715,20 @@ static void test_changepoint__update_long_series(void **state) {
         if (!need_all &&
             (n_tail != n_full || (n_full && memcmp(tail, full, n_full * sizeof *tail))))
           fail_msg("series %d (kind %d): tail update %d -> %d differs", s, kind, m, m2);
+        if (!need_all && memo.start) { /* the memo is read: the same blocks, emptied, tell */
+          qb_cp_memo empty;
+          qb_changepoint *e = NULL;
+          size_t n_e;
+          int all = -1;
+          assert_int_equal(qb_cp_memo_copy(&memo, &empty, &err), QB_OK);
+          memset(empty.start, 0, (empty.k_to - empty.k_from + 1) * sizeof *empty.start);
+          if (qb_changepoints_update_memo(xt, from, (size_t)m2, (size_t)m, prev, n_prev, &o, &empty,
+                                          NULL, &e, &n_e, &all, &err))
+            fail_msg("%s", err.msg);
+          memo_told += !all && (n_e != n_full || (n_full && memcmp(e, full, n_full * sizeof *e)));
+          free(e);
+          qb_cp_memo_dispose(&empty);
+        }
         tails += !need_all;
         tails_all += need_all;
         qb_cp_memo_dispose(&memo);
@@ -738,9 +752,10 @@ static void test_changepoint__update_long_series(void **state) {
   }
   print_message("long series: update == full in %ld checks (%ld with change points), from the "
                 "tail only in %ld (%ld more needed every point), with %ld blocks' candidates "
-                "from the memo of the update before\n",
-                checks, with_points, tails, tails_all, memo_blocks);
+                "from the memo of the update before; the memo emptied changed %ld results\n",
+                checks, with_points, tails, tails_all, memo_blocks, memo_told);
   assert_true(checks > 1500 && tails > 300 && memo_blocks > 3 * tails);
+  assert_true(memo_told > 0); /* its candidates are used, not searched again */
 }
 
 /* qb_cp_drifts: none in a flat series, a constant or a short one; bad change points are
