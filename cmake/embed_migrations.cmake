@@ -1,9 +1,16 @@
-# Turns the migration files (FILES: sorted paths separated by "|") into a C array in OUT.
-# Each file must be named NNNN_description.sql; NNNN is the schema version it produces.
+# Turns the migration files (FILES: sorted paths separated by "|") into a C array in OUT, named
+# ARRAY (qb_migrations, or qb_pg_migrations for migrations/postgresql), with ARRAY_count entries.
+# Each file must be named NNNN_description.sql; NNNN is the schema version it produces. The
+# versions must be consecutive; the first one is 1 for SQLite, and the version of its base
+# schema for a later backend (migrations/postgresql/0013_base.sql).
+if(NOT ARRAY)
+  set(ARRAY qb_migrations)
+endif()
 set(body "/* generated from the migrations folder by cmake/embed_migrations.cmake; do not edit */\n")
-string(APPEND body "#include \"schema/migrate.h\"\n\nconst qb_migration qb_migrations[] = {\n")
+string(APPEND body "#include \"schema/migrate.h\"\n\nconst qb_migration ${ARRAY}[] = {\n")
 string(REPLACE "|" ";" FILES "${FILES}")
 set(count 0)
+set(last 0)
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME)
   string(REGEX MATCH "^([0-9]+)_" m ${name})
@@ -11,14 +18,20 @@ foreach(f ${FILES})
     message(FATAL_ERROR "migration ${name} is not named NNNN_description.sql")
   endif()
   math(EXPR ver "${CMAKE_MATCH_1}")
-  math(EXPR expect "${count} + 1")
-  if(NOT ver EQUAL expect)
-    message(FATAL_ERROR "migration ${name}: expected version ${expect}")
+  math(EXPR expect "${last} + 1")
+  if(ARRAY STREQUAL "qb_migrations" OR count GREATER 0)
+    if(NOT ver EQUAL expect)
+      message(FATAL_ERROR "migration ${name}: expected version ${expect}")
+    endif()
   endif()
   file(READ ${f} sql HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," sql "${sql}")
   string(APPEND body "  {${ver}, \"${name}\", (const char[]){${sql}0x00}},\n")
-  set(count ${ver})
+  set(last ${ver})
+  math(EXPR count "${count} + 1")
 endforeach()
-string(APPEND body "};\nconst int qb_migrations_count = ${count};\n")
+if(ARRAY STREQUAL "qb_migrations")
+  set(count ${last}) # == the newest schema version
+endif()
+string(APPEND body "};\nconst int ${ARRAY}_count = ${count};\n")
 file(WRITE ${OUT} "${body}")

@@ -16,6 +16,10 @@ typedef struct qb_migration {
 
 extern const qb_migration qb_migrations[];
 extern const int qb_migrations_count; /* == the newest schema version this binary knows */
+/* The PostgreSQL backend's (migrations/postgresql/): qb_pg_migrations_count entries, from its
+ * base schema's version on, the last one's version == qb_migrations_count. */
+extern const qb_migration qb_pg_migrations[];
+extern const int qb_pg_migrations_count;
 
 struct sqlite3;
 struct qb_err;

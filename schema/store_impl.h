@@ -86,5 +86,7 @@ struct qb_store {
 
 /* The SQLite backend: path is a file name. */
 int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *err);
+/* The PostgreSQL backend (schema/postgres/): location is a libpq URL, postgresql://... */
+int qb_store_pg_open(qb_store **out, const char *location, int flags, qb_err *err);
 
 #endif
