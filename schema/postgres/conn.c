@@ -370,6 +370,41 @@ const void *pg_col_blob(const pg_store *s, const PGresult *r, int row, int col, 
   return s->pq->getvalue(r, row, col);
 }
 
+/* ---- GLOB ---------------------------------------------------------------------------------- */
+
+char *pg_glob_regex(const char *glob) {
+  size_t n = strlen(glob);
+  char *out = malloc(2 * n + 3), *o = out; /* each character at most doubled, ^ $ and NUL */
+  if (!out) return NULL;
+  *o++ = '^';
+  for (const char *p = glob; *p; p++) {
+    /* a class ends at the first ] after its first member (which may itself be ]) */
+    int neg = p[0] == '[' && p[1] == '^';
+    const char *close = *p == '[' && p[1] && p[1 + neg] ? strchr(p + 2 + neg, ']') : NULL;
+    if (*p == '*') {
+      *o++ = '.';
+      *o++ = '*';
+    } else if (*p == '?') {
+      *o++ = '.';
+    } else if (close) { /* a class: copied, backslashes escaped */
+      *o++ = '[';
+      p++;
+      if (*p == '^') *o++ = *p++;
+      for (; p < close; p++) {
+        if (*p == '\\') *o++ = '\\';
+        *o++ = *p;
+      }
+      *o++ = ']';
+    } else {
+      if (strchr("\\.+()[]{}|^$", *p)) *o++ = '\\';
+      *o++ = *p;
+    }
+  }
+  *o++ = '$';
+  *o = '\0';
+  return out;
+}
+
 /* ---- transactions --------------------------------------------------------------------------- */
 
 int pg_tx_begin(pg_store *s, int *began, qb_err *err) {
@@ -537,6 +572,7 @@ static void setup(void) {
   pg_ops_runs(&PG_OPS);
   pg_ops_listing(&PG_OPS);
   pg_ops_series(&PG_OPS);
+  pg_ops_history(&PG_OPS);
   pg_ops_regressions(&PG_OPS);
   pg_ops_admin(&PG_OPS);
   pg_ops_prune(&PG_OPS);

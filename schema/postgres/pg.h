@@ -78,6 +78,11 @@ const void *pg_col_blob(const pg_store *s, const PGresult *r, int row, int col, 
 int pg_tx_begin(pg_store *s, int *began, qb_err *err);
 int pg_tx_end(pg_store *s, int began, int rc, qb_err *err);
 
+/* The POSIX regular expression (for PostgreSQL's ~) that matches what SQLite's GLOB pattern
+ * glob matches: * any text, ? one character, [...] a class ([^...] its complement), everything
+ * else itself; anchored at both ends. A malloc'd string, or NULL when out of memory. */
+char *pg_glob_regex(const char *glob);
+
 /* A run's header from row `row` of a result whose columns are PG_RUN_COLUMNS' (sql_runs.h), with
  * its tags (one more statement); dispose *info with qb_run_info_dispose() also on failure. */
 int pg_read_info(pg_store *s, const PGresult *r, int row, qb_run_info *info, qb_err *err);
@@ -86,6 +91,7 @@ int pg_read_info(pg_store *s, const PGresult *r, int row, qb_run_info *info, qb_
 void pg_ops_runs(qb_store_ops *ops);
 void pg_ops_listing(qb_store_ops *ops);
 void pg_ops_series(qb_store_ops *ops);
+void pg_ops_history(qb_store_ops *ops);
 void pg_ops_regressions(qb_store_ops *ops);
 void pg_ops_admin(qb_store_ops *ops);
 void pg_ops_prune(qb_store_ops *ops);

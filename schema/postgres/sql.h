@@ -9,6 +9,7 @@
 
 #include "schema/postgres/sql_runs.h"
 #include "schema/postgres/sql_series.h"
+#include "schema/postgres/sql_history.h"
 #include "schema/postgres/sql_regressions.h"
 #include "schema/postgres/sql_admin.h"
 #include "schema/postgres/sql_listing.h"
