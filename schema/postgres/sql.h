@@ -18,7 +18,8 @@
 /* Every statement: the lists of the entity files. */
 #define PG_SQL(X)                                                                                  \
   PG_SQL_RUNS(X)                                                                                   \
-  PG_SQL_LISTING(X) PG_SQL_SERIES(X) PG_SQL_REGRESSIONS(X) PG_SQL_ADMIN(X) PG_SQL_PRUNE(X)
+  PG_SQL_LISTING(X)                                                                                \
+  PG_SQL_SERIES(X) PG_SQL_HISTORY(X) PG_SQL_REGRESSIONS(X) PG_SQL_ADMIN(X) PG_SQL_PRUNE(X)
 
 enum {
 #define PG_SQL_ID(id, text) id,
