@@ -9,6 +9,8 @@ packages=(
   libcmocka-dev clang-format jq wrk python3
   clang libclang-rt-14-dev # libFuzzer and the sanitizer runtimes (fuzz/, make fuzz)
   valgrind
+  libpq-dev postgresql # the PostgreSQL backend (headers; libpq5 is loaded at run time) and the
+                       # server its tests start in a temporary directory (tests/pg/cluster.sh)
 )
 
 missing=()

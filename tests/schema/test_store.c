@@ -1,5 +1,5 @@
-/* tests/schema/test_store.c - the SQLite store: migrations (a version 11 database upgraded) and
- * refusal of foreign or newer files, exact round trips of runs, idempotent re-insert, idempotency
+/* tests/schema/test_store.c - the store, on SQLite and (as schema_test_store_pg) on PostgreSQL:
+ * migrations (a version 11 SQLite database upgraded) and refusal of foreign or newer databases, exact round trips of runs, idempotent re-insert, idempotency
  * keys scoped to project and token, run references, the counts on the run row through inserts
  * and prunes, pages of the run listing, compact samples, the fingerprint after a prune of
  * samples. */
@@ -18,20 +18,13 @@
 #include "core/time.h"
 #include "schema/migrate.h"
 #include "schema/store.h"
+#include "tests/dbutil.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/schema_store"
 
-static char *db_path(const char *name) {
-  static char buf[512];
-  snprintf(buf, sizeof buf, "%s/%s", TMP, name);
-  unlink(buf);
-  char side[600];
-  snprintf(side, sizeof side, "%s-wal", buf);
-  unlink(side);
-  snprintf(side, sizeof side, "%s-shm", buf);
-  unlink(side);
-  return buf;
+static const char *db_path(const char *name) {
+  return qbt_db_fresh(TMP, name);
 }
 
 static int setup(void **state) {
@@ -138,7 +131,7 @@ static void assert_runs_equal(const qb_run *a, const qb_run *b) {
 
 static void test_store__new_file_is_migrated_and_marked(void **state) {
   (void)state;
-  char *path = db_path("new.db");
+  const char *path = db_path("new.db");
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, 0, &err), QB_ENOTFOUND);
@@ -146,6 +139,12 @@ static void test_store__new_file_is_migrated_and_marked(void **state) {
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
   assert_int_equal(qb_store_schema_version(s), qb_migrations_count);
   qb_store_close(s);
+  if (qbt_pg()) { /* the mark and the version are a row of qbdb_schema */
+    assert_int_equal(qbt_sql_int(path, "SELECT version FROM qbdb_schema WHERE id = 1 AND "
+                                       "application = 'qbdb'"),
+                     qb_migrations_count);
+    return;
+  }
   sqlite3 *db;
   assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
   sqlite3_stmt *st;
@@ -167,7 +166,8 @@ static void test_store__new_file_is_migrated_and_marked(void **state) {
  * migrated forward on open, its data kept. */
 static void test_store__older_schema_is_migrated(void **state) {
   (void)state;
-  char *path = db_path("old.db");
+  QBT_SQLITE_ONLY(); /* PostgreSQL databases start at the version 13 base schema */
+  const char *path = db_path("old.db");
   sqlite3 *db;
   char sql[128];
   snprintf(sql, sizeof sql, "PRAGMA application_id = %d; PRAGMA user_version = 1;",
@@ -192,23 +192,11 @@ static void test_store__older_schema_is_migrated(void **state) {
 /* Runs whose stored counts (migration 0012) differ from what the listing counted before it:
  * benchmarks with a result, results, raw samples. */
 static int64_t count_mismatches(const char *path) {
-  sqlite3 *db;
-  sqlite3_stmt *st;
-  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-  assert_int_equal(
-      sqlite3_prepare_v2(
-          db,
-          "SELECT count(*) FROM run r WHERE r.n_benches <> (SELECT count(DISTINCT x.benchmark_id) "
-          "FROM result x WHERE x.run_id = r.id) OR r.n_results <> (SELECT count(*) FROM result x "
-          "WHERE x.run_id = r.id) OR r.n_samples <> (SELECT coalesce(sum(ss.n), 0) FROM result x "
-          "JOIN sample_set ss ON ss.result_id = x.id WHERE x.run_id = r.id)",
-          -1, &st, NULL),
-      SQLITE_OK);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  int64_t n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return n;
+  return qbt_sql_int(
+      path, "SELECT count(*) FROM run r WHERE r.n_benches <> (SELECT count(DISTINCT x.benchmark_id) "
+            "FROM result x WHERE x.run_id = r.id) OR r.n_results <> (SELECT count(*) FROM result x "
+            "WHERE x.run_id = r.id) OR r.n_samples <> (SELECT coalesce(sum(ss.n), 0) FROM result x "
+            "JOIN sample_set ss ON ss.result_id = x.id WHERE x.run_id = r.id)");
 }
 
 /* A database made by the previous qbdb (schema version 11: migrations 0001-0011, rows written
@@ -216,7 +204,8 @@ static int64_t count_mismatches(const char *path) {
  * ones the listing counted, regressions get their time, and the store works on it. */
 static void test_store__version_11_database_is_migrated(void **state) {
   (void)state;
-  char *path = db_path("v11.db");
+  QBT_SQLITE_ONLY(); /* PostgreSQL databases start at the version 13 base schema */
+  const char *path = db_path("v11.db");
   sqlite3 *db;
   char sql[128];
   assert_true(qb_migrations_count >= 12);
@@ -295,7 +284,7 @@ static void test_store__version_11_database_is_migrated(void **state) {
  * result without samples), a prune that drops raw samples and one that deletes runs. */
 static void test_store__run_counts_are_kept(void **state) {
   (void)state;
-  char *path = db_path("counts.db");
+  const char *path = db_path("counts.db");
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
@@ -352,7 +341,7 @@ static void test_store__run_counts_are_kept(void **state) {
  * branch name that is in two projects merges their runs in that order. */
 static void test_store__run_pages(void **state) {
   (void)state;
-  char *path = db_path("pages.db");
+  const char *path = db_path("pages.db");
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
@@ -399,7 +388,7 @@ static void test_store__run_pages(void **state) {
 
 /* Build a SQLite file with raw SQL and check the store refuses it, leaving it unchanged. */
 static void refuse(const char *name, const char *sql, const char *want) {
-  char *path = db_path(name);
+  const char *path = db_path(name);
   if (sql) {
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -426,8 +415,43 @@ static void refuse(const char *name, const char *sql, const char *want) {
   free(after);
 }
 
+/* The same for a PostgreSQL database built with sql: refused, its tables and rows as they were
+ * (the count of objects in its schema and of rows in table `probe`). */
+static void refuse_pg(const char *name, const char *sql, const char *want) {
+  const char *loc = db_path(name);
+  char path[600];
+  snprintf(path, sizeof path, "%s", loc);
+  qbt_sql_exec(path, sql);
+  const char *objects = "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                        "c.relnamespace WHERE n.nspname = 'public'";
+  int64_t before = qbt_sql_int(path, objects), rows = qbt_sql_int(path, "SELECT count(*) FROM probe");
+  qb_store *s = NULL;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_EDB);
+  assert_null(s);
+  assert_non_null(strstr(err.msg, path));
+  assert_non_null(strstr(err.msg, want));
+  assert_int_equal(qbt_sql_int(path, objects), before);
+  assert_int_equal(qbt_sql_int(path, "SELECT count(*) FROM probe"), rows);
+}
+
 static void test_store__foreign_files_are_refused(void **state) {
   (void)state;
+  if (qbt_pg()) {
+    refuse_pg("other", "CREATE TABLE probe(x int); INSERT INTO probe VALUES (1);",
+              "not a qbdb database");
+    refuse_pg("otherapp",
+              "CREATE TABLE probe(x int); CREATE TABLE qbdb_schema(id int, application text, "
+              "version int); INSERT INTO qbdb_schema VALUES (1, 'other', 1);",
+              "not a qbdb database");
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE probe(x int); CREATE TABLE qbdb_schema(id int, application text, "
+             "version int); INSERT INTO qbdb_schema VALUES (1, 'qbdb', %d);",
+             qb_migrations_count + 1);
+    refuse_pg("newer", sql, "newer than this qbdb");
+    return;
+  }
   refuse("other.db", "CREATE TABLE t(x); INSERT INTO t VALUES (1);", "not a qbdb database");
   refuse("otherapp.db", "PRAGMA application_id = 1234; CREATE TABLE t(x);", "not a qbdb database");
   refuse("text.db", NULL, "not a qbdb database");
@@ -439,7 +463,7 @@ static void test_store__foreign_files_are_refused(void **state) {
 
 static void test_store__run_round_trip_is_exact(void **state) {
   (void)state;
-  char *path = db_path("roundtrip.db");
+  const char *path = db_path("roundtrip.db");
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
@@ -471,7 +495,7 @@ static void test_store__run_round_trip_is_exact(void **state) {
 
 static void test_store__same_content_is_idempotent(void **state) {
   (void)state;
-  char *path = db_path("idem.db");
+  const char *path = db_path("idem.db");
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
@@ -498,7 +522,7 @@ static void test_store__same_content_is_idempotent(void **state) {
 
 static void test_store__run_references_resolve(void **state) {
   (void)state;
-  char *path = db_path("refs.db");
+  const char *path = db_path("refs.db");
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
@@ -558,7 +582,7 @@ static void test_store__run_references_resolve(void **state) {
 
 static void test_store__branch_tilde_n(void **state) {
   (void)state;
-  char *path = db_path("tilde.db");
+  const char *path = db_path("tilde.db");
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
@@ -585,7 +609,7 @@ static void test_store__branch_tilde_n(void **state) {
  * candidates of a branch, by machine, commit prefix and position. */
 static void test_store__series_history(void **state) {
   (void)state;
-  char *path = db_path("history.db");
+  const char *path = db_path("history.db");
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
@@ -674,7 +698,7 @@ static void test_store__series_history(void **state) {
 
 static void test_store__settings(void **state) {
   (void)state;
-  char *path = db_path("settings.db");
+  const char *path = db_path("settings.db");
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
@@ -701,7 +725,7 @@ static void test_store__settings(void **state) {
 
 static void test_store__samples_cost_under_10_bytes_each(void **state) {
   (void)state;
-  char *path = db_path("size.db");
+  const char *path = db_path("size.db");
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
@@ -710,9 +734,15 @@ static void test_store__samples_cost_under_10_bytes_each(void **state) {
   assert_int_equal(qb_store_insert_run(s, run, &id, &err), QB_OK);
   qb_run_free(run);
   qb_store_close(s); /* checkpoints the WAL into the file */
-  struct stat st;
-  assert_int_equal(stat(path, &st), 0);
-  double per_sample = (double)st.st_size / (200.0 * 1000.0);
+  int64_t bytes;
+  if (qbt_pg()) { /* the packed samples themselves: the table's pages hold more than one run */
+    bytes = qbt_sql_int(path, "SELECT sum(octet_length(data)) FROM sample_set");
+  } else {
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    bytes = (int64_t)st.st_size;
+  }
+  double per_sample = (double)bytes / (200.0 * 1000.0);
   fprintf(stderr, "database bytes per raw sample: %.2f\n", per_sample);
   assert_true(per_sample <= 10.0);
 }
@@ -722,7 +752,7 @@ static void test_store__samples_cost_under_10_bytes_each(void **state) {
  * told), while another token or another project has keys of its own. */
 static void test_store__idempotency_keys_are_scoped(void **state) {
   (void)state;
-  char *path = db_path("idemkeys.db");
+  const char *path = db_path("idemkeys.db");
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
@@ -775,7 +805,7 @@ static void test_store__idempotency_keys_are_scoped(void **state) {
  * changes what compare answers (before: runs, settings and targets only); a dry run leaves it. */
 static void test_store__fingerprint_changes_with_pruned_samples(void **state) {
   (void)state;
-  char *path = db_path("fingerprint.db");
+  const char *path = db_path("fingerprint.db");
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
@@ -805,7 +835,7 @@ static void test_store__fingerprint_changes_with_pruned_samples(void **state) {
  * stored in it. Each series then holds only its own runs' points. */
 static void test_store__series_ids_after_a_rollback(void **state) {
   (void)state;
-  char *path = db_path("series_ids.db");
+  const char *path = db_path("series_ids.db");
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
@@ -845,8 +875,22 @@ static void test_store__series_ids_after_a_rollback(void **state) {
   qb_store_close(s);
 }
 
+/* The PostgreSQL migrations follow SQLite's in lockstep: from its base schema on, version N of
+ * one backend is version N of the other, under the same file name. */
+static void test_store__migrations_in_lockstep(void **state) {
+  (void)state;
+  assert_true(qb_pg_migrations_count >= 1);
+  assert_int_equal(qb_pg_migrations[qb_pg_migrations_count - 1].version, qb_migrations_count);
+  for (int i = 1; i < qb_pg_migrations_count; i++) {
+    const qb_migration *m = &qb_pg_migrations[i];
+    assert_int_equal(m->version, qb_pg_migrations[i - 1].version + 1);
+    assert_string_equal(m->name, qb_migrations[m->version - 1].name);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_store__migrations_in_lockstep),
       cmocka_unit_test(test_store__new_file_is_migrated_and_marked),
       cmocka_unit_test(test_store__older_schema_is_migrated),
       cmocka_unit_test(test_store__version_11_database_is_migrated),
