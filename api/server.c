@@ -1136,12 +1136,14 @@ int qb_server_start(qb_server **out, const qb_server_opts *o, qb_err *err) {
     if ((rc = qb_store_open(&p->stores[i], srv->o.db,
                             QB_STORE_BG_CHECKPOINT | (i == 0 ? QB_STORE_CREATE : 0), err)))
       goto done;
-  if ((rc = qb_store_open(&srv->ckpt_store, srv->o.db, 0, err))) goto done;
-  if (pthread_create(&srv->ckpt_thread, NULL, checkpointer, srv) != 0) {
-    rc = qb_err_set(err, QB_EINTERNAL, "cannot start the checkpoint thread");
-    goto done;
+  if (qb_store_has_checkpoints(p->stores[0])) { /* SQLite's WAL; PostgreSQL checkpoints itself */
+    if ((rc = qb_store_open(&srv->ckpt_store, srv->o.db, 0, err))) goto done;
+    if (pthread_create(&srv->ckpt_thread, NULL, checkpointer, srv) != 0) {
+      rc = qb_err_set(err, QB_EINTERNAL, "cannot start the checkpoint thread");
+      goto done;
+    }
+    srv->ckpt_started = 1;
   }
-  srv->ckpt_started = 1;
   srv->reads.limit = srv->o.max_expensive;
   srv->reads.max_waiting = (size_t)QB_SERVER_WAITING_PER_EXPENSIVE * srv->o.max_expensive;
   if ((rc = jobs_start(&srv->reads, srv, srv->o.max_expensive, err)) ||

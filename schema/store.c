@@ -1,24 +1,117 @@
 /* schema/store.c - backend selection and dispatch for the store interface. */
 #include "schema/store_impl.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 
-/* An op the backend does not provide (yet): an error, never a crash. */
+/* An optional op the backend does not provide: an error, never a crash. */
 static int missing(const qb_store *s, const char *op, qb_err *err) {
-  return qb_err_set(err, QB_EDB, "the %s backend cannot %s yet", s->ops->name, op);
+  return qb_err_set(err, QB_EDB, "the %s backend cannot %s", s->ops->name, op);
+}
+
+/* The ops every backend must fill (the others are optional: checkpoint_due for a backend with
+ * checkpoints to run, load_done, backup): an incomplete or older ops table is refused at open,
+ * so the wrappers below call the required ones without a check (as libgit2 does with its
+ * backends). */
+#define REQUIRED(op)                                                                               \
+  { #op, offsetof(qb_store_ops, op) }
+static const struct {
+  const char *name;
+  size_t offset;
+} REQUIRED_OPS[] = {
+    REQUIRED(close),
+    REQUIRED(schema_version),
+    REQUIRED(insert_run),
+    REQUIRED(list_runs),
+    REQUIRED(projects),
+    REQUIRED(bench_metrics),
+    REQUIRED(resolve_run),
+    REQUIRED(find_runs),
+    REQUIRED(load_run),
+    REQUIRED(counts),
+    REQUIRED(history),
+    REQUIRED(history_marks),
+    REQUIRED(settings),
+    REQUIRED(setting_set),
+    REQUIRED(setting_unset),
+    REQUIRED(begin),
+    REQUIRED(commit),
+    REQUIRED(rollback),
+    REQUIRED(series_list),
+    REQUIRED(series_points),
+    REQUIRED(series_values),
+    REQUIRED(series_changes),
+    REQUIRED(regressions_replace),
+    REQUIRED(begin_read),
+    REQUIRED(series_analysed),
+    REQUIRED(series_tail),
+    REQUIRED(run_points),
+    REQUIRED(point_time),
+    REQUIRED(regressions_list),
+    REQUIRED(regression_triage),
+    REQUIRED(target_set),
+    REQUIRED(targets),
+    REQUIRED(target_rm),
+    REQUIRED(token_add),
+    REQUIRED(token_find),
+    REQUIRED(tokens),
+    REQUIRED(token_revoke),
+    REQUIRED(previous_run),
+    REQUIRED(fingerprint),
+    REQUIRED(generation),
+    REQUIRED(idem_get),
+    REQUIRED(report_add),
+    REQUIRED(report_last),
+    REQUIRED(report_items),
+    REQUIRED(prune),
+    REQUIRED(vacuum),
+    REQUIRED(dump),
+    REQUIRED(load),
+    REQUIRED(info),
+};
+
+/* QB_OK when ops is a complete table of this version; else QB_EINTERNAL naming what lacks. */
+static int ops_check(const qb_store_ops *ops, qb_err *err) {
+  if (ops->version != QB_STORE_OPS_VERSION)
+    return qb_err_set(err, QB_EINTERNAL, "the %s backend's ops are version %d, not %d", ops->name,
+                      ops->version, QB_STORE_OPS_VERSION);
+  for (size_t i = 0; i < sizeof REQUIRED_OPS / sizeof REQUIRED_OPS[0]; i++) {
+    void (*fp)(void);
+    memcpy(&fp, (const char *)ops + REQUIRED_OPS[i].offset, sizeof fp);
+    if (!fp)
+      return qb_err_set(err, QB_EINTERNAL, "the %s backend lacks the op %s", ops->name,
+                        REQUIRED_OPS[i].name);
+  }
+  return QB_OK;
 }
 
 int qb_store_open(qb_store **out, const char *location, int flags, qb_err *err) {
   *out = NULL;
   if (!location || !*location) return qb_err_set(err, QB_EUSAGE, "empty database location");
-  if (!strncmp(location, "postgres://", 11) || !strncmp(location, "postgresql://", 13))
-    return qb_store_pg_open(out, location, flags, err);
-  if (!strncmp(location, "sqlite:", 7)) location += 7;
-  return qb_store_sqlite_open(out, location, flags, err);
+  int rc;
+  if (!strncmp(location, "postgres://", 11) || !strncmp(location, "postgresql://", 13)) {
+    rc = qb_store_pg_open(out, location, flags, err);
+  } else {
+    if (!strncmp(location, "sqlite:", 7)) location += 7;
+    rc = qb_store_sqlite_open(out, location, flags, err);
+  }
+  if (rc == QB_OK && (rc = ops_check((*out)->ops, err))) {
+    qb_store_close(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
+int qb_store_has_checkpoints(const qb_store *s) {
+  return s->ops->checkpoint_due != NULL;
+}
+
+const char *qb_store_backend(const qb_store *s) {
+  return s->ops->name;
 }
 
 void qb_store_close(qb_store *s) {
@@ -30,7 +123,6 @@ int qb_store_schema_version(qb_store *s) {
 }
 
 int qb_store_insert_run(qb_store *s, const qb_run *run, int64_t *out_id, qb_err *err) {
-  if (!s->ops->insert_run) return missing(s, "insert_run", err);
   return s->ops->insert_run(s, run, NULL, out_id, NULL, err);
 }
 
@@ -39,21 +131,18 @@ int qb_store_insert_run_idem(qb_store *s, const qb_run *run, const qb_idem *k, i
   if (hit) memset(hit, 0, sizeof *hit);
   if (k && (!hit || !k->key || !k->request_hash))
     return qb_err_set(err, QB_EINTERNAL, "insert run: an idempotency key needs its hash and hit");
-  if (!s->ops->insert_run) return missing(s, "insert_run", err);
   return s->ops->insert_run(s, run, k, out_id, k ? hit : NULL, err);
 }
 
 int qb_store_list_runs(qb_store *s, const qb_run_filter *filter, qb_run_info **out, size_t *n_out,
                        qb_err *err) {
   qb_run_filter none = QB_RUN_FILTER_INIT;
-  if (!s->ops->list_runs) return missing(s, "list_runs", err);
   return s->ops->list_runs(s, filter ? filter : &none, out, n_out, err);
 }
 
 int qb_store_projects(qb_store *s, qb_project_info **out, size_t *n, qb_err *err) {
   *out = NULL;
   *n = 0;
-  if (!s->ops->projects) return missing(s, "projects", err);
   return s->ops->projects(s, out, n, err);
 }
 
@@ -66,7 +155,6 @@ int qb_store_bench_metrics(qb_store *s, const char *project, qb_bench_metric **o
                            qb_err *err) {
   *out = NULL;
   *n = 0;
-  if (!s->ops->bench_metrics) return missing(s, "bench_metrics", err);
   return s->ops->bench_metrics(s, project, out, n, err);
 }
 
@@ -81,13 +169,11 @@ void qb_bench_metrics_free(qb_bench_metric *b, size_t n) {
 
 int qb_store_resolve_run(qb_store *s, const char *project, const char *ref, int64_t *out_id,
                          qb_err *err) {
-  if (!s->ops->resolve_run) return missing(s, "resolve_run", err);
   return s->ops->resolve_run(s, project, NULL, ref, out_id, err);
 }
 
 int qb_store_resolve_run_on(qb_store *s, const char *project, const char *machine, const char *ref,
                             int64_t *out_id, qb_err *err) {
-  if (!s->ops->resolve_run) return missing(s, "resolve_run", err);
   return s->ops->resolve_run(s, project, machine, ref, out_id, err);
 }
 
@@ -96,37 +182,31 @@ int qb_store_find_runs(qb_store *s, const qb_run_query *q, int64_t **ids, size_t
   *n = 0;
   if (!q->project || !q->branch || q->limit < 1)
     return qb_err_set(err, QB_EINTERNAL, "find runs: project, branch and a limit are required");
-  if (!s->ops->find_runs) return missing(s, "find_runs", err);
   return s->ops->find_runs(s, q, ids, n, err);
 }
 
 int qb_store_load_run(qb_store *s, int64_t id, int with_samples, qb_run_info *info, qb_run **out,
                       qb_err *err) {
-  if (!s->ops->load_run) return missing(s, "load_run", err);
   return s->ops->load_run(s, id, with_samples, info, out, err);
 }
 
 int qb_store_counts_get(qb_store *s, qb_store_counts *out, qb_err *err) {
-  if (!s->ops->counts) return missing(s, "counts", err);
   return s->ops->counts(s, out, err);
 }
 
 int qb_store_history(qb_store *s, int64_t run_id, int per_series, qb_history_point **out, size_t *n,
                      qb_err *err) {
-  if (!s->ops->history) return missing(s, "history", err);
   return s->ops->history(s, run_id, per_series, NULL, NULL, NULL, out, n, err);
 }
 
 int qb_store_history_with(qb_store *s, int64_t run_id, int per_series, qb_history_lookup lookup,
                           void *ctx, int64_t *generation, qb_history_point **out, size_t *n,
                           qb_err *err) {
-  if (!s->ops->history) return missing(s, "history", err);
   return s->ops->history(s, run_id, per_series, lookup, ctx, generation, out, n, err);
 }
 
 int qb_store_history_marks(qb_store *s, int64_t run_id, qb_history_point *points, size_t n,
                            qb_err *err) {
-  if (!s->ops->history_marks) return missing(s, "history_marks", err);
   return s->ops->history_marks(s, run_id, points, n, err);
 }
 
@@ -167,19 +247,16 @@ void qb_history_free(qb_history_point *points, size_t n) {
 }
 
 int qb_store_settings(qb_store *s, const char *project, qb_setting **out, size_t *n, qb_err *err) {
-  if (!s->ops->settings) return missing(s, "settings", err);
   return s->ops->settings(s, project, out, n, err);
 }
 
 int qb_store_setting_set(qb_store *s, const char *project, const char *glob, const char *key,
                          double value, const char *text, qb_err *err) {
-  if (!s->ops->setting_set) return missing(s, "setting_set", err);
   return s->ops->setting_set(s, project, glob, key, value, text, err);
 }
 
 int qb_store_setting_unset(qb_store *s, const char *project, const char *glob, const char *key,
                            qb_err *err) {
-  if (!s->ops->setting_unset) return missing(s, "setting_unset", err);
   return s->ops->setting_unset(s, project, glob, key, err);
 }
 
@@ -194,12 +271,10 @@ void qb_settings_free(qb_setting *settings, size_t n) {
 }
 
 int qb_store_begin(qb_store *s, qb_err *err) {
-  if (!s->ops->begin) return missing(s, "begin", err);
   return s->ops->begin(s, err);
 }
 
 int qb_store_commit(qb_store *s, qb_err *err) {
-  if (!s->ops->commit) return missing(s, "commit", err);
   return s->ops->commit(s, err);
 }
 
@@ -210,7 +285,6 @@ void qb_store_rollback(qb_store *s) {
 int qb_store_series_list(qb_store *s, const qb_series_filter *f, qb_series_info **out, size_t *n,
                          qb_err *err) {
   qb_series_filter none = QB_SERIES_FILTER_INIT;
-  if (!s->ops->series_list) return missing(s, "series_list", err);
   return s->ops->series_list(s, f ? f : &none, out, n, err);
 }
 
@@ -231,7 +305,6 @@ void qb_series_infos_free(qb_series_info *series, size_t n) {
 
 int qb_store_series_points(qb_store *s, int64_t series_id, qb_series_point **out, size_t *n,
                            qb_err *err) {
-  if (!s->ops->series_points) return missing(s, "series_points", err);
   return s->ops->series_points(s, series_id, out, n, err);
 }
 
@@ -242,24 +315,20 @@ void qb_series_points_free(qb_series_point *points, size_t n) {
 
 int qb_store_series_values(qb_store *s, int64_t series_id, int64_t **run_ids, double **values,
                            size_t *n, qb_err *err) {
-  if (!s->ops->series_values) return missing(s, "series_values", err);
   return s->ops->series_values(s, series_id, run_ids, values, n, err);
 }
 
 int qb_store_series_changes(qb_store *s, int64_t series_id, qb_stored_change **out, size_t *n,
                             qb_err *err) {
-  if (!s->ops->series_changes) return missing(s, "series_changes", err);
   return s->ops->series_changes(s, series_id, out, n, err);
 }
 
 int qb_store_regressions_replace(qb_store *s, int64_t series_id, const qb_regression *recs,
                                  size_t n, qb_err *err) {
-  if (!s->ops->regressions_replace) return missing(s, "regressions_replace", err);
   return s->ops->regressions_replace(s, series_id, recs, n, err);
 }
 
 int qb_store_begin_read(qb_store *s, qb_err *err) {
-  if (!s->ops->begin_read) return missing(s, "begin_read", err);
   return s->ops->begin_read(s, err);
 }
 
@@ -270,19 +339,16 @@ int qb_store_checkpoint_due(qb_store *s, int timeout_ms, qb_err *err) {
 
 int qb_store_series_analysed(qb_store *s, int64_t series_id, size_t n, int64_t last_run,
                              int64_t last_time, const char *opts, int *updated, qb_err *err) {
-  if (!s->ops->series_analysed) return missing(s, "series_analysed", err);
   return s->ops->series_analysed(s, series_id, n, last_run, last_time, opts, updated, err);
 }
 
 int qb_store_point_time(qb_store *s, int64_t series_id, int64_t run, int64_t *time, qb_err *err) {
-  if (!s->ops->point_time) return missing(s, "point_time", err);
   return s->ops->point_time(s, series_id, run, time, err);
 }
 
 int qb_store_series_tail(qb_store *s, int64_t series_id, int64_t time, int64_t run, size_t n_before,
                          int64_t **run_ids, double **values, size_t *n_out, size_t *n_got_before,
                          int64_t *last_time, qb_err *err) {
-  if (!s->ops->series_tail) return missing(s, "series_tail", err);
   return s->ops->series_tail(s, series_id, time, run, n_before, run_ids, values, n_out,
                              n_got_before, last_time, err);
 }
@@ -290,14 +356,12 @@ int qb_store_series_tail(qb_store *s, int64_t series_id, int64_t time, int64_t r
 int qb_store_run_points(qb_store *s, int64_t run_id, qb_run_point **out, size_t *n, qb_err *err) {
   *out = NULL;
   *n = 0;
-  if (!s->ops->run_points) return missing(s, "run_points", err);
   return s->ops->run_points(s, run_id, out, n, err);
 }
 
 int qb_store_regressions_list(qb_store *s, const qb_regression_filter *f, qb_regression **out,
                               size_t *n, qb_err *err) {
   qb_regression_filter none = QB_REGRESSION_FILTER_INIT;
-  if (!s->ops->regressions_list) return missing(s, "regressions_list", err);
   return s->ops->regressions_list(s, f ? f : &none, out, n, err);
 }
 
@@ -318,22 +382,18 @@ void qb_regressions_free(qb_regression *regs, size_t n) {
 
 int qb_store_regression_triage(qb_store *s, int64_t id, const char *status, const char *note,
                                const char *who, qb_err *err) {
-  if (!s->ops->regression_triage) return missing(s, "regression_triage", err);
   return s->ops->regression_triage(s, id, status, note, who, err);
 }
 
 int qb_store_target_set(qb_store *s, const qb_target *t, int64_t *out_id, qb_err *err) {
-  if (!s->ops->target_set) return missing(s, "target_set", err);
   return s->ops->target_set(s, t, out_id, err);
 }
 
 int qb_store_targets(qb_store *s, const char *project, qb_target **out, size_t *n, qb_err *err) {
-  if (!s->ops->targets) return missing(s, "targets", err);
   return s->ops->targets(s, project, out, n, err);
 }
 
 int qb_store_target_rm(qb_store *s, int64_t id, qb_err *err) {
-  if (!s->ops->target_rm) return missing(s, "target_rm", err);
   return s->ops->target_rm(s, id, err);
 }
 
@@ -350,27 +410,22 @@ void qb_targets_free(qb_target *targets, size_t n) {
 
 int qb_store_token_add(qb_store *s, const char *name, const char *project, const char *scope,
                        const char *hash, int64_t *out_id, qb_err *err) {
-  if (!s->ops->token_add) return missing(s, "token_add", err);
   return s->ops->token_add(s, name, project, scope, hash, out_id, err);
 }
 
 int qb_store_token_find(qb_store *s, const char *hash, qb_token *out, qb_err *err) {
-  if (!s->ops->token_find) return missing(s, "token_find", err);
   return s->ops->token_find(s, hash, out, err);
 }
 
 int qb_store_tokens(qb_store *s, qb_token **out, size_t *n, qb_err *err) {
-  if (!s->ops->tokens) return missing(s, "tokens", err);
   return s->ops->tokens(s, out, n, err);
 }
 
 int qb_store_token_revoke(qb_store *s, int64_t id, qb_err *err) {
-  if (!s->ops->token_revoke) return missing(s, "token_revoke", err);
   return s->ops->token_revoke(s, id, err);
 }
 
 int qb_store_previous_run(qb_store *s, int64_t run_id, int64_t *prev_id, qb_err *err) {
-  if (!s->ops->previous_run) return missing(s, "previous_run", err);
   return s->ops->previous_run(s, run_id, prev_id, err);
 }
 
@@ -378,20 +433,17 @@ int qb_store_fingerprint(qb_store *s, char *out, size_t n, qb_err *err) {
   if (n < QB_FINGERPRINT_LEN)
     return qb_err_set(err, QB_EINTERNAL, "fingerprint: a buffer of %zu bytes (%d needed)", n,
                       QB_FINGERPRINT_LEN);
-  if (!s->ops->fingerprint) return missing(s, "fingerprint", err);
   return s->ops->fingerprint(s, out, n, err);
 }
 
 int qb_store_generation(qb_store *s, int64_t *out, qb_err *err) {
   *out = 0;
-  if (!s->ops->generation) return missing(s, "generation", err);
   return s->ops->generation(s, out, err);
 }
 
 int qb_store_idempotency_get(qb_store *s, const char *project, const qb_idem *k, qb_idem_hit *hit,
                              qb_err *err) {
   memset(hit, 0, sizeof *hit);
-  if (!s->ops->idem_get) return missing(s, "idem_get", err);
   return s->ops->idem_get(s, project, k, hit, err);
 }
 
@@ -461,18 +513,15 @@ void qb_run_infos_free(qb_run_info *infos, size_t n) {
 
 int qb_store_report_add(qb_store *s, const qb_report_record *rec, const qb_report_item *items,
                         size_t n, int64_t *out_id, qb_err *err) {
-  if (!s->ops->report_add) return missing(s, "report_add", err);
   return s->ops->report_add(s, rec, items, n, out_id, err);
 }
 
 int qb_store_report_last(qb_store *s, const char *project, qb_report_record *out, qb_err *err) {
-  if (!s->ops->report_last) return missing(s, "report_last", err);
   return s->ops->report_last(s, project ? project : "", out, err);
 }
 
 int qb_store_report_items(qb_store *s, const char *project, qb_report_item **out, size_t *n,
                           qb_err *err) {
-  if (!s->ops->report_items) return missing(s, "report_items", err);
   return s->ops->report_items(s, project ? project : "", out, n, err);
 }
 
@@ -484,13 +533,82 @@ void qb_report_record_dispose(qb_report_record *r) {
 }
 
 int qb_store_prune(qb_store *s, const qb_prune_opts *o, qb_prune_result *res, qb_err *err) {
-  if (!s->ops->prune) return missing(s, "prune", err);
   return s->ops->prune(s, o, res, err);
 }
 
 int qb_store_vacuum(qb_store *s, int64_t *bytes_before, int64_t *bytes_after,
                     int *checkpoint_deferred, qb_err *err) {
   *checkpoint_deferred = 0;
-  if (!s->ops->vacuum) return missing(s, "vacuum", err);
   return s->ops->vacuum(s, bytes_before, bytes_after, checkpoint_deferred, err);
+}
+
+/* ---- moving data ---------------------------------------------------------------------------- */
+
+/* Schema version 13's tables and columns (migrations/0001..0013, migrations/postgresql/0013). */
+const qb_db_table qb_db_tables[] = {
+    {"project", "id, name", "id", 1},
+    {"branch", "id, project_id, name", "id", 1},
+    {"machine", "id, name, info", "id", 1},
+    {"run",
+     "id, project_id, branch_id, machine_id, commit_sha, commit_time, started_at, ingested_at, "
+     "format, tool_version, machine_info, extra, content_hash, n_benches, n_results, n_samples",
+     "id", 1},
+    {"run_tag", "run_id, key, value", "run_id, key", 0},
+    {"benchmark", "id, project_id, name, grp, params", "id", 1},
+    {"metric", "id, name, unit, direction", "id", 1},
+    {"series",
+     "id, branch_id, machine_id, benchmark_id, metric_id, analysed_n, analysed_run_id, "
+     "analysed_time, analysed_opts",
+     "id", 1},
+    {"run_benchmark", "run_id, benchmark_id, extra", "run_id, benchmark_id", 0},
+    {"result",
+     "id, run_id, benchmark_id, metric_id, series_id, n, min, max, mean, median, stddev, p95, "
+     "p99, q1, q3, outliers, estimate, ci_lo, ci_hi, extra, run_time",
+     "id", 1},
+    {"sample_set", "result_id, n, data", "result_id", 0},
+    {"setting", "id, project, bench_glob, key, value, text", "id", 1},
+    {"regression",
+     "id, series_id, run_id, prev_run_id, kind, before, after, change_pct, p_value, severity, "
+     "status, note, triaged_by, triaged_at, detected_at, active, position, run_time",
+     "id", 1},
+    {"target", "id, project, bench_glob, metric, op, value, unit, created_at", "id", 1},
+    {"token", "id, name, project, scope, hash, created_at, revoked_at", "id", 1},
+    {"report",
+     "id, project, created_at, window_start, window_end, max_regression_id, max_detected_at, "
+     "new_regressions, new_improvements, format",
+     "id", 1},
+    {"report_item", "report_id, regression_id, series_id, run_id, kind, severity",
+     "report_id, regression_id", 0},
+    {"idempotency", "project_id, token_id, key, request_hash, run_id, created_at",
+     "project_id, token_id, key", 0},
+    {"data_generation", "id, generation", "id", 0},
+};
+const size_t qb_db_tables_count = sizeof qb_db_tables / sizeof qb_db_tables[0];
+
+int qb_store_dump(qb_store *s, qb_row_fn fn, void *ctx, qb_err *err) {
+  return s->ops->dump(s, fn, ctx, err);
+}
+
+int qb_store_load(qb_store *s, const qb_db_table *t, const qb_value *v, size_t n, qb_err *err) {
+  return s->ops->load(s, t, v, n, err);
+}
+
+int qb_store_load_done(qb_store *s, qb_err *err) {
+  return s->ops->load_done ? s->ops->load_done(s, err) : QB_OK;
+}
+
+int qb_store_info_get(qb_store *s, qb_store_info *out, qb_err *err) {
+  memset(out, 0, sizeof *out);
+  out->backend = s->ops->name;
+  out->version = s->ops->schema_version(s);
+  return s->ops->info(s, out, err);
+}
+
+int qb_store_backup(qb_store *s, const char *to, qb_err *err) {
+  if (!s->ops->backup)
+    return qb_err_set(err, QB_EUSAGE,
+                      "db backup: the %s backend has its own tools (PostgreSQL: pg_dump); "
+                      "`qbdb db copy` also copies a database into a new SQLite file",
+                      s->ops->name);
+  return s->ops->backup(s, to, err);
 }

@@ -38,6 +38,11 @@ void qb_store_close(qb_store *s);
 int qb_store_checkpoint_due(qb_store *s, int timeout_ms, qb_err *err);
 /* Wake every qb_store_checkpoint_due waiting (at shutdown). */
 void qb_store_checkpoint_interrupt(void);
+/* 1 when s's backend has checkpoints to run (SQLite's WAL), 0 when its server does that itself
+ * (PostgreSQL): a server starts its checkpointer only for the first. */
+int qb_store_has_checkpoints(const qb_store *s);
+/* The backend's name: "sqlite" or "postgresql". */
+const char *qb_store_backend(const qb_store *s);
 /* The schema version of the open database (PRAGMA user_version for SQLite). */
 int qb_store_schema_version(qb_store *s);
 
@@ -523,5 +528,58 @@ int qb_store_prune(qb_store *s, const qb_prune_opts *o, qb_prune_result *res, qb
 #define QB_VACUUM_CHECKPOINT_TRIES 5
 int qb_store_vacuum(qb_store *s, int64_t *bytes_before, int64_t *bytes_after,
                     int *checkpoint_deferred, qb_err *err);
+
+/* ---- moving data between databases (qbdb db, docs/cli/db.md) ---- */
+
+/* One value of a row, as stored: NULL, an integer, a double, text or bytes (borrowed). */
+typedef enum qb_value_type { QB_V_NULL, QB_V_INT, QB_V_REAL, QB_V_TEXT, QB_V_BLOB } qb_value_type;
+typedef struct qb_value {
+  qb_value_type type;
+  int64_t i;
+  double d;
+  const void *p; /* text (with its NUL) or bytes */
+  size_t n;      /* their length (text: without the NUL) */
+} qb_value;
+
+/* A table of the schema, as qbdb_dump writes it: its name, its columns in order, and the columns
+ * that order its rows (its primary key). Both backends have these tables and columns at every
+ * schema version (migrations in lockstep). */
+typedef struct qb_db_table {
+  const char *name;
+  const char *columns;
+  const char *order;
+  int has_id; /* an integer id the backend generates (a sequence to move on after a load) */
+} qb_db_table;
+/* The tables, parents before children; qb_db_tables_count of them. */
+extern const qb_db_table qb_db_tables[];
+extern const size_t qb_db_tables_count;
+
+/* Called with each row of table t: n values in t->columns' order, borrowed until it returns. A
+ * non-zero return stops the dump and is returned. */
+typedef int (*qb_row_fn)(void *ctx, const qb_db_table *t, const qb_value *v, size_t n, qb_err *err);
+/* Every row of every table of qb_db_tables, in that order, each table in its key order, read in
+ * one snapshot (a server may go on writing). */
+int qb_store_dump(qb_store *s, qb_row_fn fn, void *ctx, qb_err *err);
+/* Insert one row of table t as it is (ids kept); between qb_store_begin and qb_store_commit.
+ * data_generation's one row replaces the one a new database starts with. */
+int qb_store_load(qb_store *s, const qb_db_table *t, const qb_value *v, size_t n, qb_err *err);
+/* After the last qb_store_load, before the commit: what the backend must set right after rows
+ * were inserted with their ids (PostgreSQL: the id sequences). */
+int qb_store_load_done(qb_store *s, qb_err *err);
+
+/* What `qbdb db info` shows of a database. */
+typedef struct qb_store_info {
+  const char *backend; /* "sqlite" or "postgresql" */
+  int version;         /* schema version */
+  int64_t bytes;       /* the database's size (SQLite: the file; PostgreSQL: the database) */
+  int64_t wal_bytes;   /* SQLite: the -wal file (-1 for PostgreSQL) */
+  char server[64];     /* PostgreSQL: the server's version; "" for SQLite */
+} qb_store_info;
+int qb_store_info_get(qb_store *s, qb_store_info *out, qb_err *err);
+
+/* A consistent copy of a live database into the new file `to` (SQLite's online backup API: a
+ * copy of a live WAL database's files can lose its newest runs). QB_EEXISTS when `to` exists;
+ * QB_EUSAGE for a backend that has its own tools (PostgreSQL: pg_dump). */
+int qb_store_backup(qb_store *s, const char *to, qb_err *err);
 
 #endif

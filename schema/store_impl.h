@@ -4,8 +4,13 @@
 
 #include "schema/store.h"
 
+/* The version of this table: a backend sets .version = QB_STORE_OPS_VERSION, and store.c refuses
+ * a table of another version or one that lacks a required op (store.c, REQUIRED_OPS). */
+#define QB_STORE_OPS_VERSION 2
+
 typedef struct qb_store_ops {
   const char *name;
+  int version;
   void (*close)(qb_store *s);
   int (*schema_version)(qb_store *s);
   /* idem NULL: no key (hit is then NULL too) */
@@ -77,6 +82,11 @@ typedef struct qb_store_ops {
   int (*prune)(qb_store *s, const qb_prune_opts *o, qb_prune_result *res, qb_err *err);
   int (*vacuum)(qb_store *s, int64_t *bytes_before, int64_t *bytes_after, int *checkpoint_deferred,
                 qb_err *err);
+  int (*dump)(qb_store *s, qb_row_fn fn, void *ctx, qb_err *err);
+  int (*load)(qb_store *s, const qb_db_table *t, const qb_value *v, size_t n, qb_err *err);
+  int (*load_done)(qb_store *s, qb_err *err); /* optional */
+  int (*info)(qb_store *s, qb_store_info *out, qb_err *err);
+  int (*backup)(qb_store *s, const char *to, qb_err *err);
 } qb_store_ops;
 
 /* Every backend's store struct starts with this. */

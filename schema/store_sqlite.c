@@ -2874,9 +2874,155 @@ static int sq_vacuum(qb_store *base, int64_t *bytes_before, int64_t *bytes_after
   return rc;
 }
 
+/* ---- moving data (qbdb db) ------------------------------------------------------------------ */
+
+/* Every row of every table (store.h, qb_db_tables) in one read transaction. */
+static int sq_dump(qb_store *base, qb_row_fn fn, void *ctx, qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  int rc = exec(s, "BEGIN DEFERRED", err);
+  if (rc) return rc;
+  qb_value v[32];
+  for (size_t t = 0; t < qb_db_tables_count && !rc; t++) {
+    const qb_db_table *tb = &qb_db_tables[t];
+    char sql[512];
+    sqlite3_stmt *st = NULL;
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s", tb->columns, tb->name, tb->order);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+      rc = sq_fail(s, QB_EINTERNAL, tb->name, err);
+      break;
+    }
+    int n = sqlite3_column_count(st), step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+      for (int i = 0; i < n && i < 32; i++) {
+        memset(&v[i], 0, sizeof v[i]);
+        switch (sqlite3_column_type(st, i)) {
+          case SQLITE_INTEGER:
+            v[i].type = QB_V_INT;
+            v[i].i = sqlite3_column_int64(st, i);
+            break;
+          case SQLITE_FLOAT:
+            v[i].type = QB_V_REAL;
+            v[i].d = sqlite3_column_double(st, i);
+            break;
+          case SQLITE_TEXT:
+            v[i].type = QB_V_TEXT;
+            v[i].p = sqlite3_column_text(st, i);
+            v[i].n = (size_t)sqlite3_column_bytes(st, i);
+            break;
+          case SQLITE_BLOB:
+            v[i].type = QB_V_BLOB;
+            v[i].p = sqlite3_column_blob(st, i);
+            v[i].n = (size_t)sqlite3_column_bytes(st, i);
+            break;
+          default:
+            v[i].type = QB_V_NULL;
+        }
+      }
+      rc = fn(ctx, tb, v, (size_t)n, err);
+    }
+    if (!rc && step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, tb->name, err);
+    sqlite3_finalize(st);
+  }
+  if (rc)
+    exec(s, "ROLLBACK", NULL);
+  else
+    exec(s, "COMMIT", NULL);
+  return rc;
+}
+
+/* One row into table t as it is; the statement is prepared for each row (a copy is not the hot
+ * path, and the tables are few). */
+static int sq_load(qb_store *base, const qb_db_table *t, const qb_value *v, size_t n, qb_err *err) {
+  sq_store *s = SQ(base);
+  char sql[1024];
+  size_t at =
+      (size_t)snprintf(sql, sizeof sql, "INSERT INTO %s (%s) VALUES (", t->name, t->columns);
+  for (size_t i = 0; i < n && at < sizeof sql - 8; i++)
+    at += (size_t)snprintf(sql + at, sizeof sql - at, "%s?", i ? ", " : "");
+  snprintf(sql + at, sizeof sql - at, ")%s",
+           !strcmp(t->name, "data_generation")
+               ? " ON CONFLICT (id) DO UPDATE SET generation = excluded.generation"
+               : "");
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    return sq_fail(s, QB_EINTERNAL, t->name, err);
+  for (size_t i = 0; i < n; i++) {
+    int k = (int)i + 1;
+    switch (v[i].type) {
+      case QB_V_INT:
+        sqlite3_bind_int64(st, k, v[i].i);
+        break;
+      case QB_V_REAL:
+        sqlite3_bind_double(st, k, v[i].d);
+        break;
+      case QB_V_TEXT:
+        sqlite3_bind_text(st, k, v[i].p, (int)v[i].n, SQLITE_STATIC);
+        break;
+      case QB_V_BLOB:
+        sqlite3_bind_blob64(st, k, v[i].p, v[i].n, SQLITE_STATIC);
+        break;
+      default:
+        sqlite3_bind_null(st, k);
+    }
+  }
+  int rc = sqlite3_step(st) == SQLITE_DONE ? QB_OK : sq_fail(s, QB_EINTERNAL, t->name, err);
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int sq_info(qb_store *base, qb_store_info *out, qb_err *err) {
+  sq_store *s = SQ(base);
+  (void)err;
+  char wal[4096];
+  struct stat st;
+  out->bytes = stat(s->path, &st) == 0 ? (int64_t)st.st_size : 0;
+  snprintf(wal, sizeof wal, "%s-wal", s->path);
+  out->wal_bytes = stat(wal, &st) == 0 ? (int64_t)st.st_size : 0;
+  return QB_OK;
+}
+
+/* The online backup API, all pages in one step: a consistent copy while writers go on (a
+ * writer of this connection's process restarts nothing; others make the step see their pages). */
+static int sq_backup(qb_store *base, const char *to, qb_err *err) {
+  sq_store *s = SQ(base);
+  reset_all(s);
+  struct stat st;
+  if (stat(to, &st) == 0)
+    return qb_err_set(err, QB_EEXISTS, "%s: exists; a backup goes into a new file", to);
+  sqlite3 *dst = NULL;
+  int rc = QB_OK;
+  if (sqlite3_open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    rc = qb_err_set(err, QB_EIO, "%s: cannot create: %s", to, sqlite3_errmsg(dst));
+    sqlite3_close(dst);
+    return rc;
+  }
+  sqlite3_backup *b = sqlite3_backup_init(dst, "main", s->db, "main");
+  if (!b) {
+    rc = qb_err_set(err, QB_EIO, "%s: backup: %s", to, sqlite3_errmsg(dst));
+  } else {
+    int step;
+    while ((step = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || step == SQLITE_LOCKED)
+      usleep(10000);
+    if (step != SQLITE_DONE)
+      rc = qb_err_set(
+          err, (step & 0xff) == SQLITE_FULL || (step & 0xff) == SQLITE_IOERR ? QB_EIO : QB_EDB,
+          "%s: backup: %s", to, sqlite3_errstr(step));
+    sqlite3_backup_finish(b);
+  }
+  if (sqlite3_close(dst) != SQLITE_OK && !rc) rc = qb_err_set(err, QB_EIO, "%s: close failed", to);
+  if (rc) unlink(to);
+  return rc;
+}
+
 static const qb_store_ops SQLITE_OPS = {
     .name = "sqlite",
+    .version = QB_STORE_OPS_VERSION,
     .close = sq_close,
+    .dump = sq_dump,
+    .load = sq_load,
+    .info = sq_info,
+    .backup = sq_backup,
     .schema_version = sq_schema_version,
     .insert_run = sq_insert_run,
     .list_runs = sq_list_runs,

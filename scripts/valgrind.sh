@@ -4,7 +4,8 @@
 #   scripts/valgrind.sh [BUILD_DIR] [REGEX]     (defaults: build, every test)
 #
 # Each ctest-registered cmocka test (<layer>_test_<module>; the shell, style and web tests run
-# the qbdb binary or other tools and are left out) runs from BUILD_DIR as ctest would, under
+# the qbdb binary or other tools and are left out, and so are the _pg twins, which need their
+# PostgreSQL cluster) runs from BUILD_DIR as ctest would, under
 #   valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
 #            --show-leak-kinds=definite --track-origins=yes --suppressions=tests/valgrind.supp
 # in parallel (QB_VALGRIND_JOBS, default the CPUs). Logs: BUILD_DIR/valgrind/<test>.log.
@@ -25,7 +26,7 @@ LOGS=$BUILD/valgrind
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 mapfile -t TESTS < <(cd "$BUILD" && ctest -N 2>/dev/null | sed -n 's/^ *Test *#[0-9]*: \([a-z]*_test_[a-z_0-9]*\)$/\1/p' |
-  grep -E -- "$FILTER")
+  grep -v '_pg$' | grep -E -- "$FILTER") # the PostgreSQL twins run under ASan (make test-asan)
 [ "${#TESTS[@]}" -gt 0 ] || { echo "valgrind.sh: no cmocka tests in $BUILD matching '$FILTER'" >&2; exit 2; }
 
 one() { # one TEST: run it, print "TEST STATUS SECONDS"

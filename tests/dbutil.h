@@ -116,8 +116,7 @@ static inline int64_t qbt_sql_int(const char *loc, const char *sql) {
   PGconn *c = pq->connectdb(loc);
   if (pq->status(c) != CONNECTION_OK) fail_msg("%s: %s", loc, pq->error_message(c));
   PGresult *r = pq->exec(c, sql);
-  if (pq->result_status(r) != PGRES_TUPLES_OK)
-    fail_msg("%s: %s", sql, pq->result_error_message(r));
+  if (pq->result_status(r) != PGRES_TUPLES_OK) fail_msg("%s: %s", sql, pq->result_error_message(r));
   if (pq->ntuples(r) > 0 && !pq->getisnull(r, 0, 0)) v = strtoll(pq->getvalue(r, 0, 0), NULL, 10);
   pq->clear(r);
   pq->finish(c);

@@ -51,12 +51,13 @@ CREATE TABLE run (
   UNIQUE (project_id, content_hash)
 );
 CREATE INDEX run_by_commit ON run (commit_sha);
-CREATE INDEX run_by_time ON run (started_at);
-CREATE INDEX run_by_project ON run (project_id, started_at);
-CREATE INDEX run_by_project_machine ON run (project_id, machine_id, started_at);
-CREATE INDEX run_by_machine ON run (machine_id, started_at);
-CREATE INDEX run_by_branch_time ON run (branch_id, started_at);
-CREATE INDEX run_by_branch_machine_time ON run (branch_id, machine_id, started_at);
+-- the listings' order is (started_at, id): SQLite's indexes carry the rowid, these say it
+CREATE INDEX run_by_time ON run (started_at, id);
+CREATE INDEX run_by_project ON run (project_id, started_at, id);
+CREATE INDEX run_by_project_machine ON run (project_id, machine_id, started_at, id);
+CREATE INDEX run_by_machine ON run (machine_id, started_at, id);
+CREATE INDEX run_by_branch_time ON run (branch_id, started_at, id);
+CREATE INDEX run_by_branch_machine_time ON run (branch_id, machine_id, started_at, id);
 CREATE INDEX run_by_branch_series ON run (branch_id, (coalesce(commit_time, started_at)), id);
 CREATE INDEX run_by_branch_machine ON run (branch_id, machine_id, (coalesce(commit_time, started_at)), id);
 

@@ -138,7 +138,8 @@ void pg_real(pg_q *q, const char *name, double v) {
     q->v[k] = NULL;
     return;
   }
-  if (isinf(v)) /* float8in's spelling */
+  if (v == 0) v = 0; /* -0 as 0: SQLite stores whole reals as integers and loses the sign */
+  if (isinf(v))      /* float8in's spelling */
     snprintf(q->num[k], sizeof q->num[k], "%s", v > 0 ? "Infinity" : "-Infinity");
   else
     snprintf(q->num[k], sizeof q->num[k], "%.17g", v); /* exact: float8in rounds correctly */
@@ -407,16 +408,27 @@ char *pg_glob_regex(const char *glob) {
 
 /* ---- transactions --------------------------------------------------------------------------- */
 
-int pg_tx_begin(pg_store *s, int *began, qb_err *err) {
+/* Begin with sql unless a transaction is open; while it is, s->tx is set (so that a lost
+ * connection is an error, not a silent reconnect outside it, and nested calls join it). */
+static int tx_begin(pg_store *s, const char *sql, int *began, qb_err *err) {
   *began = 0;
   if (s->tx) return QB_OK;
-  int rc = pg_exec(s, "BEGIN", err);
-  if (!rc) *began = 1;
+  int rc = pg_exec(s, sql, err);
+  if (!rc) *began = s->tx = 1;
   return rc;
+}
+
+int pg_tx_begin(pg_store *s, int *began, qb_err *err) {
+  return tx_begin(s, "BEGIN", began, err);
+}
+
+int pg_tx_begin_read(pg_store *s, int *began, qb_err *err) {
+  return tx_begin(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", began, err);
 }
 
 int pg_tx_end(pg_store *s, int began, int rc, qb_err *err) {
   if (!began) return rc;
+  s->tx = 0;
   if (rc) {
     pg_exec(s, "ROLLBACK", NULL);
     return rc;
@@ -558,6 +570,7 @@ done:
 
 static qb_store_ops PG_OPS = {
     .name = "postgresql",
+    .version = QB_STORE_OPS_VERSION,
     .close = pgs_close,
     .schema_version = pgs_schema_version,
     .begin = pgs_begin,
@@ -576,6 +589,7 @@ static void setup(void) {
   pg_ops_regressions(&PG_OPS);
   pg_ops_admin(&PG_OPS);
   pg_ops_prune(&PG_OPS);
+  pg_ops_copy(&PG_OPS);
 }
 
 int qb_store_pg_open(qb_store **out, const char *location, int flags, qb_err *err) {

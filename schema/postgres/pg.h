@@ -52,8 +52,8 @@ void pg_real(pg_q *q, const char *name, double v);       /* NAN: NULL */
 void pg_blob(pg_q *q, const char *name, const void *data, size_t n);
 
 /* Run q; *res (caller clears with s->pq->clear) holds its rows. A failure is mapped to a code
- * by SQLSTATE (QB_EEXISTS for a unique violation when unique_ok, QB_EDB for a lost or refused
- * connection, else QB_EINTERNAL) with a message naming `what`. */
+ * by SQLSTATE (QB_EEXISTS for a unique violation, QB_EDB for a lost or refused connection, a
+ * deadlock or a serialization failure, else QB_EINTERNAL) with a message naming `what`. */
 int pg_run(pg_q *q, const char *what, PGresult **res, qb_err *err);
 /* Run q for its effect only; *changed (may be NULL) gets the rows it changed. */
 int pg_do(pg_q *q, const char *what, int64_t *changed, qb_err *err);
@@ -76,6 +76,8 @@ const void *pg_col_blob(const pg_store *s, const PGresult *r, int row, int col, 
 /* Transactions of the backend's own ops: begin unless the caller's transaction is open; end
  * (commit, or roll back when rc != 0) only what pg_tx_begin began. */
 int pg_tx_begin(pg_store *s, int *began, qb_err *err);
+/* The same for reads in one snapshot (REPEATABLE READ READ ONLY), as SQLite's read transaction. */
+int pg_tx_begin_read(pg_store *s, int *began, qb_err *err);
 int pg_tx_end(pg_store *s, int began, int rc, qb_err *err);
 
 /* The POSIX regular expression (for PostgreSQL's ~) that matches what SQLite's GLOB pattern
@@ -95,5 +97,6 @@ void pg_ops_history(qb_store_ops *ops);
 void pg_ops_regressions(qb_store_ops *ops);
 void pg_ops_admin(qb_store_ops *ops);
 void pg_ops_prune(qb_store_ops *ops);
+void pg_ops_copy(qb_store_ops *ops);
 
 #endif

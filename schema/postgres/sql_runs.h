@@ -24,7 +24,8 @@
   /* unchanged info is not rewritten */                                                            \
   X(P_MACHINE_INFO, "UPDATE machine SET info = :info::text WHERE id = :id AND :info::text IS NOT " \
                     "NULL AND info IS DISTINCT FROM :info::text")                                  \
-  X(P_RUN_BY_HASH, "SELECT id FROM run WHERE project_id = :project AND content_hash = :hash")      \
+  X(P_RUN_BY_HASH, "SELECT id FROM run WHERE project_id = :project AND content_hash = :hash "      \
+                   "FOR KEY SHARE") /* a prune cannot delete it before the key is recorded */      \
   /* a run of the same content stored meanwhile by another server: no row (the caller reads it) */ \
   X(P_RUN_ADD,                                                                                     \
     "INSERT INTO run(project_id, branch_id, machine_id, commit_sha, commit_time, started_at, "     \

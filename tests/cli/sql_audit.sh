@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Every SQL text handed to SQLite is fixed at build time (docs/reliability.md, "Security"): a scan
-# of the C sources (outside tests/ and build directories) for sqlite3_exec / sqlite3_prepare*
-# and the functions that pass their SQL argument on to them (the store's exec(), migrate.c's
-# pragma_int()). Each SQL argument must be a string literal (literals and macros that are
-# literals, concatenated), an entry of the store's SQL[] table (whose entries must be literals
-# too), or a local variable only ever assigned such literals. Anything else - an snprintf'd or
-# qb_buf-built buffer, a function's result, sqlite3_mprintf and friends, a "%s" in a SQL literal -
-# fails, except the two reviewed exceptions listed in ALLOWED below. The checker is first run on
+# Every SQL text handed to SQLite or PostgreSQL is fixed at build time (docs/reliability.md,
+# "Security"): a scan of the C sources (outside tests/ and build directories) for sqlite3_exec /
+# sqlite3_prepare*, libpq's exec / exec_params / prepare (called through schema/postgres/pq.h's
+# table) and the functions that pass their SQL argument on to them (the stores' exec() and
+# pg_exec(), migrate.c's pragma_int()). Each SQL argument must be a string literal (literals and
+# macros that are literals, concatenated), an entry of the SQLite store's SQL[] table or of the
+# PostgreSQL store's X(P_..., text) lists (whose entries must be literals too), or a local
+# variable only ever assigned such literals. Anything else - an snprintf'd or qb_buf-built
+# buffer, a function's result, sqlite3_mprintf and friends, a "%s" in a SQL literal - fails,
+# except the reviewed exceptions listed in ALLOWED below. The checker is first run on
 # planted bad files, which it must reject, so the test is known to bite.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 source "$(dirname "$0")/lib.bash"
@@ -22,10 +24,25 @@ ALLOWED = {
     # "PRAGMA application_id = %d; PRAGMA user_version = %d;": PRAGMAs take no bound parameters;
     # built with %d from a constant and the migration's version number, never from input
     ("schema/migrate.c", "tail"),
+    # the PostgreSQL migrations, embedded likewise (migrations/postgresql/*.sql)
+    ("schema/postgres/conn.c", "m->sql"),
+    # "INSERT INTO qbdb_schema ... VALUES (1, 'qbdb', %d) ...": the migration's version number
+    ("schema/postgres/conn.c", "mark"),
+    # "SELECT pg_advisory_xact_lock(%d)": the constant QB_APPLICATION_ID
+    ("schema/postgres/conn.c", "lock"),
+    # the X(P_..., text) lists with their :names turned into $n by form_make (nothing else)
+    ("schema/postgres/conn.c", "f->text"),
+    # qbdb db copy: table and column names from the constant qb_db_tables (schema/store.c) and
+    # placeholders; the values travel as bound parameters
+    ("schema/store_sqlite.c", "sql"),
+    ("schema/postgres/copy.c", "sql"),
 }
 SINKS = {"sqlite3_exec": 1, "sqlite3_prepare": 1, "sqlite3_prepare_v2": 1,
          "sqlite3_prepare_v3": 1, "sqlite3_prepare16": 1, "sqlite3_prepare16_v2": 1,
-         "sqlite3_prepare16_v3": 1}
+         "sqlite3_prepare16_v3": 1,
+         # libpq, by name and through the qb_pq_api table (pq->exec(conn, sql), ...)
+         "PQexec": 1, "PQexecParams": 1, "PQprepare": 2, "exec": 1, "exec_params": 1,
+         "prepare": 2}
 BUILDERS = ("sqlite3_mprintf", "sqlite3_vmprintf", "sqlite3_snprintf", "sqlite3_vsnprintf",
             "sqlite3_str_appendf", "sqlite3_str_new")
 LIT = r'"(?:[^"\\\n]|\\.)*"'
@@ -96,15 +113,27 @@ def check(root):
         files += [os.path.join(d, f) for f in names if f.endswith((".c", ".h"))]
     srcs = {os.path.relpath(f, root): strip(open(f, errors="replace").read()) for f in files}
     problems, sinks, seen = [], dict(SINKS), set()
-    macros = set()
+    macros, defs = set(), {}
     for src in srcs.values():  # #define NAME "literal" ... (possibly continued)
         for m in re.finditer(r"^#\s*define\s+(\w+)[ \t]+((?:.*\\\n)*.*)$", src, re.M):
-            body = m.group(2).replace("\\\n", " ")
-            if re.search(LIT, body) and not re.sub(LIT, " ", body).strip(): macros.add(m.group(1))
+            defs[m.group(1)] = m.group(2).replace("\\\n", " ")
+    changed = True
+    while changed:  # literals and string macros, concatenated, make a string macro
+        changed = False
+        for name, body in defs.items():
+            if name not in macros and literal_expr(body, macros):
+                macros.add(name); changed = True
     for rel, src in srcs.items():
         for b in BUILDERS:
             for m in re.finditer(r"\b%s\s*\(" % b, src):
                 problems.append("%s:%d: %s builds SQL text" % (rel, src.count("\n", 0, m.start()) + 1, b))
+        for m in re.finditer(r"\bX\s*\(\s*(P_\w+)\s*,", src):  # the PostgreSQL lists
+            e = args_at(src, m.end() - len(m.group(0)) + m.group(0).index("("))[1:]
+            e = re.sub(r"\\\n", " ", ",".join(e)).strip()  # lines of a macro continued
+            if not literal_expr(e, macros):
+                problems.append("%s: %s is not a literal: %.60s" % (rel, m.group(1), e))
+            elif bad_literal(e):
+                problems.append("%s: %s holds a format conversion: %.60s" % (rel, m.group(1), e))
         sql_table = re.search(r"\bSQL\s*\[[^\]]*\]\s*=\s*\{", src)
         if sql_table:
             for e in args_at(src, sql_table.end() - 1):
@@ -123,6 +152,10 @@ def check(root):
                     if (rel, line, name) in seen: continue
                     fn = enclosing(src, m.start())
                     if fn and fn[2] > m.start(): continue  # the definition itself
+                    head = src[src.rfind("\n", 0, m.start()) + 1:m.start()]
+                    if re.fullmatch(r"\s*(?:static\s+|extern\s+)?[A-Za-z_]\w*[\s\*]+", head) \
+                            and head.strip() not in ("return", "else"):
+                        continue  # a prototype: "int name(...);"
                     args = args_at(src, m.end() - 1)
                     if len(args) <= idx: continue
                     seen.add((rel, line, name))
@@ -190,6 +223,12 @@ static const char *const SQL[] = {
     [1] = "SELECT * FROM run WHERE name = '%s'",
 };
 C
+cat >"$TMP/bad/schema/sql_pg.h" <<'C'
+#define PG_SQL_BAD(X) \
+  X(P_FINE, "SELECT 1 FROM run WHERE id = :id") \
+  X(P_FORMAT, "SELECT * FROM run WHERE name = '%s'") \
+  X(P_BUILT, built_text)
+C
 set +e
 python3 "$TMP/sql_audit.py" "$TMP/bad" >"$TMP/bad.out" 2>&1
 got=$?
@@ -202,12 +241,16 @@ contains "$BAD" "sqlite3_mprintf builds SQL text" "mprintf"
 contains "$BAD" "bad.c:17: sqlite3_exec(..., q, ...)" "mprintf result"
 contains "$BAD" "bad.c:20: sqlite3_exec" "format literal"
 contains "$BAD" "table.c: SQL[] entry holds a format conversion" "SQL[] format"
-case "$BAD" in *"bad.c:24"* | *"bad.c:25"*) fail "a fine call was reported: $BAD" ;; esac
-equals "$(wc -l <"$TMP/bad.out" | tr -d ' ')" 6 "exactly the planted problems"
+contains "$BAD" "sql_pg.h: P_FORMAT holds a format conversion" "PostgreSQL list format"
+contains "$BAD" "sql_pg.h: P_BUILT is not a literal" "PostgreSQL list entry built"
+case "$BAD" in *"bad.c:24"* | *"bad.c:25"* | *P_FINE*) fail "a fine call was reported: $BAD" ;; esac
+equals "$(wc -l <"$TMP/bad.out" | tr -d ' ')" 8 "exactly the planted problems"
 
 # 2. the real sources: clean, and the scan saw the store and the migrations
 run 0 python3 "$TMP/sql_audit.py" "$ROOT"
 [ -z "$OUT" ] || fail "string-built SQL in the sources:"$'\n'"$OUT"
 [ -f "$ROOT/schema/store_sqlite.c" ] && grep -q 'static const char \*const SQL\[' \
   "$ROOT/schema/store_sqlite.c" || fail "schema/store_sqlite.c has no SQL[] table to check"
+grep -q 'X(P_RUN_ADD' "$ROOT/schema/postgres/sql_runs.h" ||
+  fail "schema/postgres/sql_runs.h has no statement list to check"
 finish

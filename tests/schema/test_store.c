@@ -1,8 +1,8 @@
 /* tests/schema/test_store.c - the store, on SQLite and (as schema_test_store_pg) on PostgreSQL:
- * migrations (a version 11 SQLite database upgraded) and refusal of foreign or newer databases, exact round trips of runs, idempotent re-insert, idempotency
- * keys scoped to project and token, run references, the counts on the run row through inserts
- * and prunes, pages of the run listing, compact samples, the fingerprint after a prune of
- * samples. */
+ * migrations (a version 11 SQLite database upgraded) and refusal of foreign or newer databases,
+ * exact round trips of runs, idempotent re-insert, idempotency keys scoped to project and token,
+ * run references, the counts on the run row through inserts and prunes, pages of the run listing,
+ * compact samples, the fingerprint after a prune of samples. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -193,10 +193,11 @@ static void test_store__older_schema_is_migrated(void **state) {
  * benchmarks with a result, results, raw samples. */
 static int64_t count_mismatches(const char *path) {
   return qbt_sql_int(
-      path, "SELECT count(*) FROM run r WHERE r.n_benches <> (SELECT count(DISTINCT x.benchmark_id) "
-            "FROM result x WHERE x.run_id = r.id) OR r.n_results <> (SELECT count(*) FROM result x "
-            "WHERE x.run_id = r.id) OR r.n_samples <> (SELECT coalesce(sum(ss.n), 0) FROM result x "
-            "JOIN sample_set ss ON ss.result_id = x.id WHERE x.run_id = r.id)");
+      path,
+      "SELECT count(*) FROM run r WHERE r.n_benches <> (SELECT count(DISTINCT x.benchmark_id) "
+      "FROM result x WHERE x.run_id = r.id) OR r.n_results <> (SELECT count(*) FROM result x "
+      "WHERE x.run_id = r.id) OR r.n_samples <> (SELECT coalesce(sum(ss.n), 0) FROM result x "
+      "JOIN sample_set ss ON ss.result_id = x.id WHERE x.run_id = r.id)");
 }
 
 /* A database made by the previous qbdb (schema version 11: migrations 0001-0011, rows written
@@ -424,7 +425,8 @@ static void refuse_pg(const char *name, const char *sql, const char *want) {
   qbt_sql_exec(path, sql);
   const char *objects = "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
                         "c.relnamespace WHERE n.nspname = 'public'";
-  int64_t before = qbt_sql_int(path, objects), rows = qbt_sql_int(path, "SELECT count(*) FROM probe");
+  int64_t before = qbt_sql_int(path, objects),
+          rows = qbt_sql_int(path, "SELECT count(*) FROM probe");
   qb_store *s = NULL;
   qb_err err = QB_ERR_INIT;
   assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_EDB);
