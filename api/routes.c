@@ -47,12 +47,16 @@ static void error_answer(qb_response *out, int rc, const qb_err *err) {
     case QB_EEXISTS:
       status = 409, code = "conflict";
       break;
+    case QB_EUNAVAILABLE: /* the database is away for now: retry (server.c adds Retry-After) */
+      status = 503, code = "unavailable";
+      break;
     default:
       status = 500, code = "internal";
       break;
   }
   out->status = status;
   out->json = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);
+  if (status == 503) out->retry_after = QB_SERVER_RETRY_AFTER_S;
 }
 
 /* Reads need a valid token when the server is not public. */

@@ -35,6 +35,7 @@ const qb_cli_cmd *qb_cli_find(const char *name);
 int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_configs(qb_cli *cli, int argc, char **argv, qb_err *err);
+int cmd_db(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_detect(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_export(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_prune(qb_cli *cli, int argc, char **argv, qb_err *err);
@@ -54,6 +55,7 @@ int cmd_runs(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_show(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_version(qb_cli *cli, int argc, char **argv, qb_err *err);
 
+extern const char cmd_db_help[];
 extern const char cmd_export_help[];
 extern const char cmd_prune_help[];
 extern const char cmd_report_help[];

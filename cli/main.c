@@ -12,6 +12,7 @@ const qb_cli_cmd qb_cli_cmds[] = {
     {"config", cmd_config, "set, unset and list comparison settings", cmd_config_help},
     {"configs", cmd_configs, "best and worst tag values (configurations) per benchmark",
      cmd_configs_help},
+    {"db", cmd_db, "database info, copy between SQLite and PostgreSQL, online backup", cmd_db_help},
     {"detect", cmd_detect, "find change points in series and record them as regressions",
      cmd_detect_help},
     {"export", cmd_export, "runs, results and raw samples as CSV or JSON", cmd_export_help},
@@ -56,6 +57,7 @@ static int exit_code(int rc) {
     case QB_ENOTFOUND:
       return 4;
     case QB_EDB:
+    case QB_EUNAVAILABLE:
       return 5;
     case QB_EIO:
       return 6;

@@ -69,6 +69,8 @@ const char *qb_rc_name(int code) {
       return "exists";
     case QB_EREGRESSION:
       return "regression";
+    case QB_EUNAVAILABLE:
+      return "unavailable";
     default:
       return "unknown";
   }

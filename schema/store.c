@@ -612,3 +612,50 @@ int qb_store_backup(qb_store *s, const char *to, qb_err *err) {
                       s->ops->name);
   return s->ops->backup(s, to, err);
 }
+
+/* qb_store_copy's emptiness check: any row but data_generation's first one stops the dump. */
+static int any_row(void *ctx, const qb_db_table *t, const qb_value *v, size_t n, qb_err *err) {
+  (void)v;
+  (void)n;
+  (void)err;
+  if (!strcmp(t->name, "data_generation") && v[1].type == QB_V_INT && v[1].i == 0) return QB_OK;
+  *(const char **)ctx = t->name;
+  return QB_EEXISTS;
+}
+
+typedef struct copy_ctx {
+  qb_store *to;
+  int64_t rows, runs;
+} copy_ctx;
+
+static int copy_row(void *ctx, const qb_db_table *t, const qb_value *v, size_t n, qb_err *err) {
+  copy_ctx *c = ctx;
+  int rc = qb_store_load(c->to, t, v, n, err);
+  if (rc) return rc;
+  c->rows++;
+  c->runs += !strcmp(t->name, "run");
+  return QB_OK;
+}
+
+int qb_store_copy(qb_store *from, qb_store *to, int64_t *rows, int64_t *runs, qb_err *err) {
+  int vf = qb_store_schema_version(from), vt = qb_store_schema_version(to);
+  if (vf != vt) return qb_err_set(err, QB_EDB, "copy: schema versions differ (%d and %d)", vf, vt);
+  const char *table = NULL;
+  int rc = qb_store_dump(to, any_row, &table, err);
+  if (rc == QB_EEXISTS)
+    return qb_err_set(err, QB_EEXISTS,
+                      "copy: the destination holds data already (table %s); copy into a new "
+                      "database",
+                      table);
+  if (rc) return rc;
+  copy_ctx c = {to, 0, 0};
+  if ((rc = qb_store_begin(to, err))) return rc;
+  if ((rc = qb_store_dump(from, copy_row, &c, err)) || (rc = qb_store_load_done(to, err))) {
+    qb_store_rollback(to);
+    return rc;
+  }
+  if ((rc = qb_store_commit(to, err))) return rc;
+  if (rows) *rows = c.rows;
+  if (runs) *runs = c.runs;
+  return QB_OK;
+}

@@ -567,6 +567,12 @@ int qb_store_load(qb_store *s, const qb_db_table *t, const qb_value *v, size_t n
  * were inserted with their ids (PostgreSQL: the id sequences). */
 int qb_store_load_done(qb_store *s, qb_err *err);
 
+/* Copy every row of `from` into `to` (qbdb db copy): both at the same schema version, `to` a
+ * qbdb database without data (QB_EEXISTS otherwise, nothing written). One transaction on `to`,
+ * one snapshot of `from`; ids, values and raw samples are kept bit for bit. *rows and *runs (may
+ * be NULL) count what was copied. */
+int qb_store_copy(qb_store *from, qb_store *to, int64_t *rows, int64_t *runs, qb_err *err);
+
 /* What `qbdb db info` shows of a database. */
 typedef struct qb_store_info {
   const char *backend; /* "sqlite" or "postgresql" */

@@ -195,7 +195,7 @@ static int fail(pg_store *s, PGresult *r, const char *what, qb_err *err) {
   if (!msg || !*msg) msg = pq->error_message(s->conn);
   int code = QB_EINTERNAL;
   if (pq->status(s->conn) == CONNECTION_BAD || (state && unavailable(state)))
-    code = QB_EDB;
+    code = QB_EUNAVAILABLE;
   else if (state && !strcmp(state, "23505"))
     code = QB_EEXISTS;
   else if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01")))
@@ -615,7 +615,7 @@ int qb_store_pg_open(qb_store **out, const char *location, int flags, qb_err *er
     char line[QB_ERR_MSG_MAX];
     snprintf(line, sizeof line, "%s", pq->error_message(s->conn));
     line[strcspn(line, "\n")] = '\0';
-    rc = qb_err_set(err, QB_EDB, "%s: cannot connect: %s", s->where, line);
+    rc = qb_err_set(err, QB_EUNAVAILABLE, "%s: cannot connect: %s", s->where, line);
     goto fail;
   }
   pq->set_notice_processor(s->conn, quiet, NULL);

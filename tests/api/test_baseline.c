@@ -1,7 +1,8 @@
-/* tests/api/test_baseline.c - the baseline rule (api/baseline.h) on a real SQLite store: the
- * previous run of the branch on the machine, the base branch (named, the default_branch
- * setting, "main"), the merge base, explicit references and machines, pooled baselines, the
- * first run, the option checks and the CI systems' target-branch variables. */
+/* tests/api/test_baseline.c - the baseline rule (api/baseline.h) on a real store (SQLite, and
+ * PostgreSQL as api_test_baseline_pg): the previous run of the branch on the machine, the base
+ * branch (named, the default_branch setting, "main"), the merge base, explicit references and
+ * machines, pooled baselines, the first run, the option checks and the CI systems'
+ * target-branch variables. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "api/baseline.h"
 #include "core/time.h"
 #include "ingest/ingest.h"
+#include "tests/dbutil.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/api_baseline"
@@ -26,12 +28,10 @@ static int setup(void **state) {
 }
 
 static qb_store *open_db(const char *name) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", TMP, name);
-  unlink(path);
+  const char *loc = qbt_db_fresh(TMP, name);
   qb_store *s;
   qb_err err = QB_ERR_INIT;
-  if (qb_store_open(&s, path, QB_STORE_CREATE, &err)) fail_msg("%s", err.msg);
+  if (qb_store_open(&s, loc, QB_STORE_CREATE, &err)) fail_msg("%s: %s", loc, err.msg);
   return s;
 }
 

@@ -2,7 +2,8 @@
  * real HTTP peer: a small libmicrohttpd server in this process on 127.0.0.1 (a free port) that
  * answers from a script and records every request as it saw it (raw URI, decoded arguments,
  * headers, body, arrival time); then against a real qbdb server (api/server.h, in this process
- * on 127.0.0.1) for the baseline options, the answer's verdict and the Qbdb-Verdict header.
+ * on 127.0.0.1) for the baseline options, the answer's verdict and the Qbdb-Verdict header; the
+ * server's database is SQLite, or PostgreSQL in the twin api_test_client_pg.
  * Backoffs are a few milliseconds so the whole file runs in a few seconds.
  *
  * Time and load (the suite runs on a loaded 2-core machine, under ASan and valgrind): a duration
@@ -33,6 +34,7 @@
 #include "tests/http_peer.h"
 #include "core/buf.h"
 #include "core/sha256.h"
+#include "tests/dbutil.h"
 
 #define TMP QB_TEST_TMP "/api_client"
 
@@ -735,8 +737,8 @@ static char *data_file(const char *path, size_t *len) {
 static void test_client__real_server(void **state) {
   (void)state;
   assert_int_equal(system("rm -rf '" TMP "' && mkdir -p '" TMP "'"), 0);
-  char db[256], tok[QB_TOKEN_MAX];
-  snprintf(db, sizeof db, "%s/client.db", TMP);
+  char db[600], tok[QB_TOKEN_MAX];
+  snprintf(db, sizeof db, "%s", qbt_db_fresh(TMP, "client.db"));
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   int64_t id;

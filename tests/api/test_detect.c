@@ -19,6 +19,7 @@
 #include "api/run_cache.h"
 #include "core/buf.h"
 #include "ingest/ingest.h"
+#include "tests/dbutil.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/api_detect"
@@ -29,12 +30,10 @@ static int setup(void **state) {
 }
 
 static qb_store *open_db(const char *name) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", TMP, name);
-  unlink(path);
+  const char *loc = qbt_db_fresh(TMP, name);
   qb_store *s;
   qb_err err = QB_ERR_INIT;
-  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  if (qb_store_open(&s, loc, QB_STORE_CREATE, &err)) fail_msg("%s: %s", loc, err.msg);
   return s;
 }
 

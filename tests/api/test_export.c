@@ -1,7 +1,8 @@
 /* tests/api/test_export.c - qbdb export round trips: runs ingested from real tool output
  * (pytest-benchmark, a Criterion tree, Google Benchmark with repetitions), exported as CSV and
  * JSON, read back here and compared with what the store holds, value for value and bit for bit
- * (numbers are written with 17 significant digits, so they parse back to the same double). */
+ * (numbers are written with 17 significant digits, so they parse back to the same double). On
+ * SQLite and (as api_test_export_pg) on PostgreSQL. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include "api/view.h"
 #include "core/time.h"
 #include "ingest/ingest.h"
+#include "tests/dbutil.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/api_export"
@@ -44,7 +46,7 @@ static int setup(void **state) {
   (void)state;
   if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'")) return -1;
   qb_err err = QB_ERR_INIT;
-  if (qb_store_open(&db, TMP "/export.db", QB_STORE_CREATE, &err)) return -1;
+  if (qb_store_open(&db, qbt_db_fresh(TMP, "export.db"), QB_STORE_CREATE, &err)) return -1;
   ids[0] = ingest(QB_TEST_DATA "/pytest/run1/benchmark.json", "py", "aaaa1111");
   ids[1] = ingest(QB_TEST_DATA "/pytest/run2/benchmark.json", "py", "bbbb2222");
   ids[2] = ingest(QB_TEST_DATA "/criterion/run1/target/criterion", "rs", "cccc3333");

@@ -2,7 +2,8 @@
  * with a real libcurl client: a key is scoped to the project and the token that sent it and
  * stands for one request (body and query). The same request again is a 200 replay of the same
  * run; another request with the key is a 409 that stores nothing, however many race for it;
- * another project's token with the same key gets its own run, never the first one's. */
+ * another project's token with the same key gets its own run, never the first one's. On SQLite and
+ * (as api_test_idempotency_pg) on PostgreSQL. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include "api/auth.h"
 #include "api/server.h"
 #include "core/buf.h"
+#include "tests/dbutil.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/api_idempotency"
@@ -91,7 +93,7 @@ static void error_of(const answer *a, char *msg, size_t n) {
 static struct {
   qb_server *srv;
   unsigned short port;
-  char db[256];
+  char db[600];
   char tok_a[QB_TOKEN_MAX], tok_a2[QB_TOKEN_MAX], tok_b[QB_TOKEN_MAX];
 } F;
 
@@ -114,7 +116,7 @@ static int setup(void **state) {
   (void)state;
   if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'")) return -1;
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  snprintf(F.db, sizeof F.db, "%s/idem.db", TMP);
+  snprintf(F.db, sizeof F.db, "%s", qbt_db_fresh(TMP, "idem.db"));
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   int64_t id;

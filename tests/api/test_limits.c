@@ -5,7 +5,7 @@
  * the cap on body bytes in flight, and the bound on expensive reads (503 + Retry-After, cheap
  * routes still answered). Nothing here depends on speed: a request is held by the test itself
  * (a request left incomplete, an answer left unread), every wait has a loose upper bound and
- * says what it waited for. */
+ * says what it waited for. On SQLite and (as api_test_limits_pg) on PostgreSQL. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,12 +26,13 @@
 #include "api/auth.h"
 #include "api/server.h"
 #include "core/buf.h"
+#include "tests/dbutil.h"
 #include "tests/testutil.h"
 
 #define TMP  QB_TEST_TMP "/api_limits"
 #define WAIT 60000 /* ms: the loose bound of every wait (valgrind included) */
 
-static char DB[256];
+static char DB[600];
 static char TOKEN[QB_TOKEN_MAX];
 
 /* ---- helpers ---- */
@@ -189,7 +190,7 @@ static int64_t BIG_RUN; /* a run whose answer is bigger than what the sockets ho
 static int setup(void **state) {
   (void)state;
   if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'")) return -1;
-  snprintf(DB, sizeof DB, "%s/limits.db", TMP);
+  snprintf(DB, sizeof DB, "%s", qbt_db_fresh(TMP, "limits.db"));
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   int64_t id;

@@ -3,7 +3,8 @@
  * and records every request; a socket that listens but never answers (a hung receiver); a port
  * nobody listens on (connection refused). Then `qbdb serve`'s hook end to end: a real qb_server
  * with notify_url pointing at the receiver, real uploads over libcurl. Backoffs are a few
- * milliseconds, except where the time bound itself is measured.
+ * milliseconds, except where the time bound itself is measured. The server's database is SQLite,
+ * or PostgreSQL in the twin api_test_notify_pg.
  *
  * Time and load (issue 13: the suite runs on a loaded 2-core machine, under ASan and valgrind):
  * a duration is checked only as a lower bound (a timeout or a backoff cannot end early) or as an
@@ -35,6 +36,7 @@
 #include "api/notify.h"
 #include "api/server.h"
 #include "core/buf.h"
+#include "tests/dbutil.h"
 #include "tests/http_peer.h"
 #include "tests/testutil.h"
 
@@ -592,10 +594,12 @@ static void upload(unsigned short port, const char *path, const char *token, con
   curl_easy_cleanup(c);
 }
 
-/* A fresh database named name in TMP with a write token for project py (into tok). */
+/* A fresh database name (qbt_db_fresh: name.db in TMP, or its PostgreSQL twin) with a write token
+ * for project py (into tok). */
 static void fresh_db(char *db, size_t n, const char *name, char *tok) {
-  snprintf(db, n, "%s/%s.db", TMP, name);
-  unlink(db);
+  char file[128];
+  snprintf(file, sizeof file, "%s.db", name);
+  snprintf(db, n, "%s", qbt_db_fresh(TMP, file));
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   int64_t id;
@@ -640,7 +644,7 @@ static void test_notify__serve_hook(void **state) {
   (void)state;
   static const reply script[] = {{200, "ok", 0}};
   peer *p = peer_start(script, 1, "/hook");
-  char db[256], tok[QB_TOKEN_MAX];
+  char db[600], tok[QB_TOKEN_MAX];
   fresh_db(db, sizeof db, "hook", tok);
   FILE *log = tmpfile();
   qb_server_opts o = {.db = db, .threads = 2, .log = log, .notify_url = p->url};
@@ -765,9 +769,8 @@ static void test_notify__serve_history(void **state) {
              "/history'"))
     fail_msg("gen_runs.sh failed");
   peer *p = peer_start(script, 1, "/hook");
-  char db[256], tok[QB_TOKEN_MAX];
-  snprintf(db, sizeof db, "%s/history.db", TMP);
-  unlink(db);
+  char db[600], tok[QB_TOKEN_MAX];
+  snprintf(db, sizeof db, "%s", qbt_db_fresh(TMP, "history.db"));
   qb_store *st;
   qb_err err = QB_ERR_INIT;
   int64_t id;
@@ -831,7 +834,7 @@ static void test_notify__serve_history(void **state) {
  * for it, returns. */
 static void test_notify__serve_not_delayed(void **state) {
   (void)state;
-  char url[128], db[256], tok[QB_TOKEN_MAX];
+  char url[128], db[600], tok[QB_TOKEN_MAX];
   int fd = hung_start(url, sizeof url);
   fresh_db(db, sizeof db, "hung", tok);
   FILE *log = tmpfile();

@@ -22,9 +22,19 @@
 #include "api/view.h"
 #include "core/time.h"
 #include "ingest/ingest.h"
+#include "tests/dbutil.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/api_run_cache"
+
+/* A fresh, empty store named name (a file in TMP, or a PostgreSQL database on a _pg twin). */
+static qb_store *open_db(const char *name) {
+  const char *loc = qbt_db_fresh(TMP, name);
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  if (qb_store_open(&s, loc, QB_STORE_CREATE, &err)) fail_msg("%s: %s", loc, err.msg);
+  return s;
+}
 
 /* xorshift64* and a Box-Muller normal: seeded, so every run of the test sees the same data */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
@@ -55,9 +65,7 @@ static int64_t store_file(qb_store *s, const char *path) {
  * runs' ids in ids[0..8). */
 static qb_store *make_db(int64_t ids[8]) {
   if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'")) fail_msg("cannot make " TMP);
-  qb_store *s;
-  qb_err err = QB_ERR_INIT;
-  assert_int_equal(qb_store_open(&s, TMP "/db.sqlite", QB_STORE_CREATE, &err), QB_OK);
+  qb_store *s = open_db("db.sqlite");
   for (int r = 0; r < 8; r++) {
     char path[256];
     snprintf(path, sizeof path, TMP "/run%d.jsonl", r);
@@ -187,9 +195,8 @@ static void test_run_cache__seeded_equals_store(void **state) {
   };
   const size_t n_files = sizeof FILES / sizeof FILES[0];
   if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'")) fail_msg("cannot make " TMP);
-  qb_store *s;
+  qb_store *s = open_db("seed.sqlite");
   qb_err err = QB_ERR_INIT;
-  assert_int_equal(qb_store_open(&s, TMP "/seed.sqlite", QB_STORE_CREATE, &err), QB_OK);
   qb_run_cache *c = qb_run_cache_new((size_t)64 << 20);
   for (size_t f = 0; f < n_files; f++) {
     qb_ingest_opts o = QB_INGEST_OPTS_INIT;
@@ -480,9 +487,8 @@ static void same_history(const qb_history_point *a, size_t na, const qb_history_
 static void test_run_cache__history_from_the_run_before(void **state) {
   (void)state;
   if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'")) fail_msg("cannot make " TMP);
-  qb_store *s;
+  qb_store *s = open_db("hw.sqlite");
   qb_err err = QB_ERR_INIT;
-  assert_int_equal(qb_store_open(&s, TMP "/hw.sqlite", QB_STORE_CREATE, &err), QB_OK);
   int64_t a[8], g0, g1;
   for (int r = 0; r < 8; r++) {
     a[r] = history_run(s, "m1", 2 * r, r == 5 ? 4 : -1); /* bench_4 missing from run 5 */

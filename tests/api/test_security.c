@@ -2,7 +2,9 @@
  * 127.0.0.1, spoken to over raw sockets (the bytes sent are exactly the test's: no client
  * normalises "..", encodes or adds headers): no path reaches the file system, header and JSON
  * body caps, no token or Authorization header in the access log or any answer, only hashes in
- * the database, and CORS off unless configured (docs/reliability.md, "Security"). */
+ * the database, and CORS off unless configured (docs/reliability.md, "Security"). On SQLite and
+ * (as api_test_security_pg) on PostgreSQL, where the database searched for tokens is the
+ * database's files after a checkpoint and the cluster's WAL. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -22,6 +25,7 @@
 #include "api/server.h"
 #include "core/buf.h"
 #include "core/sha256.h"
+#include "tests/dbutil.h"
 #include "tests/testutil.h"
 
 #define TMP    QB_TEST_TMP "/api_security"
@@ -30,7 +34,7 @@
 typedef struct fixture {
   qb_server *srv, *cors; /* the default server (token-only reads), one with --cors-origin */
   unsigned short port, cors_port;
-  char db[256], log[256];
+  char db[600], log[256];
   FILE *logf;
   char write_tok[QB_TOKEN_MAX], admin_tok[QB_TOKEN_MAX], revoked_tok[QB_TOKEN_MAX];
   int64_t regression_id;
@@ -96,7 +100,7 @@ static const char *bearer(char *buf, size_t n, const char *tok) {
 static int setup(void **state) {
   (void)state;
   if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'")) return -1;
-  snprintf(F.db, sizeof F.db, "%s/security.db", TMP);
+  snprintf(F.db, sizeof F.db, "%s", qbt_db_fresh(TMP, "security.db"));
   snprintf(F.log, sizeof F.log, "%s/access.log", TMP);
   qb_store *s;
   qb_err err = QB_ERR_INIT;
@@ -122,16 +126,21 @@ static int setup(void **state) {
   /* a run, and a regression in its series to PATCH */
   char h[160];
   int st;
-  free(http(F.port, "POST", "/api/v1/runs", bearer(h, sizeof h, F.write_tok),
-            "{\"format\":\"qbdb-native\",\"version\":1,\"project\":\"sec\"}\n"
-            "{\"name\":\"b\",\"unit\":\"ns\",\"samples\":[1,2,3]}\n",
-            &st));
-  if (st != 201) return -1;
+  char *ans = http(F.port, "POST", "/api/v1/runs", bearer(h, sizeof h, F.write_tok),
+                   "{\"format\":\"qbdb-native\",\"version\":1,\"project\":\"sec\"}\n"
+                   "{\"name\":\"b\",\"unit\":\"ns\",\"samples\":[1,2,3]}\n",
+                   &st);
+  const char *body = strstr(ans, "\r\n\r\n");
+  json_t *j = st == 201 && body ? json_loads(body + 4, 0, NULL) : NULL;
+  int64_t run_id = (int64_t)json_integer_value(json_object_get(json_object_get(j, "run"), "id"));
+  json_decref(j);
+  free(ans);
+  if (st != 201 || run_id <= 0) return -1;
   qb_series_info *series = NULL;
   size_t n = 0;
   qb_series_filter f = QB_SERIES_FILTER_INIT;
   qb_regression rec = {0};
-  rec.run_id = 1;
+  rec.run_id = run_id;
   rec.kind = "regression";
   rec.severity = "major";
   rec.before = 1, rec.after = 2, rec.change_pct = 100, rec.position = -1;
@@ -318,9 +327,51 @@ static char *slurp(const char *path, size_t *len) {
 /* 1 when needle occurs in the n bytes of hay. */
 static int has(const char *hay, size_t n, const char *needle) {
   size_t k = strlen(needle);
-  for (size_t i = 0; hay && i + k <= n; i++)
-    if (!memcmp(hay + i, needle, k)) return 1;
+  if (!hay) return 0;
+  for (const char *p = hay, *end = hay + n; p && (size_t)(end - p) >= k; p++) {
+    if (!(p = memchr(p, needle[0], (size_t)(end - p) - k + 1))) break;
+    if (!memcmp(p, needle, k)) return 1;
+  }
   return 0;
+}
+
+/* The three real tokens and their sha256 (hex), for the searches of the stored bytes. */
+typedef struct secrets {
+  const char *tok[3];
+  char hex[3][65];
+} secrets;
+
+/* Search the file at path: fail when it holds a token's text (with or without its "qbdb_"
+ * prefix); the number of the tokens' hashes it holds (a missing file: 0). */
+static int scan_file(const char *path, const secrets *sec) {
+  size_t n;
+  char *d = slurp(path, &n);
+  int hashes = 0;
+  for (size_t t = 0; d && t < 3; t++) {
+    if (has(d, n, sec->tok[t]) || has(d, n, sec->tok[t] + 5))
+      fail_msg("%s holds token %zu", path, t);
+    hashes += has(d, n, sec->hex[t]);
+  }
+  free(d);
+  return hashes;
+}
+
+/* scan_file on every file of directory dir (which must exist); the hashes found in all. */
+static int scan_dir(const char *dir, const secrets *sec) {
+  DIR *dp = opendir(dir);
+  if (!dp)
+    fail_msg("%s: %s (QBDB_TEST_PG is not a cluster of tests/pg/cluster.sh?)", dir,
+             strerror(errno));
+  int hashes = 0;
+  struct dirent *e;
+  while ((e = readdir(dp))) {
+    if (e->d_name[0] == '.') continue;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    hashes += scan_file(path, sec);
+  }
+  closedir(dp);
+  return hashes;
 }
 
 /* Tokens - good, unknown, revoked, of another project, malformed - never show up in an answer
@@ -381,24 +432,35 @@ static void test_security__no_secrets(void **state) {
   free(log);
   qb_buf_dispose(&answers);
   /* the database (and its WAL) hold the tokens' sha256, never their text */
-  const char *real[] = {F.write_tok, F.admin_tok, F.revoked_tok};
-  const char *files[] = {"", "-wal"};
+  secrets sec = {{F.write_tok, F.admin_tok, F.revoked_tok}, {""}};
+  for (size_t t = 0; t < 3; t++) {
+    qb_sha256 sh;
+    qb_sha256_init(&sh);
+    qb_sha256_update(&sh, sec.tok[t], strlen(sec.tok[t]));
+    qb_sha256_hex(&sh, sec.hex[t]);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM token WHERE hash = '%s'", sec.hex[t]);
+    assert_int_equal(qbt_sql_int(F.db, sql), 1);
+  }
   int hashes = 0;
-  for (size_t f = 0; f < 2; f++) {
-    char path[300];
-    snprintf(path, sizeof path, "%s%s", F.db, files[f]);
-    size_t n;
-    char *d = slurp(path, &n);
-    for (size_t t = 0; d && t < 3; t++) {
-      if (has(d, n, real[t]) || has(d, n, real[t] + 5)) fail_msg("%s holds token %zu", path, t);
-      qb_sha256 sh;
-      char hex[65];
-      qb_sha256_init(&sh);
-      qb_sha256_update(&sh, real[t], strlen(real[t]));
-      qb_sha256_hex(&sh, hex);
-      hashes += has(d, n, hex);
+  if (!qbt_pg()) {
+    const char *files[] = {"", "-wal"};
+    for (size_t f = 0; f < 2; f++) {
+      char path[700];
+      snprintf(path, sizeof path, "%s%s", F.db, files[f]);
+      hashes += scan_file(path, &sec);
     }
-    free(d);
+  } else {
+    /* PostgreSQL: the files of this database (its pages written out by a checkpoint) and the
+     * cluster's WAL, in the data directory tests/pg/cluster.sh made beside the socket */
+    qbt_sql_exec(F.db, "CHECKPOINT");
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/data/base/%lld", qbt_pg(),
+             (long long)qbt_sql_int(F.db, "SELECT oid FROM pg_database WHERE datname = "
+                                          "current_database()"));
+    hashes += scan_dir(dir, &sec);
+    snprintf(dir, sizeof dir, "%s/data/pg_wal", qbt_pg());
+    scan_dir(dir, &sec);
   }
   assert_true(hashes >= 3); /* the hashes are there: the search looked at the right bytes */
 }

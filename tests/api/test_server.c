@@ -4,7 +4,8 @@
  * an upload whose history step fails after the run is stored (201, "history": "deferred"); the
  * compare cache with keys longer than any buffer; argument validation (cursor, alpha,
  * threshold, tags, PATCH bodies), authorization before lookup, /metrics without public reads,
- * and the cap on names (issue 13). Idempotency keys: tests/api/test_idempotency.c. */
+ * and the cap on names (issue 13). Idempotency keys: tests/api/test_idempotency.c. On SQLite and
+ * (as api_test_server_pg) on PostgreSQL, where the failing history step is a plpgsql trigger. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include "api/server.h"
 #include "core/buf.h"
 #include "core/time.h"
+#include "tests/dbutil.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/api_server"
@@ -80,7 +82,7 @@ static json_t *body_json(const answer *a) {
 typedef struct fixture {
   qb_server *srv;
   unsigned short port;
-  char db[256];
+  char db[600];
   char write_tok[QB_TOKEN_MAX], other_tok[QB_TOKEN_MAX], admin_tok[QB_TOKEN_MAX],
       revoked_tok[QB_TOKEN_MAX];
 } fixture;
@@ -101,7 +103,7 @@ static int setup(void **state) {
   (void)state;
   if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'")) return -1;
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  snprintf(F.db, sizeof F.db, "%s/server.db", TMP);
+  snprintf(F.db, sizeof F.db, "%s", qbt_db_fresh(TMP, "server.db"));
   qb_store *s;
   qb_err err = QB_ERR_INIT;
   int64_t id;
@@ -323,14 +325,36 @@ static void test_server__concurrent_uploads(void **state) {
   qb_store_close(s);
 }
 
-/* Run sql on the test database with a connection of its own. */
-static void exec_sql(const char *sql) {
+/* Run sql (SQLite) or pg_sql (PostgreSQL) on the test database with a connection of its own. */
+static void exec_sql(const char *sql, const char *pg_sql) {
+  if (qbt_pg()) {
+    qbt_sql_exec(F.db, pg_sql);
+    return;
+  }
   sqlite3 *db;
   char *msg = NULL;
   assert_int_equal(sqlite3_open(F.db, &db), SQLITE_OK);
   sqlite3_busy_timeout(db, 60000);
   if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
   sqlite3_close(db);
+}
+
+/* The trigger that refuses the detection marker's write, and its removal: on PostgreSQL a
+ * plpgsql function that raises, called by a row trigger with the same condition. */
+#define FAIL_HISTORY_MSG "injected: database or disk is full"
+static void fail_history_on(void) {
+  exec_sql("CREATE TRIGGER fail_history BEFORE UPDATE OF analysed_n ON series WHEN "
+           "NEW.analysed_n > 0 BEGIN SELECT RAISE(ABORT, '" FAIL_HISTORY_MSG "'); END",
+           "CREATE FUNCTION fail_history() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+           "RAISE EXCEPTION '" FAIL_HISTORY_MSG "'; END $$; "
+           "CREATE TRIGGER fail_history BEFORE UPDATE OF analysed_n ON series FOR EACH ROW WHEN "
+           "(NEW.analysed_n > 0) EXECUTE FUNCTION fail_history()");
+}
+
+static void fail_history_off(void) {
+  exec_sql("DROP TRIGGER IF EXISTS fail_history",
+           "SET client_min_messages = warning; DROP TRIGGER IF EXISTS fail_history ON series; "
+           "DROP FUNCTION IF EXISTS fail_history()");
 }
 
 /* A native run of project with one benchmark `name` and samples around v. */
@@ -355,9 +379,7 @@ static void upload(const char *path, const char *doc, answer *a) {
  * detection catches up. */
 static void test_server__history_failure_is_deferred(void **state) {
   (void)state;
-  exec_sql("CREATE TRIGGER fail_history BEFORE UPDATE OF analysed_n ON series WHEN "
-           "NEW.analysed_n > 0 BEGIN SELECT RAISE(ABORT, 'injected: database or disk is full'); "
-           "END");
+  fail_history_on();
   char *d1 = native_doc("hist", "h", 0), *d2 = native_doc("hist", "h", 50);
   answer a;
   upload("/api/v1/runs", d1, &a);
@@ -365,10 +387,29 @@ static void test_server__history_failure_is_deferred(void **state) {
   json_t *j = body_json(&a);
   assert_string_equal(json_string_value(json_object_get(j, "history")), "deferred");
   assert_non_null(strstr(json_string_value(json_object_get(j, "history_error")), "injected"));
-  assert_true(json_integer_value(json_object_get(json_object_get(j, "run"), "id")) > 0);
+  int64_t id = (int64_t)json_integer_value(json_object_get(json_object_get(j, "run"), "id"));
+  assert_true(id > 0);
   json_decref(j);
   qb_buf_dispose(&a.body);
-  exec_sql("DROP TRIGGER IF EXISTS fail_history");
+  /* the run is stored and served; the series' marker stayed where it was */
+  char path[64];
+  snprintf(path, sizeof path, "/api/v1/runs/%lld", (long long)id);
+  request(F.port, "GET", path, NULL, NULL, NULL, 0, &a);
+  assert_int_equal(a.status, 200);
+  qb_buf_dispose(&a.body);
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  qb_series_filter f = QB_SERIES_FILTER_INIT;
+  qb_series_info *series;
+  size_t n;
+  f.project = "hist";
+  assert_int_equal(qb_store_open(&s, F.db, 0, &err), QB_OK);
+  assert_int_equal(qb_store_series_list(s, &f, &series, &n, &err), QB_OK);
+  assert_int_equal(n, 1);
+  assert_int_equal(series[0].analysed_n, 0);
+  qb_series_infos_free(series, n);
+  qb_store_close(s);
+  fail_history_off();
   /* the next upload's detection covers both points of the series */
   upload("/api/v1/runs", d2, &a);
   assert_int_equal(a.status, 201);
@@ -377,12 +418,6 @@ static void test_server__history_failure_is_deferred(void **state) {
   assert_null(json_object_get(j, "history_error"));
   json_decref(j);
   qb_buf_dispose(&a.body);
-  qb_store *s;
-  qb_err err = QB_ERR_INIT;
-  qb_series_filter f = QB_SERIES_FILTER_INIT;
-  qb_series_info *series;
-  size_t n;
-  f.project = "hist";
   assert_int_equal(qb_store_open(&s, F.db, 0, &err), QB_OK);
   assert_int_equal(qb_store_series_list(s, &f, &series, &n, &err), QB_OK);
   assert_int_equal(n, 1);
@@ -396,7 +431,7 @@ static void test_server__history_failure_is_deferred(void **state) {
 /* Teardown of the history test: the trigger goes even when the test failed. */
 static int drop_trigger(void **state) {
   (void)state;
-  exec_sql("DROP TRIGGER IF EXISTS fail_history");
+  fail_history_off();
   return 0;
 }
 

@@ -15,10 +15,10 @@ run 0 "$QBDB" ingest --project py --commit 9d3b2c41 "$DATA/pytest/run2/benchmark
 contains "$OUT" "stored run 2:" "second ingest"
 
 # idempotent: the same content again stores nothing and names the existing run
-before=$(sqlite3 "$QBDB_DB" 'SELECT count(*) FROM run; SELECT count(*) FROM result; SELECT sum(n) FROM sample_set')
+before=$(db_sql "$QBDB_DB" 'SELECT count(*) FROM run; SELECT count(*) FROM result; SELECT sum(n) FROM sample_set')
 run 0 "$QBDB" ingest --project py --commit 5e1f0a7c "$DATA/pytest/run1/benchmark.json"
 contains "$OUT" "already stored as run 1" "re-ingest"
-after=$(sqlite3 "$QBDB_DB" 'SELECT count(*) FROM run; SELECT count(*) FROM result; SELECT sum(n) FROM sample_set')
+after=$(db_sql "$QBDB_DB" 'SELECT count(*) FROM run; SELECT count(*) FROM result; SELECT sum(n) FROM sample_set')
 equals "$after" "$before" "re-ingest changes nothing"
 run 0 "$QBDB" ingest --project py --output json "$DATA/pytest/run1/benchmark.json"
 equals "$(jq -c '.[0] | [.run_id, .existed, .benchmarks, .results, .samples]' <<<"$OUT")" \
@@ -89,14 +89,16 @@ run 0 "$QBDB" ingest "$DATA/../../examples/native/demo_run1.jsonl"
 contains "$OUT" "(native)" "native detected"
 
 # --format and --db flags
-run 0 "$QBDB" --db "$TMP/second.db" ingest --format pytest "$DATA/pytest/run1/benchmark.json"
+SECOND=$(fresh_db second)
+run 0 "$QBDB" --db "$SECOND" ingest --format pytest "$DATA/pytest/run1/benchmark.json"
 contains "$OUT" "stored run 1:" "--db before the command"
-run 0 "$QBDB" runs --db "$TMP/second.db" --format json
+run 0 "$QBDB" runs --db "$SECOND" --format json
 equals "$(jq length <<<"$OUT")" 1 "--db after the command"
 
 # standard input
+STDIN_DB=$(fresh_db stdin)
 set +e
-"$QBDB" --db "$TMP/stdin.db" ingest --project s - <"$DATA/pytest/run2/benchmark.json" >"$TMP/o" 2>&1
+"$QBDB" --db "$STDIN_DB" ingest --project s - <"$DATA/pytest/run2/benchmark.json" >"$TMP/o" 2>&1
 got=$?
 set -e
 equals "$got" 0 "ingest from stdin"

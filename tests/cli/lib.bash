@@ -8,7 +8,6 @@ TMP=$(realpath -m "$3")
 rm -rf "$TMP"
 mkdir -p "$TMP"
 cd "$TMP"
-export QBDB_DB=$TMP/qbdb.db
 failures=0
 
 fail() {
@@ -51,6 +50,83 @@ close() {
 one_line() { # one_line TEXT WHAT
   [ "$(printf '%s\n' "$1" | wc -l)" -eq 1 ] || fail "$2: expected one line, got: $1"
 }
+
+# ---- the database: a SQLite file in TMP, or, in a _pg twin (CMakeLists.txt: QBDB_TEST_PG names
+# the socket directory of the throwaway cluster that the pg_cluster fixture started), a
+# PostgreSQL database of that cluster. QBDB_DB is a fresh one of these ("qbdb"); a script that
+# needs more asks fresh_db for them, and reads them with db_sql.
+LIB_SCRIPT=$(basename "$0" .sh)
+
+on_pg() { [ -n "${QBDB_TEST_PG:-}" ]; } # on_pg: true in a _pg twin
+
+# fresh_db NAME: print the location of a new, empty database. SQLite: the file TMP/NAME.db, with
+# its -wal and -shm, removed. PostgreSQL: the database cli_<script>_<NAME> (letters, digits and _,
+# at most 63 bytes) dropped and created again through psql on the cluster's postgres database;
+# its URL (quote it: it holds an &). Take it into a variable (db=$(fresh_db x)): set -e stops the
+# script when it fails there, not when it fails inside another command's arguments.
+fresh_db() {
+  if ! on_pg; then
+    rm -f "$TMP/$1.db" "$TMP/$1.db-wal" "$TMP/$1.db-shm"
+    echo "$TMP/$1.db"
+    return
+  fi
+  local db=cli_${LIB_SCRIPT}_$1
+  db=${db,,}
+  db=${db//[^a-z0-9_]/_}
+  db=${db:0:63}
+  psql -X -q -v ON_ERROR_STOP=1 "postgresql:///postgres?host=$QBDB_TEST_PG&user=postgres" \
+    -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
+    -c "CREATE DATABASE $db" >&2 || {
+    echo "FAIL: fresh_db $1: could not create the database $db on the cluster in $QBDB_TEST_PG" >&2
+    return 1
+  }
+  echo "postgresql:///$db?host=$QBDB_TEST_PG&user=postgres"
+}
+
+# db_sql LOC SQL: run SQL (one or more statements) on the database at LOC, with sqlite3 or
+# psql -tA: each row of each query on a line, columns joined by |, NULL as nothing. Write SQL that
+# both accept, and mind what they print differently: a comparison is 1 or 0 in SQLite, t or f in
+# PostgreSQL (use CASE WHEN ... THEN 1 ELSE 0 END), and so are the digits of a float.
+db_sql() {
+  if [[ $1 == postgresql://* ]]; then
+    psql -X -q -tA -v ON_ERROR_STOP=1 "$1" <<<"$2"
+  else
+    sqlite3 "$1" "$2"
+  fi
+}
+
+# db_created LOC: true when a database is there: SQLite's file exists; the PostgreSQL database
+# (which fresh_db created empty) has tables
+db_created() {
+  if [[ $1 == postgresql://* ]]; then
+    [ "$(db_sql "$1" "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()")" != 0 ]
+  else
+    [ -e "$1" ]
+  fi
+}
+
+# need_sql_client: a script that reads the database with db_sql ends here (exit 0, saying so)
+# when this backend's client (sqlite3 or psql) is not installed
+need_sql_client() {
+  local c=sqlite3
+  if on_pg; then c=psql; fi
+  command -v "$c" >/dev/null || {
+    echo "skipped: $c not installed"
+    exit 0
+  }
+}
+
+# sqlite_only WHAT: true on SQLite; in a _pg twin, print "skipped on PostgreSQL: WHAT" and be
+# false. For the checks about SQLite's files alone (WAL, sizes, PRAGMAs, a file made read-only or
+# corrupt): if sqlite_only "..."; then ...; fi, with a comment saying why.
+sqlite_only() {
+  on_pg || return 0
+  echo "skipped on PostgreSQL: $*"
+  return 1
+}
+
+QBDB_DB=$(fresh_db qbdb)
+export QBDB_DB
 
 finish() {
   if [ "$failures" -ne 0 ]; then

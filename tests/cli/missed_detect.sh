@@ -6,7 +6,7 @@
 # transactions leaves). The next ingests must still end with exactly what a full `qbdb detect`
 # finds, and the markers must cover every point.
 source "$(dirname "$0")/lib.bash"
-command -v sqlite3 >/dev/null || { echo "skipped: sqlite3 not installed"; exit 0; }
+need_sql_client
 
 gen() { # gen R: run R of series "s" (40 samples, 1% noise from a fixed LCG)
   awk -v r="$1" 'BEGIN {
@@ -29,17 +29,18 @@ for r in $(seq 1 90); do
 done
 
 for r in $(seq 1 69); do "$QBDB" ingest "$TMP/run$r.jsonl" >/dev/null; done
-sqlite3 "$QBDB_DB" "CREATE TABLE keep_reg AS SELECT * FROM regression;
+db_sql "$QBDB_DB" "CREATE TABLE keep_reg AS SELECT * FROM regression;
   CREATE TABLE keep_ser AS SELECT id, analysed_n, analysed_run_id FROM series;"
 run 0 "$QBDB" ingest "$TMP/run70.jsonl"
 # the "crash": run 70 stays, its history step is undone
-sqlite3 "$QBDB_DB" "DELETE FROM regression; INSERT INTO regression SELECT * FROM keep_reg;
+db_sql "$QBDB_DB" "DELETE FROM regression; INSERT INTO regression SELECT * FROM keep_reg;
   UPDATE series SET analysed_n = (SELECT analysed_n FROM keep_ser k WHERE k.id = series.id),
     analysed_run_id = (SELECT analysed_run_id FROM keep_ser k WHERE k.id = series.id);
   DROP TABLE keep_reg; DROP TABLE keep_ser;"
-equals "$(sqlite3 "$QBDB_DB" 'SELECT analysed_n FROM series')" 69 "the marker is behind by one run"
+equals "$(db_sql "$QBDB_DB" 'SELECT analysed_n FROM series')" 69 "the marker is behind by one run"
 for r in $(seq 71 90); do "$QBDB" ingest "$TMP/run$r.jsonl" >/dev/null; done
-equals "$(sqlite3 "$QBDB_DB" 'SELECT analysed_n, analysed_run_id = (SELECT max(id) FROM run) FROM series')" \
+equals "$(db_sql "$QBDB_DB" 'SELECT analysed_n,
+    CASE WHEN analysed_run_id = (SELECT max(id) FROM run) THEN 1 ELSE 0 END FROM series')" \
   "90|1" "the marker covers all 90 points"
 
 pick='[.[] | [.benchmark, .run_id, .kind, .before, .after, .change_pct, .p_value, .severity]]'

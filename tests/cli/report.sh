@@ -241,6 +241,8 @@ run 2 "$QBDB" report --from 10 --to 9
 run 2 "$QBDB" report --bogus
 run 4 "$QBDB" report --project nosuch
 run 4 "$QBDB" report --from 999
-run 4 "$QBDB" --db "$TMP/none.db" report
-[ ! -e "$TMP/none.db" ] || fail "report created a database"
+# a database not made yet: SQLite's missing file, an empty PostgreSQL database
+NONE=$(fresh_db none)
+run 4 "$QBDB" --db "$NONE" report
+! db_created "$NONE" || fail "report created a database"
 finish

@@ -12,6 +12,7 @@
 
 #include "core/time.h"
 #include "ingest/ingest.h"
+#include "tests/dbutil.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/ingest"
@@ -162,7 +163,7 @@ static void test_ingest__store_is_idempotent(void **state) {
   (void)state;
   qb_store *s;
   qb_err err = QB_ERR_INIT;
-  assert_int_equal(qb_store_open(&s, TMP "/idem.db", QB_STORE_CREATE, &err), QB_OK);
+  assert_int_equal(qb_store_open(&s, qbt_db_fresh(TMP, "idem.db"), QB_STORE_CREATE, &err), QB_OK);
   qb_run *run;
   qb_ingest_opts o = QB_INGEST_OPTS_INIT;
   o.project = "p";

@@ -890,9 +890,177 @@ static void test_store__migrations_in_lockstep(void **state) {
   }
 }
 
+/* A dump as bytes: each row's table, then each value's type and its exact bits. */
+static int dump_row(void *ctx, const qb_db_table *t, const qb_value *v, size_t n, qb_err *err) {
+  qb_buf *b = ctx;
+  int rc = qb_buf_add(b, t->name, strlen(t->name) + 1, err);
+  for (size_t i = 0; i < n && !rc; i++) {
+    unsigned char type = (unsigned char)v[i].type;
+    rc = qb_buf_add(b, &type, 1, err);
+    if (!rc && v[i].type == QB_V_INT) rc = qb_buf_add(b, &v[i].i, sizeof v[i].i, err);
+    if (!rc && v[i].type == QB_V_REAL) rc = qb_buf_add(b, &v[i].d, sizeof v[i].d, err);
+    if (!rc && (v[i].type == QB_V_TEXT || v[i].type == QB_V_BLOB)) {
+      uint64_t len = v[i].n;
+      rc = qb_buf_add(b, &len, sizeof len, err);
+      if (!rc) rc = qb_buf_add(b, v[i].p, v[i].n, err);
+    }
+  }
+  return rc;
+}
+
+static int count_row(void *ctx, const qb_db_table *t, const qb_value *v, size_t n, qb_err *err) {
+  (void)t;
+  (void)v;
+  (void)n;
+  (void)err;
+  ++*(int64_t *)ctx;
+  return QB_OK;
+}
+
+static void dump_all(qb_store *s, qb_buf *b) {
+  qb_err err = QB_ERR_INIT;
+  qb_buf_init(b, (size_t)1 << 30);
+  assert_int_equal(qb_store_dump(s, dump_row, b, &err), QB_OK);
+}
+
+/* qbdb db copy: a database with every kind of row (runs with tags, extras and raw samples,
+ * settings, targets, tokens, an idempotency key, a triaged regression, a detection marker, a
+ * report, a bumped data generation) copied into a new one - SQLite to SQLite, and on the
+ * PostgreSQL twin SQLite to PostgreSQL and back - dumps to the same bytes at every step, and a
+ * destination that holds data is refused, untouched. */
+static void test_store__copy_is_exact(void **state) {
+  (void)state;
+  qb_err err = QB_ERR_INIT;
+  char src[512];
+  snprintf(src, sizeof src, "%s/copy_src.db", TMP); /* always an SQLite file */
+  unlink(src);
+  qb_store *a, *b, *c;
+  assert_int_equal(qb_store_open(&a, src, QB_STORE_CREATE, &err), QB_OK);
+  int64_t ids[4], id;
+  for (int i = 0; i < 4; i++) { /* run 2 started before run 1: a backfill bumps the generation */
+    qb_run *r = make_run("p", i == 3 ? "dev" : "main", "abcd1234", 1000000 * (i == 2 ? 1 : i + 2),
+                         900 + i, 3, 20);
+    assert_int_equal(qb_store_insert_run(a, r, &ids[i], &err), QB_OK);
+    qb_run_free(r);
+  }
+  qb_run *r = make_run("q", "main", "ffff0000", 9000000, 999, 1, 5);
+  qb_idem k = {7, "key-1", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"};
+  qb_idem_hit hit;
+  assert_int_equal(qb_store_insert_run_idem(a, r, &k, &id, &hit, &err), QB_OK);
+  qb_run_free(r);
+  assert_int_equal(qb_store_setting_set(a, "p", "bench/*", "threshold", 2.5, NULL, &err), QB_OK);
+  assert_int_equal(qb_store_setting_set(a, "", "", "default_branch", 0, "main", &err), QB_OK);
+  qb_target t = {0, "p", "bench/1", "latency", "<", 1234.5678901234567, "ns"};
+  assert_int_equal(qb_store_target_set(a, &t, &id, &err), QB_OK);
+  assert_int_equal(
+      qb_store_token_add(a, "ci", "p", "write",
+                         "aaaabbbbccccddddaaaabbbbccccddddaaaabbbbccccddddaaaabbbbccccdddd", &id,
+                         &err),
+      QB_OK);
+  qb_series_filter f = QB_SERIES_FILTER_INIT;
+  f.run_id = ids[1];
+  f.metric = "latency";
+  f.bench_glob = "bench/0";
+  qb_series_info *ser;
+  size_t n_ser;
+  assert_int_equal(qb_store_series_list(a, &f, &ser, &n_ser, &err), QB_OK);
+  assert_int_equal(n_ser, 1);
+  qb_regression rec = {0};
+  rec.run_id = ids[1];
+  rec.prev_run_id = ids[2];
+  rec.kind = "regression";
+  rec.severity = "major";
+  rec.before = 0.1;
+  rec.after = 1.0 / 3.0;
+  rec.change_pct = 233.33333333333334;
+  rec.p_value = 1e-300;
+  rec.position = 1;
+  assert_int_equal(qb_store_regressions_replace(a, ser[0].id, &rec, 1, &err), QB_OK);
+  int updated;
+  assert_int_equal(
+      qb_store_series_analysed(a, ser[0].id, 2, ids[1], 2000000, "v3;x", &updated, &err), QB_OK);
+  qb_series_infos_free(ser, n_ser);
+  qb_regression *regs;
+  size_t n_regs;
+  assert_int_equal(qb_store_regressions_list(a, NULL, &regs, &n_regs, &err), QB_OK);
+  assert_int_equal(n_regs, 1);
+  assert_int_equal(
+      qb_store_regression_triage(a, regs[0].id, "acknowledged", "expected", "me", &err), QB_OK);
+  qb_report_record rep = {0};
+  rep.project = "p";
+  rep.created_at = 5000000;
+  rep.window_start = QB_TIME_NONE;
+  rep.max_regression_id = regs[0].id;
+  rep.max_detected_at = regs[0].detected_at;
+  rep.new_regressions = 1;
+  rep.format = "json";
+  qb_report_item item = {regs[0].id, regs[0].series_id, regs[0].run_id, "regression", "major"};
+  assert_int_equal(qb_store_report_add(a, &rep, &item, 1, &id, &err), QB_OK);
+  qb_regressions_free(regs, n_regs);
+  qb_buf da, db, dc;
+  dump_all(a, &da);
+  assert_true(da.len > 4000);
+  /* into a new database: a file, or PostgreSQL on the twin; then back into a file */
+  assert_int_equal(qb_store_open(&b, db_path("copy_mid.db"), QB_STORE_CREATE, &err), QB_OK);
+  int64_t rows = 0, runs = 0;
+  assert_int_equal(qb_store_copy(a, b, &rows, &runs, &err), QB_OK);
+  assert_int_equal(runs, 5);
+  int64_t in_a = 0;
+  assert_int_equal(qb_store_dump(a, count_row, &in_a, &err), QB_OK);
+  assert_int_equal(rows, in_a); /* every row, data_generation's too */
+  assert_true(rows > 60);
+  dump_all(b, &db);
+  assert_int_equal(db.len, da.len);
+  assert_memory_equal(db.data, da.data, da.len);
+  char back[512];
+  snprintf(back, sizeof back, "%s/copy_back.db", TMP);
+  unlink(back);
+  assert_int_equal(qb_store_open(&c, back, QB_STORE_CREATE, &err), QB_OK);
+  assert_int_equal(qb_store_copy(b, c, NULL, NULL, &err), QB_OK);
+  dump_all(c, &dc);
+  assert_int_equal(dc.len, da.len);
+  assert_memory_equal(dc.data, da.data, da.len);
+  /* the copy works as a database: a new run gets an id after the copied ones */
+  r = make_run("p", "main", "abcd9999", 20000000, 1999, 1, 3);
+  assert_int_equal(qb_store_insert_run(b, r, &id, &err), QB_OK);
+  qb_run_free(r);
+  assert_true(id > ids[3]);
+  /* a destination with data is refused and left as it was */
+  qb_buf dd;
+  assert_int_equal(qb_store_copy(a, c, NULL, NULL, &err), QB_EEXISTS);
+  assert_non_null(strstr(err.msg, "holds data already"));
+  dump_all(c, &dd);
+  assert_int_equal(dd.len, da.len);
+  assert_memory_equal(dd.data, da.data, da.len);
+  qb_buf_dispose(&da);
+  qb_buf_dispose(&db);
+  qb_buf_dispose(&dc);
+  qb_buf_dispose(&dd);
+  qb_store_close(a);
+  qb_store_close(b);
+  qb_store_close(c);
+}
+
+/* Every table of the schema is in qb_db_tables (a table the copy does not know would be lost). */
+static void test_store__copy_knows_every_table(void **state) {
+  (void)state;
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  const char *path = db_path("tables.db");
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  qb_store_close(s);
+  int64_t tables = qbt_pg() ? qbt_sql_int(path, "SELECT count(*) FROM pg_tables WHERE schemaname "
+                                                "= 'public' AND tablename <> 'qbdb_schema'")
+                            : qbt_sql_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = "
+                                                "'table' AND name NOT LIKE 'sqlite_%'");
+  assert_int_equal(tables, (int64_t)qb_db_tables_count);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_store__migrations_in_lockstep),
+      cmocka_unit_test(test_store__copy_is_exact),
+      cmocka_unit_test(test_store__copy_knows_every_table),
       cmocka_unit_test(test_store__new_file_is_migrated_and_marked),
       cmocka_unit_test(test_store__older_schema_is_migrated),
       cmocka_unit_test(test_store__version_11_database_is_migrated),
