@@ -83,6 +83,7 @@ typedef struct series_work {
   int64_t last_run;  /* the run of the last of them */
   int64_t last_time; /* its run_time */
   int had_records;   /* 0: the series had no active record (known), so none is to be removed */
+  int stored;        /* 1: its records were written (recs[].inserted tells which were new) */
   char opts[128];    /* the detection options, as qb_cp_opts_key writes them, and ";cp=" and
                         QB_CP_VERSION */
 } series_work;
@@ -352,7 +353,7 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
       qb_run_cache_tail_put(o->cache, ser->id, nx, ids[nx - 1], last_time, next, ids, x,
                             analysed ? &memo_next : NULL);
   }
-  *w = (series_work){1, recs, n_cp, nx, nx ? ids[nx - 1] : 0, last_time, had_records, ""};
+  *w = (series_work){1, recs, n_cp, nx, nx ? ids[nx - 1] : 0, last_time, had_records, 0, ""};
   snprintf(w->opts, sizeof w->opts, "%s", key);
   recs = NULL;
 done:
@@ -372,7 +373,7 @@ done:
 /* Store what analyse_series found, unless the series was analysed further meanwhile (by a
  * detection that ran concurrently on a newer snapshot): then its records stand. A series that
  * had no record and has no change point now is only marked. */
-static int store_series(qb_store *s, const qb_series_info *ser, const series_work *w, qb_err *err) {
+static int store_series(qb_store *s, const qb_series_info *ser, series_work *w, qb_err *err) {
   int updated, rc;
   if (!w->write) return QB_OK;
   if ((rc = qb_store_series_analysed(s, ser->id, w->nx, w->last_run, w->last_time, w->opts,
@@ -381,7 +382,31 @@ static int store_series(qb_store *s, const qb_series_info *ser, const series_wor
   if (!updated || (w->n_recs == 0 && !w->had_records)) return QB_OK;
   /* even where the change points stay, their levels and p-values move as the segment after the
    * last one grows */
+  w->stored = 1;
   return qb_store_regressions_replace(s, ser->id, w->recs, w->n_recs, err);
+}
+
+/* Take the series locks of the series f selects (qb_store_series_lock), when the backend has
+ * them: their ids are listed first, outside the read transaction that follows (whose snapshot
+ * must be taken after the wait). *ids is malloc'd, *n of them held. */
+static int lock_series(qb_store *s, const qb_series_filter *f, int64_t **ids, size_t *n,
+                       qb_err *err) {
+  *ids = NULL;
+  *n = 0;
+  if (!qb_store_has_series_locks(s)) return QB_OK;
+  qb_series_info *series = NULL;
+  size_t k = 0;
+  int rc = qb_store_series_list(s, f, &series, &k, err);
+  if (!rc && k && !(*ids = malloc(k * sizeof **ids)))
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < k; i++) (*ids)[i] = series[i].id;
+  qb_series_infos_free(series, k);
+  if (!rc && (rc = qb_store_series_lock(s, *ids, k, err)) == QB_OK) *n = k;
+  if (rc) {
+    free(*ids);
+    *ids = NULL;
+  }
+  return rc;
 }
 
 int qb_detect(qb_store *s, const qb_detect_opts *o, qb_detect_result *res, qb_err *err) {
@@ -394,9 +419,15 @@ int qb_detect(qb_store *s, const qb_detect_opts *o, qb_detect_result *res, qb_er
   series_work *work = NULL;
   qb_run_point *points = NULL;
   size_t n = 0, n_settings = 0, n_points = 0;
+  int64_t *lock_ids = NULL;
+  size_t n_locked = 0;
   memset(res, 0, sizeof *res);
-  int rc = qb_store_begin_read(s, err);
+  /* several servers on one database (PostgreSQL): one detection at a time per series, from its
+   * read to its commit, so the last one reads every point stored before it began and the records
+   * end as a full detection gives them (SQLite: nothing to do) */
+  int rc = lock_series(s, &o->filter, &lock_ids, &n_locked, err);
   if (rc) return rc;
+  if ((rc = qb_store_begin_read(s, err))) goto done;
   if ((rc = qb_store_series_list(s, &o->filter, &series, &n, err)) ||
       (rc = qb_store_settings(s, NULL, &settings, &n_settings, err)))
     goto read_done;
@@ -434,7 +465,12 @@ read_done:
     qb_store_rollback(s);
   else
     rc = qb_store_commit(s, err);
+  for (size_t i = 0; i < n && !rc && o->on_new; i++) /* committed: announce what is new */
+    for (size_t k = 0; work[i].stored && k < work[i].n_recs; k++)
+      if (work[i].recs[k].inserted) o->on_new(o->on_new_ctx, series[i].id, work[i].recs[k].run_id);
 done:
+  if (n_locked) qb_store_series_unlock(s);
+  free(lock_ids);
   for (size_t i = 0; work && i < n; i++) free(work[i].recs);
   free(work);
   free(points);
@@ -885,6 +921,22 @@ int qb_after_ingest_run(qb_store *s, int64_t run_id, qb_after_ingest *out, qb_er
   return qb_after_ingest_run_cached(s, run_id, NULL, out, err);
 }
 
+/* qb_detect_opts.on_new of an upload: the change is kept for its notification (a change that
+ * cannot be kept for want of memory is left out of it, never announced twice). */
+static void keep_fresh(void *ctx, int64_t series_id, int64_t run_id) {
+  qb_after_ingest *a = ctx;
+  if (a->n_fresh == a->fresh_cap) {
+    size_t cap = a->fresh_cap ? 2 * a->fresh_cap : 8;
+    int64_t(*f)[2] = realloc(a->fresh, cap * sizeof *f);
+    if (!f) return;
+    a->fresh = f;
+    a->fresh_cap = cap;
+  }
+  a->fresh[a->n_fresh][0] = series_id;
+  a->fresh[a->n_fresh][1] = run_id;
+  a->n_fresh++;
+}
+
 int qb_after_ingest_run_cached(qb_store *s, int64_t run_id, struct qb_run_cache *cache,
                                qb_after_ingest *out, qb_err *err) {
   memset(out, 0, sizeof *out);
@@ -892,6 +944,8 @@ int qb_after_ingest_run_cached(qb_store *s, int64_t run_id, struct qb_run_cache 
   o.filter.run_id = run_id;
   o.incremental = 1;
   o.cache = cache;
+  o.on_new = keep_fresh;
+  o.on_new_ctx = out;
   int rc = qb_detect(s, &o, &out->detect, err);
   if (rc) return rc;
   if ((rc = qb_targets_check(s, run_id, &out->checks, &out->n_checks, err))) return rc;
@@ -901,6 +955,7 @@ int qb_after_ingest_run_cached(qb_store *s, int64_t run_id, struct qb_run_cache 
 
 void qb_after_ingest_dispose(qb_after_ingest *a) {
   qb_target_checks_free(a->checks, a->n_checks);
+  free(a->fresh);
   memset(a, 0, sizeof *a);
 }
 

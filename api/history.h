@@ -31,10 +31,14 @@ typedef struct qb_detect_opts {
   int dry_run;                /* 1: analyse and count, store nothing */
   struct qb_run_cache *cache; /* the server's (api/run_cache.h): the ends of series kept between
                                  detections, so an update reads only the new points (NULL: none) */
+  /* called with each change this detection stored for the first time (after its commit), so
+   * that exactly one of several servers announces it (NULL: not told) */
+  void (*on_new)(void *ctx, int64_t series_id, int64_t run_id);
+  void *on_new_ctx;
 } qb_detect_opts;
 
 #define QB_DETECT_OPTS_INIT                                                                        \
-  { QB_SERIES_FILTER_INIT, QB_CP_OPTS_INIT, 0, 0, 0, NULL }
+  { QB_SERIES_FILTER_INIT, QB_CP_OPTS_INIT, 0, 0, 0, NULL, NULL, NULL }
 
 enum { QB_CP_WINDOW = 1, QB_CP_MAX_P = 2, QB_CP_MIN_CHANGE = 4 };
 
@@ -106,6 +110,8 @@ typedef struct qb_after_ingest {
   qb_detect_result detect; /* incremental change-point detection over the run's series */
   qb_target_check *checks; /* every target that applies to the run */
   size_t n_checks, broken;
+  int64_t (*fresh)[2]; /* (series id, run id) of the changes this detection stored first */
+  size_t n_fresh, fresh_cap;
 } qb_after_ingest;
 
 /* What happens after a run is stored: detect (incrementally) in its series and check targets.

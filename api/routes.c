@@ -642,11 +642,12 @@ done:
 
 /* Queue the notification of a new run's regressions at or above the server's
  * --notify-min-severity (docs/notify.md): the rows of c (the compare with the run before it)
- * and the change points the history step recorded in the run's series since `since` (its start,
- * qb_time_now() microseconds). Never fails the upload: a full queue is logged by the notifier,
- * and the change points are left out when they cannot be read. */
+ * and the change points the upload's history step stored first (after->fresh: with several
+ * servers on one database, each change is announced by one of them, once). Never fails the upload:
+ * a full queue is logged by the notifier, and the change points are left out when they cannot be
+ * read. */
 static void notify_upload(const qb_request *r, const qb_run_info *info, const qb_compare *c,
-                          const qb_grade_report *g, const qb_after_ingest *after, int64_t since) {
+                          const qb_grade_report *g, const qb_after_ingest *after) {
   qb_regression *regs = NULL;
   size_t n = 0, k = 0, len = 0, n_regs = 0;
   char *body = NULL;
@@ -659,14 +660,15 @@ static void notify_upload(const qb_request *r, const qb_run_info *info, const qb
     f.active_only = 1;
     f.limit = 1000; /* newest first: what was just found is at the end of its series */
     if (qb_store_regressions_list(r->store, &f, &regs, &n, &err)) n = 0;
-    /* keep, at the front, those recorded since the history step began, in this run's series
-     * (swapped, not overwritten: qb_regressions_free frees all n) */
+    /* keep, at the front, those this upload's history step stored first (another server's
+     * detection of the same series announces its own; swapped, not overwritten:
+     * qb_regressions_free frees all n) */
     for (size_t i = 0; i < n; i++) {
       const qb_regression *x = &regs[i];
-      if (x->detected_at < since || !x->series.branch || !x->series.machine || !info->branch ||
-          !info->machine || strcmp(x->series.branch, info->branch) ||
-          strcmp(x->series.machine, info->machine))
-        continue;
+      int fresh = 0;
+      for (size_t j = 0; j < after->n_fresh && !fresh; j++)
+        fresh = after->fresh[j][0] == x->series_id && after->fresh[j][1] == x->run_id;
+      if (!fresh) continue;
       qb_regression t = regs[k];
       regs[k++] = regs[i];
       regs[i] = t;
@@ -767,7 +769,6 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   char base_id[24], hash[65];
   const char *history = "skipped"; /* the history step: done, deferred or skipped */
   qb_err herr = QB_ERR_INIT;
-  int64_t detect_from = 0; /* when the history step began (notifications) */
   memset(&res, 0, sizeof res);
   /* a token first (no parsing for strangers), then its project once the data names it: a
    * replay is answered only to a token that may write to the run's project */
@@ -825,7 +826,6 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   if (!res.existed && seed) /* its compare below reads it from memory (best effort) */
     qb_run_cache_seed(r->run_cache, r->store, res.run_id, generation, run, NULL);
   if (!res.existed) {
-    detect_from = qb_time_now();
     if (qb_after_ingest_run_cached(r->store, res.run_id, r->run_cache, &after, &herr) == QB_OK) {
       history = "done";
     } else {
@@ -913,7 +913,7 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
     json_object_set_new(o_json, "grade", qb_view_grade(g));
   else
     json_object_set_new(o_json, "grade", json_null());
-  if (r->notifier && !replay && !res.existed) notify_upload(r, &info, c, g, &after, detect_from);
+  if (r->notifier && !replay && !res.existed) notify_upload(r, &info, c, g, &after);
   if (info_loaded) qb_run_info_dispose(&info);
   out->json = o_json;
   out->status = res.existed ? 200 : 201;

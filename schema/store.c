@@ -323,8 +323,20 @@ int qb_store_series_changes(qb_store *s, int64_t series_id, qb_stored_change **o
   return s->ops->series_changes(s, series_id, out, n, err);
 }
 
-int qb_store_regressions_replace(qb_store *s, int64_t series_id, const qb_regression *recs,
-                                 size_t n, qb_err *err) {
+int qb_store_series_lock(qb_store *s, const int64_t *ids, size_t n, qb_err *err) {
+  return s->ops->series_lock && n ? s->ops->series_lock(s, ids, n, err) : QB_OK;
+}
+
+int qb_store_has_series_locks(const qb_store *s) {
+  return s->ops->series_lock != NULL;
+}
+
+void qb_store_series_unlock(qb_store *s) {
+  if (s->ops->series_unlock) s->ops->series_unlock(s);
+}
+
+int qb_store_regressions_replace(qb_store *s, int64_t series_id, qb_regression *recs, size_t n,
+                                 qb_err *err) {
   return s->ops->regressions_replace(s, series_id, recs, n, err);
 }
 

@@ -331,6 +331,8 @@ typedef struct qb_regression {
   int active;                      /* 0: no longer detected (kept because it was triaged) */
   int64_t position; /* written by qb_store_regressions_replace: the change's index in the series
                        (-1: unknown) */
+  int inserted;     /* set by qb_store_regressions_replace: 1 when that call stored the record
+                       (a change found for the first time), 0 when it was there already */
   /* filled by qb_store_regressions_list, for display */
   qb_series_info series;
   char *commit_sha, *prev_commit_sha;
@@ -340,9 +342,20 @@ typedef struct qb_regression {
 /* Make the stored changes of series_id equal to recs[0..n) (their kind, severity, levels and p
  * are written; id, status and triage fields of recs are ignored): a record at the same run
  * keeps its status and triage; an open record no longer detected is deleted; a triaged one is
- * kept, inactive. Call between qb_store_begin/commit to make a batch atomic. */
-int qb_store_regressions_replace(qb_store *s, int64_t series_id, const qb_regression *recs,
-                                 size_t n, qb_err *err);
+ * kept, inactive. Each recs[i].inserted tells whether this call stored the record (with several
+ * servers on one database, exactly one detection inserts a change: its notification is sent
+ * once). Call between qb_store_begin/commit to make a batch atomic. */
+int qb_store_regressions_replace(qb_store *s, int64_t series_id, qb_regression *recs, size_t n,
+                                 qb_err *err);
+
+/* Serialise detection per series across servers (PostgreSQL; a no-op for SQLite, whose single
+ * writer and one process per file do that): wait until no other connection holds any of the
+ * series ids[0..n), then hold them until qb_store_series_unlock. Taken in id order, so two
+ * detections never wait for each other in a circle. */
+int qb_store_series_lock(qb_store *s, const int64_t *ids, size_t n, qb_err *err);
+/* 1 when the backend has series locks (qb_store_series_lock does something). */
+int qb_store_has_series_locks(const qb_store *s);
+void qb_store_series_unlock(qb_store *s);
 /* Record that the stored change points of a series cover its first n points, the last of them
  * from run last_run at run_time last_time (0 and QB_TIME_NONE when n is 0), found with the
  * detection options opts (qb_cp_opts_key) - unless the marker already covers more points with

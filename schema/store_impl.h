@@ -6,7 +6,7 @@
 
 /* The version of this table: a backend sets .version = QB_STORE_OPS_VERSION, and store.c refuses
  * a table of another version or one that lacks a required op (store.c, REQUIRED_OPS). */
-#define QB_STORE_OPS_VERSION 2
+#define QB_STORE_OPS_VERSION 3
 
 typedef struct qb_store_ops {
   const char *name;
@@ -46,7 +46,7 @@ typedef struct qb_store_ops {
                        size_t *n, qb_err *err);
   int (*series_changes)(qb_store *s, int64_t series_id, qb_stored_change **out, size_t *n,
                         qb_err *err);
-  int (*regressions_replace)(qb_store *s, int64_t series_id, const qb_regression *recs, size_t n,
+  int (*regressions_replace)(qb_store *s, int64_t series_id, qb_regression *recs, size_t n,
                              qb_err *err);
   int (*begin_read)(qb_store *s, qb_err *err);
   int (*checkpoint_due)(qb_store *s, int timeout_ms, qb_err *err);
@@ -87,6 +87,9 @@ typedef struct qb_store_ops {
   int (*load_done)(qb_store *s, qb_err *err); /* optional */
   int (*info)(qb_store *s, qb_store_info *out, qb_err *err);
   int (*backup)(qb_store *s, const char *to, qb_err *err);
+  /* optional: per-series locks across processes (qb_store_series_lock) */
+  int (*series_lock)(qb_store *s, const int64_t *ids, size_t n, qb_err *err);
+  void (*series_unlock)(qb_store *s);
 } qb_store_ops;
 
 /* Every backend's store struct starts with this. */

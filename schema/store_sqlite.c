@@ -2314,8 +2314,8 @@ done:
   return QB_OK;
 }
 
-static int sq_regressions_replace(qb_store *base, int64_t series_id, const qb_regression *recs,
-                                  size_t n, qb_err *err) {
+static int sq_regressions_replace(qb_store *base, int64_t series_id, qb_regression *recs, size_t n,
+                                  qb_err *err) {
   sq_store *s = SQ(base);
   reset_all(s);
   sqlite3_stmt *st = NULL;
@@ -2326,11 +2326,13 @@ static int sq_regressions_replace(qb_store *base, int64_t series_id, const qb_re
   /* records whose run is no longer a change point: open ones go, triaged ones are kept
    * inactive */
   b_int(st, ":series", series_id);
+  for (size_t i = 0; i < n; i++) recs[i].inserted = 1; /* unless stored already (below) */
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t run = sqlite3_column_int64(st, 1);
     const char *status = (const char *)sqlite3_column_text(st, 2);
     int found = 0;
-    for (size_t i = 0; i < n && !found; i++) found = recs[i].run_id == run;
+    for (size_t i = 0; i < n; i++)
+      if (recs[i].run_id == run) recs[i].inserted = 0, found = 1;
     if (found) continue;
     /* open ones are deleted; triaged ones stay, marked inactive (negative id) */
     int64_t id = sqlite3_column_int64(st, 0);

@@ -27,7 +27,7 @@ static int runs_array(const qb_regression *recs, size_t n, char **out, qb_err *e
  * holds their row locks until the commit, so that the open ones deleted next are those whose
  * status no triage can change meanwhile (never a status read before the write). Then each record
  * is written at its run. Inside a transaction: the caller's, or one of its own. */
-static int replace_in_tx(pg_store *s, int64_t series_id, const qb_regression *recs, size_t n,
+static int replace_in_tx(pg_store *s, int64_t series_id, qb_regression *recs, size_t n,
                          const char *runs, qb_err *err) {
   pg_q q;
   int rc;
@@ -41,7 +41,7 @@ static int replace_in_tx(pg_store *s, int64_t series_id, const qb_regression *re
   if ((rc = pg_do(&q, "regressions", NULL, err))) return rc;
   int64_t now = qb_time_now();
   for (size_t i = 0; i < n; i++) {
-    const qb_regression *r = &recs[i];
+    qb_regression *r = &recs[i];
     pg_q_init(&q, s, P_REGR_UPSERT);
     pg_int(&q, ":series", series_id);
     pg_int(&q, ":run", r->run_id);
@@ -54,13 +54,18 @@ static int replace_in_tx(pg_store *s, int64_t series_id, const qb_regression *re
     pg_text(&q, ":severity", r->severity);
     pg_int(&q, ":now", now);
     pg_opt_count(&q, ":position", r->position); /* negative (unknown): NULL */
-    if ((rc = pg_do(&q, "insert", NULL, err))) return rc;
+    /* a row comes back only from the INSERT: true when it inserted, false when another
+     * server's insert of the record won and this one updated it */
+    int64_t fresh = 0;
+    int found = 0;
+    if ((rc = pg_one(&q, "insert", &fresh, &found, err))) return rc;
+    r->inserted = found && fresh;
   }
   return QB_OK;
 }
 
-static int pg_regressions_replace(qb_store *base, int64_t series_id, const qb_regression *recs,
-                                  size_t n, qb_err *err) {
+static int pg_regressions_replace(qb_store *base, int64_t series_id, qb_regression *recs, size_t n,
+                                  qb_err *err) {
   pg_store *s = PG(base);
   char *runs = NULL;
   int began, rc = runs_array(recs, n, &runs, err);

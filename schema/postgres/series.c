@@ -1,6 +1,7 @@
 /* schema/postgres/series.c - series, their points and histories, detection markers, benchmark
  * listings in PostgreSQL. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/time.h"
@@ -287,7 +288,34 @@ static int pg_series_tail(qb_store *base, int64_t series_id, int64_t time, int64
   return QB_OK;
 }
 
+/* Hold the advisory locks of series ids[0..n) (qb_store_series_lock). */
+static int pg_series_lock(qb_store *base, const int64_t *ids, size_t n, qb_err *err) {
+  pg_store *s = PG(base);
+  size_t cap = 3 + n * 21, at = 0; /* "{", ids with commas, "}", NUL */
+  char *a = malloc(cap);
+  if (!a) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  a[at++] = '{';
+  for (size_t i = 0; i < n; i++)
+    at += (size_t)snprintf(a + at, cap - at, "%s%lld", i ? "," : "", (long long)ids[i]);
+  snprintf(a + at, cap - at, "}");
+  pg_q q;
+  int64_t got;
+  pg_q_init(&q, s, P_SERIES_LOCK);
+  pg_text(&q, ":ids", a);
+  int rc = pg_one(&q, "lock series", &got, NULL, err);
+  free(a);
+  return rc;
+}
+
+static void pg_series_unlock(qb_store *base) {
+  pg_q q;
+  pg_q_init(&q, PG(base), P_SERIES_UNLOCK);
+  pg_do(&q, "unlock series", NULL, NULL); /* a lost connection released them anyway */
+}
+
 void pg_ops_series(qb_store_ops *ops) {
+  ops->series_lock = pg_series_lock;
+  ops->series_unlock = pg_series_unlock;
   ops->bench_metrics = pg_bench_metrics;
   ops->series_list = pg_series_list;
   ops->series_points = pg_series_points;

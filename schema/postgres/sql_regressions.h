@@ -51,7 +51,7 @@
     "u) ON CONFLICT (series_id, run_id) DO UPDATE SET active = 1, prev_run_id = "                  \
     "excluded.prev_run_id, kind = excluded.kind, before = excluded.before, after = "               \
     "excluded.after, change_pct = excluded.change_pct, p_value = excluded.p_value, severity = "    \
-    "excluded.severity, position = excluded.position")                                             \
+    "excluded.severity, position = excluded.position RETURNING (xmax = 0)")                        \
   /* regression lists, newest first: every record, those of a status, those of a series (each      \
    * with the condition its index serves first) */                                                 \
   X(P_REGR_LIST, PG_REG_SELECT PG_REG_FILTERS)                                                     \

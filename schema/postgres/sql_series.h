@@ -77,6 +77,11 @@
                  "WHERE p.name = :project::text AND " PG_SER_FILTERS
 
 #define PG_SQL_SERIES(X)                                                                           \
+  /* detection serialised per series across servers (session locks, in id order; the key pair      \
+   * (QB_APPLICATION_ID, id) is apart from every other advisory lock) */                           \
+  X(P_SERIES_LOCK, "SELECT count(pg_advisory_lock(1902338146, (k % 2147483647)::int)) FROM "       \
+                   "(SELECT k FROM unnest(:ids::bigint[]) k ORDER BY k) t")                        \
+  X(P_SERIES_UNLOCK, "SELECT pg_advisory_unlock_all()")                                            \
   X(P_SER_BENCH_METRICS, PG_SER_BENCH_METRICS_SQL)                                                 \
   X(P_SER_LIST, PG_SER_LIST_SQL)                                                                   \
   X(P_SER_OF_RUN, PG_SER_OF_RUN_SQL)                                                               \

@@ -646,6 +646,12 @@ static void test_store__series_history(void **state) {
   rec.p_value = 0.001;
   rec.position = 3;
   assert_int_equal(qb_store_regressions_replace(s, ser[0].id, &rec, 1, &err), QB_OK);
+  assert_int_equal(rec.inserted, 1); /* stored by this call: its notification is this caller's */
+  rec.p_value = 0.0005;              /* found again (by another server, say): not new */
+  assert_int_equal(qb_store_regressions_replace(s, ser[0].id, &rec, 1, &err), QB_OK);
+  assert_int_equal(rec.inserted, 0);
+  rec.p_value = 0.001;
+  assert_int_equal(qb_store_regressions_replace(s, ser[0].id, &rec, 1, &err), QB_OK);
   qb_series_infos_free(ser, n_ser);
   /* up to run 6, at most 4 per series: runs 6, 5, 4, 2 (3 is on dev) */
   assert_int_equal(qb_store_history(s, ids[6], 4, &h, &n, &err), QB_OK);
