@@ -52,13 +52,13 @@ int qb_token_check(qb_store *s, const char *secret, const char *write_project, q
                    qb_err *err) {
   memset(out, 0, sizeof *out);
   if (!secret || !*secret)
-    return qb_err_set(err, QB_EUSAGE, "unauthorized: an Authorization: Bearer token is needed");
+    return qb_err_set(err, QB_EAUTH, "unauthorized: an Authorization: Bearer token is needed");
   char hex[65];
   hash_secret(secret, hex);
   int rc = qb_store_token_find(s, hex, out, err);
   if (rc == QB_ENOTFOUND || (rc == QB_OK && !qb_ct_equal(out->hash, hex, 64))) {
     qb_token_dispose(out);
-    return qb_err_set(err, QB_EUSAGE, "unauthorized: unknown or revoked token");
+    return qb_err_set(err, QB_EAUTH, "unauthorized: unknown or revoked token");
   }
   if (rc) return rc;
   if (write_project && (rc = qb_token_allows(out, write_project, err))) {
@@ -72,6 +72,6 @@ int qb_token_allows(const qb_token *t, const char *project, qb_err *err) {
   if (!strcmp(t->scope, "admin") ||
       (!strcmp(t->scope, "write") && t->project && !strcmp(t->project, project)))
     return QB_OK;
-  return qb_err_set(err, QB_EUSAGE, "forbidden: token '%s' may not write to project '%s'",
+  return qb_err_set(err, QB_EFORBIDDEN, "forbidden: token '%s' may not write to project '%s'",
                     t->name ? t->name : "", project);
 }

@@ -14,8 +14,10 @@
 #include "core/buf.h"
 #include "core/sha256.h"
 
-#define MAX_QUERY    ((size_t)1 << 20) /* longest query string built */
-#define MAX_DELAY_MS 60000L            /* the doubling stops here */
+#define MAX_QUERY             ((size_t)1 << 20) /* longest query string built */
+#define MAX_DELAY_MS          60000L            /* the doubling stops here */
+#define MAX_RETRY_AFTER_MS    10000L            /* a server's Retry-After is honoured up to this */
+#define UNAVAILABLE_BUDGET_MS 60000L /* 503s with Retry-After are retried for this long */
 
 /* libcurl write callback: append the answer to the qb_buf in userdata, which its owner frees.
  * An answer over the buffer's cap returns 0, which stops the transfer (CURLE_WRITE_ERROR). */
@@ -27,12 +29,27 @@ static size_t on_body(char *p, size_t size, size_t n, void *userdata) {
 
 /* libcurl header callback: keep the value of a Qbdb-Verdict header line in userdata (a buffer
  * of QB_VERDICT_HEADER_MAX bytes, cut when longer); a status line (a new answer) clears it. */
+/* What on_header keeps of an answer's headers. */
+typedef struct answer_headers {
+  char *verdict;    /* Qbdb-Verdict (QB_VERDICT_HEADER_MAX bytes) */
+  long retry_after; /* Retry-After in seconds (-1: none, or a date) */
+} answer_headers;
+
 static size_t on_header(char *p, size_t size, size_t n, void *userdata) {
-  char *verdict = userdata;
+  answer_headers *h = userdata;
+  char *verdict = h->verdict;
   size_t len = size * n;
-  static const char NAME[] = "Qbdb-Verdict:";
+  static const char NAME[] = "Qbdb-Verdict:", RETRY[] = "Retry-After:";
   if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
     verdict[0] = '\0';
+    h->retry_after = -1;
+  } else if (len > sizeof RETRY - 1 && !strncasecmp(p, RETRY, sizeof RETRY - 1)) {
+    char num[16];
+    size_t i = sizeof RETRY - 1, k = 0;
+    while (i < len && (p[i] == ' ' || p[i] == '\t')) i++;
+    while (i < len && p[i] >= '0' && p[i] <= '9' && k + 1 < sizeof num) num[k++] = p[i++];
+    num[k] = '\0';
+    h->retry_after = k ? strtol(num, NULL, 10) : -1; /* delta-seconds; an HTTP date is ignored */
   } else if (len >= sizeof NAME - 1 && !strncasecmp(p, NAME, sizeof NAME - 1)) {
     size_t i = sizeof NAME - 1, k = 0;
     while (i < len && (p[i] == ' ' || p[i] == '\t')) i++;
@@ -238,13 +255,14 @@ static int perform(const qb_curl_api *C, CURL *c, const xfer *x, qb_buf *body, c
   char errbuf[CURL_ERROR_SIZE];
   int rc = QB_OK;
   CURLcode cc = CURLE_OK;
+  answer_headers hd = {verdict, -1};
   if ((cc = C->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body)) ||
 #if LIBCURL_VERSION_NUM >= 0x075500
       (cc = C->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https")) ||
 #endif
       (cc = C->easy_setopt(c, CURLOPT_WRITEDATA, body)) ||
       (cc = C->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header)) ||
-      (cc = C->easy_setopt(c, CURLOPT_HEADERDATA, verdict)) ||
+      (cc = C->easy_setopt(c, CURLOPT_HEADERDATA, &hd)) ||
       (cc = C->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf)) ||
       (cc = C->easy_setopt(c, CURLOPT_NOSIGNAL, 1L)) ||
       (cc = C->easy_setopt(c, CURLOPT_USERAGENT, "qbdb/" QB_VERSION)) ||
@@ -255,19 +273,27 @@ static int perform(const qb_curl_api *C, CURL *c, const xfer *x, qb_buf *body, c
   }
 
   int max = x->max_attempts < 1 ? 1 : x->max_attempts;
-  long delay = x->backoff_ms < 0 ? 0 : x->backoff_ms, st = 0;
+  long delay = x->backoff_ms < 0 ? 0 : x->backoff_ms, st = 0, waited = 0;
   for (int attempt = 1;; attempt++) {
     qb_buf_dispose(body);
     errbuf[0] = '\0';
     verdict[0] = '\0';
+    hd.retry_after = -1;
     cc = C->easy_perform(c);
     *attempts = attempt;
     st = 0;
     if (cc == CURLE_OK) C->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
     *status = st;
     int retry = cc != CURLE_OK ? transient(cc) : st == 429 || st >= 500;
-    if (!retry || attempt >= max) break;
-    sleep_ms(delay);
+    /* a 503 that says when to come back (a busy server, a database restarting or failing
+     * over) is waited out for up to UNAVAILABLE_BUDGET_MS in all, beyond max attempts */
+    long wait = delay;
+    int asked = st == 503 && hd.retry_after >= 0;
+    if (asked) wait = hd.retry_after * 1000L > delay ? hd.retry_after * 1000L : delay;
+    if (wait > MAX_RETRY_AFTER_MS) wait = MAX_RETRY_AFTER_MS;
+    if (!retry || (attempt >= max && !(asked && waited + wait <= UNAVAILABLE_BUDGET_MS))) break;
+    sleep_ms(wait);
+    waited += wait;
     delay = delay > MAX_DELAY_MS / 2 ? MAX_DELAY_MS : delay * 2;
   }
 

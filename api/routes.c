@@ -22,21 +22,23 @@
 #include "core/time.h"
 #include "ingest/ingest.h"
 
-/* The one map from error codes to HTTP statuses and stable error codes. */
-static void error_answer(qb_response *out, int rc, const qb_err *err) {
+/* The one map from error codes to HTTP statuses and stable error codes (api/server.h). */
+void qb_route_error(qb_response *out, int rc, const qb_err *err) {
   int status;
   const char *code;
   const char *msg = err && err->msg[0] ? err->msg : qb_rc_name(rc);
   switch (rc) {
     case QB_EUSAGE:
-      if (!strncmp(msg, "unauthorized", 12))
-        status = 401, code = "unauthorized";
-      else if (!strncmp(msg, "too large", 9))
-        status = 413, code = "too_large";
-      else if (!strncmp(msg, "forbidden", 9))
-        status = 403, code = "forbidden";
-      else
-        status = 400, code = "bad_request";
+      status = 400, code = "bad_request";
+      break;
+    case QB_EAUTH:
+      status = 401, code = "unauthorized";
+      break;
+    case QB_EFORBIDDEN:
+      status = 403, code = "forbidden";
+      break;
+    case QB_ETOOLARGE:
+      status = 413, code = "too_large";
       break;
     case QB_EFORMAT:
       status = 422, code = "unprocessable";
@@ -494,7 +496,7 @@ static int json_strings_capped(const json_t *v, qb_err *err) {
   json_t *x;
   size_t i;
   if (json_is_string(v) && json_string_length(v) > QB_JSON_MAX_STRING)
-    return qb_err_set(err, QB_EUSAGE, "too large: body: a string of %zu bytes (at most %zu)",
+    return qb_err_set(err, QB_ETOOLARGE, "too large: body: a string of %zu bytes (at most %zu)",
                       json_string_length(v), QB_JSON_MAX_STRING);
   if (json_is_array(v)) {
     json_array_foreach(v, i, x) {
@@ -505,7 +507,7 @@ static int json_strings_capped(const json_t *v, qb_err *err) {
   if (json_is_object(v)) {
     json_object_foreach((json_t *)v, key, x) {
       if (strlen(key) > QB_JSON_MAX_STRING)
-        return qb_err_set(err, QB_EUSAGE, "too large: body: a key of %zu bytes (at most %zu)",
+        return qb_err_set(err, QB_ETOOLARGE, "too large: body: a key of %zu bytes (at most %zu)",
                           strlen(key), QB_JSON_MAX_STRING);
       int rc = json_strings_capped(x, err);
       if (rc) return rc;
@@ -530,7 +532,7 @@ static int json_body_load(const qb_request *r, json_t **out, qb_err *err) {
       else if (ch == '"')
         in_str = 0;
       else if (i - str_start > 6 * QB_JSON_MAX_STRING) /* even if all \uXXXX escapes */
-        return qb_err_set(err, QB_EUSAGE,
+        return qb_err_set(err, QB_ETOOLARGE,
                           "too large: body: the string at byte %zu is longer than %zu bytes",
                           str_start, QB_JSON_MAX_STRING);
     } else if (ch == '"') {
@@ -767,7 +769,7 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   int rc, replay = 0, info_loaded = 0;
   int64_t bid = 0;
   char base_id[24], hash[65];
-  const char *history = "skipped"; /* the history step: done, deferred or skipped */
+  const char *history = "deferred"; /* the history step: done or deferred */
   qb_err herr = QB_ERR_INIT;
   memset(&res, 0, sizeof res);
   /* a token first (no parsing for strangers), then its project once the data names it: a
@@ -825,13 +827,14 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   /* the run is committed: from here on the answer is a 201 (or a 200 for a run that existed) */
   if (!res.existed && seed) /* its compare below reads it from memory (best effort) */
     qb_run_cache_seed(r->run_cache, r->store, res.run_id, generation, run, NULL);
-  if (!res.existed) {
-    if (qb_after_ingest_run_cached(r->store, res.run_id, r->run_cache, &after, &herr) == QB_OK) {
-      history = "done";
-    } else {
-      history = "deferred";
-      qb_after_ingest_dispose(&after);
-    }
+  /* the history step, also for a run stored before: the server that stored it may have died
+   * before its own step (several servers), and an incremental step with nothing new to read
+   * costs a lookup of the run's points */
+  if (qb_after_ingest_run_cached(r->store, res.run_id, r->run_cache, &after, &herr) == QB_OK) {
+    history = "done";
+  } else {
+    history = "deferred";
+    qb_after_ingest_dispose(&after);
   }
   qb_run_info info;
   qb_err lerr = QB_ERR_INIT;
@@ -913,7 +916,10 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
     json_object_set_new(o_json, "grade", qb_view_grade(g));
   else
     json_object_set_new(o_json, "grade", json_null());
-  if (r->notifier && !replay && !res.existed) notify_upload(r, &info, c, g, &after);
+  /* a new run is announced; a run stored before only when this step stored changes first (its
+   * first server died before its own step) */
+  if (r->notifier && ((!replay && !res.existed) || after.n_fresh))
+    notify_upload(r, &info, c, g, &after);
   if (info_loaded) qb_run_info_dispose(&info);
   out->json = o_json;
   out->status = res.existed ? 200 : 201;
@@ -993,9 +999,9 @@ void qb_route(const qb_request *req, qb_response *out) {
       json_decref(out->json);
       free(out->text);
       memset(out, 0, sizeof *out);
-      error_answer(out, rc, &err);
+      qb_route_error(out, rc, &err);
     } else if (!out->json && !out->text && !out->data) {
-      error_answer(out, QB_ENOMEM, NULL);
+      qb_route_error(out, QB_ENOMEM, NULL);
     }
     return;
   }
@@ -1016,7 +1022,7 @@ void qb_route(const qb_request *req, qb_response *out) {
     return;
   }
   qb_err_set(&err, QB_ENOTFOUND, "no such endpoint: %s", req->path);
-  error_answer(out, QB_ENOTFOUND, &err);
+  qb_route_error(out, QB_ENOTFOUND, &err);
 }
 
 /* The OpenAPI 3 description of the routes above (kept next to them). */

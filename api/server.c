@@ -899,8 +899,7 @@ static void header_checks(qb_server *srv, struct MHD_Connection *conn, req_ctx *
   unsigned long long n = h.length ? strtoull(h.length, NULL, 10) : 0;
   int small = h.length && !h.chunked && !h.expect && n <= QB_SERVER_DRAIN_MAX;
   if (rc) {
-    error_response(out, rc == QB_EUSAGE ? 401 : 500, rc == QB_EUSAGE ? "unauthorized" : "internal",
-                   err.msg);
+    qb_route_error(out, rc, &err); /* 401, or 503 while the database is away */
     ctx->held = small && n > 0;
     return;
   }

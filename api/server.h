@@ -120,6 +120,9 @@ typedef struct qb_response {
 
 /* Route a request; fills out. Never fails: errors become JSON error answers. */
 void qb_route(const qb_request *r, qb_response *out);
+/* The error answer of code rc: the one map from error codes to HTTP statuses and stable codes
+ * ({"error": {"code", "message"}}; 503s get Retry-After). */
+void qb_route_error(qb_response *out, int rc, const qb_err *err);
 
 /* Server-wide counters for /metrics (api/server.c). */
 void qb_server_metrics(qb_buf *out, const char *db_path);

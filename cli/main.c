@@ -51,8 +51,11 @@ static int exit_code(int rc) {
     case QB_OK:
       return 0;
     case QB_EUSAGE:
+    case QB_EAUTH:
+    case QB_EFORBIDDEN:
       return 2;
     case QB_EFORMAT:
+    case QB_ETOOLARGE:
       return 3;
     case QB_ENOTFOUND:
       return 4;

@@ -71,6 +71,12 @@ const char *qb_rc_name(int code) {
       return "regression";
     case QB_EUNAVAILABLE:
       return "unavailable";
+    case QB_EAUTH:
+      return "unauthorized";
+    case QB_EFORBIDDEN:
+      return "forbidden";
+    case QB_ETOOLARGE:
+      return "too_large";
     default:
       return "unknown";
   }

@@ -10,17 +10,20 @@
 
 typedef enum qb_rc {
   QB_OK = 0,
-  QB_EUSAGE = -1,       /* the caller asked for something malformed (bad flag, bad reference) */
-  QB_EFORMAT = -2,      /* input data is malformed or fails validation */
-  QB_ENOTFOUND = -3,    /* a referenced run, file or benchmark does not exist */
-  QB_EDB = -4,          /* database refused: not a qbdb file, newer schema, corrupt */
-  QB_EIO = -5,          /* a file could not be read or written */
-  QB_ENOMEM = -6,       /* allocation failed */
-  QB_EINTERNAL = -7,    /* a bug or an unexpected library failure (e.g. SQLite) */
-  QB_EEXISTS = -8,      /* the object already exists (e.g. same content ingested before) */
-  QB_EREGRESSION = -9,  /* a comparison found a regression at or above the severity asked for */
-  QB_EUNAVAILABLE = -10 /* the database server cannot be reached now (down, restarting, failing
-                           over): the same request may succeed later (HTTP 503) */
+  QB_EUSAGE = -1,        /* the caller asked for something malformed (bad flag, bad reference) */
+  QB_EFORMAT = -2,       /* input data is malformed or fails validation */
+  QB_ENOTFOUND = -3,     /* a referenced run, file or benchmark does not exist */
+  QB_EDB = -4,           /* database refused: not a qbdb file, newer schema, corrupt */
+  QB_EIO = -5,           /* a file could not be read or written */
+  QB_ENOMEM = -6,        /* allocation failed */
+  QB_EINTERNAL = -7,     /* a bug or an unexpected library failure (e.g. SQLite) */
+  QB_EEXISTS = -8,       /* the object already exists (e.g. same content ingested before) */
+  QB_EREGRESSION = -9,   /* a comparison found a regression at or above the severity asked for */
+  QB_EUNAVAILABLE = -10, /* the database server cannot be reached now (down, restarting, failing
+                            over): the same request may succeed later (HTTP 503) */
+  QB_EAUTH = -11,        /* no credentials, or unknown or revoked ones (HTTP 401) */
+  QB_EFORBIDDEN = -12,   /* the credentials may not do this (HTTP 403) */
+  QB_ETOOLARGE = -13     /* a request or a value in it exceeds a limit (HTTP 413) */
 } qb_rc;
 
 #define QB_ERR_MSG_MAX 512

@@ -63,8 +63,9 @@ typedef struct peer {
   size_t n_script;
   seen reqs[MAX_REQS];
   size_t n_reqs;
-  int stopping; /* set by peer_stop: held answers are given up */
-  int released; /* set by peer_release: PEER_HOLD answers go out */
+  int stopping;            /* set by peer_stop: held answers are given up */
+  int released;            /* set by peer_release: PEER_HOLD answers go out */
+  const char *retry_after; /* when set (before the first request), sent with every 503 */
 } peer;
 
 typedef struct req { /* one request in flight, from the URI callback to completion */
@@ -185,6 +186,8 @@ static inline enum MHD_Result on_request(void *cls, struct MHD_Connection *con, 
       MHD_create_response_from_buffer(strlen(rp->body), (void *)rp->body, MHD_RESPMEM_PERSISTENT);
   if (!res) return MHD_NO;
   MHD_add_response_header(res, "Content-Type", "application/json");
+  if (rp->status == 503 && p->retry_after)
+    MHD_add_response_header(res, "Retry-After", p->retry_after);
   enum MHD_Result ok = MHD_queue_response(con, rp->status, res);
   MHD_destroy_response(res);
   return ok;

@@ -209,6 +209,12 @@ static int fail(pg_store *s, PGresult *r, const char *what, qb_err *err) {
 /* Before a statement: a connection the server dropped is opened again (outside a transaction:
  * one that was open is lost, and the caller is told). */
 static int ensure_connected(pg_store *s, qb_err *err) {
+  /* an idle connection the server closed (a restart, a failover) still says CONNECTION_OK
+   * until it is read: read what is waiting (nothing, or the server's goodbye and the EOF),
+   * so the statement goes to a new connection instead of failing on the dead one */
+  if (!s->tx) /* twice: the first read may take the goodbye, the second then sees the EOF */
+    for (int i = 0; i < 2 && s->pq->consume_input(s->conn); i++) {
+    }
   if (s->pq->status(s->conn) == CONNECTION_OK) return QB_OK;
   if (s->tx) return fail(s, NULL, "connection lost inside a transaction", err);
   s->pq->reset(s->conn);

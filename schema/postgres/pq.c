@@ -33,10 +33,10 @@ static void load(void) {
     return;
   }
   if (SYM(connectdb, "PQconnectdb") || SYM(finish, "PQfinish") || SYM(reset, "PQreset") ||
-      SYM(status, "PQstatus") || SYM(transaction_status, "PQtransactionStatus") ||
-      SYM(error_message, "PQerrorMessage") || SYM(server_version, "PQserverVersion") ||
-      SYM(set_notice_processor, "PQsetNoticeProcessor") || SYM(exec, "PQexec") ||
-      SYM(exec_params, "PQexecParams") || SYM(prepare, "PQprepare") ||
+      SYM(consume_input, "PQconsumeInput") || SYM(status, "PQstatus") ||
+      SYM(transaction_status, "PQtransactionStatus") || SYM(error_message, "PQerrorMessage") ||
+      SYM(server_version, "PQserverVersion") || SYM(set_notice_processor, "PQsetNoticeProcessor") ||
+      SYM(exec, "PQexec") || SYM(exec_params, "PQexecParams") || SYM(prepare, "PQprepare") ||
       SYM(exec_prepared, "PQexecPrepared") || SYM(result_status, "PQresultStatus") ||
       SYM(result_error_field, "PQresultErrorField") ||
       SYM(result_error_message, "PQresultErrorMessage") || SYM(clear, "PQclear") ||

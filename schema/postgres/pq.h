@@ -15,6 +15,7 @@ typedef struct qb_pq_api {
   PGconn *(*connectdb)(const char *conninfo);
   void (*finish)(PGconn *c);
   void (*reset)(PGconn *c);
+  int (*consume_input)(PGconn *c);
   ConnStatusType (*status)(const PGconn *c);
   PGTransactionStatusType (*transaction_status)(const PGconn *c);
   char *(*error_message)(const PGconn *c);

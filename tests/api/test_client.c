@@ -306,6 +306,42 @@ static void test_client__gives_up_after_max_attempts(void **state) {
   peer_free(p);
 }
 
+/* A 503 with Retry-After (a database restarting or failing over) is retried beyond the attempts,
+ * for up to a minute in all: six of them, then a 201, give a stored run after seven requests;
+ * without Retry-After the attempts still end it. */
+static void test_client__retry_after_is_waited_out(void **state) {
+  (void)state;
+  static const reply script[] = {{503, ERR_BODY("unavailable", "database restarting"), 0},
+                                 {503, ERR_BODY("unavailable", "x"), 0},
+                                 {503, ERR_BODY("unavailable", "x"), 0},
+                                 {503, ERR_BODY("unavailable", "x"), 0},
+                                 {503, ERR_BODY("unavailable", "x"), 0},
+                                 {503, ERR_BODY("unavailable", "x"), 0},
+                                 {201, OK_BODY, 0}};
+  for (int with_header = 1; with_header >= 0; with_header--) {
+    peer *p = peer_start(script, 7, "");
+    p->retry_after = with_header ? "0" : NULL;
+    qb_upload_opts o = fast_opts(p);
+    o.max_attempts = 3;
+    qb_upload_result res;
+    qb_err err = QB_ERR_INIT;
+    int rc = qb_upload(&res, &o, "run.json", DATA, sizeof DATA - 1, &err);
+    peer_stop(p);
+    if (with_header) {
+      assert_int_equal(rc, QB_OK);
+      assert_int_equal(res.attempts, 7);
+      assert_int_equal(p->n_reqs, 7);
+      for (size_t i = 1; i < p->n_reqs; i++) /* the same request every time */
+        assert_string_equal(p->reqs[i].key, p->reqs[0].key);
+    } else {
+      assert_int_equal(rc, QB_EIO);
+      assert_int_equal(res.attempts, 3);
+    }
+    qb_upload_result_dispose(&res);
+    peer_free(p);
+  }
+}
+
 /* The waits double: 30, 60, 120 ms between the four arrivals (at least: a loaded machine only
  * makes them longer; the upper bound only catches a wait far off the doubling). */
 static void test_client__backoff_doubles(void **state) {
@@ -871,6 +907,7 @@ int main(void) {
       cmocka_unit_test(test_client__same_key_on_rerun),
       cmocka_unit_test(test_client__4xx_not_retried),
       cmocka_unit_test(test_client__gives_up_after_max_attempts),
+      cmocka_unit_test(test_client__retry_after_is_waited_out),
       cmocka_unit_test(test_client__backoff_doubles),
       cmocka_unit_test(test_client__refused_connection),
       cmocka_unit_test(test_client__timeout_retried),
