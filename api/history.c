@@ -948,9 +948,7 @@ int qb_after_ingest_run_cached(qb_store *s, int64_t run_id, struct qb_run_cache 
   o.on_new_ctx = out;
   int rc = qb_detect(s, &o, &out->detect, err);
   if (rc) return rc;
-  if ((rc = qb_targets_check(s, run_id, &out->checks, &out->n_checks, err))) return rc;
-  for (size_t i = 0; i < out->n_checks; i++) out->broken += !out->checks[i].met;
-  return QB_OK;
+  return qb_targets_check(s, run_id, &out->checks, &out->n_checks, err);
 }
 
 void qb_after_ingest_dispose(qb_after_ingest *a) {

@@ -108,8 +108,8 @@ void qb_target_checks_free(qb_target_check *c, size_t n);
 
 typedef struct qb_after_ingest {
   qb_detect_result detect; /* incremental change-point detection over the run's series */
-  qb_target_check *checks; /* every target that applies to the run */
-  size_t n_checks, broken;
+  qb_target_check *checks; /* every target that applies to the run (a broken one: met 0) */
+  size_t n_checks;
   int64_t (*fresh)[2]; /* (series id, run id) of the changes this detection stored first */
   size_t n_fresh, fresh_cap;
 } qb_after_ingest;

@@ -16,6 +16,7 @@
 #include "api/notifier.h"
 #include "api/run_cache.h"
 #include "api/server.h"
+#include "api/upload_service.h"
 #include "api/view.h"
 #include "api/web_assets.h"
 #include "core/sha256.h"
@@ -714,12 +715,96 @@ static void request_hash(const qb_request *r, char hex[65]) {
 /* Tags a POST /runs takes (tag=KEY=VALUE, repeated). */
 #define RUNS_POST_TAGS 32
 
-/* POST /runs: parse, authorise for the run's project, store (with the Idempotency-Key, in the
- * run's transaction), then the history step, the compare against the baseline and the grade; a
- * new run's regressions are then queued for notification when the server has --notify-url.
- * Once the run is committed, nothing makes the answer an error: a history step that fails is
- * reported as "history": "deferred" (its series' markers did not move, so the next detection
- * catches up), a compare that fails as "compare_error". */
+/* The run an upload's answer shows: as stored (the caller disposes info: 1 returned), else as
+ * parsed (0 returned: info borrows run's texts; a replay is parsed from the same request). */
+static int answer_run_info(qb_store *s, int64_t id, qb_run *run, qb_run_info *info) {
+  qb_err lerr = QB_ERR_INIT;
+  if (qb_store_load_run(s, id, 0, info, NULL, &lerr) == QB_OK) return 1;
+  memset(info, 0, sizeof *info);
+  info->id = id;
+  info->project = run->project;
+  info->branch = run->branch;
+  info->machine = run->machine;
+  info->commit_sha = run->commit_sha;
+  info->format = run->format;
+  info->tool_version = run->tool_version;
+  info->content_hash = run->content_hash;
+  info->commit_time = run->commit_time;
+  info->started_at = run->started_at;
+  info->ingested_at = QB_TIME_NONE;
+  info->tags = run->tags;
+  info->n_tags = run->n_tags;
+  return 0;
+}
+
+/* The answer to POST /runs from what the upload service did (res) with the run as info shows it:
+ * the run, the history step, the verdict (or why there is none), the markdown summary when
+ * asked for (summary not NULL), the broken targets, the change points and the grade; the
+ * verdict also goes in the Qbdb-Verdict header. */
+static json_t *runs_post_answer(const qb_ingest_run_result *res, const qb_run_info *info,
+                                const char *summary, qb_response *out) {
+  const qb_compare *c = res->compare;
+  int done = res->history == QB_INGEST_HISTORY_DONE;
+  json_t *o_json = json_object();
+  json_object_set_new(o_json, "run", qb_view_run_info(info));
+  json_object_set_new(o_json, "existed", json_boolean(res->ingest.existed));
+  json_object_set_new(o_json, "history", json_string(done ? "done" : "deferred"));
+  if (!done) json_object_set_new(o_json, "history_error", json_string(res->history_err.msg));
+  /* the verdict: the run is stored by now, so a compare that failed is told in the answer */
+  if (c) {
+    json_t *cmp = qb_view_compare(c, 1);
+    json_object_set_new(o_json, "compare",
+                        json_pack("{s:O, s:O, s:O}", "base", json_object_get(cmp, "base"),
+                                  "baseline", json_object_get(cmp, "baseline"), "summary",
+                                  json_object_get(cmp, "summary")));
+    json_object_set(json_object_get(o_json, "compare"), "changed", json_object_get(cmp, "rows"));
+    json_object_set(o_json, "baseline", json_object_get(cmp, "baseline"));
+    json_decref(cmp);
+    verdict_header(c, out->verdict, sizeof out->verdict);
+  } else {
+    json_object_set_new(o_json, "compare", json_null());
+    if (res->no_baseline)
+      json_object_set_new(o_json, "baseline", qb_view_baseline(&res->baseline));
+    else
+      json_object_set_new(o_json, "compare_error", json_string(res->compare_err.msg));
+  }
+  if (summary) {
+    qb_buf md;
+    qb_buf_init(&md, (size_t)1 << 26);
+    if (c && qb_compare_render(c, QB_CMP_MARKDOWN, 0, 0, &md, NULL) == QB_OK)
+      json_object_set_new(o_json, "summary_markdown", json_string(md.data ? md.data : ""));
+    else {
+      const char *why =
+          json_string_value(json_object_get(json_object_get(o_json, "baseline"), "reason"));
+      json_object_set_new(o_json, "summary_markdown",
+                          json_sprintf("**qbdb**: run %lld stored, not compared: %s\n",
+                                       (long long)res->ingest.run_id,
+                                       why ? why : res->compare_err.msg));
+    }
+    qb_buf_dispose(&md);
+  }
+  json_t *broken = json_array();
+  for (size_t i = 0; i < res->after.n_checks; i++) {
+    const qb_target_check *t = &res->after.checks[i];
+    if (!t->met)
+      json_array_append_new(broken, json_pack("{s:s, s:s, s:s, s:f, s:f, s:s}", "benchmark",
+                                              t->bench, "metric", t->metric, "op", t->op, "target",
+                                              t->target, "value", t->value, "unit", t->unit));
+  }
+  json_object_set_new(o_json, "targets_broken", broken);
+  json_object_set_new(o_json, "changes", json_integer((json_int_t)res->after.detect.changes));
+  json_object_set_new(o_json, "grade", res->grade ? qb_view_grade(res->grade) : json_null());
+  return o_json;
+}
+
+/* POST /runs: parse the arguments, check the token, parse the body, check that the token may
+ * write to the run's project, then the upload service (api/upload_service.h: store with the
+ * Idempotency-Key in the run's transaction, the history step - also for a run stored before:
+ * the server that stored it may have died before its own step - the compare against the
+ * baseline and the grade); a new run's regressions are then queued for notification when the
+ * server has --notify-url. Once the run is committed, nothing makes the answer an error: a
+ * history step that fails is reported as "history": "deferred" (its series' markers did not
+ * move, so the next detection catches up), a compare that fails as "compare_error". */
 static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   qb_ingest_opts o = QB_INGEST_OPTS_INIT;
   qb_tag tags[RUNS_POST_TAGS];
@@ -738,8 +823,7 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   const char *summary = qb_request_arg(r, "summary");
   int rc0 = compare_args(r, &co, err);
   if (rc0) return rc0;
-  co.project = co.machine = NULL; /* here they name the run itself */
-  co.shifts_changed_only = 1;     /* the answer shows the changed rows only */
+  co.shifts_changed_only = 1; /* the answer shows the changed rows only */
   if (summary && strcmp(summary, "markdown"))
     return qb_err_set(err, QB_EUSAGE, "summary '%.40s': expected markdown", summary);
   if (qb_request_arg_n(r, "tag", RUNS_POST_TAGS))
@@ -762,174 +846,39 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
     return qb_err_set(err, QB_EUSAGE, "Idempotency-Key: longer than %d bytes", IDEM_KEY_MAX);
   qb_token tok = {0};
   qb_run *run = NULL;
-  qb_ingest_result res;
-  qb_after_ingest after = {0};
-  qb_compare *c = NULL;
-  qb_grade_report *g = NULL;
-  int rc, replay = 0, info_loaded = 0;
-  int64_t bid = 0;
-  char base_id[24], hash[65];
-  const char *history = "deferred"; /* the history step: done or deferred */
-  qb_err herr = QB_ERR_INIT;
-  memset(&res, 0, sizeof res);
+  qb_ingest_run_result res = {0};
+  char hash[65];
+  int rc;
   /* a token first (no parsing for strangers), then its project once the data names it: a
    * replay is answered only to a token that may write to the run's project */
   if ((rc = qb_token_check(r->store, r->bearer, NULL, &tok, err))) goto done;
   if ((rc = qb_ingest_prepare_bytes("body", r->body, r->body_len, &o, &run, err))) goto done;
   if ((rc = qb_token_allows(&tok, run->project, err))) goto done;
-  if (co.base.base_ref) { /* an explicit baseline that does not exist: refuse, store nothing */
-    if ((rc = qb_store_resolve_run_on(r->store, run->project,
-                                      co.base.any_machine ? NULL : run->machine, co.base.base_ref,
-                                      &bid, err))) {
-      qb_err_prefix(err, "base %s (project %s%s%s)", co.base.base_ref, run->project,
-                    co.base.any_machine ? "" : ", machine ",
-                    co.base.any_machine ? "" : run->machine);
-      goto done;
-    }
-    /* by id from here: once this run is stored, "main@latest" would name it */
-    snprintf(base_id, sizeof base_id, "%lld", (long long)bid);
-    co.base.base_label = co.base.base_ref;
-    co.base.base_ref = base_id;
-  }
-  /* the data generation before the run is stored: the run is then kept decoded in the run
-   * cache under it (a prune meanwhile makes a newer one, so the copy would go unused) */
-  int64_t generation = 0;
-  int seed = r->run_cache && qb_store_generation(r->store, &generation, NULL) == QB_OK;
-  if (key) {
-    /* the key belongs to the project and the token, and stands for this request: the same
-     * request again is a replay; another one with the key is refused, nothing stored */
-    qb_idem k = {tok.id, key, hash};
-    qb_idem_hit hit;
-    request_hash(r, hash);
-    rc = qb_store_idempotency_get(r->store, run->project, &k, &hit, err);
-    if (rc == QB_ENOTFOUND) { /* new: stored with the run, unless a concurrent request won */
-      if ((rc = qb_ingest_store_idem(r->store, run, &k, &hit, &res, err))) goto done;
-      if (res.key_taken) rc = QB_OK;
-    }
-    if (rc) goto done;
-    if (hit.run_id) {
-      if (strcmp(hit.request_hash, hash) != 0) {
-        rc = qb_err_set(err, QB_EEXISTS,
-                        "Idempotency-Key '%.64s' was used by this token for a different request "
-                        "(body or query) to project '%.64s' (run %lld); nothing stored: send new "
-                        "data with a new key",
-                        key, run->project, (long long)hit.run_id);
-        goto done;
-      }
-      memset(&res, 0, sizeof res);
-      res.run_id = hit.run_id;
-      res.existed = 1;
-      replay = 1;
-    }
-  } else if ((rc = qb_ingest_store(r->store, run, &res, err))) {
-    goto done;
-  }
-  /* the run is committed: from here on the answer is a 201 (or a 200 for a run that existed) */
-  if (!res.existed && seed) /* its compare below reads it from memory (best effort) */
-    qb_run_cache_seed(r->run_cache, r->store, res.run_id, generation, run, NULL);
-  /* the history step, also for a run stored before: the server that stored it may have died
-   * before its own step (several servers), and an incremental step with nothing new to read
-   * costs a lookup of the run's points */
-  if (qb_after_ingest_run_cached(r->store, res.run_id, r->run_cache, &after, &herr) == QB_OK) {
-    history = "done";
-  } else {
-    history = "deferred";
-    qb_after_ingest_dispose(&after);
-  }
+  /* the key belongs to the project and the token, and stands for this request: the same request
+   * again is a replay; another one with the key is refused (409), nothing stored */
+  qb_idem k = {tok.id, key, hash};
+  if (key) request_hash(r, hash);
+  qb_ingest_run_opts ro = QB_INGEST_RUN_OPTS_INIT;
+  ro.compare = &co;
+  ro.idem = key ? &k : NULL;
+  ro.cache = r->run_cache;
+  ro.history_existed = 1;
+  ro.grade = 1;
+  if ((rc = qb_ingest_run(&res, r->store, run, &ro, err))) goto done;
+  /* the run is committed: the answer is a 201 (or a 200 for a run that existed) */
   qb_run_info info;
-  qb_err lerr = QB_ERR_INIT;
-  if (qb_store_load_run(r->store, res.run_id, 0, &info, NULL, &lerr) == QB_OK) {
-    info_loaded = 1;
-  } else { /* the run as parsed (a replay: as this request parses, which is the same) */
-    memset(&info, 0, sizeof info);
-    info.id = res.run_id;
-    info.project = run->project;
-    info.branch = run->branch;
-    info.machine = run->machine;
-    info.commit_sha = run->commit_sha;
-    info.format = run->format;
-    info.tool_version = run->tool_version;
-    info.content_hash = run->content_hash;
-    info.commit_time = run->commit_time;
-    info.started_at = run->started_at;
-    info.ingested_at = QB_TIME_NONE;
-    info.tags = run->tags;
-    info.n_tags = run->n_tags;
-  }
-  json_t *o_json = json_object();
-  json_object_set_new(o_json, "run", qb_view_run_info(&info));
-  json_object_set_new(o_json, "existed", json_boolean(res.existed));
-  json_object_set_new(o_json, "history", json_string(history));
-  if (!strcmp(history, "deferred"))
-    json_object_set_new(o_json, "history_error", json_string(herr.msg));
-  /* the verdict: compare with the baseline the rule chooses (api/baseline.h); the run is
-   * stored by now, so a compare that fails is reported in the answer, not as an error */
-  char ref[24];
-  snprintf(ref, sizeof ref, "%lld", (long long)res.run_id);
-  qb_err cerr = QB_ERR_INIT;
-  int crc = qb_compare_runs(r->store, ref, &co, &c, &cerr);
-  if (crc == QB_OK) {
-    json_t *cmp = qb_view_compare(c, 1);
-    json_object_set_new(o_json, "compare",
-                        json_pack("{s:O, s:O, s:O}", "base", json_object_get(cmp, "base"),
-                                  "baseline", json_object_get(cmp, "baseline"), "summary",
-                                  json_object_get(cmp, "summary")));
-    json_object_set(json_object_get(o_json, "compare"), "changed", json_object_get(cmp, "rows"));
-    json_object_set(o_json, "baseline", json_object_get(cmp, "baseline"));
-    json_decref(cmp);
-    verdict_header(c, out->verdict, sizeof out->verdict);
-  } else {
-    qb_baseline bl;
-    json_object_set_new(o_json, "compare", json_null());
-    if (crc == QB_ENOTFOUND && qb_baseline_choose(r->store, res.run_id, &co.base, &bl, NULL) == 0)
-      json_object_set_new(o_json, "baseline", qb_view_baseline(&bl));
-    else
-      json_object_set_new(o_json, "compare_error", json_string(cerr.msg));
-  }
-  if (summary) {
-    qb_buf md;
-    qb_buf_init(&md, (size_t)1 << 26);
-    if (c && qb_compare_render(c, QB_CMP_MARKDOWN, 0, 0, &md, NULL) == QB_OK)
-      json_object_set_new(o_json, "summary_markdown", json_string(md.data ? md.data : ""));
-    else {
-      const char *why =
-          json_string_value(json_object_get(json_object_get(o_json, "baseline"), "reason"));
-      json_object_set_new(o_json, "summary_markdown",
-                          json_sprintf("**qbdb**: run %lld stored, not compared: %s\n",
-                                       (long long)res.run_id, why ? why : cerr.msg));
-    }
-    qb_buf_dispose(&md);
-  }
-  json_t *broken = json_array();
-  for (size_t i = 0; i < after.n_checks; i++)
-    if (!after.checks[i].met)
-      json_array_append_new(broken,
-                            json_pack("{s:s, s:s, s:s, s:f, s:f, s:s}", "benchmark",
-                                      after.checks[i].bench, "metric", after.checks[i].metric, "op",
-                                      after.checks[i].op, "target", after.checks[i].target, "value",
-                                      after.checks[i].value, "unit", after.checks[i].unit));
-  json_object_set_new(o_json, "targets_broken", broken);
-  json_object_set_new(o_json, "changes", json_integer((json_int_t)after.detect.changes));
-  qb_err gerr = QB_ERR_INIT;
-  if (qb_grade_with(r->store, res.run_id, c, strcmp(history, "done") ? NULL : &after, &g, &gerr) ==
-      QB_OK)
-    json_object_set_new(o_json, "grade", qb_view_grade(g));
-  else
-    json_object_set_new(o_json, "grade", json_null());
+  int info_loaded = answer_run_info(r->store, res.ingest.run_id, run, &info);
+  out->json = runs_post_answer(&res, &info, summary, out);
   /* a new run is announced; a run stored before only when this step stored changes first (its
    * first server died before its own step) */
-  if (r->notifier && ((!replay && !res.existed) || after.n_fresh))
-    notify_upload(r, &info, c, g, &after);
+  if (r->notifier && (res.stored || res.after.n_fresh))
+    notify_upload(r, &info, res.compare, res.grade, &res.after);
   if (info_loaded) qb_run_info_dispose(&info);
-  out->json = o_json;
-  out->status = res.existed ? 200 : 201;
-  rc = QB_OK;
+  out->status = res.ingest.existed ? 200 : 201;
 done:
   qb_token_dispose(&tok);
   qb_run_free(run);
-  qb_after_ingest_dispose(&after);
-  qb_compare_free(c);
-  qb_grade_report_free(g);
+  qb_ingest_run_result_dispose(&res);
   return rc;
 }
 

@@ -10,6 +10,7 @@
 #include "api/baseline.h"
 #include "api/compare.h"
 #include "api/history.h"
+#include "api/upload_service.h"
 #include "api/view.h"
 #include "cli/cli.h"
 #include "core/units.h"
@@ -237,12 +238,8 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
     goto done;
   }
   for (size_t k = 0; co.base.base_ref && k < n_paths; k++) {
-    if ((rc = qb_store_resolve_run_on(store, runs[k]->project,
-                                      co.base.any_machine ? NULL : runs[k]->machine,
-                                      co.base.base_ref, &base_ids[k], err))) {
-      qb_err_prefix(err, "ingest: --base %s (project %s%s%s)", co.base.base_ref, runs[k]->project,
-                    co.base.any_machine ? "" : ", machine ",
-                    co.base.any_machine ? "" : runs[k]->machine);
+    if ((rc = qb_ingest_run_base(&base_ids[k], store, runs[k], &co.base, "--base", err))) {
+      qb_err_prefix(err, "ingest");
       goto done;
     }
   }
@@ -251,61 +248,57 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
     goto done;
   }
   for (size_t k = 0; k < n_paths; k++) {
-    qb_ingest_result res;
+    qb_ingest_run_result res;
     const qb_run *r = runs[k];
-    if ((rc = qb_ingest_store(store, r, &res, err))) {
+    qb_ingest_run_opts ro = QB_INGEST_RUN_OPTS_INIT;
+    ro.compare = &co;
+    ro.base_id = base_ids[k];
+    /* a re-ingest (a CI job run again) gets the verdict the first one got: its targets are
+     * checked again and its series brought up to date, as the server does for a replay */
+    ro.history_existed = 1;
+    if ((rc = qb_ingest_run(&res, store, runs[k], &ro, err))) {
       qb_err_prefix(err, "%s", paths[k]);
+      qb_ingest_run_result_dispose(&res);
       goto done;
     }
-    qb_after_ingest after = {0};
-    if (!res.existed && (rc = qb_after_ingest_run(store, res.run_id, &after, err))) {
-      qb_err_prefix(err, "%s: stored as run %lld, then", paths[k], (long long)res.run_id);
+    /* the steps after the store: one that fails fails the command, but for the want of a
+     * baseline (the verdict is then "no baseline") */
+    const qb_err *failed_step = NULL;
+    if (res.history == QB_INGEST_HISTORY_DEFERRED)
+      failed_step = &res.history_err;
+    else if (!res.compare && !(res.no_baseline && !co.base.base_ref))
+      failed_step = res.compare_err.code == QB_ENOTFOUND && !co.base.base_ref ? &res.baseline_err
+                                                                              : &res.compare_err;
+    const qb_compare *cmp = res.compare;
+    if (!failed_step && cmp && summary_f && append_summary(summary_f, summary, cmp, err))
+      failed_step = err;
+    if (failed_step) {
+      if (failed_step != err) qb_err_set(err, failed_step->code, "%s", failed_step->msg);
+      rc = qb_err_prefix(err, "%s: stored as run %lld, then", paths[k],
+                         (long long)res.ingest.run_id);
+      qb_ingest_run_result_dispose(&res);
       goto done;
     }
-    /* the verdict: the run against its baseline (none for a first run) */
-    qb_compare *cmp = NULL;
-    char ref[24];
-    qb_baseline none_bl = {.rule = "none"};
-    snprintf(ref, sizeof ref, "%lld", (long long)res.run_id);
-    qb_compare_opts run_co = co;
-    char bref[24];
-    if (co.base.base_ref) { /* by id: once stored, "main@latest" could name this run */
-      snprintf(bref, sizeof bref, "%lld", (long long)base_ids[k]);
-      run_co.base.base_label = co.base.base_ref;
-      run_co.base.base_ref = bref;
-    }
-    rc = qb_compare_runs(store, ref, &run_co, &cmp, err);
-    if (rc == QB_ENOTFOUND && !co.base.base_ref) {
-      rc = qb_baseline_choose(store, res.run_id, &co.base, &none_bl, err);
-    }
-    if (rc) {
-      qb_err_prefix(err, "%s: stored as run %lld, then", paths[k], (long long)res.run_id);
-      qb_after_ingest_dispose(&after);
-      goto done;
-    }
-    if (cmp && summary_f && (rc = append_summary(summary_f, summary, cmp, err))) {
-      qb_err_prefix(err, "%s: stored as run %lld, then", paths[k], (long long)res.run_id);
-      qb_compare_free(cmp);
-      qb_after_ingest_dispose(&after);
-      goto done;
-    }
+    const qb_after_ingest *after = &res.after;
+    size_t broken = 0; /* the target checks the run fails */
+    for (size_t t = 0; t < after->n_checks; t++) broken += !after->checks[t].met;
     if (cmp && have_fail_on) {
       qb_severity w = cmp->regressions ? cmp->worst_regression : QB_SEV_NONE;
-      if (after.broken && w < QB_SEV_MAJOR) w = QB_SEV_MAJOR;
-      if (w >= fail_on && (cmp->regressions || after.broken))
+      if (broken && w < QB_SEV_MAJOR) w = QB_SEV_MAJOR;
+      if (w >= fail_on && (cmp->regressions || broken))
         snprintf(failed, sizeof failed,
                  "ingest: run %lld (%s): a %s regression (%zu in the comparison, %zu target%s "
                  "broken; --fail-on %s)",
-                 (long long)res.run_id, paths[k], qb_severity_name(w), cmp->regressions,
-                 after.broken, after.broken == 1 ? "" : "s", qb_severity_name(fail_on));
+                 (long long)res.ingest.run_id, paths[k], qb_severity_name(w), cmp->regressions,
+                 broken, broken == 1 ? "" : "s", qb_severity_name(fail_on));
     }
     if (json) {
-      json_t *o = qb_view_ingest(paths[k], r, &res);
-      json_object_set_new(o, "changes", json_integer((json_int_t)after.detect.changes));
-      json_object_set_new(o, "regressions", json_integer((json_int_t)after.detect.regressions));
-      json_object_set_new(o, "targets", json_integer((json_int_t)after.n_checks));
-      json_object_set_new(o, "targets_broken", json_integer((json_int_t)after.broken));
-      json_object_set_new(o, "baseline", qb_view_baseline(cmp ? &cmp->baseline : &none_bl));
+      json_t *o = qb_view_ingest(paths[k], r, &res.ingest);
+      json_object_set_new(o, "changes", json_integer((json_int_t)after->detect.changes));
+      json_object_set_new(o, "regressions", json_integer((json_int_t)after->detect.regressions));
+      json_object_set_new(o, "targets", json_integer((json_int_t)after->n_checks));
+      json_object_set_new(o, "targets_broken", json_integer((json_int_t)broken));
+      json_object_set_new(o, "baseline", qb_view_baseline(cmp ? &cmp->baseline : &res.baseline));
       if (cmp) {
         json_t *v = qb_view_compare(cmp, 1);
         json_object_set(o, "compare", json_object_get(v, "summary"));
@@ -314,8 +307,7 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
         json_object_set_new(o, "compare", json_null());
       }
       json_array_append_new(jout, o);
-      qb_after_ingest_dispose(&after);
-      qb_compare_free(cmp);
+      qb_ingest_run_result_dispose(&res);
       continue;
     }
     /* the file's text (project, branch, machine, names) and the path escaped for the terminal */
@@ -323,35 +315,34 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
     fprintf(cli->out,
             "%s run %lld: %s (%s): project %s, branch %s, machine %s%s%s, %zu benchmarks, "
             "%zu results, %zu samples\n",
-            res.existed ? "already stored as" : "stored", (long long)res.run_id,
+            res.ingest.existed ? "already stored as" : "stored", (long long)res.ingest.run_id,
             qb_cli_esc_str(&e, paths[k]), qb_cli_esc_str(&e, r->format),
             qb_cli_esc_str(&e, r->project), qb_cli_esc_str(&e, r->branch),
             qb_cli_esc_str(&e, r->machine), r->commit_sha ? ", commit " : "",
-            r->commit_sha ? qb_cli_esc_str(&e, r->commit_sha) : "", res.n_benches, res.n_results,
-            res.n_samples);
+            r->commit_sha ? qb_cli_esc_str(&e, r->commit_sha) : "", res.ingest.n_benches,
+            res.ingest.n_results, res.ingest.n_samples);
     if (cmp)
       print_compare(cli->out, &e, cmp);
     else
-      fprintf(cli->out, "  compare: no baseline: %s\n", qb_cli_esc_str(&e, none_bl.reason));
-    qb_compare_free(cmp);
-    if (after.detect.changes)
+      fprintf(cli->out, "  compare: no baseline: %s\n", qb_cli_esc_str(&e, res.baseline.reason));
+    if (after->detect.changes)
       fprintf(cli->out,
               "  history: %zu change point%s in its series (%zu regressions, %zu "
               "improvements; see qbdb regressions)\n",
-              after.detect.changes, after.detect.changes == 1 ? "" : "s", after.detect.regressions,
-              after.detect.improvements);
-    for (size_t t = 0; t < after.n_checks; t++)
-      if (!after.checks[t].met) {
+              after->detect.changes, after->detect.changes == 1 ? "" : "s",
+              after->detect.regressions, after->detect.improvements);
+    for (size_t t = 0; t < after->n_checks; t++)
+      if (!after->checks[t].met) {
         char v[32], tv[32];
-        qb_unit_format(after.checks[t].value, after.checks[t].unit, v, sizeof v);
-        qb_unit_format(after.checks[t].target, after.checks[t].unit, tv, sizeof tv);
+        qb_unit_format(after->checks[t].value, after->checks[t].unit, v, sizeof v);
+        qb_unit_format(after->checks[t].target, after->checks[t].unit, tv, sizeof tv);
         fprintf(cli->out, "  target broken: %s %s %s, must be %s %s\n",
-                qb_cli_esc_str(&e, after.checks[t].bench),
-                qb_cli_esc_str(&e, after.checks[t].metric), qb_cli_esc_str(&e, v),
-                after.checks[t].op, qb_cli_esc_str(&e, tv));
+                qb_cli_esc_str(&e, after->checks[t].bench),
+                qb_cli_esc_str(&e, after->checks[t].metric), qb_cli_esc_str(&e, v),
+                after->checks[t].op, qb_cli_esc_str(&e, tv));
       }
     qb_cli_esc_dispose(&e);
-    qb_after_ingest_dispose(&after);
+    qb_ingest_run_result_dispose(&res);
   }
   if (json) {
     qb_json_dumpf(jout, cli->out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));

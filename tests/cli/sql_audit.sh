@@ -4,9 +4,10 @@
 # sqlite3_prepare*, libpq's exec / exec_params / prepare (called through schema/postgres/pq.h's
 # table) and the functions that pass their SQL argument on to them (the stores' exec() and
 # pg_exec(), migrate.c's pragma_int()). Each SQL argument must be a string literal (literals and
-# macros that are literals, concatenated), an entry of the SQLite store's SQL[] table or of the
-# PostgreSQL store's X(P_..., text) lists (whose entries must be literals too), or a local
-# variable only ever assigned such literals. Anything else - an snprintf'd or qb_buf-built
+# macros that are literals, concatenated), an entry of the stores' statement lists - the SQLite
+# store's X(S_..., text) lists, whose SQL[] table is made of them, and the PostgreSQL store's
+# X(P_..., text) lists; their entries must be literals too - or a local variable only ever
+# assigned such literals. Anything else - an snprintf'd or qb_buf-built
 # buffer, a function's result, sqlite3_mprintf and friends, a "%s" in a SQL literal - fails,
 # except the reviewed exceptions listed in ALLOWED below. The checker is first run on
 # planted bad files, which it must reject, so the test is known to bite.
@@ -34,7 +35,7 @@ ALLOWED = {
     ("schema/postgres/conn.c", "f->text"),
     # qbdb db copy: table and column names from the constant qb_db_tables (schema/store.c) and
     # placeholders; the values travel as bound parameters
-    ("schema/store_sqlite.c", "sql"),
+    ("schema/sqlite/conn.c", "sql"),
     ("schema/postgres/copy.c", "sql"),
 }
 SINKS = {"sqlite3_exec": 1, "sqlite3_prepare": 1, "sqlite3_prepare_v2": 1,
@@ -47,12 +48,12 @@ BUILDERS = ("sqlite3_mprintf", "sqlite3_vmprintf", "sqlite3_snprintf", "sqlite3_
             "sqlite3_str_appendf", "sqlite3_str_new")
 LIT = r'"(?:[^"\\\n]|\\.)*"'
 
-def strip(src):  # comments out, strings kept (with their offsets)
+def strip(src):  # comments out (a line continued inside one stays so), strings kept (offsets too)
     out, i, n = [], 0, len(src)
     while i < n:
         if src.startswith("/*", i):
             j = src.find("*/", i + 2); j = n if j < 0 else j + 2
-            out.append(re.sub(r"[^\n]", " ", src[i:j])); i = j
+            out.append(re.sub(r"[^\n\\]|\\(?!\n)", " ", src[i:j])); i = j
         elif src.startswith("//", i):
             j = src.find("\n", i); j = n if j < 0 else j
             out.append(" " * (j - i)); i = j
@@ -90,6 +91,39 @@ def literal_expr(expr, macros):  # literals and string macros only, concatenated
     if not re.search(LIT, expr) and not rest: return False
     return all(w in macros for w in rest)
 
+def statement_lists(srcs):  # the X-macro lists of statements, and the macros that index them
+    defs = {}
+    for src in srcs.values():  # #define NAME(params) body (possibly continued)
+        for m in re.finditer(r"^#\s*define\s+(\w+)\(([^)]*)\)[ \t]*((?:.*\\\n)*.*)$", src, re.M):
+            defs[m.group(1)] = ([p.strip() for p in m.group(2).split(",")],
+                                m.group(3).replace("\\\n", " "))
+    # a table entry macro: "#define T(id, text) [id] = text," and nothing else
+    items = {n for n, (ps, body) in defs.items() if len(ps) == 2 and
+             re.fullmatch(r"\s*\[\s*%s\s*\]\s*=\s*%s\s*,\s*" % tuple(ps), body)}
+    lists, changed = set(), True
+    while changed:  # X(id, ...) entries and lists of lists (LIST(X)), nothing else
+        changed = False
+        for n, (ps, body) in defs.items():
+            if n in lists or len(ps) != 1: continue
+            x, i, ok = ps[0], 0, True
+            while ok and i < len(body):
+                if body[i].isspace(): i += 1; continue
+                m = re.compile(r"(\w+)\s*\(").match(body, i)
+                if not m: ok = False; break
+                if m.group(1) == x and re.match(r"\s*[PS]_\w+\s*,", body[m.end():]):
+                    depth, j = 0, m.end() - 1  # skip the entry, strings included
+                    while j < len(body):
+                        if body[j] == '"': j = re.compile(LIT).match(body, j).end(); continue
+                        depth += body[j] == "("; depth -= body[j] == ")"; j += 1
+                        if depth == 0: break
+                    i = j
+                elif m.group(1) in lists and re.match(r"\s*%s\s*\)" % x, body[m.end():]):
+                    i = re.compile(r"\s*%s\s*\)" % x).match(body, m.end()).end()
+                else:
+                    ok = False
+            if ok and i > 0: lists.add(n); changed = True
+    return lists, items
+
 def enclosing(src, pos):  # (name, params, body start, body end) of the function around pos
     best = None
     for m in re.finditer(r"^[A-Za-z_][\w \*]*?\b(\w+)\s*\(([^;{]*?)\)\s*\{", src, re.M):
@@ -123,11 +157,12 @@ def check(root):
         for name, body in defs.items():
             if name not in macros and literal_expr(body, macros):
                 macros.add(name); changed = True
+    lists, items = statement_lists(srcs)
     for rel, src in srcs.items():
         for b in BUILDERS:
             for m in re.finditer(r"\b%s\s*\(" % b, src):
                 problems.append("%s:%d: %s builds SQL text" % (rel, src.count("\n", 0, m.start()) + 1, b))
-        for m in re.finditer(r"\bX\s*\(\s*(P_\w+)\s*,", src):  # the PostgreSQL lists
+        for m in re.finditer(r"\bX\s*\(\s*([PS]_\w+)\s*,", src):  # the statement lists
             e = args_at(src, m.end() - len(m.group(0)) + m.group(0).index("("))[1:]
             e = re.sub(r"\\\n", " ", ",".join(e)).strip()  # lines of a macro continued
             if not literal_expr(e, macros):
@@ -138,6 +173,9 @@ def check(root):
         if sql_table:
             for e in args_at(src, sql_table.end() - 1):
                 e = re.sub(r"^\[\w+\]\s*=\s*", "", e)
+                lm = re.fullmatch(r"(\w+)\s*\(\s*(\w+)\s*\)", e)  # LIST(T): made of a list
+                if lm and lm.group(1) in lists and lm.group(2) in items:
+                    continue
                 if e and not literal_expr(e, macros):
                     problems.append("%s: SQL[] entry is not a literal: %.60s" % (rel, e))
                 elif bad_literal(e):
@@ -223,6 +261,27 @@ static const char *const SQL[] = {
     [1] = "SELECT * FROM run WHERE name = '%s'",
 };
 C
+cat >"$TMP/bad/schema/sql_sq.h" <<'C'
+#define SQ_SQL_BAD(X) \
+  X(S_FINE, "SELECT 1 FROM run WHERE id = :id") \
+  X(S_FORMAT, "SELECT * FROM run WHERE name = '%s'") \
+  X(S_BUILT, built_text)
+#define SQ_SQL_ALL(X) SQ_SQL_BAD(X)
+#define T(id, text) [id] = text,
+static const char *const SQL[] = {SQ_SQL_ALL(T)};
+C
+cat >"$TMP/bad/schema/table_x.c" <<'C'
+#define NOT_A_LIST(X) X(S_FINE, "SELECT 1") built_text
+#define T(id, text) [id] = text,
+static const char *const SQL[] = {NOT_A_LIST(T)};
+C
+cat >"$TMP/bad/schema/table_y.c" <<'C'
+#define HIDDEN(X) \
+  X(S_FINE, "SELECT 1") /* a comment continued \
+  onto the next line */ built_text
+#define T(id, text) [id] = text,
+static const char *const SQL[] = {HIDDEN(T)};
+C
 cat >"$TMP/bad/schema/sql_pg.h" <<'C'
 #define PG_SQL_BAD(X) \
   X(P_FINE, "SELECT 1 FROM run WHERE id = :id") \
@@ -243,14 +302,22 @@ contains "$BAD" "bad.c:20: sqlite3_exec" "format literal"
 contains "$BAD" "table.c: SQL[] entry holds a format conversion" "SQL[] format"
 contains "$BAD" "sql_pg.h: P_FORMAT holds a format conversion" "PostgreSQL list format"
 contains "$BAD" "sql_pg.h: P_BUILT is not a literal" "PostgreSQL list entry built"
-case "$BAD" in *"bad.c:24"* | *"bad.c:25"* | *P_FINE*) fail "a fine call was reported: $BAD" ;; esac
-equals "$(wc -l <"$TMP/bad.out" | tr -d ' ')" 8 "exactly the planted problems"
+contains "$BAD" "sql_sq.h: S_FORMAT holds a format conversion" "SQLite list format"
+contains "$BAD" "sql_sq.h: S_BUILT is not a literal" "SQLite list entry built"
+contains "$BAD" "table_x.c: SQL[] entry is not a literal: NOT_A_LIST(T)" "SQL[] from no list"
+contains "$BAD" "table_y.c: SQL[] entry is not a literal: HIDDEN(T)" "SQL[] from a list with more"
+case "$BAD" in *"bad.c:24"* | *"bad.c:25"* | *P_FINE* | *S_FINE* | *"sql_sq.h: SQL[]"*)
+  fail "a fine call was reported: $BAD" ;;
+esac
+equals "$(wc -l <"$TMP/bad.out" | tr -d ' ')" 12 "exactly the planted problems"
 
 # 2. the real sources: clean, and the scan saw the store and the migrations
 run 0 python3 "$TMP/sql_audit.py" "$ROOT"
 [ -z "$OUT" ] || fail "string-built SQL in the sources:"$'\n'"$OUT"
-[ -f "$ROOT/schema/store_sqlite.c" ] && grep -q 'static const char \*const SQL\[' \
-  "$ROOT/schema/store_sqlite.c" || fail "schema/store_sqlite.c has no SQL[] table to check"
+[ -f "$ROOT/schema/sqlite/conn.c" ] && grep -q 'static const char \*const SQL\[' \
+  "$ROOT/schema/sqlite/conn.c" || fail "schema/sqlite/conn.c has no SQL[] table to check"
+grep -q 'X(S_RUN_ADD' "$ROOT/schema/sqlite/sql_runs.h" ||
+  fail "schema/sqlite/sql_runs.h has no statement list to check"
 grep -q 'X(P_RUN_ADD' "$ROOT/schema/postgres/sql_runs.h" ||
   fail "schema/postgres/sql_runs.h has no statement list to check"
 finish

@@ -837,7 +837,7 @@ static void test_store__fingerprint_changes_with_pruned_samples(void **state) {
   qb_store_close(s);
 }
 
-/* The series ids a connection keeps (store_sqlite.c) are those of rows that are stored: a
+/* The series ids a connection keeps (schema/sqlite/runs.c) are those of rows that are stored: a
  * transaction that read a series it had itself added, then rolled back, leaves nothing kept, so
  * that when another series gets the rolled-back row id, a later run of the first series is not
  * stored in it. Each series then holds only its own runs' points. */
