@@ -106,6 +106,7 @@ bench: build
 	@$(BUILD)/bench_detect
 	@$(BUILD)/bench_verdict
 	@bench/bench_http.sh $(BUILD)/qbdb
+	@bench/bench_pg.sh $(BUILD)/qbdb
 	@QBDB_BIN=$(BUILD)/qbdb $(BUILD)/bench_scale
 	@$(BUILD)/runner_overhead
 	$(run_selfbench)

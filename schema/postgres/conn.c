@@ -87,6 +87,7 @@ static void forms_build(void) {
 void pg_q_init(pg_q *q, pg_store *s, int id) {
   q->s = s;
   q->id = id;
+  q->replan = 0;
   for (int i = 0; i < PG_MAX_PARAMS; i++) {
     q->v[i] = NULL;
     q->len[i] = 0;
@@ -233,6 +234,17 @@ int pg_run(pg_q *q, const char *what, PGresult **res, qb_err *err) {
   s->sqlstate[0] = '\0';
   if ((rc = ensure_connected(s, err))) return rc;
   snprintf(name, sizeof name, "q%d", q->id);
+  if (q->replan) {
+    PGresult *r = pq->exec_params(s->conn, f->text, f->n, NULL, q->v, q->len, q->fmt, 1);
+    ExecStatusType st = r ? pq->result_status(r) : PGRES_FATAL_ERROR;
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+      rc = fail(s, r, what, err);
+      pq->clear(r);
+      return rc;
+    }
+    *res = r;
+    return QB_OK;
+  }
   if (!s->prepared[q->id]) {
     PGresult *p = pq->prepare(s->conn, name, f->text, f->n, NULL);
     if (!p || pq->result_status(p) != PGRES_COMMAND_OK) {

@@ -32,6 +32,8 @@ typedef struct pg_store {
 typedef struct pg_q {
   pg_store *s;
   int id;
+  int replan; /* 1: planned for these parameters every time, not prepared (a statement with
+                 optional filters, `:x IS NULL OR ...`, whose generic plan reads everything) */
   const char *v[PG_MAX_PARAMS];
   int len[PG_MAX_PARAMS], fmt[PG_MAX_PARAMS];
   char num[PG_MAX_PARAMS][32]; /* numbers formatted as text */

@@ -64,6 +64,9 @@ static int pg_series_list(qb_store *base, const qb_series_filter *f, qb_series_i
   if (f->bench_glob && !(glob = pg_glob_regex(f->bench_glob)))
     return qb_err_set(err, QB_ENOMEM, "out of memory");
   pg_q_init(&q, s, id);
+  /* the optional filters make a prepared plan that suits every filter and none: planned for
+   * the filters given (bench_pg.sh: the series of a run read every series of the database) */
+  q.replan = 1;
   pg_text(&q, ":bench", f->bench);
   pg_text(&q, ":project", f->project);
   pg_text(&q, ":branch", f->branch);
