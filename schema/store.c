@@ -1,4 +1,5 @@
-/* schema/store.c - backend selection and dispatch for the store interface. */
+/* schema/store.c - backend selection and dispatch for the store interface, and what every backend
+ * shares: the run-reference grammar over the backends' lookups. */
 #include "schema/store_impl.h"
 
 #include <stddef.h>
@@ -29,7 +30,9 @@ static const struct {
     REQUIRED(list_runs),
     REQUIRED(projects),
     REQUIRED(bench_metrics),
-    REQUIRED(resolve_run),
+    REQUIRED(run_by_id),
+    REQUIRED(run_on_branch),
+    REQUIRED(run_by_commit),
     REQUIRED(find_runs),
     REQUIRED(load_run),
     REQUIRED(counts),
@@ -167,14 +170,95 @@ void qb_bench_metrics_free(qb_bench_metric *b, size_t n) {
   free(b);
 }
 
-int qb_store_resolve_run(qb_store *s, const char *project, const char *ref, int64_t *out_id,
-                         qb_err *err) {
-  return s->ops->resolve_run(s, project, NULL, ref, out_id, err);
+/* ---- run references: the grammar, over the backend's three lookups -------------------------- */
+
+static int all_of(const char *s, const char *set) {
+  return *s && strspn(s, set) == strlen(s);
+}
+
+/* BRANCH@latest (nth 0) or BRANCH~nth. */
+static int resolve_branch(qb_store *s, const char *project, const char *machine, const char *ref,
+                          const char *branch, long long nth, int64_t *out_id, qb_err *err) {
+  size_t n_branches = 0;
+  int found = 0;
+  int rc =
+      s->ops->run_on_branch(s, project, machine, branch, nth, out_id, &n_branches, &found, err);
+  if (rc || found) return rc;
+  if (n_branches > 1)
+    return qb_err_set(err, QB_EUSAGE,
+                      "run reference '%s': branch '%s' exists in %zu projects; pass --project", ref,
+                      branch, n_branches);
+  if (nth)
+    return qb_err_set(err, QB_ENOTFOUND,
+                      "run reference '%s': branch '%s' has fewer than %llu runs%s%s", ref, branch,
+                      (unsigned long long)nth + 1, /* nth may be LLONG_MAX */
+                      machine ? " on machine " : "", machine ? machine : "");
+  return qb_err_set(err, QB_ENOTFOUND, "run reference '%s': no runs on branch '%s'%s%s", ref,
+                    branch, machine ? " on machine " : "", machine ? machine : "");
+}
+
+/* A commit prefix: the newest run of the one commit that starts with it. Commits are stored in
+ * lower case; the range [prefix, upper) (its last digit raised) is one seek in run_by_commit. */
+static int resolve_commit(qb_store *s, const char *project, const char *machine, const char *ref,
+                          int64_t *out_id, int *found, qb_err *err) {
+  char prefix[QB_STORE_SHA_MAX], upper[QB_STORE_SHA_MAX], first[QB_STORE_SHA_MAX],
+      other[QB_STORE_SHA_MAX];
+  size_t len = strlen(ref);
+  *found = 0;
+  if (len >= sizeof prefix) return QB_OK; /* longer than any commit */
+  for (size_t i = 0; i <= len; i++)
+    prefix[i] = (char)(ref[i] >= 'A' && ref[i] <= 'F' ? ref[i] - 'A' + 'a' : ref[i]);
+  memcpy(upper, prefix, len + 1);
+  upper[len - 1]++; /* a hex digit raised: above every text that starts with the prefix */
+  int rc = s->ops->run_by_commit(s, project, machine, prefix, upper, out_id, first, other, err);
+  if (rc) return rc;
+  if (other[0])
+    return qb_err_set(err, QB_EUSAGE,
+                      "run reference '%s': ambiguous commit prefix (%s, %s, ...); give more digits",
+                      ref, first, other);
+  *found = first[0] != '\0';
+  return QB_OK;
 }
 
 int qb_store_resolve_run_on(qb_store *s, const char *project, const char *machine, const char *ref,
                             int64_t *out_id, qb_err *err) {
-  return s->ops->resolve_run(s, project, machine, ref, out_id, err);
+  int found = 0, rc;
+  if (all_of(ref, "0123456789") && strlen(ref) < 19) { /* below INT64_MAX */
+    int64_t id = strtoll(ref, NULL, 10);
+    if ((rc = s->ops->run_by_id(s, project, id, &found, err))) return rc;
+    if (found) {
+      *out_id = id;
+      return QB_OK;
+    }
+  }
+  const char *at = strchr(ref, '@'), *tilde = strrchr(ref, '~');
+  long long nth = 0;
+  if (!at && tilde) {
+    char *end;
+    nth = strtoll(tilde + 1, &end, 10);
+    if (tilde == ref || !tilde[1] || *end || nth < 0)
+      return qb_err_set(err, QB_EUSAGE, "run reference '%s': expected BRANCH~N (N >= 0)", ref);
+    at = tilde;
+  }
+  if (at) {
+    if (at != tilde && strcmp(at, "@latest") != 0)
+      return qb_err_set(err, QB_EUSAGE, "run reference '%s': expected BRANCH@latest", ref);
+    char *branch = qb_strndup(ref, (size_t)(at - ref));
+    if (!branch) return qb_err_set(err, QB_ENOMEM, "out of memory");
+    rc = resolve_branch(s, project, machine, ref, branch, nth, out_id, err);
+    free(branch);
+    return rc;
+  }
+  if (all_of(ref, "0123456789abcdefABCDEF") && strlen(ref) >= 4 &&
+      ((rc = resolve_commit(s, project, machine, ref, out_id, &found, err)) || found))
+    return rc;
+  return qb_err_set(err, QB_ENOTFOUND,
+                    "run reference '%s': no run with that id, commit prefix or BRANCH@latest", ref);
+}
+
+int qb_store_resolve_run(qb_store *s, const char *project, const char *ref, int64_t *out_id,
+                         qb_err *err) {
+  return qb_store_resolve_run_on(s, project, NULL, ref, out_id, err);
 }
 
 int qb_store_find_runs(qb_store *s, const qb_run_query *q, int64_t **ids, size_t *n, qb_err *err) {

@@ -6,7 +6,10 @@
 
 /* The version of this table: a backend sets .version = QB_STORE_OPS_VERSION, and store.c refuses
  * a table of another version or one that lacks a required op (store.c, REQUIRED_OPS). */
-#define QB_STORE_OPS_VERSION 3
+#define QB_STORE_OPS_VERSION 4
+
+/* Room for a commit sha and its terminating NUL (40 hex digits for SHA-1, 64 for SHA-256). */
+#define QB_STORE_SHA_MAX 72
 
 typedef struct qb_store_ops {
   const char *name;
@@ -20,8 +23,20 @@ typedef struct qb_store_ops {
   int (*projects)(qb_store *s, qb_project_info **out, size_t *n, qb_err *err);
   int (*bench_metrics)(qb_store *s, const char *project, qb_bench_metric **out, size_t *n,
                        qb_err *err);
-  int (*resolve_run)(qb_store *s, const char *project, const char *machine, const char *ref,
-                     int64_t *out_id, qb_err *err);
+  /* The lookups behind run references; the grammar (id, BRANCH@latest, BRANCH~N, commit prefix)
+   * and its messages are qb_store_resolve_run_on's, in store.c. project and machine NULL: any.
+   * run_by_id: whether run id exists (in project). */
+  int (*run_by_id)(qb_store *s, const char *project, int64_t id, int *found, qb_err *err);
+  /* the nth newest run (0: the newest) of the branch named branch; *n_branches is how many
+   * projects have a branch of that name (the run is looked up only when it is 1) */
+  int (*run_on_branch)(qb_store *s, const char *project, const char *machine, const char *branch,
+                       int64_t nth, int64_t *out_id, size_t *n_branches, int *found, qb_err *err);
+  /* the newest run whose commit starts with prefix (lower-case hex; every such commit is >= prefix
+   * and < upper): its id, and its commit in first; other gets a second commit with that prefix
+   * ("" when there is none, first "" when no run matched) */
+  int (*run_by_commit)(qb_store *s, const char *project, const char *machine, const char *prefix,
+                       const char *upper, int64_t *out_id, char first[QB_STORE_SHA_MAX],
+                       char other[QB_STORE_SHA_MAX], qb_err *err);
   int (*find_runs)(qb_store *s, const qb_run_query *q, int64_t **ids, size_t *n, qb_err *err);
   int (*load_run)(qb_store *s, int64_t id, int with_samples, qb_run_info *info, qb_run **out,
                   qb_err *err);

@@ -1,5 +1,5 @@
-/* schema/postgres/listing.c - run listings, projects, run references (BRANCH@latest, BRANCH~N, sha
- * prefixes) and baseline candidates in PostgreSQL. */
+/* schema/postgres/listing.c - run listings, projects, the lookups behind run references (by id,
+ * by branch, by commit prefix) and baseline candidates in PostgreSQL. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,136 +192,72 @@ static int pg_projects(qb_store *base, qb_project_info **out, size_t *n_out, qb_
   return QB_OK;
 }
 
-/* ---- run references ------------------------------------------------------------------------- */
+/* ---- run references (the grammar is qb_store_resolve_run's, in schema/store.c) -------------- */
 
-static int is_digits(const char *s) {
-  if (!*s) return 0;
-  for (; *s; s++)
-    if (*s < '0' || *s > '9') return 0;
-  return 1;
+static int pg_run_by_id(qb_store *base, const char *project, int64_t id, int *found, qb_err *err) {
+  pg_q q;
+  int64_t got;
+  pg_q_init(&q, PG(base), P_LS_RUN_EXISTS);
+  pg_int(&q, ":id", id);
+  pg_text(&q, ":project", project);
+  return pg_one(&q, "resolve", &got, found, err);
 }
 
-static int is_hex(const char *s) {
-  if (!*s) return 0;
-  for (; *s; s++)
-    if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
-      return 0;
-  return 1;
-}
-
-/* BRANCH@latest (nth 0) or BRANCH~nth: the branch (and machine) by name, then one seek in
- * run_by_branch[_machine]_time. */
-static int resolve_branch(pg_store *s, const char *project, const char *machine, const char *ref,
-                          const char *branch, long long nth, int64_t *out_id, qb_err *err) {
+/* The branch (and machine) by name, then one seek in run_by_branch[_machine]_time. */
+static int pg_run_on_branch(qb_store *base, const char *project, const char *machine,
+                            const char *branch, int64_t nth, int64_t *out_id, size_t *n_branches,
+                            int *found, qb_err *err) {
+  pg_store *s = PG(base);
   int64_t project_id = 0, machine_id = 0, *ids = NULL;
-  size_t n_ids = 0;
-  int found = 1, rc = QB_OK;
-  if (project && ((rc = name_id(s, P_PROJECT_GET, 0, project, &project_id, &found, err)) || !found))
-    goto none;
-  if ((rc = branch_ids(s, project_id, branch, &ids, &n_ids, err))) goto done;
-  if (n_ids > 1) {
-    rc = qb_err_set(err, QB_EUSAGE,
-                    "run reference '%s': branch '%s' exists in %zu projects; pass --project", ref,
-                    branch, n_ids);
+  int rc = QB_OK;
+  *n_branches = 0;
+  *found = 1;
+  if (project && ((rc = name_id(s, P_PROJECT_GET, 0, project, &project_id, found, err)) || !*found))
     goto done;
-  }
-  found = n_ids == 1;
-  if (found && machine && (rc = name_id(s, P_MACHINE_GET, 0, machine, &machine_id, &found, err)))
+  if ((rc = branch_ids(s, project_id, branch, &ids, n_branches, err))) goto done;
+  *found = *n_branches == 1;
+  if (*found && machine && (rc = name_id(s, P_MACHINE_GET, 0, machine, &machine_id, found, err)))
     goto done;
-  if (found) {
+  if (*found) {
     pg_q q;
     pg_q_init(&q, s, machine ? P_LS_RUN_NTH_BM : P_LS_RUN_NTH_B);
     pg_int(&q, ":branch", ids[0]);
     if (machine) pg_int(&q, ":machine", machine_id);
     pg_int(&q, ":n", nth);
-    if ((rc = pg_one(&q, "resolve", out_id, &found, err))) goto done;
+    rc = pg_one(&q, "resolve", out_id, found, err);
   }
-none:
-  if (rc) goto done;
-  if (!found && nth)
-    rc = qb_err_set(err, QB_ENOTFOUND,
-                    "run reference '%s': branch '%s' has fewer than %llu runs%s%s", ref, branch,
-                    (unsigned long long)nth + 1, /* nth may be LLONG_MAX */
-                    machine ? " on machine " : "", machine ? machine : "");
-  else if (!found)
-    rc = qb_err_set(err, QB_ENOTFOUND, "run reference '%s': no runs on branch '%s'%s%s", ref,
-                    branch, machine ? " on machine " : "", machine ? machine : "");
 done:
   free(ids);
   return rc;
 }
 
-/* A commit sha prefix (>= 4 hex digits): the run of the newest start among the runs of that
- * commit; *found 0 when no run has it, QB_EUSAGE when two commits have it. */
-static int resolve_sha(pg_store *s, const char *project, const char *machine, const char *ref,
-                       int64_t *out_id, int *found, qb_err *err) {
-  char upper[64];
-  snprintf(upper, sizeof upper, "%s", ref);
-  size_t len = strlen(upper);
-  upper[len - 1]++; /* a hex digit raised: above every text that starts with ref */
+static int pg_run_by_commit(qb_store *base, const char *project, const char *machine,
+                            const char *prefix, const char *upper, int64_t *out_id,
+                            char first[QB_STORE_SHA_MAX], char other[QB_STORE_SHA_MAX],
+                            qb_err *err) {
+  pg_store *s = PG(base);
   pg_q q;
   PGresult *r;
   pg_q_init(&q, s, P_LS_RUN_BY_SHA_PREFIX);
-  pg_text(&q, ":prefix", ref);
+  pg_text(&q, ":prefix", prefix);
   pg_text(&q, ":upper", upper);
   pg_text(&q, ":project", project);
   pg_text(&q, ":machine", machine);
   int rc = pg_run(&q, "resolve", &r, err);
   if (rc) return rc;
-  char first[64] = "";
-  *found = 0;
+  first[0] = other[0] = '\0';
   for (int i = 0, rows = s->pq->ntuples(r); i < rows; i++) {
     const char *sha = pg_col_text(s, r, i, 1);
     if (i == 0) {
       *out_id = pg_col_int(s, r, i, 0);
-      snprintf(first, sizeof first, "%s", sha);
-      *found = 1;
+      snprintf(first, QB_STORE_SHA_MAX, "%s", sha);
     } else if (strcmp(first, sha) != 0) {
-      rc = qb_err_set(err, QB_EUSAGE,
-                      "run reference '%s': ambiguous commit prefix (%s, %s, ...); give more "
-                      "digits",
-                      ref, first, sha);
+      snprintf(other, QB_STORE_SHA_MAX, "%s", sha);
       break;
     }
   }
   s->pq->clear(r);
-  return rc;
-}
-
-static int pg_resolve_run(qb_store *base, const char *project, const char *machine, const char *ref,
-                          int64_t *out_id, qb_err *err) {
-  pg_store *s = PG(base);
-  int found, rc;
-  if (is_digits(ref) && strlen(ref) < 19) {
-    pg_q q;
-    pg_q_init(&q, s, P_LS_RUN_EXISTS);
-    pg_int(&q, ":id", strtoll(ref, NULL, 10));
-    pg_text(&q, ":project", project);
-    if ((rc = pg_one(&q, "resolve", out_id, &found, err)) || found) return rc;
-  }
-  const char *at = strchr(ref, '@'), *tilde = strrchr(ref, '~');
-  long long nth = 0;
-  if (!at && tilde) {
-    char *end;
-    nth = strtoll(tilde + 1, &end, 10);
-    if (tilde == ref || !tilde[1] || *end || nth < 0)
-      return qb_err_set(err, QB_EUSAGE, "run reference '%s': expected BRANCH~N (N >= 0)", ref);
-    at = tilde;
-  }
-  if (at) {
-    if (at != tilde && strcmp(at, "@latest") != 0)
-      return qb_err_set(err, QB_EUSAGE, "run reference '%s': expected BRANCH@latest", ref);
-    char *branch = qb_strndup(ref, (size_t)(at - ref));
-    if (!branch) return qb_err_set(err, QB_ENOMEM, "out of memory");
-    rc = resolve_branch(s, project, machine, ref, branch, nth, out_id, err);
-    free(branch);
-    return rc;
-  }
-  if (is_hex(ref) && strlen(ref) >= 4) {
-    if ((rc = resolve_sha(s, project, machine, ref, out_id, &found, err)) || found) return rc;
-  }
-  return qb_err_set(err, QB_ENOTFOUND,
-                    "run reference '%s': no run with that id, commit prefix or BRANCH@latest", ref);
+  return QB_OK;
 }
 
 /* ---- baseline candidates -------------------------------------------------------------------- */
@@ -395,7 +331,9 @@ static int pg_previous_run(qb_store *base, int64_t run_id, int64_t *prev_id, qb_
 void pg_ops_listing(qb_store_ops *ops) {
   ops->list_runs = pg_list_runs;
   ops->projects = pg_projects;
-  ops->resolve_run = pg_resolve_run;
+  ops->run_by_id = pg_run_by_id;
+  ops->run_on_branch = pg_run_on_branch;
+  ops->run_by_commit = pg_run_by_commit;
   ops->find_runs = pg_find_runs;
   ops->previous_run = pg_previous_run;
 }

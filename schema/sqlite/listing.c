@@ -1,5 +1,5 @@
-/* schema/sqlite/listing.c - run listings, projects, run references (BRANCH@latest, BRANCH~N, sha
- * prefixes) and baseline candidates in SQLite. */
+/* schema/sqlite/listing.c - run listings, projects, the lookups behind run references (by id,
+ * by branch, by commit prefix) and baseline candidates in SQLite. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,119 +194,76 @@ done:
   return QB_OK;
 }
 
-/* ---- run references ------------------------------------------------------------------------- */
+/* ---- run references (the grammar is qb_store_resolve_run's, in schema/store.c) -------------- */
 
-static int is_digits(const char *s) {
-  if (!*s) return 0;
-  for (; *s; s++)
-    if (*s < '0' || *s > '9') return 0;
-  return 1;
-}
-
-static int is_hex(const char *s) {
-  if (!*s) return 0;
-  for (; *s; s++)
-    if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
-      return 0;
-  return 1;
-}
-
-static int sq_resolve_run(qb_store *base, const char *project, const char *machine, const char *ref,
-                          int64_t *out_id, qb_err *err) {
+static int sq_run_by_id(qb_store *base, const char *project, int64_t id, int *found, qb_err *err) {
   sq_store *s = SQ(base);
   sq_reset_all(s);
   sqlite3_stmt *st = NULL;
-  int found, rc;
-  if (is_digits(ref) && strlen(ref) < 19) {
-    if ((rc = sq_stmt(s, S_RUN_EXISTS, &st, err))) return rc;
-    b_int(st, ":id", strtoll(ref, NULL, 10));
-    b_text(st, ":project", project);
-    if ((rc = sq_step_id(s, st, out_id, &found, err)) || found) return rc;
+  int64_t got;
+  int rc = sq_stmt(s, S_RUN_EXISTS, &st, err);
+  if (rc) return rc;
+  b_int(st, ":id", id);
+  b_text(st, ":project", project);
+  return sq_step_id(s, st, &got, found, err);
+}
+
+/* The branch (and machine) by name, then one seek in run_by_branch[_machine]_time. */
+static int sq_run_on_branch(qb_store *base, const char *project, const char *machine,
+                            const char *branch, int64_t nth, int64_t *out_id, size_t *n_branches,
+                            int *found, qb_err *err) {
+  sq_store *s = SQ(base);
+  sq_reset_all(s);
+  sqlite3_stmt *st = NULL;
+  int64_t project_id = 0, machine_id = 0, *ids = NULL;
+  int rc = QB_OK;
+  *n_branches = 0;
+  *found = 1;
+  if (project && ((rc = name_id(s, S_PROJECT_GET, 0, project, &project_id, found, err)) || !*found))
+    goto done;
+  if ((rc = branch_ids(s, project_id, branch, &ids, n_branches, err))) goto done;
+  *found = *n_branches == 1;
+  if (*found && machine && (rc = name_id(s, S_MACHINE_GET, 0, machine, &machine_id, found, err)))
+    goto done;
+  if (*found) {
+    if ((rc = sq_stmt(s, machine ? S_RUN_NTH_BM : S_RUN_NTH_B, &st, err))) goto done;
+    b_int(st, ":branch", ids[0]);
+    if (machine) b_int(st, ":machine", machine_id);
+    b_int(st, ":n", nth);
+    rc = sq_step_id(s, st, out_id, found, err);
   }
-  const char *at = strchr(ref, '@'), *tilde = strrchr(ref, '~');
-  long long nth = 0;
-  if (!at && tilde) {
-    char *end;
-    nth = strtoll(tilde + 1, &end, 10);
-    if (tilde == ref || !tilde[1] || *end || nth < 0)
-      return qb_err_set(err, QB_EUSAGE, "run reference '%s': expected BRANCH~N (N >= 0)", ref);
-    at = tilde;
-  }
-  if (at) {
-    if (at != tilde && strcmp(at, "@latest") != 0)
-      return qb_err_set(err, QB_EUSAGE, "run reference '%s': expected BRANCH@latest", ref);
-    char *branch = qb_strndup(ref, (size_t)(at - ref));
-    if (!branch) return qb_err_set(err, QB_ENOMEM, "out of memory");
-    int64_t project_id = 0, machine_id = 0, *ids = NULL;
-    size_t n_ids = 0;
-    found = 1;
-    /* the branch (and machine) by name, then one seek in run_by_branch[_machine]_time */
-    if (project &&
-        ((rc = name_id(s, S_PROJECT_GET, 0, project, &project_id, &found, err)) || !found))
-      goto branch_none;
-    if ((rc = branch_ids(s, project_id, branch, &ids, &n_ids, err))) goto branch_done;
-    if (n_ids > 1) {
-      rc = qb_err_set(err, QB_EUSAGE,
-                      "run reference '%s': branch '%s' exists in %zu projects; pass --project", ref,
-                      branch, n_ids);
-      goto branch_done;
+done:
+  free(ids);
+  return rc;
+}
+
+static int sq_run_by_commit(qb_store *base, const char *project, const char *machine,
+                            const char *prefix, const char *upper, int64_t *out_id,
+                            char first[QB_STORE_SHA_MAX], char other[QB_STORE_SHA_MAX],
+                            qb_err *err) {
+  sq_store *s = SQ(base);
+  sq_reset_all(s);
+  sqlite3_stmt *st = NULL;
+  int rc = sq_stmt(s, S_RUN_BY_SHA_PREFIX, &st, err), step;
+  if (rc) return rc;
+  b_text(st, ":prefix", prefix);
+  b_text(st, ":upper", upper);
+  b_text(st, ":project", project);
+  b_text(st, ":machine", machine);
+  first[0] = other[0] = '\0';
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *sha = (const char *)sqlite3_column_text(st, 1);
+    if (!first[0]) {
+      *out_id = sqlite3_column_int64(st, 0);
+      snprintf(first, QB_STORE_SHA_MAX, "%s", sha);
+    } else if (strcmp(first, sha) != 0) {
+      snprintf(other, QB_STORE_SHA_MAX, "%s", sha);
+      break;
     }
-    found = n_ids == 1;
-    if (found && machine && (rc = name_id(s, S_MACHINE_GET, 0, machine, &machine_id, &found, err)))
-      goto branch_done;
-    if (found) {
-      if ((rc = sq_stmt(s, machine ? S_RUN_NTH_BM : S_RUN_NTH_B, &st, err))) goto branch_done;
-      b_int(st, ":branch", ids[0]);
-      if (machine) b_int(st, ":machine", machine_id);
-      b_int(st, ":n", nth);
-      if ((rc = sq_step_id(s, st, out_id, &found, err))) goto branch_done;
-    }
-  branch_none:
-    if (!found && nth)
-      rc = qb_err_set(err, QB_ENOTFOUND,
-                      "run reference '%s': branch '%s' has fewer than %llu runs%s%s", ref, branch,
-                      (unsigned long long)nth + 1, /* nth may be LLONG_MAX */
-                      machine ? " on machine " : "", machine ? machine : "");
-    else if (!found)
-      rc = qb_err_set(err, QB_ENOTFOUND, "run reference '%s': no runs on branch '%s'%s%s", ref,
-                      branch, machine ? " on machine " : "", machine ? machine : "");
-  branch_done:
-    free(ids);
-    free(branch);
-    return rc;
   }
-  if (is_hex(ref) && strlen(ref) >= 4) {
-    if ((rc = sq_stmt(s, S_RUN_BY_SHA_PREFIX, &st, err))) return rc;
-    char upper[64];
-    snprintf(upper, sizeof upper, "%s", ref);
-    size_t len = strlen(upper);
-    upper[len - 1]++; /* a hex digit raised: above every text that starts with ref */
-    b_text(st, ":prefix", ref);
-    b_text(st, ":upper", upper);
-    b_text(st, ":project", project);
-    b_text(st, ":machine", machine);
-    char first[64] = "";
-    int step, n = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-      const char *sha = (const char *)sqlite3_column_text(st, 1);
-      if (n == 0) {
-        *out_id = sqlite3_column_int64(st, 0);
-        snprintf(first, sizeof first, "%s", sha);
-        n = 1;
-      } else if (strcmp(first, sha) != 0) {
-        rc = qb_err_set(err, QB_EUSAGE,
-                        "run reference '%s': ambiguous commit prefix (%s, %s, ...); give more "
-                        "digits",
-                        ref, first, sha);
-        sqlite3_reset(st);
-        return rc;
-      }
-    }
-    if (step != SQLITE_DONE) return sq_fail(s, QB_EINTERNAL, "resolve", err);
-    if (n) return QB_OK;
-  }
-  return qb_err_set(err, QB_ENOTFOUND,
-                    "run reference '%s': no run with that id, commit prefix or BRANCH@latest", ref);
+  if (step != SQLITE_ROW && step != SQLITE_DONE) return sq_fail(s, QB_EINTERNAL, "resolve", err);
+  sqlite3_reset(st);
+  return QB_OK;
 }
 
 /* ---- baseline candidates -------------------------------------------------------------------- */
@@ -385,7 +342,9 @@ static int sq_previous_run(qb_store *base, int64_t run_id, int64_t *prev_id, qb_
 void sq_ops_listing(qb_store_ops *ops) {
   ops->list_runs = sq_list_runs;
   ops->projects = sq_projects;
-  ops->resolve_run = sq_resolve_run;
+  ops->run_by_id = sq_run_by_id;
+  ops->run_on_branch = sq_run_on_branch;
+  ops->run_by_commit = sq_run_by_commit;
   ops->find_runs = sq_find_runs;
   ops->previous_run = sq_previous_run;
 }

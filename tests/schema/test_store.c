@@ -554,16 +554,39 @@ static void test_store__run_references_resolve(void **state) {
   assert_int_equal(id, ids[3]);
   assert_int_equal(qb_store_resolve_run(s, NULL, "aaaa2", &id, &err), QB_OK);
   assert_int_equal(id, ids[1]);
+  /* commits are stored in lower case; a prefix in upper case finds them too */
+  assert_int_equal(qb_store_resolve_run(s, NULL, "AAAA2", &id, &err), QB_OK);
+  assert_int_equal(id, ids[1]);
   assert_int_equal(qb_store_resolve_run(s, NULL, "aaaa", &id, &err), QB_EUSAGE);
-  assert_non_null(strstr(err.msg, "ambiguous"));
+  assert_string_equal(err.msg, "run reference 'aaaa': ambiguous commit prefix (aaaa2222, "
+                               "aaaa1111, ...); give more digits");
+  /* longer than any commit: no match, not a crash */
+  char long_ref[100];
+  memset(long_ref, 'a', sizeof long_ref - 1);
+  long_ref[sizeof long_ref - 1] = '\0';
+  assert_int_equal(qb_store_resolve_run(s, NULL, long_ref, &id, &err), QB_ENOTFOUND);
   assert_int_equal(qb_store_resolve_run(s, NULL, "nope@latest", &id, &err), QB_ENOTFOUND);
   assert_int_equal(qb_store_resolve_run(s, NULL, "main@first", &id, &err), QB_EUSAGE);
   assert_int_equal(qb_store_resolve_run(s, NULL, "dddd", &id, &err), QB_ENOTFOUND);
   assert_int_equal(qb_store_resolve_run(s, "other", "main@latest", &id, &err), QB_ENOTFOUND);
+  assert_string_equal(err.msg, "run reference 'main@latest': no runs on branch 'main'");
+  assert_int_equal(qb_store_resolve_run(s, NULL, "main~7", &id, &err), QB_ENOTFOUND);
+  assert_string_equal(err.msg, "run reference 'main~7': branch 'main' has fewer than 8 runs");
+  /* a branch of that name in a second project: ambiguous without --project */
+  qb_run *r2 = make_run("q", "main", "eeee5555", 400, 200, 1, 3);
+  assert_int_equal(qb_store_insert_run(s, r2, &id, &err), QB_OK);
+  qb_run_free(r2);
+  assert_int_equal(qb_store_resolve_run(s, NULL, "main@latest", &id, &err), QB_EUSAGE);
+  assert_string_equal(err.msg,
+                      "run reference 'main@latest': branch 'main' exists in 2 projects; pass "
+                      "--project");
+  assert_int_equal(qb_store_resolve_run(s, "p", "main@latest", &id, &err), QB_OK);
+  assert_int_equal(id, ids[1]);
   /* listing: newest first, filters, limit */
   qb_run_filter f = QB_RUN_FILTER_INIT;
   qb_run_info *list;
   size_t n;
+  f.project = "p";
   assert_int_equal(qb_store_list_runs(s, &f, &list, &n, &err), QB_OK);
   assert_int_equal(n, 4);
   assert_int_equal(list[0].id, ids[1]);
