@@ -42,7 +42,7 @@ test: build
 # Valgrind memcheck (scripts/valgrind.sh, sampled exhaustive loops): in `make check`, the tests
 # of every layer but analysis/ (pure arithmetic on arrays, which ASan/UBSan cover and valgrind
 # makes ten times slower); `make valgrind` runs every one.
-VALGRIND_TESTS ?= ^(adapters|api|core|fault|ingest|runner|schema)_
+VALGRIND_TESTS ?= ^(adapters|core|fault|http|ingest|net|runner|schema|service|view)_
 test-valgrind: build
 	@scripts/valgrind.sh $(BUILD) '$(VALGRIND_TESTS)'
 
@@ -60,9 +60,9 @@ test-asan: build-asan
 # too, whose exit status its script may not look at) is also written to
 # $(BUILD_TSAN)/tsan-logs/, which must stay empty. ctest runs under `setarch -R` (no ASLR) where
 # that is allowed: gcc 12's TSan aborts ("unexpected memory mapping") with vm.mmap_rnd_bits > 30.
-TSAN_TARGETS ?= qbdb api_test_server api_test_limits api_test_idempotency api_test_notify \
-                api_test_compare api_test_client api_test_security
-TSAN_TESTS   ?= ^(api_test_(server|limits|idempotency|notify|compare|client|security)|cli_(concurrent_ingest|notify))$$
+TSAN_TARGETS ?= qbdb http_test_server http_test_limits http_test_idempotency net_test_notify \
+                service_test_compare net_test_client http_test_security
+TSAN_TESTS   ?= ^(http_test_(server|limits|idempotency|security)|net_test_(notify|client)|service_test_compare|cli_(concurrent_ingest|notify))$$
 TSAN_LOGS     = $(abspath $(BUILD_TSAN))/tsan-logs
 TSAN_NOASLR   = $(shell setarch $$(uname -m) -R true >/dev/null 2>&1 && echo setarch $$(uname -m) -R)
 

@@ -27,7 +27,7 @@ int qb_json_dumpf(const json_t *j, FILE *f, size_t flags);
 /* ---- a writer: JSON made by calls, as text or as a tree ----
  * The same calls give either the text qb_json_dumps would give for the tree they describe
  * (without building it: no allocation per value) or that tree. Views write through it once and
- * serve both (api/view.c). A call after a failure (out of memory, a misuse such as a value
+ * serve both (view/json.c). A call after a failure (out of memory, a misuse such as a value
  * without its key in an object) does nothing; the result is then NULL. */
 #define QB_JW_MAX_DEPTH 32
 typedef struct qb_jw {

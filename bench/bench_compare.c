@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "analysis/mwu.h"
-#include "api/compare.h"
+#include "service/compare.h"
 #include "bench/bench_util.h"
 #include "ingest/ingest.h"
 

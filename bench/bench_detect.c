@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "api/history.h"
+#include "service/history.h"
 #include "bench/bench_util.h"
 #include "ingest/ingest.h"
 

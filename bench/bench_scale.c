@@ -28,10 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/auth.h"
-#include "api/history.h"
-#include "api/run_cache.h"
-#include "api/server.h"
+#include "service/auth.h"
+#include "service/history.h"
+#include "service/run_cache.h"
+#include "http/server.h"
 #include "bench/bench_util.h"
 #include "ingest/ingest.h"
 #include "schema/migrate.h"

@@ -53,8 +53,8 @@
 #include <unistd.h>
 
 #include "analysis/noise.h"
-#include "api/compare.h"
-#include "api/history.h"
+#include "service/compare.h"
+#include "service/history.h"
 #include "bench/bench_util.h"
 #include "ingest/ingest.h"
 

@@ -41,7 +41,7 @@
 #include "analysis/changepoint.h"
 #include "analysis/mwu.h"
 #include "analysis/shift.h"
-#include "api/compare.h"
+#include "service/compare.h"
 #include "bench/bench_util.h"
 #include "core/buf.h"
 #include "ingest/ingest.h"

@@ -108,13 +108,13 @@ void qb_cli_fputs_esc(const char *s, FILE *f);
 
 /* A rendered text document (a table, markdown: `compare`, `report`, a server's answer) written
  * to f with the escaping of qb_cli_esc_str applied to its n bytes, newlines excepted: for
- * documents whose user text cannot be escaped field by field (api/ renders them). A NUL byte is
+ * documents whose user text cannot be escaped field by field (view/ renders them). A NUL byte is
  * \x00. */
 void qb_cli_write_doc(FILE *f, const char *s, size_t n);
 /* 1 when qb_cli_write_doc would escape something in these n bytes. */
 int qb_cli_doc_needs_esc(const char *s, size_t n);
 
-/* One CSV text field (as api/export.c writes them, docs/cli/export.md): quoted when it holds
+/* One CSV text field (as view/export.c writes them, docs/cli/export.md): quoted when it holds
  * a comma, quote, CR or LF (quotes doubled), and with a leading apostrophe when it starts with
  * =, +, -, @, tab or CR, so a spreadsheet does not run it as a formula. NULL writes nothing. */
 void qb_cli_csv_text(FILE *f, const char *s);

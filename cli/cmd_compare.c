@@ -5,9 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/client.h"
-#include "api/compare.h"
+#include "net/client.h"
+#include "service/compare.h"
 #include "cli/cli.h"
+#include "view/compare.h"
 
 const char cmd_compare_help[] =
     "usage: qbdb compare [--db PATH] [--project P] [--machine M | --any-machine]\n"
@@ -59,7 +60,7 @@ const char cmd_compare_help[] =
     "baseline, 5 database refused, 6 the server could not be reached.\n";
 
 /* `compare --server`: the same question asked of a qbdb server (GET /api/v1/compare through
- * api/client.h). The options that are set go as query arguments, with the format, only_changed
+ * net/client.h). The options that are set go as query arguments, with the format, only_changed
  * and sort; the answer is printed as it came (a newline added when it lacks one), and fail_on
  * (QB_SEV_NONE: not asked) is judged on its Qbdb-Verdict header, as the local compare judges its
  * summary. token NULL or "": $QBDB_TOKEN. */

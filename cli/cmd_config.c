@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/compare.h"
-#include "api/history.h"
+#include "service/compare.h"
+#include "service/history.h"
 #include "cli/cli.h"
 
 const char cmd_config_help[] =

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/history.h"
+#include "service/history.h"
 #include "cli/cli.h"
 #include "core/units.h"
 

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/history.h"
+#include "service/history.h"
 #include "cli/cli.h"
 
 const char cmd_detect_help[] =

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/export.h"
+#include "view/export.h"
 #include "cli/cli.h"
 #include "core/time.h"
 #include "schema/store.h"

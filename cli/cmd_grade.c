@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/view.h"
+#include "view/json.h"
 #include "cli/cli.h"
 #include "core/units.h"
 

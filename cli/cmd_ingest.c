@@ -7,14 +7,15 @@
 #include <jansson.h>
 
 #include "adapters/json_out.h"
-#include "api/baseline.h"
-#include "api/compare.h"
-#include "api/history.h"
-#include "api/upload_service.h"
-#include "api/view.h"
+#include "service/baseline.h"
+#include "service/compare.h"
+#include "service/history.h"
+#include "service/upload.h"
+#include "view/json.h"
 #include "cli/cli.h"
 #include "core/units.h"
 #include "ingest/ingest.h"
+#include "view/compare.h"
 
 const char cmd_ingest_help[] =
     "usage: qbdb ingest [--db PATH] [--format F]\n"

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/view.h"
+#include "view/json.h"
 #include "cli/cli.h"
 #include "core/time.h"
 #include "core/units.h"

@@ -6,10 +6,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/notify.h"
-#include "api/report.h"
+#include "net/notify.h"
+#include "service/report.h"
 #include "cli/cli.h"
 #include "core/time.h"
+#include "view/report.h"
 
 const char cmd_report_help[] =
     "usage: qbdb report [--db PATH] [--project P] [--since 24h|7d|DATE | --from RUN --to RUN]\n"

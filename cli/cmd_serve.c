@@ -7,9 +7,9 @@
 #include <strings.h>
 #include <sys/resource.h>
 
-#include "api/compare.h"
-#include "api/notify.h"
-#include "api/server.h"
+#include "service/compare.h"
+#include "net/notify.h"
+#include "http/server.h"
 #include "cli/cli.h"
 #include "core/time.h"
 

@@ -6,7 +6,7 @@
 #include <jansson.h>
 
 #include "adapters/json_out.h"
-#include "api/view.h"
+#include "view/json.h"
 #include "cli/cli.h"
 #include "core/time.h"
 #include "core/units.h"

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/history.h"
+#include "service/history.h"
 #include "cli/cli.h"
 #include "core/units.h"
 

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/auth.h"
+#include "service/auth.h"
 #include "cli/cli.h"
 #include "core/time.h"
 

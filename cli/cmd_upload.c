@@ -9,8 +9,8 @@
 #include <jansson.h>
 
 #include "adapters/adapter.h"
-#include "api/baseline.h"
-#include "api/client.h"
+#include "service/baseline.h"
+#include "net/client.h"
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/units.h"

@@ -1,4 +1,4 @@
-# Turns the web page's files into a C table (api/web_assets.h) in OUT.
+# Turns the web page's files into a C table (http/web_assets.h) in OUT.
 #   ROOT:  the web folder; each asset's path is its path below ROOT ("index.html",
 #          "vendor/uPlot.iife.min.js"), served by `qbdb serve` as GET /<path>.
 #   FILES: absolute paths of the assets, separated by "|".
@@ -36,7 +36,7 @@ endfunction()
 # CMake's regular expressions have no {n}: spell out 24 bytes
 string(REPEAT "0x..," 24 qb_web_line)
 set(body "/* generated from the web folder by cmake/embed_web.cmake; do not edit */\n")
-string(APPEND body "#include <string.h>\n\n#include \"api/web_assets.h\"\n\n")
+string(APPEND body "#include <string.h>\n\n#include \"http/web_assets.h\"\n\n")
 string(REPLACE "|" ";" FILES "${FILES}")
 list(SORT FILES)
 set(table "")

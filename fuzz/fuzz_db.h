@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "api/history.h"
+#include "service/history.h"
 #include "fuzz/fuzz.h"
 #include "ingest/ingest.h"
 #include "schema/store.h"

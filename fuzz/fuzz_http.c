@@ -4,14 +4,14 @@
  *
  * flags: bits 0-1 the bearer token (none, admin, write token of p1, an unknown one), bit 2
  * public reads, bit 3 an Idempotency-Key. The path and the query are split and percent-decoded
- * as libmicrohttpd does, handed to qb_route through qb_request.args (conn NULL, api/server.h),
- * and the answer is rendered as api/server.c sends it. The database (fuzz/fuzz_db.h) is made
+ * as libmicrohttpd does, handed to qb_route through qb_request.args (conn NULL, http/server.h),
+ * and the answer is rendered as http/server.c sends it. The database (fuzz/fuzz_db.h) is made
  * once; after a request that may have written (not a GET, with a valid token) it is restored
  * from a copy, so every input meets the same data. */
 #include <jansson.h>
 
-#include "api/auth.h"
-#include "api/server.h"
+#include "service/auth.h"
+#include "http/server.h"
 #include "fuzz/fuzz_db.h"
 
 enum { MAX_ARGS = 64 };
@@ -145,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   r.public_read = (flags & 4) != 0;
   qb_response out;
   qb_route(&r, &out);
-  /* as api/server.c sends it */
+  /* as http/server.c sends it */
   if (out.json) {
     char *text = json_dumps(out.json, JSON_COMPACT | JSON_REAL_PRECISION(17));
     free(text);

@@ -162,7 +162,7 @@ typedef struct qb_run_query {
   { NULL, NULL, NULL, NULL, 0, 0, 1 }
 
 /* Runs matching q, newest first in series order (commit time, else start time; then id): the
- * candidates of a baseline (api/baseline.h). *ids is a malloc'd array of *n (NULL when none;
+ * candidates of a baseline (service/baseline.h). *ids is a malloc'd array of *n (NULL when none;
  * the caller frees it). */
 int qb_store_find_runs(qb_store *s, const qb_run_query *q, int64_t **ids, size_t *n, qb_err *err);
 
@@ -458,7 +458,7 @@ int qb_store_fingerprint(qb_store *s, char *out, size_t n, qb_err *err);
 
 /* The data generation alone (see qb_store_fingerprint): what can change a stored run's results
  * (a prune dropping its raw samples) bumps it, so (run id, content hash, generation) names the
- * contents of a run for caching (api/run_cache.h). One indexed read. */
+ * contents of a run for caching (service/run_cache.h). One indexed read. */
 int qb_store_generation(qb_store *s, int64_t *out, qb_err *err);
 
 /* Count rows of the main tables (for tests and `qbdb info`). */

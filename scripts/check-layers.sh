@@ -8,13 +8,17 @@
 #   analysis  <- core, analysis           (pure functions on arrays: never the store)
 #   adapters  <- core, adapters, schema/model.h and schema/samples.h (never the store)
 #   ingest    <- core, schema, analysis, adapters, ingest
-#   api       <- all of the above and api
+#   service   <- all of the above and service (what CLI and HTTP share: compare, history, report,
+#                                           upload, baselines, tokens, the run cache)
+#   view      <- all of the above and view    (one JSON/text shape per answer; never the network)
+#   net       <- core .. service and net      (libcurl: the client, webhooks; never a view)
+#   http      <- all of the above and http    (the server and its routes)
 #   cli       <- all of the above and cli
 #   runner    <- runner only (other people's programs link it)
 #
 # and each third-party library in its own few files: <sqlite3.h> in schema/ (the SQLite store
-# and the migrator), <libpq-fe.h> in schema/postgres/, <microhttpd.h> in api/server.c,
-# <curl/curl.h> in api/curl_dl.h, <gsl/...> in analysis/. Prints each violation as
+# and the migrator), <libpq-fe.h> in schema/postgres/, <microhttpd.h> in http/server.c,
+# <curl/curl.h> in net/curl_dl.h, <gsl/...> in analysis/. Prints each violation as
 # FILE:LINE: what; exit 1 when there is one.
 set -uo pipefail
 ROOT=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -43,14 +47,17 @@ allowed() { # allowed LAYER FILE TARGET: 0 when FILE (in LAYER) may include "TAR
       esac
       ;;
     ingest) case $tl in core | schema | analysis | adapters | ingest) return 0 ;; *) return 1 ;; esac ;;
-    api) case $tl in core | schema | analysis | adapters | ingest | api) return 0 ;; *) return 1 ;; esac ;;
-    cli) case $tl in core | schema | analysis | adapters | ingest | api | cli) return 0 ;; *) return 1 ;; esac ;;
+    service) case $tl in core | schema | analysis | adapters | ingest | service) return 0 ;; *) return 1 ;; esac ;;
+    view) case $tl in core | schema | analysis | adapters | ingest | service | view) return 0 ;; *) return 1 ;; esac ;;
+    net) case $tl in core | schema | analysis | adapters | ingest | service | net) return 0 ;; *) return 1 ;; esac ;;
+    http) case $tl in core | schema | analysis | adapters | ingest | service | view | net | http) return 0 ;; *) return 1 ;; esac ;;
+    cli) case $tl in core | schema | analysis | adapters | ingest | service | view | net | http | cli) return 0 ;; *) return 1 ;; esac ;;
     runner) [ "$tl" = runner ] ;;
     *) return 0 ;;
   esac
 }
 
-for layer in core schema analysis adapters ingest api cli runner; do
+for layer in core schema analysis adapters ingest service view net http cli runner; do
   [ -d "$layer" ] || continue
   while IFS= read -r f; do
     while IFS=: read -r line inc; do
@@ -72,8 +79,8 @@ for layer in core schema analysis adapters ingest api cli runner; do
       case $lib in
         sqlite3.h) [[ $f == schema/* && $f != schema/postgres/* ]] || report "$f:$line: <sqlite3.h> outside the SQLite store" ;;
         libpq-fe.h) [[ $f == schema/postgres/* ]] || report "$f:$line: <libpq-fe.h> outside schema/postgres/" ;;
-        microhttpd.h) [ "$f" = api/server.c ] || report "$f:$line: <microhttpd.h> outside api/server.c" ;;
-        curl/curl.h) [ "$f" = api/curl_dl.h ] || report "$f:$line: <curl/curl.h> outside api/curl_dl.h" ;;
+        microhttpd.h) [ "$f" = http/server.c ] || report "$f:$line: <microhttpd.h> outside http/server.c" ;;
+        curl/curl.h) [ "$f" = net/curl_dl.h ] || report "$f:$line: <curl/curl.h> outside net/curl_dl.h" ;;
         gsl/*) [[ $f == analysis/* ]] || report "$f:$line: <$lib> outside analysis/" ;;
       esac
     done < <(grep -nE '^#include <' "$f")

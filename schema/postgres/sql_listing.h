@@ -15,7 +15,7 @@
   "LATERAL (SELECT * FROM run WHERE id = k.id OFFSET 0) r " PG_RUN_JOINS                           \
   "ORDER BY r.started_at DESC, r.id DESC"
 
-/* Baseline candidates (api/baseline.c): the runs of a branch before (:t, :id) in series order
+/* Baseline candidates (service/baseline.c): the runs of a branch before (:t, :id) in series order
  * (commit time, else start time; then id), newest first: a range of run_by_branch_series, or of
  * run_by_branch_machine on one machine, read in order up to the page. */
 #define PG_FIND_RUNS_SELECT                                                                        \
@@ -66,7 +66,7 @@
     "WHERE name = :project::text)) AND (:machine::text IS NULL OR r.machine_id = (SELECT id "      \
     "FROM machine WHERE name = :machine::text)) ORDER BY r.started_at DESC, r.id DESC")            \
   /* runs of a branch (on a machine, at a commit, before a run in series order), newest first in   \
-   * series order: the candidates of a baseline (api/baseline.c) */                                \
+   * series order: the candidates of a baseline (service/baseline.c) */                            \
   X(P_LS_FIND_RUNS, PG_FIND_RUNS_SELECT PG_FIND_RUNS_BEFORE PG_FIND_RUNS_PAGE)                     \
   X(P_LS_FIND_RUNS_M, PG_FIND_RUNS_SELECT "r.machine_id = (SELECT id FROM machine WHERE name = "   \
                                           ":machine) AND " PG_FIND_RUNS_BEFORE PG_FIND_RUNS_PAGE)  \

@@ -13,7 +13,7 @@
   "k.id "
 #define SQ_RUN_PAGE_ORDER "ORDER BY r.started_at DESC, r.id DESC"
 
-/* Baseline candidates (api/baseline.c): the runs of a branch before (:t, :id) in series order
+/* Baseline candidates (service/baseline.c): the runs of a branch before (:t, :id) in series order
  * (commit time, else start time; then id), newest first: a range of run_by_branch_series, or of
  * run_by_branch_machine on one machine, read in order up to the page. */
 #define SQ_FIND_RUNS_SELECT                                                                        \
@@ -69,7 +69,7 @@
     "AND (:machine IS NULL OR r.machine_id = (SELECT id FROM machine WHERE name = :machine)) "     \
     "ORDER BY r.started_at DESC, r.id DESC")                                                       \
   /* runs of a branch (on a machine, at a commit, before a run in series order), newest first      \
-   * in series order: the candidates of a baseline (api/baseline.c) */                             \
+   * in series order: the candidates of a baseline (service/baseline.c) */                         \
   X(S_FIND_RUNS, SQ_FIND_RUNS_SELECT SQ_FIND_RUNS_BEFORE SQ_FIND_RUNS_PAGE)                        \
   X(S_FIND_RUNS_M, SQ_FIND_RUNS_SELECT "r.machine_id = (SELECT id FROM machine WHERE name = "      \
                                        ":machine) AND " SQ_FIND_RUNS_BEFORE SQ_FIND_RUNS_PAGE)     \

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "api/compare.h"
+#include "service/compare.h"
 #include "ingest/ingest.h"
 #include "tests/testutil.h"
 

@@ -99,7 +99,7 @@ async function main() {
       r.status + " " + r.headers.get("content-type"));
   }
 
-  if (failures) throw new Error("the server does not serve the embedded page (api/web_assets.h: GET / and GET /<path>), stopping here");
+  if (failures) throw new Error("the server does not serve the embedded page (http/web_assets.h: GET / and GET /<path>), stopping here");
 
   browser = await chromium.launch({
     executablePath: env.CHROMIUM || "/usr/bin/chromium",

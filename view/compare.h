@@ -1,0 +1,28 @@
+/* view/compare.h - a comparison (service/compare.h) as text (benchstat-like), markdown, CSV or
+ * JSON: what `qbdb compare` prints and GET /api/v1/compare answers. Output goes into a caller-owned
+ * qb_buf. */
+#ifndef QB_VIEW_COMPARE_H
+#define QB_VIEW_COMPARE_H
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "service/compare.h"
+
+/* Output formats of a comparison. */
+typedef enum qb_compare_format {
+  QB_CMP_TEXT,
+  QB_CMP_JSON,
+  QB_CMP_MARKDOWN,
+  QB_CMP_CSV
+} qb_compare_format;
+
+int qb_compare_format_parse(const char *name, qb_compare_format *out); /* 0 or QB_EUSAGE */
+
+/* Render c into out. only_changed keeps rows whose verdict is not "unchanged"; color adds ANSI
+ * colours to text (regressions red, improvements green). Markdown is the pull-request comment:
+ * the verdict line first, regressions and improvements by severity, the baseline, the rest in a
+ * collapsed table. */
+int qb_compare_render(const qb_compare *c, qb_compare_format fmt, int only_changed, int color,
+                      qb_buf *out, qb_err *err);
+
+#endif
