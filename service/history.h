@@ -1,6 +1,7 @@
-/* service/history.h - services over the history of series: change-point detection into regression
- * records, trends, targets, grades, scaling and tag comparisons. Shared by the CLI and (later)
- * the HTTP API.
+/* service/history.h - services over the history of series, shared by the CLI and the HTTP API, one
+ * file each: change-point detection into regression records (service/detect.c), trends
+ * (trend.c), targets (targets.c), grades (grade.c), scaling (scaling.c) and tag comparisons
+ * (configs.c).
  *
  * Ownership: every `**out` result is the caller's, freed with the matching *_free(). */
 #ifndef QB_SERVICE_HISTORY_H

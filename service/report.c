@@ -2,6 +2,8 @@
  * window), gathered from the history services into one struct (docs/cli/report.md). */
 #include "service/report.h"
 
+#include "service/history_internal.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "analysis/describe.h"
+#include "service/history_internal.h"
 #include "core/time.h"
 #include "core/units.h"
 
@@ -646,18 +649,6 @@ static int gather_trends(qb_store *s, const qb_report_opts *o, qb_report *r,
 
 /* ---- scaling -------------------------------------------------------------------------------- */
 
-/* 1 when params (JSON object text) hold exactly one number. */
-static int one_numeric_param(const char *params) {
-  if (!params) return 0;
-  json_t *o = json_loads(params, 0, NULL);
-  int found = 0;
-  const char *key;
-  json_t *v;
-  json_object_foreach(o, key, v) found += json_is_number(v) != 0;
-  json_decref(o);
-  return found == 1;
-}
-
 /* A family and metric found in a run. */
 typedef struct family_key {
   char *family, *metric;
@@ -671,7 +662,9 @@ static int families_of(const qb_run *run, family_key **out, size_t *n_out, qb_er
   *n_out = 0;
   for (size_t i = 0; i < run->n_benches; i++) {
     const qb_bench *b = &run->benches[i];
-    if (!one_numeric_param(b->params)) continue;
+    char pname[64];
+    double pvalue;
+    if (qb_bench_numeric_param(b->params, pname, sizeof pname, &pvalue)) continue;
     char fam[256];
     const char *slash = strrchr(b->name, '/');
     if (b->group && *b->group)
