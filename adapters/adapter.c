@@ -12,20 +12,48 @@
 #include "core/par.h"
 #include "core/sha256.h"
 
-static const char *const NAMES[] = {"auto",   "pytest",           "criterion", "criterion-text",
-                                    "native", "google-benchmark", "hyperfine", "go"};
+const qb_format_info qb_formats[] = {
+    {QB_FMT_AUTO, "auto", "any of these, detected", NULL, 0},
+    {QB_FMT_PYTEST, "pytest", "pytest-benchmark JSON", qb_pytest_parse, 1},
+    {QB_FMT_CRITERION, "criterion", "a target/criterion directory", NULL, 0},
+    {QB_FMT_CRITERION_TEXT, "criterion-text", "cargo bench output", qb_criterion_text_parse, 0},
+    {QB_FMT_NATIVE, "native", "qbdb native JSON Lines", qb_native_parse, 0},
+    {QB_FMT_GBENCH, "google-benchmark", "Google Benchmark JSON", qb_gbench_parse, 1},
+    {QB_FMT_HYPERFINE, "hyperfine", "hyperfine JSON", qb_hyperfine_parse, 1},
+    {QB_FMT_GO, "go", "go test -bench output", qb_go_parse, 0},
+};
+const size_t qb_n_formats = sizeof qb_formats / sizeof qb_formats[0];
 
 const char *qb_format_name(qb_format f) {
-  return (unsigned)f < sizeof NAMES / sizeof NAMES[0] ? NAMES[f] : "unknown";
+  return (unsigned)f < qb_n_formats ? qb_formats[f].name : "unknown";
 }
 
 int qb_format_parse(const char *name, qb_format *out) {
-  for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)
-    if (!strcmp(name, NAMES[i])) {
-      *out = (qb_format)i;
+  for (size_t i = 0; i < qb_n_formats; i++)
+    if (!strcmp(name, qb_formats[i].name)) {
+      *out = qb_formats[i].id;
       return QB_OK;
     }
   return QB_EUSAGE;
+}
+
+int qb_format_parse_arg(const char *option, const char *name, int files_only, qb_format *out,
+                        qb_err *err) {
+  if (!qb_format_parse(name, out)) return QB_OK;
+  char list[256] = "";
+  size_t used = 0, k = 0, n = 0;
+  for (size_t i = 0; i < qb_n_formats; i++)
+    n += !(files_only && qb_formats[i].id == QB_FMT_CRITERION);
+  for (size_t i = 0; i < qb_n_formats && used < sizeof list; i++) {
+    if (files_only && qb_formats[i].id == QB_FMT_CRITERION) continue;
+    k++;
+    used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+                             k == 1   ? ""
+                             : k == n ? " or "
+                                      : ", ",
+                             qb_formats[i].name);
+  }
+  return qb_err_set(err, QB_EUSAGE, "%s '%.80s': expected %s", option, name, list);
 }
 
 int qb_commit_ok(const char *s) {
@@ -139,28 +167,12 @@ int qb_adapter_parse_bytes(const char *name, qb_format fmt, const char *data, si
   /* the one-document JSON formats build the whole tree of the file and free it at the end: in
    * an arena (adapters/json.h). Line formats free each line's tree before the next, so malloc
    * reuses its memory, which an arena would not. */
-  int arena = fmt == QB_FMT_PYTEST || fmt == QB_FMT_GBENCH || fmt == QB_FMT_HYPERFINE;
+  const qb_format_info *f = (unsigned)fmt < qb_n_formats && qb_formats[fmt].parse
+                                ? &qb_formats[fmt]
+                                : &qb_formats[QB_FMT_NATIVE];
+  int arena = f->arena;
   if (arena) qb_json_arena_begin();
-  switch (fmt) {
-    case QB_FMT_PYTEST:
-      rc = qb_pytest_parse(name, data, len, out, err);
-      break;
-    case QB_FMT_CRITERION_TEXT:
-      rc = qb_criterion_text_parse(name, data, len, out, err);
-      break;
-    case QB_FMT_GBENCH:
-      rc = qb_gbench_parse(name, data, len, out, err);
-      break;
-    case QB_FMT_HYPERFINE:
-      rc = qb_hyperfine_parse(name, data, len, out, err);
-      break;
-    case QB_FMT_GO:
-      rc = qb_go_parse(name, data, len, out, err);
-      break;
-    default:
-      rc = qb_native_parse(name, data, len, out, err);
-      break;
-  }
+  rc = f->parse(name, data, len, out, err);
   if (arena) qb_json_arena_end();
   if (threaded)
     pthread_join(tid, NULL);

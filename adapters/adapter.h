@@ -28,11 +28,34 @@ typedef enum qb_format {
 /* Largest input file an adapter reads (bounds untrusted uploads). */
 #define QB_ADAPTER_MAX_FILE ((size_t)1 << 30)
 
+/* A parser of content in memory. data is NUL-terminated at data[len]; path names the input in
+ * errors. */
+typedef int (*qb_parse_fn)(const char *path, const char *data, size_t len, qb_run **out,
+                           qb_err *err);
+
+/* The formats qbdb reads: one row each, in qb_format order (QB_FMT_AUTO first). Format names,
+ * the dispatch of qb_adapter_parse_bytes and the "expected ..." messages of `qbdb ingest`,
+ * `qbdb upload` and POST /api/v1/runs all come from this table, so a new format is one row here
+ * (docs/internals/new-format.md). */
+typedef struct qb_format_info {
+  qb_format id;
+  const char *name;  /* --format and ?format= */
+  const char *what;  /* what the tool writes */
+  qb_parse_fn parse; /* NULL: AUTO, or a directory (criterion) read by qb_adapter_load */
+  int arena;         /* one JSON document: its tree lives in an arena (adapters/json.h) */
+} qb_format_info;
+extern const qb_format_info qb_formats[];
+extern const size_t qb_n_formats;
+
 /* "auto", "pytest", "criterion", "criterion-text", "native", "google-benchmark", "hyperfine",
- * "go". */
+ * "go"; "unknown" for another value. */
 const char *qb_format_name(qb_format f);
 /* Parse a format name; returns 0 or QB_EUSAGE. */
 int qb_format_parse(const char *name, qb_format *out);
+/* The same for a user's argument, with the message "OPTION 'NAME': expected auto, pytest, ...
+ * or go" (files_only: without the directory formats, for uploads). */
+int qb_format_parse_arg(const char *option, const char *name, int files_only, qb_format *out,
+                        qb_err *err);
 
 /* 1 when s is 4 to 64 hex digits (either case), the one rule for a commit wherever qbdb takes
  * one: `ingest --commit`, `upload --commit`, a native header's commit, pytest-benchmark's
@@ -57,7 +80,7 @@ int qb_adapter_load(const char *path, qb_format fmt, qb_run **out, qb_err *err);
 int qb_adapter_parse_bytes(const char *name, qb_format fmt, const char *data, size_t len,
                            qb_run **out, qb_err *err);
 
-/* The per-format parsers. data is NUL-terminated at data[len]; path names the input in errors. */
+/* The per-format parsers (qb_parse_fn). */
 int qb_pytest_parse(const char *path, const char *data, size_t len, qb_run **out, qb_err *err);
 int qb_criterion_text_parse(const char *path, const char *data, size_t len, qb_run **out,
                             qb_err *err);

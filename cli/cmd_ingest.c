@@ -139,13 +139,7 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
         rc = m;
         goto done;
       }
-      if (qb_format_parse(v, &opts.format)) {
-        rc = qb_err_set(err, QB_EUSAGE,
-                        "ingest: --format '%s': expected auto, pytest, criterion, criterion-text, "
-                        "native, google-benchmark, hyperfine or go",
-                        v);
-        goto done;
-      }
+      if ((rc = qb_format_parse_arg("ingest: --format", v, 0, &opts.format, err))) goto done;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--project", &opts.project, err)) ||
                (m = qb_cli_opt(argc, argv, &i, "--branch", &opts.branch, err)) ||
                (m = qb_cli_opt(argc, argv, &i, "--commit", &opts.commit, err)) ||

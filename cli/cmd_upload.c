@@ -226,13 +226,7 @@ int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
         rc = m;
         goto done;
       }
-      if (qb_format_parse(v, &f)) {
-        rc = qb_err_set(err, QB_EUSAGE,
-                        "upload: --format '%s': expected auto, pytest, criterion-text, native, "
-                        "google-benchmark, hyperfine or go",
-                        v);
-        goto done;
-      }
+      if ((rc = qb_format_parse_arg("upload: --format", v, 1, &f, err))) goto done;
       if (f == QB_FMT_CRITERION) {
         rc = qb_err_set(err, QB_EUSAGE,
                         "upload: --format criterion: criterion directories are not supported by "

@@ -810,11 +810,8 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   qb_ingest_opts o = QB_INGEST_OPTS_INIT;
   qb_tag tags[RUNS_POST_TAGS];
   const char *fmt = qb_request_arg(r, "format");
-  if (fmt && qb_format_parse(fmt, &o.format))
-    return qb_err_set(err, QB_EUSAGE,
-                      "format '%s': expected auto, pytest, criterion-text, native, "
-                      "google-benchmark, hyperfine or go",
-                      fmt);
+  int rc;
+  if (fmt && (rc = qb_format_parse_arg("format", fmt, 1, &o.format, err))) return rc;
   o.project = qb_request_arg(r, "project");
   o.branch = qb_request_arg(r, "branch");
   o.commit = qb_request_arg(r, "commit");
@@ -849,7 +846,6 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   qb_run *run = NULL;
   qb_ingest_run_result res = {0};
   char hash[65];
-  int rc;
   /* a token first (no parsing for strangers), then its project once the data names it: a
    * replay is answered only to a token that may write to the run's project */
   if ((rc = qb_token_check(r->store, r->bearer, NULL, &tok, err))) goto done;
