@@ -881,29 +881,69 @@ done:
 
 static int h_openapi_get(const qb_request *r, qb_response *out, qb_err *err);
 
-/* The routes, sorted by path; "{}" matches one path segment. */
+/* Who may call a route, decided before its handler runs. */
+typedef enum route_auth {
+  AUTH_NONE,  /* anyone: liveness and this API's description */
+  AUTH_READ,  /* a token, unless the server runs with --public-read yes (check_read) */
+  AUTH_WRITE, /* a token that may write: http/server.c checks it on the headers before it keeps
+                 a body byte, and the handler checks it against the project written */
+} route_auth;
+
+/* The routes, sorted by path; "{}" matches one path segment (documented as {id}). Each row says
+ * who may call it, whether it reads whole runs or series (run on the server's read pool, bounded
+ * by --max-expensive), and what GET /api/v1/openapi.json says of it: a summary and its answers
+ * ("CODE text" lines; none: "200 JSON answer"). */
 typedef struct route {
   const char *method, *path;
   int (*fn)(const qb_request *r, qb_response *out, qb_err *err);
-  int write; /* 1: does its own auth (or none: health, openapi); 0: a read, which needs a token
-                unless the server has --public-read yes */
+  route_auth auth;
+  int expensive;
+  const char *summary, *responses;
 } route;
 
 static const route ROUTES[] = {
-    {"GET", "/api/v1/benchmarks", h_benchmarks_get, 0},
-    {"GET", "/api/v1/compare", h_compare_get, 0},
-    {"GET", "/api/v1/health", h_health_get, 1},
-    {"GET", "/api/v1/metrics", h_metrics_get, 0},
-    {"GET", "/api/v1/openapi.json", h_openapi_get, 1},
-    {"GET", "/api/v1/projects", h_projects_get, 0},
-    {"GET", "/api/v1/regressions", h_regressions_get, 0},
-    {"PATCH", "/api/v1/regressions/{}", h_regression_patch, 1},
-    {"GET", "/api/v1/runs", h_runs_get, 0},
-    {"POST", "/api/v1/runs", h_runs_post, 1},
-    {"GET", "/api/v1/runs/{}", h_run_get, 0},
-    {"GET", "/api/v1/runs/{}/grade", h_grade_get, 0},
-    {"GET", "/api/v1/trend", h_trend_get, 0},
+    {"GET", "/api/v1/benchmarks", h_benchmarks_get, AUTH_READ, 0,
+     "Benchmarks of a project with their metrics", NULL},
+    {"GET", "/api/v1/compare", h_compare_get, AUTH_READ, 1,
+     "Compare run head with base, or with the baseline rule's choice (head, base, base_branch, "
+     "base_commit, base_runs, machine, any_machine, all_metrics, project, metric, benchmark, "
+     "alpha, threshold, only_changed, sort, format=json|markdown|text|csv or Accept: "
+     "text/markdown); the Qbdb-Verdict header sums it up",
+     NULL},
+    {"GET", "/api/v1/health", h_health_get, AUTH_NONE, 0, "Liveness and versions", NULL},
+    {"GET", "/api/v1/metrics", h_metrics_get, AUTH_READ, 0, "Prometheus metrics", NULL},
+    {"GET", "/api/v1/openapi.json", h_openapi_get, AUTH_NONE, 0, "This description", NULL},
+    {"GET", "/api/v1/projects", h_projects_get, AUTH_READ, 0, "Projects with their run counts",
+     NULL},
+    {"GET", "/api/v1/regressions", h_regressions_get, AUTH_READ, 0,
+     "Detected regressions (project, status, min_severity, all)", NULL},
+    {"PATCH", "/api/v1/regressions/{}", h_regression_patch, AUTH_WRITE, 0,
+     "Triage: {\"status\", \"note\"}",
+     "200 the updated record\n401 no or bad token\n"
+     "403 the token may not write to this project"},
+    {"GET", "/api/v1/runs", h_runs_get, AUTH_READ, 0,
+     "Runs, newest first (project, branch, machine, limit, cursor)", NULL},
+    {"POST", "/api/v1/runs", h_runs_post, AUTH_WRITE, 0,
+     "Upload one run: the raw tool output as the body (format, project, branch, commit, "
+     "machine, tag), compared with its baseline (base, base_branch, base_branch_source, "
+     "base_commit, base_runs, any_machine, all_metrics; summary=markdown adds the pull-request "
+     "comment); Idempotency-Key",
+     "201 stored (\"history\": \"deferred\" when change-point detection or targets failed "
+     "after the run was stored)\n"
+     "200 replay of an earlier upload (same content, or the same request with its "
+     "Idempotency-Key)\n"
+     "401 no or bad token\n"
+     "403 the token may not write to this project\n"
+     "409 the Idempotency-Key was used for a different request; nothing stored\n"
+     "413 body too large\n"
+     "422 benchmark data cannot be parsed or fails validation\n"
+     "503 the database is unavailable; retry after Retry-After seconds"},
+    {"GET", "/api/v1/runs/{}", h_run_get, AUTH_READ, 1, "One run with its results", NULL},
+    {"GET", "/api/v1/runs/{}/grade", h_grade_get, AUTH_READ, 1, "The grade of a run", NULL},
+    {"GET", "/api/v1/trend", h_trend_get, AUTH_READ, 1, "A series with its change points and trend",
+     NULL},
 };
+#define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
 /* Match path against pattern; path parameters are copied into params (NULL-terminated). */
 static int match(const char *pattern, const char *path, char params[2][128]) {
@@ -931,7 +971,7 @@ void qb_route(const qb_request *req, qb_response *out) {
   int path_known = 0;
   memset(out, 0, sizeof *out);
   out->status = 200;
-  for (size_t i = 0; i < sizeof ROUTES / sizeof ROUTES[0]; i++) {
+  for (size_t i = 0; i < N_ROUTES; i++) {
     if (!match(ROUTES[i].path, req->path, params)) continue;
     path_known = 1;
     if (strcmp(ROUTES[i].method, req->method) != 0) continue;
@@ -939,7 +979,7 @@ void qb_route(const qb_request *req, qb_response *out) {
     pv[0] = params[0];
     pv[1] = params[1];
     r.params = pv;
-    int rc = ROUTES[i].write ? QB_OK : check_read(&r, &err);
+    int rc = ROUTES[i].auth == AUTH_READ ? check_read(&r, &err) : QB_OK;
     if (!rc) rc = ROUTES[i].fn(&r, out, &err);
     if (rc) {
       json_decref(out->json);
@@ -971,54 +1011,67 @@ void qb_route(const qb_request *req, qb_response *out) {
   qb_route_error(out, QB_ENOTFOUND, &err);
 }
 
-/* The OpenAPI 3 description of the routes above (kept next to them). */
+void qb_route_classify(const char *method, const char *path, qb_route_info *out) {
+  char params[2][128];
+  /* an unknown POST or PATCH is still a write: refused without a token before its body */
+  *out = (qb_route_info){0, !strcmp(method, "POST") || !strcmp(method, "PATCH"), 0};
+  const char *as = !strcmp(method, "HEAD") ? "GET" : method;
+  for (size_t i = 0; i < N_ROUTES; i++)
+    if (!strcmp(ROUTES[i].method, as) && match(ROUTES[i].path, path, params)) {
+      *out = (qb_route_info){1, ROUTES[i].auth == AUTH_WRITE, ROUTES[i].expensive};
+      return;
+    }
+}
+
+/* One operation of the OpenAPI description, from its row of ROUTES. */
+static json_t *openapi_operation(const route *rt) {
+  json_t *op = json_pack("{s:s}", "summary", rt->summary), *responses = json_object();
+  const char *p = rt->responses ? rt->responses : "200 JSON answer";
+  while (*p) {
+    const char *nl = strchr(p, '\n'), *end = nl ? nl : p + strlen(p);
+    char code[4] = {p[0], p[1], p[2], '\0'};
+    json_object_set_new(responses, code,
+                        json_pack("{s:s%}", "description", p + 4, (size_t)(end - p - 4)));
+    p = nl ? nl + 1 : end;
+  }
+  json_object_set_new(op, "responses", responses);
+  if (rt->auth != AUTH_NONE) json_object_set_new(op, "security", json_pack("[{s:[]}]", "bearer"));
+  if (strstr(rt->path, "{}"))
+    json_object_set_new(op, "parameters",
+                        json_pack("[{s:s, s:s, s:b, s:{s:s}}]", "name", "id", "in", "path",
+                                  "required", 1, "schema", "type", "string"));
+  return op;
+}
+
+/* The OpenAPI 3 description, generated from ROUTES: a route added there is described here. */
 static int h_openapi_get(const qb_request *r, qb_response *out, qb_err *err) {
   (void)r;
   (void)err;
-  static const char *const get_paths[][2] = {
-      {"/api/v1/health", "Liveness and versions"},
-      {"/api/v1/metrics", "Prometheus metrics"},
-      {"/api/v1/projects", "Projects with their run counts"},
-      {"/api/v1/runs", "Runs, newest first (project, branch, machine, limit, cursor)"},
-      {"/api/v1/runs/{id}", "One run with its results"},
-      {"/api/v1/runs/{id}/grade", "The grade of a run"},
-      {"/api/v1/compare", "Compare run head with base, or with the baseline rule's choice "
-                          "(head, base, base_branch, base_commit, base_runs, machine, "
-                          "any_machine, all_metrics, project, metric, benchmark, alpha, "
-                          "threshold, only_changed, sort, format=json|markdown|text|csv or "
-                          "Accept: text/markdown); the Qbdb-Verdict header sums it up"},
-      {"/api/v1/benchmarks", "Benchmarks of a project with their metrics"},
-      {"/api/v1/trend", "A series with its change points and trend"},
-      {"/api/v1/regressions", "Detected regressions (project, status, min_severity, all)"},
-  };
   json_t *paths = json_object();
-  for (size_t i = 0; i < sizeof get_paths / sizeof get_paths[0]; i++)
-    json_object_set_new(paths, get_paths[i][0],
-                        json_pack("{s:{s:s, s:{s:{s:s}}}}", "get", "summary", get_paths[i][1],
-                                  "responses", "200", "description", "JSON answer"));
-  json_object_set_new(
-      json_object_get(paths, "/api/v1/runs"), "post",
-      json_pack("{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}", "summary",
-                "Upload one run: the raw tool output as the body (format, project, branch, "
-                "commit, machine, tag), compared with its baseline (base, base_branch, "
-                "base_branch_source, base_commit, base_runs, any_machine, all_metrics; "
-                "summary=markdown adds the pull-request comment); Authorization: Bearer; "
-                "Idempotency-Key",
-                "responses", "201", "description",
-                "stored (\"history\": \"deferred\" when change-point detection or targets "
-                "failed after the run was stored)",
-                "200", "description",
-                "replay of an earlier upload (same content, or the same "
-                "request with its Idempotency-Key)",
-                "401", "description", "no or bad token", "409", "description",
-                "the Idempotency-Key was used for a different request; nothing stored", "413",
-                "description", "body too large", "422", "description",
-                "benchmark data cannot be parsed or fails validation"));
-  json_object_set_new(paths, "/api/v1/regressions/{id}",
-                      json_pack("{s:{s:s, s:{s:{s:s}}}}", "patch", "summary",
-                                "Triage: {\"status\", \"note\"}; Authorization: Bearer",
-                                "responses", "200", "description", "the updated record"));
-  out->json = json_pack("{s:s, s:{s:s, s:s}, s:o}", "openapi", "3.0.3", "info", "title", "qbdb",
-                        "version", QB_VERSION, "paths", paths);
+  for (size_t i = 0; i < N_ROUTES; i++) {
+    char path[128];
+    size_t k = 0;
+    for (const char *c = ROUTES[i].path; *c && k + 5 < sizeof path; c++) {
+      if (c[0] == '{' && c[1] == '}') {
+        memcpy(path + k, "{id}", 4);
+        k += 4;
+        c++;
+      } else {
+        path[k++] = *c;
+      }
+    }
+    path[k] = '\0';
+    json_t *item = json_object_get(paths, path);
+    if (!item) json_object_set_new(paths, path, item = json_object());
+    char method[8];
+    for (k = 0; ROUTES[i].method[k] && k + 1 < sizeof method; k++)
+      method[k] = (char)(ROUTES[i].method[k] - 'A' + 'a');
+    method[k] = '\0';
+    json_object_set_new(item, method, openapi_operation(&ROUTES[i]));
+  }
+  out->json =
+      json_pack("{s:s, s:{s:s, s:s}, s:o, s:{s:{s:{s:s, s:s}}}}", "openapi", "3.0.3", "info",
+                "title", "qbdb", "version", QB_VERSION, "paths", paths, "components",
+                "securitySchemes", "bearer", "type", "http", "scheme", "bearer");
   return QB_OK;
 }

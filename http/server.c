@@ -803,21 +803,6 @@ static const char *bearer_of(const char *auth) {
   return *auth ? auth : NULL;
 }
 
-/* 1 for the requests that write (their handlers check the token for the project): POST and
- * PATCH. They are authorized on their headers, and only their bodies are kept. */
-static int is_write(const char *method) {
-  return !strcmp(method, "POST") || !strcmp(method, "PATCH");
-}
-
-/* 1 for the expensive reads, which http/routes.c answers from whole runs or series: GET (or
- * HEAD) /api/v1/compare, /api/v1/trend and /api/v1/runs/{id}[/grade]. The route table's
- * knowledge, kept here by method and path so that the limit applies before any handler runs. */
-static int is_expensive(const char *method, const char *path) {
-  if (strcmp(method, "GET") && strcmp(method, "HEAD")) return 0;
-  return !strcmp(path, "/api/v1/compare") || !strcmp(path, "/api/v1/trend") ||
-         !strncmp(path, "/api/v1/runs/", 13);
-}
-
 /* Count n more body bytes in the server's inflight; 0 when that would pass max_inflight. */
 static int reserve(qb_server *srv, size_t n) {
   size_t cur = atomic_load(&srv->inflight);
@@ -869,7 +854,8 @@ static enum MHD_Result scan_iter(void *cls, enum MHD_ValueKind kind, const char 
  * whose declared body does not fit in max_inflight now (503). Otherwise out->status stays 0 and
  * ctx says what to do with the body. */
 static void header_checks(qb_server *srv, struct MHD_Connection *conn, req_ctx *ctx,
-                          const char *method, const char *version, qb_response *out) {
+                          const char *method, const char *url, const char *version,
+                          qb_response *out) {
   header_scan h = {0};
   MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_iter, &h);
   if (h.hosts > 1 || (!h.hosts && !strcmp(version, MHD_HTTP_VERSION_1_1))) {
@@ -885,7 +871,9 @@ static void header_checks(qb_server *srv, struct MHD_Connection *conn, req_ctx *
     error_response(out, 400, "bad_request", "both Content-Length and Transfer-Encoding");
     return;
   }
-  if (!is_write(method)) {
+  qb_route_info route; /* the writes (the route table's AUTH_WRITE) are authorized here */
+  qb_route_classify(method, url, &route);
+  if (!route.write) {
     ctx->discard = 1;
     return;
   }
@@ -978,7 +966,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
       snprintf(s->method, sizeof s->method, "%s", method);
       pthread_mutex_unlock(&srv->conns_mu);
     }
-    header_checks(srv, conn, ctx, method, version, &out);
+    header_checks(srv, conn, ctx, method, url, version, &out);
     if (!out.status) return MHD_YES;
     if (ctx->held) { /* answered once its small body is read (and dropped) */
       ctx->resp = out;
@@ -1005,7 +993,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   int preflight = srv->o.cors_origin && origin && !strcmp(origin, srv->o.cors_origin) &&
                   !strcmp(method, "OPTIONS");
   const char *as = !strcmp(method, "HEAD") ? "GET" : method; /* libmicrohttpd drops the body */
-  int expensive = is_expensive(method, url);
+  qb_route_info route; /* the route table's: which pool runs it */
+  qb_route_classify(method, url, &route);
+  int expensive = route.expensive;
   if (preflight) { /* a CORS preflight: no route, no store */
     out.status = 204;
   } else if (ctx->held) { /* refused on its headers */
@@ -1033,7 +1023,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r.notifier = srv->notifier;
     r.run_cache = srv->run_cache;
     r.notify_min = srv->o.notify_min_severity;
-    job_pool *pool = expensive ? &srv->reads : is_write(method) ? &srv->writes : NULL;
+    job_pool *pool = expensive ? &srv->reads : route.write ? &srv->writes : NULL;
     int rc = pool ? jobs_submit(pool, conn, ctx, &r) : 0;
     if (pool && !rc) return MHD_YES; /* answered when resumed */
     if (pool) {

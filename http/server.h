@@ -120,6 +120,14 @@ typedef struct qb_response {
 
 /* Route a request; fills out. Never fails: errors become JSON error answers. */
 void qb_route(const qb_request *r, qb_response *out);
+
+/* What the route table says of a request before any handler runs (HEAD as GET): known, a write
+ * (authorized on its headers before any body byte is kept; an unknown POST or PATCH counts as
+ * one), expensive (answered from whole runs or series: the read pool, --max-expensive). */
+typedef struct qb_route_info {
+  int known, write, expensive;
+} qb_route_info;
+void qb_route_classify(const char *method, const char *path, qb_route_info *out);
 /* The error answer of code rc: the one map from error codes to HTTP statuses and stable codes
  * ({"error": {"code", "message"}}; 503s get Retry-After). */
 void qb_route_error(qb_response *out, int rc, const qb_err *err);

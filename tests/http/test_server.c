@@ -262,6 +262,52 @@ static void test_server__read_endpoints(void **state) {
   qb_buf_dispose(&a.body);
 }
 
+/* GET /openapi.json is generated from the route table: every operation it describes is served
+ * (neither 404 "no such endpoint" nor 405), each has a row in docs/api/README.md, and every
+ * route but health and the description itself says it needs a bearer token. */
+static void test_server__openapi_is_the_route_table(void **state) {
+  (void)state;
+  answer a;
+  request(F.port, "GET", "/api/v1/openapi.json", NULL, NULL, NULL, 0, &a);
+  assert_int_equal(a.status, 200);
+  json_t *doc = body_json(&a), *paths = json_object_get(doc, "paths"), *item;
+  qb_buf_dispose(&a.body);
+  size_t n_docs;
+  char *readme = file(QB_TEST_DATA "/../../docs/api/README.md", &n_docs);
+  const char *path;
+  size_t n_ops = 0;
+  json_object_foreach(paths, path, item) {
+    const char *method;
+    json_t *op;
+    json_object_foreach(item, method, op) {
+      char upper[8], url[160], row[200];
+      size_t k = 0;
+      for (; method[k] && k + 1 < sizeof upper; k++) upper[k] = (char)(method[k] - 'a' + 'A');
+      upper[k] = '\0';
+      const char *id = strstr(path, "{id}");
+      if (id)
+        snprintf(url, sizeof url, "%.*s999999%s", (int)(id - path), path, id + 4);
+      else
+        snprintf(url, sizeof url, "%s", path);
+      request(F.port, upper, url, NULL, NULL, "{}", 2, &a);
+      if (a.status == 405 || strstr(a.body.data ? a.body.data : "", "no such endpoint"))
+        fail_msg("%s %s: described but not served (%ld)", upper, url, a.status);
+      qb_buf_dispose(&a.body);
+      snprintf(row, sizeof row, "| %s | `%s` |", upper, path);
+      if (!strstr(readme, row)) fail_msg("docs/api/README.md: no row %s", row);
+      int open = !strcmp(path, "/api/v1/health") || !strcmp(path, "/api/v1/openapi.json");
+      assert_int_equal(json_object_get(op, "security") == NULL, open);
+      assert_non_null(
+          json_object_get(json_object_get(op, "responses"),
+                          upper[0] == 'P' && !strcmp(path, "/api/v1/runs") ? "201" : "200"));
+      n_ops++;
+    }
+  }
+  assert_int_equal(n_ops, 13);
+  free(readme);
+  json_decref(doc);
+}
+
 /* 16 clients x 50 uploads of distinct native runs, a quarter of them replayed at random with
  * the same key: afterwards exactly 800 runs, none lost, none twice. */
 typedef struct worker {
@@ -728,6 +774,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_server__upload_auth_and_replays),
       cmocka_unit_test(test_server__read_endpoints),
+      cmocka_unit_test(test_server__openapi_is_the_route_table),
       cmocka_unit_test(test_server__concurrent_uploads),
       cmocka_unit_test_teardown(test_server__history_failure_is_deferred, drop_trigger),
       cmocka_unit_test(test_server__compare_cache_long_key),
