@@ -183,10 +183,8 @@ int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err) {
         return m < 0 ? m : rc;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--fail-on", &v, err))) {
       if (m < 0) return m;
-      if (qb_severity_parse(v, &fail_on) || fail_on == QB_SEV_NONE)
-        return qb_err_set(err, QB_EUSAGE,
-                          "compare: --fail-on '%s': expected minor, moderate, major or critical",
-                          v);
+      int rc = qb_severity_parse_arg("compare: --fail-on", v, 0, &fail_on, err);
+      if (rc) return rc;
       have_fail_on = 1;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--format", &v, err))) {
       if (m < 0) return m;

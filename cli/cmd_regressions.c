@@ -28,11 +28,6 @@ const char cmd_triage_help[] =
     "\n"
     "Exit codes: 0 ok, 2 usage, 4 no such regression or no database, 5 database refused.\n";
 
-static int sev_rank(const char *name) {
-  qb_severity s;
-  return qb_severity_parse(name, &s) ? -1 : (int)s;
-}
-
 /* Text or markdown: one block per commit range. Stored text (commits, names, notes, status) is
  * escaped for the terminal (cli/cli.h qb_cli_esc_str). */
 static void print_grouped(FILE *f, const qb_regression *r, size_t n, int md) {
@@ -85,11 +80,10 @@ int cmd_regressions(qb_cli *cli, int argc, char **argv, qb_err *err) {
       have_kind = 1;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--min-severity", &v, err))) {
       if (m < 0) return m;
-      if ((f.min_severity = sev_rank(v)) < 0)
-        return qb_err_set(err, QB_EUSAGE,
-                          "regressions: --min-severity '%s': expected none, minor, "
-                          "moderate, major or critical",
-                          v);
+      qb_severity s;
+      int rc = qb_severity_parse_arg("regressions: --min-severity", v, 1, &s, err);
+      if (rc) return rc;
+      f.min_severity = (int)s;
       have_sev = 1;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--limit", &v, err))) {
       if (m < 0) return m;

@@ -87,9 +87,7 @@ int cmd_report(qb_cli *cli, int argc, char **argv, qb_err *err) {
                           v);
     } else if ((m = qb_cli_opt(argc, argv, &i, "--fail-on", &v, err))) {
       if (m < 0) return m;
-      if (qb_severity_parse(v, &fail_on) || fail_on == QB_SEV_NONE)
-        return qb_err_set(err, QB_EUSAGE,
-                          "report: --fail-on '%s': expected minor, moderate, major or critical", v);
+      if ((rc = qb_severity_parse_arg("report: --fail-on", v, 0, &fail_on, err))) return rc;
     } else if ((m = qb_cli_opt(argc, argv, &i, "--notify-timeout", &v, err))) {
       if (m < 0 || (rc = qb_cli_number("report", "--notify-timeout", v, 0.1, 3600, &notify_s, err)))
         return m < 0 ? m : rc;

@@ -168,11 +168,9 @@ int cmd_serve(qb_cli *cli, int argc, char **argv, qb_err *err) {
                           "serve: --notify-url: expected an http:// or https:// URL");
     } else if ((m = qb_cli_opt(argc, argv, &i, "--notify-min-severity", &v, err))) {
       if (m < 0) return m;
-      if (qb_severity_parse(v, &o.notify_min_severity) || o.notify_min_severity == QB_SEV_NONE)
-        return qb_err_set(err, QB_EUSAGE,
-                          "serve: --notify-min-severity '%s': expected minor, moderate, major or "
-                          "critical",
-                          v);
+      int rc =
+          qb_severity_parse_arg("serve: --notify-min-severity", v, 0, &o.notify_min_severity, err);
+      if (rc) return rc;
       min_given = 1;
     } else {
       return qb_cli_bad_arg("serve", argv[i], err);

@@ -272,12 +272,8 @@ int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
         goto done;
       }
     } else if ((m = qb_cli_opt(argc, argv, &i, "--fail-on", &v, err))) {
-      if (m < 0 || qb_severity_parse(v, &fail_on) || fail_on == QB_SEV_NONE) {
-        rc = m < 0 ? m
-                   : qb_err_set(err, QB_EUSAGE,
-                                "upload: --fail-on '%s': expected minor, moderate, major or "
-                                "critical",
-                                v);
+      if (m < 0 || (rc = qb_severity_parse_arg("upload: --fail-on", v, 0, &fail_on, err))) {
+        if (m < 0) rc = m;
         goto done;
       }
       have_fail_on = 1;

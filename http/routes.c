@@ -472,8 +472,8 @@ static int h_regressions_get(const qb_request *r, qb_response *out, qb_err *err)
   const char *sev = qb_request_arg(r, "min_severity"), *all = qb_request_arg(r, "all");
   if (sev) {
     qb_severity s;
-    if (qb_severity_parse(sev, &s))
-      return qb_err_set(err, QB_EUSAGE, "min_severity '%s': expected none .. critical", sev);
+    int rc = qb_severity_parse_arg("min_severity", sev, 1, &s, err);
+    if (rc) return rc;
     f.min_severity = (int)s;
   }
   if (!all || strcmp(all, "true")) {

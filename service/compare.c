@@ -36,6 +36,13 @@ int qb_severity_parse(const char *name, qb_severity *out) {
   return QB_EUSAGE;
 }
 
+int qb_severity_parse_arg(const char *option, const char *name, int with_none, qb_severity *out,
+                          qb_err *err) {
+  if (!qb_severity_parse(name, out) && (with_none || *out != QB_SEV_NONE)) return QB_OK;
+  return qb_err_set(err, QB_EUSAGE, "%s '%.80s': expected %sminor, moderate, major or critical",
+                    option, name, with_none ? "none, " : "");
+}
+
 const char *qb_verdict_name(qb_verdict v) {
   return (unsigned)v < 5 ? VERDICT[v] : "unknown";
 }

@@ -35,7 +35,12 @@ typedef enum qb_verdict {
 
 const char *qb_severity_name(qb_severity s);               /* "none", "minor", ... */
 int qb_severity_parse(const char *name, qb_severity *out); /* 0 or QB_EUSAGE */
-const char *qb_verdict_name(qb_verdict v);                 /* "unchanged", "regression", ... */
+/* A severity a user gave (an option or a query parameter), with the one message "OPTION 'NAME':
+ * expected none, minor, moderate, major or critical"; with_none 0 refuses "none" too (a level
+ * to fail or notify on). */
+int qb_severity_parse_arg(const char *option, const char *name, int with_none, qb_severity *out,
+                          qb_err *err);
+const char *qb_verdict_name(qb_verdict v); /* "unchanged", "regression", ... */
 
 /* The settings of one comparison row (docs/cli/config.md). */
 typedef struct qb_compare_settings {
