@@ -181,7 +181,7 @@ static char *where_of(const char *location) {
 }
 
 /* 1 when SQLSTATE state says the server is gone, starting or stopping, or out of resources: the
- * request may succeed when retried later (QB_EDB, HTTP 503). */
+ * request may succeed when retried later (QB_EUNAVAILABLE, HTTP 503). */
 static int unavailable(const char *state) {
   return !strncmp(state, "08", 2) || !strncmp(state, "53", 2) || !strcmp(state, "57P01") ||
          !strcmp(state, "57P02") || !strcmp(state, "57P03");
@@ -197,7 +197,14 @@ static int fail(pg_store *s, PGresult *r, const char *what, qb_err *err) {
   int code = QB_EINTERNAL;
   if (pq->status(s->conn) == CONNECTION_BAD || (state && unavailable(state)))
     code = QB_EUNAVAILABLE;
-  else if (state && !strcmp(state, "23505"))
+  else if (state && !strcmp(state, "25006")) { /* read_only_sql_transaction */
+    /* a write reached a hot standby: a server whose --db names a replica (docs/deploy.md,
+     * "Reads from replicas"), or one still on the old primary's standby during a failover */
+    return qb_err_set(err, QB_EUNAVAILABLE,
+                      "%s: %s: the database is a read-only standby; writes go to a server on the "
+                      "primary",
+                      s->where, what);
+  } else if (state && !strcmp(state, "23505"))
     code = QB_EEXISTS;
   else if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01")))
     code = QB_EDB; /* a serialization failure or deadlock: the caller may retry */
@@ -559,6 +566,17 @@ static int migrate(pg_store *s, int create, qb_err *err) {
     rc = qb_err_set(err, QB_EDB,
                     "%s: database schema version %lld is newer than this qbdb supports (%d); "
                     "upgrade qbdb",
+                    s->where, (long long)version, qb_migrations_count);
+    goto done;
+  }
+  int64_t standby = 0;
+  if (version < qb_migrations_count &&
+      (rc = query_int(s, "SELECT pg_is_in_recovery()::int", &standby, &found, err)))
+    goto done;
+  if (standby) { /* migrating is a write: the primary's server does it, the standby replays it */
+    rc = qb_err_set(err, QB_EUNAVAILABLE,
+                    "%s: the database is a read-only standby at schema version %lld and this "
+                    "qbdb needs %d: start a server of this version on the primary first",
                     s->where, (long long)version, qb_migrations_count);
     goto done;
   }
