@@ -453,12 +453,16 @@ int pg_tx_begin_read(pg_store *s, int *began, qb_err *err) {
 
 int pg_tx_end(pg_store *s, int began, int rc, qb_err *err) {
   if (!began) return rc;
-  s->tx = 0;
   if (rc) {
+    s->tx = 0;
     pg_exec(s, "ROLLBACK", NULL);
     return rc;
   }
-  return pg_exec(s, "COMMIT", err);
+  /* s->tx still set: a connection lost since the last statement fails the COMMIT, instead of
+   * a reconnect committing nothing (and the caller told that its writes are stored) */
+  rc = pg_exec(s, "COMMIT", err);
+  s->tx = 0;
+  return rc;
 }
 
 static int pgs_begin(qb_store *base, qb_err *err) {
@@ -478,8 +482,9 @@ static int pgs_begin_read(qb_store *base, qb_err *err) {
 
 static int pgs_commit(qb_store *base, qb_err *err) {
   pg_store *s = PG(base);
+  int rc = pg_exec(s, "COMMIT", err); /* inside the transaction still, as in pg_tx_end */
   s->tx = 0;
-  return pg_exec(s, "COMMIT", err);
+  return rc;
 }
 
 static void pgs_rollback(qb_store *base) {

@@ -2,8 +2,9 @@
  *
  * One pg_store is one libpq connection. Statements come from the PG_SQL list (sql.h): each is
  * prepared on a connection the first time it runs there, with its named :params turned into
- * $n once per process. Parameters travel as text (bytea as binary); results come back binary
- * and are decoded by type (pg_int, pg_real, pg_text, pg_blob), so doubles round-trip exactly.
+ * $n once per process. Parameters travel as text (bytea, and the arrays runs.c inserts a run's
+ * rows with, as binary); results come back binary and are decoded by type (pg_int, pg_real,
+ * pg_text, pg_blob), so doubles round-trip exactly.
  * User text only ever reaches the server as a parameter. */
 #ifndef QB_SCHEMA_POSTGRES_PG_H
 #define QB_SCHEMA_POSTGRES_PG_H

@@ -1,5 +1,9 @@
-/* schema/postgres/runs.c - runs in PostgreSQL: insert (one transaction per run, idempotent by
- * content hash and Idempotency-Key through constraints), load, counts. */
+/* schema/postgres/runs.c - runs in PostgreSQL: insert (one transaction per run, its rows in a few
+ * statements whatever its size, idempotent by content hash and Idempotency-Key through
+ * constraints), load, counts. */
+#include <endian.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,83 +36,534 @@ static int get_or_add(pg_store *s, int sel, int add, int64_t project, const char
   return QB_OK;
 }
 
-/* The metric id last looked up in this insert (the results of a run share one metric mostly). */
-typedef struct metric_memo {
-  const char *name, *unit;
-  int dir;
-  int64_t id; /* 0: none */
-} metric_memo;
+/* ---- a run's lists as array parameters ------------------------------------------------------ */
 
-static int metric_id(pg_store *s, const qb_result *r, metric_memo *memo, int64_t *out,
-                     qb_err *err) {
-  if (memo->id && memo->dir == (int)r->direction && !strcmp(memo->name, r->metric) &&
-      !strcmp(memo->unit, r->unit)) {
-    *out = memo->id;
-    return QB_OK;
+/* A run's rows go as one-dimensional arrays (one a column), not one statement a row, in
+ * PostgreSQL's binary format (array_recv): text needs no quoting there, doubles go as their bits
+ * (exact, as pg_real's %.17g), samples as the bytes of their blob. Several arrays are written one
+ * after the other into one buffer, then bound (pg_blob: a binary parameter), each typed by the
+ * cast on its :name. A failure to grow the buffer is kept in rc and ends nothing: the caller
+ * checks rc once the arrays are written. */
+enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_TEXT = 25, OID_FLOAT8 = 701 };
+
+typedef struct pg_arrays {
+  qb_buf buf;
+  size_t at[PG_MAX_PARAMS + 1]; /* where array k starts; at[n] is the end of the last */
+  int n;                        /* arrays finished */
+  int32_t items;                /* elements of the array being written */
+  int rc;                       /* the first failure */
+  qb_err *err;
+} pg_arrays;
+
+static void arr_reset(pg_arrays *a, qb_err *err) {
+  a->buf.len = 0;
+  a->n = 0;
+  a->items = 0;
+  a->rc = QB_OK;
+  a->err = err;
+}
+
+static void arr_put(pg_arrays *a, const void *p, size_t n) {
+  if (!a->rc) a->rc = qb_buf_add(&a->buf, p, n, a->err);
+}
+
+static void arr_u32(pg_arrays *a, uint32_t v) {
+  v = htobe32(v);
+  arr_put(a, &v, 4);
+}
+
+static void set_u32(pg_arrays *a, size_t at, uint32_t v) {
+  v = htobe32(v);
+  memcpy(a->buf.data + at, &v, 4);
+}
+
+static void arr_begin(pg_arrays *a, uint32_t oid) {
+  a->at[a->n] = a->buf.len;
+  a->items = 0;
+  arr_u32(a, 1); /* ndim */
+  arr_u32(a, 0); /* flags: ignored by the server, which finds the NULLs itself */
+  arr_u32(a, oid);
+  arr_u32(a, 0); /* the size, once known */
+  arr_u32(a, 1); /* lower bound */
+}
+
+static void arr_end(pg_arrays *a) {
+  if (a->rc) return;
+  size_t at = a->at[a->n];
+  if (a->items) {
+    set_u32(a, at + 12, (uint32_t)a->items);
+  } else { /* the empty array has no dimension */
+    set_u32(a, at, 0);
+    a->buf.len = at + 12;
+    a->buf.data[a->buf.len] = '\0';
   }
-  int found = 0, rc;
-  for (int pass = 0; pass < 3 && !found; pass++) {
-    pg_q q;
-    pg_q_init(&q, s, pass == 1 ? P_METRIC_ADD : P_METRIC_GET);
-    pg_text(&q, ":name", r->metric);
-    pg_text(&q, ":unit", r->unit);
-    pg_int(&q, ":dir", r->direction);
-    if ((rc = pg_one(&q, "metric", out, &found, err))) return rc;
+  a->at[++a->n] = a->buf.len;
+}
+
+static void arr_null(pg_arrays *a) {
+  arr_u32(a, UINT32_MAX); /* length -1 */
+  a->items++;
+}
+
+static void arr_bool(pg_arrays *a, int v) {
+  unsigned char c = v != 0;
+  arr_u32(a, 1);
+  arr_put(a, &c, 1);
+  a->items++;
+}
+
+static void arr_int(pg_arrays *a, int64_t v) {
+  uint64_t u = htobe64((uint64_t)v);
+  arr_u32(a, 8);
+  arr_put(a, &u, 8);
+  a->items++;
+}
+
+/* As pg_opt_count: negative is NULL. */
+static void arr_count(pg_arrays *a, int64_t v) {
+  if (v < 0)
+    arr_null(a);
+  else
+    arr_int(a, v);
+}
+
+/* As pg_real: NAN is NULL, -0 is 0 (SQLite stores whole reals as integers and loses the sign). */
+static void arr_real(pg_arrays *a, double v) {
+  if (isnan(v)) {
+    arr_null(a);
+    return;
   }
-  if (!found)
-    return qb_err_set(err, QB_EINTERNAL, "%s: metric '%.80s' not stored", s->where, r->metric);
-  *memo = (metric_memo){r->metric, r->unit, (int)r->direction, *out};
+  if (v == 0) v = 0;
+  uint64_t u;
+  memcpy(&u, &v, 8);
+  u = htobe64(u);
+  arr_u32(a, 8);
+  arr_put(a, &u, 8);
+  a->items++;
+}
+
+static void arr_text(pg_arrays *a, const char *v) {
+  if (!v) {
+    arr_null(a);
+    return;
+  }
+  size_t n = strlen(v);
+  if (n > INT32_MAX && !a->rc) a->rc = qb_err_set(a->err, QB_EFORMAT, "text of %zu bytes", n);
+  arr_u32(a, (uint32_t)n);
+  arr_put(a, v, n);
+  a->items++;
+}
+
+/* The samples of r as their blob (schema/samples.h), NULL when it has none. */
+static void arr_samples(pg_arrays *a, const qb_result *r) {
+  if (!r->n_samples) {
+    arr_null(a);
+    return;
+  }
+  size_t at = a->buf.len;
+  arr_u32(a, 0); /* the length, once encoded */
+  if (!a->rc) a->rc = qb_samples_encode(r->samples, r->iters, r->n_samples, &a->buf, a->err);
+  size_t n = a->buf.len - at - 4;
+  if (!a->rc && n > INT32_MAX) a->rc = qb_err_set(a->err, QB_EFORMAT, "samples of %zu bytes", n);
+  if (!a->rc) set_u32(a, at, (uint32_t)n);
+  a->items++;
+}
+
+/* Bind the finished arrays from, from + 1, ... of a to the parameters names[0], names[1], ... of
+ * q (n of them). */
+static void arr_bind(pg_q *q, const pg_arrays *a, int from, const char *const *names, int n) {
+  for (int k = 0; k < n; k++)
+    pg_blob(q, names[k], a->buf.data + a->at[from + k], a->at[from + k + 1] - a->at[from + k]);
+}
+
+/* ---- inserting a run ------------------------------------------------------------------------ */
+
+/* What an insert works with, made once for the attempts of one run (pg_insert_run). Results are
+ * numbered across the run (i: benchmark order, then result order), so are the run's distinct
+ * metrics (m: order of first use). */
+typedef struct insert_ws {
+  size_t n_results;
+  const qb_result **result; /* [i] */
+  size_t *bench_of;         /* [i]: the run's benchmark index */
+  size_t *metric_of;        /* [i]: m */
+  size_t n_metrics;
+  const qb_result **metric; /* [m]: its first result */
+  int64_t *metric_ids;      /* [m] */
+  int64_t *bench_ids;       /* [run's benchmark index] */
+  int64_t *scratch;         /* n_benches: the ids of benchmarks with results, sorted */
+  pg_arrays par;
+} insert_ws;
+
+static void ws_dispose(insert_ws *w) {
+  free(w->result);
+  free(w->bench_of);
+  free(w->metric_of);
+  free(w->metric);
+  free(w->metric_ids);
+  free(w->bench_ids);
+  free(w->scratch);
+  qb_buf_dispose(&w->par.buf);
+}
+
+static int str_cmp(const char *a, const char *b) {
+  if (!a || !b) return (a != NULL) - (b != NULL);
+  return strcmp(a, b);
+}
+
+/* A result to sort by metric (name, unit, direction), then by i. */
+typedef struct metric_key {
+  const qb_result *r;
+  size_t i;
+} metric_key;
+
+/* Order of metrics: name, unit, direction. */
+static int metric_cmp(const qb_result *a, const qb_result *b) {
+  int c = str_cmp(a->metric, b->metric);
+  if (!c) c = str_cmp(a->unit, b->unit);
+  if (!c) c = ((int)a->direction > (int)b->direction) - ((int)a->direction < (int)b->direction);
+  return c;
+}
+
+static int metric_key_cmp(const void *pa, const void *pb) {
+  const metric_key *a = pa, *b = pb;
+  int c = metric_cmp(a->r, b->r);
+  return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+/* Number the results of run and find its distinct metrics in the order of first use (by sorting,
+ * so that a run of many custom metrics costs n log n). */
+static int ws_init(insert_ws *w, const qb_run *run, qb_err *err) {
+  size_t nb = run->n_benches ? run->n_benches : 1, n = 0;
+  memset(w, 0, sizeof *w);
+  qb_buf_init(&w->par.buf, (size_t)1 << 30); /* PostgreSQL takes no larger parameter */
+  for (size_t b = 0; b < run->n_benches; b++) n += run->benches[b].n_results;
+  w->n_results = n;
+  size_t nr = n ? n : 1;
+  metric_key *keys = malloc(nr * sizeof *keys);
+  size_t *first = malloc(nr * sizeof *first), *rank = malloc(nr * sizeof *rank);
+  w->result = malloc(nr * sizeof *w->result);
+  w->bench_of = malloc(nr * sizeof *w->bench_of);
+  w->metric_of = malloc(nr * sizeof *w->metric_of);
+  w->metric = malloc(nr * sizeof *w->metric);
+  w->metric_ids = malloc(nr * sizeof *w->metric_ids);
+  w->bench_ids = malloc(nb * sizeof *w->bench_ids);
+  w->scratch = malloc(nb * sizeof *w->scratch);
+  if (!keys || !first || !rank || !w->result || !w->bench_of || !w->metric_of || !w->metric ||
+      !w->metric_ids || !w->bench_ids || !w->scratch) {
+    free(keys);
+    free(first);
+    free(rank);
+    return qb_err_set(err, QB_ENOMEM, "out of memory");
+  }
+  size_t i = 0;
+  for (size_t b = 0; b < run->n_benches; b++)
+    for (size_t k = 0; k < run->benches[b].n_results; k++, i++) {
+      w->result[i] = &run->benches[b].results[k];
+      w->bench_of[i] = b;
+      keys[i] = (metric_key){w->result[i], i};
+    }
+  qsort(keys, n, sizeof *keys, metric_key_cmp);
+  /* groups of equal metrics: metric_of gets the group, first the group's first result */
+  size_t g = 0;
+  for (size_t j = 0; j < n; j++) {
+    int starts = !j || metric_cmp(keys[j - 1].r, keys[j].r) != 0;
+    if (j && starts) g++;
+    if (starts) first[g] = keys[j].i;
+    w->metric_of[keys[j].i] = g;
+  }
+  /* the groups numbered in the order of their first result */
+  for (i = 0; i < n; i++) {
+    size_t grp = w->metric_of[i];
+    if (first[grp] == i) {
+      rank[grp] = w->n_metrics;
+      w->metric[w->n_metrics++] = w->result[i];
+    }
+    w->metric_of[i] = rank[grp];
+  }
+  free(keys);
+  free(first);
+  free(rank);
   return QB_OK;
 }
 
-/* Insert one result of a benchmark with its series and samples. */
-static int insert_result(pg_store *s, const qb_run *run, int64_t run_id, int64_t branch_id,
-                         int64_t machine_id, int64_t bench_id, const qb_result *r, qb_buf *blob,
-                         metric_memo *memo, qb_err *err) {
-  int64_t mid = 0, series_id = 0, result_id = 0;
-  int found = 0, rc;
-  pg_q q;
-  if ((rc = metric_id(s, r, memo, &mid, err))) return rc;
-  for (int pass = 0; pass < 3 && !found; pass++) {
-    pg_q_init(&q, s, pass == 1 ? P_SERIES_ADD : P_SERIES_GET);
-    pg_int(&q, ":branch", branch_id);
-    pg_int(&q, ":machine", machine_id);
-    pg_int(&q, ":bench", bench_id);
-    pg_int(&q, ":metric", mid);
-    if ((rc = pg_one(&q, "series", &series_id, &found, err))) return rc;
+/* Run q, whose rows are (o, id), and set ids[o - 1] (o from 1 to n; ids starts all 0, no row has
+ * id 0, a NULL id is none); *got counts the ids set. */
+static int read_ids(pg_q *q, const char *what, int64_t *ids, size_t n, size_t *got, qb_err *err) {
+  pg_store *s = q->s;
+  PGresult *r;
+  memset(ids, 0, n * sizeof *ids);
+  *got = 0;
+  int rc = pg_run(q, what, &r, err);
+  if (rc) return rc;
+  for (int i = 0, rows = s->pq->ntuples(r); i < rows; i++) {
+    int64_t o = pg_col_int(s, r, i, 0), id = pg_col_int(s, r, i, 1);
+    if (o < 1 || (uint64_t)o > n || !id) continue;
+    *got += !ids[o - 1];
+    ids[o - 1] = id;
   }
-  if (!found) return qb_err_set(err, QB_EINTERNAL, "%s: series not stored", s->where);
-  const qb_stats *x = &r->stats;
-  pg_q_init(&q, s, P_RESULT_ADD);
+  s->pq->clear(r);
+  return QB_OK;
+}
+
+static const char *const TAG_PARAMS[] = {":keys", ":vals"};
+
+static int insert_tags(pg_store *s, const qb_run *run, int64_t run_id, insert_ws *w, qb_err *err) {
+  pg_arrays *a = &w->par;
+  pg_q q;
+  if (!run->n_tags) return QB_OK;
+  arr_reset(a, err);
+  arr_begin(a, OID_TEXT);
+  for (size_t i = 0; i < run->n_tags; i++) arr_text(a, run->tags[i].key);
+  arr_end(a);
+  arr_begin(a, OID_TEXT);
+  for (size_t i = 0; i < run->n_tags; i++) arr_text(a, run->tags[i].value);
+  arr_end(a);
+  if (a->rc) return a->rc;
+  pg_q_init(&q, s, P_TAGS_ADD);
   pg_int(&q, ":run", run_id);
-  pg_int(&q, ":bench", bench_id);
-  pg_int(&q, ":metric", mid);
-  pg_int(&q, ":series", series_id);
-  pg_opt_count(&q, ":n", x->n);
-  pg_real(&q, ":min", x->min);
-  pg_real(&q, ":max", x->max);
-  pg_real(&q, ":mean", x->mean);
-  pg_real(&q, ":median", x->median);
-  pg_real(&q, ":stddev", x->stddev);
-  pg_real(&q, ":p95", x->p95);
-  pg_real(&q, ":p99", x->p99);
-  pg_real(&q, ":q1", x->q1);
-  pg_real(&q, ":q3", x->q3);
-  pg_opt_count(&q, ":outliers", x->outliers);
-  pg_real(&q, ":estimate", x->estimate);
-  pg_real(&q, ":ci_lo", x->ci_lo);
-  pg_real(&q, ":ci_hi", x->ci_hi);
-  pg_text(&q, ":extra", r->extra);
+  arr_bind(&q, a, 0, TAG_PARAMS, 2);
+  return pg_do(&q, "insert tags", NULL, err);
+}
+
+static const char *const BENCH_PARAMS[] = {":names", ":grps", ":params", ":ids", ":current"};
+
+/* The ids of the run's benchmarks into w->bench_ids: read, and when some are missing or differ in
+ * group or parameters, written (P_BENCHES_PUT, told what was found) and read again. */
+static int put_benches(pg_store *s, const qb_run *run, int64_t project_id, insert_ws *w,
+                       qb_err *err) {
+  pg_arrays *a = &w->par;
+  size_t n = run->n_benches, got = 0, stale = 0;
+  int64_t *ids = w->bench_ids;
+  pg_q q;
+  if (!n) return QB_OK;
+  arr_reset(a, err);
+  arr_begin(a, OID_TEXT);
+  for (size_t b = 0; b < n; b++) arr_text(a, run->benches[b].name);
+  arr_end(a);
+  arr_begin(a, OID_TEXT);
+  for (size_t b = 0; b < n; b++) arr_text(a, run->benches[b].group);
+  arr_end(a);
+  arr_begin(a, OID_TEXT);
+  for (size_t b = 0; b < n; b++) arr_text(a, run->benches[b].params);
+  arr_end(a);
+  if (a->rc) return a->rc;
+  for (int pass = 0; pass < 2; pass++) {
+    pg_q_init(&q, s, P_BENCHES_GET);
+    pg_int(&q, ":project", project_id);
+    arr_bind(&q, a, 0, BENCH_PARAMS, 3);
+    int rc = read_ids(&q, "benchmarks", ids, n, &got, err);
+    if (rc) return rc;
+    stale = 0;
+    for (size_t b = 0; b < n; b++) stale += ids[b] < 0;
+    if (pass || (got == n && !stale)) break;
+    /* what was found, after the lists */
+    arr_begin(a, OID_INT8);
+    for (size_t b = 0; b < n; b++)
+      if (ids[b])
+        arr_int(a, ids[b] < 0 ? -ids[b] : ids[b]);
+      else
+        arr_null(a);
+    arr_end(a);
+    arr_begin(a, OID_BOOL);
+    for (size_t b = 0; b < n; b++) arr_bool(a, ids[b] > 0);
+    arr_end(a);
+    if (a->rc) return a->rc;
+    pg_q_init(&q, s, P_BENCHES_PUT);
+    pg_int(&q, ":project", project_id);
+    arr_bind(&q, a, 0, BENCH_PARAMS, 5);
+    if ((rc = pg_do(&q, "benchmarks", NULL, err))) return rc;
+  }
+  for (size_t b = 0; b < n; b++) {
+    if (!ids[b])
+      return qb_err_set(err, QB_EINTERNAL, "benchmark '%.80s': not stored", run->benches[b].name);
+    if (ids[b] < 0) ids[b] = -ids[b]; /* another server's write since, or a name given twice */
+  }
+  return QB_OK;
+}
+
+static const char *const RUN_BENCH_PARAMS[] = {":benches", ":extras"};
+
+/* The benchmarks' fields of this run (run_benchmark), for those that have any. */
+static int insert_run_benches(pg_store *s, const qb_run *run, int64_t run_id, insert_ws *w,
+                              qb_err *err) {
+  pg_arrays *a = &w->par;
+  size_t n = 0;
+  pg_q q;
+  for (size_t b = 0; b < run->n_benches; b++) n += run->benches[b].extra != NULL;
+  if (!n) return QB_OK;
+  arr_reset(a, err);
+  arr_begin(a, OID_INT8);
+  for (size_t b = 0; b < run->n_benches; b++)
+    if (run->benches[b].extra) arr_int(a, w->bench_ids[b]);
+  arr_end(a);
+  arr_begin(a, OID_TEXT);
+  for (size_t b = 0; b < run->n_benches; b++)
+    if (run->benches[b].extra) arr_text(a, run->benches[b].extra);
+  arr_end(a);
+  if (a->rc) return a->rc;
+  pg_q_init(&q, s, P_RUN_BENCHES_ADD);
+  pg_int(&q, ":run", run_id);
+  arr_bind(&q, a, 0, RUN_BENCH_PARAMS, 2);
+  return pg_do(&q, "insert run benchmarks", NULL, err);
+}
+
+static const char *const METRIC_PARAMS[] = {":names", ":units", ":dirs"};
+
+/* The ids of the run's metrics into w->metric_ids: read, and when some are missing, inserted
+ * (P_METRICS_PUT; one another server inserted meanwhile is left to it) and read again. */
+static int put_metrics(pg_store *s, insert_ws *w, qb_err *err) {
+  pg_arrays *a = &w->par;
+  size_t n = w->n_metrics, got = 0;
+  pg_q q;
+  if (!n) return QB_OK;
+  arr_reset(a, err);
+  for (int pass = 0; pass < 2; pass++) {
+    int want = !pass; /* pass 1: the missing ones */
+    arr_begin(a, OID_TEXT);
+    for (size_t m = 0; m < n; m++)
+      if (want || !w->metric_ids[m]) arr_text(a, w->metric[m]->metric);
+    arr_end(a);
+    arr_begin(a, OID_TEXT);
+    for (size_t m = 0; m < n; m++)
+      if (want || !w->metric_ids[m]) arr_text(a, w->metric[m]->unit);
+    arr_end(a);
+    arr_begin(a, OID_INT8);
+    for (size_t m = 0; m < n; m++)
+      if (want || !w->metric_ids[m]) arr_int(a, (int64_t)w->metric[m]->direction);
+    arr_end(a);
+    if (a->rc) return a->rc;
+    int rc;
+    if (pass) {
+      pg_q_init(&q, s, P_METRICS_PUT);
+      arr_bind(&q, a, 3, METRIC_PARAMS, 3);
+      if ((rc = pg_do(&q, "metrics", NULL, err))) return rc;
+    }
+    pg_q_init(&q, s, P_METRICS_GET);
+    arr_bind(&q, a, 0, METRIC_PARAMS, 3);
+    if ((rc = read_ids(&q, "metrics", w->metric_ids, n, &got, err))) return rc;
+    if (got == n) return QB_OK;
+  }
+  for (size_t m = 0; m < n; m++)
+    if (!w->metric_ids[m])
+      return qb_err_set(err, QB_EINTERNAL, "%s: metric '%.80s' not stored", s->where,
+                        w->metric[m]->metric);
+  return QB_OK;
+}
+
+static const char *const SERIES_PARAMS[] = {":benches", ":metrics"};
+
+/* The series of the run's results that are missing (P_RESULTS_ADD finds them all after). */
+static int put_series(pg_store *s, int64_t branch_id, int64_t machine_id, insert_ws *w,
+                      qb_err *err) {
+  pg_arrays *a = &w->par;
+  pg_q q;
+  if (!w->n_results) return QB_OK;
+  arr_reset(a, err);
+  arr_begin(a, OID_INT8);
+  for (size_t i = 0; i < w->n_results; i++) arr_int(a, w->bench_ids[w->bench_of[i]]);
+  arr_end(a);
+  arr_begin(a, OID_INT8);
+  for (size_t i = 0; i < w->n_results; i++) arr_int(a, w->metric_ids[w->metric_of[i]]);
+  arr_end(a);
+  if (a->rc) return a->rc;
+  pg_q_init(&q, s, P_SERIES_PUT);
+  pg_int(&q, ":branch", branch_id);
+  pg_int(&q, ":machine", machine_id);
+  arr_bind(&q, a, 0, SERIES_PARAMS, 2);
+  return pg_do(&q, "series", NULL, err);
+}
+
+static const char *const RESULT_PARAMS[] = {
+    ":benches", ":metrics", ":count", ":min",      ":max",    ":mean",     ":median",
+    ":stddev",  ":p95",     ":p99",   ":q1",       ":q3",     ":outliers", ":estimate",
+    ":ci_lo",   ":ci_hi",   ":extra", ":sample_n", ":samples"};
+/* The statistics in the order of RESULT_PARAMS, before and after :outliers. */
+static const size_t REALS_BEFORE[] = {
+    offsetof(qb_stats, min),    offsetof(qb_stats, max),    offsetof(qb_stats, mean),
+    offsetof(qb_stats, median), offsetof(qb_stats, stddev), offsetof(qb_stats, p95),
+    offsetof(qb_stats, p99),    offsetof(qb_stats, q1),     offsetof(qb_stats, q3)};
+static const size_t REALS_AFTER[] = {offsetof(qb_stats, estimate), offsetof(qb_stats, ci_lo),
+                                     offsetof(qb_stats, ci_hi)};
+
+/* Results go in statements of about this many bytes of parameters (a run's samples may be far
+ * more than PostgreSQL takes in one). */
+#define RESULT_CHUNK ((size_t)16 << 20)
+
+static void real_column(pg_arrays *a, const insert_ws *w, size_t lo, size_t hi, size_t field) {
+  arr_begin(a, OID_FLOAT8);
+  for (size_t i = lo; i < hi; i++) {
+    double v;
+    memcpy(&v, (const char *)&w->result[i]->stats + field, sizeof v);
+    arr_real(a, v);
+  }
+  arr_end(a);
+}
+
+/* Results lo..hi-1 with their samples. */
+static int insert_results(pg_store *s, const qb_run *run, int64_t run_id, int64_t branch_id,
+                          int64_t machine_id, insert_ws *w, size_t lo, size_t hi, qb_err *err) {
+  pg_arrays *a = &w->par;
+  pg_q q;
+  arr_reset(a, err);
+  arr_begin(a, OID_INT8);
+  for (size_t i = lo; i < hi; i++) arr_int(a, w->bench_ids[w->bench_of[i]]);
+  arr_end(a);
+  arr_begin(a, OID_INT8);
+  for (size_t i = lo; i < hi; i++) arr_int(a, w->metric_ids[w->metric_of[i]]);
+  arr_end(a);
+  arr_begin(a, OID_INT8);
+  for (size_t i = lo; i < hi; i++) arr_count(a, w->result[i]->stats.n);
+  arr_end(a);
+  for (size_t f = 0; f < sizeof REALS_BEFORE / sizeof *REALS_BEFORE; f++)
+    real_column(a, w, lo, hi, REALS_BEFORE[f]);
+  arr_begin(a, OID_INT8);
+  for (size_t i = lo; i < hi; i++) arr_count(a, w->result[i]->stats.outliers);
+  arr_end(a);
+  for (size_t f = 0; f < sizeof REALS_AFTER / sizeof *REALS_AFTER; f++)
+    real_column(a, w, lo, hi, REALS_AFTER[f]);
+  arr_begin(a, OID_TEXT);
+  for (size_t i = lo; i < hi; i++) arr_text(a, w->result[i]->extra);
+  arr_end(a);
+  arr_begin(a, OID_INT8);
+  for (size_t i = lo; i < hi; i++) arr_int(a, (int64_t)w->result[i]->n_samples);
+  arr_end(a);
+  arr_begin(a, OID_BYTEA);
+  for (size_t i = lo; i < hi; i++) arr_samples(a, w->result[i]);
+  arr_end(a);
+  if (a->rc) return a->rc;
+  pg_q_init(&q, s, P_RESULTS_ADD);
+  pg_int(&q, ":run", run_id);
+  pg_int(&q, ":branch", branch_id);
+  pg_int(&q, ":machine", machine_id);
   pg_int(&q, ":run_time", run->commit_time != QB_TIME_NONE ? run->commit_time : run->started_at);
-  if ((rc = pg_one(&q, "insert result", &result_id, &found, err))) return rc;
-  if (!r->n_samples) return QB_OK;
-  blob->len = 0;
-  if ((rc = qb_samples_encode(r->samples, r->iters, r->n_samples, blob, err))) return rc;
-  pg_q_init(&q, s, P_SAMPLES_ADD);
-  pg_int(&q, ":result", result_id);
-  pg_int(&q, ":n", (int64_t)r->n_samples);
-  pg_blob(&q, ":data", blob->data, blob->len);
-  return pg_do(&q, "insert samples", NULL, err);
+  arr_bind(&q, a, 0, RESULT_PARAMS, a->n);
+  int64_t stored = 0;
+  int rc = pg_one(&q, "insert results", &stored, NULL, err);
+  if (rc) return rc;
+  if (stored != (int64_t)(hi - lo))
+    return qb_err_set(err, QB_EINTERNAL, "%s: series not stored", s->where);
+  return QB_OK;
+}
+
+/* Every row of the run below its run row: tags, benchmarks, metrics, series, results, samples,
+ * each kind in one or two statements (the results in one a RESULT_CHUNK). */
+static int insert_rows(pg_store *s, const qb_run *run, int64_t project_id, int64_t run_id,
+                       int64_t branch_id, int64_t machine_id, insert_ws *w, qb_err *err) {
+  int rc;
+  if ((rc = insert_tags(s, run, run_id, w, err)) ||
+      (rc = put_benches(s, run, project_id, w, err)) ||
+      (rc = insert_run_benches(s, run, run_id, w, err)) || (rc = put_metrics(s, w, err)) ||
+      (rc = put_series(s, branch_id, machine_id, w, err)))
+    return rc;
+  for (size_t lo = 0, hi; lo < w->n_results; lo = hi) {
+    size_t size = 0;
+    for (hi = lo; hi < w->n_results && size < RESULT_CHUNK; hi++) {
+      const qb_result *r = w->result[hi];
+      size += 256 + (r->extra ? strlen(r->extra) : 0) + 18 * r->n_samples; /* at most */
+    }
+    if ((rc = insert_results(s, run, run_id, branch_id, machine_id, w, lo, hi, err))) return rc;
+  }
+  return QB_OK;
 }
 
 /* The run and request hash key k is recorded with in project_id (*found 0: none). */
@@ -163,13 +618,11 @@ static int cmp_int64(const void *a, const void *b) {
 /* One attempt of pg_insert_run inside its transaction (begun by the caller). *commit_existing:
  * the run existed and the key was recorded on it: the caller commits and answers QB_EEXISTS. */
 static int insert_once(pg_store *s, const qb_run *run, const qb_idem *idem, int64_t *out_id,
-                       qb_idem_hit *hit, int *commit_existing, int64_t *bench_ids, qb_buf *blob,
-                       qb_err *err) {
+                       qb_idem_hit *hit, int *commit_existing, insert_ws *w, qb_err *err) {
   int64_t project_id = 0, branch_id = 0, machine_id = 0, run_id = 0, existing = 0;
-  int64_t n_results = 0, n_samples = 0;
+  int64_t n_samples = 0;
   size_t n_bench_ids = 0;
   int found = 0, rc;
-  metric_memo memo = {NULL, NULL, 0, 0};
   pg_q q;
   *commit_existing = 0;
   if ((rc = get_or_add(s, P_PROJECT_GET, P_PROJECT_ADD, 0, run->project, &project_id, err)))
@@ -217,45 +670,13 @@ static int insert_once(pg_store *s, const qb_run *run, const qb_idem *idem, int6
     }
   }
   if (!run_id) return qb_err_set(err, QB_EINTERNAL, "%s: run neither stored nor found", s->where);
-  for (size_t i = 0; i < run->n_tags; i++) {
-    pg_q_init(&q, s, P_TAG_ADD);
-    pg_int(&q, ":run", run_id);
-    pg_text(&q, ":key", run->tags[i].key);
-    pg_text(&q, ":value", run->tags[i].value);
-    if ((rc = pg_do(&q, "insert tag", NULL, err))) return rc;
-  }
-  for (size_t i = 0; i < run->n_benches; i++) {
-    const qb_bench *b = &run->benches[i];
-    int64_t bench_id = 0;
-    found = 0;
-    for (int pass = 0; pass < 2 && !found; pass++) { /* read, else insert or update */
-      pg_q_init(&q, s, pass ? P_BENCH_UPSERT : P_BENCH_GET);
-      pg_int(&q, ":project", project_id);
-      pg_text(&q, ":name", b->name);
-      pg_text(&q, ":grp", b->group);
-      pg_text(&q, ":params", b->params);
-      if ((rc = pg_one(&q, "benchmark", &bench_id, &found, err))) return rc;
-    }
-    if (!found) return qb_err_set(err, QB_EINTERNAL, "benchmark '%.80s': not stored", b->name);
-    if (b->extra) {
-      pg_q_init(&q, s, P_RUN_BENCH_ADD);
-      pg_int(&q, ":run", run_id);
-      pg_int(&q, ":bench", bench_id);
-      pg_text(&q, ":extra", b->extra);
-      if ((rc = pg_do(&q, "insert run benchmark", NULL, err))) return rc;
-    }
-    for (size_t k = 0; k < b->n_results; k++) {
-      if ((rc = insert_result(s, run, run_id, branch_id, machine_id, bench_id, &b->results[k], blob,
-                              &memo, err)))
-        return rc;
-      n_samples += (int64_t)b->results[k].n_samples;
-    }
-    n_results += (int64_t)b->n_results;
-    if (b->n_results) bench_ids[n_bench_ids++] = bench_id;
-  }
-  qsort(bench_ids, n_bench_ids, sizeof *bench_ids, cmp_int64);
+  if ((rc = insert_rows(s, run, project_id, run_id, branch_id, machine_id, w, err))) return rc;
+  for (size_t i = 0; i < w->n_results; i++) n_samples += (int64_t)w->result[i]->n_samples;
+  for (size_t b = 0; b < run->n_benches; b++)
+    if (run->benches[b].n_results) w->scratch[n_bench_ids++] = w->bench_ids[b];
+  qsort(w->scratch, n_bench_ids, sizeof *w->scratch, cmp_int64);
   int64_t n_benches = 0, one;
-  for (size_t i = 0; i < n_bench_ids; i++) n_benches += !i || bench_ids[i] != bench_ids[i - 1];
+  for (size_t i = 0; i < n_bench_ids; i++) n_benches += !i || w->scratch[i] != w->scratch[i - 1];
   /* a backfill changes the histories of the runs after it: a new data generation */
   pg_q_init(&q, s, P_RUN_BACKFILL);
   pg_int(&q, ":run", run_id);
@@ -271,7 +692,7 @@ static int insert_once(pg_store *s, const qb_run *run, const qb_idem *idem, int6
   pg_q_init(&q, s, P_RUN_COUNTS);
   pg_int(&q, ":run", run_id);
   pg_int(&q, ":benches", n_benches);
-  pg_int(&q, ":results", n_results);
+  pg_int(&q, ":results", (int64_t)w->n_results);
   pg_int(&q, ":samples", n_samples);
   if ((rc = pg_do(&q, "run counts", NULL, err))) return rc;
   if (idem && (rc = record_key(s, project_id, idem, run_id, hit, err))) {
@@ -288,14 +709,15 @@ static int pg_insert_run(qb_store *base, const qb_run *run, const qb_idem *idem,
   int rc = QB_OK;
   if (!run->project || !run->branch || !run->machine || run->started_at == QB_TIME_NONE)
     return qb_err_set(err, QB_EINTERNAL, "run is missing project, branch, machine or start");
-  int64_t *bench_ids = malloc((run->n_benches ? run->n_benches : 1) * sizeof *bench_ids);
-  if (!bench_ids) return qb_err_set(err, QB_ENOMEM, "out of memory");
-  qb_buf blob;
-  qb_buf_init(&blob, (size_t)1 << 31);
+  insert_ws w;
+  if ((rc = ws_init(&w, run, err))) {
+    ws_dispose(&w);
+    return rc;
+  }
   for (int attempt = 0; attempt < INSERT_TRIES; attempt++) {
     int began, existing = 0;
     if ((rc = pg_tx_begin(s, &began, err))) break;
-    rc = insert_once(s, run, idem, out_id, hit, &existing, bench_ids, &blob, err);
+    rc = insert_once(s, run, idem, out_id, hit, &existing, &w, err);
     if (rc == QB_OK) {
       rc = pg_tx_end(s, began, QB_OK, err);
       if (rc == QB_OK && existing) rc = QB_EEXISTS;
@@ -306,8 +728,7 @@ static int pg_insert_run(qb_store *base, const qb_run *run, const qb_idem *idem,
     int retry = began && (!strcmp(s->sqlstate, "40P01") || !strcmp(s->sqlstate, "40001"));
     if (!retry) break;
   }
-  qb_buf_dispose(&blob);
-  free(bench_ids);
+  ws_dispose(&w);
   return rc;
 }
 

@@ -32,29 +32,84 @@
     "ingested_at, format, tool_version, machine_info, extra, content_hash) VALUES (:project, "     \
     ":branch, :machine, :sha, :ctime, :started, :ingested, :format, :tool, :minfo, :extra, "       \
     ":hash) ON CONFLICT (project_id, content_hash) DO NOTHING RETURNING id")                       \
-  X(P_TAG_ADD, "INSERT INTO run_tag(run_id, key, value) VALUES (:run, :key, :value)")              \
-  X(P_BENCH_GET, "SELECT id FROM benchmark WHERE project_id = :project AND name = :name AND grp "  \
-                 "IS NOT DISTINCT FROM :grp::text AND params IS NOT DISTINCT FROM :params::text")  \
-  X(P_BENCH_UPSERT, "INSERT INTO benchmark(project_id, name, grp, params) VALUES (:project, "      \
-                    ":name, :grp, :params) ON CONFLICT (project_id, name) DO UPDATE SET grp = "    \
-                    "excluded.grp, params = excluded.params RETURNING id")                         \
-  X(P_RUN_BENCH_ADD,                                                                               \
-    "INSERT INTO run_benchmark(run_id, benchmark_id, extra) VALUES (:run, :bench, :extra)")        \
-  X(P_METRIC_GET,                                                                                  \
-    "SELECT id FROM metric WHERE name = :name AND unit = :unit AND direction = :dir")              \
-  X(P_METRIC_ADD, "INSERT INTO metric(name, unit, direction) VALUES (:name, :unit, :dir) ON "      \
-                  "CONFLICT (name, unit, direction) DO NOTHING RETURNING id")                      \
-  X(P_SERIES_GET, "SELECT id FROM series WHERE branch_id = :branch AND machine_id = :machine AND " \
-                  "benchmark_id = :bench AND metric_id = :metric")                                 \
-  X(P_SERIES_ADD, "INSERT INTO series(branch_id, machine_id, benchmark_id, metric_id) VALUES "     \
-                  "(:branch, :machine, :bench, :metric) ON CONFLICT (branch_id, machine_id, "      \
-                  "benchmark_id, metric_id) DO NOTHING RETURNING id")                              \
-  X(P_RESULT_ADD,                                                                                  \
-    "INSERT INTO result(run_id, benchmark_id, metric_id, series_id, n, min, max, mean, median, "   \
-    "stddev, p95, p99, q1, q3, outliers, estimate, ci_lo, ci_hi, extra, run_time) VALUES (:run, "  \
-    ":bench, :metric, :series, :n, :min, :max, :mean, :median, :stddev, :p95, :p99, :q1, :q3, "    \
-    ":outliers, :estimate, :ci_lo, :ci_hi, :extra, :run_time) RETURNING id")                       \
-  X(P_SAMPLES_ADD, "INSERT INTO sample_set(result_id, n, data) VALUES (:result, :n, :data)")       \
+  /* A run's rows go in a few statements whatever its size: its lists travel as arrays (binary,    \
+   * runs.c), unnest(...) WITH ORDINALITY numbers them in the run's order. New rows take ids       \
+   * drawn in that order (the first use: the k-th new row takes the k-th smallest value drawn,     \
+   * an array subscript), but are inserted in the order of their unique key, so that servers       \
+   * storing overlapping sets wait on each other in one order instead of deadlocking. A row is     \
+   * looked up by a scalar subquery on its unique key (one index probe each, whatever the plan),   \
+   * never by a join, whose plan made for 100 entries (generic) may scan a table per entry. */     \
+  X(P_TAGS_ADD, "INSERT INTO run_tag(run_id, key, value) SELECT :run::bigint, k, v FROM "          \
+                "unnest(:keys::text[], :vals::text[]) AS t(k, v)")                                 \
+  /* (o: the place in :names, the id; negated when the group or parameters differ; NULL: none) */  \
+  X(P_BENCHES_GET,                                                                                 \
+    "SELECT o, (SELECT CASE WHEN (b.grp, b.params) IS NOT DISTINCT FROM (v.grp, v.params) THEN "   \
+    "b.id ELSE -b.id END FROM benchmark b WHERE b.project_id = :project::bigint AND b.name = "     \
+    "v.name) FROM unnest(:names::text[], :grps::text[], :params::text[]) WITH ORDINALITY AS "      \
+    "v(name, grp, params, o)")                                                                     \
+  /* what P_BENCHES_GET found (:ids, NULL: none; :current) written: the missing inserted, the      \
+   * others updated to a name's last entry where it differs (a row another server inserted         \
+   * meanwhile is updated too) */                                                                  \
+  X(P_BENCHES_PUT,                                                                                 \
+    "INSERT INTO benchmark(id, project_id, name, grp, params) WITH u AS (SELECT *, row_number() "  \
+    "OVER (PARTITION BY id IS NULL ORDER BY first) AS k FROM (SELECT DISTINCT ON (name) name, "    \
+    "grp, params, id, cur, first FROM (SELECT *, min(o) OVER (PARTITION BY name) AS first FROM "   \
+    "unnest(:names::text[], :grps::text[], :params::text[], :ids::bigint[], :current::bool[]) "    \
+    "WITH ORDINALITY AS v(name, grp, params, id, cur, o)) f ORDER BY name, o DESC) d), ids AS "    \
+    "(SELECT array_agg(id ORDER BY id) AS a FROM (SELECT nextval((SELECT "                         \
+    "pg_get_serial_sequence('benchmark', 'id')::regclass)) AS id FROM u WHERE u.id IS NULL) d) "   \
+    "SELECT coalesce(u.id, ids.a[u.k::int]), :project::bigint, name, grp, params FROM u CROSS "    \
+    "JOIN ids WHERE u.id IS NULL OR NOT u.cur ORDER BY name ON CONFLICT (project_id, name) DO "    \
+    "UPDATE SET grp = excluded.grp, params = excluded.params")                                     \
+  X(P_RUN_BENCHES_ADD, "INSERT INTO run_benchmark(run_id, benchmark_id, extra) SELECT "            \
+                       ":run::bigint, b, e FROM unnest(:benches::bigint[], :extras::text[]) AS "   \
+                       "t(b, e)")                                                                  \
+  /* (o: the place in the lists of distinct metrics, the id; NULL: none) */                        \
+  X(P_METRICS_GET, "SELECT o, (SELECT m.id FROM metric m WHERE m.name = v.name AND m.unit = "      \
+                   "v.unit AND m.direction = v.dir) FROM unnest(:names::text[], :units::text[], "  \
+                   ":dirs::bigint[]) WITH ORDINALITY AS v(name, unit, dir, o)")                    \
+  /* the metrics P_METRICS_GET did not find; one another server inserted meanwhile is left to      \
+   * it */                                                                                         \
+  X(P_METRICS_PUT,                                                                                 \
+    "INSERT INTO metric(id, name, unit, direction) WITH ids AS (SELECT array_agg(id ORDER BY id) " \
+    "AS a FROM (SELECT nextval((SELECT pg_get_serial_sequence('metric', 'id')::regclass)) AS id "  \
+    "FROM generate_series(1, cardinality(:names::text[]))) d) SELECT ids.a[o::int], name, unit, "  \
+    "dir FROM unnest(:names::text[], :units::text[], :dirs::bigint[]) WITH ORDINALITY AS "         \
+    "v(name, unit, dir, o) CROSS JOIN ids ORDER BY name, unit, dir ON CONFLICT (name, unit, "      \
+    "direction) DO NOTHING")                                                                       \
+  /* the missing series of :benches x :metrics (one pair a result) on the run's branch and         \
+   * machine; one another server inserted meanwhile is left to it */                               \
+  X(P_SERIES_PUT,                                                                                  \
+    "INSERT INTO series(id, branch_id, machine_id, benchmark_id, metric_id) WITH u AS (SELECT b, " \
+    "m, row_number() OVER (ORDER BY first) AS k FROM (SELECT b, m, min(o) AS first FROM "          \
+    "unnest(:benches::bigint[], :metrics::bigint[]) WITH ORDINALITY AS v(b, m, o) GROUP BY b, m) " \
+    "v WHERE (SELECT s.id FROM series s WHERE s.branch_id = :branch::bigint AND s.machine_id = "   \
+    ":machine::bigint AND s.benchmark_id = v.b AND s.metric_id = v.m) IS NULL), ids AS (SELECT "   \
+    "array_agg(id ORDER BY id) AS a FROM (SELECT nextval((SELECT "                                 \
+    "pg_get_serial_sequence('series', 'id')::regclass)) AS id FROM u) d) SELECT ids.a[k::int], "   \
+    ":branch::bigint, :machine::bigint, b, m FROM u CROSS JOIN ids ORDER BY b, m ON CONFLICT "     \
+    "(branch_id, machine_id, benchmark_id, metric_id) DO NOTHING")                                 \
+  /* results (ids in the run's order) with their series, which exist by now, and their samples     \
+   * (a NULL :samples entry: none); the results inserted */                                        \
+  X(P_RESULTS_ADD,                                                                                 \
+    "WITH ids AS (SELECT array_agg(id ORDER BY id) AS a FROM (SELECT nextval((SELECT "             \
+    "pg_get_serial_sequence('result', 'id')::regclass)) AS id FROM "                               \
+    "generate_series(1, cardinality(:benches::bigint[]))) d), res AS (INSERT INTO result(id, "     \
+    "run_id, benchmark_id, metric_id, series_id, n, min, max, mean, median, stddev, p95, p99, "    \
+    "q1, q3, outliers, estimate, ci_lo, ci_hi, extra, run_time) SELECT ids.a[x.o::int], "          \
+    ":run::bigint, x.b, x.m, (SELECT s.id FROM series s WHERE s.branch_id = :branch::bigint AND "  \
+    "s.machine_id = :machine::bigint AND s.benchmark_id = x.b AND s.metric_id = x.m), x.n, "       \
+    "x.min, x.max, x.mean, x.median, x.stddev, x.p95, x.p99, x.q1, x.q3, x.outliers, "             \
+    "x.estimate, x.ci_lo, x.ci_hi, x.extra, :run_time::bigint FROM unnest(:benches::bigint[], "    \
+    ":metrics::bigint[], :count::bigint[], :min::float8[], :max::float8[], :mean::float8[], "      \
+    ":median::float8[], :stddev::float8[], :p95::float8[], :p99::float8[], :q1::float8[], "        \
+    ":q3::float8[], :outliers::bigint[], :estimate::float8[], :ci_lo::float8[], "                  \
+    ":ci_hi::float8[], :extra::text[]) WITH ORDINALITY AS x(b, m, n, min, max, mean, median, "     \
+    "stddev, p95, p99, q1, q3, outliers, estimate, ci_lo, ci_hi, extra, o) CROSS JOIN ids ORDER "  \
+    "BY x.o RETURNING 1), smp AS (INSERT INTO sample_set(result_id, n, data) SELECT "              \
+    "ids.a[y.o::int], y.n, y.data FROM unnest(:sample_n::bigint[], :samples::bytea[]) WITH "       \
+    "ORDINALITY AS y(n, data, o) CROSS JOIN ids WHERE y.data IS NOT NULL ORDER BY y.o) SELECT "    \
+    "count(*) FROM res")                                                                           \
   X(P_RUN_COUNTS, "UPDATE run SET n_benches = :benches, n_results = :results, n_samples = "        \
                   ":samples WHERE id = :run")                                                      \
   /* a result of the run that is not the last of its series (a backfill) */                        \
