@@ -270,6 +270,21 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
       qb_ingest_run_result_dispose(&res);
       goto done;
     }
+    /* a run stored before (the same content) is shown as it is stored: its commit, branch or
+     * project may differ from this command's overrides */
+    qb_run_info stored_info = {0};
+    qb_run *stored = NULL;
+    qb_err lerr = QB_ERR_INIT;
+    if (res.ingest.existed &&
+        qb_store_load_run(store, res.ingest.run_id, 0, &stored_info, NULL, &lerr) == QB_OK) {
+      stored = qb_run_from_info(&stored_info);
+      res.ingest.n_benches = (size_t)stored_info.n_benches;
+      res.ingest.n_results = (size_t)stored_info.n_results;
+      res.ingest.n_samples = (size_t)stored_info.n_samples;
+      qb_run_info_dispose(&stored_info);
+    }
+    if (stored) r = stored;
+    const char *shown_path = strcmp(paths[k], "-") ? paths[k] : "<stdin>";
     const qb_after_ingest *after = &res.after;
     size_t broken = 0; /* the target checks the run fails */
     for (size_t t = 0; t < after->n_checks; t++) broken += !after->checks[t].met;
@@ -299,6 +314,7 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
       }
       json_array_append_new(jout, o);
       qb_ingest_run_result_dispose(&res);
+      qb_run_free(stored);
       continue;
     }
     /* the file's text (project, branch, machine, names) and the path escaped for the terminal */
@@ -307,7 +323,7 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
             "%s run %lld: %s (%s): project %s, branch %s, machine %s%s%s, %zu benchmarks, "
             "%zu results, %zu samples\n",
             res.ingest.existed ? "already stored as" : "stored", (long long)res.ingest.run_id,
-            qb_cli_esc_str(&e, paths[k]), qb_cli_esc_str(&e, r->format),
+            qb_cli_esc_str(&e, shown_path), qb_cli_esc_str(&e, r->format),
             qb_cli_esc_str(&e, r->project), qb_cli_esc_str(&e, r->branch),
             qb_cli_esc_str(&e, r->machine), r->commit_sha ? ", commit " : "",
             r->commit_sha ? qb_cli_esc_str(&e, r->commit_sha) : "", res.ingest.n_benches,
@@ -334,6 +350,7 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
       }
     qb_cli_esc_dispose(&e);
     qb_ingest_run_result_dispose(&res);
+    qb_run_free(stored);
   }
   if (json) {
     qb_json_dumpf(jout, cli->out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every relative link in README.md and docs/**/*.md resolves: the file exists and, for a link
 # with #anchor, the target has a heading with that GitHub anchor (lower case, punctuation
-# other than - and _ dropped, spaces to -, a -N suffix for repeats).
+# other than - and _ dropped, spaces to -, a -N suffix for repeats). And every command of
+# `qbdb help` has a row in docs/cli/README.md.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd) # before lib.bash changes to the scratch folder
 source "$(dirname "$0")/lib.bash"
 set +e
@@ -52,4 +53,12 @@ rc=$?
 set -e
 echo "$report"
 [ "$rc" -eq 0 ] || fail "broken documentation links"
+
+# every command `qbdb help` lists has its row in docs/cli/README.md's table
+run 0 "$QBDB" help
+cmds=$(sed -n '/^commands:/,/^$/p' <<<"$OUT" | awk 'NF > 1 { print $1 }')
+[ "$(wc -w <<<"$cmds")" -ge 20 ] || fail "qbdb help lists too few commands: $cmds"
+for c in $cmds; do
+  grep -q "^| \`$c\` |" "$ROOT/docs/cli/README.md" || fail "docs/cli/README.md: no row for \`$c\`"
+done
 finish

@@ -23,6 +23,14 @@ equals "$after" "$before" "re-ingest changes nothing"
 run 0 "$QBDB" ingest --project py --output json "$DATA/pytest/run1/benchmark.json"
 equals "$(jq -c '.[0] | [.run_id, .existed, .benchmarks, .results, .samples]' <<<"$OUT")" \
   "[1,true,9,9,4066]" "re-ingest as json"
+# ... with other metadata flags, from standard input: the answer is the run as it is stored
+# (its commit and branch, not the flags'), and standard input is named <stdin>
+run 0 "$QBDB" ingest --project py --commit ffff0000 --branch other - <"$DATA/pytest/run1/benchmark.json"
+contains "$OUT" "already stored as run 1: <stdin> (pytest): project py, branch main, machine vm, commit 5e1f0a7c, 9 benchmarks, 9 results, 4066 samples" \
+  "re-ingest with other flags"
+run 0 "$QBDB" ingest --project py --commit ffff0000 --output json "$DATA/pytest/run1/benchmark.json"
+equals "$(jq -c '.[0] | [.run_id, .existed, .commit, .branch]' <<<"$OUT")" \
+  '[1,true,"5e1f0a7c","main"]' "re-ingest with other flags, as json"
 
 # the same content in another project is a new run
 run 0 "$QBDB" ingest --project other --branch dev --machine box "$DATA/pytest/run1/benchmark.json"
