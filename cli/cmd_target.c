@@ -1,4 +1,6 @@
 /* cli/cmd_target.c - `qbdb target`: performance budgets. */
+#include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +15,10 @@ const char cmd_target_help[] =
     "       qbdb target check [--db PATH] [--project P] RUN\n"
     "\n"
     "A target is a budget every benchmark matching GLOB must keep: OP is <, <=, > or >=, VALUE\n"
-    "a number with a unit (2ms, 0.5 ms, 45.6MB/s, 10000/s, 64KiB; a bare number is in the\n"
-    "metric's base unit). Quote the OP for the shell: qbdb target set 'crypto/*' latency '<' 2ms.\n"
+    "a number with a unit (2ms, 0.5 ms, 45.6MB/s, 10000/s, 64KiB): latency and cpu take a\n"
+    "time, memory a size, throughput a rate; a metric of another name takes a bare number (a\n"
+    "count) or any unit. Quote the OP for the shell: qbdb target set 'crypto/*' latency '<' 2ms.\n"
+    "A GLOB that matches no stored benchmark yet is kept, with a note on standard error.\n"
     "Targets are checked on every ingest, by compare (a broken target is at least a major\n"
     "regression) and by grade. `check` lists every target that applies to RUN and whether it\n"
     "holds.\n"
@@ -28,6 +32,24 @@ static const char *default_unit(const char *metric) {
   if (!strcmp(metric, "memory")) return "B";
   if (!strcmp(metric, "latency") || !strcmp(metric, "cpu")) return "ns";
   return "1";
+}
+
+static const char *unit_examples(const char *base) {
+  if (!strcmp(base, "ns")) return "a time, e.g. 150ns, 2.5us, 3ms or 1s";
+  if (!strcmp(base, "B")) return "a size, e.g. 512B, 64KiB or 2MB";
+  return "a rate, e.g. 1000/s or 2.5M/s";
+}
+
+/* The stored benchmarks of project (NULL: any) that glob matches: 0 or 1. */
+static int glob_matches_any(qb_store *s, const char *project, const char *glob) {
+  qb_bench_metric *b = NULL;
+  size_t n = 0;
+  qb_err err = QB_ERR_INIT;
+  int any = 0;
+  if (qb_store_bench_metrics(s, project && *project ? project : NULL, &b, &n, &err)) return 1;
+  for (size_t i = 0; i < n && !any; i++) any = fnmatch(glob, b[i].bench, 0) == 0;
+  qb_bench_metrics_free(b, n);
+  return any;
 }
 
 int cmd_target(qb_cli *cli, int argc, char **argv, qb_err *err) {
@@ -57,13 +79,21 @@ int cmd_target(qb_cli *cli, int argc, char **argv, qb_err *err) {
     const char *op = pos[3];
     if (strcmp(op, "<") && strcmp(op, "<=") && strcmp(op, ">") && strcmp(op, ">="))
       return qb_err_set(err, QB_EUSAGE, "target set: operator '%s': expected <, <=, > or >=", op);
-    const char *unit;
+    const char *unit, *want_unit = default_unit(pos[2]);
     if ((rc = qb_target_parse_value(pos[4], &t.value, &unit, err))) return rc;
+    /* a bare number is a count; for a metric with a dimension it would silently mean ns, B or
+     * 1/s, so the unit must be written */
+    if (!unit && strcmp(want_unit, "1"))
+      return qb_err_set(err, QB_EUSAGE, "target set: value '%s' for %s needs a unit (%s)", pos[4],
+                        pos[2], unit_examples(want_unit));
+    if (unit && strcmp(want_unit, "1") && strcmp(unit, want_unit))
+      return qb_err_set(err, QB_EUSAGE, "target set: value '%s': %s is measured in %s (%s)", pos[4],
+                        pos[2], want_unit, unit_examples(want_unit));
     t.project = (char *)(project ? project : "");
     t.bench_glob = (char *)pos[1];
     t.metric = (char *)pos[2];
     t.op = (char *)op;
-    t.unit = (char *)(unit ? unit : default_unit(pos[2]));
+    t.unit = (char *)(unit ? unit : want_unit);
   }
   qb_store *store = NULL;
   qb_target *list = NULL;
@@ -75,6 +105,12 @@ int cmd_target(qb_cli *cli, int argc, char **argv, qb_err *err) {
   if (want == 5) {
     int64_t id;
     if ((rc = qb_store_target_set(store, &t, &id, err))) goto done;
+    /* kept (a target may come before its benchmarks' first run), but said: a typo in the glob
+     * would otherwise make a target that never applies */
+    if (!glob_matches_any(store, t.project, t.bench_glob))
+      fprintf(cli->errs, "qbdb: note: no stored benchmark%s%s matches '%s' yet\n",
+              *t.project ? " of project " : "", qb_cli_esc_str(&e, t.project),
+              qb_cli_esc_str(&e, t.bench_glob));
     char v[32];
     qb_unit_format(t.value, t.unit, v, sizeof v);
     fprintf(cli->out, "target %lld: %s %s %s %s%s%s\n", (long long)id,
@@ -120,9 +156,12 @@ int cmd_target(qb_cli *cli, int argc, char **argv, qb_err *err) {
       broken += !checks[i].met;
       qb_unit_format(checks[i].value, checks[i].unit, v, sizeof v);
       qb_unit_format(checks[i].target, checks[i].unit, tv, sizeof tv);
-      fprintf(cli->out, "%s  %s %s: %s %s %s\n", checks[i].met ? "met   " : "BROKEN",
+      /* "176.7 us < 150.0 us" would read as a true statement: a broken target says what the
+       * value must be */
+      fprintf(cli->out, "%s  %s %s: %s%s %s %s\n", checks[i].met ? "met   " : "BROKEN",
               qb_cli_esc_str(&e, checks[i].bench), qb_cli_esc_str(&e, checks[i].metric),
-              qb_cli_esc_str(&e, v), checks[i].op, qb_cli_esc_str(&e, tv));
+              qb_cli_esc_str(&e, v), checks[i].met ? "" : ", must be", checks[i].op,
+              qb_cli_esc_str(&e, tv));
     }
     if (!n_checks) fprintf(cli->out, "no targets apply to run %lld\n", (long long)id);
     if (broken)

@@ -81,11 +81,19 @@ equals "$(jq -r '[.[] | select(.active) | .run_id] | unique | join(",")' <<<"$OU
 
 # targets: broken on ingest and in compare (at least major), checked by grade
 run 0 "$QBDB" target set 'st*' latency '<' 1.1us
-run 0 "$QBDB" target set flat latency '<=' 2000
+run 0 "$QBDB" target set flat latency '<=' 2000ns
+# a latency without a unit, or in bytes, is refused; a glob matching nothing is kept with a note
+run 2 "$QBDB" target set flat latency '<=' 2000
+contains "$ERR" "value '2000' for latency needs a unit (a time, e.g. 150ns" "a bare latency"
+run 2 "$QBDB" target set flat latency '<=' 2MB
+contains "$ERR" "latency is measured in ns" "a latency in bytes"
+run 0 "$QBDB" target set 'fl4t*' latency '<=' 2us
+equals "$ERR" "qbdb: note: no stored benchmark matches 'fl4t*' yet" "a glob matching nothing"
 run 0 "$QBDB" target list
 contains "$OUT" "< 1.100 µs" "target list"
 run 1 "$QBDB" target check main@latest
-contains "$OUT" "BROKEN  step latency" "target check"
+contains "$OUT" "BROKEN  step latency: " "target check"
+contains "$OUT" ", must be < 1.100 µs" "a broken target says what the value must be"
 run 0 "$QBDB" compare --format json main~1 main@latest
 equals "$(jq -r '.rows[] | select(.benchmark == "step") | .verdict + " " + .severity + " " + (.target.met | tostring)' <<<"$OUT")" \
   "regression major false" "a broken target is at least major"
