@@ -250,11 +250,14 @@ static void count(int status, int64_t started) {
   atomic_fetch_add(&m_latency_us_sum, (unsigned long long)(ms * 1e3));
 }
 
-/* One access-log line: ADDR METHOD PATH STATUS TIME (path already escaped). */
+/* One access-log line: WHEN ADDR METHOD PATH STATUS TIME (path already escaped; WHEN the UTC
+ * time of the answer, as every other time qbdb prints). */
 static void log_line(qb_server *srv, const char *addr, const char *method, const char *path,
                      int status, int64_t started) {
   if (!srv->o.log) return;
-  fprintf(srv->o.log, "%s %s %s %d %.2fms\n", addr, method, path, status,
+  char when[40];
+  qb_time_format(qb_time_now(), when, sizeof when);
+  fprintf(srv->o.log, "%s %s %s %s %d %.2fms\n", when, addr, method, path, status,
           (double)(mono_us() - started) / 1e3);
   fflush(srv->o.log);
 }

@@ -72,6 +72,10 @@ int qb_token_allows(const qb_token *t, const char *project, qb_err *err) {
   if (!strcmp(t->scope, "admin") ||
       (!strcmp(t->scope, "write") && t->project && !strcmp(t->project, project)))
     return QB_OK;
-  return qb_err_set(err, QB_EFORBIDDEN, "forbidden: token '%s' may not write to project '%s'",
-                    t->name ? t->name : "", project);
+  /* named by id (a token need not have a name) and by what it may write */
+  return qb_err_set(err, QB_EFORBIDDEN,
+                    "forbidden: token %lld%s%s%s (%s, project %s) may not write to project '%s'",
+                    (long long)t->id, t->name && *t->name ? " '" : "", t->name ? t->name : "",
+                    t->name && *t->name ? "'" : "", t->scope, t->project ? t->project : "*",
+                    project);
 }

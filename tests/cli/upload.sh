@@ -73,6 +73,10 @@ printf '\n' >>"$TMP/md2"
 cmp -s "$TMP/md2" "$TMP/summary.md" || fail "--summary: not the markdown of qbdb compare: $(diff "$TMP/md2" "$TMP/summary.md")"
 contains "$(head -n 1 "$TMP/summary.md")" "1 regression (worst major), 1 improvement" "summary starts with the verdict"
 
+# the server's access log: a UTC timestamp, the peer, the request and its answer on each line
+grep -qE '^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?Z 127\.0\.0\.1 POST /api/v1/runs 201 [0-9.]+ms$' "$TMP/serve.log" ||
+  fail "no timestamped access-log line for the upload: $(cat "$TMP/serve.log")"
+
 # again: a replay, nothing new stored; --fail-on on the verdict, its line the last one printed
 run 0 "$QBDB" upload --server "$URL" --token "$ADMIN" --project py --commit 9d3b2c41 "$PY2"
 contains "$OUT" "already stored as run 2:" "re-upload"

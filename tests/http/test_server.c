@@ -159,6 +159,9 @@ static void test_server__upload_auth_and_replays(void **state) {
   json_t *j = body_json(&a);
   assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "code")),
                       "forbidden");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
+                      "forbidden: token 2 'other' (write, project zz) may not write to project "
+                      "'py'");
   json_decref(j);
   qb_buf_dispose(&a.body);
   /* malformed, and too large for the 1 MiB limit: 422, 413 */
