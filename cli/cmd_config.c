@@ -109,8 +109,9 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
     if (!(rc = qb_detect(store, &d, &res, err)))
       fprintf(cli->out,
               "change points of %zu series analysed again with the new options: %zu change "
-              "points, %zu regressions and %zu improvements above the noise threshold\n",
-              res.series, res.changes, res.regressions, res.improvements);
+              "point%s, %zu regression%s and %zu improvement%s above the noise threshold\n",
+              res.series, res.changes, qb_cli_s(res.changes), res.regressions,
+              qb_cli_s(res.regressions), res.improvements, qb_cli_s(res.improvements));
   }
   if (rc || want != 1) {
     /* set or unset: done */

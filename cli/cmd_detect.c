@@ -62,9 +62,10 @@ int cmd_detect(qb_cli *cli, int argc, char **argv, qb_err *err) {
   if ((rc = qb_store_open(&store, cli->db, 0, err)) || (rc = qb_detect(store, &o, &res, err)))
     goto done;
   fprintf(cli->out,
-          "analysed %zu series (%zu points): %zu change points, %zu regressions and %zu "
-          "improvements above the noise threshold%s\n",
-          res.series, res.points, res.changes, res.regressions, res.improvements,
+          "analysed %zu series (%zu point%s): %zu change point%s, %zu regression%s and %zu "
+          "improvement%s above the noise threshold%s\n",
+          res.series, res.points, qb_cli_s(res.points), res.changes, qb_cli_s(res.changes),
+          res.regressions, qb_cli_s(res.regressions), res.improvements, qb_cli_s(res.improvements),
           o.dry_run ? "; not recorded (options other than the project's settings: set them with "
                       "qbdb config set to record)"
                     : "");

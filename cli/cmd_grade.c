@@ -75,10 +75,10 @@ int cmd_grade(qb_cli *cli, int argc, char **argv, qb_err *err) {
   if (g->baseline_id)
     fprintf(cli->out,
             "  regressions  %s  vs run %lld: %zu minor, %zu moderate, %zu major, %zu critical; "
-            "%zu improvements\n",
+            "%zu improvement%s\n",
             score(g->grade.regressions_score, sc, sizeof sc), (long long)g->baseline_id,
             in->regressions[1], in->regressions[2], in->regressions[3], in->regressions[4],
-            in->improvements);
+            in->improvements, qb_cli_s(in->improvements));
   else
     fprintf(cli->out, "  regressions  %s  no earlier run on this branch and machine\n",
             score(g->grade.regressions_score, sc, sizeof sc));

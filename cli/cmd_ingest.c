@@ -301,6 +301,7 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
     if (json) {
       json_t *o = qb_view_ingest(paths[k], r, &res.ingest);
       json_object_set_new(o, "changes", json_integer((json_int_t)after->detect.changes));
+      json_object_set_new(o, "new_changes", json_integer((json_int_t)after->n_fresh));
       json_object_set_new(o, "regressions", json_integer((json_int_t)after->detect.regressions));
       json_object_set_new(o, "targets", json_integer((json_int_t)after->n_checks));
       json_object_set_new(o, "targets_broken", json_integer((json_int_t)broken));
@@ -320,24 +321,24 @@ int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
     /* the file's text (project, branch, machine, names) and the path escaped for the terminal */
     qb_cli_esc e = QB_CLI_ESC_INIT;
     fprintf(cli->out,
-            "%s run %lld: %s (%s): project %s, branch %s, machine %s%s%s, %zu benchmarks, "
-            "%zu results, %zu samples\n",
+            "%s run %lld: %s (%s): project %s, branch %s, machine %s%s%s, %zu benchmark%s, "
+            "%zu result%s, %zu sample%s\n",
             res.ingest.existed ? "already stored as" : "stored", (long long)res.ingest.run_id,
             qb_cli_esc_str(&e, shown_path), qb_cli_esc_str(&e, r->format),
             qb_cli_esc_str(&e, r->project), qb_cli_esc_str(&e, r->branch),
             qb_cli_esc_str(&e, r->machine), r->commit_sha ? ", commit " : "",
             r->commit_sha ? qb_cli_esc_str(&e, r->commit_sha) : "", res.ingest.n_benches,
-            res.ingest.n_results, res.ingest.n_samples);
+            qb_cli_s(res.ingest.n_benches), res.ingest.n_results, qb_cli_s(res.ingest.n_results),
+            res.ingest.n_samples, qb_cli_s(res.ingest.n_samples));
     if (cmp)
       print_compare(cli->out, &e, cmp);
     else
       fprintf(cli->out, "  compare: no baseline: %s\n", qb_cli_esc_str(&e, res.baseline.reason));
-    if (after->detect.changes)
-      fprintf(cli->out,
-              "  history: %zu change point%s in its series (%zu regressions, %zu "
-              "improvements; see qbdb regressions)\n",
-              after->detect.changes, after->detect.changes == 1 ? "" : "s",
-              after->detect.regressions, after->detect.improvements);
+    /* the changes this run's detection recorded first: a later run of the series does not
+     * announce them again */
+    if (after->n_fresh)
+      fprintf(cli->out, "  history: %zu new change point%s in its series (see qbdb regressions)\n",
+              after->n_fresh, qb_cli_s(after->n_fresh));
     for (size_t t = 0; t < after->n_checks; t++)
       if (!after->checks[t].met) {
         char v[32], tv[32];

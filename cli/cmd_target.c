@@ -165,8 +165,8 @@ int cmd_target(qb_cli *cli, int argc, char **argv, qb_err *err) {
     }
     if (!n_checks) fprintf(cli->out, "no targets apply to run %lld\n", (long long)id);
     if (broken)
-      rc = qb_err_set(err, QB_EREGRESSION, "run %lld breaks %zu of %zu targets", (long long)id,
-                      broken, n_checks);
+      rc = qb_err_set(err, QB_EREGRESSION, "run %lld breaks %zu of %zu target%s", (long long)id,
+                      broken, n_checks, qb_cli_s(n_checks));
   }
 done:
   qb_cli_esc_dispose(&e);

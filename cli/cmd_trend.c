@@ -68,10 +68,10 @@ int cmd_trend(qb_cli *cli, int argc, char **argv, qb_err *err) {
     goto done;
   }
   /* text: stored names, commits and units escaped for the terminal (cli/cli.h) */
-  fprintf(cli->out, "%s (%s) on %s/%s/%s: %zu runs, %zu change point%s, %zu drift%s\n",
+  fprintf(cli->out, "%s (%s) on %s/%s/%s: %zu run%s, %zu change point%s, %zu drift%s\n",
           qb_cli_esc_str(&e, r->series.bench), qb_cli_esc_str(&e, r->series.metric),
           qb_cli_esc_str(&e, r->series.project), qb_cli_esc_str(&e, r->series.branch),
-          qb_cli_esc_str(&e, r->series.machine), r->n_points, r->n_changes,
+          qb_cli_esc_str(&e, r->series.machine), r->n_points, qb_cli_s(r->n_points), r->n_changes,
           r->n_changes == 1 ? "" : "s", r->n_drifts, r->n_drifts == 1 ? "" : "s");
   static const char *const head[] = {"run", "commit", "time", "value", ""};
   qb_table t;
@@ -105,8 +105,8 @@ int cmd_trend(qb_cli *cli, int argc, char **argv, qb_err *err) {
   if (!rc) qb_table_print(&t, cli->out);
   qb_table_dispose(&t);
   if (!rc && isnan(r->trend.slope_pct_per_run))
-    fprintf(cli->out, "trend: %s: only %zu runs since the last change, too few for a slope\n",
-            qb_trend_name(r->trend.direction), r->trend.n);
+    fprintf(cli->out, "trend: %s: only %zu run%s since the last change, too few for a slope\n",
+            qb_trend_name(r->trend.direction), r->trend.n, qb_cli_s(r->trend.n));
   else if (!rc)
     fprintf(cli->out,
             "trend: %s (strength %.2f) over the last %zu runs: %+.3f%% per run, noise %.2f%%\n",

@@ -156,8 +156,8 @@ static void print_result(FILE *f, const char *name, const qb_upload_result *r) {
     fprintf(f, "  compare: no earlier run on this branch\n"); /* a server without baselines */
   }
   if (r->n_detected)
-    fprintf(f, "  history: %zu change point%s recorded (see qbdb regressions)\n", r->n_detected,
-            r->n_detected == 1 ? "" : "s");
+    fprintf(f, "  history: %zu new change point%s in its series (see qbdb regressions)\n",
+            r->n_detected, qb_cli_s(r->n_detected));
   for (size_t i = 0; i < r->n_broken; i++) {
     const qb_upload_target *t = &r->broken[i];
     char v[32] = "?", tv[32] = "?";

@@ -794,6 +794,9 @@ static json_t *runs_post_answer(const qb_ingest_run_result *res, const qb_run_in
   }
   json_object_set_new(o_json, "targets_broken", broken);
   json_object_set_new(o_json, "changes", json_integer((json_int_t)res->after.detect.changes));
+  /* of these, the ones this upload's detection recorded first (a later upload does not count
+   * them again) */
+  json_object_set_new(o_json, "new_changes", json_integer((json_int_t)res->after.n_fresh));
   json_object_set_new(o_json, "grade", res->grade ? qb_view_grade(res->grade) : json_null());
   return o_json;
 }

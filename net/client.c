@@ -455,9 +455,14 @@ static int parse_answer(qb_upload_result *out, const char *where, const char *bo
     out->n_baseline_runs = json_array_size(json_object_get(bl, "runs"));
   }
   out->summary_markdown = get_str(a, "summary_markdown");
-  /* the change points the history step recorded: "regressions" (docs) or "changes" (a count) */
-  out->n_detected = get_count(a, "regressions");
-  if (!out->n_detected) out->n_detected = get_count(a, "changes");
+  /* the change points this upload's history step recorded first ("new_changes"); a server
+   * without that field gives the changes found in the run's series */
+  if (json_is_integer(json_object_get(a, "new_changes"))) {
+    out->n_detected = get_count(a, "new_changes");
+  } else {
+    out->n_detected = get_count(a, "regressions");
+    if (!out->n_detected) out->n_detected = get_count(a, "changes");
+  }
 
   const json_t *tb = json_object_get(a, "targets_broken");
   size_t nb = json_array_size(tb);

@@ -105,7 +105,7 @@ typedef struct qb_upload_result {
   size_t n_changed;
   const char *summary_markdown;        /* the pull-request comment (opts want_summary), or NULL */
   char verdict[QB_VERDICT_HEADER_MAX]; /* the Qbdb-Verdict header, "" when not sent */
-  size_t n_detected;                   /* change points recorded ("regressions" or "changes") */
+  size_t n_detected;                   /* change points this upload recorded ("new_changes") */
   qb_upload_target *broken;            /* "targets_broken", owned */
   size_t n_broken;
   int has_grade;      /* "grade" given */
