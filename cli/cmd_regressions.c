@@ -53,14 +53,15 @@ static void print_grouped(FILE *f, const qb_regression *r, size_t n, int md) {
                *kind = qb_cli_esc_str(&e, r[i].kind), *sev = qb_cli_esc_str(&e, r[i].severity),
                *status = qb_cli_esc_str(&e, r[i].status), *note = qb_cli_esc_str(&e, r[i].note),
                *before = qb_cli_esc_str(&e, b), *after = qb_cli_esc_str(&e, a); /* stored unit */
+    char p[24];
+    qb_pvalue_format(r[i].p_value, p, sizeof p);
     if (md)
-      fprintf(f, "| %lld | %s | %s | %s | %s | %+.2f%% | %.2g | %s %s | %s |\n", (long long)r[i].id,
-              bench, metric, before, after, r[i].change_pct, r[i].p_value, sev, kind, status);
+      fprintf(f, "| %lld | %s | %s | %s | %s | %+.2f%% | %s | %s %s | %s |\n", (long long)r[i].id,
+              bench, metric, before, after, r[i].change_pct, p, sev, kind, status);
     else
-      fprintf(f, "  #%-5lld %-11s %-8s %s (%s) %s -> %s  %+.2f%%  p %.2g  [%s%s]%s%s\n",
-              (long long)r[i].id, kind, sev, bench, metric, before, after, r[i].change_pct,
-              r[i].p_value, status, r[i].active ? "" : ", gone", note ? "  note: " : "",
-              note ? note : "");
+      fprintf(f, "  #%-5lld %-11s %-8s %s (%s) %s -> %s  %+.2f%%  p %s  [%s%s]%s%s\n",
+              (long long)r[i].id, kind, sev, bench, metric, before, after, r[i].change_pct, p,
+              status, r[i].active ? "" : ", gone", note ? "  note: " : "", note ? note : "");
   }
   qb_cli_esc_dispose(&e);
 }

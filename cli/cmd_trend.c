@@ -86,16 +86,19 @@ int cmd_trend(qb_cli *cli, int argc, char **argv, qb_err *err) {
     if (dot) strcpy(dot, "Z");
     qb_unit_format(p->value, r->series.unit, v, sizeof v);
     if (c < r->n_changes && r->changes[c].index == i) {
-      snprintf(mark, sizeof mark, "<- change %+.1f%% (p %.2g)", r->changes[c].change * 100,
-               r->changes[c].p);
+      char pv[24];
+      snprintf(mark, sizeof mark, "<- change %+.1f%% (p %s)", r->changes[c].change * 100,
+               qb_pvalue_format(r->changes[c].p, pv, sizeof pv));
       c++;
     }
     for (size_t d = 0; d < r->n_drifts; d++) { /* a drift: marked where it starts and ends */
       const qb_cp_drift *x = &r->drifts[d];
       size_t at = strlen(mark);
+      char pv[24];
       if (x->from == i)
-        snprintf(mark + at, sizeof mark - at, "%sdrift starts: %+.1f%% over %zu runs (p %.2g)",
-                 at ? "; " : "<- ", x->change * 100, x->to - x->from, x->p);
+        snprintf(mark + at, sizeof mark - at, "%sdrift starts: %+.1f%% over %zu runs (p %s)",
+                 at ? "; " : "<- ", x->change * 100, x->to - x->from,
+                 qb_pvalue_format(x->p, pv, sizeof pv));
       else if (x->to - 1 == i)
         snprintf(mark + at, sizeof mark - at, "%sdrift ends", at ? "; " : "<- ");
     }

@@ -139,3 +139,15 @@ char *qb_unit_format(double value, const char *base, char *out, size_t n) {
 int qb_metric_higher_is_better(const char *metric) {
   return metric && (!strcmp(metric, "throughput") || !strcmp(metric, "ops"));
 }
+
+char *qb_pvalue_format(double p, char *out, size_t n) {
+  if (isnan(p))
+    snprintf(out, n, "-");
+  else if (p <= 0)
+    snprintf(out, n, "<1e-300");
+  else if (p < 1e-4)
+    snprintf(out, n, "%.1e", p);
+  else
+    snprintf(out, n, "%.4f", p);
+  return out;
+}

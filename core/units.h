@@ -31,6 +31,11 @@ int qb_unit_parse(const char *name, qb_unit *out);
  * NaN prints as "-". An unknown base prints the number followed by base. */
 char *qb_unit_format(double value, const char *base, char *out, size_t n);
 
+/* Format a p-value the one way every text output does: "-" for NaN, "%.4f" from 1e-4 up,
+ * "%.1e" below ("1.5e-51"), and "<1e-300" for a p that underflowed to 0 (never "0" or
+ * "0.0000", which would claim certainty). Returns out. */
+char *qb_pvalue_format(double p, char *out, size_t n);
+
 /* The default direction for a metric name: 1 when higher is better ("throughput"), 0 otherwise. */
 int qb_metric_higher_is_better(const char *metric);
 

@@ -58,12 +58,7 @@ static void pct_cell(double pct, char *buf, size_t n) {
 }
 
 static void p_cell(double p, char *buf, size_t n) {
-  if (isnan(p))
-    snprintf(buf, n, "-");
-  else if (p > 0 && p < 1e-4)
-    snprintf(buf, n, "%.1e", p);
-  else
-    snprintf(buf, n, "%.4f", p);
+  qb_pvalue_format(p, buf, n);
 }
 
 /* "regression (major)", "improvement (minor)", "~", "added", "removed". */

@@ -384,13 +384,7 @@ static void window_words(const qb_report *r, char *buf, size_t n) {
 
 /* A p-value for a table ("1.2e-08", "<1e-300" for 0). */
 static const char *pval(double p, char *buf, size_t n) {
-  if (isnan(p))
-    snprintf(buf, n, "-");
-  else if (p == 0)
-    snprintf(buf, n, "<1e-300");
-  else
-    snprintf(buf, n, "%.2g", p);
-  return buf;
+  return qb_pvalue_format(p, buf, n);
 }
 
 /* ---- markdown ------------------------------------------------------------------------------- */

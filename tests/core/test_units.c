@@ -6,6 +6,8 @@
 
 #include <cmocka.h>
 
+#include <math.h>
+
 #include "core/err.h"
 #include "core/units.h"
 #include "tests/testutil.h"
@@ -70,11 +72,26 @@ static void test_units__metric_direction(void **state) {
   assert_int_equal(qb_metric_higher_is_better("memory"), 0);
 }
 
+/* p-values: never "0" or "0.0000" for one that underflowed to 0.0 (a test of samples far apart
+ * in units of their noise), scientific below 1e-4, four decimals above */
+static void test_units__pvalue_format(void **state) {
+  (void)state;
+  char b[24];
+  assert_string_equal(qb_pvalue_format(0.0, b, sizeof b), "<1e-300");
+  assert_string_equal(qb_pvalue_format(1.5e-51, b, sizeof b), "1.5e-51");
+  assert_string_equal(qb_pvalue_format(9.99e-5, b, sizeof b), "1.0e-04");
+  assert_string_equal(qb_pvalue_format(0.00010, b, sizeof b), "0.0001");
+  assert_string_equal(qb_pvalue_format(0.21764, b, sizeof b), "0.2176");
+  assert_string_equal(qb_pvalue_format(1.0, b, sizeof b), "1.0000");
+  assert_string_equal(qb_pvalue_format(NAN, b, sizeof b), "-");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_units__parse_factors),
       cmocka_unit_test(test_units__format_human),
       cmocka_unit_test(test_units__metric_direction),
+      cmocka_unit_test(test_units__pvalue_format),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
