@@ -26,8 +26,15 @@ build-asan: deps
 	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DQB_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_ASAN) -j$(JOBS)
 
-# Ingest the bundled example results into ./qbdb.db and show what was stored.
-demo: build
+# The point of qbdb in one screen (scripts/demo.sh): a bundled history with a real step into
+# ./qbdb.db, then compare, regressions, trend, a report file and the command that serves the
+# page. The build is quiet (its output in $(BUILD)/demo-build.log, shown when it fails) and
+# makes only the qbdb binary.
+demo: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@echo "building qbdb (log: $(BUILD)/demo-build.log)"
+	@cmake --build $(BUILD) -j$(JOBS) --target qbdb >$(BUILD)/demo-build.log 2>&1 || \
+	  { cat $(BUILD)/demo-build.log; exit 1; }
 	@scripts/demo.sh $(BUILD)/qbdb
 
 # The whole test suite: normal build, then the ASan/UBSan build, then the server's concurrency
