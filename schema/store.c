@@ -176,6 +176,42 @@ static int all_of(const char *s, const char *set) {
   return *s && strspn(s, set) == strlen(s);
 }
 
+/* "branches: a, b, c" of project (NULL: every project), from its series (ordered by project
+ * and branch), at most n bytes with "..." when cut; "no branches" when there are none. Only for
+ * a message: a failure to read them says so instead. */
+static void branch_names(qb_store *s, const char *project, char *out, size_t n) {
+  qb_series_filter f = QB_SERIES_FILTER_INIT;
+  qb_series_info *ser = NULL;
+  size_t n_ser = 0, used = 0, k = 0;
+  qb_err err = QB_ERR_INIT;
+  f.project = project;
+  if (s->ops->series_list(s, &f, &ser, &n_ser, &err)) {
+    snprintf(out, n, "the branches could not be read");
+    return;
+  }
+  const char *got[32]; /* the names written: one name once, whatever its project */
+  used = (size_t)snprintf(out, n, "branches: ");
+  for (size_t i = 0; i < n_ser && used < n; i++) {
+    int seen = 0;
+    for (size_t j = 0; j < k && !seen; j++) seen = !strcmp(got[j], ser[i].branch);
+    if (seen) continue;
+    if (k == sizeof got / sizeof got[0]) {
+      snprintf(out + used, n - used, ", ...");
+      break;
+    }
+    got[k] = ser[i].branch;
+    int w = snprintf(out + used, n - used, "%s%s", k++ ? ", " : "", ser[i].branch);
+    if (w < 0 || (size_t)w + 4 >= n - used) { /* room left for ", ..." */
+      snprintf(out + used, n - used, "%s...", k > 1 ? ", " : "");
+      used = n;
+      break;
+    }
+    used += (size_t)w;
+  }
+  if (!k) snprintf(out, n, "no branches");
+  qb_series_infos_free(ser, n_ser);
+}
+
 /* BRANCH@latest (nth 0) or BRANCH~nth. */
 static int resolve_branch(qb_store *s, const char *project, const char *machine, const char *ref,
                           const char *branch, long long nth, int64_t *out_id, qb_err *err) {
@@ -188,6 +224,12 @@ static int resolve_branch(qb_store *s, const char *project, const char *machine,
     return qb_err_set(err, QB_EUSAGE,
                       "run reference '%s': branch '%s' exists in %zu projects; pass --project", ref,
                       branch, n_branches);
+  if (n_branches == 0) { /* a typo, or main for master: name the branches there are */
+    char names[256];
+    branch_names(s, project, names, sizeof names);
+    return qb_err_set(err, QB_ENOTFOUND, "run reference '%s': no branch '%s'%s%s (%s)", ref, branch,
+                      project ? " in project " : "", project ? project : "", names);
+  }
   if (nth)
     return qb_err_set(err, QB_ENOTFOUND,
                       "run reference '%s': branch '%s' has fewer than %llu runs%s%s", ref, branch,

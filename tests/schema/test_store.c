@@ -569,7 +569,16 @@ static void test_store__run_references_resolve(void **state) {
   assert_int_equal(qb_store_resolve_run(s, NULL, "main@first", &id, &err), QB_EUSAGE);
   assert_int_equal(qb_store_resolve_run(s, NULL, "dddd", &id, &err), QB_ENOTFOUND);
   assert_int_equal(qb_store_resolve_run(s, "other", "main@latest", &id, &err), QB_ENOTFOUND);
-  assert_string_equal(err.msg, "run reference 'main@latest': no runs on branch 'main'");
+  assert_string_equal(err.msg, "run reference 'main@latest': no branch 'main' in project other (no "
+                               "branches)");
+  /* a branch that does not exist: the message names those that do */
+  assert_int_equal(qb_store_resolve_run(s, "p", "master~1", &id, &err), QB_ENOTFOUND);
+  assert_string_equal(err.msg, "run reference 'master~1': no branch 'master' in project p "
+                               "(branches: dev, main)");
+  assert_int_equal(qb_store_resolve_run_on(s, "p", "nosuch", "main@latest", &id, &err),
+                   QB_ENOTFOUND);
+  assert_string_equal(err.msg, "run reference 'main@latest': no runs on branch 'main' on machine "
+                               "nosuch");
   assert_int_equal(qb_store_resolve_run(s, NULL, "main~7", &id, &err), QB_ENOTFOUND);
   assert_string_equal(err.msg, "run reference 'main~7': branch 'main' has fewer than 8 runs");
   /* a branch of that name in a second project: ambiguous without --project */
