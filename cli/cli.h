@@ -150,6 +150,10 @@ int qb_cli_out_close(qb_cli_outfile *o, int keep, qb_err *err);
  * set to a static reason or strerror(errno) (docs/cli/ingest.md, "--summary FILE"). */
 FILE *qb_cli_append_open(const char *path, const char **why);
 
+/* This host's name (gethostname), the machine of a run whose file names none; NULL when it
+ * has none. Static storage. */
+const char *qb_cli_hostname(void);
+
 /* "s" unless n is 1: "%zu regression%s", n, qb_cli_s(n). */
 static inline const char *qb_cli_s(size_t n) {
   return n == 1 ? "" : "s";

@@ -106,6 +106,7 @@ static int append_summary(FILE *f, const char *path, const qb_compare *c, qb_err
 
 int cmd_ingest(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_ingest_opts opts = QB_INGEST_OPTS_INIT;
+  opts.default_machine = qb_cli_hostname(); /* for files that name no machine */
   qb_tag *tags = NULL;
   const char **paths = calloc((size_t)argc, sizeof *paths);
   qb_run **runs = calloc((size_t)argc, sizeof *runs);

@@ -192,6 +192,7 @@ static int append_summary(FILE *f, const char *what, const qb_upload_result *r, 
 
 int cmd_upload(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_upload_opts opts = QB_UPLOAD_OPTS_INIT;
+  opts.default_machine = qb_cli_hostname(); /* for files that name no machine */
   qb_upload_result res = {0};
   qb_tag *tags = calloc((size_t)argc, sizeof *tags);
   const char **paths = calloc((size_t)argc, sizeof *paths);

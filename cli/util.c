@@ -392,3 +392,10 @@ FILE *qb_cli_append_open(const char *path, const char **why) {
   }
   return f;
 }
+
+const char *qb_cli_hostname(void) {
+  static char name[256];
+  if (gethostname(name, sizeof name - 1) != 0 || !name[0]) return NULL;
+  name[sizeof name - 1] = '\0';
+  return name;
+}

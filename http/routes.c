@@ -819,6 +819,7 @@ static int h_runs_post(const qb_request *r, qb_response *out, qb_err *err) {
   o.branch = qb_request_arg(r, "branch");
   o.commit = qb_request_arg(r, "commit");
   o.machine = qb_request_arg(r, "machine");
+  o.default_machine = qb_request_arg(r, "default_machine"); /* the uploader's host */
   /* the verdict's options: checked before anything is read or stored */
   qb_compare_opts co = QB_COMPARE_OPTS_INIT;
   const char *summary = qb_request_arg(r, "summary");

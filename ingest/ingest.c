@@ -188,7 +188,11 @@ int qb_ingest_finish(const char *name, qb_run *run, const qb_ingest_opts *opts, 
     return rc;
   if ((!run->project && (rc = qb_run_set_str(&run->project, QB_DEFAULT_PROJECT, err))) ||
       (!run->branch && (rc = qb_run_set_str(&run->branch, QB_DEFAULT_BRANCH, err))) ||
-      (!run->machine && (rc = qb_run_set_str(&run->machine, QB_DEFAULT_MACHINE, err))))
+      (!run->machine &&
+       (rc = qb_run_set_str(&run->machine,
+                            opts->default_machine && *opts->default_machine ? opts->default_machine
+                                                                            : QB_DEFAULT_MACHINE,
+                            err))))
     return rc;
   if (!*run->project || !*run->branch || !*run->machine)
     return qb_err_set(err, QB_EUSAGE, "%s: project, branch and machine must not be empty", name);

@@ -34,10 +34,14 @@ typedef struct qb_ingest_opts {
   const char *machine;
   const qb_tag *tags; /* added to (and overriding) the file's tags */
   size_t n_tags;
+  /* the machine when neither machine nor the file names one (hyperfine, go test and cargo
+   * bench output do not): `qbdb ingest` and `qbdb upload` send the host's name, so that one CI
+   * box is one machine whatever tool wrote the file; NULL: QB_DEFAULT_MACHINE */
+  const char *default_machine;
 } qb_ingest_opts;
 
 #define QB_INGEST_OPTS_INIT                                                                        \
-  { QB_FMT_AUTO, NULL, NULL, NULL, NULL, NULL, 0 }
+  { QB_FMT_AUTO, NULL, NULL, NULL, NULL, NULL, 0, NULL }
 
 typedef struct qb_ingest_result {
   int64_t run_id;

@@ -85,7 +85,8 @@ static int build_query(const qb_curl_api *C, CURL *c, const qb_upload_opts *o, q
       (rc = add_param(C, c, q, "upload", "project", o->project, err)) ||
       (rc = add_param(C, c, q, "upload", "branch", o->branch, err)) ||
       (rc = add_param(C, c, q, "upload", "commit", o->commit, err)) ||
-      (rc = add_param(C, c, q, "upload", "machine", o->machine, err)))
+      (rc = add_param(C, c, q, "upload", "machine", o->machine, err)) ||
+      (rc = add_param(C, c, q, "upload", "default_machine", o->default_machine, err)))
     return rc;
   for (size_t i = 0; i < o->n_tags; i++) {
     const qb_tag *t = &o->tags[i];

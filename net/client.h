@@ -34,7 +34,9 @@ typedef struct qb_upload_opts {
   const char *token;  /* sent as `Authorization: Bearer TOKEN`; NULL or "": no header */
   const char *format; /* format= ("pytest", "native", ...); NULL or "auto": the server detects */
   const char *project, *branch, *commit, *machine; /* NULL: not sent (the server's defaults) */
-  const qb_tag *tags;                              /* each sent as tag=KEY=VALUE, in this order */
+  const char *default_machine; /* default_machine=: the machine when the file names none (this
+                                  host's name, from qbdb upload); NULL: not sent */
+  const qb_tag *tags;          /* each sent as tag=KEY=VALUE, in this order */
   size_t n_tags;
   /* the baseline of the verdict (service/baseline.h), each sent only when given: */
   const char *base_ref;           /* base=REF: an explicit baseline run */

@@ -129,4 +129,12 @@ run 2 "$QBDB" ingest --tag novalue "$DATA/pytest/run1/benchmark.json"
 contains "$ERR" "KEY=VALUE" "bad tag"
 run 2 "$QBDB" ingest --commit not-a-sha "$DATA/pytest/run1/benchmark.json"
 contains "$ERR" "hex" "bad commit"
+# a file that names no machine (hyperfine, go test) is this host's run, as pytest-benchmark and
+# Google Benchmark files name the host they ran on: one CI box is one machine
+MDB=$(fresh_db machines)
+run 0 "$QBDB" ingest --db "$MDB" --project hf "$DATA/hyperfine/run1.json"
+contains "$OUT" "project hf, branch main, machine $(hostname)," "hyperfine: the host's name"
+run 0 "$QBDB" ingest --db "$MDB" --project gobench "$DATA/go/out.txt"
+contains "$OUT" "project gobench, branch main, machine $(hostname)," "go test: the host's name"
+
 finish

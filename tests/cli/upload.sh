@@ -249,6 +249,14 @@ run 0 "$QBDB" upload --server "$URL" --token "$ADMIN" --project py --base main@l
 contains "$OUT" "  baseline: run $latest of main on vm, as asked (main@latest)" \
   "an explicit main@latest is main's newest run before the upload"
 
+# a file that names no machine (go test output): `qbdb upload` sends this host's name as its
+# default, so the run is this CI box's; a bare POST without it gets the server's default
+run 0 "$QBDB" upload --server "$URL" --token "$ADMIN" --project gohost "$DATA/go/out.txt"
+contains "$OUT" "project gohost, branch main, machine $(hostname)," "upload: the host's name"
+bare=$(curl -sf -H "Authorization: Bearer $ADMIN" --data-binary @"$DATA/go/multi.txt" \
+  "$URL/api/v1/runs?project=gohost2")
+equals "$(jq -r .run.machine <<<"$bare")" localhost "a bare POST: the server's default"
+
 # the server gone: retried, then exit 6 naming it
 stop_server
 run 6 "$QBDB" compare --server "$URL" 2

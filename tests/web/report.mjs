@@ -127,7 +127,7 @@ async function main() {
   check(trends.includes(want.trends.series + " series"), "trend counts", trends);
   const fams = await page.$$eval("#scaling tr.family", (trs) => trs.map((t) => t.innerText.replace(/\s+/g, " ").trim()));
   check(fams.some((f) => f.startsWith("size latency") && f.includes("O(n log n)")), "size is O(n log n)", fams);
-  check(fams.some((f) => f.startsWith("sort latency") && f.includes("rs/main/localhost")), "criterion's sort family", fams);
+  check(fams.some((f) => f.startsWith("sort latency") && f.includes("rs/main/ci-box")), "criterion's sort family", fams);
   const conf = norm(await page.innerText("#configurations"));
   check(conf.includes("By tag net") && /rpc\/roundtrip latency lan 101\.0 µs lossy 401\.0 µs/.test(conf),
     "configurations: lan best, lossy worst", conf);

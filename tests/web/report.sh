@@ -54,8 +54,8 @@ for f in "$TMP"/history/run*.jsonl; do ingest "$f"; done
 "$QBDB" target set --project hist 'st*' latency '<' 1.1us >>"$TMP/ingest.log"
 ingest --project py --commit aaaa1111 "$DATA/pytest/run1/benchmark.json"
 ingest --project py --commit bbbb2222 "$DATA/pytest/run2/benchmark.json"
-ingest --project rs --commit cccc3333 "$DATA/criterion/run1/target/criterion"
-ingest --project rs --commit dddd4444 "$DATA/criterion/run2b_compare_baseline/target/criterion"
+ingest --project rs --machine ci-box --commit cccc3333 "$DATA/criterion/run1/target/criterion"
+ingest --project rs --machine ci-box --commit dddd4444 "$DATA/criterion/run2b_compare_baseline/target/criterion"
 for net in lan:100 wan:180 lossy:400; do
   for rep in 1 2; do
     b=${net##*:}
