@@ -10,9 +10,10 @@
  * entries give one sample each (per-iteration real_time / cpu_time in the entry's time_unit) and
  * the aggregates fill and cross-check the statistics. Any other number in an entry is a user
  * counter. Errored and skipped entries (error_occurred / skipped) produce no values; they are
- * listed in the run's extra. Google Benchmark writes NaN and +-Infinity as bare tokens, which are
- * not JSON; they are read as non-finite numbers. The whole mapping is written down in
- * docs/formats/google-benchmark.md.
+ * listed in the run's extra and counted in their benchmark's (failed, failed_repetitions,
+ * skipped_repetitions), and n leaves them out. Google Benchmark writes NaN and +-Infinity as bare
+ * tokens, which are not JSON; they are read as non-finite numbers. The whole mapping is written
+ * down in docs/formats/google-benchmark.md.
  *
  * Ownership: qb_gbench_parse() hands the caller a new qb_run (free with qb_run_free()); every
  * other allocation made here is either moved into that run or freed before returning. */
@@ -487,6 +488,7 @@ typedef struct scan {
   json_t *complexity; /* family -> {big_o, real_coefficient, cpu_coefficient, rms, ...} */
   json_t *errors;     /* [{name, error}] of error_occurred entries */
   json_t *skipped;    /* [{name, message}] of skipped entries */
+  json_t *failures;   /* run_name -> {"failed": N, "skipped": N}: those entries, per benchmark */
 } scan;
 
 static void scan_dispose(scan *sc) {
@@ -499,6 +501,7 @@ static void scan_dispose(scan *sc) {
   json_decref(sc->complexity);
   json_decref(sc->errors);
   json_decref(sc->skipped);
+  json_decref(sc->failures);
 }
 
 /* The group for run name key, created at the end when new. */
@@ -584,12 +587,26 @@ done:
   return rc;
 }
 
+/* Count one errored (what "failed") or skipped ("skipped") entry of benchmark key in
+ * sc->failures. */
+static int count_failure(scan *sc, const char *key, const char *what, qb_err *err) {
+  json_t *rec = json_object_get(sc->failures, key);
+  if (!rec) {
+    int rc = jset(sc->failures, key,
+                  json_pack("{s:I,s:I}", "failed", (json_int_t)0, "skipped", (json_int_t)0), err);
+    if (rc) return rc;
+    rec = json_object_get(sc->failures, key);
+  }
+  return jset(rec, what, json_integer(json_integer_value(json_object_get(rec, what)) + 1), err);
+}
+
 /* First pass: check every entry's common fields and sort it into its group, the complexity
  * records, or the error and skip lists. */
 static int scan_entries(const char *path, json_t *benches, scan *sc, qb_err *err) {
   int rc = QB_OK;
   if (!(sc->index = json_object()) || !(sc->complexity = json_object()) ||
-      !(sc->errors = json_array()) || !(sc->skipped = json_array()))
+      !(sc->errors = json_array()) || !(sc->skipped = json_array()) ||
+      !(sc->failures = json_object()))
     return qb_err_set(err, QB_ENOMEM, "out of memory");
   for (size_t i = 0; i < json_array_size(benches); i++) {
     json_t *e = json_array_get(benches, i);
@@ -626,6 +643,8 @@ static int scan_entries(const char *path, json_t *benches, scan *sc, qb_err *err
       json_t *rec = json_pack("{s:s,s:s}", "name", name, FAILS[k][2], msg ? msg : "");
       if (!rec || json_array_append_new(k ? sc->skipped : sc->errors, rec))
         return qb_err_set(err, QB_ENOMEM, "out of memory");
+      if ((rc = count_failure(sc, run_name ? run_name : name, k ? "skipped" : "failed", err)))
+        return rc;
       failed = 1;
     }
     if (failed) continue;
@@ -828,10 +847,13 @@ done:
 
 /* The bench's extra object: the first entry's indices, threads, repetitions and time_unit, the
  * labels, the run options of the name, the family's complexity fit, counters that could not be
- * results, aggregates of metrics without values, and any other non-number field as written. */
+ * results, aggregates of metrics without values, the failed and skipped repetitions (n_failed,
+ * n_skipped), "aggregates_only" when the file has no repetition of it, and any other non-number
+ * field as written. */
 static int bench_extra(const char *path, json_t *benches, const scan *sc, const group *g,
                        json_t *first, const char *family, json_t *options, json_t *counters,
-                       json_t *orphans, qb_bench *b, qb_err *err) {
+                       json_t *orphans, long long n_failed, long long n_skipped, qb_bench *b,
+                       qb_err *err) {
   static const char *const COPY[] = {"family_index", "per_family_instance_index", "threads",
                                      "repetitions", "time_unit"};
   json_t *extra = json_object(), *cx = NULL;
@@ -861,6 +883,13 @@ static int bench_extra(const char *path, json_t *benches, const scan *sc, const 
     goto done;
   if (json_object_size(orphans) && (rc = jset(extra, "aggregates", json_incref(orphans), err)))
     goto done;
+  /* Failed repetitions, as hyperfine's adapter marks a command with failed runs. */
+  if (n_failed && ((rc = jset(extra, "failed", json_true(), err)) ||
+                   (rc = jset(extra, "failed_repetitions", json_integer(n_failed), err))))
+    goto done;
+  if (n_skipped && (rc = jset(extra, "skipped_repetitions", json_integer(n_skipped), err)))
+    goto done;
+  if (!g->iter.n && (rc = jset(extra, "aggregates_only", json_true(), err))) goto done;
   json_object_foreach(first, key, v) {
     if (is_known_field(key) || is_counter_value(v) || json_object_get(extra, key)) continue;
     if ((rc = jset(extra, key, json_incref(v), err))) goto done;
@@ -1118,6 +1147,15 @@ static int build_bench(const char *path, json_t *benches, const scan *sc, const 
   }
   if ((rc = read_repetitions(path, benches, g, m, nm, err))) goto done;
   if ((rc = read_aggregates(path, benches, g, m, nm, &agg_reps, err))) goto done;
+  /* Google Benchmark (1.7 to 1.9.5 at least) computes the aggregates from the repetitions that
+   * did not fail or skip, but their "repetitions" counts those too. With only aggregates, n is
+   * that count less the failed and skipped repetitions the file shows; with
+   * --benchmark_report_aggregates_only it shows none (docs/formats/google-benchmark.md). */
+  json_t *fails = json_object_get(sc->failures, g->key);
+  long long n_failed = json_integer_value(json_object_get(fails, "failed")),
+            n_skipped = json_integer_value(json_object_get(fails, "skipped"));
+  if (!ni && agg_reps > 0 && n_failed + n_skipped > 0)
+    agg_reps = agg_reps > n_failed + n_skipped ? agg_reps - n_failed - n_skipped : -1;
 
   if ((rc = parse_name(g->key, &family, &params, &options, err))) goto done;
   if ((rc = qb_run_add_bench(run, g->key, family, &b, err))) goto done;
@@ -1134,7 +1172,8 @@ static int build_bench(const char *path, json_t *benches, const scan *sc, const 
                     path, g->agg.v[0], g->key);
     goto done;
   }
-  rc = bench_extra(path, benches, sc, g, first, family, options, counters, orphans, b, err);
+  rc = bench_extra(path, benches, sc, g, first, family, options, counters, orphans, n_failed,
+                   n_skipped, b, err);
 
 done:
   macc_free(m, nm);

@@ -1,8 +1,11 @@
 /* adapters/json.c - jansson helpers with positioned, field-naming errors. */
 #include "adapters/json.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "adapters/json_out.h"
 
@@ -85,6 +88,120 @@ int qb_json_parse(const char *path, const char *data, size_t len, json_t **out, 
     return qb_err_set(err, QB_EFORMAT, "%s: invalid JSON at line %d, column %d (byte %d): %s", path,
                       je.line, je.column, je.position, je.text);
   return QB_OK;
+}
+
+/* ---- Python's extensions (json.h: qb_json_special) -------------------------------------- */
+
+void qb_json_specials_dispose(qb_json_specials *s) {
+  free(s->v);
+  s->v = NULL;
+  s->n = s->cap = 0;
+}
+
+static int cmp_special(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t)((const qb_json_special *)a)->value;
+  uintptr_t y = (uintptr_t)((const qb_json_special *)b)->value;
+  return (x > y) - (x < y);
+}
+
+const qb_json_special *qb_json_specials_find(const qb_json_specials *s, const json_t *v) {
+  if (!s || !s->n || !json_is_string(v)) return NULL;
+  qb_json_special key = {v, 0};
+  return bsearch(&key, s->v, s->n, sizeof *s->v, cmp_special);
+}
+
+void qb_json_position(const char *data, size_t len, size_t offset, int *line, int *column) {
+  size_t l = 1, start = 0;
+  if (offset > len) offset = len;
+  for (size_t i = 0; i < offset; i++)
+    if (data[i] == '\n') l++, start = i + 1;
+  *line = (int)l;
+  *column = (int)(offset - start + 1);
+}
+
+/* Length of the token Python writes beyond JSON that starts at s[0..n) (NaN, Infinity,
+ * -Infinity, or an integer that strtoll cannot hold), or 0. */
+static size_t py_token(const char *s, size_t n) {
+  static const char *const TOKENS[] = {"NaN", "Infinity", "-Infinity"};
+  for (size_t k = 0; k < 3; k++) {
+    size_t l = strlen(TOKENS[k]);
+    if (l <= n && !memcmp(s, TOKENS[k], l)) return l;
+  }
+  size_t i = s[0] == '-', d;
+  for (d = i; d < n && s[d] >= '0' && s[d] <= '9';) d++;
+  if (d == i || (d < n && (s[d] == '.' || s[d] == 'e' || s[d] == 'E'))) return 0;
+  if (d - i < 19) return 0; /* fits */
+  char buf[32];
+  if (d < sizeof buf) {
+    memcpy(buf, s, d);
+    buf[d] = '\0';
+    errno = 0;
+    (void)strtoll(buf, NULL, 10);
+    if (errno != ERANGE) return 0;
+  }
+  return d;
+}
+
+/* The error for data that the Python-mode fast path refused: jansson's, on a copy in which every
+ * token Python writes beyond JSON that stands where a value goes is replaced by a 0 padded with
+ * spaces to the same length, so that lines, columns and bytes are those of the original. */
+static int py_error(const char *path, const char *data, size_t len, json_t **out, qb_err *err) {
+  char *copy = malloc(len ? len : 1);
+  int rc, in_str = 0, replaced = 0;
+  char prev = '[';
+  if (!copy) return qb_err_set(err, QB_ENOMEM, "%s: out of memory", path);
+  memcpy(copy, data, len);
+  for (size_t i = 0; i < len; i++) {
+    char c = data[i];
+    if (in_str) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_str = 0, prev = '"';
+      continue;
+    }
+    if (c == '"') {
+      in_str = 1;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    size_t l;
+    if ((prev == ':' || prev == ',' || prev == '[') && (l = py_token(data + i, len - i))) {
+      copy[i] = '0';
+      memset(copy + i + 1, ' ', l - 1);
+      replaced = 1;
+      i += l - 1;
+      prev = '0';
+      continue;
+    }
+    prev = c;
+  }
+  json_error_t je;
+  *out = json_loadb(copy, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+  free(copy);
+  if (!*out)
+    return qb_err_set(err, QB_EFORMAT, "%s: invalid JSON at line %d, column %d (byte %d): %s", path,
+                      je.line, je.column, je.position, je.text);
+  if (!replaced) return QB_OK; /* valid JSON the fast path left to jansson: its tree */
+  /* not expected: the fast path reads everything valid in this mode */
+  json_decref(*out);
+  *out = NULL;
+  rc = qb_err_set(err, QB_EFORMAT,
+                  "%s: invalid JSON: not readable with NaN, Infinity or an "
+                  "integer beyond 64 bits in it",
+                  path);
+  return rc;
+}
+
+int qb_json_parse_py(const char *path, const char *data, size_t len, json_t **out,
+                     qb_json_specials *specials, qb_err *err) {
+  specials->n = 0;
+  if ((*out = qb_json_parse_fast_py(data, len, 1, specials))) {
+    if (specials->n > 1) qsort(specials->v, specials->n, sizeof *specials->v, cmp_special);
+    return QB_OK;
+  }
+  specials->n = 0;
+  return py_error(path, data, len, out, err);
 }
 
 const char *qb_json_type_name(const json_t *v) {

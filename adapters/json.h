@@ -16,11 +16,45 @@
  * (byte B): TEXT" with QB_EFORMAT. Duplicate object keys are refused. */
 int qb_json_parse(const char *path, const char *data, size_t len, json_t **out, qb_err *err);
 
+/* What Python's json module writes beyond JSON, read by qb_json_parse_py: the bare tokens NaN,
+ * Infinity and -Infinity where a value goes, and integers that do not fit in 64 bits. Each is
+ * put in the tree as a JSON string holding its text exactly ("NaN", "-Infinity",
+ * "1180591620717411303424") and listed here, so that a caller can tell it from a string the file
+ * wrote and say where it stood. */
+typedef struct qb_json_special {
+  const json_t *value; /* the string standing for it in the tree (borrowed from the tree) */
+  size_t offset;       /* byte offset of the token in the input */
+} qb_json_special;
+typedef struct qb_json_specials {
+  qb_json_special *v; /* sorted by value pointer once the parse is done */
+  size_t n, cap;
+} qb_json_specials;
+#define QB_JSON_SPECIALS_INIT                                                                      \
+  { NULL, 0, 0 }
+/* Free the list (not the values, which belong to the tree) and empty it. */
+void qb_json_specials_dispose(qb_json_specials *s);
+/* The entry of s for the tree value v, or NULL when v is not one of them. */
+const qb_json_special *qb_json_specials_find(const qb_json_specials *s, const json_t *v);
+/* Line and column (both from 1, the column in bytes) of byte offset in data. */
+void qb_json_position(const char *data, size_t len, size_t offset, int *line, int *column);
+
+/* Parse like qb_json_parse, and also accept what Python's json.dumps writes (pytest-benchmark
+ * files): see qb_json_special. *specials (caller-initialised with QB_JSON_SPECIALS_INIT, disposed
+ * by the caller, also on failure) lists them. An error in the rest of the text is reported as
+ * qb_json_parse reports it, at its own line, column and byte. */
+int qb_json_parse_py(const char *path, const char *data, size_t len, json_t **out,
+                     qb_json_specials *specials, qb_err *err);
+
 /* The fast path of the parsers here (adapters/json_fast.c): the value jansson's json_loadb would
  * give for data with JSON_REJECT_DUPLICATES (plus JSON_ALLOW_NUL when allow_nul), or NULL when
  * the input is malformed or is a rare case left to jansson (then call json_loadb for the value
  * or the error). A new reference. */
 json_t *qb_json_parse_fast(const char *data, size_t len, int allow_nul);
+/* The same with Python's extensions (qb_json_parse_py): non-NULL specials turns them on, and then
+ * nothing valid is left to jansson (nesting up to jansson's 2048 levels, numbers of any length);
+ * NULL when the input is malformed (or memory is short). */
+json_t *qb_json_parse_fast_py(const char *data, size_t len, int allow_nul,
+                              qb_json_specials *specials);
 
 /* Length of the valid UTF-8 sequence starting at s (lead byte >= 0x80, end: the end of the
  * text), or 0 when it is not one: overlong forms, surrogates and code points above U+10FFFF are

@@ -9,7 +9,13 @@
  * on anything it does not accept - malformed input, but also rare valid cases it leaves to
  * jansson (integers or reals out of range, nesting deeper than QB_JSON_FAST_DEPTH, NUL in a key)
  * - it gives up, and qb_json_parse runs jansson, which then produces the value or the positioned
- * error message. So the fast path only has to be exact on what it accepts. */
+ * error message. So the fast path only has to be exact on what it accepts.
+ *
+ * With a specials list (qb_json_parse_fast_py, for qb_json_parse_py) it also reads what Python's
+ * json module writes beyond JSON - the bare tokens NaN, Infinity and -Infinity where a value goes,
+ * and integers that do not fit in 64 bits - as strings of their text, listed with their offsets,
+ * and leaves nothing valid to jansson (which cannot read those tokens): numbers of any length,
+ * nesting up to jansson's own 2048 levels. */
 #include <errno.h>
 #include <float.h>
 #include <stdint.h>
@@ -18,15 +24,18 @@
 
 #include "adapters/json.h"
 
-#define QB_JSON_FAST_DEPTH 512 /* deeper input goes to jansson (its own limit is 2048) */
-#define NUM_MAX            64  /* longer number tokens go to jansson */
+#define QB_JSON_FAST_DEPTH 512  /* deeper input goes to jansson (its own limit is 2048) */
+#define QB_JSON_PY_DEPTH   2048 /* with Python's extensions nothing goes to jansson: its limit */
+#define NUM_MAX            64   /* longer number tokens go to jansson */
 
 typedef struct parser {
   const unsigned char *p, *end;
   char *scratch; /* unescaped strings; grown as needed, freed by the caller */
   size_t cap;
-  int allow_nul; /* \u0000 in strings (JSON_ALLOW_NUL) */
-  int extended;  /* qb_json_decimal_extended(), asked once per document */
+  int allow_nul;              /* \u0000 in strings (JSON_ALLOW_NUL) */
+  int extended;               /* qb_json_decimal_extended(), asked once per document */
+  const unsigned char *start; /* of the input, for the offsets of specials */
+  qb_json_specials *specials; /* non-NULL: Python's extensions are on (qb_json_parse_py) */
 } parser;
 
 static json_t *value(parser *ps, int depth);
@@ -318,6 +327,22 @@ static int decimal(const char *s, size_t n, int extended, double *out) {
   return 1;
 }
 
+/* A string value holding text[0..n) that stands for a token Python writes beyond JSON (at `at` in
+ * the input), listed in ps->specials. NULL when memory is short. */
+static json_t *special(parser *ps, const char *text, size_t n, const unsigned char *at) {
+  qb_json_specials *sp = ps->specials;
+  if (sp->n == sp->cap) {
+    size_t cap = sp->cap ? 2 * sp->cap : 16;
+    qb_json_special *v = realloc(sp->v, cap * sizeof *v);
+    if (!v) return NULL;
+    sp->v = v;
+    sp->cap = cap;
+  }
+  json_t *s = json_stringn_nocheck(text, n);
+  if (s) sp->v[sp->n++] = (qb_json_special){s, (size_t)(at - ps->start)};
+  return s;
+}
+
 /* A number at ps->p, with JSON's grammar (no leading zeros, no '+', digits after '.' and 'e'). */
 static json_t *number(parser *ps) {
   const unsigned char *s = ps->p, *q = s;
@@ -345,7 +370,7 @@ static json_t *number(parser *ps) {
     while (q < ps->end && *q >= '0' && *q <= '9') q++;
   }
   size_t n = (size_t)(q - s);
-  if (n >= NUM_MAX) return NULL;
+  if (n >= NUM_MAX && !ps->specials) return NULL;
   ps->p = q;
   if (!real) {
     /* up to 18 digits cannot overflow a long long: accumulate directly */
@@ -358,20 +383,27 @@ static json_t *number(parser *ps) {
   }
   double v;
   if (real && decimal((const char *)s, n, ps->extended, &v)) return json_real(v);
-  char buf[NUM_MAX];
+  char small[NUM_MAX], *buf = n < NUM_MAX ? small : malloc(n + 1); /* long: Python mode only */
+  if (!buf) return NULL;
   memcpy(buf, s, n);
   buf[n] = '\0';
   char *e;
+  json_t *out = NULL;
   errno = 0;
   if (!real) {
-    long long v = strtoll(buf, &e, 10);
-    if (errno == ERANGE || *e) return NULL; /* jansson says "too big integer" */
-    return json_integer(v);
+    long long iv = strtoll(buf, &e, 10);
+    if (errno != ERANGE && !*e)
+      out = json_integer(iv);
+    else if (ps->specials) /* beyond 64 bits: kept as its digits */
+      out = special(ps, (const char *)s, n, s);
+    /* else jansson says "too big integer" */
+  } else {
+    v = strtod(buf, &e);
+    /* strtod stops at a locale decimal point other than '.'; overflow is jansson's error */
+    if (!*e && !(errno == ERANGE && (v > 1.0 || v < -1.0))) out = json_real(v);
   }
-  v = strtod(buf, &e);
-  /* strtod stops at a locale decimal point other than '.'; overflow is jansson's error */
-  if (*e || (errno == ERANGE && (v > 1.0 || v < -1.0))) return NULL;
-  return json_real(v);
+  if (buf != small) free(buf);
+  return out;
 }
 
 static int literal(parser *ps, const char *word, size_t n) {
@@ -460,13 +492,22 @@ fail:
 /* One value at ps->p (whitespace already skipped); a new reference, or NULL: not accepted. */
 static json_t *value(parser *ps, int depth) {
   if (ps->p >= ps->end) return NULL;
+  int max_depth = ps->specials ? QB_JSON_PY_DEPTH : QB_JSON_FAST_DEPTH;
+  if (ps->specials) { /* Python's NaN, Infinity, -Infinity */
+    static const char *const TOKENS[] = {"NaN", "Infinity", "-Infinity"};
+    for (size_t k = 0; k < 3; k++) {
+      const unsigned char *at = ps->p;
+      if (*at == (unsigned char)TOKENS[k][0] && !literal(ps, TOKENS[k], strlen(TOKENS[k])))
+        return special(ps, TOKENS[k], strlen(TOKENS[k]), at);
+    }
+  }
   switch (*ps->p) {
     case '{':
-      if (depth >= QB_JSON_FAST_DEPTH) return NULL;
+      if (depth >= max_depth) return NULL;
       ps->p++;
       return object(ps, depth + 1);
     case '[':
-      if (depth >= QB_JSON_FAST_DEPTH) return NULL;
+      if (depth >= max_depth) return NULL;
       ps->p++;
       return array(ps, depth + 1);
     case '"': {
@@ -488,8 +529,15 @@ static json_t *value(parser *ps, int depth) {
 }
 
 json_t *qb_json_parse_fast(const char *data, size_t len, int allow_nul) {
-  parser ps = {(const unsigned char *)data, (const unsigned char *)data + len, NULL, 0, allow_nul,
-               qb_json_decimal_extended()};
+  return qb_json_parse_fast_py(data, len, allow_nul, NULL);
+}
+
+json_t *qb_json_parse_fast_py(const char *data, size_t len, int allow_nul,
+                              qb_json_specials *specials) {
+  parser ps = {
+      (const unsigned char *)data, (const unsigned char *)data + len, NULL,    0, allow_nul,
+      qb_json_decimal_extended(),  (const unsigned char *)data,       specials};
+  size_t n_before = specials ? specials->n : 0;
   skip_ws(&ps);
   json_t *v = NULL;
   /* like jansson without JSON_DECODE_ANY: the top level is an object or an array */
@@ -502,5 +550,6 @@ json_t *qb_json_parse_fast(const char *data, size_t len, int allow_nul) {
     }
   }
   free(ps.scratch);
+  if (!v && specials) specials->n = n_before; /* the values they named are gone */
   return v;
 }

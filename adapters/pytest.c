@@ -3,8 +3,11 @@
  * The input is one JSON object: "machine_info", "commit_info", "benchmarks" [...], "datetime" and
  * "version". Each benchmark has "name" and "stats" (seconds per iteration; "data" holds one value
  * per round, already divided by "iterations", when the run was saved with --benchmark-save-data),
- * and depending on the version "fullname", "group", "params", "param", "extra_info", "options".
- * The whole mapping is written down in docs/formats/pytest-benchmark.md.
+ * and depending on the version "fullname", "group", "params", "param", "extra_info", "options",
+ * "cprofile" (with --benchmark-cprofile). The files are written by Python's json module, which
+ * also writes NaN, Infinity, -Infinity and integers of any size: outside "stats" they are kept as
+ * strings of their text ("NaN", "1180591620717411303424"); in "stats" they are refused. The whole
+ * mapping is written down in docs/formats/pytest-benchmark.md.
  *
  * Ownership: qb_pytest_parse() hands the caller a new qb_run (free with qb_run_free()); every
  * other allocation made here is either moved into that run or freed before returning. Only types
@@ -23,6 +26,31 @@
 
 /* "benchmarks[N].stats" with N up to 20 digits fits easily. */
 #define WHERE_MAX 64
+
+/* The input of one parse, for messages that point into it. */
+typedef struct src {
+  const char *data;
+  size_t len;
+  const qb_json_specials *specials; /* NaN, Infinity, -Infinity and big integers in the tree */
+} src;
+
+/* Refuse v (at JSON path WHERE.KEY, KEY[IDX] when idx >= 0) when it is one of the tokens Python
+ * writes beyond JSON: a statistic must be a finite number that fits. */
+static int refuse_special(const char *path, const src *in, const char *where, const char *key,
+                          long long idx, const json_t *v, qb_err *err) {
+  const qb_json_special *sp = qb_json_specials_find(in->specials, v);
+  if (!sp) return QB_OK;
+  const char *text = json_string_value(v);
+  int line, column;
+  char at[32] = "";
+  qb_json_position(in->data, in->len, sp->offset, &line, &column);
+  if (idx >= 0) snprintf(at, sizeof at, "[%lld]", idx);
+  int nonfinite = text[0] == 'N' || text[0] == 'I' || text[1] == 'I';
+  return qb_err_set(err, QB_EFORMAT, "%s: %s.%s%s: expected a %s, got %.40s%s (line %d, column %d)",
+                    path, where, key, at,
+                    nonfinite ? "finite number" : "number that fits in 64 bits", text,
+                    strlen(text) > 40 ? "..." : "", line, column);
+}
 
 /* Fill the run-level fields from commit_info, machine_info, datetime and version (see the file
  * header). Strings are copied into run; nothing else outlives the call. */
@@ -171,8 +199,8 @@ static int ambiguous_names(json_t *benches, unsigned char **out, qb_err *err) {
  * times are scaled from seconds to ns, stats.data becomes the samples (each with `iterations`
  * iterations), and every other stat goes, as written, into the result's extra. The samples and
  * extra text are allocated here and owned by bench afterwards. */
-static int parse_stats(const char *path, const char *swhere, json_t *stats, qb_bench *bench,
-                       qb_err *err) {
+static int parse_stats(const char *path, const src *in, const char *swhere, json_t *stats,
+                       qb_bench *bench, qb_err *err) {
   static const char *const MAPPED[] = {"min", "max", "mean", "median", "stddev", "q1", "q3"};
   const size_t n_mapped = sizeof MAPPED / sizeof MAPPED[0];
   qb_result *res;
@@ -184,6 +212,18 @@ static int parse_stats(const char *path, const char *swhere, json_t *stats, qb_b
   int rc;
 
   if ((rc = qb_bench_add_result(bench, "latency", "ns", QB_LOWER_IS_BETTER, &res, err))) goto done;
+  if (in->specials->n) { /* NaN, Infinity or a big integer anywhere in stats is refused */
+    const char *key;
+    json_t *v;
+    json_object_foreach(stats, key, v) {
+      if ((rc = refuse_special(path, in, swhere, key, -1, v, err))) goto done;
+      size_t k;
+      json_t *e;
+      if (json_is_array(v)) json_array_foreach(v, k, e) {
+          if ((rc = refuse_special(path, in, swhere, key, (long long)k, e, err))) goto done;
+        }
+    }
+  }
   double *dst[] = {&res->stats.min,    &res->stats.max, &res->stats.mean, &res->stats.median,
                    &res->stats.stddev, &res->stats.q1,  &res->stats.q3};
   for (size_t k = 0; k < n_mapped; k++) {
@@ -259,9 +299,10 @@ done:
 
 /* Add entry i of the "benchmarks" array to run: the benchmark (name, group, params, extra) and
  * its latency result. Everything allocated is owned by run afterwards. */
-static int parse_bench(const char *path, json_t *benches, size_t i, int ambiguous, qb_run *run,
-                       qb_err *err) {
-  static const char *const EXTRA_KEYS[] = {"fullname", "param", "extra_info", "options"};
+static int parse_bench(const char *path, const src *in, json_t *benches, size_t i, int ambiguous,
+                       qb_run *run, qb_err *err) {
+  /* the keys mapped to the benchmark's own fields; every other one goes to its extra */
+  static const char *const MAPPED_KEYS[] = {"name", "group", "params", "stats"};
   char where[WHERE_MAX], swhere[WHERE_MAX];
   json_t *b = json_array_get(benches, i), *params = NULL, *stats = NULL, *extra = NULL;
   const char *name, *fullname, *group;
@@ -289,16 +330,20 @@ static int parse_bench(const char *path, json_t *benches, size_t i, int ambiguou
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
     goto done;
   }
-  for (size_t k = 0; k < sizeof EXTRA_KEYS / sizeof EXTRA_KEYS[0]; k++) {
-    json_t *v = json_object_get(b, EXTRA_KEYS[k]);
-    if (v && !json_is_null(v) && json_object_set(extra, EXTRA_KEYS[k], v)) {
+  const char *key;
+  json_t *v;
+  json_object_foreach(b, key, v) {
+    int mapped = json_is_null(v);
+    for (size_t k = 0; k < sizeof MAPPED_KEYS / sizeof MAPPED_KEYS[0] && !mapped; k++)
+      mapped = !strcmp(key, MAPPED_KEYS[k]);
+    if (!mapped && json_object_set(extra, key, v)) {
       rc = qb_err_set(err, QB_ENOMEM, "out of memory");
       goto done;
     }
   }
   if (json_object_size(extra) && (rc = qb_json_set_text(&bench->extra, extra, err))) goto done;
 
-  rc = parse_stats(path, swhere, stats, bench, err);
+  rc = parse_stats(path, in, swhere, stats, bench, err);
 
 done:
   json_decref(extra);
@@ -312,10 +357,12 @@ int qb_pytest_parse(const char *path, const char *data, size_t len, qb_run **out
   json_t *root = NULL, *benches = NULL;
   qb_run *run = NULL;
   unsigned char *ambiguous = NULL;
+  qb_json_specials specials = QB_JSON_SPECIALS_INIT;
+  src in = {data, len, &specials};
   int rc;
   *out = NULL;
 
-  if ((rc = qb_json_parse(path, data, len, &root, err))) goto done;
+  if ((rc = qb_json_parse_py(path, data, len, &root, &specials, err))) goto done;
   if (!json_is_object(root)) {
     rc = qb_err_set(err, QB_EFORMAT, "%s: top level: expected an object, got %s", path,
                     qb_json_type_name(root));
@@ -334,13 +381,14 @@ int qb_pytest_parse(const char *path, const char *data, size_t len, qb_run **out
   if ((rc = parse_run_meta(path, root, run, err))) goto done;
   if ((rc = ambiguous_names(benches, &ambiguous, err))) goto done;
   for (size_t i = 0; i < json_array_size(benches); i++)
-    if ((rc = parse_bench(path, benches, i, ambiguous[i], run, err))) goto done;
+    if ((rc = parse_bench(path, &in, benches, i, ambiguous[i], run, err))) goto done;
 
   *out = run;
   run = NULL;
 
 done:
   free(ambiguous);
+  qb_json_specials_dispose(&specials);
   qb_run_free(run);
   json_decref(root);
   return rc;

@@ -1,6 +1,7 @@
 /* tests/adapters/test_gbench.c - qb_gbench_parse against the Google Benchmark 1.7.1 suite_a runs
  * (tests/data/gbench, checked entry by entry against its manifest.json), the two compare.py inputs
- * of google/benchmark in the shared fixtures (read in place, never copied), hand-made edge cases
+ * of google/benchmark in the shared fixtures (read in place, never copied), the failed-repetition
+ * files of tests/data/gbench/v1.9 (every output mode, against their manifest), hand-made edge cases
  * (errored and skipped entries, NaN tokens, aggregates only, pre-1.5 names) and malformed input. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -415,7 +416,8 @@ static void test_gbench__detect(void **state) {
   (void)state;
   assert_int_equal(detect_file(GBDATA "/run1_out.json"), QB_FMT_GBENCH);
   assert_int_equal(detect_file(GBDATA "/run2_reps5_out.json"), QB_FMT_GBENCH);
-  assert_int_equal(detect_tree(GBDATA, QB_FMT_GBENCH, 1), 2);
+  /* run1, run2_reps5 and the five files of v1.9/. */
+  assert_int_equal(detect_tree(GBDATA, QB_FMT_GBENCH, 1), 7);
   /* pytest-benchmark files also have "benchmarks", but no context/time_unit. */
   assert_true(detect_tree(QB_TEST_DATA "/pytest", QB_FMT_GBENCH, 0) >= 4);
   assert_true(detect_tree(QB_TEST_DATA "/pytest", QB_FMT_PYTEST, 1) >= 4);
@@ -700,6 +702,142 @@ static void test_gbench__aggregates_only(void **state) {
   assert_string_equal(thr->unit, "B/s");
   assert_close(thr->stats.mean, 1000.0, REL);
   assert_close(thr->stats.stddev, 10.0, REL);
+  qb_run_free(run);
+}
+
+/* REAL FILES: tests/data/gbench/v1.9 (README.md there): failure_bench.cc linked against Google
+ * Benchmark 1.7.1, run with 4 repetitions plainly, with --benchmark_report_aggregates_only and with
+ * --benchmark_display_aggregates_only; BM_Flaky fails its 2nd repetition (SkipWithError). Every
+ * benchmark of every file against v1.9/manifest.json (written by gen_manifest.py from the files):
+ * n is the repetitions that succeeded when the file has them, a failed repetition is no sample, is
+ * listed in the run's extra.errors and counted in the benchmark's extra (failed,
+ * failed_repetitions); with aggregates only, n is what the aggregates say (the file does not show
+ * the failure) and the benchmark says aggregates_only. */
+static void test_gbench__failed_repetition(void **state) {
+  (void)state;
+  json_t *manifest = qbt_load_json(GBDATA "/v1.9/manifest.json");
+  assert_non_null(manifest);
+  json_t *truth =
+      json_object_get(json_object_get(manifest, "ground_truth"), "BM_Flaky/iterations:20000");
+  assert_int_equal(json_integer_value(json_object_get(truth, "successful")), 3);
+  size_t i, j;
+  json_t *mrun, *v;
+  int full_files = 0, agg_files = 0;
+  json_array_foreach(json_object_get(manifest, "runs"), i, mrun) {
+    char path[1024];
+    snprintf(path, sizeof path, GBDATA "/v1.9/%s",
+             json_string_value(json_object_get(mrun, "file")));
+    qb_run *run = qbt_parse_file(qb_gbench_parse, path);
+    json_t *expect = json_object_get(mrun, "expect");
+    assert_int_equal(run->n_benches, json_object_size(expect));
+    assert_string_equal(run->machine, "vm");
+    assert_null(run->tool_version); /* 1.7.1 writes no library_version */
+
+    /* The run's extra.errors: one per errored entry, as written. */
+    json_t *rx = qbt_load_text(run->extra);
+    json_t *want_errors = json_object_get(mrun, "errors");
+    if (json_array_size(want_errors))
+      assert_true(json_equal(json_object_get(rx, "errors"), want_errors));
+    else
+      assert_null(json_object_get(rx, "errors"));
+    json_decref(rx);
+
+    const char *key;
+    json_t *e;
+    json_object_foreach(expect, key, e) {
+      qb_bench *b = qb_run_find_bench(run, key);
+      if (!b) fail_msg("%s: no benchmark %s", path, key);
+      json_t *bx = qbt_load_text(b->extra);
+      long long failed = json_integer_value(json_object_get(e, "failed_repetitions"));
+      int agg_only = json_is_true(json_object_get(e, "aggregates_only"));
+      static const char *const METRIC[2] = {"latency", "cpu"};
+      static const char *const SAMPLES[2] = {"latency_samples_ns", "cpu_samples_ns"};
+      static const char *const AGG_KEY[2] = {"latency_ns", "cpu_ns"};
+      for (size_t m = 0; m < 2; m++) {
+        qb_result *r = result_of(b, METRIC[m]);
+        assert_int_equal(r->stats.n, json_integer_value(json_object_get(e, "n")));
+        json_t *xs = json_object_get(e, SAMPLES[m]);
+        assert_int_equal(r->n_samples, json_array_size(xs));
+        json_array_foreach(xs, j, v) {
+          assert_close(r->samples[j], json_number_value(v), REL);
+          assert_true(r->iters[j] ==
+                      (uint64_t)json_integer_value(json_array_get(json_object_get(e, "iters"), j)));
+        }
+        /* The tool's mean, median and stddev are the statistics (ns). */
+        json_t *aggs = json_object_get(e, "aggregates");
+        assert_close(r->stats.mean, jnum_of(json_object_get(aggs, "mean"), AGG_KEY[m]), REL);
+        assert_close(r->stats.median, jnum_of(json_object_get(aggs, "median"), AGG_KEY[m]), REL);
+        assert_close(r->stats.stddev, jnum_of(json_object_get(aggs, "stddev"), AGG_KEY[m]), REL);
+      }
+      if (failed) {
+        assert_true(json_is_true(json_object_get(bx, "failed")));
+        assert_int_equal(json_integer_value(json_object_get(bx, "failed_repetitions")), failed);
+      } else {
+        assert_null(json_object_get(bx, "failed"));
+        assert_null(json_object_get(bx, "failed_repetitions"));
+      }
+      assert_int_equal(json_is_true(json_object_get(bx, "aggregates_only")), agg_only);
+      /* "repetitions" as written: 4, failed ones included. */
+      assert_int_equal(json_integer_value(json_object_get(bx, "repetitions")), 4);
+      if (!strcmp(key, "BM_Flaky/iterations:20000")) {
+        if (agg_only) {
+          /* What the file says; the truth (3) is not in it. */
+          assert_int_equal(result_of(b, "latency")->stats.n, 4);
+          agg_files++;
+        } else {
+          assert_int_equal(result_of(b, "latency")->stats.n,
+                           json_integer_value(json_object_get(truth, "successful")));
+          assert_int_equal(failed, json_integer_value(json_object_get(truth, "failed")));
+          full_files++;
+        }
+      }
+      json_decref(bx);
+    }
+    qb_run_free(run);
+  }
+  assert_int_equal(full_files, 2);
+  assert_int_equal(agg_files, 3);
+  json_decref(manifest);
+
+  /* BM_Counters: ops and items_per_second (SetItemsProcessed) are results, one sample each. */
+  qb_run *run = qbt_parse_file(qb_gbench_parse, GBDATA "/v1.9/v171_plain.json");
+  qb_bench *c = qb_run_find_bench(run, "BM_Counters");
+  assert_non_null(c);
+  assert_string_equal(result_of(c, "throughput")->unit, "1/s");
+  assert_int_equal(result_of(c, "throughput")->n_samples, 4);
+  assert_int_equal(result_of(c, "ops")->direction, QB_HIGHER_IS_BETTER);
+  qb_bench *r512 = qb_run_find_bench(run, "BM_Range/512");
+  assert_non_null(r512);
+  assert_string_equal(r512->group, "BM_Range");
+  assert_string_equal(r512->params, "{\"arg0\":512}");
+  qb_run_free(run);
+}
+
+/* HAND-MADE EDGE CASE: aggregates with the failed repetition written next to them (as Google
+ * Benchmark writes every repetition when fewer than two succeed, or a merged file): n is the
+ * aggregates' repetitions less the failed and skipped ones shown. */
+static void test_gbench__aggregates_with_failures(void **state) {
+  (void)state;
+  qb_run *run = parse_text(
+      "aggfail.json",
+      "{\"context\":{},\"benchmarks\":["
+      "{\"name\":\"BM_F\",\"run_name\":\"BM_F\",\"run_type\":\"iteration\",\"repetitions\":5,"
+      "\"repetition_index\":1,\"error_occurred\":true,\"error_message\":\"bad\","
+      "\"iterations\":10,\"real_time\":0,\"cpu_time\":0,\"time_unit\":\"ns\"},"
+      "{\"name\":\"BM_F\",\"run_name\":\"BM_F\",\"run_type\":\"iteration\",\"repetitions\":5,"
+      "\"repetition_index\":3,\"skipped\":true,\"skip_message\":\"later\","
+      "\"iterations\":10,\"real_time\":0,\"cpu_time\":0,\"time_unit\":\"ns\"},"
+      "{\"name\":\"BM_F_mean\",\"run_name\":\"BM_F\",\"run_type\":\"aggregate\",\"repetitions\":5,"
+      "\"aggregate_name\":\"mean\",\"aggregate_unit\":\"time\",\"iterations\":5,"
+      "\"real_time\":7,\"cpu_time\":7,\"time_unit\":\"ns\"},"
+      "{\"name\":\"BM_F_stddev\",\"run_name\":\"BM_F\",\"run_type\":\"aggregate\","
+      "\"repetitions\":5,\"aggregate_name\":\"stddev\",\"aggregate_unit\":\"time\","
+      "\"iterations\":5,\"real_time\":1,\"cpu_time\":1,\"time_unit\":\"ns\"}]}");
+  qb_bench *b = &run->benches[0];
+  assert_int_equal(result_of(b, "latency")->stats.n, 3);
+  assert_string_equal(b->extra,
+                      "{\"aggregates_only\":true,\"failed\":true,\"failed_repetitions\":1,"
+                      "\"repetitions\":5,\"skipped_repetitions\":1,\"time_unit\":\"ns\"}");
   qb_run_free(run);
 }
 
@@ -1032,6 +1170,8 @@ int main(void) {
       cmocka_unit_test(test_gbench__errored_and_skipped),
       cmocka_unit_test(test_gbench__nonfinite_tokens),
       cmocka_unit_test(test_gbench__aggregates_only),
+      cmocka_unit_test(test_gbench__failed_repetition),
+      cmocka_unit_test(test_gbench__aggregates_with_failures),
       cmocka_unit_test(test_gbench__no_run_name),
       cmocka_unit_test(test_gbench__names_and_counters),
       cmocka_unit_test(test_gbench__bad_fields),

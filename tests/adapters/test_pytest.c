@@ -1,6 +1,8 @@
 /* tests/adapters/test_pytest.c - qb_pytest_parse against the pytest-benchmark 3.2.2 suite_a runs
  * (tests/data/pytest, checked benchmark by benchmark against its manifest.json), a 4.x-layout
- * file, the 2.5.0 real-world files in the shared fixtures, and malformed input. */
+ * file, the 3.2.2 files with NaN, Infinity, big integers and cProfile rows (tests/data/pytest/
+ * special, against its manifest.json), the 2.5.0 real-world files in the shared fixtures, and
+ * malformed input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,8 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "adapters/adapter.h"
@@ -619,6 +623,248 @@ static void test_pytest__every_prefix(void **state) {
   free(data);
 }
 
+/* ---- tests/data/pytest/special: NaN, Infinity, big integers and cProfile rows ---- */
+
+#define SPECIAL PYDATA "/special"
+
+/* Read a whole file of tests/data, NUL-terminated; the caller frees. */
+static char *read_data(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  assert_int_equal(fseek(f, 0, SEEK_END), 0);
+  long n = ftell(f);
+  assert_true(n > 0);
+  rewind(f);
+  char *data = malloc((size_t)n + 1);
+  assert_non_null(data);
+  assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
+  fclose(f);
+  data[n] = '\0';
+  *len = (size_t)n;
+  return data;
+}
+
+/* Every benchmark of one file of the special folder against its manifest entry (values read back
+ * by Python's json module; NaN, Infinity and big integers given as the strings qbdb keeps). */
+static void check_special_file(json_t *mfile) {
+  char path[1024];
+  const char *rel = json_string_value(json_object_get(mfile, "file"));
+  snprintf(path, sizeof path, SPECIAL "/%s", rel);
+  qb_run *run = qbt_parse_file(qb_pytest_parse, path);
+  assert_string_equal(run->tool_version, "pytest-benchmark 3.2.2");
+  assert_string_equal(run->machine, json_string_value(json_object_get(mfile, "machine")));
+  json_t *mbenches = json_object_get(mfile, "benchmarks"), *mb;
+  assert_int_equal(run->n_benches, json_array_size(mbenches));
+  size_t i;
+  json_array_foreach(mbenches, i, mb) {
+    qb_bench *b = &run->benches[i];
+    assert_string_equal(b->name, json_string_value(json_object_get(mb, "name")));
+    json_t *mp = json_object_get(mb, "params_kept");
+    if (json_is_null(mp)) {
+      assert_null(b->params);
+    } else {
+      json_t *p = qbt_load_text(b->params);
+      if (!json_equal(p, mp)) fail_msg("%s: %s: params %s", rel, b->name, b->params);
+      json_decref(p);
+    }
+    json_t *bx = qbt_load_text(b->extra);
+    assert_string_equal(json_string_value(json_object_get(bx, "fullname")),
+                        json_string_value(json_object_get(mb, "fullname")));
+    json_t *mparam = json_object_get(mb, "param");
+    if (json_is_null(mparam)) /* a null is left out */
+      assert_null(json_object_get(bx, "param"));
+    else
+      assert_true(json_equal(json_object_get(bx, "param"), mparam));
+    if (!json_equal(json_object_get(bx, "extra_info"), json_object_get(mb, "extra_info_kept")))
+      fail_msg("%s: %s: extra %s", rel, b->name, b->extra);
+    json_t *mcp = json_object_get(mb, "cprofile");
+    if (mcp) { /* the rows, value for value */
+      json_t *cp = json_object_get(bx, "cprofile");
+      assert_int_equal(json_array_size(cp),
+                       json_integer_value(json_object_get(mb, "cprofile_rows")));
+      assert_true(json_equal(cp, mcp));
+    } else {
+      assert_null(json_object_get(bx, "cprofile"));
+    }
+    json_decref(bx);
+
+    qb_result *res = &b->results[0];
+    json_t *ms = json_object_get(mb, "stats");
+    assert_int_equal(res->stats.n, json_integer_value(json_object_get(mb, "rounds")));
+    assert_true(res->stats.min == json_real_value(json_object_get(ms, "min")) * 1e9);
+    assert_true(res->stats.max == json_real_value(json_object_get(ms, "max")) * 1e9);
+    assert_true(res->stats.mean == json_real_value(json_object_get(ms, "mean")) * 1e9);
+    assert_true(res->stats.median == json_real_value(json_object_get(ms, "median")) * 1e9);
+    assert_true(res->stats.stddev == json_number_value(json_object_get(ms, "stddev")) * 1e9);
+    assert_true(res->stats.q1 == json_real_value(json_object_get(ms, "q1")) * 1e9);
+    assert_true(res->stats.q3 == json_real_value(json_object_get(ms, "q3")) * 1e9);
+    assert_int_equal(res->stats.outliers, json_integer_value(json_object_get(ms, "iqr_outliers")));
+    assert_int_equal(res->n_samples, json_integer_value(json_object_get(mb, "samples")));
+    for (size_t k = 0; k < res->n_samples; k++)
+      assert_true(res->iters[k] == (uint64_t)json_integer_value(json_object_get(mb, "iterations")));
+    json_t *ex = qbt_load_text(res->extra);
+    assert_true(json_equal(json_object_get(ex, "ops"), json_object_get(ms, "ops")));
+    assert_true(json_equal(json_object_get(ex, "total"), json_object_get(ms, "total")));
+    assert_true(json_equal(json_object_get(ex, "outliers"), json_object_get(ms, "outliers")));
+    json_decref(ex);
+  }
+  qb_run_free(run);
+}
+
+static void test_pytest__special_manifest(void **state) {
+  (void)state;
+  json_t *manifest = qbt_load_json(SPECIAL "/manifest.json");
+  assert_non_null(manifest);
+  json_t *mfile;
+  size_t i;
+  json_array_foreach(json_object_get(manifest, "files"), i, mfile) check_special_file(mfile);
+  assert_int_equal(i, 3);
+  json_decref(manifest);
+}
+
+/* The values the tool wrote beyond JSON, spelled out: kept as the text Python wrote. */
+static void test_pytest__special_values(void **state) {
+  (void)state;
+  qb_run *run = qbt_parse_file(qb_pytest_parse, SPECIAL "/special.json");
+  assert_int_equal(run->n_benches, 6);
+  assert_string_equal(run->benches[0].name, "test_scale[1.5]");
+  assert_string_equal(run->benches[0].params, "{\"x\":1.5}");
+  assert_string_equal(run->benches[1].name, "test_scale[inf]");
+  assert_string_equal(run->benches[1].params, "{\"x\":\"Infinity\"}");
+  assert_string_equal(run->benches[2].name, "test_scale[-inf]");
+  assert_string_equal(run->benches[2].params, "{\"x\":\"-Infinity\"}");
+  assert_string_equal(run->benches[3].name, "test_extra_info");
+  json_t *bx = qbt_load_text(run->benches[3].extra);
+  json_t *xi = json_object_get(bx, "extra_info");
+  assert_string_equal(json_string_value(json_object_get(xi, "ratio")), "NaN");
+  assert_string_equal(json_string_value(json_object_get(xi, "seed")), "1180591620717411303424");
+  assert_string_equal(json_string_value(json_object_get(xi, "hash")), "-18446744073709551617");
+  assert_string_equal(json_string_value(json_object_get(xi, "label")), "plain string");
+  json_t *lim = json_object_get(xi, "limits");
+  assert_int_equal(json_integer_value(json_array_get(lim, 0)), 1);
+  assert_string_equal(json_string_value(json_array_get(lim, 1)), "Infinity");
+  assert_string_equal(json_string_value(json_array_get(lim, 2)), "-Infinity");
+  json_decref(bx);
+  assert_string_equal(run->benches[5].name, "test_big_param[1180591620717411303424]");
+  assert_string_equal(run->benches[5].params, "{\"n\":\"1180591620717411303424\"}");
+  /* stats of test_extra_info as pytest-benchmark wrote them (manifest.json) */
+  qb_result *r = &run->benches[3].results[0];
+  assert_int_equal(r->stats.n, 372);
+  assert_int_equal(r->n_samples, 372);
+  assert_true(r->iters[0] == 172);
+  qb_run_free(run);
+
+  /* the cProfile rows: 4 per benchmark here, first by tottime */
+  run = qbt_parse_file(qb_pytest_parse, SPECIAL "/cprofile.json");
+  bx = qbt_load_text(run->benches[0].extra);
+  json_t *row = json_array_get(json_object_get(bx, "cprofile"), 0);
+  assert_int_equal(json_array_size(json_object_get(bx, "cprofile")), 4);
+  assert_string_equal(json_string_value(json_object_get(row, "function_name")),
+                      "ptrun/test_special.py:7(sum_squares)");
+  assert_string_equal(json_string_value(json_object_get(row, "ncalls_recursion")), "1");
+  assert_int_equal(json_integer_value(json_object_get(row, "ncalls")), 1);
+  json_decref(bx);
+  qb_run_free(run);
+}
+
+/* special.json with the first occurrence of `from` replaced by `to`; *at is its byte offset.
+ * The caller frees. */
+static char *special_with(const char *from, const char *to, size_t *at) {
+  size_t len;
+  char *data = read_data(SPECIAL "/special.json", &len);
+  const char *hit = strstr(data, from);
+  assert_non_null(hit);
+  size_t a = (size_t)(hit - data), nf = strlen(from), nt = strlen(to);
+  char *out = malloc(len - nf + nt + 1);
+  assert_non_null(out);
+  memcpy(out, data, a);
+  memcpy(out + a, to, nt);
+  memcpy(out + a + nt, data + a + nf, len - a - nf + 1);
+  free(data);
+  *at = a;
+  return out;
+}
+
+/* The line and column (from 1) of byte at in text. */
+static void line_col(const char *text, size_t at, int *line, int *col) {
+  *line = 1;
+  size_t start = 0;
+  for (size_t i = 0; i < at; i++)
+    if (text[i] == '\n') ++*line, start = i + 1;
+  *col = (int)(at - start + 1);
+}
+
+/* A NaN, an Infinity or a big integer in stats is refused: one line naming the file, the field
+ * and where the token stands. */
+static void test_pytest__special_in_stats_refused(void **state) {
+  (void)state;
+  static const struct {
+    const char *from, *to, *want;
+  } CASES[] = {
+      {"\"mean\": 1.6504158871009806e-06", "\"mean\": NaN",
+       "special.json: benchmarks[0].stats.mean: expected a finite number, got NaN"},
+      {"\"max\": 2.23572099997682e-06", "\"max\": Infinity",
+       "special.json: benchmarks[0].stats.max: expected a finite number, got Infinity"},
+      {"\"rounds\": 124", "\"rounds\": 1180591620717411303424",
+       "special.json: benchmarks[0].stats.rounds: expected a number that fits in 64 bits, got "
+       "1180591620717411303424"},
+      {"\"ops\": 605907.885288561", "\"ops\": -Infinity",
+       "special.json: benchmarks[0].stats.ops: expected a finite number, got -Infinity"},
+  };
+  for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++) {
+    size_t at;
+    char *text = special_with(CASES[c].from, CASES[c].to, &at);
+    int line, col;
+    /* the token stands after the key and ": " */
+    size_t tok = at + (size_t)(strchr(CASES[c].to, ' ') - CASES[c].to) + 1;
+    line_col(text, tok, &line, &col);
+    char where[64];
+    snprintf(where, sizeof where, "(line %d, column %d)", line, col);
+    BAD("special.json", text, CASES[c].want, where);
+    free(text);
+  }
+  /* one value of stats.data */
+  const char *t = "{\"benchmarks\":[{\"name\":\"t\",\"stats\":{\"mean\":1,\"data\":[1,2,NaN]}}]}";
+  BAD("d.json", t, "d.json: benchmarks[0].stats.data[2]: expected a finite number, got NaN",
+      "(line 1, column 58)");
+}
+
+/* The string "NaN" written as a string is a string: kept as such outside stats, "expected a
+ * number, got string" in them; a document with NaN and a real error is refused at that error,
+ * with the same message as without the NaN. */
+static void test_pytest__special_strings_and_errors(void **state) {
+  (void)state;
+  /* 5.x writes datetime with an offset (datetime.now(timezone.utc).isoformat()) */
+  qb_run *run = parse_text("o.json", "{\"datetime\":\"2026-12-07T21:45:42.282851+00:00\","
+                                     "\"benchmarks\":[{\"name\":\"t\",\"stats\":{\"mean\":1}}]}");
+  char ts[64];
+  assert_string_equal(qb_time_format(run->started_at, ts, sizeof ts),
+                      "2026-12-07T21:45:42.282851Z");
+  qb_run_free(run);
+  run = parse_text("s.json", "{\"benchmarks\":[{\"name\":\"t\",\"extra_info\":{\"a\":\"NaN\","
+                             "\"b\":NaN},\"stats\":{\"mean\":1e-06}}]}");
+  assert_string_equal(run->benches[0].extra, "{\"extra_info\":{\"a\":\"NaN\",\"b\":\"NaN\"}}");
+  qb_run_free(run);
+  BAD("s.json", "{\"benchmarks\":[{\"name\":\"t\",\"stats\":{\"mean\":\"NaN\"}}]}",
+      "s.json: benchmarks[0].stats.mean: expected a number, got string");
+
+  const char *with = "{\"benchmarks\":[{\"name\":\"t\",\"extra_info\":{\"b\":NaN},\n"
+                     "\"stats\":{\"mean\":1}}] x";
+  const char *without = "{\"benchmarks\":[{\"name\":\"t\",\"extra_info\":{\"b\":0  },\n"
+                        "\"stats\":{\"mean\":1}}] x";
+  qb_err e1 = QB_ERR_INIT, e2 = QB_ERR_INIT;
+  qb_run *r1 = NULL, *r2 = NULL;
+  assert_int_equal(qb_pytest_parse("e.json", with, strlen(with), &r1, &e1), QB_EFORMAT);
+  assert_int_equal(qb_pytest_parse("e.json", without, strlen(without), &r2, &e2), QB_EFORMAT);
+  assert_string_equal(e1.msg, e2.msg);
+  assert_non_null(strstr(e1.msg, "e.json: invalid JSON at line 2, column "));
+  /* a token that is not Python's */
+  BAD("n.json", "{\"benchmarks\":[{\"name\":\"t\",\"x\":nan,\"stats\":{\"mean\":1}}]}",
+      "invalid JSON at line 1, column ");
+  BAD("n.json", "{\"benchmarks\":[{\"name\":\"t\",\"x\":NaNa,\"stats\":{\"mean\":1}}]}",
+      "invalid JSON at line 1, column ");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pytest__run1_json),
@@ -649,6 +895,10 @@ int main(void) {
       cmocka_unit_test(test_pytest__bad_no_mean),
       cmocka_unit_test(test_pytest__bad_iterations),
       cmocka_unit_test(test_pytest__bad_datetime),
+      cmocka_unit_test(test_pytest__special_manifest),
+      cmocka_unit_test(test_pytest__special_values),
+      cmocka_unit_test(test_pytest__special_in_stats_refused),
+      cmocka_unit_test(test_pytest__special_strings_and_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
