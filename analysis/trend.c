@@ -384,6 +384,127 @@ int qb_scaling(const double *n, const double *t, size_t k, qb_scaling_fit *out, 
   return QB_OK;
 }
 
+/* The relative noise sigma of point i (se / t, at least QB_SCALING_MIN_REL_SE); NAN when se is
+ * unknown. */
+static double rel_noise(const double *t, const double *se, size_t i) {
+  if (!se || isnan(se[i])) return NAN;
+  double r = se[i] / t[i];
+  return r > QB_SCALING_MIN_REL_SE ? r : QB_SCALING_MIN_REL_SE;
+}
+
+/* The median of the known (non-NAN) relative noises, without allocating: the j-th smallest is
+ * found by counting (k is a family's size, a few dozen at most). NAN when none is known. */
+static double median_noise(const double *t, const double *se, size_t k) {
+  size_t m = 0;
+  for (size_t i = 0; i < k; i++) m += !isnan(rel_noise(t, se, i));
+  if (!m) return NAN;
+  double lo = NAN, hi = NAN;
+  for (size_t i = 0; i < k; i++) {
+    double v = rel_noise(t, se, i);
+    if (isnan(v)) continue;
+    size_t below = 0, equal = 0;
+    for (size_t j = 0; j < k; j++) {
+      double u = rel_noise(t, se, j);
+      if (isnan(u)) continue;
+      below += u < v;
+      equal += u == v;
+    }
+    /* v holds the sorted positions below .. below + equal - 1 */
+    if (below <= (m - 1) / 2 && (m - 1) / 2 < below + equal) lo = v;
+    if (below <= m / 2 && m / 2 < below + equal) hi = v;
+  }
+  return (lo + hi) / 2.0;
+}
+
+int qb_scaling_weighted(const double *n, const double *t, const double *se, size_t k,
+                        qb_scaling_wfit *out, qb_err *err) {
+  /* sigma_i = max(se_i / t_i, 0.1%), an unknown one the median of the known ones (all unknown:
+   * 0.1% each). Per model, with r_i = ln t_i - ln f(n_i) and w_i = 1 / sigma_i^2: ln a =
+   * sum(w r) / sum(w), chi2 = sum(w (r - ln a)^2), s^2 = max(1, chi2 / k) (the maximum-likelihood
+   * scatter factor, never below the measured noise), aic = chi2 / s^2 + k ln s^2 + 2. */
+  memset(out, 0, sizeof *out);
+  if (k < 2) return qb_err_set(err, QB_EUSAGE, "scaling: %zu points, expected at least 2", k);
+  for (size_t i = 0; i < k; i++) {
+    if (!(n[i] > 0) || !isfinite(n[i]))
+      return qb_err_set(err, QB_EUSAGE, "scaling: n[%zu] = %g, expected a finite n > 0", i, n[i]);
+    if (!(t[i] > 0) || !isfinite(t[i]))
+      return qb_err_set(err, QB_EUSAGE, "scaling: t[%zu] = %g, expected a finite t > 0", i, t[i]);
+    if (se && (se[i] < 0 || isinf(se[i])))
+      return qb_err_set(err, QB_EUSAGE, "scaling: se[%zu] = %g, expected a finite se >= 0", i,
+                        se[i]);
+    if (!isfinite(complexity_f(QB_O_N3, n[i])))
+      return qb_err_set(err, QB_EUSAGE, "scaling: n[%zu] = %g is too large for n^3", i, n[i]);
+  }
+  double fill = median_noise(t, se, k);
+  out->k = k;
+  for (size_t i = 0; i < k; i++) out->n_noise += !isnan(rel_noise(t, se, i));
+  if (isnan(fill)) fill = QB_SCALING_MIN_REL_SE;
+  double best_aic = INFINITY;
+  for (int c = 0; c < QB_N_COMPLEXITIES; c++) {
+    double sw = 0.0, swr = 0.0, chi2 = 0.0, ss = 0.0;
+    int applies = 1;
+    for (size_t i = 0; i < k && applies; i++) {
+      double f = complexity_f((qb_complexity)c, n[i]), sg = rel_noise(t, se, i);
+      if (!(f > 0)) applies = 0;
+      if (isnan(sg)) sg = fill;
+      sw += 1.0 / (sg * sg);
+      swr += (log(t[i]) - log(f)) / (sg * sg);
+    }
+    if (!applies) {
+      out->coef[c] = out->rms[c] = out->chi2[c] = out->scale[c] = out->aic[c] = NAN;
+      continue;
+    }
+    double la = swr / sw;
+    for (size_t i = 0; i < k; i++) {
+      double sg = rel_noise(t, se, i);
+      if (isnan(sg)) sg = fill;
+      double r = log(t[i]) - log(complexity_f((qb_complexity)c, n[i])) - la;
+      chi2 += r * r / (sg * sg);
+      ss += r * r;
+    }
+    double s2 = chi2 / (double)k > 1.0 ? chi2 / (double)k : 1.0;
+    out->coef[c] = exp(la);
+    out->rms[c] = sqrt(ss / (double)k);
+    out->chi2[c] = chi2;
+    out->scale[c] = s2;
+    out->aic[c] = chi2 / s2 + (double)k * log(s2) + 2.0;
+    if (out->aic[c] < best_aic) best_aic = out->aic[c];
+  }
+  /* the best and the runner-up: the smallest aic, ties (1e-9 relative) to the simpler model */
+  double tie = fabs(best_aic) * SCALING_TIE_REL + SCALING_TIE_ABS;
+  int best = -1, second = -1;
+  for (int c = 0; c < QB_N_COMPLEXITIES; c++)
+    if (!isnan(out->aic[c]) && out->aic[c] <= best_aic + tie) {
+      best = c;
+      break;
+    }
+  double second_aic = INFINITY;
+  for (int c = 0; c < QB_N_COMPLEXITIES; c++)
+    if (c != best && !isnan(out->aic[c]) && out->aic[c] < second_aic) second_aic = out->aic[c];
+  for (int c = 0; c < QB_N_COMPLEXITIES; c++)
+    if (c != best && !isnan(out->aic[c]) && out->aic[c] <= second_aic + tie) {
+      second = c;
+      break;
+    }
+  double sum_w = 0.0;
+  for (int c = 0; c < QB_N_COMPLEXITIES; c++) {
+    /* the best's delta is 0 even when it won a tie by a hair */
+    out->delta[c] = isnan(out->aic[c]) ? NAN : c == best ? 0.0 : out->aic[c] - out->aic[best];
+    out->weight[c] = isnan(out->aic[c]) ? 0.0 : exp(-out->delta[c] / 2.0);
+    sum_w += out->weight[c];
+  }
+  for (int c = 0; c < QB_N_COMPLEXITIES; c++) out->weight[c] /= sum_w;
+  out->best = (qb_complexity)best;
+  out->second = (qb_complexity)second;
+  out->distinguishable = !(out->delta[second] < QB_SCALING_DELTA_AIC);
+  out->p = out->n_noise ? gsl_cdf_chisq_Q(out->chi2[best], (double)(k - 1)) : NAN;
+  return QB_OK;
+}
+
+int qb_scaling_close(const qb_scaling_wfit *f, qb_complexity c) {
+  return (unsigned)c < QB_N_COMPLEXITIES && c != f->best && f->delta[c] < QB_SCALING_DELTA_AIC;
+}
+
 /* ---- grades ---------------------------------------------------------------------------- */
 
 void qb_grade_of(const qb_grade_input *in, qb_grade *out) {

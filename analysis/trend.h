@@ -57,6 +57,8 @@ typedef enum qb_complexity {
 
 const char *qb_complexity_name(qb_complexity c); /* "O(1)", "O(log n)", ... */
 
+/* The unweighted fit (Google Benchmark's): each model t = a * f(n) by least squares through the
+ * origin, the best = the smallest RMS error. Kept for comparison; qb_scaling_weighted decides. */
 typedef struct qb_scaling_fit {
   qb_complexity best;             /* the model with the smallest RMS error */
   double coef[QB_N_COMPLEXITIES]; /* least-squares a in t = a * f(n) (+ b for O(1): t = b) */
@@ -67,6 +69,40 @@ typedef struct qb_scaling_fit {
  * model, by least squares through the origin (logarithms base 2; docs/statistics.md, Scaling).
  * QB_EUSAGE for k < 2, n <= 0, a non-finite value or a mean of t that is not positive. */
 int qb_scaling(const double *n, const double *t, size_t k, qb_scaling_fit *out, qb_err *err);
+
+#define QB_SCALING_MIN_REL_SE 1e-3 /* a size's relative noise is at least 0.1% */
+#define QB_SCALING_DELTA_AIC  2.0  /* models closer than this in AIC are not distinguishable */
+
+/* The weighted fit: each model ln t = ln a + ln f(n), weighted by each size's own relative noise,
+ * compared by AIC with a scatter factor fitted per model (docs/statistics.md, Scaling). Models
+ * that do not apply (f(n) <= 0 at some n: log n and n log n at n <= 1) have NAN in every array
+ * and weight 0. */
+typedef struct qb_scaling_wfit {
+  qb_complexity best;               /* the smallest AIC (ties within 1e-9: the simplest model) */
+  qb_complexity second;             /* the runner-up by AIC */
+  int distinguishable;              /* 1: the runner-up's delta >= QB_SCALING_DELTA_AIC */
+  size_t k;                         /* points */
+  size_t n_noise;                   /* points whose noise was given (the others: the median) */
+  double p;                         /* P(chi2_{k-1} >= chi2 of the best): does it fit within the
+                                       given noise? NAN when no noise was given or k < 2 */
+  double coef[QB_N_COMPLEXITIES];   /* a = exp(weighted mean of ln(t / f(n))) */
+  double rms[QB_N_COMPLEXITIES];    /* sqrt(mean(r^2)), r = ln(t / (a f(n))): relative RMS error */
+  double chi2[QB_N_COMPLEXITIES];   /* sum((r / sigma)^2), sigma = the relative noise */
+  double scale[QB_N_COMPLEXITIES];  /* s^2 = max(1, chi2 / k): the scatter around the model in
+                                       units of the noise, squared */
+  double aic[QB_N_COMPLEXITIES];    /* chi2 / s^2 + k ln s^2 + 2 */
+  double delta[QB_N_COMPLEXITIES];  /* aic - aic of the best */
+  double weight[QB_N_COMPLEXITIES]; /* Akaike weight exp(-delta / 2) / sum */
+} qb_scaling_wfit;
+
+/* Fit t > 0 against n > 0 (k >= 2 points) given se[i], the standard error of t[i] in t's unit
+ * (NAN or se == NULL: unknown). QB_EUSAGE for k < 2, n <= 0, t <= 0, a non-finite n or t, a
+ * negative se or an n whose n^3 overflows. No allocation. */
+int qb_scaling_weighted(const double *n, const double *t, const double *se, size_t k,
+                        qb_scaling_wfit *out, qb_err *err);
+
+/* Whether model c is not distinguishable from the best (c != best, delta < the threshold). */
+int qb_scaling_close(const qb_scaling_wfit *f, qb_complexity c);
 
 /* The grade of a run. */
 typedef struct qb_grade_input {

@@ -31,6 +31,8 @@ const char cmd_config_help[] =
     "  min_change 0     change points: the smallest change kept, in percent\n"
     "  default_branch main  the base branch of pull requests and new branches (a name;\n"
     "                   project-wide, no --benchmark)\n"
+    "  repo_url -       the project's repository, http:// or https:// (the web page links\n"
+    "                   commits as REPO_URL/commit/SHA; --project needed, no --benchmark)\n"
     "Detection settings apply to detect, ingest, upload, trend and report alike; setting or\n"
     "unsetting one analyses the change points of the matching series again at once.\n"
     "\n"
@@ -72,9 +74,19 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
   if (is_text && glob)
     return qb_err_set(err, QB_EUSAGE, "config %s %s: a project-wide setting (no --benchmark)", verb,
                       pos[1]);
+  if (want >= 2 && !strcmp(pos[1], "repo_url") && (!project || !*project))
+    return qb_err_set(err, QB_EUSAGE, "config %s repo_url: a project's setting (give --project)",
+                      verb);
+  char url[256];
   if (want == 3 && is_text) {
     text = pos[2];
     if ((rc = qb_setting_text_check(pos[1], text, err))) return rc;
+    if (!strcmp(pos[1], "repo_url")) { /* stored without trailing slashes: REPO_URL/commit/SHA */
+      size_t len = strlen(text);
+      while (len && text[len - 1] == '/') len--;
+      snprintf(url, sizeof url, "%.*s", (int)len, text);
+      text = url;
+    }
   } else if (want == 3) {
     char *end;
     value = strtod(pos[2], &end);
@@ -120,8 +132,8 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
     static const char *const head[] = {"project", "benchmarks", "key", "value"};
     if ((rc = qb_table_init(&t, 4, head, 1u << 3, err))) goto done;
     for (size_t i = 0; i < n && !rc; i++) {
-      char v[32];
-      snprintf(v, sizeof v, "%.31s", rows[i].text ? rows[i].text : "");
+      char v[256]; /* text settings are at most 255 bytes (a repo_url is shown whole) */
+      snprintf(v, sizeof v, "%s", rows[i].text ? rows[i].text : "");
       if (!rows[i].text) snprintf(v, sizeof v, "%g", rows[i].value);
       /* stored text escaped for the terminal (cli/cli.h) */
       const char *row[] = {*rows[i].project ? qb_cli_esc_str(&e, rows[i].project) : "*",
@@ -151,6 +163,8 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
           (!db || *rows[i].project))
         db = rows[i].text;
     fprintf(cli->out, "default_branch %s\n", db ? qb_cli_esc_str(&e, db) : "main");
+    const char *url = qb_settings_repo_url(rows, n, project);
+    fprintf(cli->out, "repo_url %s\n", url ? qb_cli_esc_str(&e, url) : "-");
   }
 done:
   qb_cli_esc_dispose(&e);

@@ -6,6 +6,7 @@
 #include "view/json.h"
 #include "cli/cli.h"
 #include "core/units.h"
+#include "core/utf8width.h"
 
 const char cmd_grade_help[] =
     "usage: qbdb grade [--db PATH] [--project P] [--format text|json] RUN\n"
@@ -22,9 +23,11 @@ const char cmd_scaling_help[] =
     "\n"
     "Fit how a benchmark family scales with its one numeric parameter (Criterion value strings\n"
     "such as sort/100, sort/1000; pytest-benchmark or native params such as n or node_count):\n"
-    "O(1), O(log n), O(n), O(n log n), O(n^2), O(n^3) by least squares, the best fit with its\n"
-    "relative RMS error, and the scaling efficiency per step. FAMILY is a group name or a name\n"
-    "prefix; RUN defaults to the newest run.\n"
+    "O(1), O(log n), O(n), O(n log n), O(n^2), O(n^3) by least squares in log space, each size\n"
+    "weighted by the noise of its centre (from its samples, IQR, standard deviation or interval),\n"
+    "compared by AIC. Prints the best model, the models not distinguishable from it (AIC within\n"
+    "2), each model's fit, and the scaling efficiency per step. FAMILY is a group name or a name\n"
+    "prefix; RUN defaults to the newest run. The method: docs/statistics.md (Scaling).\n"
     "\n"
     "Efficiency of a step from n1 to n2: for times (n2/n1) / (t2/t1), so 1.0 is linear, above 1\n"
     "better than linear; for rates (r2/r1) / (n2/n1), so 1.0 is perfect scaling.\n"
@@ -98,6 +101,46 @@ done:
   return rc;
 }
 
+/* The verdict of a weighted scaling fit, its noise, the models' table and the unweighted fit's
+ * choice (docs/cli/grade.md#scaling). */
+static void print_scaling_fit(FILE *out, const qb_scaling_wfit *f, const qb_scaling_fit *u) {
+  fprintf(out, "best: %s", qb_complexity_name(f->best));
+  size_t n_close = 0;
+  for (int c = 0; c < QB_N_COMPLEXITIES; c++)
+    if (qb_scaling_close(f, (qb_complexity)c))
+      fprintf(out, "%s%s", n_close++ ? ", " : "; ", qb_complexity_name((qb_complexity)c));
+  if (n_close)
+    fprintf(out, " %s not distinguishable at these sizes (add larger sizes)\n",
+            n_close > 1 ? "are" : "is");
+  else
+    fprintf(out, "; the runner-up %s is %.1f behind in AIC\n", qb_complexity_name(f->second),
+            f->delta[f->second]);
+  if (!f->n_noise)
+    fprintf(out, "noise: no size has a spread; every size weighs the same and the scatter comes "
+                 "from the residuals\n");
+  else
+    fprintf(out,
+            "noise: %zu of %zu sizes have a spread%s; scatter around the best fit %.3gx that "
+            "noise (chi2 %.4g on %zu dof, p = %.2g)\n",
+            f->n_noise, f->k, f->n_noise < f->k ? " (the others: their median)" : "",
+            sqrt(f->scale[f->best]), f->chi2[f->best], f->k - 1, f->p);
+  fprintf(out, "  %-11s %12s %9s %10s %8s\n", "model", "coef", "rms", "delta AIC", "weight");
+  for (int c = 0; c < QB_N_COMPLEXITIES; c++) {
+    if (isnan(f->aic[c])) {
+      fprintf(out, "  %-11s %12s\n", qb_complexity_name((qb_complexity)c), "n/a");
+      continue;
+    }
+    fprintf(out, "  %-11s %12.4g %9.3f %10.2f %8.3f%s\n", qb_complexity_name((qb_complexity)c),
+            f->coef[c], f->rms[c], f->delta[c], f->weight[c],
+            c == (int)f->best                       ? "  best"
+            : qb_scaling_close(f, (qb_complexity)c) ? "  close"
+                                                    : "");
+  }
+  if (u->best != f->best)
+    fprintf(out, "unweighted least squares would pick %s (relative RMS error %.3f)\n",
+            qb_complexity_name(u->best), u->rms[u->best]);
+}
+
 int cmd_scaling(qb_cli *cli, int argc, char **argv, qb_err *err) {
   const char *project = NULL, *metric = NULL, *fmt = "text", *pos[2] = {NULL, NULL};
   int m, rc, n_pos = 0;
@@ -132,16 +175,21 @@ int cmd_scaling(qb_cli *cli, int argc, char **argv, qb_err *err) {
   for (size_t i = 0; i < r->n_points; i++) {
     char v[32];
     qb_unit_format(r->points[i].value, r->unit, v, sizeof v);
-    fprintf(cli->out, "  %-28s %s = %-10g %12s", qb_cli_esc_str(&e, r->points[i].bench),
-            qb_cli_esc_str(&e, r->param_name), r->points[i].param, qb_cli_esc_str(&e, v));
+    /* padded by display columns: "%-28s" would pad by bytes (CJK names, "µs") */
+    const char *bench = qb_cli_esc_str(&e, r->points[i].bench), *vs = qb_cli_esc_str(&e, v);
+    fprintf(cli->out, "  %s%*s %s = %-10g %*s%s", bench, qb_utf8_pad(bench, 28), "",
+            qb_cli_esc_str(&e, r->param_name), r->points[i].param, qb_utf8_pad(vs, 12), "", vs);
+    /* the standard error of the centre, relative: what weighs the point in the fit */
+    double se_pct = 100.0 * r->points[i].se / r->points[i].value;
+    if (isnan(se_pct))
+      fprintf(cli->out, "  +- %5s ", "?");
+    else
+      fprintf(cli->out, "  +- %5.2f%%", se_pct);
     if (!isnan(r->points[i].efficiency))
       fprintf(cli->out, "   efficiency %.2f", r->points[i].efficiency);
     fputc('\n', cli->out);
   }
-  fprintf(cli->out, "best fit: %s (relative RMS error %.3f)\n", qb_complexity_name(r->fit.best),
-          r->fit.rms[r->fit.best]);
-  for (int k = 0; k < QB_N_COMPLEXITIES; k++)
-    fprintf(cli->out, "  %-11s rms %.3f\n", qb_complexity_name((qb_complexity)k), r->fit.rms[k]);
+  print_scaling_fit(cli->out, &r->fit, &r->unweighted);
 done:
   qb_cli_esc_dispose(&e);
   qb_scaling_report_free(r);

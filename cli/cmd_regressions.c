@@ -15,8 +15,9 @@ const char cmd_regressions_help[] =
     "\n"
     "List the changes `qbdb detect` (and ingest) found, newest first, grouped by the commit\n"
     "range they start in. By default: open regressions of severity minor or worse that are still\n"
-    "detected; --all also lists improvements, any status, any severity and records no longer\n"
-    "detected.\n"
+    "detected; --all also lists improvements, any status, any severity and the records no longer\n"
+    "detected, which are never deleted: each says since when it is gone, or which record was\n"
+    "found in its place (the change moved to a neighbouring run; that record took its triage).\n"
     "\n"
     "Exit codes: 0 ok, 2 usage, 4 no database, 5 database refused.\n";
 
@@ -53,15 +54,24 @@ static void print_grouped(FILE *f, const qb_regression *r, size_t n, int md) {
                *kind = qb_cli_esc_str(&e, r[i].kind), *sev = qb_cli_esc_str(&e, r[i].severity),
                *status = qb_cli_esc_str(&e, r[i].status), *note = qb_cli_esc_str(&e, r[i].note),
                *before = qb_cli_esc_str(&e, b), *after = qb_cli_esc_str(&e, a); /* stored unit */
-    char p[24];
+    char p[24], gone[64] = "";
     qb_pvalue_format(r[i].p_value, p, sizeof p);
+    /* a record detection no longer finds: what took its place, or since when it is gone */
+    if (!r[i].active && r[i].superseded_by) {
+      snprintf(gone, sizeof gone, ", superseded by #%lld", (long long)r[i].superseded_by);
+    } else if (!r[i].active) {
+      char t[40] = "";
+      if (r[i].gone_at != QB_TIME_NONE) qb_time_format(r[i].gone_at, t, sizeof t);
+      t[10] = '\0'; /* the day */
+      snprintf(gone, sizeof gone, ", gone%s%s", *t ? " since " : "", t);
+    }
     if (md)
-      fprintf(f, "| %lld | %s | %s | %s | %s | %+.2f%% | %s | %s %s | %s |\n", (long long)r[i].id,
-              bench, metric, before, after, r[i].change_pct, p, sev, kind, status);
+      fprintf(f, "| %lld | %s | %s | %s | %s | %+.2f%% | %s | %s %s | %s%s |\n", (long long)r[i].id,
+              bench, metric, before, after, r[i].change_pct, p, sev, kind, status, gone);
     else
       fprintf(f, "  #%-5lld %-11s %-8s %s (%s) %s -> %s  %+.2f%%  p %s  [%s%s]%s%s\n",
               (long long)r[i].id, kind, sev, bench, metric, before, after, r[i].change_pct, p,
-              status, r[i].active ? "" : ", gone", note ? "  note: " : "", note ? note : "");
+              status, gone, note ? "  note: " : "", note ? note : "");
   }
   qb_cli_esc_dispose(&e);
 }

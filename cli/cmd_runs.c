@@ -71,6 +71,7 @@ int cmd_runs(qb_cli *cli, int argc, char **argv, qb_err *err) {
   static const char *const head[] = {"id",      "started", "project",    "branch", "commit",
                                      "machine", "format",  "benchmarks", "samples"};
   if ((rc = qb_table_init(&t, 9, head, 1u | 1u << 7 | 1u << 8, err))) goto done;
+  t.keep = 1u << 1 | 1u << 4; /* a narrow terminal shortens names, not times or commits */
   for (size_t i = 0; i < n; i++) {
     char id[24], started[40], nb[24], ns[24], sha[13];
     snprintf(id, sizeof id, "%lld", (long long)runs[i].id);

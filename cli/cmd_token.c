@@ -5,6 +5,7 @@
 #include "service/auth.h"
 #include "cli/cli.h"
 #include "core/time.h"
+#include "core/utf8width.h"
 
 const char cmd_token_help[] =
     "usage: qbdb token create [--db PATH] --scope write|admin [--project P] [--name N]\n"
@@ -63,9 +64,11 @@ int cmd_token(qb_cli *cli, int argc, char **argv, qb_err *err) {
     if ((rc = qb_store_tokens(store, &list, &n, err))) goto done;
     for (size_t i = 0; i < n; i++) {
       char t[40];
-      fprintf(cli->out, "%lld  %-6s  %-12s  %-16s  created %s%s\n", (long long)list[i].id,
-              list[i].scope, *list[i].project ? list[i].project : "*", list[i].name,
-              qb_time_format(list[i].created_at, t, sizeof t),
+      const char *proj = *list[i].project ? list[i].project : "*";
+      /* padded by display columns, not bytes (core/utf8width.h) */
+      fprintf(cli->out, "%lld  %-6s  %s%*s  %s%*s  created %s%s\n", (long long)list[i].id,
+              list[i].scope, proj, qb_utf8_pad(proj, 12), "", list[i].name,
+              qb_utf8_pad(list[i].name, 16), "", qb_time_format(list[i].created_at, t, sizeof t),
               list[i].revoked_at != QB_TIME_NONE ? "  REVOKED" : "");
     }
     if (!n) fprintf(cli->out, "no tokens\n");

@@ -76,6 +76,7 @@ int cmd_trend(qb_cli *cli, int argc, char **argv, qb_err *err) {
   static const char *const head[] = {"run", "commit", "time", "value", ""};
   qb_table t;
   if ((rc = qb_table_init(&t, 5, head, 1u | 1u << 3, err))) goto done;
+  t.keep = 1u << 1 | 1u << 2; /* commit and time are never shortened */
   for (size_t i = 0, c = 0; i < r->n_points && !rc; i++) {
     const qb_series_point *p = &r->points[i];
     char id[24], tm[40], v[32], sha[13], mark[160] = "";

@@ -3,8 +3,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/table.h"
 
 const qb_cli_cmd qb_cli_cmds[] = {
     {"compare", cmd_compare, "compare two runs: what changed, how much, how sure",
@@ -121,6 +124,23 @@ static int close_stdout(qb_err *err) {
                     e > 0 ? strerror(e) : "write error");
 }
 
+/* The width text tables keep to (docs/cli/README.md, "Output: table widths"): COLUMNS when set to
+ * a number, else the terminal's width when standard output is one (80 when it cannot tell), else
+ * none: a pipe or a file gets whole benchmark names. */
+static size_t table_width(void) {
+  const char *c = getenv("COLUMNS");
+  if (c && *c) {
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(c, &end, 10);
+    if (!*end && !errno && v > 0 && v < 100000 && *c != '-') return (size_t)v;
+  }
+  if (!isatty(STDOUT_FILENO)) return 0;
+  struct winsize ws;
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 80;
+}
+
 /* Print "qbdb: error: MESSAGE" on stderr, control bytes of the message escaped (it may quote
  * a file name or stored text). */
 static void print_error(int rc, const qb_err *err) {
@@ -193,6 +213,8 @@ int main(int argc, char **argv) {
   args[n] = NULL;
   if (!cli.db) cli.db = getenv("QBDB_DB");
   if (!cli.db || !*cli.db) cli.db = QB_DEFAULT_DB;
+  /* the server's text answers (GET /api/v1/compare?format=text) are never shortened */
+  if (strcmp(cmd->name, "serve")) qb_table_set_default_width(table_width());
   rc = cmd->run(&cli, n, args, &err);
   free(args);
   return finish(rc, &err);

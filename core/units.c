@@ -60,6 +60,23 @@ static const unit_row UNITS[] = {
     {"Melem/s", QB_UNIT_RATE, 1e6},
     {"Gelem/s", QB_UNIT_RATE, 1e9},
     {"items/s", QB_UNIT_RATE, 1.0},
+    {"K items/s", QB_UNIT_RATE, 1e3}, /* as qbdb_runner prints them: "3.496 G items/s" */
+    {"M items/s", QB_UNIT_RATE, 1e6},
+    {"G items/s", QB_UNIT_RATE, 1e9},
+    {"T items/s", QB_UNIT_RATE, 1e12},
+    {"Kitems/s", QB_UNIT_RATE, 1e3},
+    {"Mitems/s", QB_UNIT_RATE, 1e6},
+    {"Gitems/s", QB_UNIT_RATE, 1e9},
+    {"K ops/s", QB_UNIT_RATE, 1e3},
+    {"M ops/s", QB_UNIT_RATE, 1e6},
+    {"G ops/s", QB_UNIT_RATE, 1e9},
+    {"K elem/s", QB_UNIT_RATE, 1e3},
+    {"M elem/s", QB_UNIT_RATE, 1e6},
+    {"G elem/s", QB_UNIT_RATE, 1e9},
+    {"K/s", QB_UNIT_RATE, 1e3}, /* as qbdb prints a bare 1/s rate: "3.246 M/s" */
+    {"M/s", QB_UNIT_RATE, 1e6},
+    {"G/s", QB_UNIT_RATE, 1e9},
+    {"T/s", QB_UNIT_RATE, 1e12},
     {"iter/s", QB_UNIT_RATE, 1.0},
     {"1", QB_UNIT_COUNT, 1.0},
     {"count", QB_UNIT_COUNT, 1.0},
@@ -114,6 +131,26 @@ static void fmt_scaled(double v, const scale *sc, size_t n_sc, const char *suffi
   fmt_num(v / sc[i].div, sc[i].name, suffix, out, n);
 }
 
+/* 1 when base is a per-second rate of counted things at factor 1 that qbdb_runner and Google
+ * Benchmark spell with their noun: "items/s", "ops/s", "elem/s", "iter/s". */
+static int rate_noun(const char *base) {
+  static const char *const NOUNS[] = {"items/s", "ops/s", "elem/s", "iter/s"};
+  for (size_t i = 0; i < sizeof NOUNS / sizeof NOUNS[0]; i++)
+    if (!strcmp(base, NOUNS[i])) return 1;
+  return 0;
+}
+
+/* "2.867 G items/s" (qbdb_runner's summary), "512.0 items/s" below a thousand. */
+static void fmt_noun_rate(double v, const char *noun, char *out, size_t n) {
+  double a = fabs(v);
+  size_t i = 0;
+  while (i + 1 < 5 && a < RATE_SCALES[i].div * 0.9995) i++;
+  char num[48];
+  fmt_num(v / RATE_SCALES[i].div, RATE_SCALES[i].name, "", num, sizeof num);
+  /* fmt_num wrote "2.867 G" or "512.0 " */
+  snprintf(out, n, "%s%s%s", num, *RATE_SCALES[i].name ? " " : "", noun);
+}
+
 char *qb_unit_format(double value, const char *base, char *out, size_t n) {
   if (!n) return out;
   if (isnan(value)) {
@@ -129,6 +166,8 @@ char *qb_unit_format(double value, const char *base, char *out, size_t n) {
     fmt_scaled(value, BYTE_SCALES, 5, "/s", out, n);
   else if (!strcmp(base, "1/s"))
     fmt_scaled(value, RATE_SCALES, 5, "/s", out, n);
+  else if (rate_noun(base))
+    fmt_noun_rate(value, base, out, n);
   else if (!strcmp(base, "1"))
     snprintf(out, n, "%.6g", value);
   else

@@ -21,14 +21,19 @@ typedef struct qb_unit {
   const char *base; /* static string: "ns", "1/s", "B", "B/s", "1" */
 } qb_unit;
 
-/* Parse a unit name such as "ns", "µs", "ms", "s", "MiB/s", "KB", "ops/s", "Melem/s", "count".
+/* Parse a unit name such as "ns", "µs", "ms", "s", "MiB/s", "KB", "ops/s", "Melem/s", "count",
+ * and the rates as qbdb_runner and qbdb print them ("G items/s", "M ops/s", "M/s"), so a value
+ * copied from either parses back (a target "> 2.5 G items/s").
  * Returns 0 and fills out, or QB_EFORMAT for an unknown unit (out untouched). Case-sensitive
  * except for the "sec"/"secs" spellings. */
 int qb_unit_parse(const char *name, qb_unit *out);
 
 /* Format value (in the base unit `base`) in a human unit with 4-5 significant digits, e.g.
- * "1.235 ms", "871.0 MiB/s", "3.246 M/s". Writes at most n bytes (NUL-terminated); returns out.
- * NaN prints as "-". An unknown base prints the number followed by base. */
+ * "1.235 ms", "871.0 MiB/s" (bytes: binary multiples, as qbdb_runner, Google Benchmark's
+ * bytes_per_second and Criterion's Bytes mean them), "3.246 M/s". A rate whose base names what
+ * is counted ("items/s", "ops/s", "elem/s", "iter/s", factor 1) keeps its noun the way
+ * qbdb_runner prints it: "2.867 G items/s". Writes at most n bytes (NUL-terminated); returns
+ * out. NaN prints as "-". An unknown base prints the number followed by base. */
 char *qb_unit_format(double value, const char *base, char *out, size_t n);
 
 /* Format a p-value the one way every text output does: "-" for NaN, "%.4f" from 1e-4 up,

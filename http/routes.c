@@ -23,6 +23,8 @@
 #include "core/time.h"
 #include "ingest/ingest.h"
 #include "view/compare.h"
+#include "service/dashboard.h"
+#include "view/dashboard.h"
 
 /* The one map from error codes to HTTP statuses and stable error codes (http/server.h). */
 void qb_route_error(qb_response *out, int rc, const qb_err *err) {
@@ -187,16 +189,79 @@ static int path_id(const qb_request *r, int64_t *id, qb_err *err) {
   return QB_OK;
 }
 
+/* One run with its results (their raw samples' values read too, through the server's run
+ * cache, for the CIs the tools did not store: qb_view_run_api) and the project's repo_url. */
 static int h_run_get(const qb_request *r, qb_response *out, qb_err *err) {
   qb_run_info info;
-  qb_run *run = NULL;
+  qb_run_ref ref = {0};
+  char *url = NULL;
   int64_t id = 0;
   int rc = path_id(r, &id, err);
-  if (rc || (rc = qb_store_load_run(r->store, id, 0, &info, &run, err))) return rc;
-  out->json = qb_view_run(&info, run, 0);
-  qb_run_free(run);
+  if (rc || (rc = qb_run_cache_load(r->run_cache, r->store, id, &info, &ref, err))) return rc;
+  if (!(rc = qb_repo_url(r->store, info.project, &url, err)) &&
+      !(out->json = qb_view_run_api(&info, ref.run, url)))
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+  free(url);
+  qb_run_cache_release(r->run_cache, &ref);
   qb_run_info_dispose(&info);
+  return rc;
+}
+
+/* The most raw samples GET /samples answers with (docs/api/README.md): a result with more gets
+ * this many, evenly spaced in their stored order, and "truncated": true. */
+#define SAMPLES_MAX 10000
+
+/* A required query argument: present and not empty. */
+static int need_arg(const qb_request *r, const char *key, const char *what, const char **out,
+                    qb_err *err) {
+  *out = qb_request_arg(r, key);
+  if (!*out) return qb_err_set(err, QB_EUSAGE, "samples needs %s (%s)", key, what);
+  if (!**out) return qb_err_set(err, QB_EUSAGE, "%s: empty", key);
   return QB_OK;
+}
+
+/* GET /samples: the raw samples of one result of one run (project, run: a run reference as the
+ * CLI takes it, benchmark, metric: the benchmark's primary one when absent, machine narrows the
+ * reference), with their five-number summary and mean; 404 when the run has no such result. */
+static int h_samples_get(const qb_request *r, qb_response *out, qb_err *err) {
+  const char *project, *ref, *bench, *metric = qb_request_arg(r, "metric");
+  const char *machine = qb_request_arg(r, "machine");
+  int rc;
+  if ((rc = need_arg(r, "project", "a project name", &project, err)) ||
+      (rc =
+           need_arg(r, "run", "a run id, BRANCH@latest, BRANCH~N or a commit prefix", &ref, err)) ||
+      (rc = need_arg(r, "benchmark", "a benchmark name", &bench, err)))
+    return rc;
+  if (metric && !*metric) return qb_err_set(err, QB_EUSAGE, "metric: empty");
+  if (machine && !*machine) return qb_err_set(err, QB_EUSAGE, "machine: empty");
+  int64_t id;
+  qb_run_info info;
+  qb_run_ref rr = {0};
+  if ((rc = qb_store_resolve_run_on(r->store, project, machine, ref, &id, err)) ||
+      (rc = qb_run_cache_load(r->run_cache, r->store, id, &info, &rr, err)))
+    return rc;
+  const qb_bench *b = NULL;
+  const qb_result *res = NULL;
+  for (size_t i = 0; i < rr.run->n_benches && !b; i++)
+    if (!strcmp(rr.run->benches[i].name, bench)) b = &rr.run->benches[i];
+  for (size_t k = 0; b && k < b->n_results; k++) { /* no metric: latency, else the first */
+    const char *m = b->results[k].metric;
+    if (!metric && !res) res = &b->results[k];
+    if (!strcmp(m, metric ? metric : "latency")) {
+      res = &b->results[k];
+      break;
+    }
+  }
+  if (!b)
+    rc = qb_err_set(err, QB_ENOTFOUND, "run %lld has no benchmark '%.200s'", (long long)id, bench);
+  else if (!res)
+    rc = qb_err_set(err, QB_ENOTFOUND, "benchmark '%.200s' of run %lld has no metric '%.80s'",
+                    bench, (long long)id, metric);
+  if (!rc && !(out->json = qb_view_samples(&info, b, res, SAMPLES_MAX)))
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+  qb_run_cache_release(r->run_cache, &rr);
+  qb_run_info_dispose(&info);
+  return rc;
 }
 
 static int h_grade_get(const qb_request *r, qb_response *out, qb_err *err) {
@@ -452,6 +517,29 @@ static int h_benchmarks_get(const qb_request *r, qb_response *out, qb_err *err) 
   return QB_OK;
 }
 
+/* GET /dashboard: a project's landing view (service/dashboard.h), written as text without a
+ * tree (view/dashboard.h); points as a whole number in its range, an empty name refused. */
+static int h_dashboard_get(const qb_request *r, qb_response *out, qb_err *err) {
+  qb_dashboard_opts o = QB_DASHBOARD_OPTS_INIT;
+  long long points;
+  int rc = int_arg(r, "points", QB_DASHBOARD_POINTS, QB_DASHBOARD_POINTS_MIN,
+                   QB_DASHBOARD_POINTS_MAX, "a sparkline length", &points, err);
+  if (rc) return rc;
+  o.project = qb_request_arg(r, "project");
+  o.branch = qb_request_arg(r, "branch");
+  if (!o.project || !*o.project) return qb_err_set(err, QB_EUSAGE, "dashboard needs project");
+  if (o.branch && !*o.branch) return qb_err_set(err, QB_EUSAGE, "branch: empty");
+  o.points = (int)points;
+  o.cache = r->run_cache;
+  qb_dashboard *d;
+  if ((rc = qb_dashboard_build(r->store, &o, &d, err))) return rc;
+  out->text = qb_view_dashboard_text(d, JSON_COMPACT);
+  qb_dashboard_free(d);
+  if (!out->text) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  out->type = "application/json";
+  return QB_OK;
+}
+
 static int h_trend_get(const qb_request *r, qb_response *out, qb_err *err) {
   const char *bench = qb_request_arg(r, "benchmark");
   if (!bench) return qb_err_set(err, QB_EUSAGE, "trend needs benchmark");
@@ -463,6 +551,28 @@ static int h_trend_get(const qb_request *r, qb_response *out, qb_err *err) {
   out->json = qb_view_trend(t);
   qb_trend_report_free(t);
   return QB_OK;
+}
+
+/* GET /scaling: the complexity fit of a benchmark family in a run, as `qbdb scaling --format
+ * json` (project, family: required; run: a run reference, default the project's newest run;
+ * metric: default latency). 404 when the run or the family is not there. */
+static int h_scaling_get(const qb_request *r, qb_response *out, qb_err *err) {
+  const char *project = qb_request_arg(r, "project"), *family = qb_request_arg(r, "family");
+  const char *ref = qb_request_arg(r, "run"), *metric = qb_request_arg(r, "metric");
+  if (!project) return qb_err_set(err, QB_EUSAGE, "scaling needs project (a project name)");
+  if (!family)
+    return qb_err_set(err, QB_EUSAGE,
+                      "scaling needs family (a group name or a prefix of the benchmark names)");
+  if (!*project) return qb_err_set(err, QB_EUSAGE, "project: empty");
+  if (!*family) return qb_err_set(err, QB_EUSAGE, "family: empty");
+  if (ref && !*ref) return qb_err_set(err, QB_EUSAGE, "run: empty");
+  if (metric && !*metric) return qb_err_set(err, QB_EUSAGE, "metric: empty");
+  qb_scaling_report *sr;
+  int rc = qb_scaling_family(r->store, project, family, ref, metric, &sr, err);
+  if (rc) return rc;
+  out->json = qb_view_scaling(sr);
+  qb_scaling_report_free(sr);
+  return out->json ? QB_OK : qb_err_set(err, QB_ENOMEM, "out of memory");
 }
 
 static int h_regressions_get(const qb_request *r, qb_response *out, qb_err *err) {
@@ -914,6 +1024,10 @@ static const route ROUTES[] = {
      "alpha, threshold, only_changed, sort, format=json|markdown|text|csv or Accept: "
      "text/markdown); the Qbdb-Verdict header sums it up",
      NULL},
+    {"GET", "/api/v1/dashboard", h_dashboard_get, AUTH_READ, 1,
+     "A project's landing view: a branch's newest runs and grades, open regressions by "
+     "severity, and the newest points of every series (project, branch, points)",
+     NULL},
     {"GET", "/api/v1/health", h_health_get, AUTH_NONE, 0, "Liveness and versions", NULL},
     {"GET", "/api/v1/metrics", h_metrics_get, AUTH_READ, 0, "Prometheus metrics", NULL},
     {"GET", "/api/v1/openapi.json", h_openapi_get, AUTH_NONE, 0, "This description", NULL},
@@ -942,9 +1056,25 @@ static const route ROUTES[] = {
      "413 body too large\n"
      "422 benchmark data cannot be parsed or fails validation\n"
      "503 the database is unavailable; retry after Retry-After seconds"},
-    {"GET", "/api/v1/runs/{}", h_run_get, AUTH_READ, 1, "One run with its results", NULL},
+    {"GET", "/api/v1/runs/{}", h_run_get, AUTH_READ, 1,
+     "One run with its results (a CI computed from the raw samples where the tool stored none: "
+     "ci_source) and the project's repo_url",
+     NULL},
     {"GET", "/api/v1/runs/{}/grade", h_grade_get, AUTH_READ, 1, "The grade of a run", NULL},
-    {"GET", "/api/v1/trend", h_trend_get, AUTH_READ, 1, "A series with its change points and trend",
+    {"GET", "/api/v1/samples", h_samples_get, AUTH_READ, 1,
+     "The raw samples of one result of a run (project, run, benchmark, metric, machine) with "
+     "their summary; at most 10000 samples, evenly spaced when there are more",
+     "200 JSON answer\n400 a parameter missing or malformed\n401 no or bad token\n"
+     "404 no such run, or the run has no such benchmark or metric"},
+    {"GET", "/api/v1/scaling", h_scaling_get, AUTH_READ, 1,
+     "The complexity fit of a benchmark family in a run, each size weighted by its own noise, "
+     "with the models not distinguishable from the best (project, family, run, metric)",
+     "200 JSON answer\n400 a parameter missing or empty\n401 no or bad token\n"
+     "404 no such project or run, or fewer than 2 members of the family in the run"},
+    {"GET", "/api/v1/trend", h_trend_get, AUTH_READ, 1,
+     "A series with its change points and trend, each point's interval, the last segment's noise "
+     "band, the branches and machines to overlay and the project's repo_url (project, benchmark, "
+     "metric, branch, machine)",
      NULL},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])

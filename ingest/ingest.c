@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "analysis/describe.h"
 #include "core/time.h"
@@ -175,12 +176,25 @@ static int check_names(const char *name, const qb_run *run, qb_err *err) {
   return QB_OK;
 }
 
+/* 1 when commits a and b (hex) name the same commit: equal, or one a prefix of the other (an
+ * abbreviated sha), case ignored. */
+static int same_commit(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  return strncasecmp(a, b, la < lb ? la : lb) == 0;
+}
+
 int qb_ingest_finish(const char *name, qb_run *run, const qb_ingest_opts *opts, qb_err *err) {
   int rc;
   qb_ingest_opts none = QB_INGEST_OPTS_INIT;
   if (!opts) opts = &none;
   if (opts->commit && !qb_commit_ok(opts->commit))
     return qb_err_set(err, QB_EUSAGE, "--commit '%s': expected 4 to 64 hex digits", opts->commit);
+  /* the file's commit time is its own commit's: a --commit naming another commit does not get
+   * it (the run is then placed in its series by its start time, as a run without a commit time
+   * is), or the run would sit in the history at another commit's place */
+  if (opts->commit && run->commit_sha && *run->commit_sha &&
+      !same_commit(run->commit_sha, opts->commit))
+    run->commit_time = QB_TIME_NONE;
   if ((opts->project && (rc = qb_run_set_str(&run->project, opts->project, err))) ||
       (opts->branch && (rc = qb_run_set_str(&run->branch, opts->branch, err))) ||
       (opts->commit && (rc = qb_run_set_str(&run->commit_sha, opts->commit, err))) ||

@@ -46,7 +46,9 @@ static const struct {
     REQUIRED(rollback),
     REQUIRED(series_list),
     REQUIRED(series_points),
+    REQUIRED(series_samples),
     REQUIRED(series_values),
+    REQUIRED(series_recent),
     REQUIRED(series_changes),
     REQUIRED(regressions_replace),
     REQUIRED(begin_read),
@@ -434,6 +436,11 @@ int qb_store_series_points(qb_store *s, int64_t series_id, qb_series_point **out
   return s->ops->series_points(s, series_id, out, n, err);
 }
 
+int qb_store_series_samples(qb_store *s, int64_t series_id, qb_point_samples_fn fn, void *ctx,
+                            qb_err *err) {
+  return s->ops->series_samples(s, series_id, fn, ctx, err);
+}
+
 void qb_series_points_free(qb_series_point *points, size_t n) {
   for (size_t i = 0; i < n; i++) free(points[i].commit_sha);
   free(points);
@@ -442,6 +449,15 @@ void qb_series_points_free(qb_series_point *points, size_t n) {
 int qb_store_series_values(qb_store *s, int64_t series_id, int64_t **run_ids, double **values,
                            size_t *n, qb_err *err) {
   return s->ops->series_values(s, series_id, run_ids, values, n, err);
+}
+
+int qb_store_series_recent(qb_store *s, const char *project, const char *branch, size_t per_series,
+                           qb_recent_point **out, size_t *n, qb_err *err) {
+  *out = NULL;
+  *n = 0;
+  if (!project || !branch || !per_series)
+    return qb_err_set(err, QB_EUSAGE, "series_recent: needs a project, a branch and a count");
+  return s->ops->series_recent(s, project, branch, per_series, out, n, err);
 }
 
 int qb_store_series_changes(qb_store *s, int64_t series_id, qb_stored_change **out, size_t *n,
@@ -682,7 +698,8 @@ int qb_store_vacuum(qb_store *s, int64_t *bytes_before, int64_t *bytes_after,
 
 /* ---- moving data ---------------------------------------------------------------------------- */
 
-/* Schema version 13's tables and columns (migrations/0001..0013, migrations/postgresql/0013). */
+/* Schema version 14's tables and columns (migrations/0001..0014, migrations/postgresql/0013..0014).
+ */
 const qb_db_table qb_db_tables[] = {
     {"project", "id, name", "id", 1},
     {"branch", "id, project_id, name", "id", 1},
@@ -707,7 +724,8 @@ const qb_db_table qb_db_tables[] = {
     {"setting", "id, project, bench_glob, key, value, text", "id", 1},
     {"regression",
      "id, series_id, run_id, prev_run_id, kind, before, after, change_pct, p_value, severity, "
-     "status, note, triaged_by, triaged_at, detected_at, active, position, run_time",
+     "status, note, triaged_by, triaged_at, detected_at, active, position, run_time, gone_at, "
+     "superseded_by",
      "id", 1},
     {"target", "id, project, bench_glob, metric, op, value, unit, created_at", "id", 1},
     {"token", "id, name, project, scope, hash, created_at, revoked_at", "id", 1},

@@ -295,6 +295,8 @@ typedef struct qb_series_point {
   double value;        /* the result's median, else its mean, else the tool's estimate */
   double ci_lo, ci_hi; /* the tool's interval of its estimate, NAN when none */
   int64_t n;           /* samples behind the value (-1 unknown) */
+  int centre_kind;     /* which statistic value is: 0 the median, 1 the mean, 2 the estimate
+                          (analysis/interval.h, qb_centre_kind) */
 } qb_series_point;
 
 /* The points of series_id in time order (commit time, else start time; then run id). Free
@@ -302,6 +304,31 @@ typedef struct qb_series_point {
 int qb_store_series_points(qb_store *s, int64_t series_id, qb_series_point **out, size_t *n,
                            qb_err *err);
 void qb_series_points_free(qb_series_point *points, size_t n);
+
+/* Called with the raw sample values of one point of a series: values[0..n) are borrowed (the
+ * callee may reorder them, not keep them); a non-zero return stops the walk and is returned. */
+typedef int (*qb_point_samples_fn)(void *ctx, int64_t run_id, double *values, size_t n,
+                                   qb_err *err);
+/* Walk the points of series_id that have raw samples stored, in the order of
+ * qb_store_series_points, calling fn with each one's values, decoded one point at a time. fn
+ * must not call the store. One index range scan. */
+int qb_store_series_samples(qb_store *s, int64_t series_id, qb_point_samples_fn fn, void *ctx,
+                            qb_err *err);
+
+/* One of the newest points of a series (qb_store_series_recent). */
+typedef struct qb_recent_point {
+  int64_t series_id, run_id;
+  int64_t time;  /* its run_time: commit time when known, else when the run started */
+  double value;  /* the result's median, else its mean, else the tool's estimate; NAN: none */
+  int64_t total; /* the points of the whole series (the same in each of its rows) */
+} qb_recent_point;
+
+/* The newest per_series (>= 1) points of every series of project's branch (every machine), in
+ * one statement: a range of the series index per series, read from the index alone, not a pass
+ * over the branch's results. Sorted by series id, then in series order (oldest first). *out is a
+ * malloc'd array of *n (NULL when none); the caller frees it with free(). */
+int qb_store_series_recent(qb_store *s, const char *project, const char *branch, size_t per_series,
+                           qb_recent_point **out, size_t *n, qb_err *err);
 
 /* The values of series_id for analysis: run ids and values (median, else mean, else estimate)
  * in time order, NULL values left out. One index range scan. *run_ids and *values are
@@ -329,22 +356,33 @@ typedef struct qb_regression {
   double before, after, change_pct, p_value;
   int64_t triaged_at, detected_at; /* QB_TIME_NONE when not triaged */
   int active;                      /* 0: no longer detected (kept because it was triaged) */
-  int64_t position; /* written by qb_store_regressions_replace: the change's index in the series
-                       (-1: unknown) */
-  int inserted;     /* set by qb_store_regressions_replace: 1 when that call stored the record
-                       (a change found for the first time), 0 when it was there already */
+  int64_t position;   /* written by qb_store_regressions_replace: the change's index in the series
+                         (-1: unknown) */
+  int inserted;       /* set by qb_store_regressions_replace: 1 when that call stored the record
+                         (a change found for the first time), 0 when it was there already */
+  int64_t supersedes; /* set by qb_store_regressions_replace: the record that this one took the
+                         place of in that call (0: none) */
+  int64_t gone_at;    /* filled by qb_store_regressions_list: when detection stopped finding
+                         it (QB_TIME_NONE: found, or gone before schema version 14) */
+  int64_t superseded_by; /* filled by qb_store_regressions_list: the record found in its place
+                            (0: none) */
   /* filled by qb_store_regressions_list, for display */
   qb_series_info series;
   char *commit_sha, *prev_commit_sha;
   int64_t time;
 } qb_regression;
 
-/* Make the stored changes of series_id equal to recs[0..n) (their kind, severity, levels and p
+/* Make the active changes of series_id equal to recs[0..n) (their kind, severity, levels and p
  * are written; id, status and triage fields of recs are ignored): a record at the same run
- * keeps its status and triage; an open record no longer detected is deleted; a triaged one is
- * kept, inactive. Each recs[i].inserted tells whether this call stored the record (with several
- * servers on one database, exactly one detection inserts a change: its notification is sent
- * once). Call between qb_store_begin/commit to make a batch atomic. */
+ * keeps its id, status and triage (and is active again if it had gone); a record no longer
+ * detected is never deleted: it is kept inactive, with the time it went (gone_at). When it is
+ * superseded - a record of the same kind that this call made active (new, or back) is its
+ * nearest active neighbour in the series on one side or the other, at most 2 points away, so no
+ * change point lies between them: the change moved - superseded_by names that record, which takes
+ * over its triage when it has none of its own (of several, the latest triaged), and whose
+ * recs[i].supersedes names it. Each recs[i].inserted tells whether this call stored the record
+ * (with several servers on one database, exactly one detection inserts a change: its notification
+ * is sent once). Call between qb_store_begin/commit to make a batch atomic. */
 int qb_store_regressions_replace(qb_store *s, int64_t series_id, qb_regression *recs, size_t n,
                                  qb_err *err);
 

@@ -6,7 +6,7 @@
 
 /* The version of this table: a backend sets .version = QB_STORE_OPS_VERSION, and store.c refuses
  * a table of another version or one that lacks a required op (store.c, REQUIRED_OPS). */
-#define QB_STORE_OPS_VERSION 4
+#define QB_STORE_OPS_VERSION 5
 
 /* Room for a commit sha and its terminating NUL (40 hex digits for SHA-1, 64 for SHA-256). */
 #define QB_STORE_SHA_MAX 72
@@ -59,6 +59,10 @@ typedef struct qb_store_ops {
                        qb_err *err);
   int (*series_values)(qb_store *s, int64_t series_id, int64_t **run_ids, double **values,
                        size_t *n, qb_err *err);
+  int (*series_recent)(qb_store *s, const char *project, const char *branch, size_t per_series,
+                       qb_recent_point **out, size_t *n, qb_err *err);
+  int (*series_samples)(qb_store *s, int64_t series_id, qb_point_samples_fn fn, void *ctx,
+                        qb_err *err);
   int (*series_changes)(qb_store *s, int64_t series_id, qb_stored_change **out, size_t *n,
                         qb_err *err);
   int (*regressions_replace)(qb_store *s, int64_t series_id, qb_regression *recs, size_t n,

@@ -16,6 +16,7 @@ mkdir -p "$tmp/h"
 bash "$src/tests/data/history/gen_runs.sh" "$tmp/h"
 for f in "$tmp"/h/run*.jsonl; do "$qbdb" ingest "$f" >/dev/null; done
 "$qbdb" target set --project hist 'st*' latency '<' 1.1us >/dev/null
+"$qbdb" config set --project hist repo_url https://github.com/example/hist >/dev/null
 ADMIN=$("$qbdb" token create --scope admin --name admin 2>/dev/null)
 WRITE=$("$qbdb" token create --scope write --project py --name ci 2>/dev/null)
 head -c 2000000 /dev/zero | tr '\0' ' ' >"$tmp/big.json"
@@ -82,7 +83,10 @@ show "GET /compare" "The same contract as \`qbdb compare --format json\`." "$bas
 show "GET /compare (the baseline rule, markdown)" "Without \`base\`, the baseline is chosen by the rule (here the previous run of main on m1); \`Accept: text/markdown\` (or \`format=markdown\`) gives the pull-request comment, and the \`Qbdb-Verdict\` header the summary." \
   -H "Accept: text/markdown" "$base/api/v1/compare?project=hist&head=main~3"
 show "GET /benchmarks" "The benchmarks of a project with their metrics." "$base/api/v1/benchmarks?project=hist"
-show "GET /trend" "A series with its change points and trend." "$base/api/v1/trend?project=hist&benchmark=step"
+show "GET /dashboard" "A project's landing view: its default branch's runs and grades, its open regressions by severity and the newest points of every series (here 5), each series with its family and parameters, its change points and its worst open regression." "$base/api/v1/dashboard?project=hist&points=5"
+show "GET /trend" "A series with its change points and trend, each point's interval (here a 95% CI from its raw samples), the last segment's noise band, the branches and machines to overlay and the project's repo_url." "$base/api/v1/trend?project=hist&benchmark=step"
+show "GET /samples" "The raw samples of one result (pytest-benchmark's 5 rounds of test_very_slow: too few for a 95% CI of the median, so the interval is their range)." "$base/api/v1/samples?project=py&run=aaaa&benchmark=test_very_slow"
+show "GET /samples (no such benchmark)" "404 naming the run and the benchmark." "$base/api/v1/samples?project=hist&run=main@latest&benchmark=nosuch"
 show "GET /regressions" "Open regressions of at least a given severity." "$base/api/v1/regressions?project=hist&min_severity=minor"
 show "GET /metrics" "Prometheus text (first lines)." "$base/api/v1/metrics"
 show "GET /openapi.json" "The OpenAPI 3 document of this API (cut)." "$base/api/v1/openapi.json"

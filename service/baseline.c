@@ -69,6 +69,10 @@ static int default_branch(qb_store *s, const char *project, char **out, qb_err *
   return rc;
 }
 
+int qb_baseline_default_branch(qb_store *s, const char *project, char **out, qb_err *err) {
+  return default_branch(s, project, out, err);
+}
+
 /* Fill b->runs with run `first` and the pool - 1 runs before it on its branch and machine. */
 static int pool_from(qb_store *s, const qb_run_info *first, int pool, qb_baseline *b, qb_err *err) {
   b->runs[0] = first->id;

@@ -60,6 +60,11 @@ int qb_baseline_opts_check(const qb_baseline_opts *o, qb_err *err);
 int qb_baseline_choose(qb_store *s, int64_t head_id, const qb_baseline_opts *o, qb_baseline *out,
                        qb_err *err);
 
+/* The project's base branch of rule 4, as set: its default_branch setting (the project's own row
+ * beats the every-project row); *out is NULL when unset (the rule then takes "main"), else a
+ * copy the caller frees. */
+int qb_baseline_default_branch(qb_store *s, const char *project, char **out, qb_err *err);
+
 /* The base branch a CI system names for a merge or pull request, from the environment
  * (GITHUB_BASE_REF, CI_MERGE_REQUEST_TARGET_BRANCH_NAME, BITBUCKET_PR_DESTINATION_BRANCH,
  * SYSTEM_PULLREQUEST_TARGETBRANCH, CHANGE_TARGET), or NULL; *var gets the variable's name

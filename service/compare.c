@@ -77,7 +77,27 @@ const char *qb_cp_opts_key(const qb_cp_opts *o, char *buf, size_t n) {
 }
 
 int qb_setting_is_text(const char *key) {
-  return !strcmp(key, "default_branch");
+  return !strcmp(key, "default_branch") || !strcmp(key, "repo_url");
+}
+
+/* repo_url: an http:// or https:// URL with a host, without spaces, quotes, angle brackets,
+ * backslashes, backticks or control characters (the page writes it into links); the message
+ * names the value with its unprintable bytes as \xNN. */
+static int repo_url_check(const char *v, qb_err *err) {
+  size_t scheme = !strncmp(v, "https://", 8) ? 8 : !strncmp(v, "http://", 7) ? 7 : 0;
+  const char *why = !scheme ? "expected an http:// or https:// URL" : NULL;
+  if (!why && (!v[scheme] || v[scheme] == '/')) why = "no host after the scheme";
+  for (const unsigned char *p = (const unsigned char *)v; *p && !why; p++)
+    if (*p < 0x20 || *p == 0x7f || strchr(" \"'<>\\`", *p))
+      why = "spaces, quotes, <, >, \\, ` and control characters are not allowed";
+  if (!why) return QB_OK;
+  char shown[161];
+  size_t k = 0;
+  for (const unsigned char *p = (const unsigned char *)v; *p && k + 5 < sizeof shown; p++)
+    k += (size_t)snprintf(shown + k, sizeof shown - k, *p < 0x20 || *p == 0x7f ? "\\x%02x" : "%c",
+                          *p);
+  shown[k] = '\0';
+  return qb_err_set(err, QB_EUSAGE, "setting repo_url '%s': %s", shown, why);
 }
 
 int qb_setting_text_check(const char *key, const char *value, qb_err *err) {
@@ -86,6 +106,7 @@ int qb_setting_text_check(const char *key, const char *value, qb_err *err) {
   if (!value || !*value) return qb_err_set(err, QB_EUSAGE, "setting %s: empty value", key);
   if (strlen(value) > 255)
     return qb_err_set(err, QB_EUSAGE, "setting %s: longer than 255 bytes", key);
+  if (!strcmp(key, "repo_url")) return repo_url_check(value, err);
   return QB_OK;
 }
 
@@ -111,7 +132,8 @@ int qb_compare_setting_check(const char *key, double value, qb_err *err) {
   if (!setting_field(&s, key))
     return qb_err_set(err, QB_EUSAGE,
                       "unknown setting '%s' (alpha, threshold, moderate, major, critical, "
-                      "noise_runs, noise_unknown, window, max_p, min_change, default_branch)",
+                      "noise_runs, noise_unknown, window, max_p, min_change, default_branch, "
+                      "repo_url)",
                       key);
   if (isnan(value) || isinf(value))
     return qb_err_set(err, QB_EUSAGE, "setting %s: not a finite number", key);

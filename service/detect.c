@@ -77,7 +77,7 @@ typedef struct series_work {
   size_t nx;         /* points analysed */
   int64_t last_run;  /* the run of the last of them */
   int64_t last_time; /* its run_time */
-  int had_records;   /* 0: the series had no active record (known), so none is to be removed */
+  int had_records;   /* 0: the series had no active record (known), so none is to go inactive */
   int stored;        /* 1: its records were written (recs[].inserted tells which were new) */
   char opts[128];    /* the detection options, as qb_cp_opts_key writes them, and ";cp=" and
                         QB_CP_VERSION */
@@ -460,9 +460,12 @@ read_done:
     qb_store_rollback(s);
   else
     rc = qb_store_commit(s, err);
-  for (size_t i = 0; i < n && !rc && o->on_new; i++) /* committed: announce what is new */
+  /* committed: announce what is new; a record that took the place of one no longer found (the
+   * change moved to a neighbouring run) is that change, announced before */
+  for (size_t i = 0; i < n && !rc && o->on_new; i++)
     for (size_t k = 0; work[i].stored && k < work[i].n_recs; k++)
-      if (work[i].recs[k].inserted) o->on_new(o->on_new_ctx, series[i].id, work[i].recs[k].run_id);
+      if (work[i].recs[k].inserted && !work[i].recs[k].supersedes)
+        o->on_new(o->on_new_ctx, series[i].id, work[i].recs[k].run_id);
 done:
   if (n_locked) qb_store_series_unlock(s);
   free(lock_ids);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "analysis/changepoint.h"
+#include "analysis/interval.h"
 #include "analysis/trend.h"
 #include "service/compare.h"
 #include "core/err.h"
@@ -62,6 +63,22 @@ int qb_detect(qb_store *s, const qb_detect_opts *o, qb_detect_result *res, qb_er
 
 /* ---- trends ---- */
 
+/* The current (last) segment of a series and its run-to-run noise band (docs/statistics.md,
+ * "The noise band of a trend"). */
+typedef struct qb_trend_segment {
+  int present;         /* 0: no point of the segment has a positive value (the rest is unset) */
+  size_t from;         /* index into points of its first point (the last change point, else 0) */
+  size_t runs;         /* points of the segment with a positive value */
+  double centre;       /* their median */
+  int noise_known;     /* the noise estimate has the degrees of freedom of noise_runs runs, as a
+                          compare's row needs (qb_compare_row.noise_known, without borrowing) */
+  size_t history_runs; /* points the estimate used (as a compare row's history_runs) */
+  double noise_pct;    /* the band a new run stays within 95% of the time around centre (the
+                          prediction band of analysis/noise.h's model: qb_noise_band(0.05, runs));
+                          NAN when the noise is not known */
+  double low, high;    /* centre / (1 + noise_pct / 100) and centre * (1 + noise_pct / 100) */
+} qb_trend_segment;
+
 typedef struct qb_trend_report {
   qb_series_info series;
   qb_series_point *points;
@@ -71,16 +88,30 @@ typedef struct qb_trend_report {
   qb_cp_drift *drifts; /* smooth drifts between the change points (qb_cp_drifts): points
                           [from, to) drift, indices into points */
   size_t n_drifts;
-  qb_trend trend; /* over the points after the last change */
+  qb_trend trend;           /* over the points after the last change */
+  qb_interval *intervals;   /* one per point: its 95% interval (analysis/interval.h) */
+  qb_trend_segment segment; /* the last segment's noise band */
+  char **branches;          /* the branches having this benchmark and metric on this machine */
+  size_t n_branches;
+  char **machines; /* the machines having it on this branch */
+  size_t n_machines;
+  char *repo_url; /* the project's repo_url setting, NULL when unset */
 } qb_trend_report;
 
 /* The trend of benchmark bench's series (metric, branch, machine narrow it down; NULL: the only
  * one, else QB_EUSAGE listing the candidates), with its change points found with cp (NULL: the
- * project's detection settings, as detection on ingest uses them). */
+ * project's detection settings, as detection on ingest uses them), each point's interval (from
+ * its raw samples: qb_interval_of), the last segment's noise band, the branches and machines
+ * that have the same benchmark and metric, and the project's repo_url. */
 int qb_trend_series(qb_store *s, const char *project, const char *bench, const char *metric,
                     const char *branch, const char *machine, const qb_cp_opts *cp,
                     qb_trend_report **out, qb_err *err);
 void qb_trend_report_free(qb_trend_report *r);
+
+/* The repo_url setting of project (its own row; NULL when unset) from settings rows. */
+const char *qb_settings_repo_url(const qb_setting *rows, size_t n, const char *project);
+/* The same read from the store: *out is a copy the caller frees (NULL when unset). */
+int qb_repo_url(qb_store *s, const char *project, char **out, qb_err *err);
 
 /* ---- targets ---- */
 
@@ -149,6 +180,8 @@ typedef struct qb_scaling_point {
   double value;      /* centre of the metric (base unit) */
   double efficiency; /* vs the previous point: (param ratio) / (value ratio) for time-like
                         metrics, (value ratio) / (param ratio) for rates; NAN for the first */
+  double se;         /* standard error of value (base unit), NAN when the result has no spread */
+  const char *noise; /* where se came from: "samples", "iqr", "stddev", "ci" or NULL (static) */
 } qb_scaling_point;
 
 typedef struct qb_scaling_report {
@@ -156,7 +189,8 @@ typedef struct qb_scaling_report {
   char *family, *param_name, *metric, *unit;
   qb_scaling_point *points;
   size_t n_points;
-  qb_scaling_fit fit;
+  qb_scaling_wfit fit;       /* the weighted fit that decides (docs/statistics.md, Scaling) */
+  qb_scaling_fit unweighted; /* the unweighted least-squares fit, for comparison */
 } qb_scaling_report;
 
 /* Fit the benchmarks of family (a group name, or a name prefix such as "sort/") in run ref

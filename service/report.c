@@ -747,6 +747,8 @@ static int gather_scaling(qb_store *s, const qb_report_opts *o, qb_report *r,
       x->unit = dup_or(head->unit, &oom);
       x->run_id = g->run_id;
       x->best = head->fit.best;
+      x->runner_up = head->fit.second;
+      x->distinguishable = head->fit.distinguishable;
       x->rms = head->fit.rms[head->fit.best];
       x->baseline_rms = NAN;
       x->n_points = head->n_points;
@@ -778,7 +780,11 @@ static int gather_scaling(qb_store *s, const qb_report_opts *o, qb_report *r,
         x->baseline_id = g->baseline_id;
         x->baseline_best = base->fit.best;
         x->baseline_rms = base->fit.rms[base->fit.best];
-        x->complexity_changed = base->fit.best != head->fit.best;
+        /* a change only when each run's data tells its model from the other's (docs/cli/
+         * report.md, Scaling): not two readings of a family whose models are too close */
+        x->complexity_changed = base->fit.best != head->fit.best &&
+                                !qb_scaling_close(&head->fit, base->fit.best) &&
+                                !qb_scaling_close(&base->fit, head->fit.best);
       }
     next_family:
       qb_scaling_report_free(head);

@@ -84,6 +84,8 @@ typedef struct qb_report_scaling {
   char *project, *branch, *machine, *family, *param, *metric, *unit;
   int64_t run_id, baseline_id; /* baseline_id 0: no earlier run has the family */
   qb_complexity best, baseline_best;
+  qb_complexity runner_up; /* the next model by AIC in the newest run */
+  int distinguishable;     /* 0: the runner-up is not distinguishable from best (AIC < 2) */
   double rms, baseline_rms;
   size_t n_points;
   double *params;              /* the parameter values, ascending */

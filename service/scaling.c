@@ -5,7 +5,13 @@
 #include <math.h>
 #include <string.h>
 
+#include "analysis/describe.h"
 #include "service/history_internal.h"
+
+#define MAD_TO_SIGMA 1.4826
+#define IQR_TO_SIGMA 1.3489795003921634 /* 2 x the normal's 75% quantile */
+#define SQRT_HALF_PI 1.2533141373155003 /* se of a median / se of a mean, normal data */
+#define Z_975        1.959963984540054  /* a 95% interval is +- 1.96 standard errors */
 
 /* ---- scaling -------------------------------------------------------------------------------- */
 
@@ -35,6 +41,46 @@ int qb_bench_numeric_param(const char *params, char *name, size_t n, double *val
   }
   json_decref(o);
   return found == 1 ? 0 : -1;
+}
+
+/* The standard error of a result's centre (qb_result_centre: median, else mean, else estimate)
+ * and where it came from (docs/statistics.md, Scaling): for a median sqrt(pi/2) sigma / sqrt(n),
+ * sigma from the samples' MAD (x 1.4826), else the stored IQR (/ 1.349), else the stored standard
+ * deviation; for a mean sigma / sqrt(n) (the samples' or the stored standard deviation); else
+ * the stored 95% interval's half-width / 1.96. NAN (and *from NULL) when none is there. */
+static double centre_se(const qb_result *res, const char **from) {
+  const qb_stats *x = &res->stats;
+  int median = !isnan(x->median), mean = !median && !isnan(x->mean);
+  double c = median ? SQRT_HALF_PI : 1.0;
+  *from = NULL;
+  if ((median || mean) && res->samples && res->n_samples >= 2) {
+    double sigma = NAN;
+    qb_err e = QB_ERR_INIT;
+    if (median) {
+      double mad;
+      if (!qb_mad(res->samples, res->n_samples, &mad, &e)) sigma = MAD_TO_SIGMA * mad;
+    } else {
+      qb_summary sum;
+      if (!qb_describe(res->samples, res->n_samples, &sum, &e)) sigma = sum.stddev;
+    }
+    if (!isnan(sigma)) {
+      *from = "samples";
+      return c * sigma / sqrt((double)res->n_samples);
+    }
+  }
+  if (x->n >= 2 && median && isfinite(x->q1) && isfinite(x->q3) && x->q3 >= x->q1) {
+    *from = "iqr";
+    return c * (x->q3 - x->q1) / IQR_TO_SIGMA / sqrt((double)x->n);
+  }
+  if (x->n >= 2 && (median || mean) && isfinite(x->stddev) && x->stddev >= 0) {
+    *from = "stddev";
+    return c * x->stddev / sqrt((double)x->n);
+  }
+  if (isfinite(x->ci_lo) && isfinite(x->ci_hi) && x->ci_hi >= x->ci_lo) {
+    *from = "ci";
+    return (x->ci_hi - x->ci_lo) / (2.0 * Z_975);
+  }
+  return NAN;
 }
 
 static int cmp_scaling_point(const void *a, const void *b) {
@@ -67,7 +113,7 @@ int qb_scaling_family(qb_store *s, const char *project, const char *family, cons
     }
     id = list[0].id;
   }
-  if ((rc = qb_store_load_run(s, id, 0, &r->run, &run, err))) goto done;
+  if ((rc = qb_store_load_run(s, id, QB_LOAD_VALUES, &r->run, &run, err))) goto done;
   size_t flen = strlen(family);
   char pname[64] = "";
   int rate = 0; /* the metric is a rate (higher is better), not a time */
@@ -99,6 +145,7 @@ int qb_scaling_family(qb_store *s, const char *project, const char *family, cons
       p->bench = strdup(b->name);
       p->param = param;
       p->value = v;
+      p->se = centre_se(res, &p->noise);
       if (!r->unit) r->unit = strdup(res->unit);
       if (!r->metric) r->metric = strdup(res->metric);
       rate = res->direction == QB_HIGHER_IS_BETTER;
@@ -113,9 +160,11 @@ int qb_scaling_family(qb_store *s, const char *project, const char *family, cons
   }
   qsort(r->points, r->n_points, sizeof *r->points, cmp_scaling_point);
   double *ns = malloc(r->n_points * sizeof *ns), *ts = malloc(r->n_points * sizeof *ts);
-  if (!ns || !ts) {
+  double *ses = malloc(r->n_points * sizeof *ses);
+  if (!ns || !ts || !ses) {
     free(ns);
     free(ts);
+    free(ses);
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
     goto done;
   }
@@ -124,6 +173,8 @@ int qb_scaling_family(qb_store *s, const char *project, const char *family, cons
     ns[i] = p->param;
     /* fit time per operation: a rate is turned back into time (1 / rate) */
     ts[i] = rate ? 1.0 / p->value : p->value;
+    /* the same relative error: se(1 / r) = se(r) / r^2 */
+    ses[i] = rate ? p->se / (p->value * p->value) : p->se;
     if (i == 0) {
       p->efficiency = NAN;
     } else {
@@ -131,9 +182,11 @@ int qb_scaling_family(qb_store *s, const char *project, const char *family, cons
       p->efficiency = rate ? vr / pr : pr / vr;
     }
   }
-  rc = qb_scaling(ns, ts, r->n_points, &r->fit, err);
+  rc = qb_scaling_weighted(ns, ts, ses, r->n_points, &r->fit, err);
+  if (!rc) rc = qb_scaling(ns, ts, r->n_points, &r->unweighted, err);
   free(ns);
   free(ts);
+  free(ses);
   if (rc) goto done;
   r->family = strdup(family);
   r->param_name = strdup(pname);

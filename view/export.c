@@ -13,7 +13,7 @@
 const char qb_export_csv_header[] =
     "run_id,project,branch,machine,commit,commit_time,started_at,benchmark,group,params,metric,"
     "unit,direction,n,min,max,mean,median,stddev,p95,p99,q1,q3,outliers,estimate,ci_lo,ci_hi";
-const char qb_export_csv_sample_columns[] = ",sample,value,iterations";
+const char qb_export_csv_samples_header[] = "run_id,benchmark,metric,sample,value,iterations";
 
 /* One CSV text field: as it is when it holds no comma, quote, CR or LF; else quoted, with quotes
  * doubled (RFC 4180). NULL is an empty field. Text that a spreadsheet would run as a formula
@@ -93,7 +93,8 @@ static void csv_result(FILE *f, const qb_run_info *info, const qb_bench *b, cons
   csv_num(f, x->ci_hi);
 }
 
-/* Every row of one run. */
+/* Every row of one run: one per result, or with samples one per raw sample, named by the keys
+ * that identify its result in the results export (run_id, benchmark, metric). */
 static void csv_run(FILE *f, const qb_run_info *info, const qb_run *run, int samples) {
   for (size_t i = 0; i < run->n_benches; i++) {
     const qb_bench *b = &run->benches[i];
@@ -104,12 +105,11 @@ static void csv_run(FILE *f, const qb_run_info *info, const qb_run *run, int sam
         fputc('\n', f);
         continue;
       }
-      if (!r->n_samples) { /* a result without samples: one row, the sample columns empty */
-        csv_result(f, info, b, r);
-        fputs(",,,\n", f);
-      }
-      for (size_t j = 0; j < r->n_samples; j++) {
-        csv_result(f, info, b, r);
+      for (size_t j = 0; j < r->n_samples; j++) { /* a result without samples has no row */
+        fprintf(f, "%lld,", (long long)info->id);
+        csv_str(f, b->name);
+        fputc(',', f);
+        csv_str(f, r->metric);
         fprintf(f, ",%zu,%.17g,%llu\n", j, r->samples[j],
                 (unsigned long long)(r->iters ? r->iters[j] : 1));
       }
@@ -125,10 +125,14 @@ int qb_export(qb_store *s, const qb_export_opts *o, FILE *out, size_t *n_runs, q
   filter.limit = 0;
   int rc = qb_store_list_runs(s, &filter, &list, &n, err);
   if (rc) return rc;
+  size_t total = 0; /* the runs to write, for progress */
+  for (size_t i = 0; i < n; i++)
+    total += o->since == QB_TIME_NONE || list[i].started_at >= o->since;
   if (o->format == QB_EXPORT_CSV)
-    fprintf(out, "%s%s\n", qb_export_csv_header, o->samples ? qb_export_csv_sample_columns : "");
+    fprintf(out, "%s\n", o->samples ? qb_export_csv_samples_header : qb_export_csv_header);
   else
     fputs("{\"format\":\"qbdb-export\",\"version\":1,\"runs\":[", out);
+  if (o->progress && total) o->progress(o->progress_ctx, 0, total);
   /* the list is newest first: oldest first out */
   for (size_t i = n; i-- > 0;) {
     if (o->since != QB_TIME_NONE && list[i].started_at < o->since) continue;
@@ -157,6 +161,7 @@ int qb_export(qb_store *s, const qb_export_opts *o, FILE *out, size_t *n_runs, q
       rc = qb_err_set(err, QB_EIO, "export: write error");
       goto done;
     }
+    if (o->progress) o->progress(o->progress_ctx, written, total);
   }
   if (o->format == QB_EXPORT_JSON) fputs("\n]}\n", out);
   if (fflush(out) != 0 || ferror(out)) rc = qb_err_set(err, QB_EIO, "export: write error");

@@ -19,11 +19,20 @@ typedef struct qb_export_opts {
   int64_t since;           /* runs started at or after this (us); QB_TIME_NONE: all */
   int samples;             /* 1: the raw samples too */
   qb_export_format format; /* CSV: one row per result (per sample with samples); JSON: runs */
+  /* called after each run written with how many are written and how many will be (NULL: not
+   * called); the caller may show it (the view prints nothing but the export) */
+  void (*progress)(void *ctx, size_t done, size_t total);
+  void *progress_ctx;
 } qb_export_opts;
 
-/* The CSV columns, in order, comma-separated (the header row without its newline). */
+#define QB_EXPORT_OPTS_INIT                                                                        \
+  { QB_RUN_FILTER_INIT, QB_TIME_NONE, 0, QB_EXPORT_CSV, NULL, NULL }
+
+/* The CSV columns, in order, comma-separated (the header rows without their newline): one row
+ * per result; with samples one row per raw sample, keyed by run_id, benchmark and metric, the
+ * columns that identify its result in the first layout (join on them for the statistics). */
 extern const char qb_export_csv_header[];
-extern const char qb_export_csv_sample_columns[]; /* appended with samples: ",sample,value,..." */
+extern const char qb_export_csv_samples_header[];
 
 /* Write the runs matching o, oldest first, to out. *n_runs: how many were written. QB_EIO when
  * the stream fails. */

@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "adapters/json_out.h"
+#include "analysis/describe.h"
+#include "analysis/interval.h"
 #include "core/time.h"
+#include "view/compare.h"
 
 /* Set obj[key] to a string, or null for NULL. */
 static void set_str(json_t *obj, const char *key, const char *v) {
@@ -158,6 +161,111 @@ json_t *qb_view_run(const qb_run_info *info, const qb_run *run, int with_samples
   return o;
 }
 
+/* The centre kind of a stored result: its median, else its mean, else the tool's estimate. */
+static qb_centre_kind centre_kind(const qb_stats *x) {
+  return !isnan(x->median) ? QB_CENTRE_MEDIAN
+         : !isnan(x->mean) ? QB_CENTRE_MEAN
+                           : QB_CENTRE_ESTIMATE;
+}
+
+/* The 95% interval of r's centre from its raw samples and the tool's CI (analysis/interval.h);
+ * samples with a NaN leave it to the tool's. QB_ENOMEM when the sorted copy cannot be made. */
+static int result_interval(const qb_result *r, double tool_lo, double tool_hi, qb_interval *out) {
+  double *s = r->n_samples ? malloc(r->n_samples * sizeof *s) : NULL;
+  size_t n = r->n_samples;
+  if (n && !s) return QB_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    if (isnan(s[i] = r->samples[i])) n = 0;
+  if (n) qb_sort_doubles(s, n);
+  *out = qb_interval_of(centre_kind(&r->stats), s, n, tool_lo, tool_hi);
+  free(s);
+  return QB_OK;
+}
+
+json_t *qb_view_samples(const qb_run_info *info, const qb_bench *b, const qb_result *r,
+                        size_t max) {
+  const qb_stats *x = &r->stats;
+  qb_summary sum;
+  qb_err err = QB_ERR_INIT;
+  qb_interval iv;
+  if (result_interval(r, x->ci_lo, x->ci_hi, &iv)) return NULL;
+  int described = r->n_samples && qb_describe(r->samples, r->n_samples, &sum, &err) == QB_OK;
+  json_t *o = json_object(), *arr = json_array(), *s = json_object();
+  if (!o || !arr || !s) {
+    json_decref(o);
+    json_decref(arr);
+    json_decref(s);
+    return NULL;
+  }
+  json_object_set_new(o, "run_id", json_integer(info->id));
+  set_str(o, "project", info->project);
+  set_str(o, "branch", info->branch);
+  set_str(o, "machine", info->machine);
+  set_str(o, "commit", info->commit_sha);
+  set_str(o, "benchmark", b->name);
+  set_str(o, "metric", r->metric);
+  set_str(o, "unit", r->unit);
+  set_str(o, "direction", r->direction == QB_HIGHER_IS_BETTER ? "higher" : "lower");
+  set_count(o, "n", r->n_samples ? (int64_t)r->n_samples : x->n);
+  /* at most max of them, evenly spaced in their stored order (the order they were measured) */
+  size_t k = r->n_samples > max ? max : r->n_samples;
+  for (size_t i = 0; i < k; i++) {
+    size_t at = k == r->n_samples ? i : (size_t)((double)i * (double)r->n_samples / (double)k);
+    json_array_append_new(arr, isnan(r->samples[at]) ? json_null() : json_real(r->samples[at]));
+  }
+  json_object_set_new(o, "returned", json_integer((json_int_t)k));
+  json_object_set_new(o, "truncated", json_boolean(k < r->n_samples));
+  json_object_set_new(o, "samples", arr);
+  /* from all the samples (type-7 quantiles), else the statistics the tool stored */
+  set_num(s, "min", described ? sum.min : x->min);
+  set_num(s, "q1", described ? sum.q1 : x->q1);
+  set_num(s, "median", described ? sum.median : x->median);
+  set_num(s, "q3", described ? sum.q3 : x->q3);
+  set_num(s, "max", described ? sum.max : x->max);
+  set_num(s, "mean", described ? sum.mean : x->mean);
+  json_object_set_new(s, "source", json_string(described ? "samples" : "stored"));
+  json_object_set_new(o, "summary", s);
+  set_num(o, "lo", iv.lo);
+  set_num(o, "hi", iv.hi);
+  set_str(o, "interval", qb_interval_name(iv.kind));
+  return o;
+}
+
+json_t *qb_view_run_api(const qb_run_info *info, const qb_run *run, const char *repo_url) {
+  json_t *o = qb_view_run(info, run, 0);
+  if (!o) return NULL;
+  set_str(o, "repo_url", repo_url);
+  json_t *benches = json_object_get(o, "benchmarks");
+  for (size_t i = 0; run && i < run->n_benches; i++) {
+    const qb_bench *b = &run->benches[i];
+    json_t *results = json_object_get(json_array_get(benches, i), "results");
+    for (size_t k = 0; k < b->n_results; k++) {
+      const qb_result *r = &b->results[k];
+      json_t *ro = json_array_get(results, k);
+      if (!ro) continue;
+      const char *source = NULL;
+      if (!isnan(r->stats.ci_lo) && !isnan(r->stats.ci_hi)) {
+        source = "tool";
+      } else if (r->n_samples) {
+        /* the tool stored no CI: the 95% CI of the result's centre from its raw samples, as the
+         * trend's "ci-samples" points (analysis/interval.h) */
+        qb_interval iv;
+        if (result_interval(r, NAN, NAN, &iv)) {
+          json_decref(o);
+          return NULL;
+        }
+        if (iv.kind == QB_INTERVAL_CI_SAMPLES) {
+          set_num(ro, "ci_lo", iv.lo);
+          set_num(ro, "ci_hi", iv.hi);
+          source = "samples";
+        }
+      }
+      set_str(ro, "ci_source", source);
+    }
+  }
+  return o;
+}
+
 json_t *qb_view_ingest(const char *path, const qb_run *run, const qb_ingest_result *res) {
   json_t *o = json_object();
   if (!o) return NULL;
@@ -210,6 +318,7 @@ static void w_side(qb_jw *w, const qb_compare_side *x) {
   w_str(w, "centre_kind", x->centre_kind);
   w_num(w, "ci_low", x->ci_lo);
   w_num(w, "ci_high", x->ci_hi);
+  w_num(w, "pm", qb_compare_side_pm(x)); /* the "±" of the text table, in percent */
   w_int(w, "runs", x->runs);
   qb_jw_end(w);
 }
@@ -366,6 +475,9 @@ json_t *qb_view_regression(const qb_regression *r) {
   set_num(o, "change_pct", r->change_pct);
   set_num(o, "p_value", r->p_value);
   json_object_set_new(o, "active", json_boolean(r->active));
+  set_time(o, "gone_at", r->active ? QB_TIME_NONE : r->gone_at);
+  json_object_set_new(o, "superseded_by",
+                      r->superseded_by ? json_integer(r->superseded_by) : json_null());
   set_str(o, "note", r->note);
   set_str(o, "triaged_by", r->triaged_by);
   set_time(o, "triaged_at", r->triaged_at);
@@ -397,6 +509,12 @@ json_t *qb_view_trend(const qb_trend_report *r) {
     set_num(po, "ci_low", p->ci_lo);
     set_num(po, "ci_high", p->ci_hi);
     set_count(po, "n", p->n);
+    /* the point's interval (analysis/interval.h): the tool's CI, a CI from the raw samples, or
+     * their range; null when there is none */
+    const qb_interval *iv = r->intervals ? &r->intervals[i] : NULL;
+    set_num(po, "lo", iv ? iv->lo : NAN);
+    set_num(po, "hi", iv ? iv->hi : NAN);
+    set_str(po, "interval", iv ? qb_interval_name(iv->kind) : NULL);
     json_array_append_new(pts, po);
   }
   for (size_t i = 0; i < r->n_changes; i++) {
@@ -436,6 +554,27 @@ json_t *qb_view_trend(const qb_trend_report *r) {
   json_object_set_new(o, "change_points", cps);
   json_object_set_new(o, "drifts", drifts);
   json_object_set_new(o, "trend", t);
+  const qb_trend_segment *g = &r->segment;
+  json_t *seg = json_null();
+  if (g->present && g->from < r->n_points) {
+    seg = json_object();
+    json_object_set_new(seg, "from_run_id", json_integer(r->points[g->from].run_id));
+    json_object_set_new(seg, "from_index", json_integer((json_int_t)g->from));
+    json_object_set_new(seg, "runs", json_integer((json_int_t)g->runs));
+    set_num(seg, "centre", g->centre);
+    set_num(seg, "low", g->low);
+    set_num(seg, "high", g->high);
+    set_num(seg, "noise_pct", g->noise_pct);
+    json_object_set_new(seg, "noise_known", json_boolean(g->noise_known));
+    json_object_set_new(seg, "history_runs", json_integer((json_int_t)g->history_runs));
+  }
+  json_object_set_new(o, "segment", seg);
+  json_t *br = json_array(), *ma = json_array();
+  for (size_t i = 0; i < r->n_branches; i++) json_array_append_new(br, json_string(r->branches[i]));
+  for (size_t i = 0; i < r->n_machines; i++) json_array_append_new(ma, json_string(r->machines[i]));
+  json_object_set_new(o, "branches", br);
+  json_object_set_new(o, "machines", ma);
+  set_str(o, "repo_url", r->repo_url);
   return o;
 }
 
@@ -480,17 +619,40 @@ json_t *qb_view_scaling(const qb_scaling_report *r) {
     set_num(p, "param", r->points[i].param);
     set_num(p, "value", r->points[i].value);
     set_num(p, "efficiency", r->points[i].efficiency);
+    set_num(p, "se", r->points[i].se);
+    set_str(p, "noise", r->points[i].noise);
     json_array_append_new(pts, p);
   }
+  const qb_scaling_wfit *w = &r->fit;
+  json_t *close = json_array(), *uw = json_object(), *ufits = json_array();
   for (int m = 0; m < QB_N_COMPLEXITIES; m++) {
-    json_t *f = json_object();
+    json_t *f = json_object(), *u = json_object();
     set_str(f, "model", qb_complexity_name((qb_complexity)m));
-    set_num(f, "coef", r->fit.coef[m]);
-    set_num(f, "rms", r->fit.rms[m]);
+    set_num(f, "coef", w->coef[m]);
+    set_num(f, "rms", w->rms[m]);
+    set_num(f, "chi2", w->chi2[m]);
+    set_num(f, "scale", w->scale[m]);
+    set_num(f, "aic", w->aic[m]);
+    set_num(f, "delta_aic", w->delta[m]);
+    set_num(f, "weight", w->weight[m]);
     json_array_append_new(fits, f);
+    if (qb_scaling_close(w, (qb_complexity)m))
+      json_array_append_new(close, json_string(qb_complexity_name((qb_complexity)m)));
+    set_str(u, "model", qb_complexity_name((qb_complexity)m));
+    set_num(u, "coef", r->unweighted.coef[m]);
+    set_num(u, "rms", r->unweighted.rms[m]);
+    json_array_append_new(ufits, u);
   }
   json_object_set_new(o, "points", pts);
-  set_str(o, "best", qb_complexity_name(r->fit.best));
+  set_str(o, "best", qb_complexity_name(w->best));
+  set_str(o, "runner_up", qb_complexity_name(w->second));
+  json_object_set_new(o, "distinguishable", json_boolean(w->distinguishable));
+  json_object_set_new(o, "not_distinguishable", close);
+  json_object_set_new(o, "sizes_with_noise", json_integer((json_int_t)w->n_noise));
+  set_num(o, "p", w->p);
   json_object_set_new(o, "fits", fits);
+  set_str(uw, "best", qb_complexity_name(r->unweighted.best));
+  json_object_set_new(uw, "fits", ufits);
+  json_object_set_new(o, "unweighted", uw);
   return o;
 }

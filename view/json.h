@@ -24,6 +24,21 @@ json_t *qb_view_run_info(const qb_run_info *info);
  * "samples" (only when with_samples and present: {"values": [...], "iters": [...]})}]}]. */
 json_t *qb_view_run(const qb_run_info *info, const qb_run *run, int with_samples);
 
+/* GET /api/v1/runs/{id}: qb_view_run without the samples, plus "repo_url" (the project's
+ * setting, NULL: null) and, on each result, "ci_source": "tool" when the tool stored its CI
+ * (ci_lo, ci_hi as stored), "samples" when it stored none and ci_lo, ci_hi are the 95% CI of the
+ * result's centre computed from run's raw samples (analysis/interval.h: the median's order
+ * statistics, the mean's Student t), else null. run must be loaded with its samples' values. */
+json_t *qb_view_run_api(const qb_run_info *info, const qb_run *run, const char *repo_url);
+
+/* GET /api/v1/samples: the raw samples of result r of benchmark b of run info: {"run_id",
+ * "project", "branch", "machine", "commit", "benchmark", "metric", "unit", "direction", "n" (the
+ * samples stored, else the tool's n), "returned", "truncated", "samples": [at most max, evenly
+ * spaced in stored order when there are more], "summary": {"min", "q1", "median", "q3", "max",
+ * "mean", "source": "samples" (from all of them) or "stored" (the tool's statistics)}, "lo",
+ * "hi", "interval" (as a trend point's)}. */
+json_t *qb_view_samples(const qb_run_info *info, const qb_bench *b, const qb_result *r, size_t max);
+
 /* What an ingest stored: {"path", "run_id", "existed", "project", "branch", "machine", "commit",
  * "format", "benchmarks", "results", "samples"}. path may be NULL (an HTTP upload). */
 json_t *qb_view_ingest(const char *path, const qb_run *run, const qb_ingest_result *res);
@@ -51,14 +66,21 @@ json_t *qb_view_regressions(const qb_regression *regs, size_t n);
  * "change_points": [{"index", "run_id", "before", "after", "change_pct", "p_value"}],
  * "drifts": [{"from_index", "to_index", "from_run_id", "to_run_id", "runs", "before", "after",
  *             "change_pct", "p_value"}] (to: the last drifting point),
- * "trend": {"direction", "strength", "slope_pct_per_run", "noise_pct", "from_run_id", "n"}}. */
+ * "trend": {"direction", "strength", "slope_pct_per_run", "noise_pct", "from_run_id", "n"},
+ * "segment": {"from_run_id", "from_index", "runs", "centre", "low", "high", "noise_pct",
+ *             "noise_known", "history_runs"} or null, "branches": [...], "machines": [...],
+ * "repo_url"}; each point also has "lo", "hi" and "interval" ("ci", "ci-samples", "min-max" or
+ * null: analysis/interval.h). */
 json_t *qb_view_trend(const qb_trend_report *r);
 
 /* A grade: {"run": run, "baseline_id", "score", "letter", "components": {...}, "input": {...}}. */
 json_t *qb_view_grade(const qb_grade_report *g);
 
 /* A scaling fit: {"run": run, "family", "parameter", "metric", "unit", "points": [{"benchmark",
- * "param", "value", "efficiency"}], "best", "fits": [{"model", "coef", "rms"}]}. */
+ * "param", "value", "efficiency", "se", "noise"}], "best", "runner_up", "distinguishable",
+ * "not_distinguishable": [model], "sizes_with_noise", "p", "fits": [{"model", "coef", "rms",
+ * "chi2", "scale", "aic", "delta_aic", "weight"}], "unweighted": {"best", "fits": [{"model",
+ * "coef", "rms"}]}} (docs/cli/grade.md#scaling). */
 json_t *qb_view_scaling(const qb_scaling_report *r);
 
 #endif

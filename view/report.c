@@ -260,6 +260,8 @@ json_t *qb_report_json(const qb_report *r) {
     json_object_set_new(e, "run_id", json_integer(x->run_id));
     set_str(e, "best", qb_complexity_name(x->best));
     set_num(e, "rms", x->rms);
+    set_str(e, "runner_up", qb_complexity_name(x->runner_up));
+    json_object_set_new(e, "distinguishable", json_boolean(x->distinguishable));
     set_id(e, "baseline_run_id", x->baseline_id);
     set_str(e, "baseline_best", x->baseline_id ? qb_complexity_name(x->baseline_best) : NULL);
     set_num(e, "baseline_rms", x->baseline_rms);
@@ -594,8 +596,10 @@ static int render_md(const qb_report *r, qb_buf *b, qb_err *err) {
         (rc = qb_buf_adds(b, "/", err)) || (rc = md_esc(b, x->branch, err)) ||
         (rc = qb_buf_adds(b, "/", err)) || (rc = md_esc(b, x->machine, err)))
       break;
-    rc = qb_buf_printf(b, err, " | %s (rms %.3f) | %s | %s |\n", qb_complexity_name(x->best),
-                       x->rms, x->baseline_id ? qb_complexity_name(x->baseline_best) : "-", note);
+    rc = qb_buf_printf(b, err, " | %s (rms %.3f%s%s) | %s | %s |\n", qb_complexity_name(x->best),
+                       x->rms, x->distinguishable ? "" : "; not distinguishable from ",
+                       x->distinguishable ? "" : qb_complexity_name(x->runner_up),
+                       x->baseline_id ? qb_complexity_name(x->baseline_best) : "-", note);
   }
   if (!rc && r->n_scaling) rc = qb_buf_adds(b, "\n", err);
   /* configurations */
@@ -987,9 +991,11 @@ static int render_html(const qb_report *r, qb_buf *b, qb_err *err) {
         (rc = h_esc(b, x->machine, err)))
       break;
     rc = qb_buf_printf(b, err,
-                       "</small></td><td>%s <small>rms %.3f</small></td><td>%s</td><td "
+                       "</small></td><td>%s <small>rms %.3f%s%s</small></td><td>%s</td><td "
                        "class=\"worse\">%s</td></tr>",
                        qb_complexity_name(x->best), x->rms,
+                       x->distinguishable ? "" : "; not distinguishable from ",
+                       x->distinguishable ? "" : qb_complexity_name(x->runner_up),
                        x->baseline_id ? qb_complexity_name(x->baseline_best) : "-", note);
   }
   if (!rc && r->n_scaling) rc = qb_buf_adds(b, "</tbody></table>", err);

@@ -6,6 +6,7 @@
 
 #include "core/time.h"
 #include "schema/postgres/pg.h"
+#include "schema/supersede.h"
 
 /* ---- change-point records ------------------------------------------------------------------- */
 
@@ -23,23 +24,102 @@ static int runs_array(const qb_regression *recs, size_t n, char **out, qb_err *e
   return QB_OK;
 }
 
-/* The stale records go (open) or stay inactive (triaged): all are made inactive first, which
- * holds their row locks until the commit, so that the open ones deleted next are those whose
- * status no triage can change meanwhile (never a status read before the write). Then each record
- * is written at its run. Inside a transaction: the caller's, or one of its own. */
+/* After a detection wrote the records of a series: the records it made inactive (stale ids) that
+ * another it made active took the place of (schema/supersede.h) get superseded_by, and the new
+ * one their triage when it has none. fresh[i]: this call made recs[i] active. */
+static int supersede(pg_store *s, int64_t series_id, const int64_t *stale, size_t n_stale,
+                     qb_regression *recs, size_t n, const int *fresh, qb_err *err) {
+  pg_q q;
+  PGresult *res;
+  pg_q_init(&q, s, P_REGR_ROWS);
+  pg_int(&q, ":series", series_id);
+  int rc = pg_run(&q, "regressions", &res, err);
+  if (rc) return rc;
+  int n_rows = s->pq->ntuples(res);
+  size_t m = n_rows > 0 ? (size_t)n_rows : 1;
+  qb_supersede_row *rows = calloc(m, sizeof *rows);
+  long *by = malloc(m * sizeof *by), *inherit = malloc(m * sizeof *inherit);
+  if (!rows || !by || !inherit) {
+    s->pq->clear(res);
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (int i = 0; i < n_rows; i++) {
+    qb_supersede_row *r = &rows[i];
+    r->id = pg_col_int(s, res, i, 0);
+    r->run_id = pg_col_int(s, res, i, 1);
+    r->run_time = pg_col_int(s, res, i, 2);
+    r->improvement = (int)pg_col_int(s, res, i, 3);
+    r->active = (int)pg_col_int(s, res, i, 4);
+    r->triaged_at = pg_col_int(s, res, i, 5);
+    r->position = pg_col_int(s, res, i, 6);
+    for (size_t k = 0; k < n_stale; k++) r->stale |= stale[k] == r->id;
+    for (size_t k = 0; k < n; k++) r->fresh |= fresh[k] && recs[k].run_id == r->run_id;
+  }
+  s->pq->clear(res);
+  qb_supersede_match(rows, (size_t)(n_rows > 0 ? n_rows : 0), by, inherit);
+  for (int i = 0; i < n_rows && !rc; i++) {
+    if (by[i] >= 0) {
+      const qb_supersede_row *y = &rows[by[i]];
+      for (size_t k = 0; k < n; k++)
+        if (recs[k].run_id == y->run_id && !recs[k].supersedes) recs[k].supersedes = rows[i].id;
+      pg_q_init(&q, s, P_REGR_SUPERSEDE);
+      pg_int(&q, ":by", y->id);
+      pg_int(&q, ":id", rows[i].id);
+      if ((rc = pg_do(&q, "regressions", NULL, err))) break;
+    }
+    if (inherit[i] >= 0) {
+      pg_q_init(&q, s, P_REGR_INHERIT);
+      pg_int(&q, ":from", rows[inherit[i]].id);
+      pg_int(&q, ":id", rows[i].id);
+      rc = pg_do(&q, "regressions", NULL, err);
+    }
+  }
+done:
+  free(rows);
+  free(by);
+  free(inherit);
+  return rc;
+}
+
+/* The records of the series are read and locked first (FOR UPDATE: a triage waits for the
+ * commit), then the stale ones are made inactive (never deleted: a record a user saw, and maybe
+ * triaged, stays listed with --all), each record is written at its run, and the stale ones that
+ * a new one took the place of are linked to it. Inside a transaction: the caller's, or one of
+ * its own. */
 static int replace_in_tx(pg_store *s, int64_t series_id, qb_regression *recs, size_t n,
                          const char *runs, qb_err *err) {
   pg_q q;
-  int rc;
+  PGresult *res = NULL;
+  int64_t *stale = NULL;
+  size_t n_stale = 0;
+  int *fresh = malloc((n ? n : 1) * sizeof *fresh); /* this call makes recs[i] active */
+  if (!fresh) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) fresh[i] = 1, recs[i].supersedes = 0;
+  pg_q_init(&q, s, P_REGR_OF_SERIES);
+  pg_int(&q, ":series", series_id);
+  int rc = pg_run(&q, "regressions", &res, err);
+  if (rc) goto done;
+  int n_rows = s->pq->ntuples(res);
+  if (!(stale = malloc((n_rows > 0 ? (size_t)n_rows : 1) * sizeof *stale))) {
+    s->pq->clear(res);
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (int i = 0; i < n_rows; i++) {
+    int64_t run = pg_col_int(s, res, i, 1);
+    int active = (int)pg_col_int(s, res, i, 2), found = 0;
+    for (size_t k = 0; k < n; k++)
+      if (recs[k].run_id == run) fresh[k] = !active, found = 1;
+    if (!found && active) stale[n_stale++] = pg_col_int(s, res, i, 0);
+  }
+  s->pq->clear(res);
+  int64_t now = qb_time_now();
   pg_q_init(&q, s, P_REGR_DEACTIVATE_STALE);
   pg_int(&q, ":series", series_id);
   pg_text(&q, ":runs", runs);
-  if ((rc = pg_do(&q, "regressions", NULL, err))) return rc;
-  pg_q_init(&q, s, P_REGR_DELETE_STALE);
-  pg_int(&q, ":series", series_id);
-  pg_text(&q, ":runs", runs);
-  if ((rc = pg_do(&q, "regressions", NULL, err))) return rc;
-  int64_t now = qb_time_now();
+  pg_int(&q, ":now", now);
+  if ((rc = pg_do(&q, "regressions", NULL, err))) goto done;
   for (size_t i = 0; i < n; i++) {
     qb_regression *r = &recs[i];
     pg_q_init(&q, s, P_REGR_UPSERT);
@@ -56,12 +136,16 @@ static int replace_in_tx(pg_store *s, int64_t series_id, qb_regression *recs, si
     pg_opt_count(&q, ":position", r->position); /* negative (unknown): NULL */
     /* a row comes back only from the INSERT: true when it inserted, false when another
      * server's insert of the record won and this one updated it */
-    int64_t fresh = 0;
+    int64_t inserted = 0;
     int found = 0;
-    if ((rc = pg_one(&q, "insert", &fresh, &found, err))) return rc;
-    r->inserted = found && fresh;
+    if ((rc = pg_one(&q, "insert", &inserted, &found, err))) goto done;
+    r->inserted = found && inserted;
   }
-  return QB_OK;
+  if (n_stale) rc = supersede(s, series_id, stale, n_stale, recs, n, fresh, err);
+done:
+  free(stale);
+  free(fresh);
+  return rc;
 }
 
 static int pg_regressions_replace(qb_store *base, int64_t series_id, qb_regression *recs, size_t n,
@@ -134,6 +218,8 @@ static int pg_regressions_list(qb_store *base, const qb_regression_filter *f, qb
     r->commit_sha = pg_col_dup(s, res, i, 23, &oom);
     r->prev_commit_sha = pg_col_dup(s, res, i, 24, &oom);
     r->time = pg_col_int(s, res, i, 25);
+    r->gone_at = pg_col_time(s, res, i, 26);
+    r->superseded_by = pg_col_int(s, res, i, 27);
   }
   s->pq->clear(res);
   if (oom) {

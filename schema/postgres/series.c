@@ -6,6 +6,7 @@
 
 #include "core/time.h"
 #include "schema/postgres/pg.h"
+#include "schema/samples.h"
 
 /* A zeroed array of n elements of size elem for the rows of a result (NULL when n is 0). */
 static int rows_alloc(void **arr, size_t n, size_t elem, qb_err *err) {
@@ -107,6 +108,28 @@ static int pg_series_list(qb_store *base, const qb_series_filter *f, qb_series_i
   return QB_OK;
 }
 
+/* The raw samples of a series' points, one point decoded at a time (qb_store_series_samples). */
+static int pg_series_samples(qb_store *base, int64_t series_id, qb_point_samples_fn fn, void *ctx,
+                             qb_err *err) {
+  pg_store *s = PG(base);
+  pg_q q;
+  PGresult *r;
+  pg_q_init(&q, s, P_SER_SAMPLES);
+  pg_int(&q, ":series", series_id);
+  int rc = pg_run(&q, "series samples", &r, err);
+  if (rc) return rc;
+  for (int i = 0, n = s->pq->ntuples(r); i < n && !rc; i++) {
+    size_t len, ns = 0;
+    const void *data = pg_col_blob(s, r, i, 1, &len);
+    double *v = NULL;
+    if (!(rc = qb_samples_decode(data, len, &v, NULL, &ns, err)))
+      rc = fn(ctx, pg_col_int(s, r, i, 0), v, ns, err);
+    free(v);
+  }
+  s->pq->clear(r);
+  return rc;
+}
+
 static int pg_series_points(qb_store *base, int64_t series_id, qb_series_point **out, size_t *n_out,
                             qb_err *err) {
   pg_store *s = PG(base);
@@ -131,6 +154,7 @@ static int pg_series_points(qb_store *base, int64_t series_id, qb_series_point *
       p->ci_lo = pg_col_real(s, r, row, 4);
       p->ci_hi = pg_col_real(s, r, row, 5);
       p->n = pg_isnull(s, r, row, 6) ? -1 : pg_col_int(s, r, row, 6);
+      p->centre_kind = (int)pg_col_int(s, r, row, 7);
     }
   s->pq->clear(r);
   if (!rc && oom) rc = qb_err_set(err, QB_ENOMEM, "out of memory");
@@ -182,6 +206,33 @@ static int pg_series_values(qb_store *base, int64_t series_id, int64_t **run_ids
   if (rc) return rc;
   *run_ids = ids;
   *values = vals;
+  *n_out = n;
+  return QB_OK;
+}
+
+static int pg_series_recent(qb_store *base, const char *project, const char *branch,
+                            size_t per_series, qb_recent_point **out, size_t *n_out, qb_err *err) {
+  pg_store *s = PG(base);
+  qb_recent_point *arr = NULL;
+  pg_q q;
+  PGresult *r;
+  pg_q_init(&q, s, P_SER_RECENT);
+  pg_text(&q, ":project", project);
+  pg_text(&q, ":branch", branch);
+  pg_int(&q, ":limit", per_series > INT32_MAX ? INT32_MAX : (int64_t)per_series);
+  int rc = pg_run(&q, "recent points", &r, err);
+  if (rc) return rc;
+  size_t n = (size_t)s->pq->ntuples(r);
+  if (!(rc = rows_alloc((void **)&arr, n, sizeof *arr, err)))
+    for (size_t i = 0; i < n; i++) {
+      int row = (int)i;
+      arr[i] = (qb_recent_point){pg_col_int(s, r, row, 0), pg_col_int(s, r, row, 1),
+                                 pg_col_int(s, r, row, 2), pg_col_real(s, r, row, 3),
+                                 pg_col_int(s, r, row, 4)};
+    }
+  s->pq->clear(r);
+  if (rc) return rc;
+  *out = arr;
   *n_out = n;
   return QB_OK;
 }
@@ -322,7 +373,9 @@ void pg_ops_series(qb_store_ops *ops) {
   ops->bench_metrics = pg_bench_metrics;
   ops->series_list = pg_series_list;
   ops->series_points = pg_series_points;
+  ops->series_samples = pg_series_samples;
   ops->series_values = pg_series_values;
+  ops->series_recent = pg_series_recent;
   ops->series_changes = pg_series_changes;
   ops->series_analysed = pg_series_analysed;
   ops->series_tail = pg_series_tail;

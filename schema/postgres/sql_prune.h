@@ -5,10 +5,10 @@
 /* qbdb prune: the runs to keep and to delete go through temporary tables of this connection,
  * created once per session (outside the prune's transaction, so that a rollback does not drop
  * them and the statements prepared on them stay valid) and emptied by every commit. Kept (why
- * 1): the points of a series within :context of an open or acknowledged regression's first bad
- * run (the run before it included), so that detection still finds it; (why 2) the newest run of
- * each project, branch and machine. :glob is a regular expression from pg_glob_regex (NULL:
- * every branch); :before a start time (no cut-off: one before every run). */
+ * 1): the points of a series within :context of an open (still detected) or acknowledged
+ * regression's first bad run (the run before it included), so that detection still finds it; (why
+ * 2) the newest run of each project, branch and machine. :glob is a regular expression from
+ * pg_glob_regex (NULL: every branch); :before a start time (no cut-off: one before every run). */
 #define PG_PRUNE_GLOB "(:glob::text IS NULL OR b.name ~ :glob::text)"
 #define PG_SQL_PRUNE(X)                                                                            \
   X(P_PRUNE_TEMP, "CREATE TEMP TABLE IF NOT EXISTS prune_run(id bigint PRIMARY KEY) ON COMMIT "    \
@@ -21,8 +21,9 @@
    * detection's markers and regressions and their triage wait for its commit; reads go on */      \
   X(P_PRUNE_LOCK, "LOCK TABLE run, series, regression IN EXCLUSIVE MODE")                          \
   X(P_PRUNE_KEEP_ANCHORS,                                                                          \
-    "WITH open_reg AS (SELECT series_id, run_id FROM regression WHERE status IN ('open', "         \
-    "'acknowledged')), pts AS (SELECT x.series_id, x.run_id, row_number() OVER (PARTITION BY "     \
+    "WITH open_reg AS (SELECT series_id, run_id FROM regression WHERE status = 'acknowledged' OR " \
+    "(status = 'open' AND active = 1)), pts AS (SELECT x.series_id, x.run_id, row_number() OVER "  \
+    "(PARTITION BY "                                                                               \
     "x.series_id ORDER BY x.run_time, x.run_id) AS k FROM result x WHERE x.series_id IN (SELECT "  \
     "series_id FROM open_reg)), at AS (SELECT p.series_id, p.k FROM pts p JOIN open_reg g ON "     \
     "g.series_id = p.series_id AND g.run_id = p.run_id) INSERT INTO pg_temp.prune_keep(id, why) "  \

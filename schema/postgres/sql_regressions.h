@@ -13,7 +13,8 @@
   "SELECT g.id, g.series_id, g.run_id, coalesce(g.prev_run_id, 0), g.kind, g.severity, "           \
   "g.status, g.note, g.triaged_by, g.before, g.after, g.change_pct, g.p_value, g.triaged_at, "     \
   "g.detected_at, g.active, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "     \
-  "r.commit_sha, pr.commit_sha, g.run_time, " PG_REG_SEV " AS sev FROM regression g JOIN series "  \
+  "r.commit_sha, pr.commit_sha, g.run_time, g.gone_at, g.superseded_by, " PG_REG_SEV               \
+  " AS sev FROM regression g JOIN series "                                                         \
   "s ON s.id = g.series_id JOIN branch b ON b.id = s.branch_id JOIN project p ON p.id = "          \
   "b.project_id JOIN machine m ON m.id = s.machine_id JOIN benchmark bm ON bm.id = "               \
   "s.benchmark_id JOIN metric mt ON mt.id = s.metric_id JOIN run r ON r.id = g.run_id LEFT JOIN "  \
@@ -28,19 +29,29 @@
   ":limit::bigint"
 
 #define PG_SQL_REGRESSIONS(X)                                                                      \
-  /* the records of a series no longer detected (run not among :runs, an array): first all are     \
-   * made inactive, which locks them until the commit, then the open ones go (triaged ones stay,   \
-   * inactive), so that a triage cannot change a status between the two */                         \
-  X(P_REGR_DEACTIVATE_STALE, "UPDATE regression SET active = 0 WHERE series_id = :series AND "     \
-                             "run_id <> ALL (:runs::bigint[])")                                    \
-  X(P_REGR_DELETE_STALE, "DELETE FROM regression WHERE series_id = :series AND status = 'open' "   \
-                         "AND run_id <> ALL (:runs::bigint[])")                                    \
+  /* the records of a series, locked until the commit (the series lock already keeps other         \
+   * detections out; this keeps a triage from changing one between the reads and the writes)   */  \
+  X(P_REGR_OF_SERIES, "SELECT id, run_id, active FROM regression WHERE series_id = :series "       \
+                      "ORDER BY id FOR UPDATE")                                                    \
+  /* the records of a series no longer detected (run not among :runs, an array) are kept           \
+   * (migration 0014), inactive, with the time they went */                                        \
+  X(P_REGR_DEACTIVATE_STALE, "UPDATE regression SET active = 0, gone_at = :now WHERE series_id = " \
+                             ":series AND active = 1 AND run_id <> ALL (:runs::bigint[])")         \
+  /* the records of a series after a detection wrote them, to find which took whose place */       \
+  X(P_REGR_ROWS, "SELECT id, run_id, coalesce(run_time, 0), CASE WHEN kind = 'improvement' THEN "  \
+                 "1 ELSE 0 END, active, coalesce(triaged_at, 0), coalesce(position, -1) FROM "     \
+                 "regression WHERE series_id = :series")                                           \
+  X(P_REGR_SUPERSEDE, "UPDATE regression SET superseded_by = :by WHERE id = :id")                  \
+  X(P_REGR_INHERIT, "UPDATE regression SET (status, note, triaged_by, triaged_at) = (SELECT "      \
+                    "x.status, x.note, x.triaged_by, x.triaged_at FROM regression x WHERE x.id = " \
+                    ":from) WHERE id = :id AND triaged_at IS NULL")                                \
   /* a record at the same run is updated in place (keeping its status and triage); a new one is    \
    * inserted, or, when another server inserted it meanwhile, updated by the constraint. The       \
    * update comes first so that an existing record takes no id from the sequence (SQLite's         \
    * upsert takes none: the ids of later records stay the same) */                                 \
   X(P_REGR_UPSERT,                                                                                 \
-    "WITH u AS (UPDATE regression SET active = 1, prev_run_id = :prev::bigint, kind = "            \
+    "WITH u AS (UPDATE regression SET active = 1, gone_at = NULL, superseded_by = NULL, "          \
+    "prev_run_id = :prev::bigint, kind = "                                                         \
     ":kind::text, before = :before::float8, after = :after::float8, change_pct = "                 \
     ":change::float8, p_value = :p::float8, severity = :severity::text, position = "               \
     ":position::bigint WHERE series_id = :series::bigint AND run_id = :run::bigint RETURNING id) " \
@@ -48,7 +59,9 @@
     "p_value, severity, detected_at, position, run_time) SELECT :series, :run, :prev, :kind, "     \
     ":before, :after, :change, :p, :severity, :now::bigint, :position, (SELECT "                   \
     "coalesce(commit_time, started_at) FROM run WHERE id = :run) WHERE NOT EXISTS (SELECT 1 FROM " \
-    "u) ON CONFLICT (series_id, run_id) DO UPDATE SET active = 1, prev_run_id = "                  \
+    "u) ON CONFLICT (series_id, run_id) DO UPDATE SET active = 1, gone_at = NULL, superseded_by "  \
+    "= "                                                                                           \
+    "NULL, prev_run_id = "                                                                         \
     "excluded.prev_run_id, kind = excluded.kind, before = excluded.before, after = "               \
     "excluded.after, change_pct = excluded.change_pct, p_value = excluded.p_value, severity = "    \
     "excluded.severity, position = excluded.position RETURNING (xmax = 0)")                        \

@@ -91,8 +91,22 @@
   X(P_SER_BY_PROJECT, PG_SER_BY_PROJECT_SQL)                                                       \
   X(P_SER_POINTS,                                                                                  \
     "SELECT x.run_id, r.commit_sha, x.run_time, coalesce(x.median, x.mean, x.estimate), "          \
-    "x.ci_lo, x.ci_hi, x.n FROM result x JOIN run r ON r.id = x.run_id WHERE x.series_id = "       \
-    ":series ORDER BY x.run_time, x.run_id")                                                       \
+    "x.ci_lo, x.ci_hi, x.n, CASE WHEN x.median IS NOT NULL THEN 0 WHEN x.mean IS NOT NULL THEN 1 " \
+    "ELSE 2 END FROM result x JOIN run r ON r.id = x.run_id WHERE x.series_id = :series ORDER BY " \
+    "x.run_time, x.run_id")                                                                        \
+  /* the raw samples of a series' points, in the order of P_SER_POINTS */                          \
+  X(P_SER_SAMPLES,                                                                                 \
+    "SELECT x.run_id, ss.data FROM result x JOIN sample_set ss ON ss.result_id = x.id WHERE "      \
+    "x.series_id = :series ORDER BY x.run_time, x.run_id")                                         \
+  /* the newest :limit points of every series of a branch (qb_store_series_recent): per series a   \
+   * LATERAL range of result_series_time read backwards from its end, and its point count */       \
+  X(P_SER_RECENT,                                                                                  \
+    "SELECT s.id, x.run_id, x.run_time, x.v, c.total FROM project p JOIN branch b ON "             \
+    "b.project_id = p.id JOIN series s ON s.branch_id = b.id CROSS JOIN LATERAL (SELECT count(*) " \
+    "AS total FROM result WHERE series_id = s.id) c CROSS JOIN LATERAL (SELECT run_id, run_time, " \
+    "coalesce(median, mean, estimate) AS v FROM result WHERE series_id = s.id ORDER BY run_time "  \
+    "DESC, run_id DESC LIMIT :limit::bigint) x WHERE p.name = :project::text AND b.name = "        \
+    ":branch::text ORDER BY s.id, x.run_time, x.run_id")                                           \
   X(P_SER_VALUES,                                                                                  \
     "SELECT run_id, " PG_SER_VALUE " FROM result WHERE series_id = :series AND " PG_SER_VALUE      \
     " IS NOT NULL ORDER BY run_time, run_id")                                                      \

@@ -6,8 +6,68 @@
 
 #include "core/time.h"
 #include "schema/sqlite/sq.h"
+#include "schema/supersede.h"
 
 /* ---- change-point records ------------------------------------------------------------------- */
+
+/* After a detection wrote the records of a series: the records it made inactive (stale ids) that
+ * another it made active took the place of (schema/supersede.h) get superseded_by, and the new
+ * one their triage when it has none. fresh_runs: the runs of recs made active by this call. */
+static int sq_supersede(sq_store *s, int64_t series_id, const int64_t *stale, size_t n_stale,
+                        qb_regression *recs, size_t n, const int *fresh, qb_err *err) {
+  sqlite3_stmt *st = NULL;
+  qb_supersede_row *rows = NULL;
+  long *by = NULL, *inherit = NULL;
+  size_t n_rows = 0, cap = 0;
+  int rc = sq_stmt(s, S_REG_ROWS, &st, err), step;
+  if (rc) return rc;
+  b_int(st, ":series", series_id);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow((void **)&rows, &cap, n_rows, sizeof *rows, err))) break;
+    qb_supersede_row *r = &rows[n_rows++];
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    r->run_id = sqlite3_column_int64(st, 1);
+    r->run_time = sqlite3_column_int64(st, 2);
+    r->improvement = sqlite3_column_int(st, 3);
+    r->active = sqlite3_column_int(st, 4);
+    r->triaged_at = sqlite3_column_int64(st, 5);
+    r->position = sqlite3_column_int64(st, 6);
+    for (size_t k = 0; k < n_stale; k++) r->stale |= stale[k] == r->id;
+    for (size_t k = 0; k < n; k++) r->fresh |= fresh[k] && recs[k].run_id == r->run_id;
+  }
+  sqlite3_reset(st);
+  if (!rc && step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "regressions", err);
+  if (rc) goto done;
+  if (!(by = malloc((n_rows ? n_rows : 1) * sizeof *by)) ||
+      !(inherit = malloc((n_rows ? n_rows : 1) * sizeof *inherit))) {
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+    goto done;
+  }
+  qb_supersede_match(rows, n_rows, by, inherit);
+  for (size_t i = 0; i < n_rows && !rc; i++) {
+    if (by[i] >= 0) {
+      const qb_supersede_row *y = &rows[by[i]];
+      for (size_t k = 0; k < n; k++)
+        if (recs[k].run_id == y->run_id && !recs[k].supersedes) recs[k].supersedes = rows[i].id;
+      if ((rc = sq_stmt(s, S_REG_SUPERSEDE, &st, err))) break;
+      b_int(st, ":by", y->id);
+      b_int(st, ":id", rows[i].id);
+      if ((rc = sq_step_insert(s, st, NULL, err))) break;
+    }
+    if (inherit[i] >= 0) {
+      if ((rc = sq_stmt(s, S_REG_INHERIT, &st, err))) break;
+      b_int(st, ":from", rows[inherit[i]].id);
+      b_int(st, ":id", rows[i].id);
+      rc = sq_step_insert(s, st, NULL, err);
+    }
+  }
+done:
+  free(rows);
+  free(by);
+  free(inherit);
+  return rc;
+}
 
 static int sq_regressions_replace(qb_store *base, int64_t series_id, qb_regression *recs, size_t n,
                                   qb_err *err) {
@@ -15,36 +75,37 @@ static int sq_regressions_replace(qb_store *base, int64_t series_id, qb_regressi
   sq_reset_all(s);
   sqlite3_stmt *st = NULL;
   int64_t *stale = NULL;
+  int *fresh = NULL; /* fresh[i]: this call makes recs[i] active (new, or found again) */
   size_t n_stale = 0, cap = 0;
   int rc = sq_stmt(s, S_REG_OF_SERIES, &st, err), step;
   if (rc) return rc;
-  /* records whose run is no longer a change point: open ones go, triaged ones are kept
-   * inactive */
+  if (!(fresh = malloc((n ? n : 1) * sizeof *fresh)))
+    return qb_err_set(err, QB_ENOMEM, "out of memory");
+  /* records whose run is no longer a change point: kept, inactive (never deleted: a record a
+   * user saw, and maybe triaged, stays listed with --all) */
   b_int(st, ":series", series_id);
-  for (size_t i = 0; i < n; i++) recs[i].inserted = 1; /* unless stored already (below) */
+  for (size_t i = 0; i < n; i++) recs[i].inserted = 1, fresh[i] = 1, recs[i].supersedes = 0;
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t run = sqlite3_column_int64(st, 1);
-    const char *status = (const char *)sqlite3_column_text(st, 2);
-    int found = 0;
+    int active = sqlite3_column_int(st, 2), found = 0;
     for (size_t i = 0; i < n; i++)
-      if (recs[i].run_id == run) recs[i].inserted = 0, found = 1;
-    if (found) continue;
-    /* open ones are deleted; triaged ones stay, marked inactive (negative id) */
-    int64_t id = sqlite3_column_int64(st, 0);
+      if (recs[i].run_id == run) recs[i].inserted = 0, fresh[i] = !active, found = 1;
+    if (found || !active) continue;
     if ((rc = sq_grow((void **)&stale, &cap, n_stale, sizeof *stale, err))) goto done;
-    stale[n_stale++] = status && !strcmp(status, "open") ? id : -id;
+    stale[n_stale++] = sqlite3_column_int64(st, 0);
   }
   sqlite3_reset(st);
   if (step != SQLITE_DONE) {
     rc = sq_fail(s, QB_EINTERNAL, "regressions", err);
     goto done;
   }
+  int64_t now = qb_time_now();
   for (size_t i = 0; i < n_stale; i++) {
-    if ((rc = sq_stmt(s, stale[i] > 0 ? S_REG_DELETE : S_REG_DEACTIVATE, &st, err))) goto done;
-    b_int(st, ":id", stale[i] > 0 ? stale[i] : -stale[i]);
+    if ((rc = sq_stmt(s, S_REG_DEACTIVATE, &st, err))) goto done;
+    b_int(st, ":id", stale[i]);
+    b_int(st, ":now", now);
     if ((rc = sq_step_insert(s, st, NULL, err))) goto done;
   }
-  int64_t now = qb_time_now();
   for (size_t i = 0; i < n; i++) {
     const qb_regression *r = &recs[i];
     if ((rc = sq_stmt(s, S_REG_UPSERT, &st, err))) goto done;
@@ -61,8 +122,10 @@ static int sq_regressions_replace(qb_store *base, int64_t series_id, qb_regressi
     b_opt_int(st, ":position", r->position, 0);
     if ((rc = sq_step_insert(s, st, NULL, err))) goto done;
   }
+  if (n_stale) rc = sq_supersede(s, series_id, stale, n_stale, recs, n, fresh, err);
 done:
   free(stale);
+  free(fresh);
   return rc;
 }
 
@@ -117,6 +180,8 @@ static int sq_regressions_list(qb_store *base, const qb_regression_filter *f, qb
     r->commit_sha = col_text(st, 23);
     r->prev_commit_sha = col_text(st, 24);
     r->time = sqlite3_column_int64(st, 25);
+    r->gone_at = col_opt_int(st, 26, QB_TIME_NONE);
+    r->superseded_by = sqlite3_column_int64(st, 27);
     if (!r->kind || !r->severity || !r->status || !r->series.bench) {
       rc = qb_err_set(err, QB_ENOMEM, "out of memory");
       goto done;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema/samples.h"
 #include "schema/sqlite/sq.h"
 
 static int sq_bench_metrics(qb_store *base, const char *project, qb_bench_metric **out,
@@ -108,6 +109,28 @@ done:
   return QB_OK;
 }
 
+/* The raw samples of a series' points, one point decoded at a time (qb_store_series_samples). */
+static int sq_series_samples(qb_store *base, int64_t series_id, qb_point_samples_fn fn, void *ctx,
+                             qb_err *err) {
+  sq_store *s = SQ(base);
+  sq_reset_all(s);
+  sqlite3_stmt *st = NULL;
+  int rc = sq_stmt(s, S_SERIES_SAMPLES, &st, err), step;
+  if (rc) return rc;
+  b_int(st, ":series", series_id);
+  while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    double *v = NULL;
+    size_t n = 0;
+    if (!(rc = qb_samples_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                                 &v, NULL, &n, err)))
+      rc = fn(ctx, sqlite3_column_int64(st, 0), v, n, err);
+    free(v);
+  }
+  if (!rc && step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "series samples", err);
+  sqlite3_reset(st);
+  return rc;
+}
+
 static int sq_series_points(qb_store *base, int64_t series_id, qb_series_point **out, size_t *n_out,
                             qb_err *err) {
   sq_store *s = SQ(base);
@@ -130,6 +153,7 @@ static int sq_series_points(qb_store *base, int64_t series_id, qb_series_point *
     p->ci_lo = col_real(st, 4);
     p->ci_hi = col_real(st, 5);
     p->n = col_opt_int(st, 6, -1);
+    p->centre_kind = sqlite3_column_int(st, 7);
   }
   if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "series points", err);
 done:
@@ -174,6 +198,50 @@ done:
   }
   *run_ids = ids;
   *values = vals;
+  *n_out = n;
+  return QB_OK;
+}
+
+/* Order of qb_recent_point: series id, then series order (run_time, then run id). */
+static int cmp_recent(const void *a, const void *b) {
+  const qb_recent_point *x = a, *y = b;
+  if (x->series_id != y->series_id) return x->series_id < y->series_id ? -1 : 1;
+  if (x->time != y->time) return x->time < y->time ? -1 : 1;
+  return (x->run_id > y->run_id) - (x->run_id < y->run_id);
+}
+
+static int sq_series_recent(qb_store *base, const char *project, const char *branch,
+                            size_t per_series, qb_recent_point **out, size_t *n_out, qb_err *err) {
+  sq_store *s = SQ(base);
+  sq_reset_all(s);
+  sqlite3_stmt *st = NULL;
+  qb_recent_point *arr = NULL;
+  size_t n = 0, cap = 0;
+  int rc = sq_stmt(s, S_SERIES_RECENT, &st, err), step;
+  if (rc) return rc;
+  b_text(st, ":project", project);
+  b_text(st, ":branch", branch);
+  b_int(st, ":limit", per_series > INT32_MAX ? INT32_MAX : (int64_t)per_series);
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = sq_grow((void **)&arr, &cap, n, sizeof *arr, err))) goto done;
+    arr[n++] = (qb_recent_point){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                                 sqlite3_column_int64(st, 2), col_real(st, 3),
+                                 sqlite3_column_int64(st, 4)};
+  }
+  if (step != SQLITE_DONE) rc = sq_fail(s, QB_EINTERNAL, "recent points", err);
+  /* the statement's plan gives this order (no ORDER BY: see S_SERIES_RECENT); made sure of */
+  for (size_t i = 1; !rc && i < n; i++)
+    if (cmp_recent(&arr[i - 1], &arr[i]) > 0) {
+      qsort(arr, n, sizeof *arr, cmp_recent);
+      break;
+    }
+done:
+  sqlite3_reset(st);
+  if (rc) {
+    free(arr);
+    return rc;
+  }
+  *out = arr;
   *n_out = n;
   return QB_OK;
 }
@@ -329,7 +397,9 @@ void sq_ops_series(qb_store_ops *ops) {
   ops->bench_metrics = sq_bench_metrics;
   ops->series_list = sq_series_list;
   ops->series_points = sq_series_points;
+  ops->series_samples = sq_series_samples;
   ops->series_values = sq_series_values;
+  ops->series_recent = sq_series_recent;
   ops->series_changes = sq_series_changes;
   ops->series_analysed = sq_series_analysed;
   ops->series_tail = sq_series_tail;

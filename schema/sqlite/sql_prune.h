@@ -3,9 +3,9 @@
 #define QB_SCHEMA_SQLITE_SQL_PRUNE_H
 
 /* qbdb prune: the runs to keep and to delete go through temporary tables of this connection.
- * Kept (why 1): the points of a series within :context of an open or acknowledged regression's
- * first bad run (the run before it included), so that detection still finds it; (why 2) the
- * newest run of each project, branch and machine. */
+ * Kept (why 1): the points of a series within :context of an open (still detected) or
+ * acknowledged regression's first bad run (the run before it included), so that detection still
+ * finds it; (why 2) the newest run of each project, branch and machine. */
 #define SQ_SQL_PRUNE(X)                                                                            \
   X(S_PRUNE_TEMP, "CREATE TEMP TABLE IF NOT EXISTS prune_run(id INTEGER PRIMARY KEY)")             \
   X(S_PRUNE_TEMP_KEEP,                                                                             \
@@ -14,7 +14,8 @@
   X(S_PRUNE_CLEAR_KEEP, "DELETE FROM temp.prune_keep")                                             \
   X(S_PRUNE_KEEP_ANCHORS,                                                                          \
     "INSERT OR IGNORE INTO temp.prune_keep(id, why) WITH open_reg AS (SELECT series_id, run_id "   \
-    "FROM regression WHERE status IN ('open', 'acknowledged')), pts AS (SELECT x.series_id, "      \
+    "FROM regression WHERE status = 'acknowledged' OR (status = 'open' AND active = 1)), pts AS "  \
+    "(SELECT x.series_id, "                                                                        \
     "x.run_id, row_number() OVER (PARTITION BY x.series_id ORDER BY x.run_time, x.run_id) AS "     \
     "k FROM result x WHERE x.series_id IN (SELECT series_id FROM open_reg)), at AS (SELECT "       \
     "p.series_id, p.k FROM pts p JOIN open_reg g ON g.series_id = p.series_id AND g.run_id = "     \

@@ -9,7 +9,8 @@
   "SELECT g.id, g.series_id, g.run_id, coalesce(g.prev_run_id, 0), g.kind, g.severity, "           \
   "g.status, g.note, g.triaged_by, g.before, g.after, g.change_pct, g.p_value, g.triaged_at, "     \
   "g.detected_at, g.active, p.name, b.name, m.name, bm.name, mt.name, mt.unit, mt.direction, "     \
-  "r.commit_sha, pr.commit_sha, g.run_time AS t, CASE g.severity WHEN 'none' THEN 0 WHEN "         \
+  "r.commit_sha, pr.commit_sha, g.run_time AS t, g.gone_at, g.superseded_by, CASE g.severity "     \
+  "WHEN 'none' THEN 0 WHEN "                                                                       \
   "'minor' THEN 1 WHEN 'moderate' THEN 2 WHEN 'major' THEN 3 ELSE 4 END AS sev FROM regression g " \
   "CROSS JOIN series s ON s.id = g.series_id JOIN branch b ON b.id = s.branch_id JOIN project p "  \
   "ON p.id = b.project_id JOIN machine m ON m.id = s.machine_id JOIN benchmark bm ON bm.id = "     \
@@ -23,15 +24,25 @@
   "bm.name, mt.name LIMIT :limit"
 
 #define SQ_SQL_REGRESSIONS(X)                                                                      \
-  X(S_REG_OF_SERIES, "SELECT id, run_id, status FROM regression WHERE series_id = :series")        \
-  X(S_REG_DELETE, "DELETE FROM regression WHERE id = :id")                                         \
-  X(S_REG_DEACTIVATE, "UPDATE regression SET active = 0 WHERE id = :id")                           \
+  X(S_REG_OF_SERIES, "SELECT id, run_id, active FROM regression WHERE series_id = :series")        \
+  /* a record no longer detected is kept (migration 0014), inactive, with the time it went */      \
+  X(S_REG_DEACTIVATE, "UPDATE regression SET active = 0, gone_at = :now WHERE id = :id")           \
+  /* the records of a series after a detection wrote them, to find which took whose place */       \
+  X(S_REG_ROWS,                                                                                    \
+    "SELECT id, run_id, coalesce(run_time, 0), kind = 'improvement', active, "                     \
+    "coalesce(triaged_at, 0), coalesce(position, -1) FROM regression WHERE series_id = "           \
+    ":series")                                                                                     \
+  X(S_REG_SUPERSEDE, "UPDATE regression SET superseded_by = :by WHERE id = :id")                   \
+  X(S_REG_INHERIT, "UPDATE regression SET (status, note, triaged_by, triaged_at) = (SELECT "       \
+                   "status, note, triaged_by, triaged_at FROM regression WHERE id = :from) WHERE " \
+                   "id = :id AND triaged_at IS NULL")                                              \
   X(S_REG_UPSERT,                                                                                  \
     "INSERT INTO regression(series_id, run_id, prev_run_id, kind, before, after, change_pct, "     \
     "p_value, severity, detected_at, position, run_time) VALUES (:series, :run, :prev, :kind, "    \
     ":before, :after, :change, :p, :severity, :now, :position, (SELECT coalesce(commit_time, "     \
     "started_at) FROM run WHERE id = :run)) ON CONFLICT (series_id, run_id) DO "                   \
-    "UPDATE SET active = 1, prev_run_id = excluded.prev_run_id, kind = excluded.kind, before "     \
+    "UPDATE SET active = 1, gone_at = NULL, superseded_by = NULL, prev_run_id = "                  \
+    "excluded.prev_run_id, kind = excluded.kind, before "                                          \
     "= excluded.before, after = excluded.after, change_pct = excluded.change_pct, p_value = "      \
     "excluded.p_value, severity = excluded.severity, position = excluded.position")                \
   /* regression lists, newest first, each read in order from its index (migration 0012):           \

@@ -54,8 +54,29 @@
     "metric mt ON mt.id = s.metric_id WHERE p.name = :project AND " SQ_SERIES_FILTERS)             \
   X(S_SERIES_POINTS,                                                                               \
     "SELECT x.run_id, r.commit_sha, x.run_time, coalesce(x.median, x.mean, x.estimate), "          \
-    "x.ci_lo, x.ci_hi, x.n FROM result x JOIN run r ON r.id = x.run_id WHERE x.series_id = "       \
-    ":series ORDER BY x.run_time, x.run_id")                                                       \
+    "x.ci_lo, x.ci_hi, x.n, CASE WHEN x.median IS NOT NULL THEN 0 WHEN x.mean IS NOT NULL THEN 1 " \
+    "ELSE 2 END FROM result x JOIN run r ON r.id = x.run_id WHERE x.series_id = :series ORDER BY " \
+    "x.run_time, x.run_id")                                                                        \
+  /* the newest :limit points of every series of a branch (qb_store_series_recent): per series,    \
+   * its point count and the (run_time, run_id) of its :limit-th newest point, then the range      \
+   * from there, all from result_series_time alone (a window function over the branch's results    \
+   * reads every point: 20 times slower at 200 series x 1000 runs). No ORDER BY: the series come   \
+   * in id order and each range in index order (a sort of every row cost as much as the reads);    \
+   * series.c checks that and sorts when a plan ever gives another order */                        \
+  X(S_SERIES_RECENT,                                                                               \
+    "WITH ss AS MATERIALIZED (SELECT s.id, (SELECT count(*) FROM result c WHERE c.series_id = "    \
+    "s.id) AS total, (SELECT y.run_time FROM result y WHERE y.series_id = s.id ORDER BY "          \
+    "y.run_time DESC, y.run_id DESC LIMIT 1 OFFSET :limit - 1) AS t0, (SELECT y.run_id FROM "      \
+    "result y WHERE y.series_id = s.id ORDER BY y.run_time DESC, y.run_id DESC LIMIT 1 OFFSET "    \
+    ":limit - 1) AS r0 FROM project p CROSS JOIN branch b ON b.project_id = p.id CROSS JOIN "      \
+    "series s ON s.branch_id = b.id WHERE p.name = :project AND b.name = :branch ORDER BY s.id) "  \
+    "SELECT ss.id, x.run_id, x.run_time, coalesce(x.median, x.mean, x.estimate), ss.total FROM "   \
+    "ss CROSS JOIN result x ON x.series_id = ss.id AND (x.run_time, x.run_id) >= "                 \
+    "(coalesce(ss.t0, -9223372036854775807), coalesce(ss.r0, 0))")                                 \
+  /* the raw samples of a series' points, in the order of S_SERIES_POINTS */                       \
+  X(S_SERIES_SAMPLES,                                                                              \
+    "SELECT x.run_id, ss.data FROM result x JOIN sample_set ss ON ss.result_id = x.id WHERE "      \
+    "x.series_id = :series ORDER BY x.run_time, x.run_id")                                         \
   X(S_SERIES_VALUES, "SELECT run_id, coalesce(median, mean, estimate) AS v FROM result WHERE "     \
                      "series_id = :series AND v IS NOT NULL ORDER BY run_time, run_id")            \
   X(S_SERIES_CHANGES, "SELECT run_id, coalesce(prev_run_id, 0), before, after, change_pct, "       \

@@ -8,14 +8,15 @@ source "$(dirname "$0")/lib.bash"
 bash "$DATA/history/gen_drift.sh" "$TMP"
 for f in "$TMP"/run*.jsonl; do run 0 "$QBDB" ingest "$f"; done
 
-# no staircase: at most one stored change for the creeping series, none for the flat one
+# no staircase: at most one change still detected for the creeping series, none for the flat one
+# (the records of changes an early part of the creep showed are kept, no longer active: issue 16)
 run 0 "$QBDB" regressions --all --format json
-stored=$(jq '[.[] | select(.benchmark == "slow_creep")] | length' <<<"$OUT")
+stored=$(jq '[.[] | select(.benchmark == "slow_creep" and .active)] | length' <<<"$OUT")
 [ "$stored" -le 1 ] || fail "slow_creep: $stored stored changes (a staircase), want at most 1"
 equals "$(jq '[.[] | select(.benchmark == "flat")] | length' <<<"$OUT")" 0 "flat: no change"
 run 0 "$QBDB" detect --project creep
 run 0 "$QBDB" regressions --all --format json
-stored=$(jq '[.[] | select(.benchmark == "slow_creep")] | length' <<<"$OUT")
+stored=$(jq '[.[] | select(.benchmark == "slow_creep" and .active)] | length' <<<"$OUT")
 [ "$stored" -le 1 ] || fail "slow_creep after detect: $stored stored changes, want at most 1"
 
 # the trend reports one drift over most of runs 51-150, about +10%

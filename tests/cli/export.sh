@@ -13,10 +13,52 @@ equals "$(head -n 1 "$TMP/all.csv")" \
   "run_id,project,branch,machine,commit,commit_time,started_at,benchmark,group,params,metric,unit,direction,n,min,max,mean,median,stddev,p95,p99,q1,q3,outliers,estimate,ci_lo,ci_hi" \
   "the CSV header"
 equals "$(tail -n +2 "$TMP/all.csv" | wc -l)" 26 "9 + 9 + 8 results (a Criterion throughput too)"
+# --samples: one lean row per raw sample, keyed as its result is in the results export (issue 16:
+# the 27 summary columns are no longer repeated on every sample)
 run 0 "$QBDB" export --project py --samples
-equals "$(head -n 1 <<<"$OUT" | awk -F, '{print $NF}')" iterations "sample columns"
+equals "$(head -n 1 <<<"$OUT")" "run_id,benchmark,metric,sample,value,iterations" "the samples header"
 # 4066 + 3890 samples (docs: one row per sample)
 equals "$(($(wc -l <<<"$OUT") - 1))" 7956 "one row per sample"
+# the first round of tests/data/pytest/run1/benchmark.json: benchmarks[0] test_sum_squares[10],
+# stats.data[0] = 3.0035979999638586e-07 s per iteration, 10000 iterations a round; in ns
+# python3 -c 'print(repr(3.0035979999638586e-07 * 1e9))' gives 300.35979999638585
+equals "$(sed -n 2p <<<"$OUT")" "1,test_sum_squares[10],latency,0,300.35979999638585,10000" \
+  "a sample row: run, benchmark, metric, index, the value pytest-benchmark wrote, iterations"
+samples_py=$OUT
+# every stored sample, one row each: as many as `qbdb db info` counts
+run 0 "$QBDB" export --samples --out "$TMP/samples.csv"
+stored=$("$QBDB" db info | sed -n 's/^raw samples *//p')
+equals "$(($(wc -l <"$TMP/samples.csv") - 1))" "$stored" "as many rows as stored samples ($stored)"
+# joined with the results export on (run_id, benchmark, metric): every sample row finds its
+# result, and each result has as many rows as the samples its n summarises (pytest: the rounds)
+if command -v python3 >/dev/null; then
+  run 0 "$QBDB" export --project py
+  printf '%s\n' "$OUT" >"$TMP/results_py.csv"
+  printf '%s\n' "$samples_py" >"$TMP/samples_py.csv"
+  equals "$(python3 - "$TMP/results_py.csv" "$TMP/samples_py.csv" <<'PY'
+import collections, csv, sys
+res = {(r["run_id"], r["benchmark"], r["metric"]): r for r in csv.DictReader(open(sys.argv[1]))}
+count = collections.Counter((r["run_id"], r["benchmark"], r["metric"])
+                            for r in csv.DictReader(open(sys.argv[2])))
+print(all(k in res for k in count), all(count[k] == int(r["n"]) for k, r in res.items()), len(res))
+PY
+)" "True True 18" "the samples join their 18 results on run_id, benchmark, metric"
+fi
+
+# progress: on a terminal (script(1) gives the command a pty) stderr shows the runs written,
+# rewritten in place with a carriage return and ended by a newline; never in a pipe or a file
+if command -v script >/dev/null; then
+  script -qc "'$QBDB' export --samples --out '$TMP/tty.csv'" /dev/null >"$TMP/tty.out" </dev/null
+  tty_out=$(tr '\r' '|' <"$TMP/tty.out")
+  contains "$tty_out" "|export: 0/3 runs|export: 1/3 runs|export: 2/3 runs|export: 3/3 runs|"$'\n' \
+    "progress on a terminal: runs done / total, in place, a final newline"
+  contains "$tty_out" "exported 3 runs to $TMP/tty.csv" "then what was written"
+  cmp -s "$TMP/tty.csv" "$TMP/samples.csv" || fail "the export on a terminal differs from the one in a pipe"
+fi
+run 0 "$QBDB" export --samples --out "$TMP/pipe.csv"
+equals "$ERR" "exported 3 runs to $TMP/pipe.csv" "no progress when stderr is not a terminal"
+"$QBDB" export --samples 2>&1 >/dev/null | cat >"$TMP/pipe.err"
+equals "$(cat "$TMP/pipe.err")" "" "no progress into a pipe"
 run 0 "$QBDB" export --format json --project rs
 equals "$(jq '.runs | length' <<<"$OUT")" 1 "json: one run"
 equals "$(jq -r '.runs[0].commit' <<<"$OUT")" cccc3333 "json: its commit"

@@ -141,4 +141,69 @@ equals "$(jq -r '.[] | select(.benchmark == "rpc/stream") | .best.value + "," + 
 close "$(jq '.[] | select(.benchmark == "rpc/roundtrip") | .best.level' <<<"$OUT")" 101000 1e-12 \
   "median of the lan runs' medians (101 us and 101 us)"
 run 4 "$QBDB" configs --by nosuch
+# issue 16: a record a user saw never disappears. Two series of one project, 21 runs:
+# "moved" steps from 1000 to 1200 ns through one run at 1100 (run 9): detection puts the change
+# at run 9 first, and at run 10 once run 17 is in; "ramp" climbs 1000 -> 1100 from run 9 to 14: a
+# change at run 9, not found once run 18 is in, found again from run 21 on (both histories were
+# run through this qbdb; before the fix the record of run 9 was deleted both times, and "moved"'s
+# new record even took its id).
+db=$(fresh_db moves)
+moved=(1000 1003 998 1001 999 1002 1000 1001 1100 1200 1201 1199 1200 1202 1198 1200 1201 1200 1199 1200 1201)
+ramp=(1000 1003 998 1001 999 1002 1000 1001 1050 1060 1070 1080 1090 1100 1100 1101 1099 1100 1100 1101 1100)
+for r in $(seq 1 21); do
+  m=${moved[$((r - 1))]} p=${ramp[$((r - 1))]}
+  printf '%s\n' "{\"format\":\"qbdb-native\",\"version\":1,\"project\":\"moves\",\"machine\":\"m1\",\"commit\":\"$(printf %08x $((0x1000 + r)))\",\"started_at\":\"2026-10-$(printf %02d "$r")T12:00:00Z\"}" \
+    "{\"name\":\"moved\",\"unit\":\"ns\",\"samples\":[$m,$((m + 1)),$((m - 1))]}" \
+    "{\"name\":\"ramp\",\"unit\":\"ns\",\"samples\":[$p,$((p + 1)),$((p - 1))]}" >"$TMP/moves$r.jsonl"
+done
+ingest_moves() { # ingest_moves FROM TO: those runs, one ingest each
+  for r in $(seq "$1" "$2"); do run 0 "$QBDB" --db "$db" ingest "$TMP/moves$r.jsonl"; done
+}
+rec() { # rec BENCH RUN: the record of BENCH at RUN as id|active|status|note|gone|superseded_by
+  jq -r --arg b "$1" --argjson r "$2" '.[] | select(.benchmark == $b and .run_id == $r) |
+    [.id, .active, .status, .note, (.gone_at != null), .superseded_by] | map(tostring) | join("|")' \
+    <<<"$OUT"
+}
+ingest_moves 1 16
+run 0 "$QBDB" --db "$db" regressions --all --format json
+moved_id=$(jq '.[] | select(.benchmark == "moved") | .id' <<<"$OUT")
+ramp_id=$(jq '.[] | select(.benchmark == "ramp") | .id' <<<"$OUT")
+equals "$(rec moved 9)|$(rec ramp 9)" "$moved_id|true|open|null|false|null|$ramp_id|true|open|null|false|null" \
+  "after 16 runs: both changes at run 9, open"
+run 0 "$QBDB" --db "$db" triage "$moved_id" acknowledged --note "new allocator"
+
+# run 17 moves "moved"'s change to run 10: the record of run 9 stays, inactive, superseded by the
+# new one, which takes its triage; the ingest does not announce the moved change as new
+ingest_moves 17 17
+case "$OUT" in *"new change point"*) fail "a moved change announced as new: $OUT" ;; esac
+run 0 "$QBDB" --db "$db" regressions --all --format json
+new_id=$(jq '.[] | select(.benchmark == "moved" and .run_id == 10) | .id' <<<"$OUT")
+[ -n "$new_id" ] && [ "$new_id" != "$moved_id" ] || fail "no new record of moved at run 10: $OUT"
+equals "$(rec moved 9)" "$moved_id|false|acknowledged|new allocator|true|$new_id" \
+  "the record of run 9: kept, inactive, its triage, superseded by the one of run 10"
+equals "$(rec moved 10)" "$new_id|true|acknowledged|new allocator|false|null" \
+  "the record of run 10 took over the triage"
+run 0 "$QBDB" --db "$db" regressions --all
+contains "$OUT" "#$moved_id" "text: the superseded record is listed"
+contains "$OUT" "[acknowledged, superseded by #$new_id]  note: new allocator" "text: by which record"
+
+# run 18: "ramp"'s change is no longer found: the open record stays, inactive, with the time it
+# went; the default list (open, still detected) leaves it out, --all shows it
+ingest_moves 18 18
+run 0 "$QBDB" --db "$db" regressions --all --format json
+equals "$(rec ramp 9)" "$ramp_id|false|open|null|true|null" "an open record no longer found is kept"
+run 0 "$QBDB" --db "$db" regressions --format json
+equals "$(jq length <<<"$OUT")" 0 "the default list: no open regression still detected"
+run 0 "$QBDB" --db "$db" regressions --all
+contains "$OUT" "[open, gone since 20" "text: gone since the day it went"
+# found again from run 21 on: the same record, active again
+ingest_moves 19 21
+run 0 "$QBDB" --db "$db" regressions --all --format json
+equals "$(rec ramp 9)" "$ramp_id|true|open|null|false|null" "found again: the same record, active"
+all=$(jq -c '[.[] | [.id, .run_id, .active, .status, .superseded_by]] | sort' <<<"$OUT")
+# a full detection agrees, and changes no record
+run 0 "$QBDB" --db "$db" detect --project moves
+run 0 "$QBDB" --db "$db" regressions --all --format json
+equals "$(jq -c '[.[] | [.id, .run_id, .active, .status, .superseded_by]] | sort' <<<"$OUT")" "$all" \
+  "a full detect keeps every record as it was"
 finish

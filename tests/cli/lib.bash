@@ -1,6 +1,9 @@
 # tests/cli/lib.bash - helpers for the CLI end-to-end scripts (sourced, not a test itself).
 # Each script is run by ctest as: bash SCRIPT QBDB_BINARY TEST_DATA_DIR SCRATCH_DIR
 set -euo pipefail
+# text tables keep to COLUMNS when it is set (docs/cli/README.md, "Output: table widths"): the
+# scripts read whole names whatever terminal ran ctest (text_width.sh sets it where it tests it)
+unset COLUMNS
 # relative paths are taken from where the script was started: it runs in TMP
 QBDB=$(realpath "$1")
 DATA=$(realpath "$2")

@@ -86,12 +86,45 @@ static void test_units__pvalue_format(void **state) {
   assert_string_equal(qb_pvalue_format(NAN, b, sizeof b), "-");
 }
 
+/* Rates the way the tools that measured them print them. The values are real: qbdb_runner's
+ * runner/example (`./example --samples 10 --out run.jsonl`, this machine) printed
+ * "sum/n=1000 ... 2.867 G items/s" and "mem/copy/bytes=4096 ... 104.0 GiB/s" for the medians
+ * below (qbdb compare --format json: base.median); Google Benchmark 1.7.1 (libbenchmark-dev,
+ * SetItemsProcessed / SetBytesProcessed) printed "items_per_second=2.26395G/s" (decimal) and
+ * "bytes_per_second=34.68G/s" (its G is 2^30 there) for the values of its JSON output. */
+static void test_units__rates_as_the_tools_print_them(void **state) {
+  (void)state;
+  char b[48];
+  assert_string_equal(qb_unit_format(2866517225.515772, "items/s", b, sizeof b), "2.867 G items/s");
+  assert_string_equal(qb_unit_format(111677450114.24773, "B/s", b, sizeof b), "104.0 GiB/s");
+  assert_string_equal(qb_unit_format(2263951151.027317, "items/s", b, sizeof b), "2.264 G items/s");
+  assert_string_equal(qb_unit_format(37237378149.91289, "B/s", b, sizeof b), "34.68 GiB/s");
+  assert_string_equal(qb_unit_format(850, "ops/s", b, sizeof b), "850.0 ops/s");
+  assert_string_equal(qb_unit_format(1.5e6, "elem/s", b, sizeof b), "1.500 M elem/s");
+  assert_string_equal(qb_unit_format(999.96e3, "items/s", b, sizeof b), "1.000 M items/s");
+  assert_string_equal(qb_unit_format(2866517225.515772, "1/s", b, sizeof b), "2.867 G/s");
+  /* and what they print parses back to the base unit */
+  const struct {
+    const char *name;
+    double factor;
+  } back[] = {{"G items/s", 1e9}, {"M items/s", 1e6}, {"Mitems/s", 1e6}, {"K ops/s", 1e3},
+              {"M elem/s", 1e6},  {"G/s", 1e9},       {"M/s", 1e6},      {"items/s", 1}};
+  for (size_t i = 0; i < sizeof back / sizeof back[0]; i++) {
+    qb_unit u;
+    assert_int_equal(qb_unit_parse(back[i].name, &u), QB_OK);
+    assert_int_equal(u.kind, QB_UNIT_RATE);
+    assert_string_equal(u.base, "1/s");
+    assert_true(u.factor == back[i].factor);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_units__parse_factors),
       cmocka_unit_test(test_units__format_human),
       cmocka_unit_test(test_units__metric_direction),
       cmocka_unit_test(test_units__pvalue_format),
+      cmocka_unit_test(test_units__rates_as_the_tools_print_them),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -142,17 +142,16 @@ static const qb_result *find(const qb_run *run, const char *bench, const char *m
 }
 
 static void check_csv(int samples) {
-  qb_export_opts o = {QB_RUN_FILTER_INIT, QB_TIME_NONE, samples, QB_EXPORT_CSV};
+  qb_export_opts o = QB_EXPORT_OPTS_INIT;
+  o.samples = samples;
   size_t n_runs;
   char *text = export_text(&o, &n_runs);
   assert_int_equal(n_runs, 4);
   const char *p = text;
   char *f[64];
   size_t nf = csv_record(&p, f, 64);
-  char header[1024];
-  snprintf(header, sizeof header, "%s%s", qb_export_csv_header,
-           samples ? qb_export_csv_sample_columns : "");
-  size_t want_cols = 27 + (samples ? 3 : 0);
+  const char *header = samples ? qb_export_csv_samples_header : qb_export_csv_header;
+  size_t want_cols = samples ? 6 : 27;
   assert_int_equal(nf, want_cols);
   free_fields(f, nf);
   assert_int_equal(strncmp(text, header, strlen(header)), 0);
@@ -163,12 +162,12 @@ static void check_csv(int samples) {
   for (int r = 0; r < 4; r++) {
     if (qb_store_load_run(db, ids[r], samples, &info[r], &runs[r], &err)) fail_msg("%s", err.msg);
     for (size_t i = 0; i < runs[r]->n_benches; i++)
-      for (size_t k = 0; k < runs[r]->benches[i].n_results; k++) {
-        size_t ns = runs[r]->benches[i].results[k].n_samples;
-        want_rows += samples && ns ? ns : 1;
-      }
+      for (size_t k = 0; k < runs[r]->benches[i].n_results; k++)
+        want_rows += samples ? runs[r]->benches[i].results[k].n_samples : 1;
   }
   int64_t last_start = INT64_MIN;
+  size_t next_sample = 0; /* samples: the index the next row of the same result must have */
+  const qb_result *last_res = NULL;
   while (*p) {
     nf = csv_record(&p, f, 64);
     assert_int_equal(nf, want_cols);
@@ -179,6 +178,20 @@ static void check_csv(int samples) {
     assert_true(info[r].started_at >= last_start); /* oldest first */
     last_start = info[r].started_at;
     const qb_bench *b = NULL;
+    if (samples) { /* run_id, benchmark, metric, sample, value, iterations */
+      const qb_result *res = find(runs[r], f[1], f[2], &b);
+      if (res != last_res) next_sample = 0;
+      last_res = res;
+      size_t j = strtoull(f[3], NULL, 10);
+      assert_int_equal(j, next_sample); /* every sample, in order */
+      next_sample++;
+      assert_true(j < res->n_samples);
+      check_num(f[4], res->samples[j], "sample");
+      assert_int_equal(strtoull(f[5], NULL, 10), res->iters ? res->iters[j] : 1);
+      free_fields(f, nf);
+      rows++;
+      continue;
+    }
     const qb_result *res = find(runs[r], f[7], f[10], &b);
     assert_string_equal(f[1], info[r].project);
     assert_string_equal(f[4], info[r].commit_sha);
@@ -195,12 +208,6 @@ static void check_csv(int samples) {
     check_num(f[24], x->estimate, "estimate");
     check_num(f[25], x->ci_lo, "ci_lo");
     check_num(f[26], x->ci_hi, "ci_hi");
-    if (samples && res->n_samples) {
-      size_t j = strtoull(f[27], NULL, 10);
-      assert_true(j < res->n_samples);
-      check_num(f[28], res->samples[j], "sample");
-      assert_int_equal(strtoull(f[29], NULL, 10), res->iters ? res->iters[j] : 1);
-    }
     free_fields(f, nf);
     rows++;
   }
@@ -211,6 +218,27 @@ static void check_csv(int samples) {
     qb_run_free(runs[r]);
   }
   free(text);
+}
+
+/* Progress: called with 0 first, then once per run, the total fixed. */
+static size_t progress_calls, progress_last, progress_total;
+static void on_progress(void *ctx, size_t done, size_t total) {
+  (void)ctx;
+  assert_int_equal(done, progress_calls);
+  progress_calls++;
+  progress_last = done;
+  progress_total = total;
+}
+
+static void test_export__progress(void **state) {
+  (void)state;
+  qb_export_opts o = QB_EXPORT_OPTS_INIT;
+  o.progress = on_progress;
+  size_t n_runs;
+  free(export_text(&o, &n_runs));
+  assert_int_equal(progress_calls, 5); /* 0, 1, 2, 3, 4 */
+  assert_int_equal(progress_last, 4);
+  assert_int_equal(progress_total, 4);
 }
 
 static void test_export__csv_results(void **state) {
@@ -226,7 +254,9 @@ static void test_export__csv_samples(void **state) {
 /* The JSON export holds exactly `qbdb show --format json --samples` of every run. */
 static void test_export__json(void **state) {
   (void)state;
-  qb_export_opts o = {QB_RUN_FILTER_INIT, QB_TIME_NONE, 1, QB_EXPORT_JSON};
+  qb_export_opts o = QB_EXPORT_OPTS_INIT;
+  o.samples = 1;
+  o.format = QB_EXPORT_JSON;
   size_t n_runs;
   char *text = export_text(&o, &n_runs);
   json_error_t je;
@@ -263,7 +293,8 @@ static void test_export__json(void **state) {
 /* Filters: a project, and --since after every run but the newest. */
 static void test_export__filters(void **state) {
   (void)state;
-  qb_export_opts o = {QB_RUN_FILTER_INIT, QB_TIME_NONE, 0, QB_EXPORT_JSON};
+  qb_export_opts o = QB_EXPORT_OPTS_INIT;
+  o.format = QB_EXPORT_JSON;
   o.filter.project = "py";
   size_t n_runs;
   char *text = export_text(&o, &n_runs);
@@ -291,10 +322,9 @@ static void test_export__filters(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_export__csv_results),
-      cmocka_unit_test(test_export__csv_samples),
-      cmocka_unit_test(test_export__json),
-      cmocka_unit_test(test_export__filters),
+      cmocka_unit_test(test_export__csv_results), cmocka_unit_test(test_export__csv_samples),
+      cmocka_unit_test(test_export__json),        cmocka_unit_test(test_export__filters),
+      cmocka_unit_test(test_export__progress),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -69,6 +69,19 @@ fi
 mkdir -p "$TMP/drift"
 bash "$DATA/history/gen_drift.sh" "$TMP/drift"
 
-export QBDB WEB_DIR=$WEB SHOTS CHROMIUM QBDB_TOKEN=$token DRIFT_DIR=$TMP/drift
+# the dashboard's database (a second server): tests/web/gen_db.py's project "dash", 150 benchmarks
+# (families sort/n=..., test_parse[...], planted steps of each severity) x 200 runs on main/m1, 30
+# runs on machine m2 and 12 on branch feature, with a repo_url; ingested in that order
+mkdir -p "$TMP/dash"
+python3 "$HERE/gen_db.py" "$TMP/dash"
+export DASH_DB=$TMP/dash.db
+QBDB_DB=$DASH_DB "$QBDB" ingest "$TMP"/dash/main-m1-*.jsonl >"$TMP/dash-ingest.log"
+QBDB_DB=$DASH_DB "$QBDB" ingest "$TMP"/dash/main-m2-*.jsonl >>"$TMP/dash-ingest.log"
+QBDB_DB=$DASH_DB "$QBDB" ingest "$TMP"/dash/feature-m1-*.jsonl >>"$TMP/dash-ingest.log"
+if ! QBDB_DB=$DASH_DB "$QBDB" config set --project dash repo_url https://git.example.org/team/dash >>"$TMP/dash-ingest.log" 2>&1; then
+  echo "web_pages: note: \`qbdb config set repo_url\` failed, commit links are not checked: $(tail -n1 "$TMP/dash-ingest.log")"
+fi
+
+export QBDB WEB_DIR=$WEB SHOTS CHROMIUM QBDB_TOKEN=$token DRIFT_DIR=$TMP/drift DASH_DIR=$TMP/dash
 cd "$TMP"
 exec node "$HERE/test_pages.mjs"

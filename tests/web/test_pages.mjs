@@ -7,7 +7,7 @@
 //   CHROMIUM    the browser (/usr/bin/chromium)
 //   QBDB_TOKEN  an admin token, or empty when `qbdb token create` is not available
 //   QBDB_WEB_URL  optional: test a server that is already running instead of starting one
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
@@ -47,10 +47,10 @@ function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Starts `qbdb serve` on a free port; returns {url, proc}. Retries when the port was taken.
-async function startServer(extra = []) {
+async function startServer(extra = [], db = env.QBDB_DB) {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const proc = spawn(env.QBDB, ["serve", "--db", env.QBDB_DB, "--listen", "127.0.0.1:" + port, ...extra], {
+    const proc = spawn(env.QBDB, ["serve", "--db", db, "--listen", "127.0.0.1:" + port, ...extra], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let log = "";
@@ -73,6 +73,16 @@ async function startServer(extra = []) {
       (exited === null ? " within " + WAIT / 1000 + " s" : " (exit " + exited + ")") + ": " + log.trim());
   }
   throw new Error("could not start qbdb serve");
+}
+
+// Stops a server startServer() started (SIGTERM, then SIGKILL after 5 s).
+async function stopServer(srv) {
+  srv.proc.kill("SIGTERM");
+  await new Promise((r) => {
+    const t = setTimeout(() => (srv.proc.kill("SIGKILL"), r()), 5000);
+    srv.proc.on("exit", () => (clearTimeout(t), r()));
+    if (srv.proc.exitCode !== null) (clearTimeout(t), r());
+  });
 }
 
 async function getJson(url, token) {
@@ -217,6 +227,20 @@ async function main() {
   check(benchRows.length === 9 && benchRows.includes("test_scaled_slower"), "9 benchmark rows", benchRows);
   const slowRow = await page.$eval('table.bench tr[data-benchmark="test_scaled_slower"]', (t) => t.innerText);
   check(/\d+\.\d+ µs/.test(slowRow), "benchmark values in µs", slowRow);
+  // pytest-benchmark stores no CI but the raw samples: the 95% CI column shows the computed one
+  const apiRun = (await getJson(base + "api/v1/runs/" + headId)).body;
+  const apiCi = [];
+  for (const b of apiRun.benchmarks) for (const r of b.results) apiCi.push([b.name, r.ci_source || "", r.ci_lo, r.ci_hi]);
+  const pageCi = await page.$$eval("table.bench tbody tr", (trs) => trs.map((t) => [t.dataset.benchmark, t.querySelector("td.ci").dataset.ciSource || "", t.querySelector("td.ci").textContent]));
+  // (8 of the 9: test_very_slow has too few rounds for an interval, so it stays "-")
+  const fromSamples = apiCi.filter((x) => x[1] === "samples" && x[2] != null).map((x) => x[0]);
+  let ciOk = apiCi.length === 9 && fromSamples.length === 8 && !fromSamples.includes("test_very_slow");
+  for (const [name, src, lo, hi] of apiCi) {
+    const row = pageCi.find((x) => x[0] === name);
+    const want = src === "samples" ? await page.evaluate(([a, b]) => window.qbdb.human(a, "ns") + " – " + window.qbdb.human(b, "ns") + "\u2020", [lo, hi]) : "-";
+    if (!row || row[2] !== want) ciOk = false;
+  }
+  check(ciOk, "pytest run: the 95% CI column shows the interval computed from the samples (ci_source samples, 8 of 9), as the API gives it", { fromSamples, pageCi });
   const letter = await page.textContent("#grade .letter");
   check(["A+", "A", "B", "C", "D"].includes(letter.trim()), "a grade letter", letter);
   const apiGrade = (await getJson(base + "api/v1/runs/" + headId + "/grade")).body;
@@ -355,14 +379,11 @@ async function main() {
       check(perrors.length === 0, "no page errors on the private server", perrors);
       await pctx.close();
     } finally {
-      priv.proc.kill("SIGTERM");
-      await new Promise((r) => {
-        const t = setTimeout(() => (priv.proc.kill("SIGKILL"), r()), 5000);
-        priv.proc.on("exit", () => (clearTimeout(t), r()));
-        if (priv.proc.exitCode !== null) (clearTimeout(t), r());
-      });
+      await stopServer(priv);
     }
   }
+
+  if (env.DASH_DB && !env.QBDB_WEB_URL) await dashboardTests();
 
   // ---- a drift, last (its runs would change the counts above): uploaded through the API
   // (project "creep"), reported once, drawn on the chart
@@ -395,6 +416,240 @@ async function main() {
     await (await page.$("#trend-chart")).screenshot({ path: join(SHOTS, "trend-drift-chart.png") });
     console.log("  screenshot " + join(SHOTS, "trend-drift-chart.png"));
     check(problems.length === 0, "no page errors or console errors", problems);
+  }
+}
+
+// ---- the dashboard, family, trend, compare and run views on a realistic project: a second
+// server over the database run.sh made with tests/web/gen_db.py (150 benchmarks x 200 runs, a
+// second machine and a second branch, a planted step of each severity, a repo_url)
+function cli(args) {
+  const r = spawnSync(env.QBDB, args, { env: Object.assign({}, process.env, { QBDB_DB: env.DASH_DB }), encoding: "utf8" });
+  if (r.status !== 0) throw new Error("qbdb " + args.join(" ") + ": exit " + r.status + ": " + r.stderr);
+  return r.stdout;
+}
+
+async function dashboardTests() {
+  const man = JSON.parse(readFileSync(join(env.DASH_DIR, "manifest.json"), "utf8"));
+  const srv = await startServer([], env.DASH_DB);
+  const base = srv.url;
+  const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  ctx.setDefaultTimeout(WAIT);
+  const page = await ctx.newPage();
+  const problems = [];
+  const foreign = [];
+  page.on("pageerror", (e) => problems.push("page error: " + e.message));
+  page.on("console", (m) => m.type() === "error" && problems.push("console: " + m.text() + " " + JSON.stringify(m.location())));
+  page.on("request", (r) => {
+    if (!r.url().startsWith("http://127.0.0.1:") && !r.url().startsWith("data:")) foreign.push(r.url());
+  });
+  const shot = async (name) => {
+    await page.screenshot({ path: join(SHOTS, name + ".png"), fullPage: true });
+    console.log("  screenshot " + join(SHOTS, name + ".png"));
+  };
+  const ready = (name) => page.waitForFunction((n) => (document.body.dataset.ready || "").startsWith(n + ":"), name, { timeout: WAIT });
+  const nav = async (hash, name) => {
+    await page.evaluate(() => delete document.body.dataset.ready).catch(() => {});
+    await page.goto(base + hash);
+    await ready(name);
+  };
+  const api = async (path) => (await getJson(base + "api/v1/" + path)).body;
+  const human = (v, unit) => page.evaluate(([v, u]) => window.qbdb.human(v, u), [v, unit]);
+  const runs = (await api("runs?project=dash&limit=1000")).runs;
+  const runOf = (commit, machine, branch) => runs.find((r) => r.commit === commit && r.machine === (machine || "m1") && r.branch === (branch || "main"));
+  const stepRun = runOf(man.step_commit);
+  const repoUrl = "https://git.example.org/team/dash";
+  const trendApi = await api("trend?project=dash&benchmark=steps%2Fmajor&branch=main&machine=m1");
+  const hasRepo = trendApi.repo_url === repoUrl;
+
+  try {
+    // ---- dashboard: the default view
+    step("dashboard (the default view)");
+    await page.goto(base);
+    await ready("dashboard");
+    check(/#\/dashboard\?project=dash/.test(page.url()), "the default view is the dashboard of the project", page.url());
+    await page.waitForSelector("#spark-grid a.spark");
+    const d = await api("dashboard?project=dash");
+    const nCards = await page.$$eval("#spark-grid a.spark", (as) => as.length);
+    check(nCards === d.series.length && nCards === man.benchmarks.length * 2, "one sparkline per series: " + man.benchmarks.length + " benchmarks x 2 machines", [nCards, d.series.length]);
+    check((await page.$$eval("#spark-grid svg.spark-svg path.spark-line", (ps) => ps.filter((p) => (p.getAttribute("d") || "").length > 100).length)) === nCards, "every sparkline is drawn");
+    // open regressions by severity: as the CLI lists them (open, on main)
+    const cliRegs = JSON.parse(cli(["regressions", "--project", "dash", "--format", "json"])).filter((g) => g.kind === "regression" && g.status === "open" && g.branch === "main");
+    const tiles = await page.$$eval("#dash-regressions a.sev-tile", (as) => Object.fromEntries(as.map((a) => [a.dataset.severity, Number(a.dataset.count)])));
+    for (const sev of ["critical", "major", "moderate", "minor"]) {
+      const want = cliRegs.filter((g) => g.severity === sev).length;
+      check(tiles[sev] === want && want === Object.values(man.severities).filter((s) => s === sev).length, "open " + sev + " regressions: " + want + " (qbdb regressions)", tiles);
+    }
+    // the stepped series are marked: their open regression and the change point at the step's run
+    for (const [name, sev] of Object.entries(man.severities)) {
+      const card = await page.$eval(`#spark-grid a.spark[data-benchmark="${name}"][data-machine="m1"]`, (a) => ({
+        open: a.dataset.open, cls: a.className, cps: Array.from(a.querySelectorAll(".spark-cp")).map((l) => l.dataset.run), badge: (a.querySelector(".badge") || {}).textContent,
+      }));
+      check(card.open === sev && card.cls.includes("sev-" + sev) && card.badge === sev, name + ": marked as an open " + sev + " regression", card);
+      check(card.cps.length === 1 && card.cps[0] === String(stepRun.id), name + ": one change point on its sparkline, at run #" + stepRun.id + " (commit " + man.step_commit.slice(0, 8) + ")", card.cps);
+    }
+    const flat = await page.$eval('#spark-grid a.spark[data-benchmark="sort/n=100"][data-machine="m1"]', (a) => ({ open: a.dataset.open, cps: a.querySelectorAll(".spark-cp").length }));
+    check(flat.open === "" && flat.cps === 0, "sort/n=100: no regression, no change point", flat);
+    const letter = (await page.textContent("#dash-grade .letter")).trim();
+    check(d.grade && letter === d.grade.letter, "the grade is the latest run's (" + (d.grade && d.grade.letter) + ")", letter);
+    check((await page.$$("#grade-trend circle.grade-dot")).length === d.grades.length && d.grades.length > 1, "the grade trend has a dot per graded run (" + d.grades.length + ")");
+    const newest = await page.$$eval("table.dash-runs tbody tr", (trs) => trs.map((t) => t.dataset.commit));
+    check(newest.length === d.runs.length && newest[0] === d.runs[0].commit && d.runs[0].id === d.latest_run.id, "newest runs: the latest first", newest.slice(0, 2));
+    if (hasRepo) {
+      const href = await page.$eval("#dash-latest a.commit-link", (a) => [a.getAttribute("href"), a.getAttribute("rel")]);
+      check(href[0] === repoUrl + "/commit/" + d.latest_run.commit && href[1] === "noopener", "the latest run's commit links to repo_url/commit/sha", href);
+    }
+    const started = await page.$$eval("table.dash-runs tbody tr td:nth-child(2)", (tds) => tds.map((t) => t.textContent));
+    const mainText = await page.innerText("main");
+    check(started.length === d.runs.length && started.every((x) => /^\d{4}-\d\d-\d\d \d\d:\d\dZ$/.test(x)) &&
+      !/\b\d{1,2}\/\d{1,2}\/\d{2,4}\b|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* \d/.test(mainText), "dates are ISO, none in a locale format", started.slice(0, 2));
+    await shot("dashboard");
+
+    step("dashboard: search and filters");
+    await page.fill("#bench-search", "sort/");
+    let shown = await page.$$eval("#spark-grid a.spark:not([hidden])", (as) => Array.from(new Set(as.map((a) => a.dataset.benchmark))).sort());
+    const wantSort = man.benchmarks.filter((b) => b.includes("sort/"));
+    check(JSON.stringify(shown) === JSON.stringify(wantSort.slice().sort()), "typing sort/ leaves the sort family", shown);
+    check((await page.textContent("#bench-count")) === wantSort.length * 2 + " of " + nCards + " series", "the count says so", await page.textContent("#bench-count"));
+    await page.fill("#bench-search", "steps cri");
+    shown = await page.$$eval("#spark-grid a.spark:not([hidden])", (as) => Array.from(new Set(as.map((a) => a.dataset.benchmark))).sort());
+    check(JSON.stringify(shown) === '["steps/critical"]', "two words: both must match (steps cri)", shown);
+    check(/[?&]q=steps\+cri(&|$)/.test(page.url()), "the address keeps the search (q=steps+cri)", page.url());
+    await page.fill("#bench-search", "");
+    await page.check("#only-regressed");
+    shown = await page.$$eval("#spark-grid a.spark:not([hidden])", (as) => as.map((a) => a.dataset.benchmark + "@" + a.dataset.machine).sort());
+    check(JSON.stringify(shown) === JSON.stringify(Object.keys(man.severities).map((n) => n + "@m1").sort()), "only open regressions: the four stepped series on m1", shown);
+    await page.uncheck("#only-regressed");
+    check(!/[?&](q|regressed)=/.test(page.url()), "cleared filters leave the address", page.url());
+
+    step("dashboard: families");
+    const fam = await page.$$eval('#spark-grid section.family[data-family="sort"] a.spark', (as) => as.map((a) => a.dataset.benchmark + "@" + a.dataset.machine));
+    check(JSON.stringify(fam) === JSON.stringify(["sort/n=100@m1", "sort/n=100@m2", "sort/n=1000@m1", "sort/n=1000@m2", "sort/n=10000@m1", "sort/n=10000@m2"]), "the sort family groups its three sizes, smallest first", fam);
+    const tp = await page.$$eval('#spark-grid section.family[data-family="test_parse"] a.spark', (as) => Array.from(new Set(as.map((a) => a.dataset.benchmark))).sort());
+    check(JSON.stringify(tp) === '["test_parse[10000]","test_parse[1000]","test_parse[100]"]', "test_parse[100..10000] is one family", tp);
+    await page.fill("#bench-search", "hash");
+    const famShown = await page.$$eval("#spark-grid section.family:not([hidden])", (ss) => ss.map((s) => s.dataset.family));
+    check(JSON.stringify(famShown) === '["hash"]', "filtering hides the families with nothing left", famShown);
+    await shot("dashboard-search");
+    await page.uncheck("#group-family");
+    check((await page.$$("#spark-grid section.family")).length === 0, "without grouping: one plain grid");
+    await page.check("#group-family");
+
+    // ---- family view, with the scaling fit when the server has GET /scaling
+    step("family view");
+    await page.fill("#bench-search", "");
+    await page.evaluate(() => delete document.body.dataset.ready);
+    await page.click('section.family[data-family="sort"] a.family-link');
+    await ready("family");
+    await page.waitForSelector("#family-grid a.spark");
+    const members = await page.$$eval("#family-grid a.spark", (as) => as.map((a) => a.dataset.benchmark));
+    check(JSON.stringify(members) === '["sort/n=100","sort/n=1000","sort/n=10000"]', "its members in size order", members);
+    const routes = Object.keys((await api("openapi.json")).paths);
+    if (routes.includes("/api/v1/scaling")) {
+      await page.waitForSelector("#scaling-chart canvas");
+      const best = await page.$eval("#scaling", (s) => s.dataset.best);
+      const lastRun = d.series.find((s) => s.benchmark === "sort/n=10000" && s.machine === "m1").points.slice(-1)[0][0];
+      const want = JSON.parse(cli(["scaling", "--project", "dash", "--format", "json", "sort", String(lastRun)]));
+      check(best === want.best, "the best fit is qbdb scaling's (" + want.best + ")", best);
+    } else {
+      const none = await page.textContent("#scaling-none");
+      check(/no GET \/api\/v1\/scaling/.test(none), "no scaling endpoint: the family without the fit", none);
+    }
+    await shot("family");
+
+    // ---- trend: intervals, band, change point, overlays, x by commit, commit links
+    step("trend: intervals, noise band, overlays");
+    await nav("#/trend?project=dash&benchmark=steps%2Fmajor&branch=main&machine=m1", "trend");
+    await page.waitForSelector("#trend-chart canvas");
+    const marker = await page.$$eval("#trend-chart .cp-marker", (ms) => ms.map((m) => m.dataset.commit));
+    check(marker.length === 1 && marker[0] === man.step_commit, "one change point, at the step's commit " + man.step_commit.slice(0, 8), marker);
+    const withIv = trendApi.points.filter((p) => p.lo != null && p.hi != null).length;
+    const whiskers = await page.$eval("#trend-chart", (b) => Number(b.dataset.whiskers));
+    check(withIv === trendApi.points.length && whiskers === withIv, "a whisker per point with an interval (" + withIv + ")", whiskers);
+    if (trendApi.segment) {
+      const seg = await page.textContent("#trend-segment");
+      const c = await human(trendApi.segment.centre, "ns"), lo = await human(trendApi.segment.low, "ns"), hi = await human(trendApi.segment.high, "ns");
+      check(seg.includes("centre " + c) && seg.includes(lo + " – " + hi) && seg.includes("#" + trendApi.segment.from_run_id), "the current segment's band: " + lo + " – " + hi + " from run #" + trendApi.segment.from_run_id, seg);
+      check(trendApi.segment.from_run_id === stepRun.id, "the current segment starts at the step", trendApi.segment.from_run_id);
+      check((await page.$eval("#trend-chart", (b) => b.dataset.band)) === "1", "the band is drawn");
+    } else check(false, "GET /trend has a segment");
+    const ovs = await page.$$eval("input.overlay", (is) => is.map((i) => i.dataset.overlay).sort());
+    check(JSON.stringify(ovs) === '["branch:feature","machine:m2"]', "overlays offered: branch feature and machine m2", ovs);
+    for (const o of ovs) await page.check(`input.overlay[data-overlay="${o}"]`);
+    await page.waitForSelector('#trend-chart[data-overlays="2"] canvas');
+    const labels = await page.$eval("#trend-chart", (b) => b._uplot.series.map((s) => s.label));
+    check(labels.includes("branch feature") && labels.includes("machine m2"), "both overlays are series of the chart", labels);
+    check(/overlay=branch(%3A|:)feature(%2C|,)machine(%3A|:)m2/.test(page.url()), "the address keeps the overlays", page.url());
+    if (hasRepo) {
+      const a = await page.$eval(`table.cps tr[data-run="${stepRun.id}"] a.commit-link`, (a) => [a.getAttribute("href"), a.getAttribute("rel")]);
+      check(a[0] === repoUrl + "/commit/" + man.step_commit && a[1] === "noopener", "the change point's commit links to repo_url/commit/" + man.step_commit.slice(0, 8), a);
+    }
+    const unsafe = await page.evaluate(() => [window.qbdb.commitUrl("javascript:alert(1)//", "abcd1234"), window.qbdb.commitUrl("data:text/html,x", "abcd1234"),
+      window.qbdb.commitUrl("https://h/r", "abcd\"><x"), window.qbdb.commitUrl("https://h/r/", "abcd1234")]);
+    check(unsafe[0] === null && unsafe[1] === null && unsafe[2] === null && unsafe[3] === "https://h/r/commit/abcd1234", "commit links only from http(s) URLs and hex shas", unsafe);
+    const times = await page.$$eval("table.points tbody tr td:nth-child(3)", (tds) => tds.map((t) => t.textContent));
+    check(times.length > 0 && times.every((x) => /^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?Z$/.test(x)), "dates are ISO (2026-10-01 12:00Z)", times.slice(0, 3));
+    const ticks = await page.$eval("#trend-chart", (b) => b._xticks || []);
+    check(ticks.length >= 3 && ticks.every((x) => /^\d{4}-\d\d-\d\d$/.test(x)), "the time axis is labelled with ISO dates", ticks);
+    await shot("trend-overlays");
+
+    step("trend: x by commit order");
+    await page.selectOption("#x-axis", "commit");
+    await page.waitForSelector('#trend-chart[data-x="commit"][data-overlays="2"] canvas');
+    const xs = await page.$eval("#trend-chart", (b) => b._uplot.data[0].filter((x) => Number.isInteger(x)).length);
+    check(xs === trendApi.points.length, "x is the commit index: one whole-number x per run", xs);
+    const m2 = await page.$eval("#trend-chart", (b) => b.querySelector(".cp-marker").dataset.commit);
+    check(m2 === man.step_commit, "the change point is still at its commit", m2);
+    check(/x=commit/.test(page.url()), "the address keeps x=commit", page.url());
+    await shot("trend-commit-order");
+
+    // ---- compare: ± as the CLI prints it, the distributions of a row, changed rows only
+    step("compare: ± as the CLI, distributions");
+    const prev = runs.filter((r) => r.branch === "main" && r.machine === "m1" && r.id < stepRun.id).sort((a, b) => b.id - a.id)[0];
+    await nav(`#/compare?base=${prev.id}&head=${stepRun.id}`, "compare");
+    const cliText = cli(["compare", String(prev.id), String(stepRun.id)]);
+    const cliRows = {};
+    for (const line of cliText.split("\n")) {
+      const m = /^(\S+)\s+latency\s+(.+? ± [\d.]+%)\s+(.+? ± [\d.]+%)\s/.exec(line);
+      if (m) cliRows[m[1]] = [m[2].trim(), m[3].trim()];
+    }
+    const pageRows = await page.$$eval("#compare-table tbody tr:not(.dist-row)", (trs) => trs.map((t) => [t.dataset.benchmark, t.children[2].textContent.trim(), t.children[3].textContent.trim()]));
+    const mism = pageRows.filter(([b, x, y]) => !cliRows[b] || cliRows[b][0] !== x || cliRows[b][1] !== y);
+    check(pageRows.length === man.benchmarks.length && mism.length === 0, "every row's base and head ± is the CLI's (" + pageRows.length + " rows)", mism.slice(0, 3).map((r) => [r, cliRows[r[0]]]));
+    await page.click('#compare-table tr[data-benchmark="steps/major"] button.dist-toggle');
+    await page.waitForSelector('#compare-table tr.dist-row[data-benchmark="steps/major"][data-ready="1"]');
+    for (const [side, run] of [["base", prev], ["head", stepRun]]) {
+      const s = await api("samples?" + new URLSearchParams({ project: "dash", run: String(run.id), benchmark: "steps/major", metric: "latency", machine: "m1" }));
+      const med = await page.$eval(`tr.dist-row g.box-${side} line.median`, (l) => Number(l.dataset.median));
+      const dots = await page.$$eval(`tr.dist-row g.box-${side} circle.sample`, (cs) => cs.length);
+      const txt = await page.$eval(`tr.dist-row .dist-side[data-side=${side}] .stat[data-stat=median]`, (e) => e.textContent);
+      check(med === s.summary.median && txt === "median " + (await human(s.summary.median, "ns")), side + ": the box plot's median is /samples' (" + txt + ")", [med, s.summary.median, txt]);
+      check(dots === s.samples.length && dots === 10, side + ": a dot per raw sample (" + s.samples.length + ")", dots);
+    }
+    await shot("compare-distribution");
+    await page.check("#only-changed");
+    const changed = await page.$$eval("#compare-table tbody tr:not(.dist-row)", (trs) => trs.map((t) => t.dataset.verdict));
+    const cliChanged = JSON.parse(cli(["compare", "--format", "json", String(prev.id), String(stepRun.id)])).rows.filter((r) => r.verdict !== "unchanged").length;
+    check(changed.length === cliChanged && !changed.includes("unchanged"), "only changed rows: " + cliChanged, changed);
+
+    // ---- run view
+    step("run view (dash)");
+    await nav(`#/run/${stepRun.id}`, "run");
+    const ci = await page.$$eval("table.bench td.ci", (tds) => tds.map((t) => t.dataset.ciSource || ""));
+    check(ci.length === man.benchmarks.length && ci.every((s) => s === "samples"), "native runs store no CI: every 95% CI is computed from the samples", Array.from(new Set(ci)));
+    await shot("run-dash");
+
+    step("regressions (dash)");
+    await nav("#/regressions?project=dash", "regressions");
+    const regRows = await page.$$eval("#regressions-table tbody tr", (trs) => trs.map((t) => t.dataset.benchmark + ":" + t.className.match(/sev-(\w+)/)[1]).sort());
+    const wantRegs = Object.entries(man.severities).map(([n, sev]) => n + ":" + sev).sort();
+    check(JSON.stringify(regRows) === JSON.stringify(wantRegs), "the four planted regressions, each of its severity", regRows);
+    await shot("regressions-dash");
+
+    check(problems.length === 0, "no page or console errors on the dashboard views", problems);
+    check(foreign.length === 0, "no request left 127.0.0.1", foreign);
+  } finally {
+    await ctx.close();
+    await stopServer(srv);
   }
 }
 
