@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analysis/describe.h"
+#include "service/family.h"
 #include "service/history_internal.h"
 
 #define MAD_TO_SIGMA 1.4826
@@ -119,7 +120,16 @@ int qb_scaling_family(qb_store *s, const char *project, const char *family, cons
   int rate = 0; /* the metric is a rate (higher is better), not a time */
   for (size_t i = 0; i < run->n_benches; i++) {
     const qb_bench *b = &run->benches[i];
-    int in_family = (b->group && !strcmp(b->group, family)) || !strncmp(b->name, family, flen);
+    /* Its group, its name's family (service/family.h: what the dashboard groups by), or a
+     * prefix of its name that ends at a component: "sort" and "sort/" take "sort/n=100", not
+     * "sorted/n=100". */
+    qb_bench_split sp;
+    qb_bench_family_split(b->name, &sp);
+    int in_family =
+        (b->group && !strcmp(b->group, family)) ||
+        (sp.family_len == flen && !strncmp(b->name, family, flen)) ||
+        (!strncmp(b->name, family, flen) &&
+         (!flen || family[flen - 1] == '/' || b->name[flen] == '/' || b->name[flen] == '['));
     char name[64];
     double param = NAN;
     if (!in_family || qb_bench_numeric_param(b->params, name, sizeof name, &param) || !(param > 0))

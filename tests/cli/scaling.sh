@@ -52,6 +52,11 @@ run 2 "$QBDB" scaling
 contains "$ERR" "scaling: no FAMILY given" "no family"
 run 4 "$QBDB" scaling nosuchfamily
 contains "$ERR" "family 'nosuchfamily': fewer than 2 benchmarks" "no such family"
+# a prefix ends at a component: "qso" is not the family of qsort/n=100, "qsort/" is
+run 4 "$QBDB" scaling qso
+contains "$ERR" "family 'qso': fewer than 2 benchmarks" "a prefix inside a component"
+run 0 "$QBDB" scaling qsort/
+contains "$OUT" "best: O(n log n); the runner-up O(n) is 5.2 behind in AIC" "the prefix qsort/"
 
 # the report: the noisy run is not a complexity change (both runs say O(n log n)), though the
 # last step's efficiency fell (0.19, was 0.80)
