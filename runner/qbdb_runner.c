@@ -277,6 +277,87 @@ typedef struct qbr_inst {
   int selected; /* matches the filter */
 } qbr_inst;
 
+/* ---- display width of a name, for the summary's columns ---------------------------------- */
+
+/* Terminal columns of code point c: 0 for combining marks, zero-width and format characters,
+ * variation selectors and Hangul medial/final jamo; 2 for East Asian wide and fullwidth ranges
+ * and the emoji blocks; else 1. A compact table of the main ranges (qbdb itself uses the full
+ * Unicode table in core/utf8width.c; the runner stays one file). */
+static int cp_width(unsigned long c) {
+  static const unsigned long ZERO[][2] = {
+      {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD},  {0x0610, 0x061A}, {0x064B, 0x065F},
+      {0x0E31, 0x0E31}, {0x0E34, 0x0E3A}, {0x1160, 0x11FF},  {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF},
+      {0x200B, 0x200F}, {0x202A, 0x202E}, {0x2060, 0x2064},  {0x20D0, 0x20FF}, {0xFE00, 0xFE0F},
+      {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF}, {0xE0000, 0xE0FFF}};
+  static const unsigned long WIDE[][2] = {
+      {0x1100, 0x115F},   {0x231A, 0x231B},   {0x2329, 0x232A},   {0x23E9, 0x23EC},
+      {0x23F0, 0x23F0},   {0x23F3, 0x23F3},   {0x25FD, 0x25FE},   {0x2614, 0x2615},
+      {0x2648, 0x2653},   {0x267F, 0x267F},   {0x2693, 0x2693},   {0x26A1, 0x26A1},
+      {0x26AA, 0x26AB},   {0x26BD, 0x26BE},   {0x26C4, 0x26C5},   {0x26CE, 0x26CE},
+      {0x26D4, 0x26D4},   {0x26EA, 0x26EA},   {0x26F2, 0x26F3},   {0x26F5, 0x26F5},
+      {0x26FA, 0x26FA},   {0x26FD, 0x26FD},   {0x2705, 0x2705},   {0x270A, 0x270B},
+      {0x2728, 0x2728},   {0x274C, 0x274C},   {0x274E, 0x274E},   {0x2753, 0x2755},
+      {0x2757, 0x2757},   {0x2795, 0x2797},   {0x27B0, 0x27B0},   {0x27BF, 0x27BF},
+      {0x2B1B, 0x2B1C},   {0x2B50, 0x2B50},   {0x2B55, 0x2B55},   {0x2E80, 0x303E},
+      {0x3041, 0x33FF},   {0x3400, 0x4DBF},   {0x4E00, 0x9FFF},   {0xA000, 0xA4CF},
+      {0xA960, 0xA97F},   {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},   {0xFE10, 0xFE19},
+      {0xFE30, 0xFE6F},   {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},   {0x16FE0, 0x16FE4},
+      {0x17000, 0x18CFF}, {0x1B000, 0x1B2FF}, {0x1F004, 0x1F004}, {0x1F0CF, 0x1F0CF},
+      {0x1F18E, 0x1F18E}, {0x1F191, 0x1F19A}, {0x1F200, 0x1F2FF}, {0x1F300, 0x1F320},
+      {0x1F32D, 0x1F335}, {0x1F337, 0x1F37C}, {0x1F37E, 0x1F393}, {0x1F3A0, 0x1F3CA},
+      {0x1F3CF, 0x1F3D3}, {0x1F3E0, 0x1F3F0}, {0x1F3F4, 0x1F3F4}, {0x1F3F8, 0x1F43E},
+      {0x1F440, 0x1F440}, {0x1F442, 0x1F4FC}, {0x1F4FF, 0x1F53D}, {0x1F54B, 0x1F54E},
+      {0x1F550, 0x1F567}, {0x1F57A, 0x1F57A}, {0x1F595, 0x1F596}, {0x1F5A4, 0x1F5A4},
+      {0x1F5FB, 0x1F64F}, {0x1F680, 0x1F6C5}, {0x1F6CC, 0x1F6CC}, {0x1F6D0, 0x1F6D2},
+      {0x1F6D5, 0x1F6D7}, {0x1F6DC, 0x1F6DF}, {0x1F6EB, 0x1F6EC}, {0x1F6F4, 0x1F6FC},
+      {0x1F7E0, 0x1F7EB}, {0x1F7F0, 0x1F7F0}, {0x1F90C, 0x1F93A}, {0x1F93C, 0x1F945},
+      {0x1F947, 0x1F9FF}, {0x1FA70, 0x1FAFF}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD}};
+  for (size_t i = 0; i < sizeof ZERO / sizeof ZERO[0]; i++)
+    if (c >= ZERO[i][0] && c <= ZERO[i][1]) return 0;
+  for (size_t i = 0; i < sizeof WIDE / sizeof WIDE[0]; i++)
+    if (c >= WIDE[i][0] && c <= WIDE[i][1]) return 2;
+  return 1;
+}
+
+/* Terminal columns of UTF-8 text s; a byte that does not start a valid sequence counts 1. */
+static size_t text_width(const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t w = 0;
+  while (*p) {
+    unsigned long c = *p;
+    int len = c < 0x80             ? 1
+              : (c & 0xE0) == 0xC0 ? 2
+              : (c & 0xF0) == 0xE0 ? 3
+              : (c & 0xF8) == 0xF0 ? 4
+                                   : 0;
+    unsigned long min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+    int ok = len > 0;
+    if (len > 1) {
+      c &= 0x7F >> len;
+      for (int k = 1; ok && k < len; k++)
+        if ((p[k] & 0xC0) != 0x80)
+          ok = 0;
+        else
+          c = (c << 6) | (p[k] & 0x3F);
+      ok = ok && c >= min && c <= 0x10FFFF && !(c >= 0xD800 && c <= 0xDFFF);
+    }
+    if (!ok) {
+      w++;
+      p++;
+      continue;
+    }
+    w += (size_t)cp_width(c);
+    p += len;
+  }
+  return w;
+}
+
+/* Spaces that pad name to width columns (0 when it is as wide or wider). */
+static int name_pad(const char *name, size_t width) {
+  size_t w = text_width(name);
+  return w < width ? (int)(width - w) : 0;
+}
+
 /* Every instance of a registry; owns everything in it (plan_free). */
 typedef struct qbr_plan {
   qbr_inst *v;
@@ -565,7 +646,7 @@ static int plan_build(qbr_plan *plan, qbr_registry *reg, const char *filter, qbr
     in->selected = !have_re || regexec(&re, in->name, 0, NULL, 0) == 0;
     if (!in->selected) continue;
     plan->n_selected++;
-    if (strlen(in->name) > plan->name_width) plan->name_width = strlen(in->name);
+    if (text_width(in->name) > plan->name_width) plan->name_width = text_width(in->name);
   }
   if (!plan->n_selected)
     rc = plan->n ? set_err(err, QBR_EUSAGE, "no benchmark matches --filter \"%s\"", filter)
@@ -1004,8 +1085,8 @@ static void summary_line(run_ctx *rc, const qbr_result *r) {
   double pct = r->median > 0 ? 100 * r->mad / r->median : 0;
   size_t n;
   fmt_time(med, sizeof med, r->median);
-  n = (size_t)snprintf(line, sizeof line, "%-*s %12s +- %5.2f%%  %7lu x %-10llu", (int)rc->width,
-                       r->name, med, pct, (unsigned long)r->n_samples,
+  n = (size_t)snprintf(line, sizeof line, "%s%*s %12s +- %5.2f%%  %7lu x %-10llu", r->name,
+                       name_pad(r->name, rc->width), "", med, pct, (unsigned long)r->n_samples,
                        (unsigned long long)r->iters);
   if (r->bytes_per_s && n < sizeof line) {
     memcpy(rc->tmp, r->bytes_per_s, r->n_samples * sizeof *rc->tmp);
@@ -1105,7 +1186,7 @@ report:
     *failed = 1;
     set_err(err, QBR_EBENCH, "%s: %s", in->name, why);
     if (rc->summary) {
-      fprintf(rc->summary, "%-*s FAILED: %s\n", (int)rc->width, in->name, why);
+      fprintf(rc->summary, "%s%*s FAILED: %s\n", in->name, name_pad(in->name, rc->width), "", why);
       fflush(rc->summary);
     }
     return QBR_OK;

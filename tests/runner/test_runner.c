@@ -477,6 +477,45 @@ static void test_runner__real_clock(void **state) {
   free(sum);
 }
 
+/* The summary pads names by terminal columns, not bytes: a CJK or emoji name (2 columns per
+ * character, 3 or 4 bytes) lines up with an ASCII one. Each line is the name, padding to 24
+ * columns (the minimum width), a space and the 12-column median, then " +- ". */
+static void test_runner__summary_display_width(void **state) {
+  (void)state;
+  qbr_registry reg = QBR_REGISTRY_INIT;
+  /* name, its bytes minus its columns: 排 and 序 are 3 bytes and 2 columns; 🚀 4 bytes, 2 */
+  static const struct {
+    const char *name;
+    int extra;
+  } NAMES[] = {
+      {"ascii_name", 0}, {"\xe6\x8e\x92\xe5\xba\x8f/n=1", 2}, {"sort \xf0\x9f\x9a\x80", 2}};
+  qbr_bench b[3];
+  qbr_config cfg = QBR_CONFIG_INIT;
+  qbr_err err;
+  char *sum = NULL;
+  size_t sum_n = 0;
+  FILE *sf = open_memstream(&sum, &sum_n);
+  for (size_t i = 0; i < 3; i++) {
+    b[i] = (qbr_bench){.name = NAMES[i].name, .fn = real_body};
+    assert_int_equal(qbr_register(&reg, &b[i], &err), 0);
+  }
+  cfg.samples = 3;
+  cfg.min_sample_time = 1e-4;
+  cfg.summary = sf;
+  if (qbr_run(&reg, &cfg, &err)) fail_msg("%s", err.msg);
+  fclose(sf);
+  for (size_t i = 0; i < 3; i++) {
+    const char *line = strstr(sum, NAMES[i].name);
+    assert_non_null(line);
+    const char *pm = strstr(line, " +- ");
+    assert_non_null(pm);
+    if ((int)(pm - line) - NAMES[i].extra != 24 + 1 + 12)
+      fail_msg("line %zu: ' +- ' at column %d, want 37: %s", i, (int)(pm - line) - NAMES[i].extra,
+               line);
+  }
+  free(sum);
+}
+
 /* ---- families, filter, registry ---------------------------------------------------------- */
 
 static void noop(qbr_state *s) {
@@ -841,13 +880,21 @@ static void test_runner__crash_keeps_results(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_runner__round_trip), cmocka_unit_test(test_runner__next_iters),
-      cmocka_unit_test(test_runner__auto_iters), cmocka_unit_test(test_runner__time_budget),
-      cmocka_unit_test(test_runner__real_clock), cmocka_unit_test(test_runner__families),
-      cmocka_unit_test(test_runner__params),     cmocka_unit_test(test_runner__bad_params),
-      cmocka_unit_test(test_runner__registry),   cmocka_unit_test(test_runner__filter),
-      cmocka_unit_test(test_runner__main),       cmocka_unit_test(test_runner__args),
-      cmocka_unit_test(test_runner__failures),   cmocka_unit_test(test_runner__crash_keeps_results),
+      cmocka_unit_test(test_runner__round_trip),
+      cmocka_unit_test(test_runner__next_iters),
+      cmocka_unit_test(test_runner__auto_iters),
+      cmocka_unit_test(test_runner__time_budget),
+      cmocka_unit_test(test_runner__real_clock),
+      cmocka_unit_test(test_runner__summary_display_width),
+      cmocka_unit_test(test_runner__families),
+      cmocka_unit_test(test_runner__params),
+      cmocka_unit_test(test_runner__bad_params),
+      cmocka_unit_test(test_runner__registry),
+      cmocka_unit_test(test_runner__filter),
+      cmocka_unit_test(test_runner__main),
+      cmocka_unit_test(test_runner__args),
+      cmocka_unit_test(test_runner__failures),
+      cmocka_unit_test(test_runner__crash_keeps_results),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
