@@ -31,12 +31,11 @@ int main(int argc, char **argv) {
       {.name = "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4/\xec\xa0\x95\xeb\xa0\xac",
        .fn = spin}, /* 한국어/정렬 */
       {.name = "\xef\xbd\x86\xef\xbd\x95\xef\xbd\x8c\xef\xbd\x8c", .fn = spin}, /* ｆｕｌｌ */
-      {.name = "cafe\xcc\x81", .fn = spin},                                  /* cafe + U+0301 */
+      {.name = "cafe\xcc\x81", .fn = spin},                                     /* cafe + U+0301 */
       {.name = "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7 family",
-       .fn = spin}, /* 👨‍👩‍👧 family */
+       .fn = spin},                                          /* 👨‍👩‍👧 family */
       {.name = "\xe2\x9d\xa4\xef\xb8\x8f love", .fn = spin}, /* ❤️ (U+2764 U+FE0F) love */
-      {.name = "a_very_long_benchmark_name_that_does_not_fit", .fn = spin,
-       .params = "n=1000000"},
+      {.name = "a_very_long_benchmark_name_that_does_not_fit", .fn = spin, .params = "n=1000000"},
   };
   qbr_err err;
   for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
