@@ -1147,10 +1147,11 @@ static int build_bench(const char *path, json_t *benches, const scan *sc, const 
   }
   if ((rc = read_repetitions(path, benches, g, m, nm, err))) goto done;
   if ((rc = read_aggregates(path, benches, g, m, nm, &agg_reps, err))) goto done;
-  /* Google Benchmark (1.7 to 1.9.5 at least) computes the aggregates from the repetitions that
-   * did not fail or skip, but their "repetitions" counts those too. With only aggregates, n is
-   * that count less the failed and skipped repetitions the file shows; with
-   * --benchmark_report_aggregates_only it shows none (docs/formats/google-benchmark.md). */
+  /* Google Benchmark (1.7.1 and 1.9.5, seen in tests/data/gbench/v1.9) computes the aggregates
+   * from the repetitions that did not fail or skip, but their "repetitions" (and "iterations")
+   * count those too. With only aggregates, n is that count less the failed and skipped
+   * repetitions the file shows; with --benchmark_report_aggregates_only it shows none, and
+   * nothing else in the file tells (docs/formats/google-benchmark.md). */
   json_t *fails = json_object_get(sc->failures, g->key);
   long long n_failed = json_integer_value(json_object_get(fails, "failed")),
             n_skipped = json_integer_value(json_object_get(fails, "skipped"));

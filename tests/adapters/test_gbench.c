@@ -1,8 +1,9 @@
 /* tests/adapters/test_gbench.c - qb_gbench_parse against the Google Benchmark 1.7.1 suite_a runs
  * (tests/data/gbench, checked entry by entry against its manifest.json), the two compare.py inputs
  * of google/benchmark in the shared fixtures (read in place, never copied), the failed-repetition
- * files of tests/data/gbench/v1.9 (every output mode, against their manifest), hand-made edge cases
- * (errored and skipped entries, NaN tokens, aggregates only, pre-1.5 names) and malformed input. */
+ * files of tests/data/gbench/v1.9 (1.7.1 and 1.9.5, every output mode, against their manifest),
+ * hand-made edge cases (errored and skipped entries, NaN tokens, aggregates only, pre-1.5 names)
+ * and malformed input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -416,8 +417,8 @@ static void test_gbench__detect(void **state) {
   (void)state;
   assert_int_equal(detect_file(GBDATA "/run1_out.json"), QB_FMT_GBENCH);
   assert_int_equal(detect_file(GBDATA "/run2_reps5_out.json"), QB_FMT_GBENCH);
-  /* run1, run2_reps5 and the five files of v1.9/. */
-  assert_int_equal(detect_tree(GBDATA, QB_FMT_GBENCH, 1), 7);
+  /* run1, run2_reps5 and the five files of v1.9/ for each of 1.7.1 and 1.9.5. */
+  assert_int_equal(detect_tree(GBDATA, QB_FMT_GBENCH, 1), 12);
   /* pytest-benchmark files also have "benchmarks", but no context/time_unit. */
   assert_true(detect_tree(QB_TEST_DATA "/pytest", QB_FMT_GBENCH, 0) >= 4);
   assert_true(detect_tree(QB_TEST_DATA "/pytest", QB_FMT_PYTEST, 1) >= 4);
@@ -706,68 +707,159 @@ static void test_gbench__aggregates_only(void **state) {
 }
 
 /* REAL FILES: tests/data/gbench/v1.9 (README.md there): failure_bench.cc linked against Google
- * Benchmark 1.7.1, run with 4 repetitions plainly, with --benchmark_report_aggregates_only and with
- * --benchmark_display_aggregates_only; BM_Flaky fails its 2nd repetition (SkipWithError). Every
- * benchmark of every file against v1.9/manifest.json (written by gen_manifest.py from the files):
- * n is the repetitions that succeeded when the file has them, a failed repetition is no sample, is
- * listed in the run's extra.errors and counted in the benchmark's extra (failed,
- * failed_repetitions); with aggregates only, n is what the aggregates say (the file does not show
- * the failure) and the benchmark says aggregates_only. */
+ * Benchmark 1.7.1 (v171_*) and 1.9.5 (v195_*), run with 4 repetitions plainly, with
+ * --benchmark_report_aggregates_only and with --benchmark_display_aggregates_only; BM_Flaky fails
+ * its 2nd repetition (SkipWithError). Every benchmark of every file against v1.9/manifest.json
+ * (written by gen_manifest.py from the files): n is the repetitions that succeeded when the file
+ * has them, a failed repetition is no sample, is listed in the run's extra.errors and counted in
+ * the benchmark's extra (failed, failed_repetitions); with aggregates only, n is what the
+ * aggregates say (the file does not show the failure) and the benchmark says aggregates_only.
+ * Counters (ops, items_per_second), the cv aggregate, the copied entry fields and every context
+ * key are checked value for value too. */
+
+/* The expected statistics of one metric: samples (NULL with aggregates only), their iterations,
+ * the tool's mean, median and stddev, its cv and n. */
+static void check_failed_metric(const char *path, qb_result *r, json_t *samples, json_t *iters,
+                                double mean, double median, double stddev, double cv, long long n) {
+  size_t j;
+  json_t *v;
+  if (r->stats.n != n) fail_msg("%s: %s: n %lld, want %lld", path, r->metric, r->stats.n, n);
+  assert_int_equal(r->n_samples, json_array_size(samples));
+  json_array_foreach(samples, j, v) {
+    assert_close(r->samples[j], json_number_value(v), REL);
+    assert_true(r->iters[j] == (uint64_t)json_integer_value(json_array_get(iters, j)));
+  }
+  /* The tool's mean, median and stddev are the statistics, its cv is kept in the extra. */
+  assert_close(r->stats.mean, mean, REL);
+  assert_close(r->stats.median, median, REL);
+  assert_close(r->stats.stddev, stddev, REL);
+  json_t *rx = qbt_load_text(r->extra);
+  json_t *aggs = json_object_get(rx, "aggregates");
+  assert_int_equal(json_object_size(aggs), 1);
+  assert_close(jnum_of(aggs, "cv"), cv, REL);
+  json_decref(rx);
+}
+
+/* The run-level context keys (kept in extra.context); every other key is machine_info. */
+static int is_run_context(const char *key) {
+  return !strcmp(key, "date") || !strcmp(key, "executable") || !strcmp(key, "library_build_type") ||
+         !strcmp(key, "library_version") || !strcmp(key, "json_schema_version");
+}
+
 static void test_gbench__failed_repetition(void **state) {
   (void)state;
   json_t *manifest = qbt_load_json(GBDATA "/v1.9/manifest.json");
   assert_non_null(manifest);
   json_t *truth =
       json_object_get(json_object_get(manifest, "ground_truth"), "BM_Flaky/iterations:20000");
+  assert_int_equal(json_integer_value(json_object_get(truth, "repetitions_run")), 4);
   assert_int_equal(json_integer_value(json_object_get(truth, "successful")), 3);
-  size_t i, j;
-  json_t *mrun, *v;
-  int full_files = 0, agg_files = 0;
+  size_t i;
+  json_t *mrun;
+  int full_files[2] = {0, 0}, agg_files[2] = {0, 0}, n_runs = 0;
   json_array_foreach(json_object_get(manifest, "runs"), i, mrun) {
     char path[1024];
     snprintf(path, sizeof path, GBDATA "/v1.9/%s",
              json_string_value(json_object_get(mrun, "file")));
+    const char *version = json_string_value(json_object_get(mrun, "version"));
+    int v195 = !strcmp(version, "1.9.5");
+    assert_true(v195 || !strcmp(version, "1.7.1"));
+    n_runs++;
     qb_run *run = qbt_parse_file(qb_gbench_parse, path);
     json_t *expect = json_object_get(mrun, "expect");
     assert_int_equal(run->n_benches, json_object_size(expect));
+    assert_string_equal(run->format, "google-benchmark");
     assert_string_equal(run->machine, "vm");
-    assert_null(run->tool_version); /* 1.7.1 writes no library_version */
+    /* 1.7.1 writes no library_version; 1.9.5 writes "v1.9.5". */
+    json_t *tv = json_object_get(mrun, "tool_version");
+    if (json_is_null(tv))
+      assert_null(run->tool_version);
+    else
+      assert_string_equal(run->tool_version, json_string_value(tv));
+    if (v195) assert_string_equal(run->tool_version, "google-benchmark v1.9.5");
+
+    /* The context, value for value: run keys in extra.context, the rest in machine_info. */
+    json_t *ctx = json_object_get(mrun, "context");
+    int64_t want_start;
+    assert_int_equal(qb_time_parse(json_string_value(json_object_get(ctx, "date")), &want_start),
+                     0);
+    assert_true(run->started_at == want_start);
+    json_t *rx = qbt_load_text(run->extra);
+    json_t *mi = qbt_load_text(run->machine_info);
+    json_t *rctx = json_object_get(rx, "context");
+    const char *ck;
+    json_t *cv;
+    assert_int_equal(json_object_size(ctx), json_object_size(mi) + json_object_size(rctx));
+    json_object_foreach(ctx, ck, cv) {
+      json_t *got = json_object_get(is_run_context(ck) ? rctx : mi, ck);
+      if (!got || !json_equal(got, cv)) fail_msg("%s: context.%s not kept as written", path, ck);
+    }
+    if (v195) {
+      assert_string_equal(json_string_value(json_object_get(rctx, "library_version")), "v1.9.5");
+      assert_string_equal(json_string_value(json_object_get(rctx, "library_build_type")),
+                          "release");
+      assert_int_equal(json_integer_value(json_object_get(rctx, "json_schema_version")), 1);
+      assert_true(json_is_false(json_object_get(mi, "aslr_enabled")));
+      assert_int_equal(json_array_size(json_object_get(mi, "load_avg")), 3);
+    } else {
+      assert_string_equal(json_string_value(json_object_get(rctx, "library_build_type")), "debug");
+      assert_null(json_object_get(rctx, "json_schema_version"));
+    }
+    assert_int_equal(json_array_size(json_object_get(mi, "caches")), 4);
 
     /* The run's extra.errors: one per errored entry, as written. */
-    json_t *rx = qbt_load_text(run->extra);
     json_t *want_errors = json_object_get(mrun, "errors");
     if (json_array_size(want_errors))
       assert_true(json_equal(json_object_get(rx, "errors"), want_errors));
     else
       assert_null(json_object_get(rx, "errors"));
+    assert_null(json_object_get(rx, "skipped"));
     json_decref(rx);
+    json_decref(mi);
 
     const char *key;
     json_t *e;
+    size_t next = 0;
     json_object_foreach(expect, key, e) {
       qb_bench *b = qb_run_find_bench(run, key);
       if (!b) fail_msg("%s: no benchmark %s", path, key);
+      assert_ptr_equal(b, &run->benches[next++]); /* in file order */
       json_t *bx = qbt_load_text(b->extra);
       long long failed = json_integer_value(json_object_get(e, "failed_repetitions"));
+      long long n = json_integer_value(json_object_get(e, "n"));
       int agg_only = json_is_true(json_object_get(e, "aggregates_only"));
+      json_t *aggs = json_object_get(e, "aggregates"), *cvs = json_object_get(e, "cv");
+      json_t *counters = json_object_get(e, "counters");
+      assert_int_equal(b->n_results, 2 + json_object_size(counters));
       static const char *const METRIC[2] = {"latency", "cpu"};
       static const char *const SAMPLES[2] = {"latency_samples_ns", "cpu_samples_ns"};
       static const char *const AGG_KEY[2] = {"latency_ns", "cpu_ns"};
       for (size_t m = 0; m < 2; m++) {
         qb_result *r = result_of(b, METRIC[m]);
-        assert_int_equal(r->stats.n, json_integer_value(json_object_get(e, "n")));
-        json_t *xs = json_object_get(e, SAMPLES[m]);
-        assert_int_equal(r->n_samples, json_array_size(xs));
-        json_array_foreach(xs, j, v) {
-          assert_close(r->samples[j], json_number_value(v), REL);
-          assert_true(r->iters[j] ==
-                      (uint64_t)json_integer_value(json_array_get(json_object_get(e, "iters"), j)));
-        }
-        /* The tool's mean, median and stddev are the statistics (ns). */
-        json_t *aggs = json_object_get(e, "aggregates");
-        assert_close(r->stats.mean, jnum_of(json_object_get(aggs, "mean"), AGG_KEY[m]), REL);
-        assert_close(r->stats.median, jnum_of(json_object_get(aggs, "median"), AGG_KEY[m]), REL);
-        assert_close(r->stats.stddev, jnum_of(json_object_get(aggs, "stddev"), AGG_KEY[m]), REL);
+        assert_string_equal(r->unit, "ns");
+        assert_int_equal(r->direction, QB_LOWER_IS_BETTER);
+        check_failed_metric(path, r, json_object_get(e, SAMPLES[m]), json_object_get(e, "iters"),
+                            jnum_of(json_object_get(aggs, "mean"), AGG_KEY[m]),
+                            jnum_of(json_object_get(aggs, "median"), AGG_KEY[m]),
+                            jnum_of(json_object_get(aggs, "stddev"), AGG_KEY[m]),
+                            jnum_of(cvs, METRIC[m]), n);
+      }
+      /* Counters: ops (a rate) and items_per_second (SetItemsProcessed, "throughput"). */
+      json_object_foreach(counters, ck, cv) {
+        const char *metric, *unit;
+        int dir;
+        counter_metric(ck, &metric, &unit, &dir);
+        qb_result *r = result_of(b, metric);
+        assert_string_equal(r->unit, unit);
+        assert_int_equal(r->direction, dir);
+        json_t *ca = json_object_get(cv, "aggregates");
+        check_failed_metric(path, r, json_object_get(cv, "samples"), json_object_get(e, "iters"),
+                            jnum_of(ca, "mean"), jnum_of(ca, "median"), jnum_of(ca, "stddev"),
+                            jnum_of(ca, "cv"), n);
+      }
+      if (!strcmp(key, "BM_Counters")) {
+        assert_string_equal(result_of(b, "throughput")->unit, "1/s");
+        assert_int_equal(result_of(b, "ops")->direction, QB_HIGHER_IS_BETTER);
       }
       if (failed) {
         assert_true(json_is_true(json_object_get(bx, "failed")));
@@ -776,36 +868,45 @@ static void test_gbench__failed_repetition(void **state) {
         assert_null(json_object_get(bx, "failed"));
         assert_null(json_object_get(bx, "failed_repetitions"));
       }
+      assert_null(json_object_get(bx, "skipped_repetitions"));
       assert_int_equal(json_is_true(json_object_get(bx, "aggregates_only")), agg_only);
-      /* "repetitions" as written: 4, failed ones included. */
+      /* family_index, per_family_instance_index, threads, repetitions (4, failed ones included)
+       * and time_unit as written. */
+      json_t *copied = json_object_get(e, "extra");
+      json_object_foreach(copied, ck, cv) {
+        if (!json_equal(json_object_get(bx, ck), cv))
+          fail_msg("%s: %s: extra.%s not kept as written", path, key, ck);
+      }
+      assert_int_equal(json_object_size(copied), 5);
       assert_int_equal(json_integer_value(json_object_get(bx, "repetitions")), 4);
       if (!strcmp(key, "BM_Flaky/iterations:20000")) {
+        /* The aggregates' "repetitions" and "iterations" both say 4 in every file. */
+        assert_int_equal(json_integer_value(json_object_get(e, "repetitions_written")), 4);
+        assert_int_equal(json_integer_value(json_object_get(e, "aggregate_iterations")), 4);
         if (agg_only) {
-          /* What the file says; the truth (3) is not in it. */
-          assert_int_equal(result_of(b, "latency")->stats.n, 4);
-          agg_files++;
+          /* What the file says; the truth (3) is not in it, in 1.7.1 as in 1.9.5. */
+          assert_int_equal(n, 4);
+          assert_int_equal(failed, 0);
+          agg_files[v195]++;
         } else {
-          assert_int_equal(result_of(b, "latency")->stats.n,
-                           json_integer_value(json_object_get(truth, "successful")));
+          assert_int_equal(n, json_integer_value(json_object_get(truth, "successful")));
           assert_int_equal(failed, json_integer_value(json_object_get(truth, "failed")));
-          full_files++;
+          full_files[v195]++;
         }
       }
       json_decref(bx);
     }
     qb_run_free(run);
   }
-  assert_int_equal(full_files, 2);
-  assert_int_equal(agg_files, 3);
+  assert_int_equal(n_runs, 10);
+  for (int v = 0; v < 2; v++) {
+    assert_int_equal(full_files[v], 2);
+    assert_int_equal(agg_files[v], 3);
+  }
   json_decref(manifest);
 
-  /* BM_Counters: ops and items_per_second (SetItemsProcessed) are results, one sample each. */
-  qb_run *run = qbt_parse_file(qb_gbench_parse, GBDATA "/v1.9/v171_plain.json");
-  qb_bench *c = qb_run_find_bench(run, "BM_Counters");
-  assert_non_null(c);
-  assert_string_equal(result_of(c, "throughput")->unit, "1/s");
-  assert_int_equal(result_of(c, "throughput")->n_samples, 4);
-  assert_int_equal(result_of(c, "ops")->direction, QB_HIGHER_IS_BETTER);
+  /* BM_Range/512: a parameter. */
+  qb_run *run = qbt_parse_file(qb_gbench_parse, GBDATA "/v1.9/v195_plain.json");
   qb_bench *r512 = qb_run_find_bench(run, "BM_Range/512");
   assert_non_null(r512);
   assert_string_equal(r512->group, "BM_Range");

@@ -1,5 +1,6 @@
 // failure_bench.cc - the Google Benchmark program behind the files in this folder (README.md says
-// how each file was made). Ours; built against Google Benchmark 1.7.1 (Debian 12).
+// how each file was made). Ours; built against Google Benchmark 1.7.1 (Debian 12) and 1.9.5 (from
+// source).
 //
 // BM_Fast and BM_Slow are a fast and a slow function; BM_Counters sets a user counter and
 // SetItemsProcessed; BM_Range has a parameter range; BM_Flaky fails its 2nd repetition only
