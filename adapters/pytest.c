@@ -52,11 +52,24 @@ static int refuse_special(const char *path, const src *in, const char *where, co
                     strlen(text) > 40 ? "..." : "", line, column);
 }
 
+/* s as it is shown in a message: at most 80 bytes, "..." after when longer, and every control
+ * character (a newline the file wrote as "\n") as '?', so the message stays on one line. */
+static const char *shown(const char *s, char *buf, size_t n) {
+  size_t k = 0, len = strlen(s);
+  for (; k < len && k < 80 && k + 4 < n; k++) buf[k] = (unsigned char)s[k] < 0x20 ? '?' : s[k];
+  if (k < len)
+    memcpy(buf + k, "...", 4);
+  else
+    buf[k] = '\0';
+  return buf;
+}
+
 /* Fill the run-level fields from commit_info, machine_info, datetime and version (see the file
  * header). Strings are copied into run; nothing else outlives the call. */
 static int parse_run_meta(const char *path, json_t *root, qb_run *run, qb_err *err) {
   json_t *ci = NULL, *mi = NULL, *wrap = NULL;
   const char *s;
+  char shownbuf[88];
   int rc;
 
   if ((rc = qb_json_opt_obj(path, "", root, "commit_info", &ci, err))) goto done;
@@ -71,8 +84,8 @@ static int parse_run_meta(const char *path, json_t *root, qb_run *run, qb_err *e
     if (s && *s && strcmp(s, "unversioned") != 0) {
       if (!qb_commit_ok(s)) {
         rc = qb_err_set(err, QB_EFORMAT,
-                        "%s: commit_info.id: expected 4 to 64 hex digits, got \"%.80s%s\"", path, s,
-                        strlen(s) > 80 ? "..." : "");
+                        "%s: commit_info.id: expected 4 to 64 hex digits, got \"%s\"", path,
+                        shown(s, shownbuf, sizeof shownbuf));
         goto done;
       }
       if ((rc = qb_run_set_str(&run->commit_sha, s, err))) goto done;
@@ -102,7 +115,8 @@ static int parse_run_meta(const char *path, json_t *root, qb_run *run, qb_err *e
 
   if ((rc = qb_json_opt_str(path, "", root, "datetime", &s, err))) goto done;
   if (s && qb_time_parse(s, &run->started_at) != QB_OK) {
-    rc = qb_err_set(err, QB_EFORMAT, "%s: datetime: not an ISO 8601 timestamp: \"%s\"", path, s);
+    rc = qb_err_set(err, QB_EFORMAT, "%s: datetime: not an ISO 8601 timestamp: \"%s\"", path,
+                    shown(s, shownbuf, sizeof shownbuf));
     goto done;
   }
 

@@ -1,8 +1,9 @@
 /* tests/adapters/test_pytest.c - qb_pytest_parse against the pytest-benchmark 3.2.2 suite_a runs
  * (tests/data/pytest, checked benchmark by benchmark against its manifest.json), a 4.x-layout
  * file, the 3.2.2 files with NaN, Infinity, big integers and cProfile rows (tests/data/pytest/
- * special, against its manifest.json), the 2.5.0 real-world files in the shared fixtures, and
- * malformed input. */
+ * special, against its manifest.json), the 5.2.3 files made under pytest 7.2.1 and 9.1.1
+ * (tests/data/pytest/v5, against its manifest.json), the 2.5.0 real-world files in the shared
+ * fixtures, and malformed input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -865,6 +866,307 @@ static void test_pytest__special_strings_and_errors(void **state) {
       "invalid JSON at line 1, column ");
 }
 
+/* ---- tests/data/pytest/v5: pytest-benchmark 5.2.3 under pytest 7.2.1 and 9.1.1 ---- */
+
+#define V5 PYDATA "/v5"
+
+/* json_equal, or fail naming the file, the benchmark and what differs. */
+static void want_equal(json_t *got, json_t *want, const char *rel, const char *name,
+                       const char *what) {
+  if (got && want && json_equal(got, want)) return;
+  char *g = got ? json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+  char *w = want ? json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+  fail_msg("%s: %s: %s: got %.300s, want %.300s", rel, name, what, g ? g : "(none)",
+           w ? w : "(none)");
+}
+
+/* One file of the v5 folder against its manifest entry: the run's fields, and every benchmark
+ * value for value (name, group, params, extra_info, options, cProfile rows, every statistic,
+ * every sample with its iterations). */
+static void check_v5_file(json_t *mfile) {
+  char path[1024], ts[64];
+  const char *rel = json_string_value(json_object_get(mfile, "file"));
+  snprintf(path, sizeof path, V5 "/%s", rel);
+  qb_run *run = qbt_parse_file(qb_pytest_parse, path);
+
+  /* Run fields: datetime with its +00:00 offset, machine_info and commit_info whole. */
+  assert_string_equal(run->format, "pytest");
+  assert_string_equal(json_string_value(json_object_get(mfile, "version")), "5.2.3");
+  assert_string_equal(run->tool_version, "pytest-benchmark 5.2.3");
+  assert_string_equal(qb_time_format(run->started_at, ts, sizeof ts),
+                      json_string_value(json_object_get(mfile, "started_at")));
+  assert_string_equal(run->machine, json_string_value(json_object_get(mfile, "machine")));
+  assert_string_equal(run->project, json_string_value(json_object_get(mfile, "project")));
+  assert_string_equal(json_string_value(json_object_get(mfile, "branch")), "(unknown)");
+  assert_null(run->branch);
+  assert_string_equal(json_string_value(json_object_get(mfile, "commit_id")), "unversioned");
+  assert_null(run->commit_sha);
+  assert_true(run->commit_time == QB_TIME_NONE);
+  json_t *mi = qbt_load_text(run->machine_info);
+  want_equal(mi, json_object_get(mfile, "machine_info"), rel, "(run)", "machine_info");
+  json_decref(mi);
+  json_t *rx = qbt_load_text(run->extra);
+  want_equal(json_object_get(rx, "commit_info"), json_object_get(mfile, "commit_info"), rel,
+             "(run)", "commit_info");
+  json_decref(rx);
+
+  json_t *mbenches = json_object_get(mfile, "benchmarks"), *mb;
+  assert_int_equal(run->n_benches, json_array_size(mbenches));
+  size_t i;
+  json_array_foreach(mbenches, i, mb) {
+    qb_bench *b = &run->benches[i];
+    const char *name = json_string_value(json_object_get(mb, "name"));
+    assert_string_equal(b->name, name);
+    json_t *mg = json_object_get(mb, "group");
+    if (json_is_null(mg))
+      assert_null(b->group);
+    else
+      assert_string_equal(b->group, json_string_value(mg));
+    json_t *mp = json_object_get(mb, "params_kept");
+    if (json_is_null(mp)) {
+      assert_null(b->params);
+    } else {
+      json_t *p = qbt_load_text(b->params);
+      want_equal(p, mp, rel, name, "params");
+      json_decref(p);
+    }
+    /* extra: every key of the entry but name, group, params, stats and those written null */
+    json_t *bx = qbt_load_text(b->extra), *mk;
+    size_t k, n_extra = 0;
+    json_array_foreach(json_object_get(mb, "keys"), k, mk) {
+      const char *key = json_string_value(mk);
+      if (strcmp(key, "name") && strcmp(key, "group") && strcmp(key, "params") &&
+          strcmp(key, "stats") &&
+          !(!strcmp(key, "param") && json_is_null(json_object_get(mb, key))))
+        n_extra++;
+    }
+    assert_int_equal(json_object_size(bx), n_extra);
+    assert_string_equal(json_string_value(json_object_get(bx, "fullname")),
+                        json_string_value(json_object_get(mb, "fullname")));
+    json_t *mparam = json_object_get(mb, "param");
+    if (json_is_null(mparam))
+      assert_null(json_object_get(bx, "param"));
+    else
+      want_equal(json_object_get(bx, "param"), mparam, rel, name, "param");
+    want_equal(json_object_get(bx, "extra_info"), json_object_get(mb, "extra_info_kept"), rel, name,
+               "extra_info");
+    want_equal(json_object_get(bx, "options"), json_object_get(mb, "options"), rel, name,
+               "options");
+    json_t *mcp = json_object_get(mb, "cprofile");
+    if (mcp) {
+      assert_int_equal(json_array_size(json_object_get(bx, "cprofile")),
+                       json_integer_value(json_object_get(mb, "cprofile_rows")));
+      want_equal(json_object_get(bx, "cprofile"), mcp, rel, name, "cprofile");
+    } else {
+      assert_null(json_object_get(bx, "cprofile"));
+    }
+    json_decref(bx);
+
+    assert_int_equal(b->n_results, 1);
+    qb_result *res = &b->results[0];
+    assert_string_equal(res->metric, "latency");
+    assert_string_equal(res->unit, "ns");
+    json_t *ms = json_object_get(mb, "stats");
+    assert_int_equal(res->stats.n, json_integer_value(json_object_get(mb, "rounds")));
+    assert_true(res->stats.min == json_real_value(json_object_get(ms, "min")) * 1e9);
+    assert_true(res->stats.max == json_real_value(json_object_get(ms, "max")) * 1e9);
+    assert_true(res->stats.mean == json_real_value(json_object_get(ms, "mean")) * 1e9);
+    assert_true(res->stats.median == json_real_value(json_object_get(ms, "median")) * 1e9);
+    assert_true(res->stats.stddev == json_number_value(json_object_get(ms, "stddev")) * 1e9);
+    assert_true(res->stats.q1 == json_real_value(json_object_get(ms, "q1")) * 1e9);
+    assert_true(res->stats.q3 == json_real_value(json_object_get(ms, "q3")) * 1e9);
+    assert_int_equal(res->stats.outliers, json_integer_value(json_object_get(ms, "iqr_outliers")));
+    /* the samples: stats.data x 1e9, each with stats.iterations */
+    json_t *mdata = json_object_get(mb, "data"), *mv;
+    assert_int_equal(res->n_samples, json_integer_value(json_object_get(mb, "samples")));
+    assert_int_equal(res->n_samples, json_array_size(mdata));
+    if (!res->n_samples) {
+      assert_null(res->samples);
+      assert_null(res->iters);
+    }
+    json_array_foreach(mdata, k, mv) {
+      if (res->samples[k] != json_number_value(mv) * 1e9)
+        fail_msg("%s: %s: sample %zu: %.17g, want %.17g", rel, name, k, res->samples[k],
+                 json_number_value(mv) * 1e9);
+      assert_true(res->iters[k] == (uint64_t)json_integer_value(json_object_get(mb, "iterations")));
+    }
+    /* every other statistic, as written */
+    static const char *const REST[] = {"iqr",     "ops",          "total",           "ld15iqr",
+                                       "hd15iqr", "iqr_outliers", "stddev_outliers", "outliers",
+                                       "rounds",  "iterations"};
+    json_t *ex = qbt_load_text(res->extra);
+    for (size_t r = 0; r < sizeof REST / sizeof REST[0]; r++)
+      want_equal(json_object_get(ex, REST[r]), json_object_get(ms, REST[r]), rel, name, REST[r]);
+    assert_int_equal(json_object_size(ex), sizeof REST / sizeof REST[0]);
+    json_decref(ex);
+  }
+  qb_run_free(run);
+}
+
+static void test_pytest__v5_manifest(void **state) {
+  (void)state;
+  json_t *manifest = qbt_load_json(V5 "/manifest.json");
+  assert_non_null(manifest);
+  json_t *mfile;
+  size_t i;
+  json_array_foreach(json_object_get(manifest, "files"), i, mfile) check_v5_file(mfile);
+  assert_int_equal(i, 10); /* 5 files each under pytest 9.1.1 and 7.2.1 */
+  json_decref(manifest);
+}
+
+/* Values of the 5.2.3 files spelled out, as pytest-benchmark wrote them (the files, and
+ * tests/data/pytest/v5/manifest.json from `/usr/bin/python3 gen_manifest.py` there). */
+static void test_pytest__v5_values(void **state) {
+  (void)state;
+  char ts[64];
+  qb_run *run = qbt_parse_file(qb_pytest_parse, V5 "/pytest9/special.json");
+  /* "datetime": "2026-12-07T22:28:55.016747+00:00" */
+  assert_string_equal(qb_time_format(run->started_at, ts, sizeof ts),
+                      "2026-12-07T22:28:55.016747Z");
+  assert_string_equal(run->project, "v5py9");
+  json_t *mi = qbt_load_text(run->machine_info);
+  assert_string_equal(json_string_value(json_object_get(mi, "python_version")), "3.11.2");
+  json_t *cpu = json_object_get(mi, "cpu"); /* py-cpuinfo's whole object */
+  assert_string_equal(json_string_value(json_object_get(cpu, "brand")),
+                      "Intel(R) Xeon(R) Processor");
+  assert_int_equal(json_integer_value(json_object_get(cpu, "count")), 2);
+  assert_int_equal(json_integer_value(json_array_get(json_object_get(cpu, "hz_actual_raw"), 0)),
+                   2300000000);
+  json_decref(mi);
+  assert_int_equal(run->n_benches, 6);
+  assert_string_equal(run->benches[1].name, "test_scale[inf]");
+  assert_string_equal(run->benches[1].params, "{\"x\":\"Infinity\"}");
+  assert_string_equal(run->benches[2].params, "{\"x\":\"-Infinity\"}");
+  json_t *bx = qbt_load_text(run->benches[3].extra);
+  json_t *xi = json_object_get(bx, "extra_info");
+  assert_string_equal(json_string_value(json_object_get(xi, "ratio")), "NaN");
+  assert_string_equal(json_string_value(json_object_get(xi, "seed")), "1180591620717411303424");
+  assert_string_equal(json_string_value(json_object_get(xi, "hash")), "-18446744073709551617");
+  json_decref(bx);
+  assert_string_equal(run->benches[5].name, "test_big_param[1180591620717411303424]");
+  assert_string_equal(run->benches[5].params, "{\"n\":\"1180591620717411303424\"}");
+  /* test_extra_info: "rounds": 88, "iterations": 172, "mean": 3.1884229650489246e-06,
+   * "iqr_outliers": 10 */
+  qb_result *r = &run->benches[3].results[0];
+  assert_int_equal(r->stats.n, 88);
+  assert_int_equal(r->n_samples, 88);
+  assert_true(r->iters[87] == 172);
+  assert_true(r->stats.mean == 3.1884229650489246e-06 * 1e9);
+  assert_int_equal(r->stats.outliers, 10);
+  /* the first sample of test_scale[1.5]: 1.6577269998379051e-06 */
+  assert_true(run->benches[0].results[0].samples[0] == 1.6577269998379051e-06 * 1e9);
+  qb_run_free(run);
+
+  /* the autosaved copy, without --benchmark-save-data: statistics, no samples */
+  run = qbt_parse_file(qb_pytest_parse, V5 "/pytest9/storage/Linux-CPython-3.11-64bit/"
+                                           "0002_unversioned_20261207_222855.json");
+  assert_int_equal(run->n_benches, 6);
+  for (size_t i = 0; i < run->n_benches; i++)
+    assert_int_equal(run->benches[i].results[0].n_samples, 0);
+  assert_string_equal(qb_time_format(run->started_at, ts, sizeof ts),
+                      "2026-12-07T22:28:57.822394Z");
+  qb_run_free(run);
+
+  /* cProfile rows under pytest 7.2.1: 4 per benchmark, first by tottime */
+  run = qbt_parse_file(qb_pytest_parse, V5 "/pytest7/cprofile.json");
+  bx = qbt_load_text(run->benches[0].extra);
+  json_t *cp = json_object_get(bx, "cprofile"), *row = json_array_get(cp, 0);
+  assert_int_equal(json_array_size(cp), 4);
+  assert_string_equal(json_string_value(json_object_get(row, "function_name")),
+                      "v5py7/test_special.py:7(sum_squares)");
+  assert_string_equal(json_string_value(json_object_get(row, "ncalls_recursion")), "1");
+  json_decref(bx);
+  qb_run_free(run);
+
+  /* groups and a two-parameter grid; the pedantic one with rounds=7, iterations=3 */
+  run = qbt_parse_file(qb_pytest_parse, V5 "/pytest9/groups.json");
+  assert_int_equal(run->n_benches, 6);
+  assert_string_equal(run->benches[0].name, "test_build[10-list]");
+  assert_string_equal(run->benches[0].group, "build");
+  assert_string_equal(run->benches[0].params, "{\"kind\":\"list\",\"n\":10}");
+  assert_string_equal(run->benches[4].name, "test_sort");
+  assert_string_equal(run->benches[4].group, "sort");
+  assert_string_equal(run->benches[5].name, "test_sort_pedantic");
+  r = &run->benches[5].results[0];
+  assert_int_equal(r->stats.n, 7);
+  assert_int_equal(r->n_samples, 7);
+  for (size_t k = 0; k < 7; k++) assert_true(r->iters[k] == 3);
+  qb_run_free(run);
+}
+
+/* A file of the v5 folder with the first occurrence of `from` replaced by `to`; *at is its byte
+ * offset. The caller frees. */
+static char *v5_with(const char *rel, const char *from, const char *to, size_t *at) {
+  char path[1024];
+  size_t len;
+  snprintf(path, sizeof path, V5 "/%s", rel);
+  char *data = read_data(path, &len);
+  const char *hit = strstr(data, from);
+  assert_non_null(hit);
+  size_t a = (size_t)(hit - data), nf = strlen(from), nt = strlen(to);
+  char *out = malloc(len - nf + nt + 1);
+  assert_non_null(out);
+  memcpy(out, data, a);
+  memcpy(out + a, to, nt);
+  memcpy(out + a + nt, data + a + nf, len - a - nf + 1);
+  free(data);
+  *at = a;
+  return out;
+}
+
+/* 5.2.3 files made bad: refused with one line naming the file, the field and the position; and
+ * what 5.2.3 can write that is not bad (a datetime without microseconds, NaN in a cProfile row). */
+static void test_pytest__v5_bad_and_edges(void **state) {
+  (void)state;
+  size_t at;
+  int line, col;
+  char where[64], ts[64];
+  /* a NaN among the samples of the first benchmark */
+  char *text = v5_with("pytest9/special.json", "1.5737039998384716e-06", "NaN", &at);
+  line_col(text, at, &line, &col);
+  snprintf(where, sizeof where, "(line %d, column %d)", line, col);
+  BAD("special.json", text,
+      "special.json: benchmarks[0].stats.data[1]: expected a finite number, got NaN", where);
+  free(text);
+  text = v5_with("pytest9/special.json", "\"iterations\": 172", "\"iterations\": 0", &at);
+  BAD("special.json", text,
+      "special.json: benchmarks[1].stats.iterations: expected a positive integer, got 0");
+  free(text);
+  text = v5_with("pytest9/special.json", "\"datetime\": \"2026-12-07T22:28:55.016747+00:00\"",
+                 "\"datetime\": \"2026-12-07T22:28:55.016747+25:00\"", &at);
+  BAD("special.json", text,
+      "special.json: datetime: not an ISO 8601 timestamp: \"2026-12-07T22:28:55.016747+25:00\"");
+  free(text);
+  /* a control character in the text is not copied into the one-line message */
+  text = v5_with("pytest9/special.json", "\"datetime\": \"2026-12-07T22:28:55.016747+00:00\"",
+                 "\"datetime\": \"2026-12-07\\nT22:28\"", &at);
+  BAD("special.json", text,
+      "special.json: datetime: not an ISO 8601 timestamp: \"2026-12-07?T22:28\"");
+  free(text);
+  text = v5_with("pytest9/special.json", "\"id\": \"unversioned\"", "\"id\": \"v1.0\\r\\nx\"", &at);
+  BAD("special.json", text,
+      "special.json: commit_info.id: expected 4 to 64 hex digits, got \"v1.0??x\"");
+  free(text);
+
+  /* isoformat() leaves out the microseconds when they are 0 */
+  text = v5_with("pytest9/special.json", "2026-12-07T22:28:55.016747+00:00",
+                 "2026-12-07T22:28:55+00:00", &at);
+  qb_run *run = parse_text("special.json", text);
+  assert_string_equal(qb_time_format(run->started_at, ts, sizeof ts), "2026-12-07T22:28:55Z");
+  qb_run_free(run);
+  free(text);
+  /* a NaN in a cProfile row is kept as text, as outside stats anywhere */
+  text = v5_with("pytest9/cprofile.json", "\"ncalls\": 1,", "\"ncalls\": NaN,", &at);
+  run = parse_text("cprofile.json", text);
+  json_t *bx = qbt_load_text(run->benches[0].extra);
+  assert_string_equal(json_string_value(json_object_get(
+                          json_array_get(json_object_get(bx, "cprofile"), 0), "ncalls")),
+                      "NaN");
+  json_decref(bx);
+  qb_run_free(run);
+  free(text);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pytest__run1_json),
@@ -899,6 +1201,9 @@ int main(void) {
       cmocka_unit_test(test_pytest__special_values),
       cmocka_unit_test(test_pytest__special_in_stats_refused),
       cmocka_unit_test(test_pytest__special_strings_and_errors),
+      cmocka_unit_test(test_pytest__v5_manifest),
+      cmocka_unit_test(test_pytest__v5_values),
+      cmocka_unit_test(test_pytest__v5_bad_and_edges),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
