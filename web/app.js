@@ -1734,7 +1734,9 @@
       const tr = h("tr", { class: "kind-" + g.kind + " sev-" + g.severity + " status-" + g.status, dataset: { id: g.id, benchmark: g.benchmark, status: g.status } },
         num("#" + g.id),
         td([badge(g.kind + " (" + g.severity + ")", g.kind === "improvement" ? "improvement" : "sev-" + g.severity),
-          h("div", null, badge(g.status, "status status-" + g.status), g.active === false ? badge("gone", "gone") : null)]),
+          h("div", null, badge(g.status, "status status-" + g.status), g.superseded_by != null
+            ? h("span", { class: "badge gone", title: "the change was found again at a nearby run; that record carries on" }, "superseded by ", link("regressions", { project: g.project, all: 1 }, "#" + g.superseded_by))
+            : g.active === false ? badge(g.gone_at ? "gone since " + isoDay(g.gone_at) : "gone", "gone") : null)]),
         td([link("trend", trendQ, g.benchmark), h("div", { class: "muted small" }, g.metric)]),
         td(g.project + " · " + g.branch + " · " + g.machine, { class: "nowrap" }),
         td([g.prev_run_id != null
