@@ -45,6 +45,7 @@
  * and ends at a JSON delimiter, else 0. */
 static size_t nonfinite_token(const char *s, size_t n) {
   static const char *const TOKENS[] = {"-Infinity", "Infinity", "-NaN", "NaN"};
+  if (!n || (s[0] != 'N' && s[0] != 'I' && s[0] != '-')) return 0;
   for (size_t k = 0; k < sizeof TOKENS / sizeof TOKENS[0]; k++) {
     size_t l = strlen(TOKENS[k]);
     if (l <= n && !memcmp(s, TOKENS[k], l) &&
@@ -70,50 +71,42 @@ static int nonfinite_value(const json_t *v, double *out) {
   return 1;
 }
 
+/* Where the non-finite tokens stand (byte offsets, in order): qb_json_scan_values' list. */
+typedef struct token_list {
+  size_t *at, n, cap;
+} token_list;
+
+/* qb_json_scan_values' found for parse_json: offset at goes on the list (QB_ENOMEM when it
+ * cannot). */
+static int list_token(void *ctx, size_t at, size_t n) {
+  token_list *t = ctx;
+  (void)n;
+  if (t->n == t->cap) {
+    size_t nc = t->cap ? t->cap * 2 : 16;
+    size_t *p = realloc(t->at, nc * sizeof *p);
+    if (!p) return QB_ENOMEM;
+    t->at = p;
+    t->cap = nc;
+  }
+  t->at[t->n++] = at;
+  return 0;
+}
+
 /* Parse data as JSON like qb_json_parse, but first turn every bare non-finite token that stands
- * where a value goes into a string ("NaN"), so that nonfinite_value() can recognise it. An error
- * gives the line, column and byte of the original text. *out is a new reference. */
+ * where a value goes (not the whole text) into a string ("NaN"), so that nonfinite_value() can
+ * recognise it. An error gives the line, column and byte of the original text. *out is a new
+ * reference. */
 static int parse_json(const char *path, const char *data, size_t len, json_t **out, qb_err *err) {
-  size_t *at = NULL, n_at = 0, cap = 0;
+  token_list t = {NULL, 0, 0};
   char *text = NULL;
-  int rc = QB_OK, in_str = 0;
-  char prev = 0; /* the last structural character outside strings */
+  int rc = QB_OK;
   *out = NULL;
 
-  for (size_t i = 0; i < len; i++) {
-    char c = data[i];
-    if (in_str) {
-      if (c == '\\')
-        i++;
-      else if (c == '"')
-        in_str = 0, prev = '"';
-      continue;
-    }
-    if (c == '"') {
-      in_str = 1;
-      continue;
-    }
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-    size_t l;
-    if ((prev == ':' || prev == ',' || prev == '[') && (c == 'N' || c == 'I' || c == '-') &&
-        (l = nonfinite_token(data + i, len - i))) {
-      if (n_at == cap) {
-        size_t nc = cap ? cap * 2 : 16;
-        size_t *p = realloc(at, nc * sizeof *p);
-        if (!p) {
-          rc = qb_err_set(err, QB_ENOMEM, "%s: out of memory", path);
-          goto done;
-        }
-        at = p;
-        cap = nc;
-      }
-      at[n_at++] = i;
-      i += l - 1;
-      prev = '0';
-      continue;
-    }
-    prev = c;
+  if (qb_json_scan_values(data, len, 0, nonfinite_token, list_token, &t)) {
+    rc = qb_err_set(err, QB_ENOMEM, "%s: out of memory", path);
+    goto done;
   }
+  size_t *at = t.at, n_at = t.n;
   if (!n_at) {
     rc = qb_json_parse(path, data, len, out, err);
     goto done;
@@ -155,7 +148,7 @@ static int parse_json(const char *path, const char *data, size_t len, json_t **o
   }
 
 done:
-  free(at);
+  free(t.at);
   free(text);
   return rc;
 }

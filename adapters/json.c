@@ -142,15 +142,11 @@ static size_t py_token(const char *s, size_t n) {
   return d;
 }
 
-/* The error for data that the Python-mode fast path refused: jansson's, on a copy in which every
- * token Python writes beyond JSON that stands where a value goes is replaced by a 0 padded with
- * spaces to the same length, so that lines, columns and bytes are those of the original. */
-static int py_error(const char *path, const char *data, size_t len, json_t **out, qb_err *err) {
-  char *copy = malloc(len ? len : 1);
-  int rc, in_str = 0, replaced = 0;
-  char prev = '[';
-  if (!copy) return qb_err_set(err, QB_ENOMEM, "%s: out of memory", path);
-  memcpy(copy, data, len);
+int qb_json_scan_values(const char *data, size_t len, int at_start,
+                        size_t (*token)(const char *s, size_t n),
+                        int (*found)(void *ctx, size_t at, size_t n), void *ctx) {
+  int in_str = 0;
+  char prev = at_start ? '[' : 0; /* the last structural character outside strings */
   for (size_t i = 0; i < len; i++) {
     char c = data[i];
     if (in_str) {
@@ -166,23 +162,49 @@ static int py_error(const char *path, const char *data, size_t len, json_t **out
     }
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
     size_t l;
-    if ((prev == ':' || prev == ',' || prev == '[') && (l = py_token(data + i, len - i))) {
-      copy[i] = '0';
-      memset(copy + i + 1, ' ', l - 1);
-      replaced = 1;
+    if ((prev == ':' || prev == ',' || prev == '[') && (l = token(data + i, len - i))) {
+      int rc = found(ctx, i, l);
+      if (rc) return rc;
       i += l - 1;
       prev = '0';
       continue;
     }
     prev = c;
   }
+  return 0;
+}
+
+typedef struct py_blank {
+  char *copy;
+  int replaced;
+} py_blank;
+
+/* qb_json_scan_values' found for py_error: the token becomes a 0 padded with spaces. */
+static int py_blank_token(void *ctx, size_t at, size_t n) {
+  py_blank *b = ctx;
+  b->copy[at] = '0';
+  memset(b->copy + at + 1, ' ', n - 1);
+  b->replaced = 1;
+  return 0;
+}
+
+/* The error for data that the Python-mode fast path refused: jansson's, on a copy in which every
+ * token Python writes beyond JSON that stands where a value goes is replaced by a 0 padded with
+ * spaces to the same length, so that lines, columns and bytes are those of the original. */
+static int py_error(const char *path, const char *data, size_t len, json_t **out, qb_err *err) {
+  char *copy = malloc(len ? len : 1);
+  int rc;
+  if (!copy) return qb_err_set(err, QB_ENOMEM, "%s: out of memory", path);
+  memcpy(copy, data, len);
+  py_blank b = {copy, 0};
+  qb_json_scan_values(data, len, 1, py_token, py_blank_token, &b);
   json_error_t je;
   *out = json_loadb(copy, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
   free(copy);
   if (!*out)
     return qb_err_set(err, QB_EFORMAT, "%s: invalid JSON at line %d, column %d (byte %d): %s", path,
                       je.line, je.column, je.position, je.text);
-  if (!replaced) return QB_OK; /* valid JSON the fast path left to jansson: its tree */
+  if (!b.replaced) return QB_OK; /* valid JSON the fast path left to jansson: its tree */
   /* not expected: the fast path reads everything valid in this mode */
   json_decref(*out);
   *out = NULL;

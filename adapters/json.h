@@ -38,6 +38,15 @@ const qb_json_special *qb_json_specials_find(const qb_json_specials *s, const js
 /* Line and column (both from 1, the column in bytes) of byte offset in data. */
 void qb_json_position(const char *data, size_t len, size_t offset, int *line, int *column);
 
+/* The scanner of the readers of bare tokens (qb_json_parse_py, the Google Benchmark adapter):
+ * walks data outside strings and, at each place where a value may start (after ':', ',' or '[',
+ * and at the start of the text when at_start), asks token for the length of a token of its own
+ * starting there (0: none); for each one found calls found(ctx, offset, length) and goes on after
+ * it. Returns 0, or the first non-zero value found returned (the scan then stops). */
+int qb_json_scan_values(const char *data, size_t len, int at_start,
+                        size_t (*token)(const char *s, size_t n),
+                        int (*found)(void *ctx, size_t at, size_t n), void *ctx);
+
 /* Parse like qb_json_parse, and also accept what Python's json.dumps writes (pytest-benchmark
  * files): see qb_json_special. *specials (caller-initialised with QB_JSON_SPECIALS_INIT, disposed
  * by the caller, also on failure) lists them. An error in the rest of the text is reported as

@@ -21,20 +21,10 @@
 #include "http/server.h"
 #include "service/auth.h"
 #include "tests/dbutil.h"
+#include "tests/http_client.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/http_dashboard"
-
-typedef struct answer {
-  long status;
-  qb_buf body;
-} answer;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud) {
-  answer *a = ud;
-  qb_buf_add(&a->body, p, size * n, NULL);
-  return size * n;
-}
 
 static struct {
   qb_server *srv;
@@ -42,41 +32,14 @@ static struct {
   char tok[QB_TOKEN_MAX];
 } F;
 
-/* One request (a POST when body is not NULL); the caller disposes a->body. */
-static void request(const char *path, const char *token, const char *body, size_t len, answer *a) {
-  char url[4096], auth[160];
-  snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)F.port, path);
-  qb_buf_init(&a->body, (size_t)1 << 26);
-  CURL *c = curl_easy_init();
-  struct curl_slist *h = NULL;
-  if (token) {
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-    h = curl_slist_append(h, auth);
-  }
-  h = curl_slist_append(h, "Expect:");
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
-  if (body) {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
-  }
-  CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) fail_msg("curl %s: %s", path, curl_easy_strerror(rc));
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-}
-
 /* GET path with the token: its status must be status; its JSON (the caller decrefs). */
 static json_t *get(const char *path, long status) {
-  answer a;
-  request(path, F.tok, NULL, 0, &a);
-  json_t *v = json_loads(a.body.data ? a.body.data : "", 0, NULL);
-  if (a.status != status || !v)
-    fail_msg("%s: %ld %s", path, a.status, a.body.data ? a.body.data : "(empty)");
-  qb_buf_dispose(&a.body);
+  long got;
+  json_t *v = qbt_get_json(F.port, path, F.tok, &got);
+  if (got != status) {
+    char *t = json_dumps(v, JSON_COMPACT);
+    fail_msg("%s: %ld %s", path, got, t ? t : "");
+  }
   return v;
 }
 
@@ -105,22 +68,10 @@ static int setup(void **state) {
     return -1;
   curl_global_init(CURL_GLOBAL_DEFAULT);
   char db[600];
-  snprintf(db, sizeof db, "%s", qbt_db_fresh(TMP, "dash.db"));
-  qb_store *s;
-  qb_err err = QB_ERR_INIT;
-  int64_t id;
-  if (qb_store_open(&s, db, QB_STORE_CREATE, &err) ||
-      qb_token_create(s, "ci", "hist", "write", F.tok, &id, &err)) {
-    fprintf(stderr, "%s\n", err.msg);
-    return -1;
-  }
-  qb_store_close(s);
+  if (qbt_db_with_token(TMP, "dash.db", "ci", "hist", db, sizeof db, F.tok)) return -1;
   qb_server_opts o = {.db = db, .host = "127.0.0.1", .threads = 2, .max_body = 1 << 20};
-  if (qb_server_start(&F.srv, &o, &err)) {
-    fprintf(stderr, "%s\n", err.msg);
-    return -1;
-  }
-  F.port = qb_server_port(F.srv);
+  if (qbt_serve(&o, &F.srv, &F.port)) return -1;
+  qb_err err = QB_ERR_INIT;
   for (int r = 1; r <= 12; r++) {
     char path[512], *data;
     size_t len;
@@ -129,8 +80,8 @@ static int setup(void **state) {
       fprintf(stderr, "%s\n", err.msg);
       return -1;
     }
-    answer a;
-    request("/api/v1/runs", F.tok, data, len, &a);
+    qbt_answer a;
+    qbt_http(F.port, "POST", "/api/v1/runs", F.tok, NULL, data, len, &a);
     free(data);
     if (a.status != 201) {
       fprintf(stderr, "upload %d: %ld %s\n", r, a.status, a.body.data ? a.body.data : "");
@@ -248,14 +199,14 @@ static void test_dashboard__bad_requests(void **state) {
 /* A server without --public-read: the dashboard is a read like the others. */
 static void test_dashboard__needs_a_token(void **state) {
   (void)state;
-  answer a;
-  request("/api/v1/dashboard?project=hist", NULL, NULL, 0, &a);
+  qbt_answer a;
+  qbt_http(F.port, "GET", "/api/v1/dashboard?project=hist", NULL, NULL, NULL, 0, &a);
   assert_int_equal(a.status, 401);
   qb_buf_dispose(&a.body);
-  request("/api/v1/dashboard?project=hist", "qbdb_not_a_token", NULL, 0, &a);
+  qbt_http(F.port, "GET", "/api/v1/dashboard?project=hist", "qbdb_not_a_token", NULL, NULL, 0, &a);
   assert_int_equal(a.status, 401);
   qb_buf_dispose(&a.body);
-  request("/api/v1/runs?project=hist", NULL, NULL, 0, &a); /* as GET /runs */
+  qbt_http(F.port, "GET", "/api/v1/runs?project=hist", NULL, NULL, NULL, 0, &a); /* as GET /runs */
   assert_int_equal(a.status, 401);
   qb_buf_dispose(&a.body);
   json_decref(get("/api/v1/dashboard?project=hist", 200));

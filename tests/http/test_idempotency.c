@@ -20,61 +20,21 @@
 #include "http/server.h"
 #include "core/buf.h"
 #include "tests/dbutil.h"
+#include "tests/http_client.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/api_idempotency"
 
-typedef struct answer {
-  long status;
-  qb_buf body;
-} answer;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud) {
-  answer *a = ud;
-  qb_buf_add(&a->body, p, size * n, NULL);
-  return size * n;
-}
-
-/* POST body to path with token and Idempotency-Key idem (NULL: none). The caller disposes
- * a->body. */
+/* POST body to path with token and Idempotency-Key idem (NULL: none); a->status is -1 when curl
+ * failed. Any thread may call it. The caller disposes a->body. */
 static void post(unsigned short port, const char *path, const char *token, const char *idem,
-                 const char *body, answer *a) {
-  char url[1024], auth[160], key[160];
-  snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)port, path);
-  qb_buf_init(&a->body, (size_t)1 << 26);
-  CURL *c = curl_easy_init();
-  struct curl_slist *h = NULL;
-  snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-  h = curl_slist_append(h, auth);
-  if (idem) {
-    snprintf(key, sizeof key, "Idempotency-Key: %s", idem);
-    h = curl_slist_append(h, key);
-  }
-  h = curl_slist_append(h, "Expect:");
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_POST, 1L);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-  CURLcode rc = curl_easy_perform(c);
-  a->status = rc == CURLE_OK ? 0 : -1;
-  if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-}
-
-/* The answer's JSON (the caller decrefs), failing the test when it is not JSON. */
-static json_t *body_json(const answer *a) {
-  json_t *v = json_loads(a->body.data ? a->body.data : "", 0, NULL);
-  if (!v) fail_msg("not JSON (%ld): %s", a->status, a->body.data ? a->body.data : "(empty)");
-  return v;
+                 const char *body, qbt_answer *a) {
+  qbt_http_try(port, "POST", path, token, idem, body, strlen(body), a);
 }
 
 /* The stored run's id and project of an upload's answer. */
-static int64_t run_id_of(const answer *a, char *project, size_t n) {
-  json_t *j = body_json(a);
+static int64_t run_id_of(const qbt_answer *a, char *project, size_t n) {
+  json_t *j = qbt_body_json(a);
   json_t *run = json_object_get(j, "run");
   int64_t id = (int64_t)json_integer_value(json_object_get(run, "id"));
   if (project) snprintf(project, n, "%s", json_string_value(json_object_get(run, "project")));
@@ -83,8 +43,8 @@ static int64_t run_id_of(const answer *a, char *project, size_t n) {
 }
 
 /* The error message of an error answer ("" when there is none); copied into msg. */
-static void error_of(const answer *a, char *msg, size_t n) {
-  json_t *j = body_json(a);
+static void error_of(const qbt_answer *a, char *msg, size_t n) {
+  json_t *j = qbt_body_json(a);
   const char *m = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
   snprintf(msg, n, "%s", m ? m : "");
   json_decref(j);
@@ -130,11 +90,7 @@ static int setup(void **state) {
   qb_store_close(s);
   qb_server_opts o = {
       .db = F.db, .host = "127.0.0.1", .threads = 8, .max_body = 1 << 20, .public_read = 1};
-  if (qb_server_start(&F.srv, &o, &err)) {
-    fprintf(stderr, "%s\n", err.msg);
-    return -1;
-  }
-  F.port = qb_server_port(F.srv);
+  if (qbt_serve(&o, &F.srv, &F.port)) return -1;
   return 0;
 }
 
@@ -159,7 +115,7 @@ static void test_idempotency__same_request_replays(void **state) {
   char doc[512];
   native(doc, sizeof doc, "same", 1);
   size_t before = count_runs("pa");
-  answer a;
+  qbt_answer a;
   post(F.port, "/api/v1/runs?project=pa", F.tok_a, "k-same", doc, &a);
   assert_int_equal(a.status, 201);
   int64_t id = run_id_of(&a, NULL, 0);
@@ -167,7 +123,7 @@ static void test_idempotency__same_request_replays(void **state) {
   post(F.port, "/api/v1/runs?project=pa", F.tok_a, "k-same", doc, &a);
   assert_int_equal(a.status, 200);
   assert_int_equal(run_id_of(&a, NULL, 0), id);
-  json_t *j = body_json(&a);
+  json_t *j = qbt_body_json(&a);
   assert_true(json_is_true(json_object_get(j, "existed")));
   json_decref(j);
   qb_buf_dispose(&a.body);
@@ -181,7 +137,7 @@ static void test_idempotency__other_request_conflicts(void **state) {
   char d1[512], d2[512], msg[QB_ERR_MSG_MAX];
   native(d1, sizeof d1, "diff", 1);
   native(d2, sizeof d2, "diff", 2);
-  answer a;
+  qbt_answer a;
   post(F.port, "/api/v1/runs?project=pa", F.tok_a, "k-diff", d1, &a);
   assert_int_equal(a.status, 201);
   qb_buf_dispose(&a.body);
@@ -216,7 +172,7 @@ static void test_idempotency__keys_are_per_project_and_token(void **state) {
   char da[512], db[512], project[64];
   native(da, sizeof da, "shared", 1);
   native(db, sizeof db, "shared", 2);
-  answer a;
+  qbt_answer a;
   post(F.port, "/api/v1/runs?project=pa", F.tok_a, "k-shared", da, &a);
   assert_int_equal(a.status, 201);
   int64_t id_a = run_id_of(&a, project, sizeof project);
@@ -253,7 +209,7 @@ static void *race(void *arg) {
   char doc[512];
   native(doc, sizeof doc, r->same ? "race_same" : "race", r->same ? 0 : r->id);
   pthread_barrier_wait(r->go);
-  answer a;
+  qbt_answer a;
   post(F.port, "/api/v1/runs?project=pa", F.tok_a, r->key, doc, &a);
   r->status = a.status;
   if (a.status == 200 || a.status == 201) r->run = run_id_of(&a, NULL, 0);

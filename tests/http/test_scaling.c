@@ -19,20 +19,10 @@
 #include "http/server.h"
 #include "core/buf.h"
 #include "tests/dbutil.h"
+#include "tests/http_client.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/http_scaling"
-
-typedef struct answer {
-  long status;
-  qb_buf body;
-} answer;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud) {
-  answer *a = ud;
-  qb_buf_add(&a->body, p, size * n, NULL);
-  return size * n;
-}
 
 typedef struct fixture {
   qb_server *srv;
@@ -43,43 +33,11 @@ typedef struct fixture {
 
 static fixture F;
 
-/* One request (body NULL: no body); the caller disposes a->body. */
-static void request(const char *method, const char *path, const char *token, const char *body,
-                    size_t len, answer *a) {
-  char url[4096], auth[160];
-  snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)F.port, path);
-  qb_buf_init(&a->body, (size_t)1 << 24);
-  CURL *c = curl_easy_init();
-  struct curl_slist *h = NULL;
-  if (token) {
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-    h = curl_slist_append(h, auth);
-  }
-  h = curl_slist_append(h, "Expect:");
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
-  if (body) {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
-  }
-  CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) fail_msg("curl %s %s: %s", method, path, curl_easy_strerror(rc));
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-}
-
 /* GET path with the token: the status, and the JSON answer in *out (the caller decrefs). */
 static long get(const char *path, json_t **out) {
-  answer a;
-  request("GET", path, F.tok, NULL, 0, &a);
-  *out = json_loads(a.body.data ? a.body.data : "", 0, NULL);
-  if (!*out) fail_msg("%s: not JSON: %s", path, a.body.data ? a.body.data : "(empty)");
-  qb_buf_dispose(&a.body);
-  return a.status;
+  long status;
+  *out = qbt_get_json(F.port, path, F.tok, &status);
+  return status;
 }
 
 /* The error message of an error answer. */
@@ -91,32 +49,20 @@ static int setup(void **state) {
   (void)state;
   if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'")) return -1;
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  snprintf(F.db, sizeof F.db, "%s", qbt_db_fresh(TMP, "scaling.db"));
-  qb_store *s;
-  qb_err err = QB_ERR_INIT;
-  int64_t id;
-  if (qb_store_open(&s, F.db, QB_STORE_CREATE, &err) ||
-      qb_token_create(s, "ci", "q", "write", F.tok, &id, &err)) {
-    fprintf(stderr, "%s\n", err.msg);
-    return -1;
-  }
-  qb_store_close(s);
+  if (qbt_db_with_token(TMP, "scaling.db", "ci", "q", F.db, sizeof F.db, F.tok)) return -1;
   qb_server_opts o = {
       .db = F.db, .host = "127.0.0.1", .threads = 2, .max_body = 1 << 20, .public_read = 0};
-  if (qb_server_start(&F.srv, &o, &err)) {
-    fprintf(stderr, "%s\n", err.msg);
-    return -1;
-  }
-  F.port = qb_server_port(F.srv);
+  if (qbt_serve(&o, &F.srv, &F.port)) return -1;
   /* the real noisy qsort run (tests/data/scaling/README.md) as run 1 of project q */
+  qb_err err = QB_ERR_INIT;
   char *run;
   size_t len;
-  answer a;
+  qbt_answer a;
   if (qb_file_read(QB_TEST_DATA "/scaling/qsort_noisy.jsonl", 1 << 20, &run, &len, &err)) {
     fprintf(stderr, "%s\n", err.msg);
     return -1;
   }
-  request("POST", "/api/v1/runs?project=q&format=native", F.tok, run, len, &a);
+  qbt_http(F.port, "POST", "/api/v1/runs?project=q&format=native", F.tok, NULL, run, len, &a);
   free(run);
   qb_buf_dispose(&a.body);
   return a.status == 201 ? 0 : -1;
@@ -198,8 +144,8 @@ static void test_scaling__errors(void **state) {
                cases[i].msg);
     json_decref(v);
   }
-  answer a;
-  request("GET", "/api/v1/scaling?project=q&family=qsort", NULL, NULL, 0, &a);
+  qbt_answer a;
+  qbt_http(F.port, "GET", "/api/v1/scaling?project=q&family=qsort", NULL, NULL, NULL, 0, &a);
   assert_int_equal(a.status, 401);
   qb_buf_dispose(&a.body);
 }

@@ -24,60 +24,10 @@
 #include "core/buf.h"
 #include "core/time.h"
 #include "tests/dbutil.h"
+#include "tests/http_client.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/api_server"
-
-typedef struct answer {
-  long status;
-  qb_buf body;
-} answer;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud) {
-  answer *a = ud;
-  qb_buf_add(&a->body, p, size * n, NULL);
-  return size * n;
-}
-
-/* One request; body may be NULL (GET). The caller disposes a->body. */
-static void request(unsigned short port, const char *method, const char *path, const char *token,
-                    const char *idem, const char *body, size_t len, answer *a) {
-  char url[16384], auth[160], key[160];
-  snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)port, path);
-  qb_buf_init(&a->body, (size_t)1 << 26);
-  CURL *c = curl_easy_init();
-  struct curl_slist *h = NULL;
-  if (token) {
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-    h = curl_slist_append(h, auth);
-  }
-  if (idem) {
-    snprintf(key, sizeof key, "Idempotency-Key: %s", idem);
-    h = curl_slist_append(h, key);
-  }
-  h = curl_slist_append(h, "Expect:");
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
-  if (body) {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
-  }
-  CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) fail_msg("curl %s %s: %s", method, path, curl_easy_strerror(rc));
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-}
-
-/* The answer's JSON (the caller decrefs), failing the test when it is not JSON. */
-static json_t *body_json(const answer *a) {
-  json_t *v = json_loads(a->body.data ? a->body.data : "", 0, NULL);
-  if (!v) fail_msg("not JSON: %s", a->body.data ? a->body.data : "(empty)");
-  return v;
-}
 
 typedef struct fixture {
   qb_server *srv;
@@ -119,11 +69,7 @@ static int setup(void **state) {
   qb_store_close(s);
   qb_server_opts o = {
       .db = F.db, .host = "127.0.0.1", .threads = 4, .max_body = 1 << 20, .public_read = 1};
-  if (qb_server_start(&F.srv, &o, &err)) {
-    fprintf(stderr, "%s\n", err.msg);
-    return -1;
-  }
-  F.port = qb_server_port(F.srv);
+  if (qbt_serve(&o, &F.srv, &F.port)) return -1;
   return 0;
 }
 
@@ -146,17 +92,17 @@ static void test_server__upload_auth_and_replays(void **state) {
   size_t l1, l2;
   char *r1 = file(QB_TEST_DATA "/pytest/run1/benchmark.json", &l1);
   char *r2 = file(QB_TEST_DATA "/pytest/run2/benchmark.json", &l2);
-  answer a;
+  qbt_answer a;
   /* no token, a revoked one, another project's: nothing stored */
-  request(F.port, "POST", "/api/v1/runs?project=py", NULL, NULL, r1, l1, &a);
+  qbt_http(F.port, "POST", "/api/v1/runs?project=py", NULL, NULL, r1, l1, &a);
   assert_int_equal(a.status, 401);
   qb_buf_dispose(&a.body);
-  request(F.port, "POST", "/api/v1/runs?project=py", F.revoked_tok, NULL, r1, l1, &a);
+  qbt_http(F.port, "POST", "/api/v1/runs?project=py", F.revoked_tok, NULL, r1, l1, &a);
   assert_int_equal(a.status, 401);
   qb_buf_dispose(&a.body);
-  request(F.port, "POST", "/api/v1/runs?project=py", F.other_tok, NULL, r1, l1, &a);
+  qbt_http(F.port, "POST", "/api/v1/runs?project=py", F.other_tok, NULL, r1, l1, &a);
   assert_int_equal(a.status, 403);
-  json_t *j = body_json(&a);
+  json_t *j = qbt_body_json(&a);
   assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "code")),
                       "forbidden");
   assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
@@ -165,23 +111,23 @@ static void test_server__upload_auth_and_replays(void **state) {
   json_decref(j);
   qb_buf_dispose(&a.body);
   /* malformed, and too large for the 1 MiB limit: 422, 413 */
-  request(F.port, "POST", "/api/v1/runs?project=py", F.write_tok, NULL, "{\"benchmarks\": [", 16,
-          &a);
+  qbt_http(F.port, "POST", "/api/v1/runs?project=py", F.write_tok, NULL, "{\"benchmarks\": [", 16,
+           &a);
   assert_int_equal(a.status, 422);
   qb_buf_dispose(&a.body);
   size_t big = (size_t)2 << 20;
   char *huge = malloc(big);
   memset(huge, ' ', big);
-  request(F.port, "POST", "/api/v1/runs?project=py", F.write_tok, NULL, huge, big, &a);
+  qbt_http(F.port, "POST", "/api/v1/runs?project=py", F.write_tok, NULL, huge, big, &a);
   assert_int_equal(a.status, 413);
   qb_buf_dispose(&a.body);
   free(huge);
   assert_int_equal(count_runs(), 0);
   /* stored: 201 with the run, then the second run with a verdict */
-  request(F.port, "POST", "/api/v1/runs?project=py&commit=aaaa1111&tag=net=lan", F.write_tok,
-          "key-1", r1, l1, &a);
+  qbt_http(F.port, "POST", "/api/v1/runs?project=py&commit=aaaa1111&tag=net=lan", F.write_tok,
+           "key-1", r1, l1, &a);
   assert_int_equal(a.status, 201);
-  j = body_json(&a);
+  j = qbt_body_json(&a);
   assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "run"), "n_samples")),
                    4066);
   assert_string_equal(
@@ -190,10 +136,10 @@ static void test_server__upload_auth_and_replays(void **state) {
   assert_true(json_is_null(json_object_get(j, "compare")));
   json_decref(j);
   qb_buf_dispose(&a.body);
-  request(F.port, "POST", "/api/v1/runs?project=py&commit=bbbb2222", F.admin_tok, "key-2", r2, l2,
-          &a);
+  qbt_http(F.port, "POST", "/api/v1/runs?project=py&commit=bbbb2222", F.admin_tok, "key-2", r2, l2,
+           &a);
   assert_int_equal(a.status, 201);
-  j = body_json(&a);
+  j = qbt_body_json(&a);
   json_t *summary = json_object_get(json_object_get(j, "compare"), "summary");
   assert_true(json_integer_value(json_object_get(summary, "regressions")) >= 1);
   assert_string_equal(json_string_value(json_object_get(summary, "worst_regression")), "major");
@@ -202,18 +148,19 @@ static void test_server__upload_auth_and_replays(void **state) {
   qb_buf_dispose(&a.body);
   /* replays: by key (the same request) and by content: 200, the original run; the key with
    * other content is a conflict (409), nothing stored */
-  request(F.port, "POST", "/api/v1/runs?project=py&commit=aaaa1111&tag=net=lan", F.write_tok,
-          "key-1", r1, l1, &a);
+  qbt_http(F.port, "POST", "/api/v1/runs?project=py&commit=aaaa1111&tag=net=lan", F.write_tok,
+           "key-1", r1, l1, &a);
   assert_int_equal(a.status, 200);
-  j = body_json(&a);
+  j = qbt_body_json(&a);
   assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "run"), "id")), 1);
   assert_true(json_is_true(json_object_get(j, "existed")));
   json_decref(j);
   qb_buf_dispose(&a.body);
-  request(F.port, "POST", "/api/v1/runs?project=py", F.write_tok, "key-1", r2, l2, &a);
+  qbt_http(F.port, "POST", "/api/v1/runs?project=py", F.write_tok, "key-1", r2, l2, &a);
   assert_int_equal(a.status, 409);
   qb_buf_dispose(&a.body);
-  request(F.port, "POST", "/api/v1/runs?project=py&commit=bbbb2222", F.write_tok, NULL, r2, l2, &a);
+  qbt_http(F.port, "POST", "/api/v1/runs?project=py&commit=bbbb2222", F.write_tok, NULL, r2, l2,
+           &a);
   assert_int_equal(a.status, 200);
   qb_buf_dispose(&a.body);
   assert_int_equal(count_runs(), 2);
@@ -250,17 +197,17 @@ static void test_server__read_endpoints(void **state) {
       {"/api/v1/nope", 404, "no such endpoint"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    answer a;
-    request(F.port, "GET", cases[i].path, NULL, NULL, NULL, 0, &a);
+    qbt_answer a;
+    qbt_http(F.port, "GET", cases[i].path, NULL, NULL, NULL, 0, &a);
     if (a.status != cases[i].status || !strstr(a.body.data ? a.body.data : "", cases[i].needle))
       fail_msg("%s: %ld %s", cases[i].path, a.status, a.body.data ? a.body.data : "");
     qb_buf_dispose(&a.body);
   }
-  answer a;
-  request(F.port, "DELETE", "/api/v1/runs", NULL, NULL, NULL, 0, &a);
+  qbt_answer a;
+  qbt_http(F.port, "DELETE", "/api/v1/runs", NULL, NULL, NULL, 0, &a);
   assert_int_equal(a.status, 405);
   qb_buf_dispose(&a.body);
-  request(F.port, "PATCH", "/api/v1/regressions/999", F.admin_tok, NULL, "{}", 2, &a);
+  qbt_http(F.port, "PATCH", "/api/v1/regressions/999", F.admin_tok, NULL, "{}", 2, &a);
   assert_int_equal(a.status, 404);
   qb_buf_dispose(&a.body);
 }
@@ -270,10 +217,10 @@ static void test_server__read_endpoints(void **state) {
  * route but health and the description itself says it needs a bearer token. */
 static void test_server__openapi_is_the_route_table(void **state) {
   (void)state;
-  answer a;
-  request(F.port, "GET", "/api/v1/openapi.json", NULL, NULL, NULL, 0, &a);
+  qbt_answer a;
+  qbt_http(F.port, "GET", "/api/v1/openapi.json", NULL, NULL, NULL, 0, &a);
   assert_int_equal(a.status, 200);
-  json_t *doc = body_json(&a), *paths = json_object_get(doc, "paths"), *item;
+  json_t *doc = qbt_body_json(&a), *paths = json_object_get(doc, "paths"), *item;
   qb_buf_dispose(&a.body);
   size_t n_docs;
   char *readme = file(QB_TEST_DATA "/../../docs/api/README.md", &n_docs);
@@ -292,7 +239,7 @@ static void test_server__openapi_is_the_route_table(void **state) {
         snprintf(url, sizeof url, "%.*s999999%s", (int)(id - path), path, id + 4);
       else
         snprintf(url, sizeof url, "%s", path);
-      request(F.port, upper, url, NULL, NULL, "{}", 2, &a);
+      qbt_http(F.port, upper, url, NULL, NULL, "{}", 2, &a);
       if (a.status == 405 || strstr(a.body.data ? a.body.data : "", "no such endpoint"))
         fail_msg("%s %s: described but not served (%ld)", upper, url, a.status);
       qb_buf_dispose(&a.body);
@@ -329,8 +276,8 @@ static void *upload_worker(void *arg) {
                        w->id, 100 + i, 101 + i, 102 + i);
     snprintf(key, sizeof key, "c%d-u%d", w->id, i);
     for (int attempt = 0; attempt < 2; attempt++) {
-      answer a;
-      request(F.port, "POST", "/api/v1/runs", F.admin_tok, key, doc, (size_t)len, &a);
+      qbt_answer a;
+      qbt_http(F.port, "POST", "/api/v1/runs", F.admin_tok, key, doc, (size_t)len, &a);
       if (a.status == (attempt ? 200 : 201))
         w->ok++;
       else if (getenv("QBT_VERBOSE"))
@@ -418,8 +365,8 @@ static char *native_doc(const char *project, const char *name, int v) {
 }
 
 /* POST doc with the admin token to path; the answer's status (and body, disposed by caller). */
-static void upload(const char *path, const char *doc, answer *a) {
-  request(F.port, "POST", path, F.admin_tok, NULL, doc, strlen(doc), a);
+static void upload(const char *path, const char *doc, qbt_answer *a) {
+  qbt_http(F.port, "POST", path, F.admin_tok, NULL, doc, strlen(doc), a);
 }
 
 /* Once the run is committed, a failure of the history step (here the detection marker's write
@@ -430,10 +377,10 @@ static void test_server__history_failure_is_deferred(void **state) {
   (void)state;
   fail_history_on();
   char *d1 = native_doc("hist", "h", 0), *d2 = native_doc("hist", "h", 50);
-  answer a;
+  qbt_answer a;
   upload("/api/v1/runs", d1, &a);
   if (a.status != 201) fail_msg("history failing: %ld %s", a.status, a.body.data);
-  json_t *j = body_json(&a);
+  json_t *j = qbt_body_json(&a);
   assert_string_equal(json_string_value(json_object_get(j, "history")), "deferred");
   assert_non_null(strstr(json_string_value(json_object_get(j, "history_error")), "injected"));
   int64_t id = (int64_t)json_integer_value(json_object_get(json_object_get(j, "run"), "id"));
@@ -443,7 +390,7 @@ static void test_server__history_failure_is_deferred(void **state) {
   /* the run is stored and served; the series' marker stayed where it was */
   char path[64];
   snprintf(path, sizeof path, "/api/v1/runs/%lld", (long long)id);
-  request(F.port, "GET", path, NULL, NULL, NULL, 0, &a);
+  qbt_http(F.port, "GET", path, NULL, NULL, NULL, 0, &a);
   assert_int_equal(a.status, 200);
   qb_buf_dispose(&a.body);
   qb_store *s;
@@ -462,7 +409,7 @@ static void test_server__history_failure_is_deferred(void **state) {
   /* the next upload's detection covers both points of the series */
   upload("/api/v1/runs", d2, &a);
   assert_int_equal(a.status, 201);
-  j = body_json(&a);
+  j = qbt_body_json(&a);
   assert_string_equal(json_string_value(json_object_get(j, "history")), "done");
   assert_null(json_object_get(j, "history_error"));
   json_decref(j);
@@ -486,10 +433,10 @@ static int drop_trigger(void **state) {
 
 /* The id of the head run in a compare answer (0 when it is not one). */
 static int64_t compare_head(const char *path) {
-  answer a;
-  request(F.port, "GET", path, NULL, NULL, NULL, 0, &a);
+  qbt_answer a;
+  qbt_http(F.port, "GET", path, NULL, NULL, NULL, 0, &a);
   if (a.status != 200) fail_msg("%.200s: %ld %s", path, a.status, a.body.data);
-  json_t *j = body_json(&a);
+  json_t *j = qbt_body_json(&a);
   int64_t id = (int64_t)json_integer_value(json_object_get(json_object_get(j, "head"), "id"));
   json_decref(j);
   qb_buf_dispose(&a.body);
@@ -512,10 +459,10 @@ static void test_server__compare_cache_long_key(void **state) {
   int64_t ids[3];
   for (int i = 0; i < 3; i++) {
     docs[i] = native_doc("cache", "cache", 10 * i);
-    answer a;
+    qbt_answer a;
     upload("/api/v1/runs", docs[i], &a);
     assert_int_equal(a.status, 201);
-    json_t *j = body_json(&a);
+    json_t *j = qbt_body_json(&a);
     ids[i] = (int64_t)json_integer_value(json_object_get(json_object_get(j, "run"), "id"));
     json_decref(j);
     qb_buf_dispose(&a.body);
@@ -529,10 +476,10 @@ static void test_server__compare_cache_long_key(void **state) {
 
 /* The first row's statistical test and base sample count in a compare answer for path. */
 static void compare_test(const char *path, char *test, size_t n, int64_t *base_n) {
-  answer a;
-  request(F.port, "GET", path, NULL, NULL, NULL, 0, &a);
+  qbt_answer a;
+  qbt_http(F.port, "GET", path, NULL, NULL, NULL, 0, &a);
   if (a.status != 200) fail_msg("%.200s: %ld %s", path, a.status, a.body.data);
-  json_t *j = body_json(&a), *row = json_array_get(json_object_get(j, "rows"), 0);
+  json_t *j = qbt_body_json(&a), *row = json_array_get(json_object_get(j, "rows"), 0);
   if (!row) fail_msg("%.200s: no rows in %.300s", path, a.body.data);
   const char *t = json_string_value(json_object_get(row, "test"));
   snprintf(test, n, "%s", t ? t : "");
@@ -549,10 +496,10 @@ static void test_server__prune_samples_not_cached(void **state) {
   int64_t ids[2];
   for (int i = 0; i < 2; i++) {
     char *doc = native_doc("pruned", "p", 40 * i);
-    answer a;
+    qbt_answer a;
     upload("/api/v1/runs", doc, &a);
     assert_int_equal(a.status, 201);
-    json_t *j = body_json(&a);
+    json_t *j = qbt_body_json(&a);
     ids[i] = (int64_t)json_integer_value(json_object_get(json_object_get(j, "run"), "id"));
     json_decref(j);
     qb_buf_dispose(&a.body);
@@ -597,14 +544,14 @@ static void test_server__benchmarks_long_names(void **state) {
   for (int k = 0; k < 2; k++)
     qb_buf_printf(&b, NULL, "{\"name\":\"%s\",\"unit\":\"ns\",\"samples\":[1,2,3]}\n", name[k]);
   char *doc = qb_buf_take(&b, NULL);
-  answer a;
+  qbt_answer a;
   upload("/api/v1/runs", doc, &a);
   assert_int_equal(a.status, 201);
   qb_buf_dispose(&a.body);
   free(doc);
-  request(F.port, "GET", "/api/v1/benchmarks?project=longnames", NULL, NULL, NULL, 0, &a);
+  qbt_http(F.port, "GET", "/api/v1/benchmarks?project=longnames", NULL, NULL, NULL, 0, &a);
   assert_int_equal(a.status, 200);
-  json_t *j = body_json(&a);
+  json_t *j = qbt_body_json(&a);
   assert_int_equal(json_array_size(j), 2);
   assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "name")), name[0]);
   assert_string_equal(json_string_value(json_object_get(json_array_get(j, 1), "name")), name[1]);
@@ -614,8 +561,8 @@ static void test_server__benchmarks_long_names(void **state) {
 
 /* GET path (or POST doc to it) and expect a 400 whose message holds needle. */
 static void expect_400(const char *method, const char *path, const char *doc, const char *needle) {
-  answer a;
-  request(F.port, method, path, F.admin_tok, NULL, doc, doc ? strlen(doc) : 0, &a);
+  qbt_answer a;
+  qbt_http(F.port, method, path, F.admin_tok, NULL, doc, doc ? strlen(doc) : 0, &a);
   if (a.status != 400 || !strstr(a.body.data ? a.body.data : "", needle))
     fail_msg("%s %.120s: %ld %s (want 400 with '%s')", method, path, a.status,
              a.body.data ? a.body.data : "", needle);
@@ -662,8 +609,8 @@ static void test_server__argument_validation(void **state) {
   qb_buf_init(&q, 1 << 16);
   qb_buf_adds(&q, "/api/v1/runs?", NULL);
   for (int i = 0; i < 32; i++) qb_buf_printf(&q, NULL, "%stag=k%d=v", i ? "&" : "", i);
-  answer a;
-  request(F.port, "POST", q.data, F.admin_tok, NULL, doc, strlen(doc), &a);
+  qbt_answer a;
+  qbt_http(F.port, "POST", q.data, F.admin_tok, NULL, doc, strlen(doc), &a);
   assert_int_equal(a.status, 201);
   qb_buf_dispose(&a.body);
   qb_buf_dispose(&q);
@@ -701,22 +648,22 @@ static void test_server__regression_patch(void **state) {
   qb_series_infos_free(series, n);
   qb_store_close(s);
   static const char *const ok = "{\"status\":\"acknowledged\",\"note\":\"seen\"}";
-  answer a;
-  request(F.port, "PATCH", "/api/v1/regressions/999999", NULL, NULL, ok, strlen(ok), &a);
+  qbt_answer a;
+  qbt_http(F.port, "PATCH", "/api/v1/regressions/999999", NULL, NULL, ok, strlen(ok), &a);
   assert_int_equal(a.status, 401);
   qb_buf_dispose(&a.body);
-  request(F.port, "PATCH", known, NULL, NULL, ok, strlen(ok), &a);
+  qbt_http(F.port, "PATCH", known, NULL, NULL, ok, strlen(ok), &a);
   assert_int_equal(a.status, 401);
   qb_buf_dispose(&a.body);
-  request(F.port, "PATCH", "/api/v1/regressions/999999", F.admin_tok, NULL, ok, strlen(ok), &a);
+  qbt_http(F.port, "PATCH", "/api/v1/regressions/999999", F.admin_tok, NULL, ok, strlen(ok), &a);
   assert_int_equal(a.status, 404);
   qb_buf_dispose(&a.body);
   expect_400("PATCH", known, "{\"status\":\"acknowledged\",\"status\":\"open\"}", "duplicate");
   expect_400("PATCH", known, "{\"status\":\"acknowledged\",\"note\":5}", "note");
   expect_400("PATCH", known, "{\"status\":5}", "status");
-  request(F.port, "PATCH", known, F.admin_tok, NULL, ok, strlen(ok), &a);
+  qbt_http(F.port, "PATCH", known, F.admin_tok, NULL, ok, strlen(ok), &a);
   assert_int_equal(a.status, 200);
-  json_t *j = body_json(&a);
+  json_t *j = qbt_body_json(&a);
   assert_string_equal(json_string_value(json_object_get(j, "note")), "seen");
   json_decref(j);
   qb_buf_dispose(&a.body);
@@ -730,14 +677,14 @@ static void test_server__metrics_need_a_token_when_not_public(void **state) {
   qb_server_opts o = {.db = F.db, .host = "127.0.0.1", .threads = 2, .max_body = 1 << 20};
   assert_int_equal(qb_server_start(&srv, &o, &err), QB_OK);
   unsigned short port = qb_server_port(srv);
-  answer a;
-  request(port, "GET", "/api/v1/metrics", NULL, NULL, NULL, 0, &a);
+  qbt_answer a;
+  qbt_http(port, "GET", "/api/v1/metrics", NULL, NULL, NULL, 0, &a);
   assert_int_equal(a.status, 401);
   qb_buf_dispose(&a.body);
-  request(port, "GET", "/api/v1/metrics", F.write_tok, NULL, NULL, 0, &a);
+  qbt_http(port, "GET", "/api/v1/metrics", F.write_tok, NULL, NULL, 0, &a);
   assert_int_equal(a.status, 200);
   qb_buf_dispose(&a.body);
-  request(port, "GET", "/api/v1/health", NULL, NULL, NULL, 0, &a);
+  qbt_http(port, "GET", "/api/v1/health", NULL, NULL, NULL, 0, &a);
   assert_int_equal(a.status, 200);
   qb_buf_dispose(&a.body);
   qb_server_stop(srv);
@@ -753,11 +700,11 @@ static void test_server__name_cap(void **state) {
     memset(name, 'x', len);
     name[len] = '\0';
     char *doc = native_doc("names", name, over);
-    answer a;
+    qbt_answer a;
     upload("/api/v1/runs", doc, &a);
     if (over) {
       assert_int_equal(a.status, 422);
-      json_t *j = body_json(&a);
+      json_t *j = qbt_body_json(&a);
       const char *msg = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
       assert_non_null(strstr(msg, "name"));
       assert_non_null(strstr(msg, "1024"));

@@ -23,6 +23,7 @@
 #include "service/history.h"
 #include "core/buf.h"
 #include "tests/dbutil.h"
+#include "tests/http_client.h"
 #include "tests/testutil.h"
 
 #define TMP QB_TEST_TMP "/api_trend"
@@ -34,48 +35,14 @@ static struct {
   json_t *ref; /* interval_ref.json */
 } F;
 
-typedef struct answer {
-  long status;
-  qb_buf body;
-} answer;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud) {
-  answer *a = ud;
-  qb_buf_add(&a->body, p, size * n, NULL);
-  return size * n;
-}
-
-/* GET path on port (with a bearer token when tok is not NULL); the caller disposes a->body. */
-static void get(unsigned short port, const char *path, const char *tok, answer *a) {
-  char url[4096], auth[160];
-  snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)port, path);
-  qb_buf_init(&a->body, (size_t)1 << 26);
-  CURL *c = curl_easy_init();
-  struct curl_slist *h = NULL;
-  if (tok) {
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-    h = curl_slist_append(h, auth);
-  }
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
-  CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) fail_msg("curl GET %s: %s", path, curl_easy_strerror(rc));
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-}
-
 /* GET path on the public server, expecting status; the answer's JSON (the caller decrefs). */
 static json_t *get_json(const char *path, long status) {
-  answer a;
-  get(F.port, path, NULL, &a);
-  json_t *v = json_loads(a.body.data ? a.body.data : "", 0, NULL);
-  if (a.status != status || !v)
-    fail_msg("GET %s: %ld (expected %ld) %s", path, a.status, status,
-             a.body.data ? a.body.data : "");
-  qb_buf_dispose(&a.body);
+  long got;
+  json_t *v = qbt_get_json(F.port, path, NULL, &got);
+  if (got != status) {
+    char *t = json_dumps(v, JSON_COMPACT);
+    fail_msg("GET %s: %ld (expected %ld) %s", path, got, status, t ? t : "");
+  }
   return v;
 }
 
@@ -103,12 +70,10 @@ static int setup(void **state) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   F.ref = qbt_load_json(QB_TEST_DATA "/analysis/interval_ref.json");
   if (!F.ref) return -1;
-  snprintf(F.db, sizeof F.db, "%s", qbt_db_fresh(TMP, "trend.db"));
+  if (qbt_db_with_token(TMP, "trend.db", "reader", "hist", F.db, sizeof F.db, F.tok)) return -1;
   qb_store *s;
   qb_err err = QB_ERR_INIT;
-  int64_t id;
-  if (qb_store_open(&s, F.db, QB_STORE_CREATE, &err) ||
-      qb_token_create(s, "reader", "hist", "write", F.tok, &id, &err)) {
+  if (qb_store_open(&s, F.db, 0, &err)) {
     fprintf(stderr, "%s\n", err.msg);
     return -1;
   }
@@ -126,11 +91,9 @@ static int setup(void **state) {
   }
   qb_store_close(s);
   qb_server_opts o = {.db = F.db, .host = "127.0.0.1", .threads = 2, .public_read = 1};
-  if (qb_server_start(&F.open, &o, &err)) return -1;
+  if (qbt_serve(&o, &F.open, &F.port)) return -1;
   o.public_read = 0;
-  if (qb_server_start(&F.closed, &o, &err)) return -1;
-  F.port = qb_server_port(F.open);
-  F.closed_port = qb_server_port(F.closed);
+  if (qbt_serve(&o, &F.closed, &F.closed_port)) return -1;
   return 0;
 }
 
@@ -314,11 +277,13 @@ static void test_trend_api__samples(void **state) {
     json_decref(e);
   }
   /* reads need a token on a server without public reads */
-  answer a;
-  get(F.closed_port, "/api/v1/samples?project=hist&run=1&benchmark=step", NULL, &a);
+  qbt_answer a;
+  qbt_http(F.closed_port, "GET", "/api/v1/samples?project=hist&run=1&benchmark=step", NULL, NULL,
+           NULL, 0, &a);
   assert_int_equal(a.status, 401);
   qb_buf_dispose(&a.body);
-  get(F.closed_port, "/api/v1/samples?project=hist&run=1&benchmark=step", F.tok, &a);
+  qbt_http(F.closed_port, "GET", "/api/v1/samples?project=hist&run=1&benchmark=step", F.tok, NULL,
+           NULL, 0, &a);
   assert_int_equal(a.status, 200);
   qb_buf_dispose(&a.body);
   /* described in the OpenAPI answer, generated from the route table */
