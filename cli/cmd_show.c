@@ -11,6 +11,7 @@
 #include "core/time.h"
 #include "core/units.h"
 #include "schema/store.h"
+#include "service/history.h"
 
 const char cmd_show_help[] =
     "usage: qbdb show [--db PATH] [--project P] [--format text|json] [--samples] RUN\n"
@@ -128,10 +129,23 @@ int cmd_show(qb_cli *cli, int argc, char **argv, qb_err *err) {
   int64_t id;
   if ((rc = qb_store_open(&store, cli->db, 0, err)) ||
       (rc = qb_store_resolve_run(store, project, ref, &id, err)) ||
-      (rc = qb_store_load_run(store, id, json && samples, &info, &run, err)))
+      (rc = qb_store_load_run(store, id,
+                              !json     ? 0
+                              : samples ? 1
+                                        : QB_LOAD_VALUES,
+                              &info, &run, err)))
     goto done;
   if (json) {
-    json_t *o = qb_view_run(&info, run, samples);
+    /* the same object as GET /api/v1/runs/{id}: the samples' values are read for the CIs the
+     * tool did not store (ci_source) */
+    char *url = NULL;
+    if ((rc = qb_repo_url(store, info.project, &url, err))) goto done;
+    json_t *o = qb_view_run_api(&info, run, samples, url);
+    free(url);
+    if (!o) {
+      rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      goto done;
+    }
     qb_json_dumpf(o, cli->out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
     fputc('\n', cli->out);
     json_decref(o);

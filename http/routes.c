@@ -199,7 +199,7 @@ static int h_run_get(const qb_request *r, qb_response *out, qb_err *err) {
   int rc = path_id(r, &id, err);
   if (rc || (rc = qb_run_cache_load(r->run_cache, r->store, id, &info, &ref, err))) return rc;
   if (!(rc = qb_repo_url(r->store, info.project, &url, err)) &&
-      !(out->json = qb_view_run_api(&info, ref.run, url)))
+      !(out->json = qb_view_run_api(&info, ref.run, 0, url)))
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
   free(url);
   qb_run_cache_release(r->run_cache, &ref);

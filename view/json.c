@@ -231,8 +231,9 @@ json_t *qb_view_samples(const qb_run_info *info, const qb_bench *b, const qb_res
   return o;
 }
 
-json_t *qb_view_run_api(const qb_run_info *info, const qb_run *run, const char *repo_url) {
-  json_t *o = qb_view_run(info, run, 0);
+json_t *qb_view_run_api(const qb_run_info *info, const qb_run *run, int with_samples,
+                        const char *repo_url) {
+  json_t *o = qb_view_run(info, run, with_samples);
   if (!o) return NULL;
   set_str(o, "repo_url", repo_url);
   json_t *benches = json_object_get(o, "benchmarks");

@@ -24,12 +24,14 @@ json_t *qb_view_run_info(const qb_run_info *info);
  * "samples" (only when with_samples and present: {"values": [...], "iters": [...]})}]}]. */
 json_t *qb_view_run(const qb_run_info *info, const qb_run *run, int with_samples);
 
-/* GET /api/v1/runs/{id}: qb_view_run without the samples, plus "repo_url" (the project's
+/* GET /api/v1/runs/{id} (with_samples 0) and `qbdb show --format json`: qb_view_run plus
+ * "repo_url" (the project's
  * setting, NULL: null) and, on each result, "ci_source": "tool" when the tool stored its CI
  * (ci_lo, ci_hi as stored), "samples" when it stored none and ci_lo, ci_hi are the 95% CI of the
  * result's centre computed from run's raw samples (analysis/interval.h: the median's order
  * statistics, the mean's Student t), else null. run must be loaded with its samples' values. */
-json_t *qb_view_run_api(const qb_run_info *info, const qb_run *run, const char *repo_url);
+json_t *qb_view_run_api(const qb_run_info *info, const qb_run *run, int with_samples,
+                        const char *repo_url);
 
 /* GET /api/v1/samples: the raw samples of result r of benchmark b of run info: {"run_id",
  * "project", "branch", "machine", "commit", "benchmark", "metric", "unit", "direction", "n" (the

@@ -35,6 +35,17 @@ equals "$(jq '.rows[] | select(.benchmark == "test_very_slow") | [.base.pm, .hea
 # the real values: test_sum_squares[10]'s ± 0.4% and ± 1.4% (the median's order statistics)
 run 0 "$QBDB" compare --project py main~1 main@latest
 contains "$(grep 'test_sum_squares\[10\] ' <<<"$OUT")" "302.6 ns ± 0.4%  312.6 ns ± 1.4%" "printed ±"
+# show --format json is GET /runs/{id}'s object: the CI the tool did not store is computed from
+# the samples (ci_source "samples"), the same interval compare's head side has
+run 0 "$QBDB" compare --format json --project py main~1 main@latest
+want=$(jq -c '.rows[] | select(.benchmark == "test_sum_squares[10]") | [.head.ci_low, .head.ci_high]' <<<"$OUT")
+run 0 "$QBDB" show --format json --project py main@latest
+equals "$(jq -c '.benchmarks[] | select(.name == "test_sum_squares[10]") | .results[0] |
+  [.ci_source, .ci_lo, .ci_hi]' <<<"$OUT")" "[\"samples\",${want#[}" "show: the computed CI"
+equals "$(jq -c '.repo_url' <<<"$OUT")" null "show: no repo_url yet"
+run 0 "$QBDB" show --format json --samples --project py main@latest
+equals "$(jq '[.benchmarks[].results[] | select(.samples != null)] | length > 0' <<<"$OUT")" true \
+  "show --samples: the samples still in"
 
 # repo_url: a project's setting
 run 0 "$QBDB" config set --project py repo_url https://github.com/o/r/
