@@ -416,7 +416,7 @@ int qb_store_series_list(qb_store *s, const qb_series_filter *f, qb_series_info 
   return s->ops->series_list(s, f ? f : &none, out, n, err);
 }
 
-static void series_info_dispose(qb_series_info *x) {
+void qb_series_info_dispose(qb_series_info *x) {
   free(x->project);
   free(x->branch);
   free(x->machine);
@@ -427,7 +427,7 @@ static void series_info_dispose(qb_series_info *x) {
 }
 
 void qb_series_infos_free(qb_series_info *series, size_t n) {
-  for (size_t i = 0; i < n; i++) series_info_dispose(&series[i]);
+  for (size_t i = 0; i < n; i++) qb_series_info_dispose(&series[i]);
   free(series);
 }
 
@@ -529,7 +529,7 @@ void qb_regressions_free(qb_regression *regs, size_t n) {
     free(r->triaged_by);
     free(r->commit_sha);
     free(r->prev_commit_sha);
-    series_info_dispose(&r->series);
+    qb_series_info_dispose(&r->series);
   }
   free(regs);
 }

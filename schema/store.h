@@ -273,6 +273,8 @@ typedef struct qb_series_filter {
 int qb_store_series_list(qb_store *s, const qb_series_filter *f, qb_series_info **out, size_t *n,
                          qb_err *err);
 void qb_series_infos_free(qb_series_info *series, size_t n);
+/* Free the strings of one qb_series_info (not x itself). */
+void qb_series_info_dispose(qb_series_info *x);
 
 /* A benchmark and one metric it has a series of (GET /api/v1/benchmarks). */
 typedef struct qb_bench_metric {

@@ -16,13 +16,7 @@
 #define DEFAULT_BRANCH "main"
 
 static void series_dispose(qb_dashboard_series *x) {
-  free(x->info.project);
-  free(x->info.branch);
-  free(x->info.machine);
-  free(x->info.bench);
-  free(x->info.metric);
-  free(x->info.unit);
-  free(x->info.analysed_opts);
+  qb_series_info_dispose(&x->info);
   free(x->run_ids);
   free(x->values);
   free(x->changes);

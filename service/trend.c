@@ -13,13 +13,7 @@
 
 void qb_trend_report_free(qb_trend_report *r) {
   if (!r) return;
-  free(r->series.project);
-  free(r->series.branch);
-  free(r->series.machine);
-  free(r->series.bench);
-  free(r->series.metric);
-  free(r->series.unit);
-  free(r->series.analysed_opts);
+  qb_series_info_dispose(&r->series);
   qb_series_points_free(r->points, r->n_points);
   free(r->changes);
   free(r->drifts);

@@ -75,13 +75,19 @@ async function startServer(extra = [], db = env.QBDB_DB) {
   throw new Error("could not start qbdb serve");
 }
 
-// Stops a server startServer() started (SIGTERM, then SIGKILL after 5 s).
+// Stops a server startServer() started: SIGTERM, and its exit awaited (SIGKILL, said, only if it
+// has not exited within WAIT: a server that ignores SIGTERM is a failure worth seeing).
 async function stopServer(srv) {
+  if (srv.proc.exitCode !== null || srv.proc.signalCode !== null) return;
   srv.proc.kill("SIGTERM");
   await new Promise((r) => {
-    const t = setTimeout(() => (srv.proc.kill("SIGKILL"), r()), 5000);
+    const t = setTimeout(() => {
+      console.log("FAIL  qbdb serve did not exit within " + WAIT / 1000 + " s of SIGTERM; killed");
+      failures++;
+      srv.proc.kill("SIGKILL");
+      r();
+    }, WAIT);
     srv.proc.on("exit", () => (clearTimeout(t), r()));
-    if (srv.proc.exitCode !== null) (clearTimeout(t), r());
   });
 }
 
@@ -662,12 +668,7 @@ try {
 } finally {
   if (browser) await browser.close().catch(() => {});
   if (server) {
-    server.proc.kill("SIGTERM");
-    await new Promise((r) => {
-      const t = setTimeout(() => (server.proc.kill("SIGKILL"), r()), 5000);
-      server.proc.on("exit", () => (clearTimeout(t), r()));
-      if (server.proc.exitCode !== null) (clearTimeout(t), r());
-    });
+    await stopServer(server);
     if (failures) console.log("server log:\n" + server.log());
   }
 }
