@@ -69,6 +69,8 @@ static int exit_code(int rc) {
       return 6;
     case QB_EREGRESSION:
       return 1;
+    case QB_EINTERRUPTED:
+      return 130; /* 128 + SIGINT, what a shell reports for a command stopped by ^C */
     default:
       return 7; /* QB_ENOMEM, QB_EINTERNAL, anything unexpected */
   }

@@ -77,6 +77,8 @@ const char *qb_rc_name(int code) {
       return "forbidden";
     case QB_ETOOLARGE:
       return "too_large";
+    case QB_EINTERRUPTED:
+      return "interrupted";
     default:
       return "unknown";
   }

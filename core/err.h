@@ -23,7 +23,8 @@ typedef enum qb_rc {
                             over): the same request may succeed later (HTTP 503) */
   QB_EAUTH = -11,        /* no credentials, or unknown or revoked ones (HTTP 401) */
   QB_EFORBIDDEN = -12,   /* the credentials may not do this (HTTP 403) */
-  QB_ETOOLARGE = -13     /* a request or a value in it exceeds a limit (HTTP 413) */
+  QB_ETOOLARGE = -13,    /* a request or a value in it exceeds a limit (HTTP 413) */
+  QB_EINTERRUPTED = -14  /* stopped by a signal (SIGINT, SIGTERM); resumable (qbdb bisect) */
 } qb_rc;
 
 #define QB_ERR_MSG_MAX 512

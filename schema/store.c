@@ -72,6 +72,10 @@ static const struct {
     REQUIRED(report_add),
     REQUIRED(report_last),
     REQUIRED(report_items),
+    REQUIRED(bisect_add),
+    REQUIRED(bisect_update),
+    REQUIRED(bisect_get),
+    REQUIRED(bisects_list),
     REQUIRED(prune),
     REQUIRED(vacuum),
     REQUIRED(dump),
@@ -686,6 +690,71 @@ void qb_report_record_dispose(qb_report_record *r) {
   memset(r, 0, sizeof *r);
 }
 
+/* ---- bisect sessions ------------------------------------------------------------------------ */
+
+/* QB_OK when status is one the bisect table takes (its CHECK); else QB_EUSAGE. */
+static int bisect_status_check(const char *status, qb_err *err) {
+  if (status &&
+      (!strcmp(status, "running") || !strcmp(status, "done") || !strcmp(status, "failed")))
+    return QB_OK;
+  return qb_err_set(err, QB_EUSAGE, "bisect: status '%s': expected running, done or failed",
+                    status ? status : "(none)");
+}
+
+int qb_store_bisect_add(qb_store *s, const qb_bisect_record *rec, int64_t *out_id, qb_err *err) {
+  static const char *const names[] = {"project",     "benchmark",  "metric", "machine",
+                                      "good_commit", "bad_commit", "state"};
+  const char *const vals[] = {rec->project,     rec->benchmark,  rec->metric, rec->machine,
+                              rec->good_commit, rec->bad_commit, rec->state};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (!vals[i]) return qb_err_set(err, QB_EUSAGE, "bisect: %s: missing", names[i]);
+  int rc = bisect_status_check(rec->status, err);
+  if (rc) return rc;
+  int64_t id = 0;
+  if ((rc = s->ops->bisect_add(s, rec, &id, err))) return rc;
+  if (out_id) *out_id = id;
+  return QB_OK;
+}
+
+int qb_store_bisect_update(qb_store *s, int64_t id, const char *status, const char *state,
+                           int64_t updated_at, qb_err *err) {
+  int rc = bisect_status_check(status, err);
+  if (rc) return rc;
+  if (!state) return qb_err_set(err, QB_EUSAGE, "bisect: state: missing");
+  return s->ops->bisect_update(s, id, status, state, updated_at, err);
+}
+
+int qb_store_bisect_get(qb_store *s, int64_t id, qb_bisect_record *out, qb_err *err) {
+  memset(out, 0, sizeof *out);
+  return s->ops->bisect_get(s, id, out, err);
+}
+
+int qb_store_bisects_list(qb_store *s, const qb_bisect_filter *f, qb_bisect_record **out, size_t *n,
+                          qb_err *err) {
+  qb_bisect_filter all = QB_BISECT_FILTER_INIT;
+  *out = NULL;
+  *n = 0;
+  return s->ops->bisects_list(s, f ? f : &all, out, n, err);
+}
+
+void qb_bisect_record_dispose(qb_bisect_record *r) {
+  if (!r) return;
+  free(r->project);
+  free(r->benchmark);
+  free(r->metric);
+  free(r->machine);
+  free(r->good_commit);
+  free(r->bad_commit);
+  free(r->status);
+  free(r->state);
+  memset(r, 0, sizeof *r);
+}
+
+void qb_bisect_records_free(qb_bisect_record *r, size_t n) {
+  for (size_t i = 0; i < n; i++) qb_bisect_record_dispose(&r[i]);
+  free(r);
+}
+
 int qb_store_prune(qb_store *s, const qb_prune_opts *o, qb_prune_result *res, qb_err *err) {
   return s->ops->prune(s, o, res, err);
 }
@@ -698,7 +767,7 @@ int qb_store_vacuum(qb_store *s, int64_t *bytes_before, int64_t *bytes_after,
 
 /* ---- moving data ---------------------------------------------------------------------------- */
 
-/* Schema version 14's tables and columns (migrations/0001..0014, migrations/postgresql/0013..0014).
+/* Schema version 15's tables and columns (migrations/0001..0015, migrations/postgresql/0013..0015).
  */
 const qb_db_table qb_db_tables[] = {
     {"project", "id, name", "id", 1},
@@ -735,6 +804,10 @@ const qb_db_table qb_db_tables[] = {
      "id", 1},
     {"report_item", "report_id, regression_id, series_id, run_id, kind, severity",
      "report_id, regression_id", 0},
+    {"bisect",
+     "id, project, regression_id, benchmark, metric, machine, good_commit, bad_commit, status, "
+     "started_at, updated_at, state",
+     "id", 1},
     {"idempotency", "project_id, token_id, key, request_hash, run_id, created_at",
      "project_id, token_id, key", 0},
     {"data_generation", "id, generation", "id", 0},

@@ -448,6 +448,44 @@ void qb_regressions_free(qb_regression *regs, size_t n);
 int qb_store_regression_triage(qb_store *s, int64_t id, const char *status, const char *note,
                                const char *who, qb_err *err);
 
+/* ---- bisect sessions (migration 0015, docs/cli/bisect.md) ---- */
+
+/* A `qbdb bisect` session (service/bisect.h writes its state). The store keeps the state as the
+ * service wrote it, byte for byte; the other fields find sessions. Strings of a record the store
+ * filled belong to it: qb_bisect_record_dispose() frees them. */
+typedef struct qb_bisect_record {
+  int64_t id;
+  int64_t regression_id; /* 0: none (--good/--bad) */
+  char *project, *benchmark, *metric, *machine, *good_commit, *bad_commit;
+  char *status; /* "running", "done" or "failed" */
+  char *state;  /* JSON text */
+  int64_t started_at, updated_at;
+} qb_bisect_record;
+/* Store a new session (id, updated_at ignored: updated_at = started_at); *out_id its id. Every
+ * string is required; a status other than the three is QB_EUSAGE. */
+int qb_store_bisect_add(qb_store *s, const qb_bisect_record *rec, int64_t *out_id, qb_err *err);
+/* Set the status, state and updated_at of session id (QB_ENOTFOUND when there is none). */
+int qb_store_bisect_update(qb_store *s, int64_t id, const char *status, const char *state,
+                           int64_t updated_at, qb_err *err);
+/* Session id into *out (caller disposes with qb_bisect_record_dispose; left empty on failure);
+ * QB_ENOTFOUND when none. */
+int qb_store_bisect_get(qb_store *s, int64_t id, qb_bisect_record *out, qb_err *err);
+typedef struct qb_bisect_filter {
+  const char *project;   /* NULL: any */
+  int64_t regression_id; /* 0: any */
+  const char *status;    /* NULL: any */
+  int64_t limit;         /* <= 0: all */
+  int with_state;        /* 0: leave state NULL (listings) */
+} qb_bisect_filter;
+#define QB_BISECT_FILTER_INIT                                                                      \
+  { NULL, 0, NULL, 0, 1 }
+/* Sessions, newest first (by id); f NULL: every session, with its state. *out malloc'd (NULL
+ * when none): free with qb_bisect_records_free. */
+int qb_store_bisects_list(qb_store *s, const qb_bisect_filter *f, qb_bisect_record **out, size_t *n,
+                          qb_err *err);
+void qb_bisect_record_dispose(qb_bisect_record *r);
+void qb_bisect_records_free(qb_bisect_record *r, size_t n);
+
 /* A performance budget. */
 typedef struct qb_target {
   int64_t id;

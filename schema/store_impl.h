@@ -6,7 +6,7 @@
 
 /* The version of this table: a backend sets .version = QB_STORE_OPS_VERSION, and store.c refuses
  * a table of another version or one that lacks a required op (store.c, REQUIRED_OPS). */
-#define QB_STORE_OPS_VERSION 5
+#define QB_STORE_OPS_VERSION 6
 
 /* Room for a commit sha and its terminating NUL (40 hex digits for SHA-1, 64 for SHA-256). */
 #define QB_STORE_SHA_MAX 72
@@ -97,6 +97,13 @@ typedef struct qb_store_ops {
                     int64_t *out_id, qb_err *err);
   int (*report_last)(qb_store *s, const char *project, qb_report_record *out, qb_err *err);
   int (*report_items)(qb_store *s, const char *project, qb_report_item **out, size_t *n,
+                      qb_err *err);
+  /* bisect sessions (migration 0015); store.c checks the arguments first */
+  int (*bisect_add)(qb_store *s, const qb_bisect_record *rec, int64_t *out_id, qb_err *err);
+  int (*bisect_update)(qb_store *s, int64_t id, const char *status, const char *state,
+                       int64_t updated_at, qb_err *err);
+  int (*bisect_get)(qb_store *s, int64_t id, qb_bisect_record *out, qb_err *err);
+  int (*bisects_list)(qb_store *s, const qb_bisect_filter *f, qb_bisect_record **out, size_t *n,
                       qb_err *err);
   int (*prune)(qb_store *s, const qb_prune_opts *o, qb_prune_result *res, qb_err *err);
   int (*vacuum)(qb_store *s, int64_t *bytes_before, int64_t *bytes_after, int *checkpoint_deferred,

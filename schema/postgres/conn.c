@@ -631,6 +631,7 @@ static void setup(void) {
   pg_ops_admin(&PG_OPS);
   pg_ops_prune(&PG_OPS);
   pg_ops_copy(&PG_OPS);
+  pg_ops_bisect(&PG_OPS);
 }
 
 int qb_store_pg_open(qb_store **out, const char *location, int flags, qb_err *err) {

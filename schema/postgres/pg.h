@@ -101,5 +101,6 @@ void pg_ops_regressions(qb_store_ops *ops);
 void pg_ops_admin(qb_store_ops *ops);
 void pg_ops_prune(qb_store_ops *ops);
 void pg_ops_copy(qb_store_ops *ops);
+void pg_ops_bisect(qb_store_ops *ops);
 
 #endif

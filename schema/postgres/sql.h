@@ -14,12 +14,14 @@
 #include "schema/postgres/sql_admin.h"
 #include "schema/postgres/sql_listing.h"
 #include "schema/postgres/sql_prune.h"
+#include "schema/postgres/sql_bisect.h"
 
 /* Every statement: the lists of the entity files. */
 #define PG_SQL(X)                                                                                  \
   PG_SQL_RUNS(X)                                                                                   \
   PG_SQL_LISTING(X)                                                                                \
-  PG_SQL_SERIES(X) PG_SQL_HISTORY(X) PG_SQL_REGRESSIONS(X) PG_SQL_ADMIN(X) PG_SQL_PRUNE(X)
+  PG_SQL_SERIES(X)                                                                                 \
+  PG_SQL_HISTORY(X) PG_SQL_REGRESSIONS(X) PG_SQL_ADMIN(X) PG_SQL_PRUNE(X) PG_SQL_BISECT(X)
 
 enum {
 #define PG_SQL_ID(id, text) id,

@@ -74,6 +74,6 @@
 #define PG_VACUUM_SQL                                                                              \
   "VACUUM (FULL, ANALYZE) qbdb_schema, project, branch, machine, run, run_tag, benchmark, "        \
   "metric, series, run_benchmark, result, sample_set, setting, regression, target, token, "        \
-  "report, report_item, idempotency, data_generation"
+  "report, report_item, bisect, idempotency, data_generation"
 
 #endif

@@ -484,6 +484,7 @@ static void setup(void) {
   sq_ops_regressions(&SQLITE_OPS);
   sq_ops_admin(&SQLITE_OPS);
   sq_ops_prune(&SQLITE_OPS);
+  sq_ops_bisect(&SQLITE_OPS);
 }
 
 int qb_store_sqlite_open(qb_store **out, const char *path, int flags, qb_err *err) {

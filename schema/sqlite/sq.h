@@ -118,5 +118,6 @@ void sq_ops_history(qb_store_ops *ops);
 void sq_ops_regressions(qb_store_ops *ops);
 void sq_ops_admin(qb_store_ops *ops);
 void sq_ops_prune(qb_store_ops *ops);
+void sq_ops_bisect(qb_store_ops *ops);
 
 #endif

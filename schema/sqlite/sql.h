@@ -13,12 +13,14 @@
 #include "schema/sqlite/sql_admin.h"
 #include "schema/sqlite/sql_listing.h"
 #include "schema/sqlite/sql_prune.h"
+#include "schema/sqlite/sql_bisect.h"
 
 /* Every statement: the lists of the entity files. */
 #define SQ_SQL(X)                                                                                  \
   SQ_SQL_RUNS(X)                                                                                   \
   SQ_SQL_LISTING(X)                                                                                \
-  SQ_SQL_SERIES(X) SQ_SQL_HISTORY(X) SQ_SQL_REGRESSIONS(X) SQ_SQL_ADMIN(X) SQ_SQL_PRUNE(X)
+  SQ_SQL_SERIES(X)                                                                                 \
+  SQ_SQL_HISTORY(X) SQ_SQL_REGRESSIONS(X) SQ_SQL_ADMIN(X) SQ_SQL_PRUNE(X) SQ_SQL_BISECT(X)
 
 enum {
 #define SQ_SQL_ID(id, text) id,

@@ -2,7 +2,7 @@
  * migrations (a version 11 SQLite database upgraded) and refusal of foreign or newer databases,
  * exact round trips of runs, idempotent re-insert, idempotency keys scoped to project and token,
  * run references, the counts on the run row through inserts and prunes, pages of the run listing,
- * compact samples, the fingerprint after a prune of samples. */
+ * compact samples, the fingerprint after a prune of samples, bisect sessions (migration 0015). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -928,6 +928,24 @@ static void test_store__migrations_in_lockstep(void **state) {
   }
 }
 
+/* A session to store: the strings borrowed, regression_id 0 for --good/--bad. */
+static qb_bisect_record bisect_rec(const char *project, int64_t regression_id, const char *status,
+                                   const char *state, int64_t started) {
+  qb_bisect_record r = {0};
+  r.regression_id = regression_id;
+  r.project = (char *)project;
+  r.benchmark = "bench/0";
+  r.metric = "latency";
+  r.machine = "ci-1";
+  r.good_commit = "aaaa000000000000000000000000000000000000";
+  r.bad_commit = "bbbb000000000000000000000000000000000000";
+  r.status = (char *)status;
+  r.state = (char *)state;
+  r.started_at = started;
+  r.updated_at = 12345; /* ignored: a new session's updated_at is its started_at */
+  return r;
+}
+
 /* A dump as bytes: each row's table, then each value's type and its exact bits. */
 static int dump_row(void *ctx, const qb_db_table *t, const qb_value *v, size_t n, qb_err *err) {
   qb_buf *b = ctx;
@@ -1034,6 +1052,16 @@ static void test_store__copy_is_exact(void **state) {
   rep.format = "json";
   qb_report_item item = {regs[0].id, regs[0].series_id, regs[0].run_id, "regression", "major"};
   assert_int_equal(qb_store_report_add(a, &rep, &item, 1, &id, &err), QB_OK);
+  /* two bisect sessions: of the regression record (updated), and of --good/--bad */
+  qb_bisect_record bis = bisect_rec("p", regs[0].id, "running", "{\"steps\":[]}", 6000000);
+  int64_t bisect_ids[2];
+  assert_int_equal(qb_store_bisect_add(a, &bis, &bisect_ids[0], &err), QB_OK);
+  assert_int_equal(qb_store_bisect_update(a, bisect_ids[0], "done",
+                                          "{\"first_bad\":\"\xc3\xa9\\\"'\"}", 6500000, &err),
+                   QB_OK);
+  bis = bisect_rec("q", 0, "failed", "{}", 7000000);
+  assert_int_equal(qb_store_bisect_add(a, &bis, &bisect_ids[1], &err), QB_OK);
+  int64_t regression_id = regs[0].id;
   qb_regressions_free(regs, n_regs);
   qb_buf da, db, dc;
   dump_all(a, &da);
@@ -1058,11 +1086,34 @@ static void test_store__copy_is_exact(void **state) {
   dump_all(c, &dc);
   assert_int_equal(dc.len, da.len);
   assert_memory_equal(dc.data, da.data, da.len);
-  /* the copy works as a database: a new run gets an id after the copied ones */
+  /* the bisect sessions arrived, at both ends */
+  qb_store *ends[2] = {b, c};
+  for (int e = 0; e < 2; e++) {
+    qb_bisect_record got;
+    assert_int_equal(qb_store_bisect_get(ends[e], bisect_ids[0], &got, &err), QB_OK);
+    assert_int_equal(got.regression_id, regression_id);
+    assert_string_equal(got.project, "p");
+    assert_string_equal(got.status, "done");
+    assert_string_equal(got.state, "{\"first_bad\":\"\xc3\xa9\\\"'\"}");
+    assert_int_equal(got.started_at, 6000000);
+    assert_int_equal(got.updated_at, 6500000);
+    qb_bisect_record_dispose(&got);
+    assert_int_equal(qb_store_bisect_get(ends[e], bisect_ids[1], &got, &err), QB_OK);
+    assert_int_equal(got.regression_id, 0);
+    assert_string_equal(got.project, "q");
+    assert_string_equal(got.status, "failed");
+    assert_string_equal(got.state, "{}");
+    qb_bisect_record_dispose(&got);
+  }
+  /* the copy works as a database: a new run gets an id after the copied ones, a new bisect
+   * session too */
   r = make_run("p", "main", "abcd9999", 20000000, 1999, 1, 3);
   assert_int_equal(qb_store_insert_run(b, r, &id, &err), QB_OK);
   qb_run_free(r);
   assert_true(id > ids[3]);
+  bis = bisect_rec("p", 0, "running", "{}", 8000000);
+  assert_int_equal(qb_store_bisect_add(b, &bis, &id, &err), QB_OK);
+  assert_int_equal(id, bisect_ids[1] + 1);
   /* a destination with data is refused and left as it was */
   qb_buf dd;
   assert_int_equal(qb_store_copy(a, c, NULL, NULL, &err), QB_EEXISTS);
@@ -1094,6 +1145,248 @@ static void test_store__copy_knows_every_table(void **state) {
   assert_int_equal(tables, (int64_t)qb_db_tables_count);
 }
 
+/* ---- bisect sessions (migration 0015) ----------------------------------------------------------
+ */
+
+/* Two sessions (one of a regression record, one of --good/--bad) are stored, one is updated, and
+ * each reads back as written; the listing filters by project, regression record and status, cuts
+ * a page, puts the newest first and leaves the state out when asked to. */
+static void test_store__bisect_sessions(void **state) {
+  (void)state;
+  const char *path = db_path("bisect.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  qb_bisect_record a = bisect_rec("p", 7, "running", "{\"steps\":[]}", 1795624627014106LL);
+  qb_bisect_record b = bisect_rec("q", 0, "running", "{\"steps\":[1]}", 1795624627999999LL);
+  b.benchmark = "bench/1";
+  b.metric = "throughput";
+  b.machine = "ci-2";
+  int64_t id_a = 0, id_b = 0;
+  assert_int_equal(qb_store_bisect_add(s, &a, &id_a, &err), QB_OK);
+  assert_int_equal(qb_store_bisect_add(s, &b, &id_b, &err), QB_OK);
+  assert_true(id_a > 0);
+  assert_int_equal(id_b, id_a + 1);
+  /* as stored: updated_at is started_at, a missing regression record is NULL */
+  assert_int_equal(qbt_sql_int(path,
+                               "SELECT count(*) FROM bisect WHERE updated_at = started_at AND "
+                               "((project = 'p' AND regression_id = 7) OR (project = 'q' AND "
+                               "regression_id IS NULL))"),
+                   2);
+  qb_bisect_record got;
+  assert_int_equal(qb_store_bisect_get(s, id_b, &got, &err), QB_OK);
+  assert_int_equal(got.id, id_b);
+  assert_int_equal(got.regression_id, 0);
+  assert_string_equal(got.project, "q");
+  assert_string_equal(got.benchmark, "bench/1");
+  assert_string_equal(got.metric, "throughput");
+  assert_string_equal(got.machine, "ci-2");
+  assert_string_equal(got.good_commit, "aaaa000000000000000000000000000000000000");
+  assert_string_equal(got.bad_commit, "bbbb000000000000000000000000000000000000");
+  assert_string_equal(got.status, "running");
+  assert_string_equal(got.state, "{\"steps\":[1]}");
+  assert_int_equal(got.started_at, 1795624627999999LL);
+  assert_int_equal(got.updated_at, 1795624627999999LL);
+  qb_bisect_record_dispose(&got);
+  assert_null(got.state);
+  /* session a ends */
+  assert_int_equal(
+      qb_store_bisect_update(s, id_a, "done", "{\"first_bad\":\"cccc\"}", 1795624700000000LL, &err),
+      QB_OK);
+  assert_int_equal(qb_store_bisect_get(s, id_a, &got, &err), QB_OK);
+  assert_int_equal(got.id, id_a);
+  assert_int_equal(got.regression_id, 7);
+  assert_string_equal(got.project, "p");
+  assert_string_equal(got.benchmark, "bench/0");
+  assert_string_equal(got.metric, "latency");
+  assert_string_equal(got.machine, "ci-1");
+  assert_string_equal(got.status, "done");
+  assert_string_equal(got.state, "{\"first_bad\":\"cccc\"}");
+  assert_int_equal(got.started_at, 1795624627014106LL);
+  assert_int_equal(got.updated_at, 1795624700000000LL);
+  qb_bisect_record_dispose(&got);
+  /* every session, newest first, with its state */
+  qb_bisect_record *list;
+  size_t n;
+  assert_int_equal(qb_store_bisects_list(s, NULL, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 2);
+  assert_int_equal(list[0].id, id_b);
+  assert_int_equal(list[1].id, id_a);
+  assert_string_equal(list[0].state, "{\"steps\":[1]}");
+  assert_string_equal(list[1].state, "{\"first_bad\":\"cccc\"}");
+  assert_string_equal(list[1].status, "done");
+  qb_bisect_records_free(list, n);
+  /* by project */
+  qb_bisect_filter f = QB_BISECT_FILTER_INIT;
+  f.project = "p";
+  assert_int_equal(qb_store_bisects_list(s, &f, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 1);
+  assert_int_equal(list[0].id, id_a);
+  qb_bisect_records_free(list, n);
+  f.project = "none";
+  assert_int_equal(qb_store_bisects_list(s, &f, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 0);
+  assert_null(list);
+  /* by regression record */
+  qb_bisect_filter g = QB_BISECT_FILTER_INIT;
+  g.regression_id = 7;
+  assert_int_equal(qb_store_bisects_list(s, &g, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 1);
+  assert_int_equal(list[0].id, id_a);
+  assert_int_equal(list[0].regression_id, 7);
+  qb_bisect_records_free(list, n);
+  g.regression_id = 8;
+  assert_int_equal(qb_store_bisects_list(s, &g, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 0);
+  g.regression_id = 7; /* and a status it does not have */
+  g.status = "running";
+  assert_int_equal(qb_store_bisects_list(s, &g, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 0);
+  /* by status */
+  qb_bisect_filter h = QB_BISECT_FILTER_INIT;
+  h.status = "running";
+  assert_int_equal(qb_store_bisects_list(s, &h, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 1);
+  assert_int_equal(list[0].id, id_b);
+  qb_bisect_records_free(list, n);
+  h.status = "done";
+  assert_int_equal(qb_store_bisects_list(s, &h, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 1);
+  assert_int_equal(list[0].id, id_a);
+  qb_bisect_records_free(list, n);
+  h.status = "failed";
+  assert_int_equal(qb_store_bisects_list(s, &h, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 0);
+  /* a page of one: the newest; without the state */
+  qb_bisect_filter k = QB_BISECT_FILTER_INIT;
+  k.limit = 1;
+  k.with_state = 0;
+  assert_int_equal(qb_store_bisects_list(s, &k, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 1);
+  assert_int_equal(list[0].id, id_b);
+  assert_null(list[0].state);
+  assert_string_equal(list[0].status, "running");
+  assert_string_equal(list[0].good_commit, "aaaa000000000000000000000000000000000000");
+  qb_bisect_records_free(list, n);
+  k.limit = 0;
+  assert_int_equal(qb_store_bisects_list(s, &k, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 2);
+  assert_null(list[0].state);
+  assert_null(list[1].state);
+  assert_int_equal(list[1].id, id_a);
+  qb_bisect_records_free(list, n);
+  qb_store_close(s);
+}
+
+/* A session that is not there is QB_ENOTFOUND to get and to update (nothing written); a status
+ * other than running, done and failed, or a missing field, is refused before the database. */
+static void test_store__bisect_missing_and_refused(void **state) {
+  (void)state;
+  const char *path = db_path("bisect_missing.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  qb_bisect_record got;
+  assert_int_equal(qb_store_bisect_get(s, 42, &got, &err), QB_ENOTFOUND);
+  assert_string_equal(err.msg, "no bisect session with id 42");
+  assert_null(got.project);
+  assert_null(got.state);
+  qb_bisect_record_dispose(&got);
+  err = (qb_err)QB_ERR_INIT;
+  assert_int_equal(qb_store_bisect_update(s, 42, "done", "{}", 1, &err), QB_ENOTFOUND);
+  assert_string_equal(err.msg, "no bisect session with id 42");
+  qb_bisect_record r = bisect_rec("p", 0, "paused", "{}", 1000);
+  int64_t id = -1;
+  assert_int_equal(qb_store_bisect_add(s, &r, &id, &err), QB_EUSAGE);
+  assert_string_equal(err.msg, "bisect: status 'paused': expected running, done or failed");
+  assert_int_equal(id, -1);
+  r = bisect_rec("p", 0, "running", NULL, 1000);
+  assert_int_equal(qb_store_bisect_add(s, &r, &id, &err), QB_EUSAGE);
+  assert_string_equal(err.msg, "bisect: state: missing");
+  r = bisect_rec("p", 0, "running", "{}", 1000);
+  assert_int_equal(qb_store_bisect_add(s, &r, &id, &err), QB_OK);
+  assert_int_equal(qb_store_bisect_update(s, id, "stopped", "{}", 2000, &err), QB_EUSAGE);
+  assert_int_equal(qb_store_bisect_update(s, id, "failed", NULL, 2000, &err), QB_EUSAGE);
+  assert_int_equal(qb_store_bisect_get(s, id, &got, &err), QB_OK);
+  assert_string_equal(got.status, "running");
+  assert_int_equal(got.updated_at, 1000);
+  qb_bisect_record_dispose(&got);
+  assert_int_equal(qbt_sql_int(path, "SELECT count(*) FROM bisect"), 1);
+  qb_store_close(s);
+}
+
+/* Text with quotes, backslashes, control characters and multi-byte UTF-8 in every text column,
+ * and a state of 1 MB, read back byte for byte, added and updated. */
+static void test_store__bisect_text_round_trips(void **state) {
+  (void)state;
+  const char *path = db_path("bisect_text.db");
+  qb_store *s;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_open(&s, path, QB_STORE_CREATE, &err), QB_OK);
+  static const char odd[] = "it's \"quoted\" \\ back\\slash; -- ' OR 1=1 \t\n\xc3\xa9t\xc3\xa9 "
+                            "\xe2\x82\xac \xf0\x9f\x90\x9b \xe6\x97\xa5\xe6\x9c\xac";
+  /* 1 MB of JSON: escapes, quotes and multi-byte characters throughout */
+  size_t big_n = (size_t)1 << 20;
+  char *big = malloc(big_n + 1);
+  assert_non_null(big);
+  static const char unit[] = "{\"k\":\"\\\"\xc3\xa9\xf0\x9f\x90\x9b'\\n\"},";
+  size_t at = 0;
+  big[at++] = '[';
+  while (at + sizeof unit - 1 < big_n - 1) {
+    memcpy(big + at, unit, sizeof unit - 1);
+    at += sizeof unit - 1;
+  }
+  while (at < big_n - 1) big[at++] = ' ';
+  big[at++] = ']';
+  big[at] = '\0';
+  assert_int_equal(strlen(big), big_n);
+  qb_bisect_record r = bisect_rec(odd, 3, "running", big, 5000);
+  r.benchmark = (char *)odd;
+  r.metric = (char *)odd;
+  r.machine = (char *)odd;
+  r.good_commit = (char *)odd;
+  r.bad_commit = (char *)odd;
+  int64_t id;
+  assert_int_equal(qb_store_bisect_add(s, &r, &id, &err), QB_OK);
+  qb_bisect_record got;
+  assert_int_equal(qb_store_bisect_get(s, id, &got, &err), QB_OK);
+  assert_string_equal(got.project, odd);
+  assert_string_equal(got.benchmark, odd);
+  assert_string_equal(got.metric, odd);
+  assert_string_equal(got.machine, odd);
+  assert_string_equal(got.good_commit, odd);
+  assert_string_equal(got.bad_commit, odd);
+  assert_int_equal(strlen(got.state), big_n);
+  assert_memory_equal(got.state, big, big_n);
+  qb_bisect_record_dispose(&got);
+  /* the filter matches the odd text exactly */
+  qb_bisect_filter f = QB_BISECT_FILTER_INIT;
+  f.project = odd;
+  qb_bisect_record *list;
+  size_t n;
+  assert_int_equal(qb_store_bisects_list(s, &f, &list, &n, &err), QB_OK);
+  assert_int_equal(n, 1);
+  assert_memory_equal(list[0].state, big, big_n + 1);
+  qb_bisect_records_free(list, n);
+  /* updated with the odd text as its state, then with the big one again */
+  assert_int_equal(qb_store_bisect_update(s, id, "failed", odd, 6000, &err), QB_OK);
+  assert_int_equal(qb_store_bisect_get(s, id, &got, &err), QB_OK);
+  assert_string_equal(got.state, odd);
+  assert_string_equal(got.status, "failed");
+  qb_bisect_record_dispose(&got);
+  big[1] = '{'; /* a different 1 MB text */
+  big[2] = '}';
+  big[3] = ',';
+  assert_int_equal(qb_store_bisect_update(s, id, "done", big, 7000, &err), QB_OK);
+  assert_int_equal(qb_store_bisect_get(s, id, &got, &err), QB_OK);
+  assert_int_equal(strlen(got.state), big_n);
+  assert_memory_equal(got.state, big, big_n);
+  assert_int_equal(got.updated_at, 7000);
+  qb_bisect_record_dispose(&got);
+  free(big);
+  qb_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_store__migrations_in_lockstep),
@@ -1115,6 +1408,9 @@ int main(void) {
       cmocka_unit_test(test_store__idempotency_keys_are_scoped),
       cmocka_unit_test(test_store__fingerprint_changes_with_pruned_samples),
       cmocka_unit_test(test_store__series_ids_after_a_rollback),
+      cmocka_unit_test(test_store__bisect_sessions),
+      cmocka_unit_test(test_store__bisect_missing_and_refused),
+      cmocka_unit_test(test_store__bisect_text_round_trips),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
