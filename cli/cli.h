@@ -32,6 +32,7 @@ extern const qb_cli_cmd qb_cli_cmds[];
 extern const size_t qb_cli_n_cmds;
 const qb_cli_cmd *qb_cli_find(const char *name);
 
+int cmd_bisect(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_compare(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err);
 int cmd_configs(qb_cli *cli, int argc, char **argv, qb_err *err);
@@ -59,10 +60,11 @@ extern const char cmd_db_help[];
 extern const char cmd_export_help[];
 extern const char cmd_prune_help[];
 extern const char cmd_report_help[];
-extern const char cmd_compare_help[], cmd_config_help[], cmd_configs_help[], cmd_detect_help[],
-    cmd_grade_help[], cmd_regressions_help[], cmd_scaling_help[], cmd_serve_help[],
-    cmd_token_help[], cmd_target_help[], cmd_trend_help[], cmd_triage_help[], cmd_help_help[],
-    cmd_ingest_help[], cmd_runs_help[], cmd_show_help[], cmd_upload_help[], cmd_version_help[];
+extern const char cmd_bisect_help[], cmd_compare_help[], cmd_config_help[], cmd_configs_help[],
+    cmd_detect_help[], cmd_grade_help[], cmd_regressions_help[], cmd_scaling_help[],
+    cmd_serve_help[], cmd_token_help[], cmd_target_help[], cmd_trend_help[], cmd_triage_help[],
+    cmd_help_help[], cmd_ingest_help[], cmd_runs_help[], cmd_show_help[], cmd_upload_help[],
+    cmd_version_help[];
 
 /* If argv[*i] is option name ("--name VALUE" or "--name=VALUE"): set *value, advance *i past
  * it and return 1. A missing value returns QB_EUSAGE with err set. Otherwise returns 0. */

@@ -10,6 +10,8 @@
 #include "core/table.h"
 
 const qb_cli_cmd qb_cli_cmds[] = {
+    {"bisect", cmd_bisect, "find the commit that changed a benchmark (git, sequential tests)",
+     cmd_bisect_help},
     {"compare", cmd_compare, "compare two runs: what changed, how much, how sure",
      cmd_compare_help},
     {"config", cmd_config, "set, unset and list comparison settings", cmd_config_help},
