@@ -819,10 +819,11 @@ int cmd_bisect(qb_cli *cli, int argc, char **argv, qb_err *err) {
   }
   snprintf(c.branch, sizeof c.branch, "bisect/%lld", (long long)c.id);
   snprintf(c.id_text, sizeof c.id_text, "%lld", (long long)c.id);
-  fprintf(cli->out, "bisect #%lld: %s %s on %s, %zu commits from %s (good) to %s (bad)%s\n",
+  fprintf(cli->out, "bisect #%lld: %s %s on %s, %zu commit%s from %s (good) to %s (bad)%s\n",
           (long long)c.id, qb_cli_esc_str(&c.esc, c.benchmark), qb_cli_esc_str(&c.esc, c.metric),
-          qb_cli_esc_str(&c.esc, c.machine), b.n_commits - 2, short_sha(b.commits[0]),
-          short_sha(b.commits[b.n_commits - 1]), resume_id >= 0 ? ", resumed" : "");
+          qb_cli_esc_str(&c.esc, c.machine), b.n_commits - 2, qb_cli_s(b.n_commits - 2),
+          short_sha(b.commits[0]), short_sha(b.commits[b.n_commits - 1]),
+          resume_id >= 0 ? ", resumed" : "");
   if (resume_id >= 0) fprintf(cli->out, "replaying %zu stored run%s\n", b.n_obs, qb_cli_s(b.n_obs));
   fflush(cli->out);
 
