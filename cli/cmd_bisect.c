@@ -406,10 +406,16 @@ static void print_result(bctx *c, const qb_bisect *b, int64_t id) {
         fprintf(f, "  one of the %zu commits %s..%s (the others could not be tested)\n",
                 s->after - s->before, short_sha(b->commits[s->before]),
                 short_sha(b->commits[s->after]));
-      fprintf(f, "    %+.1f%%: %s -> %s (p %s)%s\n", s->change_pct,
-              fmt_value(c, s->level_before, x, sizeof x), fmt_value(c, s->level_after, y, sizeof y),
-              qb_pvalue_format(s->p, p, sizeof p),
-              s->confirmed ? "" : " (not confirmed: the run budget ran out)");
+      fprintf(f, "    %+.1f%%: %s -> %s", s->change_pct, fmt_value(c, s->level_before, x, sizeof x),
+              fmt_value(c, s->level_after, y, sizeof y));
+      if (!s->confirmed)
+        fprintf(f, " (not confirmed: the run budget ran out)");
+      else if (isfinite(s->llr))
+        fprintf(f, "; a step is %.3g times likelier than none over %zu pair%s (%.3g needed)",
+                exp(s->llr), s->runs, qb_cli_s(s->runs), (1 - b->alpha) / b->alpha);
+      else
+        fprintf(f, " over %zu pair%s", s->runs, qb_cli_s(s->runs));
+      fprintf(f, "; Welch p %s\n", qb_pvalue_format(s->p, p, sizeof p));
     }
   }
   fprintf(f, "runs: %zu (%zu invocation%s, %.1f s); each decision's error rate %.2g", values,
@@ -551,6 +557,9 @@ static int show(qb_cli *cli, int64_t id, int json, qb_err *err) {
             b.steps[i].level_after = json_number_value(json_object_get(s, "level_after"));
             b.steps[i].change_pct = json_number_value(json_object_get(s, "change_pct"));
             b.steps[i].p = json_number_value(json_object_get(s, "p"));
+            json_t *llr = json_object_get(s, "llr");
+            b.steps[i].llr = json_is_number(llr) ? json_number_value(llr) : NAN;
+            b.steps[i].runs = (size_t)json_integer_value(json_object_get(s, "pairs"));
             b.steps[i].confirmed = json_is_true(json_object_get(s, "confirmed"));
           }
           print_result(&c, &b, r.id);

@@ -143,12 +143,13 @@ static json_t *result_json(const qb_bisect *b) {
   for (size_t i = 0; i < b->n_steps; i++) {
     const qb_bisect_step *s = &b->steps[i];
     json_array_append_new(
-        steps,
-        json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:b}", "before", b->commits[s->before],
-                  "after", b->commits[s->after], "subject", b->subjects[s->after], "commits",
-                  (json_int_t)(s->after - s->before), "level_before", num_or_null(s->level_before),
-                  "level_after", num_or_null(s->level_after), "change_pct",
-                  num_or_null(s->change_pct), "p", num_or_null(s->p), "confirmed", s->confirmed));
+        steps, json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:b}", "before",
+                         b->commits[s->before], "after", b->commits[s->after], "subject",
+                         b->subjects[s->after], "commits", (json_int_t)(s->after - s->before),
+                         "level_before", num_or_null(s->level_before), "level_after",
+                         num_or_null(s->level_after), "change_pct", num_or_null(s->change_pct), "p",
+                         num_or_null(s->p), "llr", num_or_null(s->llr), "pairs",
+                         (json_int_t)s->runs, "confirmed", s->confirmed));
   }
   double secs = 0;
   size_t values = qb_bisect_values(b, &secs);
@@ -264,7 +265,9 @@ typedef struct search {
   double **lv;   /* the log values consumed, per commit */
   size_t *n_lv, *cap_lv;
   double alpha;
-  double total; /* the whole change (log; bad - good), once calibrated */
+  double total;    /* the whole change (log; bad - good), once calibrated */
+  double pair_llr; /* the last paired test's log likelihood ratio, and its pairs */
+  size_t pair_runs;
 } search;
 
 /* One more value of commit c: 1 when there is one, 0 when the commit gives none (skipped), an
@@ -484,6 +487,8 @@ static int pair_step(search *s, size_t p, size_t q, double delta, int *step, int
   if (o->fixed && need > o->max_runs) need = o->max_runs;
   *step = 1;
   *confirmed = 0;
+  s->pair_llr = NAN;
+  s->pair_runs = 0;
   for (;;) {
     size_t k = s->n_lv[p] < s->n_lv[q] ? s->n_lv[p] : s->n_lv[q];
     if (k && !o->fixed) {
@@ -494,6 +499,8 @@ static int pair_step(search *s, size_t p, size_t q, double delta, int *step, int
         llr += qb_sprt_llr(&x, 1, 0, delta, sd2);
       }
       qb_sprt_verdict sv = qb_sprt_verdict_of(llr, s->alpha, s->alpha);
+      s->pair_llr = llr;
+      s->pair_runs = k;
       if (sv != QB_SPRT_MORE) {
         *step = sv == QB_SPRT_H1;
         *confirmed = 1;
@@ -501,6 +508,7 @@ static int pair_step(search *s, size_t p, size_t q, double delta, int *step, int
       }
     }
     if (o->fixed && k >= need) {
+      s->pair_runs = k;
       *step = fabs(m_of(s, q) - m_of(s, p)) > fabs(delta) / 2;
       *confirmed = 1;
       return QB_OK;
@@ -521,9 +529,15 @@ static int push_step(search *s, size_t before, size_t after, int confirmed) {
     b->steps = p;
     b->cap_steps = cap;
   }
-  qb_bisect_step st = {
-      before,   after, exp(m_of(s, before)), exp(m_of(s, after)), NAN, welch_p(s, before, after),
-      confirmed};
+  qb_bisect_step st = {0};
+  st.before = before;
+  st.after = after;
+  st.level_before = exp(m_of(s, before));
+  st.level_after = exp(m_of(s, after));
+  st.p = welch_p(s, before, after);
+  st.llr = s->pair_llr;
+  st.runs = s->pair_runs;
+  st.confirmed = confirmed;
   st.change_pct = (st.level_after / st.level_before - 1) * 100;
   b->steps[b->n_steps++] = st;
   return QB_OK;
@@ -600,8 +614,15 @@ int qb_bisect_run(qb_bisect *b, qb_bisect_measure_fn measure, void *measure_ctx,
                   int (*save)(void *ctx, const qb_bisect *b, qb_err *err), void *save_ctx,
                   const qb_bisect_events *ev, qb_err *err) {
   size_t n = b->n_commits;
-  search s = {b,    measure, measure_ctx, save, save_ctx, ev, err, NULL,
-              NULL, NULL,    NULL,        NULL, NULL,     0,  0};
+  search s;
+  memset(&s, 0, sizeof s);
+  s.b = b;
+  s.measure = measure;
+  s.mctx = measure_ctx;
+  s.save = save;
+  s.sctx = save_ctx;
+  s.ev = ev;
+  s.err = err;
   b->n_tests = b->n_steps = 0;
   b->finished = 0;
   if (!(b->opts.error > 0 && b->opts.error < 0.5))

@@ -60,6 +60,9 @@ typedef struct qb_bisect_step {
   double level_before, level_after; /* geometric means of their values (base unit) */
   double change_pct;                /* (after / before - 1) * 100 */
   double p;                         /* Welch's p of the two commits' values (logs) */
+  double llr;    /* the paired test's log likelihood ratio of "a step" against "none" (NAN:
+                    fixed mode); it decides at ln((1 - alpha) / alpha) */
+  size_t runs;   /* the pairs of values that test used */
   int confirmed; /* 1: the paired test found the step; 0: its run budget ran out first */
 } qb_bisect_step;
 
