@@ -410,9 +410,12 @@ static void print_result(bctx *c, const qb_bisect *b, int64_t id) {
               fmt_value(c, s->level_after, y, sizeof y));
       if (!s->confirmed)
         fprintf(f, " (not confirmed: the run budget ran out)");
-      else if (isfinite(s->llr))
+      else if (isfinite(s->llr) && s->llr < 690)
         fprintf(f, "; a step is %.3g times likelier than none over %zu pair%s (%.3g needed)",
                 exp(s->llr), s->runs, qb_cli_s(s->runs), (1 - b->alpha) / b->alpha);
+      else if (isfinite(s->llr))
+        fprintf(f, "; a step is certain over %zu pair%s (the values do not vary)", s->runs,
+                qb_cli_s(s->runs));
       else
         fprintf(f, " over %zu pair%s", s->runs, qb_cli_s(s->runs));
       fprintf(f, "; Welch p %s\n", qb_pvalue_format(s->p, p, sizeof p));

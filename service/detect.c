@@ -446,6 +446,9 @@ int qb_detect(qb_store *s, const qb_detect_opts *o, qb_detect_result *res, qb_er
       else
         hi = mid;
     }
+    /* a scratch branch of `qbdb bisect` (docs/cli/bisect.md): repeated runs of a few commits,
+     * not a history (its work stays zero: nothing is written) */
+    if (series[i].branch && !strncmp(series[i].branch, "bisect/", 7)) continue;
     rc = analyse_series(s, o, &series[i], rp, settings, n_settings, res, &work[i], err);
   }
 read_done:

@@ -162,6 +162,12 @@ for sig in TERM KILL; do
   contains "$ERR" "bisect #$id is done: nothing to resume" "$sig: resume a finished session"
 done
 
+# detection leaves the scratch branches alone: a full detection records nothing on bisect/*
+run 0 "$QBDB" detect
+run 0 "$QBDB" regressions --all --format json
+equals "$(jq '[.[] | select(.branch | startswith("bisect/"))] | length' <<<"$OUT")" 0 \
+  "records on bisect/* branches after qbdb detect"
+
 # ---- refused and not reproduced -------------------------------------------------------------------
 echo "local change" >>"$R1/README.md"
 run 2 "$QBDB" bisect --good "$C0" --bad main --benchmark parse/config --repo "$R1" -- "$CMD1"
