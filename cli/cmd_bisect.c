@@ -410,12 +410,12 @@ static void print_result(bctx *c, const qb_bisect *b, int64_t id) {
               fmt_value(c, s->level_after, y, sizeof y));
       if (!s->confirmed)
         fprintf(f, " (not confirmed: the run budget ran out)");
-      else if (isfinite(s->llr) && s->llr < 690)
+      else if (isfinite(s->llr) && s->llr < log(1e9))
         fprintf(f, "; a step is %.3g times likelier than none over %zu pair%s (%.3g needed)",
                 exp(s->llr), s->runs, qb_cli_s(s->runs), (1 - b->alpha) / b->alpha);
       else if (isfinite(s->llr))
-        fprintf(f, "; a step is certain over %zu pair%s (the values do not vary)", s->runs,
-                qb_cli_s(s->runs));
+        fprintf(f, "; a step is over 1e9 times likelier than none over %zu pair%s (%.3g needed)",
+                s->runs, qb_cli_s(s->runs), (1 - b->alpha) / b->alpha);
       else
         fprintf(f, " over %zu pair%s", s->runs, qb_cli_s(s->runs));
       fprintf(f, "; Welch p %s\n", qb_pvalue_format(s->p, p, sizeof p));
@@ -876,8 +876,16 @@ done:
       rc = qb_err_set(err, QB_EREGRESSION, "bisect #%lld: %s", (long long)c.id,
                       b.outcome == QB_BISECT_NOT_REPRODUCED ? "the change does not reproduce here"
                                                             : "no single commit makes the change");
+  } else if (rc == QB_EUSAGE && c.id && restore) {
+    /* the search cannot go on (an end of the range gives no value): the session failed */
+    json_t *st = qb_bisect_state_json(&b, c.command);
+    char *text = st ? json_dumps(st, JSON_COMPACT) : NULL;
+    qb_err e2 = QB_ERR_INIT;
+    if (text) qb_store_bisect_update(store, c.id, "failed", text, qb_time_now(), &e2);
+    free(text);
+    json_decref(st);
   } else if (rc && c.id && restore) {
-    /* a failure that is not the search's: the session stays running, to be resumed */
+    /* a failure that is not the search's (the database, a file): resumable */
     fprintf(cli->errs, "qbdb: bisect #%lld stopped; go on with: qbdb bisect --resume %lld\n",
             (long long)c.id, (long long)c.id);
   }
