@@ -511,13 +511,13 @@ static int show(qb_cli *cli, int64_t id, int json, qb_err *err) {
   if (!(rc = qb_store_bisect_get(store, id, &r, err))) {
     json_t *st = json_loads(r.state, 0, NULL);
     if (json) {
-      json_t *o =
-          json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:O?, s:O?}", "id",
-                    (json_int_t)r.id, "project", r.project, "regression",
-                    r.regression_id ? json_integer(r.regression_id) : json_null(), "benchmark",
-                    r.benchmark, "metric", r.metric, "machine", r.machine, "good", r.good_commit,
-                    "bad", r.bad_commit, "status", r.status, "result",
-                    json_object_get(st, "result"), "command", json_object_get(st, "command"));
+      json_t *o = json_pack(
+          "{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:O?, s:O?, s:O?}", "id", (json_int_t)r.id,
+          "project", r.project, "regression",
+          r.regression_id ? json_integer(r.regression_id) : json_null(), "benchmark", r.benchmark,
+          "metric", r.metric, "machine", r.machine, "good", r.good_commit, "bad", r.bad_commit,
+          "status", r.status, "result", json_object_get(st, "result"), "command",
+          json_object_get(st, "command"), "observations", json_object_get(st, "observations"));
       rc = qb_cli_print_json(cli->out, o, err);
     } else {
       qb_bisect b;
