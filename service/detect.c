@@ -404,6 +404,11 @@ static int lock_series(qb_store *s, const qb_series_filter *f, int64_t **ids, si
   return rc;
 }
 
+static int by_series_id(const void *a, const void *b) {
+  const qb_series_info *x = *(qb_series_info *const *)a, *y = *(qb_series_info *const *)b;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
 int qb_detect(qb_store *s, const qb_detect_opts *o, qb_detect_result *res, qb_err *err) {
   /* Two steps, so that the write lock is held only to write: the series are read and analysed
    * in one read transaction (a consistent snapshot; other writers go on), then the records are
@@ -416,6 +421,7 @@ int qb_detect(qb_store *s, const qb_detect_opts *o, qb_detect_result *res, qb_er
   size_t n = 0, n_settings = 0, n_points = 0;
   int64_t *lock_ids = NULL;
   size_t n_locked = 0;
+  qb_series_info **order = NULL;
   memset(res, 0, sizeof *res);
   /* several servers on one database (PostgreSQL): one detection at a time per series, from its
    * read to its commit, so the last one reads every point stored before it began and the records
@@ -458,7 +464,14 @@ read_done:
     rc = qb_store_commit(s, err);
   if (rc || o->dry_run) goto done;
   if ((rc = qb_store_begin(s, err))) goto done;
-  for (size_t i = 0; i < n && !rc; i++) rc = store_series(s, &series[i], &work[i], err);
+  /* in series id order: the order in which an upload's transaction locks series rows too
+   * (PostgreSQL: neither waits for the other in a circle) */
+  if (!(order = malloc((n ? n : 1) * sizeof *order)))
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < n; i++) order[i] = &series[i];
+  if (!rc) qsort(order, n, sizeof *order, by_series_id);
+  for (size_t i = 0; i < n && !rc; i++)
+    rc = store_series(s, order[i], &work[order[i] - series], err);
   if (rc)
     qb_store_rollback(s);
   else
@@ -472,6 +485,7 @@ read_done:
 done:
   if (n_locked) qb_store_series_unlock(s);
   free(lock_ids);
+  free(order);
   for (size_t i = 0; work && i < n; i++) free(work[i].recs);
   free(work);
   free(points);

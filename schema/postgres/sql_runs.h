@@ -117,10 +117,13 @@
     "SELECT 1 FROM result x WHERE x.run_id = :run AND EXISTS (SELECT 1 FROM result y WHERE "       \
     "y.series_id = x.series_id AND (y.run_time, y.run_id) > (x.run_time, x.run_id)) LIMIT 1")      \
   X(P_GENERATION_BUMP, "UPDATE data_generation SET generation = generation + 1 WHERE id = 1")      \
+  /* the rows are locked in id order, the order detection writes them in (service/detect.c): */    \
+  /* two transactions that update several series rows never wait for each other in a circle */     \
   X(P_SERIES_UNMARK_RUN,                                                                           \
-    "UPDATE series SET analysed_n = 0, analysed_run_id = NULL, analysed_time = NULL WHERE id IN "  \
-    "(SELECT series_id FROM result WHERE run_id = :run) AND analysed_n > 0 AND (analysed_time IS " \
-    "NULL OR (analysed_time, analysed_run_id) > (:time::bigint, :run))")                           \
+    "UPDATE series SET analysed_n = 0, analysed_run_id = NULL, analysed_time = NULL FROM (SELECT " \
+    "id FROM series WHERE id IN (SELECT series_id FROM result WHERE run_id = :run) AND "           \
+    "analysed_n > 0 AND (analysed_time IS NULL OR (analysed_time, analysed_run_id) > "             \
+    "(:time::bigint, :run)) ORDER BY id FOR NO KEY UPDATE) k WHERE series.id = k.id")              \
   X(P_IDEM_GET, "SELECT i.run_id, i.request_hash FROM idempotency i JOIN project p ON p.id = "     \
                 "i.project_id WHERE p.name = :project AND i.token_id = :token AND i.key = :key")   \
   X(P_IDEM_PUT, "INSERT INTO idempotency(project_id, token_id, key, request_hash, run_id, "        \
