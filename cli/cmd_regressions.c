@@ -5,6 +5,7 @@
 
 #include "view/json.h"
 #include "cli/cli.h"
+#include "service/regression_bisects.h"
 #include "core/time.h"
 #include "core/units.h"
 
@@ -18,6 +19,8 @@ const char cmd_regressions_help[] =
     "detected; --all also lists improvements, any status, any severity and the records no longer\n"
     "detected, which are never deleted: each says since when it is gone, or which record was\n"
     "found in its place (the change moved to a neighbouring run; that record took its triage).\n"
+    "A record searched with `qbdb bisect` shows under it what its newest session found (text)\n"
+    "or its state; --format json gives that session as \"bisect\" (null: none).\n"
     "\n"
     "Exit codes: 0 ok, 2 usage, 4 no database, 5 database refused.\n";
 
@@ -29,9 +32,47 @@ const char cmd_triage_help[] =
     "\n"
     "Exit codes: 0 ok, 2 usage, 4 no such regression or no database, 5 database refused.\n";
 
-/* Text or markdown: one block per commit range. Stored text (commits, names, notes, status) is
- * escaped for the terminal (cli/cli.h qb_cli_esc_str). */
-static void print_grouped(FILE *f, const qb_regression *r, size_t n, int md) {
+/* The line(s) under a record with a bisect session b (text only): what the newest session found
+ * (a line per change it found: `bisected (#3): ad1018a15b "subject" +9.8%`), or that it is
+ * running, failed, or did not find a step. Stored text is escaped (qb_cli_esc_str). */
+static void print_bisect(FILE *f, qb_cli_esc *e, const qb_bisect_record *b) {
+  long long id = (long long)b->id;
+  json_t *st = b->state ? json_loads(b->state, 0, NULL) : NULL;
+  json_t *res = json_object_get(st, "result"), *steps = json_object_get(res, "steps"), *s;
+  const char *outcome = json_string_value(json_object_get(res, "outcome"));
+  size_t i;
+  if (!res) {
+    fprintf(f, "    bisect #%lld %s\n", id, qb_cli_esc_str(e, b->status));
+  } else if (!outcome || strcmp(outcome, "found") || !json_array_size(steps)) {
+    fprintf(f, "    bisect #%lld: %s\n", id, qb_cli_esc_str(e, outcome ? outcome : "no result"));
+  } else {
+    json_array_foreach(steps, i, s) {
+      const char *before = json_string_value(json_object_get(s, "before")),
+                 *after = json_string_value(json_object_get(s, "after")),
+                 *subject = json_string_value(json_object_get(s, "subject"));
+      json_int_t commits = json_integer_value(json_object_get(s, "commits"));
+      json_t *pct = json_object_get(s, "change_pct");
+      char a[16], range[80], change[32] = "";
+      snprintf(a, sizeof a, "%.10s", after ? after : "?");
+      if (commits > 1) /* untestable commits between: the range */
+        snprintf(range, sizeof range, "%.10s..%s (%lld commits)", before ? before : "?", a,
+                 (long long)commits);
+      else
+        snprintf(range, sizeof range, "%s", a);
+      if (json_is_number(pct)) snprintf(change, sizeof change, " %+.1f%%", json_number_value(pct));
+      fprintf(f, "    bisected (#%lld): %s \"%s\"%s%s\n", id, qb_cli_esc_str(e, range),
+              qb_cli_esc_str(e, subject ? subject : ""), change,
+              json_is_true(json_object_get(s, "confirmed")) ? "" : " (not confirmed)");
+    }
+  }
+  json_decref(st);
+}
+
+/* Text or markdown: one block per commit range, each record with its newest bisect session
+ * (bis->of[i], text only). Stored text (commits, names, notes, status) is escaped for the
+ * terminal (cli/cli.h qb_cli_esc_str). */
+static void print_grouped(FILE *f, const qb_regression *r, size_t n, int md,
+                          const qb_regression_bisects *bis) {
   qb_cli_esc e = QB_CLI_ESC_INIT;
   for (size_t i = 0; i < n; i++) {
     int new_group = i == 0 || r[i].run_id != r[i - 1].run_id;
@@ -72,6 +113,7 @@ static void print_grouped(FILE *f, const qb_regression *r, size_t n, int md) {
       fprintf(f, "  #%-5lld %-11s %-8s %s (%s) %s -> %s  %+.2f%%  p %s  [%s%s]%s%s\n",
               (long long)r[i].id, kind, sev, bench, metric, before, after, r[i].change_pct, p,
               status, gone, note ? "  note: " : "", note ? note : "");
+    if (!md && bis->of && bis->of[i]) print_bisect(f, &e, bis->of[i]);
   }
   qb_cli_esc_dispose(&e);
 }
@@ -128,16 +170,19 @@ int cmd_regressions(qb_cli *cli, int argc, char **argv, qb_err *err) {
   qb_store *store = NULL;
   qb_regression *regs = NULL;
   size_t n = 0;
+  qb_regression_bisects bis = QB_REGRESSION_BISECTS_INIT;
   if ((rc = qb_store_open(&store, cli->db, 0, err)) ||
-      (rc = qb_store_regressions_list(store, &f, &regs, &n, err)))
+      (rc = qb_store_regressions_list(store, &f, &regs, &n, err)) ||
+      (rc = qb_regression_bisects_find(store, regs, n, &bis, err)))
     goto done;
   if (!strcmp(fmt, "json"))
-    rc = qb_cli_print_json(cli->out, qb_view_regressions(regs, n), err);
+    rc = qb_cli_print_json(cli->out, qb_view_regressions_with_bisects(regs, n, &bis), err);
   else if (!n)
     fprintf(cli->out, "no %s match\n", all ? "changes" : "open regressions");
   else
-    print_grouped(cli->out, regs, n, !strcmp(fmt, "markdown"));
+    print_grouped(cli->out, regs, n, !strcmp(fmt, "markdown"), &bis);
 done:
+  qb_regression_bisects_dispose(&bis);
   qb_regressions_free(regs, n);
   qb_store_close(store);
   return rc;

@@ -13,6 +13,7 @@
 #include "service/baseline.h"
 #include "service/compare.h"
 #include "service/history.h"
+#include "service/regression_bisects.h"
 #include "net/notifier.h"
 #include "service/run_cache.h"
 #include "http/server.h"
@@ -594,11 +595,33 @@ static int h_regressions_get(const qb_request *r, qb_response *out, qb_err *err)
   }
   qb_regression *regs = NULL;
   size_t n = 0;
+  qb_regression_bisects b = QB_REGRESSION_BISECTS_INIT;
   int rc = qb_store_regressions_list(r->store, &f, &regs, &n, err);
-  if (rc) return rc;
-  out->json = qb_view_regressions(regs, n);
+  if (!rc) rc = qb_regression_bisects_find(r->store, regs, n, &b, err);
+  if (!rc && !(out->json = qb_view_regressions_with_bisects(regs, n, &b)))
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+  qb_regression_bisects_dispose(&b);
   qb_regressions_free(regs, n);
-  return QB_OK;
+  return rc;
+}
+
+/* GET /bisects/{id}: one `qbdb bisect` session, as stored (qb_view_bisect_session: its result's
+ * tests and steps, the command's argv) with its project's repo_url. A read like the others
+ * (check_read): any valid token, none on a --public-read server. */
+static int h_bisect_get(const qb_request *r, qb_response *out, qb_err *err) {
+  int64_t id = 0;
+  qb_bisect_record b = {0};
+  char *url = NULL;
+  int rc;
+  if ((rc = path_id(r, &id, err)) || (rc = qb_store_bisect_get(r->store, id, &b, err)) ||
+      (rc = qb_repo_url(r->store, b.project, &url, err)))
+    goto done;
+  if (!(out->json = qb_view_bisect_session(&b, url)))
+    rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+done:
+  free(url);
+  qb_bisect_record_dispose(&b);
+  return rc;
 }
 
 /* Check that no string value or key in v (at most QB_JSON_MAX_DEPTH deep) is longer than
@@ -741,11 +764,13 @@ static int h_regression_patch(const qb_request *r, qb_response *out, qb_err *err
   regs = NULL;
   n = 0;
   if ((rc = qb_store_regressions_list(r->store, &f, &regs, &n, err))) goto done;
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n && !rc; i++)
     if (regs[i].id == id) {
-      json_t *arr = qb_view_regressions(&regs[i], 1);
-      out->json = json_incref(json_array_get(arr, 0));
-      json_decref(arr);
+      qb_regression_bisects b = QB_REGRESSION_BISECTS_INIT;
+      if (!(rc = qb_regression_bisects_find(r->store, &regs[i], 1, &b, err)) &&
+          !(out->json = qb_view_regression_bisect(&regs[i], b.of[0], b.repo_urls[0])))
+        rc = qb_err_set(err, QB_ENOMEM, "out of memory");
+      qb_regression_bisects_dispose(&b);
     }
 done:
   json_decref(body);
@@ -1018,6 +1043,9 @@ typedef struct route {
 static const route ROUTES[] = {
     {"GET", "/api/v1/benchmarks", h_benchmarks_get, AUTH_READ, 0,
      "Benchmarks of a project with their metrics", NULL},
+    {"GET", "/api/v1/bisects/{}", h_bisect_get, AUTH_READ, 0,
+     "One `qbdb bisect` session: its commits, outcome, culprits, tests, steps and command",
+     "200 JSON answer\n400 not an id\n401 no or bad token\n404 no such session"},
     {"GET", "/api/v1/compare", h_compare_get, AUTH_READ, 1,
      "Compare run head with base, or with the baseline rule's choice (head, base, base_branch, "
      "base_commit, base_runs, machine, any_machine, all_metrics, project, metric, benchmark, "
@@ -1034,7 +1062,9 @@ static const route ROUTES[] = {
     {"GET", "/api/v1/projects", h_projects_get, AUTH_READ, 0, "Projects with their run counts",
      NULL},
     {"GET", "/api/v1/regressions", h_regressions_get, AUTH_READ, 0,
-     "Detected regressions (project, status, min_severity, all)", NULL},
+     "Detected regressions (project, status, min_severity, all), each with its newest bisect "
+     "session",
+     NULL},
     {"PATCH", "/api/v1/regressions/{}", h_regression_patch, AUTH_WRITE, 0,
      "Triage: {\"status\", \"note\"}",
      "200 the updated record\n401 no or bad token\n"

@@ -31,6 +31,7 @@ void qb_dashboard_free(qb_dashboard *d) {
   qb_grade_report_free(d->grade);
   for (size_t i = 0; i < d->n_grades; i++) free(d->grades[i].commit);
   free(d->grades);
+  qb_regression_bisects_dispose(&d->newest_bisects);
   qb_regressions_free(d->newest, d->n_newest);
   for (size_t i = 0; i < d->n_series; i++) series_dispose(&d->series[i]);
   free(d->series);
@@ -375,7 +376,8 @@ int qb_dashboard_build(qb_store *s, const qb_dashboard_opts *o, qb_dashboard **o
   f.limit = QB_DASHBOARD_RUNS;
   if ((rc = qb_store_list_runs(s, &f, &d->runs, &d->n_runs_listed, err)) ||
       (rc = repo_url(s, d->project, &d->repo_url, err)) ||
-      (rc = grades(s, ids, n_ids, o->cache, d, err)) || (rc = series(s, o, d, err)))
+      (rc = grades(s, ids, n_ids, o->cache, d, err)) || (rc = series(s, o, d, err)) ||
+      (rc = qb_regression_bisects_find(s, d->newest, d->n_newest, &d->newest_bisects, err)))
     goto done;
   *out = d;
   d = NULL;

@@ -16,6 +16,7 @@
 #include "service/compare.h"
 #include "service/family.h"
 #include "service/history.h"
+#include "service/regression_bisects.h"
 
 /* Sparkline lengths: the default and the range (the `points` argument). */
 enum { QB_DASHBOARD_POINTS = 60, QB_DASHBOARD_POINTS_MIN = 2, QB_DASHBOARD_POINTS_MAX = 500 };
@@ -68,7 +69,8 @@ typedef struct qb_dashboard {
   size_t open[5];        /* open regressions of the branch by severity (index QB_SEV_*) */
   qb_regression *newest; /* the newest open regressions, as GET /regressions lists them */
   size_t n_newest;
-  qb_dashboard_series *series; /* by benchmark, metric, machine */
+  qb_regression_bisects newest_bisects; /* their newest bisect sessions (as GET /regressions) */
+  qb_dashboard_series *series;          /* by benchmark, metric, machine */
   size_t n_series;
 } qb_dashboard;
 

@@ -124,7 +124,8 @@ static void w_dashboard(qb_jw *w, const qb_dashboard *d) {
     qb_jw_int(w, (long long)d->open[s]);
   }
   qb_jw_end(w);
-  w_tree(w, "newest", 1, qb_view_regressions(d->newest, d->n_newest));
+  w_tree(w, "newest", 1,
+         qb_view_regressions_with_bisects(d->newest, d->n_newest, &d->newest_bisects));
   qb_jw_end(w);
   qb_jw_key(w, "runs");
   qb_jw_arr(w);

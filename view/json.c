@@ -491,6 +491,135 @@ json_t *qb_view_regressions(const qb_regression *regs, size_t n) {
   return arr;
 }
 
+/* The stored state of session r, parsed (NULL when the listing left it out or it is not JSON):
+ * the caller decrefs it. */
+static json_t *bisect_state(const qb_bisect_record *r) {
+  return r->state ? json_loads(r->state, 0, NULL) : NULL;
+}
+
+/* A number of a stored result, or null. */
+static json_t *num_of(const json_t *o, const char *key) {
+  const json_t *v = json_object_get(o, key);
+  return json_is_number(v) ? json_real(json_number_value(v)) : json_null();
+}
+
+/* A string of a stored result, or null. */
+static json_t *str_of(const json_t *o, const char *key) {
+  const char *v = json_string_value(json_object_get(o, key));
+  return v ? json_string(v) : json_null();
+}
+
+/* qb_view_bisect from the record and its parsed state st (may be NULL). */
+static json_t *view_bisect(const qb_bisect_record *r, const json_t *st) {
+  json_t *o = json_object(), *culprits = json_array();
+  if (!o || !culprits) {
+    json_decref(o);
+    json_decref(culprits);
+    return NULL;
+  }
+  const json_t *res = json_object_get(st, "result"), *s;
+  size_t i;
+  json_object_set_new(o, "id", json_integer(r->id));
+  set_str(o, "status", r->status);
+  set_str(o, "machine", r->machine);
+  set_str(o, "good", r->good_commit);
+  set_str(o, "bad", r->bad_commit);
+  set_time(o, "started_at", r->started_at);
+  set_time(o, "updated_at", r->updated_at);
+  json_object_set_new(o, "outcome", str_of(res, "outcome"));
+  json_array_foreach(json_object_get(res, "steps"), i, s) {
+    json_t *c = json_object();
+    if (!c) continue;
+    json_object_set_new(c, "before", str_of(s, "before"));
+    json_object_set_new(c, "after", str_of(s, "after"));
+    const json_t *k = json_object_get(s, "commits");
+    json_object_set_new(c, "commits",
+                        json_is_integer(k) ? json_integer(json_integer_value(k)) : json_null());
+    json_object_set_new(c, "subject", str_of(s, "subject"));
+    json_object_set_new(c, "change_pct", num_of(s, "change_pct"));
+    json_object_set_new(c, "confirmed",
+                        json_boolean(json_is_true(json_object_get(s, "confirmed"))));
+    json_array_append_new(culprits, c);
+  }
+  json_object_set_new(o, "culprits", culprits);
+  if (res) { /* finished: the result's counts */
+    const json_t *runs = json_object_get(res, "runs");
+    json_object_set_new(
+        o, "runs", json_is_integer(runs) ? json_integer(json_integer_value(runs)) : json_null());
+    json_object_set_new(o, "seconds", num_of(res, "seconds"));
+  } else if (json_is_array(json_object_get(st, "observations"))) { /* running: so far */
+    json_int_t runs = 0;
+    double secs = 0;
+    json_array_foreach(json_object_get(st, "observations"), i, s) {
+      runs += json_is_true(json_object_get(s, "ok"));
+      if (json_is_number(json_object_get(s, "secs")))
+        secs += json_number_value(json_object_get(s, "secs"));
+    }
+    json_object_set_new(o, "runs", json_integer(runs));
+    json_object_set_new(o, "seconds", json_real(secs));
+  } else {
+    json_object_set_new(o, "runs", json_null());
+    json_object_set_new(o, "seconds", json_null());
+  }
+  return o;
+}
+
+json_t *qb_view_bisect(const qb_bisect_record *r) {
+  json_t *st = bisect_state(r), *o = view_bisect(r, st);
+  json_decref(st);
+  return o;
+}
+
+json_t *qb_view_bisect_session(const qb_bisect_record *r, const char *repo_url) {
+  json_t *st = bisect_state(r), *o = view_bisect(r, st);
+  if (!o) goto done;
+  const json_t *res = json_object_get(st, "result");
+  set_str(o, "project", r->project);
+  json_object_set_new(o, "regression_id",
+                      r->regression_id ? json_integer(r->regression_id) : json_null());
+  set_str(o, "benchmark", r->benchmark);
+  set_str(o, "metric", r->metric);
+  set_str(o, "repo_url", repo_url);
+  static const char *const nums[] = {"good_level", "bad_level", "change_pct", "p", "alpha"};
+  for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+    json_object_set_new(o, nums[i], num_of(res, nums[i]));
+  static const char *const counts[] = {"fixed_runs", "invocations"};
+  for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+    const json_t *v = json_object_get(res, counts[i]);
+    json_object_set_new(o, counts[i],
+                        json_is_integer(v) ? json_integer(json_integer_value(v)) : json_null());
+  }
+  json_t *tests = json_object_get(res, "tests"), *steps = json_object_get(res, "steps");
+  json_object_set_new(o, "tests", json_is_array(tests) ? json_incref(tests) : json_array());
+  json_object_set_new(o, "steps", json_is_array(steps) ? json_incref(steps) : json_array());
+  json_t *argv = json_object_get(json_object_get(st, "command"), "argv");
+  json_object_set_new(o, "command", json_is_array(argv) ? json_incref(argv) : json_null());
+done:
+  json_decref(st);
+  return o;
+}
+
+json_t *qb_view_regression_bisect(const qb_regression *r, const qb_bisect_record *b,
+                                  const char *repo_url) {
+  json_t *o = qb_view_regression(r);
+  if (!o) return NULL;
+  json_t *v = b ? qb_view_bisect(b) : json_null();
+  if (b && v) set_str(v, "repo_url", repo_url);
+  json_object_set_new(o, "bisect", v ? v : json_null());
+  return o;
+}
+
+json_t *qb_view_regressions_with_bisects(const qb_regression *regs, size_t n,
+                                         const qb_regression_bisects *b) {
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < n; i++) {
+    int have = b && i < b->n && b->of;
+    json_array_append_new(arr, qb_view_regression_bisect(&regs[i], have ? b->of[i] : NULL,
+                                                         have ? b->repo_urls[i] : NULL));
+  }
+  return arr;
+}
+
 json_t *qb_view_trend(const qb_trend_report *r) {
   json_t *o = json_object(), *pts = json_array(), *cps = json_array(), *t = json_object();
   set_str(o, "project", r->series.project);

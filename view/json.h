@@ -9,6 +9,7 @@
 
 #include "service/compare.h"
 #include "service/history.h"
+#include "service/regression_bisects.h"
 #include "ingest/ingest.h"
 #include "schema/model.h"
 #include "schema/store.h"
@@ -62,6 +63,28 @@ char *qb_view_compare_text(const qb_compare *c, int only_changed, size_t flags);
 /* One change record (the objects of qb_view_regressions). */
 json_t *qb_view_regression(const qb_regression *r);
 json_t *qb_view_regressions(const qb_regression *regs, size_t n);
+
+/* A `qbdb bisect` session, as shown with its regression record: {"id", "status" ("running",
+ * "done", "failed"), "machine", "good", "bad", "started_at", "updated_at", "outcome" ("found",
+ * "not reproduced", "no step"; null until the search finished), "culprits": [{"before", "after",
+ * "commits" (after - before in history: 1 is exactly one commit), "subject" (of after),
+ * "change_pct", "confirmed"}] (the result's steps, in history order), "runs" (values measured),
+ * "seconds" (wall time of the invocations)}; while running, runs and seconds are those so far.
+ * r's state may be NULL (a listing without states): outcome, runs and seconds null, culprits []. */
+json_t *qb_view_bisect(const qb_bisect_record *r);
+/* GET /api/v1/bisects/{id}: qb_view_bisect plus "project", "regression_id" (null: --good/--bad),
+ * "benchmark", "metric", "repo_url" (the project's, may be NULL), the result's "good_level",
+ * "bad_level", "change_pct", "p", "alpha", "fixed_runs", "invocations" (null until finished),
+ * "tests" and "steps" (as stored, [] until finished) and "command" (its argv, or null). */
+json_t *qb_view_bisect_session(const qb_bisect_record *r, const char *repo_url);
+/* qb_view_regression plus "bisect": qb_view_bisect(b) with "repo_url" (of the record's project,
+ * for commit links; may be NULL), or null when b is NULL (no session). */
+json_t *qb_view_regression_bisect(const qb_regression *r, const qb_bisect_record *b,
+                                  const char *repo_url);
+/* The records regs[0..n) as qb_view_regression_bisect, each with its newest session from b
+ * (service/regression_bisects.h; NULL: none, every "bisect" null). */
+json_t *qb_view_regressions_with_bisects(const qb_regression *regs, size_t n,
+                                         const qb_regression_bisects *b);
 
 /* A trend: {"project", "branch", "machine", "benchmark", "metric", "unit", "direction",
  * "points": [{"run_id", "commit", "time", "value", "ci_low", "ci_high", "n"}],

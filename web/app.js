@@ -1693,6 +1693,30 @@
 
   const STATUSES = ["open", "acknowledged", "invalid", "fixed"];
 
+  // A record's newest `qbdb bisect` session (the "bisect" of GET /regressions): the commit(s) it
+  // found, linked with the project's repo_url, each with the change it made (a range when commits
+  // between could not be tested; "not confirmed" when the run budget ran out first), or what the
+  // session is at: running, failed, not reproduced, no step.
+  function bisectEl(b) {
+    if (!b) return null;
+    const culprits = b.culprits || [];
+    const attrs = { class: "bisect small", dataset: { bisect: b.id, outcome: b.outcome || b.status } };
+    if (b.outcome !== "found" || !culprits.length) {
+      const what = b.outcome ? "bisect #" + b.id + ": " + b.outcome : "bisect #" + b.id + " " + b.status;
+      const title = b.runs != null ? b.runs + " runs" + (b.status === "running" ? " so far" : "") : null;
+      return h("div", Object.assign(attrs, { title }), badge(what, "bisect-" + (b.outcome || b.status).replace(/ /g, "-")));
+    }
+    const short = (sha) => (sha ? String(sha).slice(0, 10) : "?");
+    return h("div", attrs, h("span", { class: "muted", title: (b.runs != null ? b.runs + " runs, " : "") + "session of " + when(b.updated_at) }, "bisected (#" + b.id + "):"),
+      culprits.map((c) => h("div", { class: "culprit" + (c.confirmed ? "" : " unconfirmed"), dataset: { commit: c.after || "" } },
+        c.commits > 1
+          ? [commitEl(b.repo_url, c.before, short(c.before)), "..", commitEl(b.repo_url, c.after, short(c.after)), h("span", { class: "muted" }, " (" + c.commits + " commits)")]
+          : commitEl(b.repo_url, c.after, short(c.after)),
+        " ", h("span", { class: "change" }, pct(c.change_pct, 1)),
+        c.confirmed ? null : h("span", { class: "muted", title: "the paired test's run budget ran out before it confirmed this step" }, " not confirmed"),
+        c.subject ? h("div", { class: "subject muted", title: c.subject }, c.subject) : null)));
+  }
+
   async function viewRegressions(root, _path, params, ctx) {
     const project = params.get("project") || "";
     const status = params.get("status") || "";
@@ -1742,7 +1766,7 @@
         td([g.prev_run_id != null
           ? link("compare", { base: g.prev_run_id, head: g.run_id }, shortCommit(g.prev_commit) + ".." + shortCommit(g.commit), { title: "compare run #" + g.prev_run_id + " with #" + g.run_id })
           : link("run/" + g.run_id, null, shortCommit(g.commit)),
-          h("div", { class: "muted small", title: g.time }, isoDay(g.time))], { class: "nowrap" }),
+          h("div", { class: "muted small", title: g.time }, isoDay(g.time)), bisectEl(g.bisect)], { class: "nowrap" }),
         num(human(g.before, g.unit) + " → " + human(g.after, g.unit)),
         num(pct(g.change_pct)),
         num(pval(g.p_value)),

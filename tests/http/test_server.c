@@ -253,7 +253,7 @@ static void test_server__openapi_is_the_route_table(void **state) {
       n_ops++;
     }
   }
-  assert_int_equal(n_ops, 16);
+  assert_int_equal(n_ops, 17);
   free(readme);
   json_decref(doc);
 }

@@ -81,6 +81,10 @@ QBDB_DB=$DASH_DB "$QBDB" ingest "$TMP"/dash/feature-m1-*.jsonl >>"$TMP/dash-inge
 if ! QBDB_DB=$DASH_DB "$QBDB" config set --project dash repo_url https://git.example.org/team/dash >>"$TMP/dash-ingest.log" 2>&1; then
   echo "web_pages: note: \`qbdb config set repo_url\` failed, commit links are not checked: $(tail -n1 "$TMP/dash-ingest.log")"
 fi
+# `qbdb bisect` sessions of three of its regression records (tests/web/add_bisects.py: no git
+# repository holds these commits, so they are written into the database as the service writes them)
+QBDB_DB=$DASH_DB "$QBDB" regressions --project dash --format json >"$TMP/dash/regressions.json"
+python3 "$HERE/add_bisects.py" "$DASH_DB" "$TMP/dash/regressions.json" "$TMP/dash/bisects.json"
 
 export QBDB WEB_DIR=$WEB SHOTS CHROMIUM QBDB_TOKEN=$token DRIFT_DIR=$TMP/drift DASH_DIR=$TMP/dash
 cd "$TMP"

@@ -651,6 +651,37 @@ async function dashboardTests() {
     check(JSON.stringify(regRows) === JSON.stringify(wantRegs), "the four planted regressions, each of its severity", regRows);
     await shot("regressions-dash");
 
+    // each record's newest bisect session (tests/web/add_bisects.py): the culprits linked with the
+    // project's repo_url, their change and subject; running; not reproduced; none
+    step("regressions: bisect sessions (dash)");
+    const bis = JSON.parse(readFileSync(join(env.DASH_DIR, "bisects.json"), "utf8"));
+    const bisectOf = (bench) =>
+      page.$$eval(`#regressions-table tr[data-benchmark="${bench}"] .bisect`, (ds) => ds.map((d) => ({
+        id: d.dataset.bisect, outcome: d.dataset.outcome, text: d.innerText.replace(/\s+/g, " ").trim(),
+        culprits: Array.from(d.querySelectorAll(".culprit")).map((c) => ({
+          commit: c.dataset.commit, href: (c.querySelector("a.commit-link") || {}).href || null,
+          change: (c.querySelector(".change") || {}).textContent, subject: (c.querySelector(".subject") || {}).textContent || null,
+          unconfirmed: c.classList.contains("unconfirmed") })) })));
+    const major = await bisectOf("steps/major"), want = bis["steps/major"];
+    check(major.length === 1 && major[0].id === String(want.id) && major[0].outcome === "found", "steps/major: its session #" + want.id + ", found", major);
+    const cs = (major[0] || {}).culprits || [];
+    check(cs.length === 2, "two steps found, in history order", cs);
+    const confirmed = cs[1] || {};
+    check(confirmed.commit === want.culprits[1].after && confirmed.subject === want.culprits[1].subject && confirmed.change === "+14.8%" && !confirmed.unconfirmed,
+      "the culprit: its commit, subject and change (+14.8%)", confirmed);
+    if (hasRepo) check(confirmed.href === repoUrl + "/commit/" + want.culprits[1].after, "the culprit links to the project's repository", confirmed.href);
+    check(cs[0] && cs[0].unconfirmed && cs[0].change === "+0.6%" && /not confirmed/.test(major[0].text), "the step the budget did not confirm says so", cs[0]);
+    const running = await bisectOf("steps/critical");
+    check(running.length === 1 && running[0].text === "bisect #" + bis["steps/critical"].id + " running" && running[0].culprits.length === 0, "steps/critical: bisect running", running);
+    const notRep = await bisectOf("steps/moderate");
+    check(notRep.length === 1 && notRep[0].text === "bisect #" + bis["steps/moderate"].id + ": not reproduced", "steps/moderate: not reproduced", notRep);
+    check((await bisectOf("steps/minor")).length === 0, "steps/minor: no session, nothing shown");
+    // the API says the same
+    const apiMajor = (await api("regressions?project=dash")).find((g) => g.benchmark === "steps/major");
+    check(apiMajor && apiMajor.bisect && apiMajor.bisect.id === want.id && apiMajor.bisect.culprits[1].after === want.culprits[1].after, "GET /regressions: the record's bisect", apiMajor && apiMajor.bisect);
+    await (await page.$("#regressions-table")).screenshot({ path: join(SHOTS, "regressions-bisect.png") });
+    console.log("  screenshot " + join(SHOTS, "regressions-bisect.png"));
+
     check(problems.length === 0, "no page or console errors on the dashboard views", problems);
     check(foreign.length === 0, "no request left 127.0.0.1", foreign);
   } finally {
