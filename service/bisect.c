@@ -646,7 +646,7 @@ int qb_bisect_run(qb_bisect *b, qb_bisect_measure_fn measure, void *measure_ctx,
   if ((rc = find(&s, 0, n - 1, 1))) goto done;
   if (b->outcome != QB_BISECT_NOT_REPRODUCED)
     b->outcome = b->n_steps ? QB_BISECT_FOUND : QB_BISECT_NO_STEP;
-  qsort(b->steps, b->n_steps, sizeof *b->steps, step_cmp);
+  if (b->n_steps) qsort(b->steps, b->n_steps, sizeof *b->steps, step_cmp);
   b->sd = pooled_sd(&s);
   b->finished = 1;
   if (save) rc = save(save_ctx, b, err);
