@@ -33,5 +33,12 @@ size_t qb_fixed_n(double sep, double sd, double alpha) {
   if (!(sep > 0) || !(sd > 0) || !(alpha > 0 && alpha < 0.5) || !isfinite(sep) || !isfinite(sd))
     return 0;
   double z = gsl_cdf_ugaussian_Qinv(alpha), r = z * sd / (sep / 2), n = ceil(r * r - 1e-9);
+  if (!(n < 1e15)) return (size_t)1e15; /* more than anyone runs (and no overflow to size_t) */
   return n < 1 ? 1 : (size_t)n;
+}
+
+double qb_sd_upper(double s, double df, double level) {
+  if (!(s >= 0) || !isfinite(s) || !(df > 0) || !isfinite(df) || !(level > 0 && level < 1))
+    return NAN;
+  return s * sqrt(df / gsl_cdf_chisq_Pinv(level, df));
 }

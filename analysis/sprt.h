@@ -30,8 +30,14 @@ qb_sprt_verdict qb_sprt_verdict_of(double llr, double alpha, double beta);
 /* Observations a test with a fixed number n of them needs to tell a mean mu0 from a mean mu1 at
  * distance sep = |mu1 - mu0| (sd as above), deciding by the nearer one (the threshold halfway),
  * with each error rate at most alpha: the least n with sqrt(n) * (sep / 2) / sd >= z(1 - alpha),
- * z the standard normal quantile; at least 1. 0 when an input is out of range (sep or sd not
- * positive, alpha not in (0, 0.5)). */
+ * z the standard normal quantile; at least 1, at most 1e15. 0 when an input is out of range (sep or
+ * sd not positive, alpha not in (0, 0.5)). */
 size_t qb_fixed_n(double sep, double sd, double alpha);
+
+/* An upper confidence bound of a standard deviation: s * sqrt(df / q), q the quantile of the
+ * chi-square distribution with df degrees of freedom at level `level` (in (0, 1); 0.2 gives the
+ * bound that the true value stays under with 80% confidence). NAN when s is not a finite value
+ * >= 0, df is not positive or level is not in (0, 1). */
+double qb_sd_upper(double s, double df, double level);
 
 #endif

@@ -424,8 +424,10 @@ static void print_result(bctx *c, const qb_bisect *b, int64_t id) {
   fprintf(f, "runs: %zu (%zu invocation%s, %.1f s); each decision's error rate %.2g", values,
           b->n_obs, qb_cli_s(b->n_obs), secs, b->alpha);
   if (b->fixed_runs && !b->opts.fixed)
-    fprintf(f, "; a fixed-repetition bisection needs %zu run%s per commit for it", b->fixed_runs,
-            qb_cli_s(b->fixed_runs));
+    fprintf(f,
+            "; a fixed-repetition search of that error rate takes %zu run%s per tested commit "
+            "and %zu pair%s per end test",
+            b->fixed_runs, qb_cli_s(b->fixed_runs), b->fixed_end_runs, qb_cli_s(b->fixed_end_runs));
   fputc('\n', f);
 }
 
@@ -545,6 +547,7 @@ static int show(qb_cli *cli, int64_t id, int json, qb_err *err) {
           b.p_change = json_number_value(json_object_get(res, "p"));
           b.alpha = json_number_value(json_object_get(res, "alpha"));
           b.fixed_runs = (size_t)json_integer_value(json_object_get(res, "fixed_runs"));
+          b.fixed_end_runs = (size_t)json_integer_value(json_object_get(res, "fixed_end_runs"));
           json_t *steps = json_object_get(res, "steps");
           b.n_steps = json_array_size(steps);
           b.steps = calloc(b.n_steps ? b.n_steps : 1, sizeof *b.steps);

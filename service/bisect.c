@@ -153,13 +153,13 @@ static json_t *result_json(const qb_bisect *b) {
   }
   double secs = 0;
   size_t values = qb_bisect_values(b, &secs);
-  return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:f, s:o, s:o}", "outcome",
-                   outcome_name(b->outcome), "good_level", num_or_null(b->good_level), "bad_level",
-                   num_or_null(b->bad_level), "change_pct", num_or_null(b->change_pct), "p",
-                   num_or_null(b->p_change), "sd", num_or_null(b->sd), "alpha",
-                   num_or_null(b->alpha), "fixed_runs", (json_int_t)b->fixed_runs, "runs",
-                   (json_int_t)values, "invocations", (json_int_t)b->n_obs, "seconds", secs,
-                   "tests", tests, "steps", steps);
+  return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:f, s:o, s:o}",
+                   "outcome", outcome_name(b->outcome), "good_level", num_or_null(b->good_level),
+                   "bad_level", num_or_null(b->bad_level), "change_pct", num_or_null(b->change_pct),
+                   "p", num_or_null(b->p_change), "sd", num_or_null(b->sd), "alpha",
+                   num_or_null(b->alpha), "fixed_runs", (json_int_t)b->fixed_runs, "fixed_end_runs",
+                   (json_int_t)b->fixed_end_runs, "runs", (json_int_t)values, "invocations",
+                   (json_int_t)b->n_obs, "seconds", secs, "tests", tests, "steps", steps);
 }
 
 json_t *qb_bisect_state_json(const qb_bisect *b, json_t *extra) {
@@ -337,8 +337,9 @@ static double m_of(const search *s, size_t c) {
   return mean_of(s->lv[c], s->n_lv[c]);
 }
 
-/* The pooled standard deviation of the log values of every commit with two or more. */
-static double pooled_sd(const search *s) {
+/* The pooled standard deviation of the log values of every commit with two or more; *df (may
+ * be NULL) its degrees of freedom. */
+static double pooled_sd_df(const search *s, double *df_out) {
   double ss = 0, df = 0;
   for (size_t c = 0; c < s->b->n_commits; c++) {
     size_t n = s->n_lv[c];
@@ -347,9 +348,23 @@ static double pooled_sd(const search *s) {
     for (size_t i = 0; i < n; i++) ss += (s->lv[c][i] - m) * (s->lv[c][i] - m);
     df += (double)(n - 1);
   }
+  if (df_out) *df_out = df;
   double sd = df > 0 ? sqrt(ss / df) : NAN;
   /* identical values (a deterministic metric): a floor far below any change worth a search */
   return sd > 1e-9 ? sd : df > 0 ? 1e-9 : NAN;
+}
+
+static double pooled_sd(const search *s) {
+  return pooled_sd_df(s, NULL);
+}
+
+/* The standard deviation the tests use: the pooled one's 80% upper confidence bound
+ * (qb_sd_upper), so that an estimate from few runs that came out low does not make the tests
+ * bolder than their error rate allows. */
+static double test_sd(const search *s) {
+  double df, sd = pooled_sd_df(s, &df);
+  double up = qb_sd_upper(sd, df, 0.2);
+  return isfinite(up) ? up : sd;
 }
 
 /* Welch's p of the log values of commits a and b (NAN with fewer than 2 of either). */
@@ -413,12 +428,12 @@ static int push_test(search *s, const qb_bisect_test *t) {
 static int decide(search *s, size_t c, size_t a0, size_t b0, qb_bisect_verdict *v) {
   const qb_bisect_opts *o = &s->b->opts;
   double mg = m_of(s, a0), mb = m_of(s, b0), llr = NAN;
-  size_t need = o->fixed ? qb_fixed_n(fabs(mb - mg), pooled_sd(s), s->alpha) : 0;
+  size_t need = o->fixed ? qb_fixed_n(fabs(mb - mg), test_sd(s), s->alpha) : 0;
   if (o->fixed && need > o->max_runs) need = o->max_runs;
   for (;;) {
     size_t n = s->n_lv[c];
     if (n && !o->fixed) {
-      llr = qb_sprt_llr(s->lv[c], n, mg, mb, pooled_sd(s));
+      llr = qb_sprt_llr(s->lv[c], n, mg, mb, test_sd(s));
       qb_sprt_verdict sv = qb_sprt_verdict_of(llr, s->alpha, s->alpha);
       if (sv != QB_SPRT_MORE) {
         *v = sv == QB_SPRT_H0 ? QB_BISECT_LIKE_GOOD : QB_BISECT_LIKE_BAD;
@@ -454,14 +469,14 @@ static int decide(search *s, size_t c, size_t a0, size_t b0, qb_bisect_verdict *
 static int side(search *s, size_t c, size_t ref, double delta, int *differs) {
   const qb_bisect_opts *o = &s->b->opts;
   double m0 = m_of(s, ref), m1 = m0 + delta;
-  size_t need = o->fixed ? qb_fixed_n(fabs(delta), pooled_sd(s), s->alpha) : 0;
+  size_t need = o->fixed ? qb_fixed_n(fabs(delta), test_sd(s), s->alpha) : 0;
   if (o->fixed && need > o->max_runs) need = o->max_runs;
   *differs = 0;
   for (;;) {
     size_t n = s->n_lv[c];
     if (n && !o->fixed) {
       qb_sprt_verdict sv =
-          qb_sprt_verdict_of(qb_sprt_llr(s->lv[c], n, m0, m1, pooled_sd(s)), s->alpha, s->alpha);
+          qb_sprt_verdict_of(qb_sprt_llr(s->lv[c], n, m0, m1, test_sd(s)), s->alpha, s->alpha);
       if (sv != QB_SPRT_MORE) {
         *differs = sv == QB_SPRT_H1;
         return QB_OK;
@@ -483,7 +498,7 @@ static int side(search *s, size_t c, size_t ref, double delta, int *differs) {
 static int pair_step(search *s, size_t p, size_t q, double delta, int *step, int *confirmed) {
   const qb_bisect_opts *o = &s->b->opts;
   double sd2 = NAN;
-  size_t need = o->fixed ? qb_fixed_n(fabs(delta), pooled_sd(s) * sqrt(2), s->alpha) : 0;
+  size_t need = o->fixed ? qb_fixed_n(fabs(delta), test_sd(s) * sqrt(2), s->alpha) : 0;
   if (o->fixed && need > o->max_runs) need = o->max_runs;
   *step = 1;
   *confirmed = 0;
@@ -493,7 +508,7 @@ static int pair_step(search *s, size_t p, size_t q, double delta, int *step, int
     size_t k = s->n_lv[p] < s->n_lv[q] ? s->n_lv[p] : s->n_lv[q];
     if (k && !o->fixed) {
       double llr = 0;
-      sd2 = pooled_sd(s) * sqrt(2);
+      sd2 = test_sd(s) * sqrt(2);
       for (size_t i = 0; i < k; i++) {
         double x = s->lv[q][i] - s->lv[p][i];
         llr += qb_sprt_llr(&x, 1, 0, delta, sd2);
@@ -563,7 +578,6 @@ static int find(search *s, size_t lo, size_t hi, int top) {
     b->bad_level = exp(m_of(s, hi));
     b->change_pct = (b->bad_level / b->good_level - 1) * 100;
     b->p_change = welch_p(s, lo, hi);
-    b->fixed_runs = qb_fixed_n(fabs(d), pooled_sd(s), s->alpha);
     if (s->ev && s->ev->calibrated) s->ev->calibrated(s->ev->ctx, lo, hi, b);
     if (!differ || (b->opts.worse_is_higher > 0 && d < 0) ||
         (b->opts.worse_is_higher < 0 && d > 0)) {
@@ -599,7 +613,9 @@ static int find(search *s, size_t lo, size_t hi, int top) {
   if ((rc = pair_step(s, lo, hi, half, &step, &confirmed))) return rc;
   if (hi != b0 && (rc = side(s, hi, b0, -half, &rh))) return rc;
   if (lo != a0 && (rc = side(s, lo, a0, half, &rl))) return rc;
-  if (step && (rc = push_step(s, lo, hi, confirmed))) return rc;
+  /* a pair whose test ran out of runs is reported on the whole range only (something changed
+   * there: the calibration said so); in a part searched after a side test it is noise */
+  if (step && (confirmed || top) && (rc = push_step(s, lo, hi, confirmed))) return rc;
   if (rl && (rc = find(s, a0, lo, 0))) return rc;
   if (rh && (rc = find(s, hi, b0, 0))) return rc;
   return QB_OK;
@@ -648,6 +664,10 @@ int qb_bisect_run(qb_bisect *b, qb_bisect_measure_fn measure, void *measure_ctx,
     b->outcome = b->n_steps ? QB_BISECT_FOUND : QB_BISECT_NO_STEP;
   if (b->n_steps) qsort(b->steps, b->n_steps, sizeof *b->steps, step_cmp);
   b->sd = pooled_sd(&s);
+  if (b->outcome != QB_BISECT_NOT_REPRODUCED) {
+    b->fixed_runs = qb_fixed_n(fabs(s.total), test_sd(&s), s.alpha);
+    b->fixed_end_runs = qb_fixed_n(fabs(s.total) / 2, test_sd(&s) * sqrt(2), s.alpha);
+  }
   b->finished = 1;
   if (save) rc = save(save_ctx, b, err);
 done:

@@ -118,9 +118,11 @@ typedef struct qb_bisect {
   double change_pct, p_change;  /* bad against good, and Welch's p */
   double sd;                    /* the pooled standard deviation of log values at the end */
   double alpha;                 /* the error rate of each decision */
-  size_t fixed_runs;            /* runs per tested commit a fixed-repetition bisection needs to
-                                   tell good from bad with error alpha (from the calibration) */
-  int finished;                 /* 1: the search ended (outcome set) */
+  size_t fixed_runs; /* runs per tested commit a fixed-repetition search needs to tell good
+                        from bad with error alpha, and per end test (a step of half the
+                        change, paired), with the final noise estimate (test_sd) */
+  size_t fixed_end_runs;
+  int finished; /* 1: the search ended (outcome set) */
 } qb_bisect;
 
 /* Set b up for a new search of commits[0..n) (copied; subjects and times may be NULL). */
