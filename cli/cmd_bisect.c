@@ -428,6 +428,8 @@ static void print_result(bctx *c, const qb_bisect *b, int64_t id) {
             "; a fixed-repetition search of that error rate takes %zu run%s per tested commit "
             "and %zu pair%s per end test",
             b->fixed_runs, qb_cli_s(b->fixed_runs), b->fixed_end_runs, qb_cli_s(b->fixed_end_runs));
+  if (b->fixed_end_runs > b->opts.max_runs && !b->opts.fixed)
+    fprintf(f, " (--fixed stops at --max-runs %zu)", b->opts.max_runs);
   fputc('\n', f);
 }
 
