@@ -4,13 +4,20 @@
  * Ownership: qbr_run builds a plan (one malloc'd qbr_inst per selected benchmark instance, with
  * its name, group and params text) and the per-sample arrays, and frees them all before it
  * returns; registered qbr_bench structs are only linked, never copied or freed. C99 + POSIX
- * (clock_gettime, getrusage, regcomp, gethostname, uname); libc and libm only. */
+ * (clock_gettime, getrusage, regcomp, gethostname, uname; fork, execve and waitpid for the
+ * callgrind re-run); libc and libm only. Instruction counts: perf_event_open on Linux (one file
+ * descriptor, open for the run), and valgrind's callgrind client requests, header-only macros
+ * compiled in when <valgrind/callgrind.h> is found. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
+#endif
+#if defined(__linux__) && !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE /* syscall() for perf_event_open */
 #endif
 
 #include "qbdb_runner.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <regex.h>
@@ -18,10 +25,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/types.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef __linux__
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#endif
+
+/* Valgrind's client requests: header-only macros, compiled in only when the headers are there. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>) && __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#include <valgrind/valgrind.h>
+#define QBR_HAVE_CALLGRIND 1
+#endif
+#endif
+
+/* The hardware event counted (the tests build a copy with a software event, to exercise the
+ * perf_event path on machines without hardware counters). */
+#ifndef QBR_PERF_TYPE
+#define QBR_PERF_TYPE       PERF_TYPE_HARDWARE
+#define QBR_PERF_CONFIG     PERF_COUNT_HW_INSTRUCTIONS
+#define QBR_PERF_EVENT_NAME "instructions:u"
+#endif
 
 #ifdef CLOCK_MONOTONIC_RAW
 #define QBR_CLOCK_ID   CLOCK_MONOTONIC_RAW
@@ -796,6 +829,360 @@ uint64_t qbr_next_iters(uint64_t n, double elapsed_ns, double target_ns) {
   return (uint64_t)next;
 }
 
+/* The instruction mode's next iteration count (see the header): 1-2-5 steps. */
+uint64_t qbr_next_iters_instr(uint64_t n, double count, double target) {
+  static const double STEPS[] = {1, 2, 5};
+  double need = count > 0 ? (double)n * target / count : (double)n * 10;
+  if (n >= QBR_MAX_ITERS) return QBR_MAX_ITERS;
+  if (need < (double)n + 1) need = (double)n + 1;
+  for (double p = 1; p <= (double)QBR_MAX_ITERS; p *= 10)
+    for (size_t i = 0; i < 3; i++)
+      if (STEPS[i] * p >= need)
+        return STEPS[i] * p > (double)QBR_MAX_ITERS ? QBR_MAX_ITERS : (uint64_t)(STEPS[i] * p);
+  return QBR_MAX_ITERS;
+}
+
+/* ---- instruction counters ---------------------------------------------------------------- */
+
+#define CTR_NONE      0
+#define CTR_PERF      1 /* perf_event_open: the hardware counter, user space only */
+#define CTR_CALLGRIND 2 /* under valgrind's callgrind: a dump per sample */
+
+#define PROBE_LOOPS 1000 /* the probe's loop, to see whether callgrind is collecting */
+
+/* The instruction counter of a run: a perf_event file descriptor, or where callgrind writes its
+ * dumps and how many it wrote. */
+typedef struct qbr_counter {
+  int kind;
+  int fd;                    /* perf_event: the counter (closed by counter_close), else -1 */
+  uint64_t enabled, running; /* perf_event: its times at the last read */
+  size_t scaled;             /* perf_event: samples of the current benchmark scaled (multiplexed) */
+  char out[1024];            /* callgrind: the dump path without its ".N" */
+  unsigned long dumps;       /* callgrind: the number of the last dump */
+  char tool[64];             /* callgrind: the dump's creator ("callgrind-3.19.0") */
+} qbr_counter;
+
+/* Open a disabled counter of the instructions this thread executes in user space, into *fd.
+ * 0, or -1 with why set to "perf_event_open: REASON". */
+static int perf_open(int *fd, char *why, size_t size) {
+#if defined(__linux__) && defined(SYS_perf_event_open)
+  struct perf_event_attr a;
+  unsigned long flags = 0;
+  long r;
+  memset(&a, 0, sizeof a);
+  a.type = QBR_PERF_TYPE;
+  a.size = sizeof a;
+  a.config = QBR_PERF_CONFIG;
+  a.disabled = 1;
+  a.exclude_kernel = 1;
+  a.exclude_hv = 1;
+  a.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+#ifdef PERF_FLAG_FD_CLOEXEC
+  flags = PERF_FLAG_FD_CLOEXEC;
+#endif
+  r = syscall(SYS_perf_event_open, &a, 0, -1, -1, flags);
+  if (r < 0) {
+    snprintf(why, size, "perf_event_open: %s", strerror(errno));
+    return -1;
+  }
+  *fd = (int)r;
+  return 0;
+#else
+  (void)fd;
+  snprintf(why, size, "perf_event_open: not available on this system");
+  return -1;
+#endif
+}
+
+/* Zero and start the perf_event counter (just before the body's call). */
+static void perf_begin(const qbr_counter *c) {
+#ifdef __linux__
+  ioctl(c->fd, PERF_EVENT_IOC_RESET, 0);
+  ioctl(c->fd, PERF_EVENT_IOC_ENABLE, 0);
+#else
+  (void)c;
+#endif
+}
+
+/* Stop the perf_event counter (just after the body's call). */
+static void perf_end(const qbr_counter *c) {
+#ifdef __linux__
+  ioctl(c->fd, PERF_EVENT_IOC_DISABLE, 0);
+#else
+  (void)c;
+#endif
+}
+
+/* Read the perf_event count since perf_begin into *count; when the kernel shared the counter
+ * with other users for part of the time, the count is scaled to the whole (as perf does) and
+ * the sample counted in c->scaled. */
+static int perf_take(qbr_counter *c, double *count, qbr_err *err) {
+  uint64_t v[3];
+  errno = 0;
+  if (read(c->fd, v, sizeof v) != (ssize_t)sizeof v)
+    return set_err(err, QBR_EIO, "reading the instruction counter: %s",
+                   errno ? strerror(errno) : "short read");
+  uint64_t en = v[1] - c->enabled, run = v[2] - c->running;
+  c->enabled = v[1];
+  c->running = v[2];
+  *count = (double)v[0];
+  if (run < en) {
+    if (!run) return set_err(err, QBR_EIO, "the instruction counter did not run (in use?)");
+    *count = (double)v[0] * (double)en / (double)run;
+    c->scaled++;
+  }
+  return QBR_OK;
+}
+
+#ifdef QBR_HAVE_CALLGRIND
+/* Copy the string src into dst of size bytes, cut short when it does not fit. */
+static void str_copy(char *dst, size_t size, const char *src) {
+  size_t n = strlen(src);
+  if (n >= size) n = size - 1;
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+/* A small fixed amount of work for the probe. */
+static void probe_work(void) {
+  volatile unsigned long x = 0;
+  for (int i = 0; i < PROBE_LOOPS; i++) x = x + 1;
+}
+
+/* Read a callgrind dump: its instructions (Ir of the "summary:" line, else of "totals:"), its
+ * creator and the text after "desc: Trigger: " (each "" when absent). 0, or -1 when the file
+ * cannot be opened or has no Ir. */
+static int cg_read(const char *path, double *ir, char *creator, size_t csize, char *trigger,
+                   size_t tsize) {
+  char line[4096];
+  int col = -1, found = 0;
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  *creator = *trigger = '\0';
+  while (!found && fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!strncmp(line, "creator: ", 9)) {
+      str_copy(creator, csize, line + 9);
+    } else if (!strncmp(line, "desc: Trigger: ", 15)) {
+      str_copy(trigger, tsize, line + 15);
+    } else if (!strncmp(line, "events:", 7)) { /* the column of Ir */
+      char *p = line + 7;
+      col = -1;
+      for (int k = 0; *p; k++) {
+        p += strspn(p, " \t");
+        size_t l = strcspn(p, " \t");
+        if (!l) break;
+        if (l == 2 && !strncmp(p, "Ir", 2)) col = k;
+        p += l;
+      }
+    } else if (col >= 0 && (!strncmp(line, "summary:", 8) || !strncmp(line, "totals:", 7))) {
+      char *p = strchr(line, ':') + 1, *end;
+      for (int k = 0; k <= col; k++) {
+        double v = strtod(p, &end);
+        if (end == p) break;
+        if (k == col) {
+          *ir = v;
+          found = 1;
+        }
+        p = end;
+      }
+    }
+  }
+  fclose(f);
+  return found ? 0 : -1;
+}
+
+/* Make callgrind dump its counts (which zeroes them), read the instructions of the dump into
+ * *count, and remove the file. Dumps are numbered from 1 in the process; c->dumps is the last. */
+static int cg_dump(qbr_counter *c, double *count, qbr_err *err) {
+  char tag[64], want[96], path[1100], creator[64], trigger[256];
+  unsigned long k = ++c->dumps;
+  snprintf(tag, sizeof tag, "qbr %lu", k);
+  CALLGRIND_DUMP_STATS_AT(tag);
+  snprintf(path, sizeof path, "%s.%lu", c->out, k);
+  errno = 0;
+  if (cg_read(path, count, creator, sizeof creator, trigger, sizeof trigger) != 0)
+    return set_err(err, QBR_EIO, "callgrind dump %s: %s", path,
+                   errno ? strerror(errno) : "no instruction count (Ir) in it");
+  snprintf(want, sizeof want, "Client Request: %s", tag);
+  if (strcmp(trigger, want) != 0)
+    return set_err(err, QBR_EIO, "callgrind dump %s: made by \"%s\", not by qbr's \"%s\"", path,
+                   trigger, tag);
+  unlink(path);
+  return QBR_OK;
+}
+
+/* Expand valgrind's %p (pid), %q{VAR} (environment) and %% in fmt into out. */
+static void cg_expand(char *out, size_t size, const char *fmt) {
+  size_t n = 0;
+  for (const char *p = fmt; *p && n + 1 < size; p++) {
+    char tmp[1024];
+    const char *add = tmp;
+    tmp[0] = *p;
+    tmp[1] = '\0';
+    if (p[0] == '%' && p[1] == 'p') {
+      snprintf(tmp, sizeof tmp, "%ld", (long)getpid());
+      p++;
+    } else if (p[0] == '%' && p[1] == '%') {
+      p++;
+    } else if (p[0] == '%' && p[1] == 'q' && p[2] == '{' && strchr(p + 3, '}')) {
+      size_t l = (size_t)(strchr(p + 3, '}') - (p + 3));
+      snprintf(tmp, sizeof tmp, "%.*s", (int)l, p + 3);
+      add = getenv(tmp) ? getenv(tmp) : "";
+      p += 3 + l;
+    }
+    size_t l = strlen(add);
+    if (l > size - 1 - n) l = size - 1 - n;
+    memcpy(out + n, add, l);
+    n += l;
+  }
+  out[n] = '\0';
+}
+
+/* Under callgrind: where its dumps go (QBR_CALLGRIND_OUT, as given to --callgrind-out-file;
+ * default valgrind's callgrind.out.%p), a probe dump to find its number and check that the
+ * dumps are there, and collection left off (turned off when the probe saw it on). */
+static int cg_open(qbr_counter *c, qbr_err *err) {
+  const char *fmt = getenv("QBR_CALLGRIND_OUT"), *slash, *base;
+  char dir[1024], tag[64], want[96], path[1100], creator[64], trigger[256];
+  unsigned long best = 0;
+  double ir = 0, best_ir = 0;
+  size_t bl;
+  DIR *d;
+  struct dirent *e;
+  if (!fmt || !*fmt) fmt = "callgrind.out.%p";
+  cg_expand(c->out, sizeof c->out, fmt);
+  c->kind = CTR_CALLGRIND;
+  CALLGRIND_START_INSTRUMENTATION;
+  CALLGRIND_ZERO_STATS;
+  probe_work();
+  snprintf(tag, sizeof tag, "qbr probe %ld", (long)getpid());
+  CALLGRIND_DUMP_STATS_AT(tag);
+  snprintf(want, sizeof want, "Client Request: %s", tag);
+  /* find the probe's number: the dumps before it may be ours or the program's */
+  slash = strrchr(c->out, '/');
+  base = slash ? slash + 1 : c->out;
+  if (!slash)
+    snprintf(dir, sizeof dir, ".");
+  else if (slash == c->out)
+    snprintf(dir, sizeof dir, "/");
+  else
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - c->out), c->out);
+  bl = strlen(base);
+  if ((d = opendir(dir))) {
+    while ((e = readdir(d))) {
+      const char *name = e->d_name;
+      char *end;
+      if (strncmp(name, base, bl) || name[bl] != '.' || !is_digit(name[bl + 1])) continue;
+      unsigned long k = strtoul(name + bl + 1, &end, 10);
+      if (*end || k <= best) continue;
+      snprintf(path, sizeof path, "%s.%lu", c->out, k);
+      if (cg_read(path, &ir, creator, sizeof creator, trigger, sizeof trigger) == 0 &&
+          !strcmp(trigger, want)) {
+        best = k;
+        best_ir = ir;
+        snprintf(c->tool, sizeof c->tool, "%s", creator);
+      }
+    }
+    closedir(d);
+  }
+  if (!best)
+    return set_err(err, QBR_EUSAGE,
+                   "--measure instructions: running under valgrind, but no callgrind dump "
+                   "appeared at %s.N (not callgrind? with --callgrind-out-file=X, set "
+                   "QBR_CALLGRIND_OUT=X)",
+                   c->out);
+  snprintf(path, sizeof path, "%s.%lu", c->out, best);
+  unlink(path);
+  c->dumps = best;
+  if (best_ir >= PROBE_LOOPS) CALLGRIND_TOGGLE_COLLECT; /* it was collecting: now off */
+  return QBR_OK;
+}
+#endif
+
+/* Choose and open the counter of a run measuring instructions (measure: QBR_MEASURE_...):
+ * callgrind when under valgrind, else perf_event. QBR_EUSAGE, saying why, when neither is
+ * there, or for --measure both under valgrind. */
+static int counter_open(qbr_counter *c, int measure, qbr_err *err) {
+  char why[160];
+  memset(c, 0, sizeof *c);
+  c->fd = -1;
+#ifdef QBR_HAVE_CALLGRIND
+  if (RUNNING_ON_VALGRIND) {
+    if (measure == QBR_MEASURE_BOTH)
+      return set_err(err, QBR_EUSAGE,
+                     "--measure both: refused under valgrind, whose times are not the "
+                     "program's (use --measure instructions)");
+    return cg_open(c, err);
+  }
+#endif
+  if (perf_open(&c->fd, why, sizeof why) == 0) {
+    c->kind = CTR_PERF;
+    return QBR_OK;
+  }
+  if (measure == QBR_MEASURE_BOTH)
+    return set_err(err, QBR_EUSAGE, "--measure both: no hardware instruction counter (%s)", why);
+#ifdef QBR_HAVE_CALLGRIND
+  return set_err(err, QBR_EUSAGE,
+                 "--measure instructions: no hardware instruction counter (%s) and not running "
+                 "under callgrind",
+                 why);
+#else
+  return set_err(err, QBR_EUSAGE,
+                 "--measure instructions: no hardware instruction counter (%s) and this program "
+                 "was built without valgrind's headers (valgrind/callgrind.h)",
+                 why);
+#endif
+}
+
+/* Close the counter's file descriptor, if any. */
+static void counter_close(qbr_counter *c) {
+  if (c->fd >= 0) close(c->fd);
+  c->fd = -1;
+}
+
+/* Call b's body once (st->iters iterations) and count the instructions it executes: *count. A
+ * count of 0 is an error (a call executes at least its return). */
+static int counted_call(qbr_counter *c, const qbr_bench *b, qbr_state *st, double *count,
+                        qbr_err *err) {
+  int rc;
+  if (c->kind == CTR_PERF) {
+    perf_begin(c);
+    b->fn(st);
+    perf_end(c);
+    rc = perf_take(c, count, err);
+  } else {
+#ifdef QBR_HAVE_CALLGRIND
+    CALLGRIND_ZERO_STATS;
+    CALLGRIND_TOGGLE_COLLECT;
+    b->fn(st);
+    CALLGRIND_TOGGLE_COLLECT;
+    rc = cg_dump(c, count, err);
+#else
+    rc = set_err(err, QBR_EUSAGE, "no instruction counter");
+#endif
+  }
+  if (!rc && !(*count > 0))
+    rc = set_err(err, QBR_EIO, "the %s counter saw no instructions in a call of the body",
+                 c->kind == CTR_PERF ? "perf_event" : "callgrind");
+  return rc;
+}
+
+/* Append the source of counter c's counts as JSON members: "source", and "tool" (callgrind) or
+ * "event". */
+static void counter_members(sbuf *b, const qbr_counter *c) {
+  if (c->kind == CTR_CALLGRIND) {
+    sb_puts(b, "\"source\":\"callgrind\"");
+    if (*c->tool) {
+      sb_puts(b, ",\"tool\":");
+      sb_str(b, c->tool);
+    }
+    sb_puts(b, ",\"event\":\"Ir\"");
+  } else {
+    sb_puts(b, "\"source\":\"perf_event\",\"event\":\"" QBR_PERF_EVENT_NAME "\"");
+  }
+}
+
 /* ---- run metadata ------------------------------------------------------------------------ */
 
 /* The first of the environment variables names[] that is set and not empty, or NULL. */
@@ -853,7 +1240,7 @@ static const char *meta(const char *configured, const char *const *env) {
 }
 
 /* Append the header line (line 1 of docs/formats/native.md) for cfg. */
-static void header_line(sbuf *b, const qbr_config *cfg, double res_ns) {
+static void header_line(sbuf *b, const qbr_config *cfg, double res_ns, const qbr_counter *c) {
   static const char *const E_PROJECT[] = {"QBR_PROJECT", NULL};
   static const char *const E_COMMIT[] = {"QBR_COMMIT", "GITHUB_SHA", "CI_COMMIT_SHA", NULL};
   static const char *const E_BRANCH[] = {"QBR_BRANCH", "GITHUB_HEAD_REF", "GITHUB_REF_NAME",
@@ -953,6 +1340,12 @@ static void header_line(sbuf *b, const qbr_config *cfg, double res_ns) {
   sb_printf(b,
             ",\"clock\":\"%s\",\"clock_resolution_ns\":", cfg->clock ? "custom" : QBR_CLOCK_NAME);
   sb_num(b, res_ns);
+  if (cfg->measure != QBR_MEASURE_TIME) { /* the time mode's header stays as it was */
+    sb_printf(b, ",\"measure\":\"%s\",\"counter\":{",
+              cfg->measure == QBR_MEASURE_BOTH ? "both" : "instructions");
+    counter_members(b, c);
+    sb_puts(b, "}");
+  }
   sb_puts(b, ",\"runner\":{\"samples\":");
   sb_u64(b, cfg->samples);
   sb_puts(b, ",\"warmup\":");
@@ -996,6 +1389,17 @@ static void fmt_rate(char *buf, size_t size, double v, int bytes) {
   snprintf(buf, size, "%.*f %s", v < 10 ? 3 : v < 100 ? 2 : 1, v, bytes ? bu[u] : iu[u]);
 }
 
+/* An instruction count with 4 significant digits and a decimal prefix: "12.35 k instr". */
+static void fmt_count(char *buf, size_t size, double v) {
+  static const char *const pre[] = {"", "k ", "M ", "G ", "T "};
+  size_t u = 0;
+  while (u < 4 && v >= 1000) {
+    v /= 1000;
+    u++;
+  }
+  snprintf(buf, size, "%.*f %sinstr", v < 10 ? 3 : v < 100 ? 2 : 1, v, pre[u]);
+}
+
 /* ---- running one instance ---------------------------------------------------------------- */
 
 /* What qbr_run keeps while it runs: the configuration, streams, and scratch arrays of
@@ -1006,6 +1410,8 @@ typedef struct run_ctx {
   double target_ns, res_ns;
   size_t width;
   double *wall, *cpu, *bps, *ips, *tmp;
+  double *instr; /* instructions per iteration (measure instructions or both), else NULL */
+  qbr_counter ctr;
   sbuf line;
 } run_ctx;
 
@@ -1023,9 +1429,47 @@ static void line_start(sbuf *b, const qbr_inst *in, int with_ids) {
   }
 }
 
+static const char *const MODES[] = {"auto", "fixed", "capped"}; /* qbr_result.iters_mode */
+
+/* Append the memory line of r. */
+static void memory_line(sbuf *b, const qbr_inst *in, const qbr_result *r) {
+  line_start(b, in, 0);
+  sb_printf(b, ",\"metric\":\"memory\",\"unit\":\"KiB\",\"value\":%ld", r->peak_rss_kib);
+  sb_printf(b, ",\"extra\":{\"source\":\"ru_maxrss\",\"peak_rss_before_kib\":%ld}}\n",
+            r->peak_rss_before_kib);
+}
+
+/* Append the instructions line of r; alone (measure instructions), it is the benchmark's first
+ * line, with its group, params and the sampling settings. */
+static void instr_line(sbuf *b, const qbr_inst *in, const qbr_result *r, const qbr_config *cfg,
+                       const qbr_counter *c, int alone) {
+  line_start(b, in, alone);
+  sb_puts(b, ",\"metric\":\"instructions\",\"unit\":\"1\",\"iterations\":");
+  sb_u64(b, r->iters);
+  sb_puts(b, ",\"samples\":");
+  sb_array(b, r->instructions, r->n_samples);
+  sb_puts(b, ",\"extra\":{");
+  counter_members(b, c);
+  if (c->scaled) sb_printf(b, ",\"scaled_samples\":%lu", (unsigned long)c->scaled);
+  if (alone) {
+    sb_printf(b, ",\"iters_mode\":\"%s\",\"samples_requested\":", MODES[r->iters_mode]);
+    sb_u64(b, cfg->samples);
+    sb_puts(b, ",\"warmup\":");
+    sb_u64(b, cfg->warmup);
+    sb_puts(b, ",\"min_instructions\":");
+    sb_num(b, QBR_MIN_INSTR);
+  }
+  sb_puts(b, "}}\n");
+}
+
 /* Append the lines of a finished benchmark r (docs/runner.md, "Output"). */
-static void result_lines(sbuf *b, const qbr_inst *in, const qbr_result *r, const qbr_config *cfg) {
-  static const char *const MODES[] = {"auto", "fixed", "capped"};
+static void result_lines(sbuf *b, const qbr_inst *in, const qbr_result *r, const qbr_config *cfg,
+                         const qbr_counter *c) {
+  if (cfg->measure == QBR_MEASURE_INSTRUCTIONS) { /* the program's own memory, not valgrind's */
+    instr_line(b, in, r, cfg, c, 1);
+    if (c->kind != CTR_CALLGRIND) memory_line(b, in, r);
+    return;
+  }
   line_start(b, in, 1);
   sb_puts(b, ",\"unit\":\"ns\",\"iterations\":");
   sb_u64(b, r->iters);
@@ -1050,10 +1494,7 @@ static void result_lines(sbuf *b, const qbr_inst *in, const qbr_result *r, const
   sb_num(b, r->cpu_sys_ns);
   sb_puts(b, "}}\n");
 
-  line_start(b, in, 0);
-  sb_printf(b, ",\"metric\":\"memory\",\"unit\":\"KiB\",\"value\":%ld", r->peak_rss_kib);
-  sb_printf(b, ",\"extra\":{\"source\":\"ru_maxrss\",\"peak_rss_before_kib\":%ld}}\n",
-            r->peak_rss_before_kib);
+  memory_line(b, in, r);
 
   if (r->bytes_per_s) {
     line_start(b, in, 0);
@@ -1076,6 +1517,7 @@ static void result_lines(sbuf *b, const qbr_inst *in, const qbr_result *r, const
     sb_u64(b, r->items_per_iter);
     sb_puts(b, "}}\n");
   }
+  if (r->instructions) instr_line(b, in, r, cfg, c, 0);
 }
 
 /* Print the summary line of r: name, median +- MAD (as % of the median), samples x iterations,
@@ -1084,10 +1526,15 @@ static void summary_line(run_ctx *rc, const qbr_result *r) {
   char med[32], rate[32], line[512];
   double pct = r->median > 0 ? 100 * r->mad / r->median : 0;
   size_t n;
-  fmt_time(med, sizeof med, r->median);
-  n = (size_t)snprintf(line, sizeof line, "%s%*s %12s +- %5.2f%%  %7lu x %-10llu", r->name,
-                       name_pad(r->name, rc->width), "", med, pct, (unsigned long)r->n_samples,
-                       (unsigned long long)r->iters);
+  if (!r->samples) { /* instructions only */
+    fmt_count(med, sizeof med, r->instr_median);
+    pct = r->instr_median > 0 ? 100 * r->instr_mad / r->instr_median : 0;
+  } else {
+    fmt_time(med, sizeof med, r->median);
+  }
+  n = (size_t)snprintf(line, sizeof line, "%s%*s %*s +- %5.2f%%  %7lu x %-10llu", r->name,
+                       name_pad(r->name, rc->width), "", r->samples ? 12 : 14, med, pct,
+                       (unsigned long)r->n_samples, (unsigned long long)r->iters);
   if (r->bytes_per_s && n < sizeof line) {
     memcpy(rc->tmp, r->bytes_per_s, r->n_samples * sizeof *rc->tmp);
     fmt_rate(rate, sizeof rate, median_sorted(rc->tmp, r->n_samples), 1);
@@ -1098,12 +1545,57 @@ static void summary_line(run_ctx *rc, const qbr_result *r) {
     fmt_rate(rate, sizeof rate, median_sorted(rc->tmp, r->n_samples), 0);
     n += (size_t)snprintf(line + n, sizeof line - n, " %s", rate);
   }
+  if (r->samples && r->instructions && n < sizeof line) {
+    fmt_count(rate, sizeof rate, r->instr_median);
+    n += (size_t)snprintf(line + n, sizeof line - n, " %s", rate);
+  }
   if (r->iters_mode == 2 && n < sizeof line)
     n += (size_t)snprintf(line + n, sizeof line - n, " (iterations capped: body optimised away?)");
   if (n >= sizeof line) n = sizeof line - 1;
   while (n && line[n - 1] == ' ') n--;
   fprintf(rc->summary, "%.*s\n", (int)n, line);
   fflush(rc->summary);
+}
+
+/* Instruction mode's calibration and samples of b (set up and warmed up): with --iters that
+ * many iterations, else n from 1 up by qbr_next_iters_instr until a call executes QBR_MIN_INSTR
+ * instructions; then the samples (rc->instr, per iteration) until cfg->samples or the time
+ * budget. Returns n; a counter error is written to why. */
+static uint64_t sample_instructions(run_ctx *rc, const qbr_bench *b, qbr_state *st, qbr_result *r,
+                                    char *why, size_t size) {
+  const qbr_config *cfg = rc->cfg;
+  uint64_t n = cfg->iters, start, t1;
+  double count = 0, budget_ns = cfg->time_budget * 1e9;
+  qbr_err e = {0, ""};
+  if (n) {
+    r->iters_mode = 1;
+  } else {
+    for (n = 1;;) {
+      st->iters = n;
+      if (counted_call(&rc->ctr, b, st, &count, &e)) goto fail;
+      if (st->failed || count >= QBR_MIN_INSTR) break;
+      if (n >= QBR_MAX_ITERS) {
+        r->iters_mode = 2;
+        break;
+      }
+      n = qbr_next_iters_instr(n, count, QBR_MIN_INSTR);
+    }
+  }
+  start = now_ns(cfg);
+  for (size_t k = 0; k < cfg->samples && !st->failed; k++) {
+    st->iters = n;
+    if (counted_call(&rc->ctr, b, st, &count, &e)) goto fail;
+    if (st->failed) break;
+    rc->instr[k] = count / (double)n;
+    r->n_samples = k + 1;
+    t1 = now_ns(cfg);
+    r->wall_ns = (double)(t1 - start);
+    if (budget_ns > 0 && (double)(t1 - start) >= budget_ns) break;
+  }
+  return n;
+fail:
+  snprintf(why, size, "%s", e.msg);
+  return n;
 }
 
 /* Run instance in: setup, warm-up, calibration, samples, teardown; then write its lines and
@@ -1125,6 +1617,7 @@ static int run_one(run_ctx *rc, const qbr_inst *in, int *failed, qbr_err *err) {
   st.in = in;
   st.data = b->data;
   *failed = 0;
+  rc->ctr.scaled = 0;
   r.peak_rss_before_kib = peak_rss_kib();
 
   if (b->setup && (b->setup(&st) != 0 || st.failed)) {
@@ -1134,6 +1627,11 @@ static int run_one(run_ctx *rc, const qbr_inst *in, int *failed, qbr_err *err) {
   if (cfg->warmup) {
     st.iters = cfg->warmup;
     b->fn(&st);
+  }
+  if (cfg->measure == QBR_MEASURE_INSTRUCTIONS) { /* calibration and samples by instructions */
+    if (!st.failed) n = sample_instructions(rc, b, &st, &r, why, sizeof why);
+    r.peak_rss_kib = rc->ctr.kind == CTR_CALLGRIND ? 0 : peak_rss_kib();
+    goto sampled;
   }
   if (!n && !st.failed) { /* calibrate: grow n until one sample lasts target_ns */
     for (n = 1;;) {
@@ -1155,12 +1653,23 @@ static int run_one(run_ctx *rc, const qbr_inst *in, int *failed, qbr_err *err) {
   start = now_ns(cfg);
   for (size_t k = 0; k < cfg->samples && !st.failed; k++) {
     getrusage(RUSAGE_SELF, &r0);
+    if (rc->instr) perf_begin(&rc->ctr); /* measure both: outside the clock reads */
     st.iters = n;
     t0 = now_ns(cfg);
     b->fn(&st);
     t1 = now_ns(cfg);
+    if (rc->instr) perf_end(&rc->ctr);
     getrusage(RUSAGE_SELF, &r1);
     if (st.failed) break;
+    if (rc->instr) {
+      double count;
+      qbr_err e = {0, ""};
+      if (perf_take(&rc->ctr, &count, &e)) {
+        snprintf(why, sizeof why, "%s", e.msg);
+        break;
+      }
+      rc->instr[k] = count / (double)n;
+    }
     double el = (double)(t1 - t0), user = tv_ns(r1.ru_utime) - tv_ns(r0.ru_utime);
     double sys = tv_ns(r1.ru_stime) - tv_ns(r0.ru_stime);
     rc->wall[k] = el / (double)n;
@@ -1178,6 +1687,7 @@ static int run_one(run_ctx *rc, const qbr_inst *in, int *failed, qbr_err *err) {
     rc->bps[k] = (double)st.bytes * 1e9 * (double)n / el;
     rc->ips[k] = (double)st.items * 1e9 * (double)n / el;
   }
+sampled:
   if (st.failed) snprintf(why, sizeof why, "%s", st.msg);
   if (b->teardown) b->teardown(&st);
 
@@ -1195,17 +1705,24 @@ report:
   r.group = in->group;
   r.params = in->params;
   r.iters = n;
-  r.samples = rc->wall;
-  r.cpu = rc->cpu;
   r.bytes_per_iter = st.bytes;
   r.items_per_iter = st.items;
-  r.bytes_per_s = st.bytes ? rc->bps : NULL;
-  r.items_per_s = st.items ? rc->ips : NULL;
-  median_mad(rc->wall, r.n_samples, rc->tmp, &r.median, &r.mad);
+  if (cfg->measure != QBR_MEASURE_INSTRUCTIONS) {
+    r.samples = rc->wall;
+    r.cpu = rc->cpu;
+    r.bytes_per_s = st.bytes ? rc->bps : NULL;
+    r.items_per_s = st.items ? rc->ips : NULL;
+    median_mad(rc->wall, r.n_samples, rc->tmp, &r.median, &r.mad);
+  }
+  if (rc->instr) {
+    r.instructions = rc->instr;
+    r.instr_source = rc->ctr.kind == CTR_CALLGRIND ? "callgrind" : "perf_event";
+    median_mad(rc->instr, r.n_samples, rc->tmp, &r.instr_median, &r.instr_mad);
+  }
 
   if (rc->out) {
     rc->line.n = 0;
-    result_lines(&rc->line, in, &r, cfg);
+    result_lines(&rc->line, in, &r, cfg, &rc->ctr);
     if (rc->line.oom) return set_err(err, QBR_ENOMEM, "out of memory");
     if (fwrite(rc->line.p, 1, rc->line.n, rc->out) != rc->line.n || fflush(rc->out) != 0)
       ret = set_err(err, QBR_EIO, "writing the results of %s: %s", in->name, strerror(errno));
@@ -1226,6 +1743,8 @@ static int check_config(const qbr_config *cfg, qbr_err *err) {
     return set_err(err, QBR_EUSAGE, "--min-time: expected a number of seconds >= 0");
   if (cfg->iters > QBR_MAX_ITERS)
     return set_err(err, QBR_EUSAGE, "--iters: at most %llu", (unsigned long long)QBR_MAX_ITERS);
+  if (cfg->measure < QBR_MEASURE_TIME || cfg->measure > QBR_MEASURE_BOTH)
+    return set_err(err, QBR_EUSAGE, "--measure: expected time, instructions or both");
   if (cfg->n_tags > QBR_MAX_TAGS) return set_err(err, QBR_EUSAGE, "at most %d tags", QBR_MAX_TAGS);
   for (size_t i = 0; i < cfg->n_tags; i++) {
     const char *eq = cfg->tags[i] ? strchr(cfg->tags[i], '=') : NULL;
@@ -1247,6 +1766,7 @@ int qbr_run(qbr_registry *reg, const qbr_config *cfg, qbr_err *err) {
   memset(&rc, 0, sizeof rc);
   rc.cfg = cfg;
   rc.summary = cfg->summary;
+  rc.ctr.fd = -1;
   if ((ret = check_config(cfg, err))) return ret;
   if ((ret = plan_build(&plan, reg, cfg->filter, err))) return ret;
   size_t ns = cfg->samples;
@@ -1255,10 +1775,15 @@ int qbr_run(qbr_registry *reg, const qbr_config *cfg, qbr_err *err) {
   rc.bps = malloc(ns * sizeof *rc.bps);
   rc.ips = malloc(ns * sizeof *rc.ips);
   rc.tmp = malloc(ns * sizeof *rc.tmp);
-  if (!rc.wall || !rc.cpu || !rc.bps || !rc.ips || !rc.tmp) {
+  if (cfg->measure != QBR_MEASURE_TIME) rc.instr = malloc(ns * sizeof *rc.instr);
+  if (!rc.wall || !rc.cpu || !rc.bps || !rc.ips || !rc.tmp ||
+      (cfg->measure != QBR_MEASURE_TIME && !rc.instr)) {
     ret = set_err(err, QBR_ENOMEM, "out of memory for %lu samples", (unsigned long)ns);
     goto done;
   }
+  /* the instruction counter, before anything is written */
+  if (cfg->measure != QBR_MEASURE_TIME && (ret = counter_open(&rc.ctr, cfg->measure, err)))
+    goto done;
   rc.res_ns = cfg->clock ? 1 : clock_resolution_ns();
   rc.target_ns = cfg->min_sample_time * 1e9;
   if (rc.target_ns < 1000 * rc.res_ns) rc.target_ns = 1000 * rc.res_ns;
@@ -1276,7 +1801,7 @@ int qbr_run(qbr_registry *reg, const qbr_config *cfg, qbr_err *err) {
     rc.out = cfg->out;
   }
   if (rc.out) {
-    header_line(&rc.line, cfg, rc.res_ns);
+    header_line(&rc.line, cfg, rc.res_ns, &rc.ctr);
     if (rc.line.oom) {
       ret = set_err(err, QBR_ENOMEM, "out of memory");
       goto done;
@@ -1288,8 +1813,9 @@ int qbr_run(qbr_registry *reg, const qbr_config *cfg, qbr_err *err) {
     }
   }
   if (rc.summary) {
-    fprintf(rc.summary, "%-*s %12s %10s  %7s x %s\n", (int)rc.width, "benchmark", "median", "MAD",
-            "samples", "iterations");
+    fprintf(rc.summary, "%-*s %*s %10s  %7s x %s\n", (int)rc.width, "benchmark",
+            cfg->measure == QBR_MEASURE_INSTRUCTIONS ? 14 : 12, "median", "MAD", "samples",
+            "iterations");
     fflush(rc.summary);
   }
 
@@ -1317,7 +1843,9 @@ int qbr_run(qbr_registry *reg, const qbr_config *cfg, qbr_err *err) {
 done:
   if (close_out && fclose(rc.out) != 0 && !ret)
     ret = set_err(err, QBR_EIO, "%s: %s", cfg->out_path, strerror(errno));
+  counter_close(&rc.ctr);
   sb_free(&rc.line);
+  free(rc.instr);
   free(rc.wall);
   free(rc.cpu);
   free(rc.bps);
@@ -1325,6 +1853,14 @@ done:
   free(rc.tmp);
   plan_free(&plan);
   return ret;
+}
+
+/* Refuse what qbr_run would refuse before running anything: the configuration and the plan. */
+static int run_check(qbr_registry *reg, const qbr_config *cfg, qbr_err *err) {
+  qbr_plan plan;
+  int rc = check_config(cfg, err);
+  if (!rc && !(rc = plan_build(&plan, reg, cfg->filter, err))) plan_free(&plan);
+  return rc;
 }
 
 /* Print the selected names (see the header). */
@@ -1343,7 +1879,8 @@ int qbr_list(qbr_registry *reg, const qbr_config *cfg, FILE *f, qbr_err *err) {
 
 static const char USAGE[] =
     "usage: PROGRAM [--filter REGEX] [--samples N] [--warmup N] [--time-budget S]\n"
-    "               [--min-time S] [--iters N] [--out FILE] [--list] [--quiet]\n"
+    "               [--min-time S] [--iters N] [--measure time|instructions|both]\n"
+    "               [--out FILE] [--list] [--quiet]\n"
     "               [--project P] [--commit SHA] [--branch B] [--machine M] [--tag K=V]...\n"
     "\n"
     "Run the benchmarks of this program (qbr " QBR_VERSION ", docs/runner.md) and print a\n"
@@ -1355,6 +1892,9 @@ static const char USAGE[] =
     "  --time-budget S   stop sampling a benchmark after S seconds (default: no limit)\n"
     "  --min-time S      a sample lasts at least S seconds (default 0.001)\n"
     "  --iters N         fixed iterations per sample (default: chosen automatically)\n"
+    "  --measure M       time (default), instructions (hardware counter, else under\n"
+    "                    valgrind's callgrind; 10 samples unless --samples), or both\n"
+    "                    (hardware counter only)\n"
     "  --out FILE        write results to FILE ('-': stdout, the summary goes to stderr)\n"
     "  --list            print the benchmark names and exit\n"
     "  --quiet           no summary\n"
@@ -1364,7 +1904,8 @@ static const char USAGE[] =
     "  --tag K=V         label the run (repeatable)\n"
     "  --help            this text\n"
     "\n"
-    "Exit status: 0 ok, 1 a benchmark failed or the output could not be written, 2 usage.\n";
+    "Exit status: 0 ok, 1 a benchmark failed or the output could not be written, 2 usage\n"
+    "(or no way to count instructions).\n";
 
 /* The flags' usage text (static). */
 const char *qbr_usage(void) {
@@ -1394,9 +1935,10 @@ static int parse_secs(const char *flag, const char *s, double *out, qbr_err *err
 
 /* Read flags into cfg (see the header); strings point into argv. */
 int qbr_args_parse(qbr_config *cfg, int argc, char **argv, qbr_err *err) {
-  static const char *const WITH_VALUE[] = {"--filter",   "--samples", "--warmup",  "--time-budget",
-                                           "--min-time", "--iters",   "--out",     "--project",
-                                           "--commit",   "--branch",  "--machine", "--tag"};
+  static const char *const WITH_VALUE[] = {
+      "--filter",  "--samples", "--warmup", "--time-budget", "--min-time", "--iters",  "--out",
+      "--project", "--commit",  "--branch", "--machine",     "--tag",      "--measure"};
+  int samples_given = 0;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i], *val = NULL, *eq = strchr(arg, '=');
     char flag[32];
@@ -1425,6 +1967,7 @@ int qbr_args_parse(qbr_config *cfg, int argc, char **argv, qbr_err *err) {
         if (u < 1 || u > MAX_SAMPLES)
           return set_err(err, QBR_EUSAGE, "--samples %s: expected 1 to %u", val, MAX_SAMPLES);
         cfg->samples = (size_t)u;
+        samples_given = 1;
       }
     } else if (!strcmp(flag, "--warmup")) {
       rc = parse_u64(flag, val, &cfg->warmup, err);
@@ -1439,6 +1982,16 @@ int qbr_args_parse(qbr_config *cfg, int argc, char **argv, qbr_err *err) {
                          (unsigned long long)QBR_MAX_ITERS);
         cfg->iters = u;
       }
+    } else if (!strcmp(flag, "--measure")) {
+      if (!strcmp(val, "time"))
+        cfg->measure = QBR_MEASURE_TIME;
+      else if (!strcmp(val, "instructions"))
+        cfg->measure = QBR_MEASURE_INSTRUCTIONS;
+      else if (!strcmp(val, "both"))
+        cfg->measure = QBR_MEASURE_BOTH;
+      else
+        return set_err(err, QBR_EUSAGE, "--measure \"%s\": expected time, instructions or both",
+                       val);
     } else if (!strcmp(flag, "--out")) {
       cfg->out_path = val;
     } else if (!strcmp(flag, "--project")) {
@@ -1466,7 +2019,131 @@ int qbr_args_parse(qbr_config *cfg, int argc, char **argv, qbr_err *err) {
     }
     if (rc) return rc;
   }
+  /* a sample under callgrind is slow and the same every time: fewer by default */
+  if (cfg->measure == QBR_MEASURE_INSTRUCTIONS && !samples_given && cfg->samples == 100)
+    cfg->samples = QBR_INSTR_SAMPLES;
   return QBR_OK;
+}
+
+/* ---- the re-run under callgrind ---------------------------------------------------------- */
+
+#ifdef QBR_HAVE_CALLGRIND
+extern char **environ;
+
+/* The path of the executable file prog in PATH, into buf; 1 when found. */
+static int find_in_path(const char *prog, char *buf, size_t size) {
+  const char *path = getenv("PATH");
+  struct stat sb;
+  if (!path) path = "/usr/bin:/bin";
+  for (const char *p = path;; p++) {
+    size_t l = strcspn(p, ":");
+    snprintf(buf, size, "%.*s/%s", l ? (int)l : 1, l ? p : ".", prog);
+    if (access(buf, X_OK) == 0 && stat(buf, &sb) == 0 && S_ISREG(sb.st_mode)) return 1;
+    p += l;
+    if (!*p) return 0;
+  }
+}
+
+/* Remove the files in dir, then dir. */
+static void remove_dir(const char *dir) {
+  char path[4200];
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  if (d) {
+    while ((e = readdir(d))) {
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+      if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path) unlink(path);
+    }
+    closedir(d);
+  }
+  rmdir(dir);
+}
+#endif
+
+/* --measure instructions where there is no counter: run argv again under callgrind (see
+ * qbr_main_ex in the header) and return its exit status; -1 when not needed or not possible
+ * here (a hardware counter works, the program is under valgrind already or is the re-run, or it
+ * was built without valgrind's headers), and qbr_run decides. Errors are printed (status 2). */
+static int rerun_under_callgrind(int argc, char **argv, const char *prog) {
+#ifdef QBR_HAVE_CALLGRIND
+  static const char *const FIXED[] = {"--tool=callgrind", "-q", "--collect-atstart=no"};
+  char why[160], vg[4096], dir[4096], out[4200], outarg[4300], outenv[4300];
+  const char *tmp = getenv("TMPDIR");
+  char **args = NULL, **env = NULL;
+  size_t n_env = 0, k = 0;
+  int fd, status = 2;
+  pid_t pid;
+  if (RUNNING_ON_VALGRIND || getenv("QBR_REEXEC")) return -1;
+  if (perf_open(&fd, why, sizeof why) == 0) {
+    close(fd);
+    return -1;
+  }
+  if (!find_in_path("valgrind", vg, sizeof vg)) {
+    fprintf(stderr,
+            "%s: --measure instructions: no hardware instruction counter (%s) and valgrind is "
+            "not installed\n",
+            prog, why);
+    return 2;
+  }
+  snprintf(dir, sizeof dir, "%s/qbr-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(dir)) {
+    fprintf(stderr, "%s: --measure instructions: a directory for callgrind's dumps (%s): %s\n",
+            prog, dir, strerror(errno));
+    return 2;
+  }
+  snprintf(out, sizeof out, "%s/cg.out", dir);
+  snprintf(outarg, sizeof outarg, "--callgrind-out-file=%s", out);
+  snprintf(outenv, sizeof outenv, "QBR_CALLGRIND_OUT=%s", out);
+  while (environ && environ[n_env]) n_env++;
+  args = malloc(((size_t)argc + 6) * sizeof *args);
+  env = malloc((n_env + 3) * sizeof *env);
+  if (!args || !env) {
+    fprintf(stderr, "%s: out of memory\n", prog);
+    goto done;
+  }
+  args[k++] = vg;
+  for (size_t i = 0; i < sizeof FIXED / sizeof FIXED[0]; i++) args[k++] = (char *)FIXED[i];
+  args[k++] = outarg;
+  for (int i = 0; i < argc; i++) args[k++] = argv[i];
+  args[k] = NULL;
+  k = 0; /* the environment, with the re-run's two variables in place of any given */
+  for (size_t i = 0; i < n_env; i++)
+    if (strncmp(environ[i], "QBR_CALLGRIND_OUT=", 18) && strncmp(environ[i], "QBR_REEXEC=", 11))
+      env[k++] = environ[i];
+  env[k++] = outenv;
+  env[k++] = "QBR_REEXEC=1";
+  env[k] = NULL;
+  fflush(NULL);
+  if ((pid = fork()) < 0) {
+    fprintf(stderr, "%s: --measure instructions: fork: %s\n", prog, strerror(errno));
+    goto done;
+  }
+  if (pid == 0) {
+    execve(vg, args, env);
+    fprintf(stderr, "%s: --measure instructions: %s: %s\n", prog, vg, strerror(errno));
+    _exit(2);
+  }
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) {
+      fprintf(stderr, "%s: waiting for valgrind: %s\n", prog, strerror(errno));
+      status = 1 << 8;
+      break;
+    }
+  status = WIFEXITED(status)     ? WEXITSTATUS(status)
+           : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                 : 1;
+
+done:
+  remove_dir(dir);
+  free(args);
+  free(env);
+  return status;
+#else
+  (void)argc;
+  (void)argv;
+  (void)prog;
+  return -1;
+#endif
 }
 
 /* A whole benchmark program (see the header): the exit status. */
@@ -1489,6 +2166,11 @@ int qbr_main_ex(qbr_registry *reg, int argc, char **argv, const char *compiler, 
   }
   if (cfg.list) {
     rc = qbr_list(reg, &cfg, stdout, &err);
+  } else if (cfg.measure == QBR_MEASURE_INSTRUCTIONS && (rc = run_check(reg, &cfg, &err))) {
+    /* refused here rather than after valgrind's start */
+  } else if (cfg.measure == QBR_MEASURE_INSTRUCTIONS &&
+             (rc = rerun_under_callgrind(argc, argv, prog)) >= 0) {
+    return rc;
   } else {
     int to_stdout = cfg.out_path && !strcmp(cfg.out_path, "-");
     cfg.summary = cfg.quiet ? NULL : to_stdout ? stderr : stdout;

@@ -5,11 +5,15 @@
  * it returns, and the pointers in the qbr_result handed to on_result are valid only during that
  * call.
  *
- * C99, libc and libm only (POSIX clock_gettime, getrusage, regcomp). Names start with qbr_ /
- * QBR_. Global state: the default registry (qbr_registry_default(), filled by QBR_BENCH before
- * main) and, on compilers without GNU inline assembly, the qbr_sink pointer behind
- * qbr_do_not_optimize(). No atexit hooks, no threads, no signal handlers; the library writes to
- * the streams you configure and nothing else (qbr_main: the summary on stdout, errors on stderr).
+ * C99, libc and libm only (POSIX clock_gettime, getrusage, regcomp; for instruction counts, on
+ * Linux, perf_event_open, and valgrind's header-only client requests when <valgrind/callgrind.h>
+ * is found at build time). Names start with qbr_ / QBR_. Global state: the default registry
+ * (qbr_registry_default(), filled by QBR_BENCH before main) and, on compilers without GNU inline
+ * assembly, the qbr_sink pointer behind qbr_do_not_optimize(). No atexit hooks, no threads, no
+ * signal handlers; the library writes to the streams you configure and nothing else (qbr_main:
+ * the summary on stdout, errors on stderr). The one exception, only with --measure instructions
+ * and no hardware counter: qbr_main runs the program again as a child under valgrind's callgrind
+ * (a temporary directory for its dumps, removed after) and exits with the child's status.
  *
  *   #include <qbdb_runner.h>
  *
@@ -57,6 +61,13 @@ typedef struct qbr_err {
 #define QBR_MAX_ITERS  1000000000ULL /* auto-iterations never go beyond this per sample */
 #define QBR_MAX_PARAMS 8             /* parameters of one family */
 #define QBR_MAX_TAGS   32            /* --tag K=V flags */
+
+/* What qbr_run measures (qbr_config.measure, --measure; docs/runner.md, "Instruction counts"). */
+#define QBR_MEASURE_TIME         0 /* wall and CPU time (the default) */
+#define QBR_MEASURE_INSTRUCTIONS 1 /* instructions only: perf_event, or callgrind when under it */
+#define QBR_MEASURE_BOTH         2 /* time and instructions of the same samples (perf_event only) */
+#define QBR_MIN_INSTR            1000000.0 /* instruction mode: a sample executes at least this */
+#define QBR_INSTR_SAMPLES        10 /* --measure instructions' default samples (command line) */
 
 /* The state a benchmark body receives: how many iterations to run, its parameters, its data.
  * Opaque; one per benchmark instance, alive from its setup to its teardown. */
@@ -158,6 +169,12 @@ typedef struct qbr_result {
   long peak_rss_before_kib;  /* the same before its setup */
   double wall_ns;            /* duration of the sampling phase */
   int iters_mode;            /* 0 automatic, 1 fixed (--iters), 2 automatic but capped */
+  /* Instructions (--measure instructions or both; else NULL / 0). In instructions-only mode
+   * samples, cpu, bytes_per_s and items_per_s are NULL, median and mad 0, and the peak RSS is 0
+   * under callgrind (valgrind's own, not the program's). */
+  const double *instructions; /* instructions per iteration, one per sample */
+  double instr_median, instr_mad;
+  const char *instr_source; /* "perf_event" or "callgrind" */
 } qbr_result;
 
 /* How to run, what to write, and the run's metadata. Start from QBR_CONFIG_INIT. Strings are
@@ -171,6 +188,7 @@ typedef struct qbr_config {
   double min_sample_time; /* seconds a sample lasts at least (default 0.001; also >= 1000 x the
                              clock's resolution) */
   uint64_t iters;         /* fixed iterations per sample; 0: automatic (default) */
+  int measure;            /* QBR_MEASURE_TIME (default), _INSTRUCTIONS or _BOTH (docs/runner.md) */
   const char *out_path;   /* native JSON Lines file written as benchmarks finish; "-": stdout */
   FILE *out;              /* or an open stream (used when out_path is NULL; not closed) */
   FILE *summary;          /* human summary, one line per benchmark; NULL: none */
@@ -221,6 +239,12 @@ int qbr_run(qbr_registry *reg, const qbr_config *cfg, qbr_err *err);
  * multiplies by 10; always grows, never beyond QBR_MAX_ITERS. */
 uint64_t qbr_next_iters(uint64_t n, double elapsed_ns, double target_ns);
 
+/* The instruction mode's calibration rule: after a sample of n iterations executed count
+ * instructions, short of target, the next n to try: the smallest of 1, 2, 5, 10, 20, 50, ...
+ * that is above n and at least n x target / count (10 n when count is 0); never beyond
+ * QBR_MAX_ITERS. Deterministic when the counts are. */
+uint64_t qbr_next_iters_instr(uint64_t n, double count, double target);
+
 /* Write the full names cfg->filter selects to f, one per line. */
 int qbr_list(qbr_registry *reg, const qbr_config *cfg, FILE *f, qbr_err *err);
 
@@ -233,8 +257,11 @@ const char *qbr_usage(void);
 
 /* A whole benchmark program: parse flags, then --help, --list or run reg (NULL: the default).
  * Summary on stdout (stderr with --out -), errors on stderr. Returns the exit status: 0, 1 (a
- * benchmark failed, or output failed) or 2 (usage). compiler and optimized describe the
- * benchmark code; the qbr_main macro passes the caller's. */
+ * benchmark failed, or output failed) or 2 (usage, or no way to count instructions). compiler
+ * and optimized describe the benchmark code; the qbr_main macro passes the caller's. With
+ * --measure instructions, no hardware counter and not under valgrind, it runs argv again under
+ * `valgrind --tool=callgrind` (found in PATH) and returns the child's exit status (128 + N when
+ * signal N ended it). */
 int qbr_main_ex(qbr_registry *reg, int argc, char **argv, const char *compiler, int optimized);
 #define qbr_main(argc, argv) qbr_main_ex(NULL, (argc), (argv), QBR_COMPILER, QBR_OPTIMIZED)
 

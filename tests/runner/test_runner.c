@@ -358,6 +358,20 @@ static void test_runner__next_iters(void **state) {
   assert_true(qbr_next_iters(QBR_MAX_ITERS, 1, 1e6) == QBR_MAX_ITERS);
 }
 
+/* The instruction mode's rule: 1-2-5 steps, at least n x target / count, always growing. */
+static void test_runner__next_iters_instr(void **state) {
+  (void)state;
+  assert_int_equal(qbr_next_iters_instr(1, 30, 1e6), 50000);          /* 33333.3 -> 5e4 */
+  assert_int_equal(qbr_next_iters_instr(50000, 400030, 1e6), 200000); /* 124990.6 -> 2e5 */
+  assert_int_equal(qbr_next_iters_instr(1, 0, 1e6), 10);              /* no count: x10 */
+  assert_int_equal(qbr_next_iters_instr(3, 999999, 1e6), 5);          /* grows: > 3, then a step */
+  assert_int_equal(qbr_next_iters_instr(10, 5e5, 1e6), 20);           /* exactly 20 */
+  assert_int_equal(qbr_next_iters_instr(10, 4.9e5, 1e6), 50);         /* 20.4 -> 50 */
+  assert_int_equal(qbr_next_iters_instr(2, 1e5, 1e6), 20);
+  assert_true(qbr_next_iters_instr(500000000, 1, 1e6) == QBR_MAX_ITERS);
+  assert_true(qbr_next_iters_instr(QBR_MAX_ITERS, 1, 1e6) == QBR_MAX_ITERS);
+}
+
 /* Run one fake benchmark at ns_per_iter with cfg changed by min_time/iters; returns what was
  * captured (the fake's call log in *f). */
 static captured run_fake(fake *f, double min_time, uint64_t iters, size_t samples) {
@@ -794,6 +808,117 @@ static void test_runner__args(void **state) {
   assert_non_null(strstr(qbr_usage(), "--filter REGEX"));
 }
 
+/* --measure: the three modes, the instruction mode's default of 10 samples unless --samples is
+ * given (before or after it), and a bad value. */
+static void test_runner__measure_args(void **state) {
+  (void)state;
+  qbr_err err = {0, ""};
+  struct {
+    const char *argv[5];
+    int argc, measure;
+    size_t samples;
+  } cases[] = {
+      {{"x"}, 1, QBR_MEASURE_TIME, 100},
+      {{"x", "--measure", "time"}, 3, QBR_MEASURE_TIME, 100},
+      {{"x", "--measure", "instructions"}, 3, QBR_MEASURE_INSTRUCTIONS, QBR_INSTR_SAMPLES},
+      {{"x", "--measure=both"}, 2, QBR_MEASURE_BOTH, 100},
+      {{"x", "--measure", "instructions", "--samples=50"}, 4, QBR_MEASURE_INSTRUCTIONS, 50},
+      {{"x", "--samples", "50", "--measure=instructions"}, 4, QBR_MEASURE_INSTRUCTIONS, 50},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    qbr_config cfg = QBR_CONFIG_INIT;
+    assert_int_equal(qbr_args_parse(&cfg, cases[i].argc, (char **)cases[i].argv, &err), 0);
+    assert_int_equal(cfg.measure, cases[i].measure);
+    assert_int_equal(cfg.samples, cases[i].samples);
+  }
+  qbr_config cfg = QBR_CONFIG_INIT;
+  char *bad[] = {"x", "--measure", "cycles"};
+  assert_int_equal(qbr_args_parse(&cfg, 3, bad, &err), QBR_EUSAGE);
+  assert_string_equal(err.msg, "--measure \"cycles\": expected time, instructions or both");
+  assert_non_null(strstr(qbr_usage(), "--measure M"));
+}
+
+static uint64_t instr_sink;
+
+/* A body with real work (instructions to count). */
+static void counted_body(qbr_state *s) {
+  uint64_t x = instr_sink + 1;
+  QBR_LOOP(s) {
+    for (int i = 0; i < 100; i++) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    qbr_do_not_optimize(&x);
+  }
+  instr_sink = x;
+}
+
+typedef struct instr_seen {
+  int n;
+  const char *source;
+  int time_null, have_instr;
+  double median;
+  size_t n_samples;
+} instr_seen;
+
+static void on_instr_result(const qbr_result *r, void *ctx) {
+  instr_seen *s = ctx;
+  s->n++;
+  s->source = r->instr_source;
+  s->time_null = r->samples == NULL && r->cpu == NULL;
+  s->have_instr = r->instructions != NULL;
+  s->median = r->instr_median;
+  s->n_samples = r->n_samples;
+}
+
+/* qbr_run with measure instructions / both: where there is a counter (a hardware one, or
+ * callgrind when the test runs under it) the counts are reported; where there is none (this
+ * project's CI machines) the run is refused with the reason and nothing is written. A measure
+ * that is none of the three is refused. */
+static void test_runner__measure_run(void **state) {
+  (void)state;
+  const char *path = TMP "/measure.jsonl";
+  qbr_registry reg = QBR_REGISTRY_INIT;
+  qbr_bench b = {.name = "counted", .fn = counted_body};
+  qbr_err err = {0, ""};
+  make_tmp();
+  assert_int_equal(qbr_register(&reg, &b, &err), 0);
+  for (int m = QBR_MEASURE_INSTRUCTIONS; m <= QBR_MEASURE_BOTH; m++) {
+    instr_seen seen = {0};
+    qbr_config cfg = QBR_CONFIG_INIT;
+    cfg.measure = m;
+    cfg.samples = 3;
+    cfg.out_path = path;
+    cfg.on_result = on_instr_result;
+    cfg.on_result_ctx = &seen;
+    cfg.project = cfg.branch = cfg.commit = cfg.machine = "";
+    remove(path);
+    int rc = qbr_run(&reg, &cfg, &err);
+    if (rc == QBR_OK) {
+      assert_int_equal(seen.n, 1);
+      assert_true(seen.have_instr);
+      assert_int_equal(seen.n_samples, 3);
+      assert_true(seen.median > 100); /* 100 multiply-adds per iteration */
+      assert_int_equal(seen.time_null, m == QBR_MEASURE_INSTRUCTIONS);
+      qb_run *run = load(path);
+      qb_result *res = find_result(run, "counted", "instructions");
+      assert_string_equal(res->unit, "1");
+      assert_int_equal(res->n_samples, 3);
+      qb_run_free(run);
+      continue;
+    }
+    assert_int_equal(rc, QBR_EUSAGE);
+    assert_int_equal(seen.n, 0);
+    assert_int_equal(access(path, F_OK), -1); /* nothing written */
+    if (m == QBR_MEASURE_BOTH)
+      assert_non_null(strstr(err.msg, "--measure both: "));
+    else
+      assert_non_null(strstr(err.msg, "--measure instructions: "));
+    assert_true(strstr(err.msg, "(perf_event_open: ") || strstr(err.msg, "valgrind"));
+  }
+  qbr_config cfg = QBR_CONFIG_INIT;
+  cfg.measure = 7;
+  assert_int_equal(qbr_run(&reg, &cfg, &err), QBR_EUSAGE);
+  assert_string_equal(err.msg, "--measure: expected time, instructions or both");
+}
+
 /* ---- failures and crashes ----------------------------------------------------------------- */
 
 static int failing_setup(qbr_state *s) {
@@ -882,6 +1007,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_runner__round_trip),
       cmocka_unit_test(test_runner__next_iters),
+      cmocka_unit_test(test_runner__next_iters_instr),
       cmocka_unit_test(test_runner__auto_iters),
       cmocka_unit_test(test_runner__time_budget),
       cmocka_unit_test(test_runner__real_clock),
@@ -893,6 +1019,8 @@ int main(void) {
       cmocka_unit_test(test_runner__filter),
       cmocka_unit_test(test_runner__main),
       cmocka_unit_test(test_runner__args),
+      cmocka_unit_test(test_runner__measure_args),
+      cmocka_unit_test(test_runner__measure_run),
       cmocka_unit_test(test_runner__failures),
       cmocka_unit_test(test_runner__crash_keeps_results),
   };
