@@ -29,6 +29,9 @@ const char cmd_config_help[] =
     "  window 30        change points: points on each side a candidate is judged on\n"
     "  max_p 0.001      change points: the largest p-value kept\n"
     "  min_change 0     change points: the smallest change kept, in percent\n"
+    "  min_change.METRIC  for one metric: the smallest change that counts anywhere (compare,\n"
+    "                   verdicts, change points), in percent, in place of threshold and\n"
+    "                   noise_unknown; built in: instructions 0.5, cycles 0.5 (0: none)\n"
     "  default_branch main  the base branch of pull requests and new branches (a name;\n"
     "                   project-wide, no --benchmark)\n"
     "  repo_url -       the project's repository, http:// or https:// (the web page links\n"
@@ -110,13 +113,15 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
     rc = qb_store_setting_unset(store, project ? project : "", glob ? glob : "", pos[1], err);
   }
   if (!rc && want >= 2 &&
-      (!strcmp(pos[1], "window") || !strcmp(pos[1], "max_p") || !strcmp(pos[1], "min_change"))) {
+      (!strcmp(pos[1], "window") || !strcmp(pos[1], "max_p") || !strcmp(pos[1], "min_change") ||
+       qb_setting_key_metric(pos[1]))) {
     /* the stored change points follow the new options at once, so that detect, ingest, trend
      * and report never disagree (series found with other options are analysed in full) */
     qb_detect_opts d = QB_DETECT_OPTS_INIT;
     qb_detect_result res;
     d.filter.project = project;
     d.filter.bench_glob = glob;
+    d.filter.metric = qb_setting_key_metric(pos[1]); /* min_change.METRIC: that metric's */
     d.incremental = 1;
     if (!(rc = qb_detect(store, &d, &res, err)))
       fprintf(cli->out,
@@ -156,6 +161,20 @@ int cmd_config(qb_cli *cli, int argc, char **argv, qb_err *err) {
             "noise_unknown %g\nwindow %g\nmax_p %g\nmin_change %g\n",
             s.alpha, s.threshold, s.moderate, s.major, s.critical, s.noise_runs, s.noise_unknown,
             s.window, s.max_p, s.min_change);
+    /* the per-metric floors: the built-in ones and every metric a stored row names */
+    const char *metrics[64] = {"cycles", "instructions"};
+    size_t n_metrics = 2;
+    for (size_t i = 0; i < n && n_metrics < 64; i++) {
+      const char *m = qb_setting_key_metric(rows[i].key);
+      int seen = !m;
+      for (size_t k = 0; k < n_metrics && !seen; k++) seen = !strcmp(metrics[k], m);
+      if (!seen) metrics[n_metrics++] = m;
+    }
+    for (size_t k = 0; k < n_metrics; k++) {
+      qb_compare_settings ms;
+      qb_compare_settings_metric(rows, n, project, glob, metrics[k], &ms);
+      fprintf(cli->out, "min_change.%s %g\n", qb_cli_esc_str(&e, metrics[k]), ms.metric_min);
+    }
     const char *db = NULL;
     for (size_t i = 0; i < n; i++) /* the project's own row beats the every-project row */
       if (!strcmp(rows[i].key, "default_branch") && rows[i].text &&

@@ -20,7 +20,8 @@ const char cmd_detect_help[] =
     "with another; to change what is recorded, change the settings.\n"
     "\n"
     "  --max-p P          keep a change point when its t-test p <= P (setting max_p, 0.001)\n"
-    "  --min-change PCT   and its relative change is at least PCT percent (min_change, 0)\n"
+    "  --min-change PCT   and its relative change is at least PCT percent (min_change, 0;\n"
+    "                     never below the metric's min_change.METRIC)\n"
     "  --window N         points on each side a candidate is judged on (window, 30)\n"
     "\n"
     "Exit codes: 0 ok, 2 usage, 4 no database, 5 database refused.\n";

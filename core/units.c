@@ -83,6 +83,13 @@ static const unit_row UNITS[] = {
     {"ops", QB_UNIT_COUNT, 1.0},
     {"items", QB_UNIT_COUNT, 1.0},
     {"%", QB_UNIT_COUNT, 1.0},
+    {"instr", QB_UNIT_COUNT, 1.0}, /* instruction and cycle counts (qbdb_runner --measure) */
+    {"instructions", QB_UNIT_COUNT, 1.0},
+    {"cycles", QB_UNIT_COUNT, 1.0},
+    {"K", QB_UNIT_COUNT, 1e3}, /* as qbdb prints a large count: "1.235 M" */
+    {"M", QB_UNIT_COUNT, 1e6},
+    {"G", QB_UNIT_COUNT, 1e9},
+    {"T", QB_UNIT_COUNT, 1e12},
 };
 
 static const char *const BASE[] = {"ns", "1/s", "B", "B/s", "1"};
@@ -168,6 +175,8 @@ char *qb_unit_format(double value, const char *base, char *out, size_t n) {
     fmt_scaled(value, RATE_SCALES, 5, "/s", out, n);
   else if (rate_noun(base))
     fmt_noun_rate(value, base, out, n);
+  else if (!strcmp(base, "1") && isfinite(value) && fabs(value) >= 1e4)
+    fmt_scaled(value, RATE_SCALES, 4, "", out, n); /* "123.5 K", "1.235 M", "2.000 G" */
   else if (!strcmp(base, "1"))
     snprintf(out, n, "%.6g", value);
   else

@@ -22,6 +22,7 @@ typedef struct qb_unit {
 } qb_unit;
 
 /* Parse a unit name such as "ns", "µs", "ms", "s", "MiB/s", "KB", "ops/s", "Melem/s", "count",
+ * "instr", "cycles", a count as qbdb prints it ("K", "M", "G", "T": "< 1.5 M"),
  * and the rates as qbdb_runner and qbdb print them ("G items/s", "M ops/s", "M/s"), so a value
  * copied from either parses back (a target "> 2.5 G items/s").
  * Returns 0 and fills out, or QB_EFORMAT for an unknown unit (out untouched). Case-sensitive
@@ -30,8 +31,10 @@ int qb_unit_parse(const char *name, qb_unit *out);
 
 /* Format value (in the base unit `base`) in a human unit with 4-5 significant digits, e.g.
  * "1.235 ms", "871.0 MiB/s" (bytes: binary multiples, as qbdb_runner, Google Benchmark's
- * bytes_per_second and Criterion's Bytes mean them), "3.246 M/s". A rate whose base names what
- * is counted ("items/s", "ops/s", "elem/s", "iter/s", factor 1) keeps its noun the way
+ * bytes_per_second and Criterion's Bytes mean them), "3.246 M/s". A count (base "1") prints
+ * with "%.6g" below 10000 ("12", "0.5") and scaled from there ("123.5 K", "1.235 M": an
+ * instruction count; the metric, shown beside it, names what is counted). A rate whose base names
+ * what is counted ("items/s", "ops/s", "elem/s", "iter/s", factor 1) keeps its noun the way
  * qbdb_runner prints it: "2.867 G items/s". Writes at most n bytes (NUL-terminated); returns
  * out. NaN prints as "-". An unknown base prints the number followed by base. */
 char *qb_unit_format(double value, const char *base, char *out, size_t n);
@@ -41,7 +44,8 @@ char *qb_unit_format(double value, const char *base, char *out, size_t n);
  * "0.0000", which would claim certainty). Returns out. */
 char *qb_pvalue_format(double p, char *out, size_t n);
 
-/* The default direction for a metric name: 1 when higher is better ("throughput"), 0 otherwise. */
+/* The default direction for a metric name: 1 when higher is better ("throughput"), 0 otherwise
+ * (latency, cpu, memory, and counts: "instructions", "cycles"). */
 int qb_metric_higher_is_better(const char *metric);
 
 #endif

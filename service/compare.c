@@ -2,6 +2,7 @@
 #include "service/compare.h"
 
 #include <fnmatch.h>
+#include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -60,6 +61,7 @@ void qb_compare_settings_default(qb_compare_settings *out) {
   out->window = 30;
   out->max_p = 0.001;
   out->min_change = 0;
+  out->metric_min = 0;
 }
 
 void qb_cp_opts_from_settings(const qb_compare_settings *s, qb_cp_opts *out) {
@@ -67,7 +69,8 @@ void qb_cp_opts_from_settings(const qb_compare_settings *s, qb_cp_opts *out) {
   *out = d;
   out->window = (size_t)s->window;
   out->max_p = s->max_p;
-  out->min_magnitude = s->min_change / 100.0;
+  double m = s->metric_min > s->min_change ? s->metric_min : s->min_change;
+  out->min_magnitude = m / 100.0;
 }
 
 const char *qb_cp_opts_key(const qb_cp_opts *o, char *buf, size_t n) {
@@ -110,6 +113,36 @@ int qb_setting_text_check(const char *key, const char *value, qb_err *err) {
   return QB_OK;
 }
 
+/* The metric a per-metric key names ("min_change.instructions" -> "instructions"), or NULL. */
+const char *qb_setting_key_metric(const char *key) {
+  static const char prefix[] = "min_change.";
+  return !strncmp(key, prefix, sizeof prefix - 1) ? key + sizeof prefix - 1 : NULL;
+}
+
+/* A metric name in a key: 1 to 64 bytes of letters, digits and "_-./" (the names the
+ * adapters give: "latency", "throughput", "memory", "allocs", "instructions"). */
+static int metric_name_ok(const char *m) {
+  size_t len = strlen(m);
+  if (!len || len > 64) return 0;
+  for (const char *p = m; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          strchr("_-./", *p)))
+      return 0;
+  return 1;
+}
+
+double qb_metric_min_change_default(const char *metric) {
+  /* counts that the same binary repeats exactly (callgrind) or to a few hundredths of a percent
+   * (perf_event): a real change moves them by half a percent or more (docs/statistics.md,
+   * "Deterministic metrics") */
+  if (metric && (!strcmp(metric, "instructions") || !strcmp(metric, "cycles"))) return 0.5;
+  return 0;
+}
+
+double qb_settings_threshold(const qb_compare_settings *s) {
+  return s->metric_min > 0 ? s->metric_min : s->threshold;
+}
+
 /* The field of s a setting key names, or NULL. */
 static double *setting_field(qb_compare_settings *s, const char *key) {
   if (!strcmp(key, "alpha")) return &s->alpha;
@@ -122,6 +155,7 @@ static double *setting_field(qb_compare_settings *s, const char *key) {
   if (!strcmp(key, "window")) return &s->window;
   if (!strcmp(key, "max_p")) return &s->max_p;
   if (!strcmp(key, "min_change")) return &s->min_change;
+  if (qb_setting_key_metric(key)) return &s->metric_min;
   return NULL;
 }
 
@@ -132,8 +166,14 @@ int qb_compare_setting_check(const char *key, double value, qb_err *err) {
   if (!setting_field(&s, key))
     return qb_err_set(err, QB_EUSAGE,
                       "unknown setting '%s' (alpha, threshold, moderate, major, critical, "
-                      "noise_runs, noise_unknown, window, max_p, min_change, default_branch, "
-                      "repo_url)",
+                      "noise_runs, noise_unknown, window, max_p, min_change, min_change.METRIC, "
+                      "default_branch, repo_url)",
+                      key);
+  const char *metric = qb_setting_key_metric(key);
+  if (metric && !metric_name_ok(metric))
+    return qb_err_set(err, QB_EUSAGE,
+                      "setting %.80s: expected min_change.METRIC with a metric name of letters, "
+                      "digits and _-./ (at most 64 bytes)",
                       key);
   if (isnan(value) || isinf(value))
     return qb_err_set(err, QB_EUSAGE, "setting %s: not a finite number", key);
@@ -179,7 +219,67 @@ void qb_compare_settings_for(const qb_setting *rows, size_t n, const char *proje
   }
 }
 
+/* The value of the most specific row with this exact key for bench of project (the precedence
+ * of qb_compare_settings_for); *found 0 when none matches. */
+static double setting_value(const qb_setting *rows, size_t n, const char *project,
+                            const char *bench, const char *key, int *found) {
+  long best = -1;
+  double value = 0;
+  for (size_t i = 0; i < n; i++) {
+    const qb_setting *r = &rows[i];
+    if (strcmp(r->key, key) != 0 || r->text) continue;
+    int mine = *r->project != '\0';
+    if (mine && (!project || strcmp(r->project, project) != 0)) continue;
+    size_t len = strlen(r->bench_glob);
+    if (len && (!bench || fnmatch(r->bench_glob, bench, 0) != 0)) continue;
+    long score = (mine ? 1L << 20 : 0) + (long)len;
+    if (score >= best) {
+      best = score;
+      value = r->value;
+    }
+  }
+  *found = best >= 0;
+  return value;
+}
+
+void qb_compare_settings_metric(const qb_setting *rows, size_t n, const char *project,
+                                const char *bench, const char *metric, qb_compare_settings *out) {
+  qb_compare_settings_for(rows, n, project, bench, out);
+  char key[96];
+  int found = 0;
+  out->metric_min = qb_metric_min_change_default(metric);
+  if (metric && snprintf(key, sizeof key, "min_change.%s", metric) < (int)sizeof key) {
+    double v = setting_value(rows, n, project, bench, key, &found);
+    if (found) out->metric_min = v;
+  }
+}
+
 /* ---- building rows ----------------------------------------------------------------------- */
+
+/* 1 when the results a and b of a count metric ("instructions", "cycles") were counted by
+ * different tools: both extras name a "source" and the two differ ("callgrind" counts what
+ * valgrind sees, "perf_event" what the CPU retired: docs/formats/native.md), so their counts
+ * are not comparable. */
+static int sources_differ(const char *metric, const qb_result *a, const qb_result *b) {
+  if ((strcmp(metric, "instructions") != 0 && strcmp(metric, "cycles") != 0) || !a->extra ||
+      !b->extra)
+    return 0;
+  json_t *x = json_loads(a->extra, 0, NULL), *y = json_loads(b->extra, 0, NULL);
+  const char *sx = json_string_value(json_object_get(x, "source"));
+  const char *sy = json_string_value(json_object_get(y, "source"));
+  int differ = sx && sy && strcmp(sx, sy) != 0;
+  json_decref(x);
+  json_decref(y);
+  return differ;
+}
+
+/* The smallest change in percent that counts for a row with settings st: --threshold when
+ * given, else the threshold setting; a metric's own floor (min_change.METRIC) in place of the
+ * threshold setting, and never undercut by --threshold. */
+static double user_threshold(const qb_compare_opts *o, const qb_compare_settings *st) {
+  double t = isnan(o->threshold) ? qb_settings_threshold(st) : o->threshold;
+  return st->metric_min > t ? st->metric_min : t;
+}
 
 /* A result of a loaded run with its benchmark name, for matching base against head. */
 typedef struct result_ref {
@@ -764,9 +864,11 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
     job->hmine = !head_rr.entry && head_rr.run != base_rr.run;
     if ((rc = row_strings(row, bench, hres ? hres : bres, err))) goto done;
     row->primary = !strcmp(row->metric, primary_metric(bench));
-    qb_compare_settings_for(settings, n_settings, c->head.project, bench->name, &job->st);
+    qb_compare_settings_metric(settings, n_settings, c->head.project, bench->name, row->metric,
+                               &job->st);
     row->alpha = isnan(o->alpha) ? job->st.alpha : o->alpha;
-    row->threshold_pct = isnan(o->threshold) ? job->st.threshold : o->threshold;
+    row->threshold_pct = user_threshold(o, &job->st);
+    row->min_change_pct = job->st.metric_min > 0 ? job->st.metric_min : 0;
     row->change_pct = row->p_value = row->p_adjusted = NAN;
     row->noise_pct = row->noise_sigma = row->noise_df = row->noise_p = NAN;
     row->noise_p_adjusted = NAN;
@@ -856,7 +958,8 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
       row->noise_pct = qb_noise_band(0.05, n_base, &noise);
       double band = qb_noise_band(row->alpha / (double)fam[row->primary], n_base, &noise);
       if (!isnan(band) && band > row->threshold_pct) row->threshold_pct = band;
-    } else if (jobs[i].st.noise_unknown > row->threshold_pct) {
+    } else if (jobs[i].st.metric_min <= 0 && jobs[i].st.noise_unknown > row->threshold_pct) {
+      /* a metric with its own floor (a count that runs repeat) needs no history for it */
       row->threshold_pct = jobs[i].st.noise_unknown;
     }
     /* kept only if the steps below find the change real */
@@ -896,7 +999,7 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
     /* sizes compare as ratios (|log(head / base)|), so that a drop and a rise of the same
      * ratio count alike: -6.9% is the same step as +7.4% */
     double size = isnan(row->change_pct) ? NAN : fabs(log1p(row->change_pct / 100.0));
-    double user = isnan(o->threshold) ? jobs[i].st.threshold : o->threshold;
+    double user = user_threshold(o, &jobs[i].st);
     int real, big;
     if (row->noise_known) {
       /* beyond the series' own run-to-run noise (Benjamini-Hochberg across the compare), not
@@ -908,15 +1011,21 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
       big = size >= log1p(row->threshold_pct / 100.0);
       real = row->significant && big;
     }
+    int mixed = sources_differ(row->metric, jobs[i].bres, jobs[i].hres);
+    if (mixed) real = 0; /* not a change of the code: of the counting */
     if (real) {
       int worse = row->higher_is_better ? row->change_pct < 0 : row->change_pct > 0;
       row->verdict = worse ? QB_VERDICT_REGRESSION : QB_VERDICT_IMPROVEMENT;
     } else {
       row->verdict = QB_VERDICT_UNCHANGED;
       row->severity = QB_SEV_NONE;
-      if (row->note) {
+      if (mixed) {
+        row->note = "counted by different tools (their extra.source differs): not comparable";
+      } else if (row->note) {
       } else if (row->noise_known && row->significant && !row->beyond_noise) {
         row->note = "significant within the runs but inside the series' run-to-run noise";
+      } else if (row->significant && !big && jobs[i].st.metric_min > 0) {
+        row->note = "significant but below the metric's smallest change (min_change.METRIC)";
       } else if (row->significant && !big) {
         row->note = row->noise_known ? "significant but below the threshold"
                                      : "significant within the runs, but the run-to-run noise "
@@ -935,7 +1044,7 @@ int qb_compare_runs(qb_store *s, const char *head_ref, const qb_compare_opts *op
       if (row->verdict == QB_VERDICT_IMPROVEMENT) c->other_improvements++;
       continue;
     }
-    if (!row->noise_known) c->noise_unknown++;
+    if (!row->noise_known && jobs[i].st.metric_min <= 0) c->noise_unknown++;
     if (row->verdict == QB_VERDICT_REGRESSION) {
       c->regressions++;
       if (row->severity > c->worst_regression) c->worst_regression = row->severity;

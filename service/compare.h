@@ -56,6 +56,11 @@ typedef struct qb_compare_settings {
   double window;     /* points each side a candidate is judged on (default 30) */
   double max_p;      /* a change point's largest p-value (default 0.001) */
   double min_change; /* percent: the smallest change point kept (default 0) */
+  /* min_change.METRIC for the metric these settings were read for (qb_compare_settings_metric;
+   * docs/statistics.md, "Deterministic metrics"): a change smaller than this many percent is
+   * never a regression or an improvement (compare, verdicts, change points); it replaces
+   * threshold and, when the noise is unknown, noise_unknown. 0: none (the general rules) */
+  double metric_min;
 } qb_compare_settings;
 
 /* The detection options these settings give. */
@@ -78,6 +83,20 @@ int qb_setting_text_check(const char *key, const char *value, qb_err *err);
  * wins). */
 void qb_compare_settings_for(const qb_setting *rows, size_t n, const char *project,
                              const char *bench, qb_compare_settings *out);
+
+/* The same for one metric of that benchmark: also metric_min, from the most specific
+ * `min_change.METRIC` row (the same precedence), else the built-in value of the metric
+ * (qb_metric_min_change_default); detection's min_change is at least metric_min. */
+void qb_compare_settings_metric(const qb_setting *rows, size_t n, const char *project,
+                                const char *bench, const char *metric, qb_compare_settings *out);
+/* The built-in min_change.METRIC of a metric in percent: 0.5 for "instructions" and "cycles"
+ * (counts that do not move between runs of the same binary), 0 for every other. */
+double qb_metric_min_change_default(const char *metric);
+/* The metric a `min_change.METRIC` key names, or NULL for any other key. */
+const char *qb_setting_key_metric(const char *key);
+/* The smallest change in percent that counts for these settings: threshold, or metric_min
+ * when the metric has one. */
+double qb_settings_threshold(const qb_compare_settings *s);
 
 /* The severity band of a change of |pct| percent that counts (minor .. critical; the caller has
  * decided it is significant and above the threshold). */
@@ -148,6 +167,8 @@ typedef struct qb_compare_row {
   double noise_p_adjusted; /* Benjamini-Hochberg across the rows of its family */
   double threshold_pct;    /* the change needed to count when nothing else changes: the
                               threshold, the noise band at alpha / rows, or noise_unknown */
+  double min_change_pct;   /* the metric's own floor (min_change.METRIC: a change below it never
+                              counts; it stands in for threshold and noise_unknown); 0: none */
   double alpha;
   int significant;  /* p_adjusted <= alpha (within the runs' own samples) */
   int beyond_noise; /* noise_p_adjusted <= alpha */

@@ -84,9 +84,9 @@ typedef struct series_work {
 } series_work;
 
 void qb_detect_opts_for(const qb_setting *settings, size_t n, const char *project,
-                        const char *bench, qb_cp_opts *out) {
+                        const char *bench, const char *metric, qb_cp_opts *out) {
   qb_compare_settings cs;
-  qb_compare_settings_for(settings, n, project, bench, &cs);
+  qb_compare_settings_metric(settings, n, project, bench, metric, &cs);
   qb_cp_opts_from_settings(&cs, out);
 }
 
@@ -211,10 +211,15 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
   memset(w, 0, sizeof *w);
   qb_cp_opts cpo;
   char key[128];
-  qb_detect_opts_for(settings, n_settings, ser->project, ser->bench, &cpo);
+  qb_detect_opts_for(settings, n_settings, ser->project, ser->bench, ser->metric, &cpo);
   if (o->cp_given & QB_CP_WINDOW) cpo.window = o->cp.window;
   if (o->cp_given & QB_CP_MAX_P) cpo.max_p = o->cp.max_p;
-  if (o->cp_given & QB_CP_MIN_CHANGE) cpo.min_magnitude = o->cp.min_magnitude;
+  if (o->cp_given & QB_CP_MIN_CHANGE) { /* never below the metric's own floor */
+    qb_compare_settings ms;
+    qb_compare_settings_metric(settings, n_settings, ser->project, ser->bench, ser->metric, &ms);
+    cpo.min_magnitude =
+        o->cp.min_magnitude > ms.metric_min / 100.0 ? o->cp.min_magnitude : ms.metric_min / 100.0;
+  }
   /* the options as text, and the version of the algorithm (change points stored by another are
    * no start for an update): formatted once per thread for the options most series share */
   static _Thread_local qb_cp_opts last_cpo;
@@ -297,7 +302,8 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
     if (rc) goto done;
   }
   qb_compare_settings cs;
-  qb_compare_settings_for(settings, n_settings, ser->project, ser->bench, &cs);
+  qb_compare_settings_metric(settings, n_settings, ser->project, ser->bench, ser->metric, &cs);
+  double floor_pct = qb_settings_threshold(&cs); /* threshold, or min_change.METRIC */
   if (!(recs = calloc(n_cp ? n_cp : 1, sizeof *recs))) {
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");
     goto done;
@@ -328,8 +334,7 @@ static int analyse_series(qb_store *s, const qb_detect_opts *o, const qb_series_
     r->after = c->after;
     r->change_pct = pct;
     r->p_value = c->p;
-    qb_severity sev =
-        isnan(pct) || fabs(pct) <= cs.threshold ? QB_SEV_NONE : qb_severity_of(pct, &cs);
+    qb_severity sev = isnan(pct) || fabs(pct) <= floor_pct ? QB_SEV_NONE : qb_severity_of(pct, &cs);
     r->severity = (char *)qb_severity_name(sev);
     if (sev != QB_SEV_NONE) {
       if (worse)

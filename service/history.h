@@ -44,9 +44,10 @@ typedef struct qb_detect_opts {
 
 enum { QB_CP_WINDOW = 1, QB_CP_MAX_P = 2, QB_CP_MIN_CHANGE = 4 };
 
-/* The detection options of a series of project with benchmark bench: its settings. */
+/* The detection options of a series of project with benchmark bench and metric metric (NULL:
+ * no per-metric floor): its settings, min_change at least the metric's min_change.METRIC. */
 void qb_detect_opts_for(const qb_setting *settings, size_t n, const char *project,
-                        const char *bench, qb_cp_opts *out);
+                        const char *bench, const char *metric, qb_cp_opts *out);
 
 typedef struct qb_detect_result {
   size_t series;       /* series analysed */

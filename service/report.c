@@ -599,7 +599,7 @@ static int gather_trends(qb_store *s, const qb_report_opts *o, qb_report *r,
   for (size_t i = 0; i < n_series && !rc; i++) {
     const qb_series_info *ser = &series[i];
     qb_cp_opts cpo; /* as detection on ingest uses them */
-    qb_detect_opts_for(settings, n_settings, ser->project, ser->bench, &cpo);
+    qb_detect_opts_for(settings, n_settings, ser->project, ser->bench, ser->metric, &cpo);
     qb_series_point *pts = NULL;
     size_t n = 0, nx = 0, n_cp = 0;
     double *x = NULL;

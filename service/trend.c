@@ -244,7 +244,9 @@ int qb_trend_series(qb_store *s, const char *project, const char *bench, const c
       (rc = qb_series_values(r->points, r->n_points, &x, &idx, &nx, err)) ||
       (rc = qb_store_settings(s, r->series.project, &settings, &n_settings, err)))
     goto done;
-  if (!cp) qb_detect_opts_for(settings, n_settings, r->series.project, r->series.bench, &defaults);
+  if (!cp)
+    qb_detect_opts_for(settings, n_settings, r->series.project, r->series.bench, r->series.metric,
+                       &defaults);
   const char *url = qb_settings_repo_url(settings, n_settings, r->series.project);
   if (url && !(r->repo_url = strdup(url))) {
     rc = qb_err_set(err, QB_ENOMEM, "out of memory");

@@ -121,6 +121,18 @@ static int method_lines(const qb_compare *c, const char *prefix, qb_buf *out, qb
       "over the %zu benchmark%s), and |change| > %.3g%%\n",
       prefix, *tests ? tests : "none", prefix, c->alpha, counted, counted == 1 ? "" : "s",
       c->threshold);
+  /* the metrics with a floor of their own (min_change.METRIC), each named once */
+  for (size_t i = 0; !rc && i < c->n_rows; i++) {
+    const qb_compare_row *r = &c->rows[i];
+    int seen = !(r->min_change_pct > 0);
+    for (size_t k = 0; k < i && !seen; k++)
+      seen = c->rows[k].min_change_pct > 0 && !strcmp(c->rows[k].metric, r->metric);
+    if (!seen)
+      rc = qb_buf_printf(out, err,
+                         "%s%s: |change| > %.3g%% (min_change.%s), whether or not the noise is "
+                         "known\n",
+                         prefix, r->metric, r->min_change_pct, r->metric);
+  }
   if (!rc && c->noise_unknown)
     rc = qb_buf_printf(out, err,
                        "%snoise unknown for %zu benchmark%s (too few baseline runs since the last "

@@ -392,6 +392,7 @@ static void w_compare(qb_jw *w, const qb_compare *c, int only_changed) {
     w_num(w, "noise_p", r->noise_p);
     w_num(w, "noise_p_adjusted", r->noise_p_adjusted);
     w_num(w, "threshold_pct", r->threshold_pct);
+    w_num(w, "min_change_pct", r->min_change_pct);
     w_num(w, "alpha", r->alpha);
     w_bool(w, "significant", r->significant);
     w_bool(w, "beyond_noise", r->beyond_noise);

@@ -50,6 +50,9 @@
     if (base === "ns" || base === "B") sc = SCALES[base];
     else if (base === "B/s") (sc = SCALES.B), (suffix = "/s");
     else if (base === "1/s") (sc = SCALES["1/s"]), (suffix = "/s");
+    // a count (instructions, cycles) from 10000 up: "123.5 K", "1.235 M" (no unit word: the
+    // metric beside it names what is counted)
+    else if (base === "1" && Math.abs(v) >= 1e4) sc = SCALES["1/s"].slice(0, 4);
     if (sc) {
       const a = Math.abs(v);
       let i = 0;

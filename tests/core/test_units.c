@@ -33,6 +33,9 @@ static void test_units__parse_factors(void **state) {
       {"Melem/s", QB_UNIT_RATE, 1e6, "1/s"},
       {"ops/s", QB_UNIT_RATE, 1, "1/s"},
       {"count", QB_UNIT_COUNT, 1, "1"},
+      {"instr", QB_UNIT_COUNT, 1, "1"},
+      {"cycles", QB_UNIT_COUNT, 1, "1"},
+      {"M", QB_UNIT_COUNT, 1e6, "1"}, /* "1.235 M" as printed parses back */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     qb_unit u;
@@ -61,6 +64,13 @@ static void test_units__format_human(void **state) {
   assert_string_equal(qb_unit_format(2048, "B", b, sizeof b), "2.000 KiB");
   assert_string_equal(qb_unit_format(NAN, "ns", b, sizeof b), "-");
   assert_string_equal(qb_unit_format(12, "1", b, sizeof b), "12");
+  /* counts (instructions, cycles: base "1"): bare below 10000, scaled from there */
+  assert_string_equal(qb_unit_format(9999, "1", b, sizeof b), "9999");
+  assert_string_equal(qb_unit_format(123456, "1", b, sizeof b), "123.5 K");
+  assert_string_equal(qb_unit_format(1234567, "1", b, sizeof b), "1.235 M");
+  assert_string_equal(qb_unit_format(-2.5e9, "1", b, sizeof b), "-2.500 G");
+  assert_string_equal(qb_unit_format(999999.9, "1", b, sizeof b), "1.000 M");
+  assert_string_equal(qb_unit_format(INFINITY, "1", b, sizeof b), "inf");
   /* no unit jumps at a boundary: 999.96 ns rounds into the next unit, not "1000.0 ns" */
   assert_string_equal(qb_unit_format(999.96, "ns", b, sizeof b), "1.000 \xc2\xb5s");
 }
@@ -70,6 +80,8 @@ static void test_units__metric_direction(void **state) {
   assert_int_equal(qb_metric_higher_is_better("throughput"), 1);
   assert_int_equal(qb_metric_higher_is_better("latency"), 0);
   assert_int_equal(qb_metric_higher_is_better("memory"), 0);
+  assert_int_equal(qb_metric_higher_is_better("instructions"), 0);
+  assert_int_equal(qb_metric_higher_is_better("cycles"), 0);
 }
 
 /* p-values: never "0" or "0.0000" for one that underflowed to 0.0 (a test of samples far apart

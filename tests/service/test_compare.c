@@ -1125,6 +1125,164 @@ static void test_compare__shifts_changed_only(void **state) {
   qb_store_close(s);
 }
 
+/* A run of project with instruction counts (qbdb_runner --measure instructions): 10
+ * identical samples (every run of a binary counts the same) of `count` for "parse", and a
+ * latency row of 10 samples 1000 ns +- 1% beside it; returns the run id. */
+static int64_t count_run(qb_store *s, const char *project, int64_t started, double count) {
+  qb_run *r = new_run(project, "main", "m", started);
+  add_metric(r, "parse", "instructions", "1", QB_LOWER_IS_BETTER, count, 10, 0);
+  add_metric(r, "lex", "latency", "ns", QB_LOWER_IS_BETTER, 1000, 10, 0.01);
+  return store_run(s, r);
+}
+
+/* Zero spread on both sides, with no history (noise unknown) and with 8 runs of history (noise
+ * known: sigma 0). Identical counts are unchanged with p 1 and no NaN; +0.01% is significant
+ * within the runs (10 vs 10 without overlap: the exact Mann-Whitney p is 2 / C(20, 10), scipy
+ * 1.10.1: /usr/bin/python3 -c 'from scipy.stats import mannwhitneyu; print(repr(mannwhitneyu([1e6]
+ * * 10, [1.0001e6] * 10, method="exact").pvalue))' prints 1.082508822446903e-05) and against the
+ * zero noise (p 0), yet unchanged: below min_change.instructions (built in 0.5%); +2% is a minor
+ * regression (below the moderate band of 5%) whether the noise is known or not. The setting moves
+ * the line: at 3% the +2% is unchanged, at 0.005% the +0.01% a regression, at 0 (no floor) the
+ * general rules: with two runs the noise is unknown and noise_unknown (10%) leaves +2% unchanged.
+ * --threshold raises the floor, never lowers it. */
+static void test_compare__instruction_counts(void **state) {
+  (void)state;
+  qb_store *s = open_db("counts.db");
+  int64_t a = count_run(s, "ic", 100, 1e6), same = count_run(s, "ic", 101, 1e6);
+  int64_t tiny = count_run(s, "ic", 102, 1.0001e6), two = count_run(s, "ic", 103, 1.02e6);
+  char b[24], h[24];
+  const double p_exact = 1.082508822446903e-05;
+  /* identical: unchanged, p 1, change 0 */
+  qb_compare *c = compare(s, ref_of(a, b, sizeof b), ref_of(same, h, sizeof h), NULL);
+  const qb_compare_row *row = row_of(c, "parse", "instructions");
+  assert_false(row->noise_known);
+  assert_true(row->change_pct == 0);
+  assert_true(row->p_value == 1 && row->p_adjusted == 1);
+  assert_true(row->base.stddev == 0 && row->head.stddev == 0);
+  assert_close(row->threshold_pct, 0.5, 0); /* min_change.instructions, not noise_unknown */
+  assert_int_equal(row->verdict, QB_VERDICT_UNCHANGED);
+  assert_int_equal(row->severity, QB_SEV_NONE);
+  assert_false(row->higher_is_better);
+  assert_int_equal(c->noise_unknown, 1); /* the latency row; counts need no history */
+  qb_compare_free(c);
+  /* +0.01%: certain, but below the floor */
+  c = compare(s, ref_of(a, b, sizeof b), ref_of(tiny, h, sizeof h), NULL);
+  row = row_of(c, "parse", "instructions");
+  assert_close(row->change_pct, 0.01, 1e-6);
+  assert_close(row->p_value, p_exact, 1e-9);
+  assert_true(row->significant);
+  assert_int_equal(row->verdict, QB_VERDICT_UNCHANGED);
+  assert_int_equal(row->severity, QB_SEV_NONE);
+  assert_string_equal(row->note,
+                      "significant but below the metric's smallest change (min_change.METRIC)");
+  qb_compare_free(c);
+  /* +2%: a minor regression */
+  c = compare(s, ref_of(a, b, sizeof b), ref_of(two, h, sizeof h), NULL);
+  row = row_of(c, "parse", "instructions");
+  assert_close(row->change_pct, 2.0, 1e-9);
+  assert_close(row->p_value, p_exact, 1e-9);
+  assert_int_equal(row->verdict, QB_VERDICT_REGRESSION);
+  assert_int_equal(row->severity, QB_SEV_MINOR);
+  qb_compare_free(c);
+  /* --threshold 0.001 does not undercut the floor; --threshold 3 raises it */
+  qb_compare_opts o = QB_COMPARE_OPTS_INIT;
+  o.threshold = 0.001;
+  c = compare(s, ref_of(a, b, sizeof b), ref_of(tiny, h, sizeof h), &o);
+  assert_int_equal(row_of(c, "parse", "instructions")->verdict, QB_VERDICT_UNCHANGED);
+  qb_compare_free(c);
+  o.threshold = 3;
+  c = compare(s, ref_of(a, b, sizeof b), ref_of(two, h, sizeof h), &o);
+  assert_int_equal(row_of(c, "parse", "instructions")->verdict, QB_VERDICT_UNCHANGED);
+  qb_compare_free(c);
+  /* the setting */
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_setting_set(s, "ic", "", "min_change.instructions", 3, NULL, &err),
+                   QB_OK);
+  c = compare(s, ref_of(a, b, sizeof b), ref_of(two, h, sizeof h), NULL);
+  row = row_of(c, "parse", "instructions");
+  assert_close(row->threshold_pct, 3.0, 0);
+  assert_int_equal(row->verdict, QB_VERDICT_UNCHANGED);
+  qb_compare_free(c);
+  assert_int_equal(
+      qb_store_setting_set(s, "ic", "par*", "min_change.instructions", 0.005, NULL, &err), QB_OK);
+  c = compare(s, ref_of(a, b, sizeof b), ref_of(tiny, h, sizeof h), NULL);
+  row = row_of(c, "parse", "instructions"); /* the glob beats the project-wide 3 */
+  assert_close(row->threshold_pct, 0.005, 0);
+  assert_int_equal(row->verdict, QB_VERDICT_REGRESSION);
+  assert_int_equal(row->severity, QB_SEV_MINOR);
+  qb_compare_free(c);
+  assert_int_equal(qb_store_setting_set(s, "ic", "par*", "min_change.instructions", 0, NULL, &err),
+                   QB_OK);
+  c = compare(s, ref_of(a, b, sizeof b), ref_of(two, h, sizeof h), NULL);
+  row = row_of(c, "parse", "instructions");
+  assert_close(row->threshold_pct, 10.0, 0); /* noise_unknown */
+  assert_int_equal(row->verdict, QB_VERDICT_UNCHANGED);
+  assert_int_equal(c->noise_unknown, 2);
+  qb_compare_free(c);
+  assert_int_equal(qb_store_setting_unset(s, "ic", "par*", "min_change.instructions", &err), QB_OK);
+  assert_int_equal(qb_store_setting_unset(s, "ic", "", "min_change.instructions", &err), QB_OK);
+  /* another project with 8 runs of the same count: the noise is known and 0 */
+  int64_t last = 0;
+  for (int k = 0; k < 8; k++) last = count_run(s, "ic2", 110 + k, 1e6);
+  int64_t tiny2 = count_run(s, "ic2", 120, 1.0001e6);
+  c = compare(s, ref_of(last, b, sizeof b), ref_of(tiny2, h, sizeof h), NULL);
+  row = row_of(c, "parse", "instructions");
+  assert_true(row->noise_known);
+  assert_true(row->noise_sigma == 0 && row->noise_pct == 0);
+  assert_true(row->noise_p == 0 && row->beyond_noise && row->significant);
+  assert_close(row->threshold_pct, 0.5, 0);
+  assert_int_equal(row->verdict, QB_VERDICT_UNCHANGED);
+  qb_compare_free(c);
+  int64_t two2 = count_run(s, "ic2", 121, 1.02e6);
+  c = compare(s, ref_of(last, b, sizeof b), ref_of(two2, h, sizeof h), NULL);
+  row = row_of(c, "parse", "instructions");
+  assert_true(row->noise_known && row->noise_p == 0);
+  assert_int_equal(row->verdict, QB_VERDICT_REGRESSION);
+  assert_int_equal(row->severity, QB_SEV_MINOR);
+  assert_int_equal(c->regressions, 1);
+  qb_compare_free(c);
+  qb_store_close(s);
+}
+
+/* Settings: min_change.METRIC is checked and read with the precedence of every key; the
+ * built-in floors; detection options take the larger of min_change and the metric's floor. */
+static void test_compare__metric_settings(void **state) {
+  (void)state;
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_compare_setting_check("min_change.instructions", 0.5, &err), QB_OK);
+  assert_int_equal(qb_compare_setting_check("min_change.allocs/op", 1, &err), QB_OK);
+  assert_int_equal(qb_compare_setting_check("min_change.instructions", -1, &err), QB_EUSAGE);
+  assert_string_equal(err.msg, "setting min_change.instructions: -1 is negative");
+  assert_int_equal(qb_compare_setting_check("min_change.", 1, &err), QB_EUSAGE);
+  assert_int_equal(qb_compare_setting_check("min_change.a b", 1, &err), QB_EUSAGE);
+  assert_string_equal(err.msg, "setting min_change.a b: expected min_change.METRIC with a metric "
+                               "name of letters, digits and _-./ (at most 64 bytes)");
+  assert_close(qb_metric_min_change_default("instructions"), 0.5, 0);
+  assert_close(qb_metric_min_change_default("cycles"), 0.5, 0);
+  assert_close(qb_metric_min_change_default("latency"), 0, 0);
+  qb_setting rows[3] = {{0}, {0}, {0}};
+  rows[0] = (qb_setting){.project = "", .bench_glob = "", .key = "min_change.latency", .value = 2};
+  rows[1] = (qb_setting){.project = "p", .bench_glob = "", .key = "min_change", .value = 1};
+  rows[2] = (qb_setting){
+      .project = "p", .bench_glob = "x*", .key = "min_change.instructions", .value = 0.25};
+  qb_compare_settings st;
+  qb_compare_settings_metric(rows, 3, "p", "x1", "instructions", &st);
+  assert_close(st.metric_min, 0.25, 0);
+  assert_close(qb_settings_threshold(&st), 0.25, 0);
+  qb_cp_opts cpo;
+  qb_cp_opts_from_settings(&st, &cpo);
+  assert_close(cpo.min_magnitude, 0.01, 0); /* min_change 1% is larger */
+  qb_compare_settings_metric(rows, 3, "p", "y", "instructions", &st);
+  assert_close(st.metric_min, 0.5, 0); /* the built-in one */
+  qb_compare_settings_metric(rows, 3, "q", "y", "latency", &st);
+  assert_close(st.metric_min, 2, 0);
+  qb_cp_opts_from_settings(&st, &cpo);
+  assert_close(cpo.min_magnitude, 0.02, 0);
+  qb_compare_settings_metric(rows, 3, "q", "y", "cpu", &st);
+  assert_close(st.metric_min, 0, 0);
+  assert_close(qb_settings_threshold(&st), 1, 0); /* threshold */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_compare__pytest_fixture_changes),
@@ -1146,6 +1304,8 @@ int main(void) {
       cmocka_unit_test(test_compare__pooled_baseline),
       cmocka_unit_test(test_compare__two_machines),
       cmocka_unit_test(test_compare__noise_borrowed_from_the_others),
+      cmocka_unit_test(test_compare__instruction_counts),
+      cmocka_unit_test(test_compare__metric_settings),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -211,11 +211,153 @@ static void test_detect__cached_tails(void **state) {
   qb_store_close(s);
 }
 
+/* Instruction counts (qbdb_runner --measure instructions): every run of a binary gives the same
+ * count, so each series is constant but for a planted step, and every t-test of a split sees no
+ * spread. Run r (0..59) of three series, 5 identical samples each: "step" 1000000 then 1020000
+ * from run 30 (+2%), "tiny" 1000000 then 1000100 from run 30 (+0.01%), "flat" 1000000 always. */
+static int64_t ingest_counts(qb_store *s, int r) {
+  qb_buf b;
+  qb_buf_init(&b, (size_t)1 << 16);
+  qb_err err = QB_ERR_INIT;
+  if (qb_buf_printf(&b, &err,
+                    "{\"format\":\"qbdb-native\",\"version\":1,\"project\":\"ic\",\"branch\":"
+                    "\"main\",\"machine\":\"m\",\"commit\":\"%08x\",\"started_at\":"
+                    "\"2026-02-%02dT%02d:00:00Z\"}\n",
+                    0x20000000 + r, 1 + r / 24, r % 24))
+    fail_msg("%s", err.msg);
+  const char *names[3] = {"step", "tiny", "flat"};
+  double after[3] = {1020000, 1000100, 1000000};
+  for (int k = 0; k < 3; k++) {
+    double v = r >= 30 ? after[k] : 1000000;
+    qb_buf_printf(&b, &err,
+                  "{\"name\":\"%s\",\"metric\":\"instructions\",\"unit\":\"1\","
+                  "\"iterations\":1,\"samples\":[%.1f,%.1f,%.1f,%.1f,%.1f],"
+                  "\"extra\":{\"source\":\"callgrind\"}}\n",
+                  names[k], v, v, v, v, v);
+  }
+  qb_ingest_opts o = QB_INGEST_OPTS_INIT;
+  qb_run *run;
+  qb_ingest_result res;
+  if (qb_ingest_prepare_bytes("gen", b.data, b.len, &o, &run, &err) ||
+      qb_ingest_store(s, run, &res, &err))
+    fail_msg("run %d: %s", r, err.msg);
+  qb_run_free(run);
+  qb_buf_dispose(&b);
+  qb_after_ingest after_ingest = {0};
+  if (qb_after_ingest_run(s, res.run_id, &after_ingest, &err)) fail_msg("%s", err.msg);
+  qb_after_ingest_dispose(&after_ingest);
+  return res.run_id;
+}
+
+/* One stored record, what the instruction-count case checks of it. */
+typedef struct rec {
+  int64_t run_id, prev_run_id;
+  char kind[16], severity[16];
+  double before, after, change_pct, p_value;
+} rec;
+
+/* The active records of bench in project ic into r[0..8); returns how many. */
+static size_t records_of(qb_store *s, const char *bench, rec *r) {
+  qb_regression_filter f = QB_REGRESSION_FILTER_INIT;
+  qb_regression *regs;
+  size_t all, n = 0;
+  qb_err err = QB_ERR_INIT;
+  f.project = "ic";
+  f.active_only = 1;
+  if (qb_store_regressions_list(s, &f, &regs, &all, &err)) fail_msg("%s", err.msg);
+  for (size_t i = 0; i < all; i++)
+    if (!strcmp(regs[i].series.bench, bench) && n < 8) {
+      rec *x = &r[n++];
+      x->run_id = regs[i].run_id;
+      x->prev_run_id = regs[i].prev_run_id;
+      snprintf(x->kind, sizeof x->kind, "%s", regs[i].kind);
+      snprintf(x->severity, sizeof x->severity, "%s", regs[i].severity);
+      x->before = regs[i].before;
+      x->after = regs[i].after;
+      x->change_pct = regs[i].change_pct;
+      x->p_value = regs[i].p_value;
+    }
+  qb_regressions_free(regs, all);
+  return n;
+}
+
+/* Detection again after a settings change, as `qbdb config set` runs it. */
+static void detect_again(qb_store *s) {
+  qb_detect_opts o = QB_DETECT_OPTS_INIT;
+  qb_detect_result r;
+  qb_err err = QB_ERR_INIT;
+  o.filter.project = "ic";
+  o.incremental = 1;
+  if (qb_detect(s, &o, &r, &err)) fail_msg("%s", err.msg);
+}
+
+/* Zero run-to-run noise: the +2% step is one regression record at run 30 (minor: below the
+ * moderate band of 5%), the 60 identical values give none, and the +0.01% step none either: it
+ * is below min_change.instructions (built in: 0.5%), though its split's t-test has p 0. With the
+ * setting at 0.005% the +0.01% step is a (minor) regression too; at 3% the +2% step is not kept;
+ * at 0 (no floor: the general rules, min_change 0 and threshold 1%) the +0.01% step is a change
+ * point of severity none. Incremental detection after each ingest and a full analysis agree. */
+static void test_detect__instruction_counts(void **state) {
+  (void)state;
+  qb_store *s = open_db("counts.db");
+  int64_t ids[60];
+  for (int r = 0; r < 60; r++) ids[r] = ingest_counts(s, r);
+  rec g[8];
+  size_t n = records_of(s, "step", g);
+  assert_int_equal(n, 1);
+  assert_int_equal(g[0].run_id, ids[30]);
+  assert_int_equal(g[0].prev_run_id, ids[29]);
+  assert_string_equal(g[0].kind, "regression");
+  assert_string_equal(g[0].severity, "minor");
+  assert_true(g[0].before == 1000000 && g[0].after == 1020000);
+  assert_close(g[0].change_pct, 2.0, 1e-9);
+  assert_true(g[0].p_value == 0); /* no spread on either side of the split */
+  n = records_of(s, "flat", g);
+  assert_int_equal(n, 0);
+  n = records_of(s, "tiny", g);
+  assert_int_equal(n, 0);
+  assert_full_agrees(s, "instruction counts");
+
+  qb_err err = QB_ERR_INIT;
+  assert_int_equal(qb_store_setting_set(s, "ic", "", "min_change.instructions", 0.005, NULL, &err),
+                   QB_OK);
+  detect_again(s);
+  n = records_of(s, "tiny", g);
+  assert_int_equal(n, 1);
+  assert_int_equal(g[0].run_id, ids[30]);
+  assert_string_equal(g[0].severity, "minor");
+  assert_close(g[0].change_pct, 0.01, 1e-9);
+  n = records_of(s, "flat", g);
+  assert_int_equal(n, 0);
+
+  assert_int_equal(qb_store_setting_set(s, "ic", "", "min_change.instructions", 3, NULL, &err),
+                   QB_OK);
+  detect_again(s);
+  n = records_of(s, "step", g);
+  assert_int_equal(n, 0);
+  n = records_of(s, "tiny", g);
+  assert_int_equal(n, 0);
+
+  assert_int_equal(qb_store_setting_set(s, "ic", "", "min_change.instructions", 0, NULL, &err),
+                   QB_OK);
+  detect_again(s);
+  n = records_of(s, "tiny", g);
+  assert_int_equal(n, 1);
+  assert_string_equal(g[0].severity, "none"); /* 0.01% <= threshold 1% */
+  n = records_of(s, "step", g);
+  assert_int_equal(n, 1);
+  assert_string_equal(g[0].severity, "minor"); /* 2% > threshold 1% */
+  n = records_of(s, "flat", g);
+  assert_int_equal(n, 0);
+  qb_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_detect__tail_reads_and_agrees),
       cmocka_unit_test(test_detect__backfill_and_missed_step),
       cmocka_unit_test(test_detect__cached_tails),
+      cmocka_unit_test(test_detect__instruction_counts),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -473,6 +473,9 @@ async function dashboardTests() {
     await page.goto(base);
     await ready("dashboard");
     check(/#\/dashboard\?project=dash/.test(page.url()), "the default view is the dashboard of the project", page.url());
+    // counts (instructions, cycles: base unit "1") as core/units.c prints them (tests/core/test_units.c)
+    const counts = [await human(9999, "1"), await human(123456, "1"), await human(1234567, "1"), await human(-2.5e9, "1")];
+    check(counts.join("|") === "9999|123.5 K|1.235 M|-2.500 G", "instruction counts in human units, as the CLI prints them", counts);
     await page.waitForSelector("#spark-grid a.spark");
     const d = await api("dashboard?project=dash");
     const nCards = await page.$$eval("#spark-grid a.spark", (as) => as.length);
