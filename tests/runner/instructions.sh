@@ -160,6 +160,41 @@ else
     fail "2% more work: ratio $ratio, want 1.02 within 0.1%"
   expect "$(samples i3.jsonl sum/n=100)" "$(samples i1.jsonl sum/n=100)" "sum/n=100 with more work"
 
+  # qbdb's verdict on these counts (issue 18): with both cores busy again, three more runs of the
+  # same program and three with 2% more work, each compared with run 1: the same program
+  # unchanged every time, 2% more work a regression every time (min_change.instructions 0.5%,
+  # docs/statistics.md)
+  for _ in 1 2; do
+    bash -c 'while :; do :; done' &
+    busy+=($!)
+  done
+  vdb=$TMP/verdict.db
+  "$QBDB" --db "$vdb" ingest --project v --branch main i1.jsonl >/dev/null
+  for k in 1 2 3; do
+    instr --filter '^work$' --out "s$k.jsonl" --commit bbbb000$k --quiet || fail "same run $k: exit $?"
+    QBR_TEST_WORK=1020 instr --filter '^work$' --out "m$k.jsonl" --commit cccc000$k --quiet ||
+      fail "2% run $k: exit $?"
+  done
+  stop_busy
+  for k in 1 2 3; do
+    for f in s m; do
+      "$QBDB" --db "$vdb" ingest --project v --branch "b-$f$k" "$f$k.jsonl" >/dev/null
+      set +e
+      out=$("$QBDB" --db "$vdb" compare --project v --format json main@latest "b-$f$k@latest")
+      set -e
+      want=unchanged
+      [ $f == m ] && want="regression minor"
+      expect "$(jq -r '.rows[] | select(.benchmark == "work" and .metric == "instructions") |
+        [.verdict, (if .verdict == "regression" then .severity else empty end)] | join(" ")' \
+        <<<"$out")" "$want" "compare with run 1: $f$k (work instructions)"
+    done
+    [ "$k" -gt 1 ] || echo "work, compared with run 1: the same program $(jq -r '.rows[] |
+      select(.benchmark == "work") | "\(.change_pct)%"' <<<"$("$QBDB" --db "$vdb" compare \
+      --project v --format json main@latest b-s1@latest)"), 2% more work $(jq -r '.rows[] |
+      select(.benchmark == "work") | "+\(.change_pct)%"' <<<"$("$QBDB" --db "$vdb" compare \
+      --project v --format json main@latest b-m1@latest)")"
+  done
+
   # by hand: collection on at start (no --collect-atstart=no), dumps where QBR_CALLGRIND_OUT says
   QBR_CALLGRIND_OUT="$TMP/hand.%p" valgrind --tool=callgrind -q \
     --callgrind-out-file="$TMP/hand.%p" "$BENCH" --measure instructions --filter '^work$' \
