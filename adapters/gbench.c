@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "adapters/json.h"
 #include "core/time.h"
@@ -731,7 +732,8 @@ static int macc_add(macc **m, size_t *n, size_t *cap, const char *key, qb_err *e
 
 /* Name counter metric m[i] (see docs/formats/google-benchmark.md): bytes_per_second and
  * items_per_second are "throughput" (items_per_second keeps its own name when the benchmark has
- * both), max_bytes_used is "memory"; any other counter keeps its name, with unit "1". A name that
+ * both), max_bytes_used is "memory", the perf counters INSTRUCTIONS and CYCLES are
+ * "instructions" and "cycles"; any other counter keeps its name, with unit "1". A name that
  * another metric of the benchmark already has gets a "counter." prefix. */
 static int name_counter(macc *m, size_t i, int has_bytes, qb_err *err) {
   macc *a = &m[i];
@@ -750,6 +752,10 @@ static int name_counter(macc *m, size_t i, int has_bytes, qb_err *err) {
     a->unit = "B";
   } else if (!strcmp(k, "total_allocated_bytes")) {
     a->unit = "B";
+  } else if (!strcasecmp(k, "INSTRUCTIONS") || !strcasecmp(k, "CYCLES")) {
+    /* --benchmark_perf_counters=INSTRUCTIONS,CYCLES (libpfm's names; per-iteration averages):
+     * the metrics qbdb_runner writes, whose smallest change is min_change.METRIC */
+    metric = k[0] == 'I' || k[0] == 'i' ? "instructions" : "cycles";
   } else if (qb_metric_higher_is_better(k) || is_suffix(k, "_rate") || is_suffix(k, "per_second") ||
              is_suffix(k, "_per_sec") || is_suffix(k, "/s")) {
     a->dir = QB_HIGHER_IS_BETTER;

@@ -417,8 +417,8 @@ static void test_gbench__detect(void **state) {
   (void)state;
   assert_int_equal(detect_file(GBDATA "/run1_out.json"), QB_FMT_GBENCH);
   assert_int_equal(detect_file(GBDATA "/run2_reps5_out.json"), QB_FMT_GBENCH);
-  /* run1, run2_reps5 and the five files of v1.9/ for each of 1.7.1 and 1.9.5. */
-  assert_int_equal(detect_tree(GBDATA, QB_FMT_GBENCH, 1), 12);
+  /* run1, run2_reps5, the five files of v1.9/ for each of 1.7.1 and 1.9.5, and perf_names/. */
+  assert_int_equal(detect_tree(GBDATA, QB_FMT_GBENCH, 1), 13);
   /* pytest-benchmark files also have "benchmarks", but no context/time_unit. */
   assert_true(detect_tree(QB_TEST_DATA "/pytest", QB_FMT_GBENCH, 0) >= 4);
   assert_true(detect_tree(QB_TEST_DATA "/pytest", QB_FMT_PYTEST, 1) >= 4);

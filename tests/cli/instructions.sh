@@ -160,4 +160,12 @@ no_nan "$OUT" "grade text"
 run 0 "$QBDB" grade --project ic 300000a0 # run 60: nothing changed
 no_nan "$OUT" "grade text, an unchanged run"
 
+# Google Benchmark's perf counter names (--benchmark_perf_counters=INSTRUCTIONS,CYCLES): the
+# metrics instructions and cycles, counts, lower is better (tests/data/gbench/perf_names)
+run 0 "$QBDB" ingest --project gb "$DATA/gbench/perf_names/perfnames.json"
+run 0 "$QBDB" show --project gb --format json main@latest
+equals "$(jq -c '[.benchmarks[] | select(.name == "BM_Steps") | .results[] |
+  select(.metric == "instructions" or .metric == "cycles") | [.metric, .unit, .direction, .value // .median]]' <<<"$OUT")" \
+  '[["cycles","1","lower",2000],["instructions","1","lower",6000]]' "gbench perf counters"
+
 finish
