@@ -191,36 +191,9 @@ int qb_compare_setting_check(const char *key, double value, qb_err *err) {
   return QB_OK;
 }
 
-void qb_compare_settings_for(const qb_setting *rows, size_t n, const char *project,
-                             const char *bench, qb_compare_settings *out) {
-  qb_compare_settings_default(out);
-  static const char *const KEYS[] = {"alpha",    "threshold",  "moderate",      "major",
-                                     "critical", "noise_runs", "noise_unknown", "window",
-                                     "max_p",    "min_change"};
-  /* For every key, the matching row with the highest score wins: a project's own rows beat
-   * every-project rows, and within those a longer glob beats a shorter one (no glob = 0). */
-  for (size_t k = 0; k < sizeof KEYS / sizeof KEYS[0]; k++) {
-    long best = -1;
-    double value = 0;
-    for (size_t i = 0; i < n; i++) {
-      const qb_setting *r = &rows[i];
-      if (strcmp(r->key, KEYS[k]) != 0 || r->text) continue;
-      int mine = *r->project != '\0';
-      if (mine && (!project || strcmp(r->project, project) != 0)) continue;
-      size_t len = strlen(r->bench_glob);
-      if (len && (!bench || fnmatch(r->bench_glob, bench, 0) != 0)) continue;
-      long score = (mine ? 1L << 20 : 0) + (long)len;
-      if (score >= best) {
-        best = score;
-        value = r->value;
-      }
-    }
-    if (best >= 0) *setting_field(out, KEYS[k]) = value;
-  }
-}
-
-/* The value of the most specific row with this exact key for bench of project (the precedence
- * of qb_compare_settings_for); *found 0 when none matches. */
+/* The value of the most specific row with this exact key for bench of project; *found 0 when
+ * none matches. A project's own rows beat every-project rows, and within those a longer glob beats
+ * a shorter one (no glob = 0). */
 static double setting_value(const qb_setting *rows, size_t n, const char *project,
                             const char *bench, const char *key, int *found) {
   long best = -1;
@@ -240,6 +213,20 @@ static double setting_value(const qb_setting *rows, size_t n, const char *projec
   }
   *found = best >= 0;
   return value;
+}
+
+void qb_compare_settings_for(const qb_setting *rows, size_t n, const char *project,
+                             const char *bench, qb_compare_settings *out) {
+  qb_compare_settings_default(out);
+  static const char *const KEYS[] = {"alpha",    "threshold",  "moderate",      "major",
+                                     "critical", "noise_runs", "noise_unknown", "window",
+                                     "max_p",    "min_change"};
+  /* For every key, the matching row with the highest score wins (setting_value) */
+  for (size_t k = 0; k < sizeof KEYS / sizeof KEYS[0]; k++) {
+    int found;
+    double value = setting_value(rows, n, project, bench, KEYS[k], &found);
+    if (found) *setting_field(out, KEYS[k]) = value;
+  }
 }
 
 void qb_compare_settings_metric(const qb_setting *rows, size_t n, const char *project,
