@@ -531,45 +531,11 @@ static int show(qb_cli *cli, int64_t id, int json, qb_err *err) {
         bctx c = {0};
         c.cli = cli;
         c.unit = !strcmp(r.metric, "latency") ? "ns" : NULL;
-        json_t *res = json_object_get(st, "result");
         fprintf(cli->out, "bisect #%lld: %s %s on %s, %s..%s, %s\n", (long long)r.id,
                 qb_cli_esc_str(&c.esc, r.benchmark), qb_cli_esc_str(&c.esc, r.metric),
                 qb_cli_esc_str(&c.esc, r.machine), short_sha(r.good_commit),
                 short_sha(r.bad_commit), r.status);
-        if (res) {
-          /* the stored result, as the search printed it */
-          b.outcome = !strcmp(json_string_value(json_object_get(res, "outcome")), "found")
-                          ? QB_BISECT_FOUND
-                      : !strcmp(json_string_value(json_object_get(res, "outcome")), "no step")
-                          ? QB_BISECT_NO_STEP
-                          : QB_BISECT_NOT_REPRODUCED;
-          b.good_level = json_number_value(json_object_get(res, "good_level"));
-          b.bad_level = json_number_value(json_object_get(res, "bad_level"));
-          b.change_pct = json_number_value(json_object_get(res, "change_pct"));
-          b.p_change = json_number_value(json_object_get(res, "p"));
-          b.alpha = json_number_value(json_object_get(res, "alpha"));
-          b.fixed_runs = (size_t)json_integer_value(json_object_get(res, "fixed_runs"));
-          b.fixed_end_runs = (size_t)json_integer_value(json_object_get(res, "fixed_end_runs"));
-          json_t *steps = json_object_get(res, "steps");
-          b.n_steps = json_array_size(steps);
-          b.steps = calloc(b.n_steps ? b.n_steps : 1, sizeof *b.steps);
-          for (size_t i = 0; b.steps && i < b.n_steps; i++) {
-            json_t *s = json_array_get(steps, i);
-            for (size_t k = 0; k < b.n_commits; k++) {
-              if (!strcmp(b.commits[k], json_string_value(json_object_get(s, "before"))))
-                b.steps[i].before = k;
-              if (!strcmp(b.commits[k], json_string_value(json_object_get(s, "after"))))
-                b.steps[i].after = k;
-            }
-            b.steps[i].level_before = json_number_value(json_object_get(s, "level_before"));
-            b.steps[i].level_after = json_number_value(json_object_get(s, "level_after"));
-            b.steps[i].change_pct = json_number_value(json_object_get(s, "change_pct"));
-            b.steps[i].p = json_number_value(json_object_get(s, "p"));
-            json_t *llr = json_object_get(s, "llr");
-            b.steps[i].llr = json_is_number(llr) ? json_number_value(llr) : NAN;
-            b.steps[i].runs = (size_t)json_integer_value(json_object_get(s, "pairs"));
-            b.steps[i].confirmed = json_is_true(json_object_get(s, "confirmed"));
-          }
+        if (b.finished) {
           print_result(&c, &b, r.id);
         } else {
           fprintf(cli->out, "not finished: %zu runs so far; go on with qbdb bisect --resume %lld\n",

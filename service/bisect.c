@@ -192,6 +192,78 @@ static double jnum(const json_t *v) {
   return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* The index of commit id in b's commits, or b->n_commits when it is not one of them. */
+static size_t commit_index(const qb_bisect *b, const char *id) {
+  size_t k = 0;
+  while (k < b->n_commits && (!id || strcmp(b->commits[k], id) != 0)) k++;
+  return k;
+}
+
+/* The stored result (result_json's) back into b: the outcome, levels, tests and steps. */
+static int result_from_json(qb_bisect *b, const json_t *res, qb_err *err) {
+  const char *outcome = json_string_value(json_object_get(res, "outcome"));
+  if (!outcome) return qb_err_set(err, QB_EFORMAT, "bisect state: result.outcome: missing");
+  b->outcome = !strcmp(outcome, "found")     ? QB_BISECT_FOUND
+               : !strcmp(outcome, "no step") ? QB_BISECT_NO_STEP
+                                             : QB_BISECT_NOT_REPRODUCED;
+  b->good_level = jnum(json_object_get(res, "good_level"));
+  b->bad_level = jnum(json_object_get(res, "bad_level"));
+  b->change_pct = jnum(json_object_get(res, "change_pct"));
+  b->p_change = jnum(json_object_get(res, "p"));
+  b->sd = jnum(json_object_get(res, "sd"));
+  b->alpha = jnum(json_object_get(res, "alpha"));
+  b->fixed_runs = (size_t)json_integer_value(json_object_get(res, "fixed_runs"));
+  b->fixed_end_runs = (size_t)json_integer_value(json_object_get(res, "fixed_end_runs"));
+  const json_t *ts = json_object_get(res, "tests"), *ss = json_object_get(res, "steps");
+  size_t nt = json_array_size(ts), ns = json_array_size(ss);
+  b->tests = calloc(nt ? nt : 1, sizeof *b->tests);
+  b->steps = calloc(ns ? ns : 1, sizeof *b->steps);
+  if (!b->tests || !b->steps) return qb_err_set(err, QB_ENOMEM, "out of memory");
+  b->cap_tests = nt ? nt : 1;
+  b->cap_steps = ns ? ns : 1;
+  for (size_t i = 0; i < nt; i++) {
+    const json_t *j = json_array_get(ts, i);
+    qb_bisect_test *t = &b->tests[i];
+    t->commit = commit_index(b, json_string_value(json_object_get(j, "commit")));
+    t->good = commit_index(b, json_string_value(json_object_get(j, "good")));
+    t->bad = commit_index(b, json_string_value(json_object_get(j, "bad")));
+    if (t->commit == b->n_commits || t->good == b->n_commits || t->bad == b->n_commits)
+      return qb_err_set(err, QB_EFORMAT,
+                        "bisect state: result.tests[%zu]: not a commit of the range", i);
+    const char *v = json_string_value(json_object_get(j, "verdict"));
+    t->verdict = !v                        ? QB_BISECT_SKIPPED
+                 : !strcmp(v, "like good") ? QB_BISECT_LIKE_GOOD
+                 : !strcmp(v, "like bad")  ? QB_BISECT_LIKE_BAD
+                 : !strcmp(v, "undecided") ? QB_BISECT_UNDECIDED
+                                           : QB_BISECT_SKIPPED;
+    t->runs = (size_t)json_integer_value(json_object_get(j, "runs"));
+    t->centre = jnum(json_object_get(j, "centre"));
+    t->p_good = jnum(json_object_get(j, "p_good"));
+    t->p_bad = jnum(json_object_get(j, "p_bad"));
+    t->llr = jnum(json_object_get(j, "llr"));
+    b->n_tests++;
+  }
+  for (size_t i = 0; i < ns; i++) {
+    const json_t *j = json_array_get(ss, i);
+    qb_bisect_step *st = &b->steps[i];
+    st->before = commit_index(b, json_string_value(json_object_get(j, "before")));
+    st->after = commit_index(b, json_string_value(json_object_get(j, "after")));
+    if (st->before == b->n_commits || st->after == b->n_commits)
+      return qb_err_set(err, QB_EFORMAT,
+                        "bisect state: result.steps[%zu]: not a commit of the range", i);
+    st->level_before = jnum(json_object_get(j, "level_before"));
+    st->level_after = jnum(json_object_get(j, "level_after"));
+    st->change_pct = jnum(json_object_get(j, "change_pct"));
+    st->p = jnum(json_object_get(j, "p"));
+    st->llr = jnum(json_object_get(j, "llr"));
+    st->runs = (size_t)json_integer_value(json_object_get(j, "pairs"));
+    st->confirmed = json_is_true(json_object_get(j, "confirmed"));
+    b->n_steps++;
+  }
+  b->finished = 1;
+  return QB_OK;
+}
+
 int qb_bisect_from_state(qb_bisect *b, const json_t *state, qb_err *err) {
   memset(b, 0, sizeof *b);
   const json_t *op = json_object_get(state, "options"), *cs = json_object_get(state, "commits"),
@@ -245,6 +317,8 @@ int qb_bisect_from_state(qb_bisect *b, const json_t *state, qb_err *err) {
     }
     rc = obs_push(b, &ob, err);
   }
+  const json_t *res = json_object_get(state, "result");
+  if (!rc && res) rc = result_from_json(b, res, err);
   if (rc) qb_bisect_dispose(b);
   return rc;
 }

@@ -128,7 +128,8 @@ typedef struct qb_bisect {
 /* Set b up for a new search of commits[0..n) (copied; subjects and times may be NULL). */
 int qb_bisect_init(qb_bisect *b, const qb_bisect_opts *o, char *const *commits,
                    char *const *subjects, const int64_t *times, size_t n, qb_err *err);
-/* Set b up from a stored state (qb_bisect_state_json's), observations included. */
+/* Set b up from a stored state (qb_bisect_state_json's), observations included, and its result
+ * (finished 1) when the search had ended. */
 int qb_bisect_from_state(qb_bisect *b, const struct json_t *state, qb_err *err);
 void qb_bisect_dispose(qb_bisect *b);
 

@@ -297,6 +297,27 @@ static void test_bisect__resume(void **state) {
     assert_int_equal(b.n_tests, whole.n_tests);
     /* the final state holds the result */
     st = json_loads(text, 0, NULL);
+    /* the finished state reads back whole: the result as the search left it */
+    qb_bisect back;
+    if (qb_bisect_from_state(&back, st, &err)) fail_msg("%s", err.msg);
+    assert_true(back.finished);
+    assert_int_equal(back.outcome, b.outcome);
+    assert_true(back.change_pct == b.change_pct && back.alpha == b.alpha && back.sd == b.sd);
+    assert_int_equal(back.n_steps, b.n_steps);
+    for (size_t i = 0; i < b.n_steps; i++) {
+      assert_int_equal(back.steps[i].before, b.steps[i].before);
+      assert_int_equal(back.steps[i].after, b.steps[i].after);
+      assert_true(back.steps[i].change_pct == b.steps[i].change_pct);
+      assert_int_equal(back.steps[i].runs, b.steps[i].runs);
+      assert_int_equal(back.steps[i].confirmed, b.steps[i].confirmed);
+    }
+    assert_int_equal(back.n_tests, b.n_tests);
+    for (size_t i = 0; i < b.n_tests; i++) {
+      assert_int_equal(back.tests[i].commit, b.tests[i].commit);
+      assert_int_equal(back.tests[i].verdict, b.tests[i].verdict);
+      assert_int_equal(back.tests[i].runs, b.tests[i].runs);
+    }
+    qb_bisect_dispose(&back);
     json_t *res = json_object_get(st, "result");
     assert_string_equal(json_string_value(json_object_get(res, "outcome")), "found");
     assert_int_equal(json_array_size(json_object_get(res, "steps")), 2);
@@ -320,6 +341,13 @@ static void test_bisect__bad_state(void **state) {
                           0, NULL);
   assert_int_equal(qb_bisect_from_state(&b, st, &err), QB_EFORMAT);
   assert_string_equal(err.msg, "bisect state: observations[0].commit: out of range");
+  json_decref(st);
+  st = json_loads("{\"format\":1,\"options\":{\"error\":0.05},\"commits\":[{\"id\":\"a\"},"
+                  "{\"id\":\"b\"}],\"observations\":[],\"result\":{\"outcome\":\"found\","
+                  "\"steps\":[{\"before\":\"a\",\"after\":\"c\"}]}}",
+                  0, NULL);
+  assert_int_equal(qb_bisect_from_state(&b, st, &err), QB_EFORMAT);
+  assert_string_equal(err.msg, "bisect state: result.steps[0]: not a commit of the range");
   json_decref(st);
   st = json_loads("{\"format\":2}", 0, NULL);
   assert_int_equal(qb_bisect_from_state(&b, st, &err), QB_EFORMAT);
